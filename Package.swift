@@ -1,0 +1,82 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "perfbot",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "perfbot", targets: ["perfbot"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+    ],
+    targets: [
+        // Domain types, plugin protocol, command grammar and router, health score, clock.
+        .target(
+            name: "BotCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
+        // SQLite storage and migrations.
+        .target(
+            name: "BotStore",
+            dependencies: ["BotCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // Slack signing, payloads and Block Kit rendering.
+        .target(
+            name: "BotChannels",
+            dependencies: ["BotCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The Hummingbird application: routes, verification, limits, errors, metrics.
+        .target(
+            name: "BotServer",
+            dependencies: [
+                "BotCore", "BotStore", "BotChannels",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        // Plugins (plain targets, not SwiftPM package plugins).
+        .target(name: "ConsolePlugin", dependencies: ["BotCore"], path: "Plugins/Console"),
+        // Configuration, wiring, demo fleet, customer import, benchmark: everything the CLI runs.
+        .target(
+            name: "PerfbotApp",
+            dependencies: [
+                "BotCore", "BotStore", "BotChannels", "BotServer", "ConsolePlugin",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "perfbot",
+            dependencies: [
+                "PerfbotApp", "BotCore", "BotStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(name: "BotCoreTests", dependencies: ["BotCore"]),
+        .testTarget(name: "BotStoreTests", dependencies: ["BotStore"]),
+        .testTarget(name: "BotChannelsTests", dependencies: ["BotChannels"]),
+        .testTarget(
+            name: "BotServerTests",
+            dependencies: [
+                "BotServer", "PerfbotApp", "ConsolePlugin",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "ConsolePluginTests", dependencies: ["ConsolePlugin", "BotStore"]),
+        .testTarget(name: "PerfbotAppTests", dependencies: ["PerfbotApp"]),
+    ]
+)

@@ -1,0 +1,84 @@
+import BotCore
+import Foundation
+
+/// Renders a `BotReply` as Slack Block Kit, within Slack's limits (50 blocks, 3000 characters a section).
+public enum BlockKitRenderer {
+    static let sectionLimit = 3000
+    static let blockLimit = 50
+
+    /// The blocks of `reply`.
+    public static func blocks(_ reply: BotReply) -> [JSONValue] {
+        var blocks: [JSONValue] = []
+        for block in reply.blocks {
+            switch block {
+            case let .header(text):
+                blocks.append(.object([("type", .string("header")),
+                                       ("text", plain(String(text.prefix(150))))]))
+            case let .text(text):
+                guard !text.isEmpty else { continue }
+                blocks += chunks(text, limit: sectionLimit).map(section)
+            case let .fields(fields):
+                for group in stride(from: 0, to: fields.count, by: 10) {
+                    let slice = fields[group..<min(group + 10, fields.count)]
+                    blocks.append(.object([
+                        ("type", .string("section")),
+                        ("fields", .array(slice.map { mrkdwn(String("*\($0.label)*\n\($0.value)".prefix(2000))) })),
+                    ]))
+                }
+            case let .bars(bars):
+                blocks.append(section("```\n" + bars.map(PlainTextRenderer.barLine).joined(separator: "\n") + "\n```"))
+            case let .table(table):
+                blocks += chunks(table.lines().joined(separator: "\n"), limit: sectionLimit - 8)
+                    .map { section("```\n\($0)\n```") }
+            case let .context(text):
+                blocks.append(.object([("type", .string("context")),
+                                       ("elements", .array([mrkdwn(String(text.prefix(3000)))]))]))
+            case .divider:
+                blocks.append(.object([("type", .string("divider"))]))
+            }
+        }
+        if blocks.count > blockLimit {
+            blocks = Array(blocks.prefix(blockLimit - 1))
+            blocks.append(.object([("type", .string("context")),
+                                   ("elements", .array([mrkdwn("_(shortened to fit Slack)_")]))]))
+        }
+        return blocks
+    }
+
+    /// A slash-command or `response_url` message: blocks, plain-text fallback and visibility.
+    public static func message(_ reply: BotReply) -> JSONValue {
+        .object([
+            ("response_type", .string(reply.visibility.rawValue)),
+            ("text", .string(String(reply.plainText.prefix(3000)))),
+            ("blocks", .array(blocks(reply))),
+        ])
+    }
+
+    static func section(_ text: String) -> JSONValue {
+        .object([("type", .string("section")), ("text", mrkdwn(text))])
+    }
+
+    static func mrkdwn(_ text: String) -> JSONValue {
+        .object([("type", .string("mrkdwn")), ("text", .string(text))])
+    }
+
+    static func plain(_ text: String) -> JSONValue {
+        .object([("type", .string("plain_text")), ("text", .string(text)), ("emoji", .bool(true))])
+    }
+
+    /// Splits `text` at line ends into pieces of at most `limit` characters.
+    static func chunks(_ text: String, limit: Int) -> [String] {
+        var pieces: [String] = []
+        var current = ""
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = String(line.prefix(limit))
+            if !current.isEmpty && current.count + line.count + 1 > limit {
+                pieces.append(current)
+                current = ""
+            }
+            current += current.isEmpty ? line : "\n" + line
+        }
+        if !current.isEmpty || pieces.isEmpty { pieces.append(current) }
+        return pieces
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+
+/// The e-commerce platform a store runs on.
+public enum Platform: String, Sendable, CaseIterable, Codable, Comparable {
+    case woocommerce
+    case magento
+
+    /// The name people use for it.
+    public var displayName: String {
+        switch self {
+        case .woocommerce: "WooCommerce"
+        case .magento: "Magento"
+        }
+    }
+
+    public static func < (lhs: Platform, rhs: Platform) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// A hosting plan such as `basic` or `premium` (lowercase word).
+public struct Plan: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+    public static let basic = Plan(validated: "basic")
+    public static let premium = Plan(validated: "premium")
+
+    /// Validates a plan name: 1–32 lowercase letters, digits, `-` or `_`.
+    public init?(_ rawValue: String) {
+        let ok = (1...32).contains(rawValue.count) && rawValue.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
+        }
+        guard ok else { return nil }
+        self.rawValue = rawValue
+    }
+
+    private init(validated: String) { rawValue = validated }
+    public var description: String { rawValue }
+    /// Premium-only features are open to every plan except `basic`.
+    public var isPremium: Bool { self != .basic }
+}
+
+/// How much perfbot may do on its own for a customer (ORIGINAL-DESIGN §2.1).
+public enum AutomationLevel: Int, Sendable, CaseIterable, Comparable {
+    /// Detect and alert, never act.
+    case notifyOnly = 1
+    /// Apply safe or reversible fixes, ask for the rest.
+    case safeAutoFix = 2
+    /// Apply everything, restarts included.
+    case fullAuto = 3
+
+    public var name: String {
+        switch self {
+        case .notifyOnly: "notify only"
+        case .safeAutoFix: "safe auto-fix"
+        case .fullAuto: "full auto"
+        }
+    }
+
+    public static func < (lhs: AutomationLevel, rhs: AutomationLevel) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// Where a store's commands run.
+public enum ExecutorKind: String, Sendable, CaseIterable {
+    case local, docker, ssh
+}
+
+/// Resource limits of a customer's plan.
+public struct ResourceLimits: Sendable, Equatable {
+    public var memoryMB: Int?
+    public var cpuCores: Double?
+    public var diskGB: Int?
+
+    public init(memoryMB: Int? = nil, cpuCores: Double? = nil, diskGB: Int? = nil) {
+        self.memoryMB = memoryMB
+        self.cpuCores = cpuCores
+        self.diskGB = diskGB
+    }
+}
+
+/// A hosted store and what perfbot knows about its owner.
+public struct Customer: Sendable, Equatable, Identifiable {
+    public var id: StoreID
+    public var platform: Platform
+    public var plan: Plan
+    public var contactEmail: String
+    public var url: String?
+    public var container: String?
+    public var host: String?
+    public var executor: ExecutorKind
+    public var automationLevel: AutomationLevel
+    public var automationExceptions: [String]
+    public var limits: ResourceLimits
+    public var catalogSize: Int?
+    public var ordersPerDay: Int?
+    public var active: Bool
+
+    public init(
+        id: StoreID, platform: Platform, plan: Plan, contactEmail: String,
+        url: String? = nil, container: String? = nil, host: String? = nil,
+        executor: ExecutorKind = .docker, automationLevel: AutomationLevel = .safeAutoFix,
+        automationExceptions: [String] = [], limits: ResourceLimits = .init(),
+        catalogSize: Int? = nil, ordersPerDay: Int? = nil, active: Bool = true
+    ) {
+        self.id = id
+        self.platform = platform
+        self.plan = plan
+        self.contactEmail = contactEmail
+        self.url = url
+        self.container = container
+        self.host = host
+        self.executor = executor
+        self.automationLevel = automationLevel
+        self.automationExceptions = automationExceptions
+        self.limits = limits
+        self.catalogSize = catalogSize
+        self.ordersPerDay = ordersPerDay
+        self.active = active
+    }
+}

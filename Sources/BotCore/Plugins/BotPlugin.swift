@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+
+/// Who asked: the Slack user, their role, and where they asked.
+public struct Invoker: Sendable, Equatable {
+    public var user: SlackUserID
+    public var role: Role
+    public var channel: String?
+
+    public init(user: SlackUserID, role: Role, channel: String? = nil) {
+        self.user = user
+        self.role = role
+        self.channel = channel
+    }
+}
+
+/// What a plugin gets along with a command.
+public struct CommandContext: Sendable {
+    public var invoker: Invoker
+    public var logger: Logger
+
+    public init(invoker: Invoker, logger: Logger) {
+        self.invoker = invoker
+        self.logger = logger
+    }
+}
+
+/// A long-running job a plugin owns (the scheduler's tick, a delivery loop).
+public protocol BotService: Sendable {
+    /// The name used in logs.
+    var name: String { get }
+    /// Runs until the task is cancelled; returns when it has stopped.
+    func run() async throws
+}
+
+/// An inbound webhook route a plugin owns, beside the core's.
+public struct WebhookSource: Sendable {
+    /// The path under `/webhooks/`, e.g. `alertmanager`.
+    public var path: String
+    /// Handles a verified, size-bounded body; returns the JSON to answer with.
+    public var handle: @Sendable (_ body: [UInt8], _ deliveryID: Int64) async throws -> WebhookOutcome
+
+    public init(path: String, handle: @escaping @Sendable ([UInt8], Int64) async throws -> WebhookOutcome) {
+        self.path = path
+        self.handle = handle
+    }
+}
+
+/// What a webhook handler did, reported back to the sender.
+public struct WebhookOutcome: Sendable, Equatable {
+    public var summary: [String: String]
+
+    public init(summary: [String: String]) { self.summary = summary }
+}
+
+/// A unit of domain knowledge: the commands, webhooks, rules, playbooks and services it owns.
+///
+/// Every requirement has a default, so a plugin writes only what it owns. Plugins do no I/O of
+/// their own: they use the clients handed to their `init`.
+public protocol BotPlugin: Sendable {
+    /// A short lowercase name for logs (`console`, `woocommerce`).
+    var name: String { get }
+    /// The commands this plugin answers.
+    var commands: [CommandSpec] { get }
+    /// Webhook routes this plugin answers.
+    var webhookSources: [WebhookSource] { get }
+    /// Detection rules this plugin contributes.
+    var rules: [DetectionRule] { get }
+    /// Folders of playbook files this plugin owns, relative to the playbooks directory.
+    var playbookFolders: [String] { get }
+    /// Long-running services this plugin needs.
+    var services: [any BotService] { get }
+    /// Answers one of `commands`.
+    func handle(_ command: ParsedCommand, context: CommandContext) async throws -> BotReply
+}
+
+extension BotPlugin {
+    public var commands: [CommandSpec] { [] }
+    public var webhookSources: [WebhookSource] { [] }
+    public var rules: [DetectionRule] { [] }
+    public var playbookFolders: [String] { [] }
+    public var services: [any BotService] { [] }
+
+    public func handle(_ command: ParsedCommand, context: CommandContext) async throws -> BotReply {
+        throw BotError.unsupported("`\(command.name)` is declared by \(name) but not handled.")
+    }
+}
+
+/// Errors a plugin or the core reports; each has a message safe for chat.
+public enum BotError: Error, Equatable, CustomStringConvertible {
+    /// The named store does not exist; `suggestions` are the closest names.
+    case unknownStore(String, suggestions: [String])
+    /// A request the bot cannot carry out as asked.
+    case invalid(String)
+    /// A declared capability with no handler (a bug).
+    case unsupported(String)
+
+    /// What the user is told.
+    public var userMessage: String {
+        switch self {
+        case let .unknownStore(name, suggestions):
+            let base = "No store named `\(name)`."
+            guard !suggestions.isEmpty else { return base + " `/perf fleet` lists them all." }
+            return base + " Did you mean " + suggestions.map { "`\($0)`" }.joined(separator: ", ") + "?"
+        case let .invalid(message): return message
+        case .unsupported: return "That command is not available right now."
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .unknownStore(name, _): "unknown store \(name)"
+        case let .invalid(message): "invalid: \(message)"
+        case let .unsupported(message): "unsupported: \(message)"
+        }
+    }
+}

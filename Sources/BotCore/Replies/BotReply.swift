@@ -1,0 +1,143 @@
+import Foundation
+
+/// One bar of a distribution chart.
+public struct ReplyBar: Sendable, Equatable {
+    public var label: String
+    public var count: Int
+    public var total: Int
+    public var marker: String
+
+    public init(label: String, count: Int, total: Int, marker: String) {
+        self.label = label
+        self.count = count
+        self.total = total
+        self.marker = marker
+    }
+
+    /// The share of `total`, 0–100.
+    public var percent: Int { total == 0 ? 0 : Int((Double(count) * 100 / Double(total)).rounded()) }
+}
+
+/// A table of plain-text cells, shown in monospace.
+public struct ReplyTable: Sendable, Equatable {
+    public var columns: [String]
+    public var rows: [[String]]
+    /// Columns whose cells align to the right (numbers).
+    public var rightAligned: Set<Int>
+
+    public init(columns: [String], rows: [[String]], rightAligned: Set<Int> = []) {
+        self.columns = columns
+        self.rows = rows
+        self.rightAligned = rightAligned
+    }
+
+    /// The table as aligned lines of text.
+    public func lines() -> [String] {
+        let all = [columns] + rows
+        let widths = columns.indices.map { column in
+            all.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0
+        }
+        return all.map { row in
+            columns.indices.map { column in
+                let cell = column < row.count ? row[column] : ""
+                let pad = String(repeating: " ", count: widths[column] - cell.count)
+                return rightAligned.contains(column) ? pad + cell : cell + pad
+            }.joined(separator: "  ").trimmingTrailingSpaces()
+        }
+    }
+}
+
+/// A piece of a reply; each destination (Slack, e-mail, terminal) renders it its own way.
+public enum ReplyBlock: Sendable, Equatable {
+    /// A bold title line.
+    case header(String)
+    /// A paragraph; `*bold*` and `_italic_` follow Slack's mrkdwn.
+    case text(String)
+    /// Label/value pairs shown side by side.
+    case fields([(label: String, value: String)])
+    /// A distribution chart.
+    case bars([ReplyBar])
+    /// A table.
+    case table(ReplyTable)
+    /// Small print at the end.
+    case context(String)
+    /// A separating line.
+    case divider
+
+    public static func == (lhs: ReplyBlock, rhs: ReplyBlock) -> Bool {
+        switch (lhs, rhs) {
+        case let (.header(a), .header(b)), let (.text(a), .text(b)), let (.context(a), .context(b)): a == b
+        case let (.fields(a), .fields(b)): a.map(\.label) == b.map(\.label) && a.map(\.value) == b.map(\.value)
+        case let (.bars(a), .bars(b)): a == b
+        case let (.table(a), .table(b)): a == b
+        case (.divider, .divider): true
+        default: false
+        }
+    }
+}
+
+/// What perfbot answers: structured blocks plus who may see them.
+public struct BotReply: Sendable, Equatable {
+    /// Who sees the answer in Slack.
+    public enum Visibility: String, Sendable {
+        /// Only the person who asked.
+        case ephemeral
+        /// Everyone in the channel.
+        case inChannel = "in_channel"
+    }
+
+    public var blocks: [ReplyBlock]
+    public var visibility: Visibility
+
+    public init(_ blocks: [ReplyBlock], visibility: Visibility = .ephemeral) {
+        self.blocks = blocks
+        self.visibility = visibility
+    }
+
+    /// A one-paragraph reply.
+    public static func text(_ text: String) -> BotReply { BotReply([.text(text)]) }
+
+    /// The reply as plain text: Slack's notification fallback, terminals and e-mail.
+    public var plainText: String { PlainTextRenderer.render(self) }
+}
+
+/// Renders a reply as plain text.
+public enum PlainTextRenderer {
+    public static func render(_ reply: BotReply) -> String {
+        var parts: [String] = []
+        for block in reply.blocks {
+            switch block {
+            case let .header(text): parts.append(text)
+            case let .text(text): parts.append(text)
+            case let .fields(fields): parts.append(fields.map { "\($0.label): \($0.value)" }.joined(separator: "\n"))
+            case let .bars(bars): parts.append(bars.map(barLine).joined(separator: "\n"))
+            case let .table(table): parts.append(table.lines().joined(separator: "\n"))
+            case let .context(text): parts.append(text)
+            case .divider: parts.append("")
+            }
+        }
+        return parts.joined(separator: "\n")
+    }
+
+    /// `████████░░ 80% Healthy` — twenty cells wide.
+    public static func barLine(_ bar: ReplyBar) -> String {
+        let cells = 20
+        let filled = bar.total == 0 ? 0 : Int((Double(bar.count) * Double(cells) / Double(bar.total)).rounded())
+        let graph = String(repeating: "█", count: filled) + String(repeating: "░", count: cells - filled)
+        let percent = String(bar.percent).leftPadded(to: 3)
+        return "\(graph) \(percent)% \(bar.marker) \(bar.label) (\(bar.count))"
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var copy = self
+        while copy.last == " " { copy.removeLast() }
+        return copy
+    }
+
+    /// The string padded with spaces on the left to `width` characters.
+    public func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// Short human wording for times and numbers in replies.
+public enum Wording {
+    /// `just now`, `45 s ago`, `12 min ago`, `3 h ago`, `2 d ago`.
+    public static func ago(_ date: Date, now: Date) -> String {
+        let seconds = max(0, now.timeIntervalSince(date))
+        switch seconds {
+        case ..<5: return "just now"
+        case ..<60: return "\(Int(seconds)) s ago"
+        case ..<3600: return "\(Int(seconds / 60)) min ago"
+        case ..<172_800: return "\(Int(seconds / 3600)) h ago"
+        default: return "\(Int(seconds / 86400)) d ago"
+        }
+    }
+
+    /// A number with at most `decimals` decimals and no trailing zeros (`2.5`, `40`).
+    public static func number(_ value: Double, decimals: Int = 1) -> String {
+        let scale = pow(10, Double(decimals))
+        let rounded = (value * scale).rounded() / scale
+        if rounded == rounded.rounded() { return String(Int(rounded)) }
+        return String(format: "%.\(decimals)f", rounded)
+    }
+
+    /// A value with its unit: `2400 ms`, `91.2%`, `3`.
+    public static func measure(_ value: Double, unit: String) -> String {
+        switch unit {
+        case "%": return number(value) + "%"
+        case "": return number(value)
+        default: return number(value, decimals: 0) + " " + unit
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// A threshold rule with Prometheus-style `for` semantics (ORIGINAL-DESIGN §2.2).
+public struct DetectionRule: Sendable, Equatable {
+    /// How the samples in the window are judged.
+    public enum Mode: Sendable, Equatable {
+        /// Every sample over the whole window breaches (`>85% for 5 min`).
+        case sustained
+        /// The sum of the samples in the window breaches (`>5 slow queries in 5 min`).
+        case sumOver
+    }
+
+    /// Which side of the threshold is bad.
+    public enum Comparison: String, Sendable, Equatable {
+        case above = ">"
+        case below = "<"
+
+        func breaches(_ value: Double, _ threshold: Double) -> Bool {
+            self == .above ? value > threshold : value < threshold
+        }
+    }
+
+    /// The issue type it opens (`high_memory`).
+    public var name: String
+    public var metric: MetricName
+    public var comparison: Comparison
+    public var threshold: Double
+    /// How long the condition must hold (0 = at once).
+    public var window: TimeInterval
+    public var mode: Mode
+    public var severity: Severity
+    /// What the issue is called in alerts (`High memory`).
+    public var title: String
+
+    public init(name: String, metric: MetricName, _ comparison: Comparison, _ threshold: Double,
+                for window: TimeInterval = 0, mode: Mode = .sustained, severity: Severity, title: String) {
+        self.name = name
+        self.metric = metric
+        self.comparison = comparison
+        self.threshold = threshold
+        self.window = window
+        self.mode = mode
+        self.severity = severity
+        self.title = title
+    }
+
+    /// Whether the rule fires at `now` given `samples` of its metric, oldest first.
+    ///
+    /// A gap between samples longer than `maxGap` breaks the run: missing data never counts as held.
+    public func fires(samples: [(at: Date, value: Double)], now: Date, maxGap: TimeInterval = 90) -> Bool {
+        guard let latest = samples.last, latest.at <= now, now.timeIntervalSince(latest.at) <= maxGap else {
+            return false
+        }
+        switch mode {
+        case .sumOver:
+            let start = now.addingTimeInterval(-window)
+            let inWindow = samples.filter { $0.at > start && $0.at <= now }
+            return comparison.breaches(inWindow.reduce(0) { $0 + $1.value }, threshold)
+        case .sustained:
+            guard comparison.breaches(latest.value, threshold) else { return false }
+            var runStart = latest.at
+            var index = samples.count - 1
+            while index > 0 {
+                let previous = samples[index - 1]
+                guard comparison.breaches(previous.value, threshold),
+                      samples[index].at.timeIntervalSince(previous.at) <= maxGap else { break }
+                runStart = previous.at
+                index -= 1
+            }
+            return now.timeIntervalSince(runStart) >= window
+        }
+    }
+}

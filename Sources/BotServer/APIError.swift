@@ -1,0 +1,49 @@
+import BotCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// An error answered as `{"error": code, "message": …}` with its own status.
+public struct APIError: HTTPResponseError, Sendable, Equatable {
+    public let status: HTTPResponse.Status
+    /// A stable machine-readable code (`bad_signature`, `malformed`, …).
+    public let code: String
+    /// What is wrong and what to do, safe to show to the caller.
+    public let message: String
+    public var headers: HTTPFields = [:]
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Self.jsonResponse(status: status, body: .object([("error", .string(code)), ("message", .string(message))]),
+                          extra: headers)
+    }
+
+    static func jsonResponse(status: HTTPResponse.Status, body: JSONValue, extra: HTTPFields = [:]) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        headers.append(contentsOf: extra)
+        let data = (try? body.data()) ?? Data("{}".utf8)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    public static func malformed(_ field: String, _ problem: String) -> APIError {
+        APIError(.badRequest, code: "malformed", message: "\(field): \(problem)")
+    }
+
+    public static func unsupportedMediaType(expected: String) -> APIError {
+        APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "Send the body as \(expected).")
+    }
+
+    public static let tooLarge = APIError(.contentTooLarge, code: "too_large",
+                                          message: "The body is larger than this endpoint accepts.")
+    public static let notFound = APIError(.notFound, code: "not_found",
+                                          message: "No such route. See the README for perfbot's endpoints.")
+    public static func disabled(_ what: String, missing: String) -> APIError {
+        APIError(.serviceUnavailable, code: "disabled", message: "\(what) is disabled: \(missing) is not set.")
+    }
+}
+

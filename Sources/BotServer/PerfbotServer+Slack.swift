@@ -1,0 +1,107 @@
+import BotChannels
+import BotCore
+import BotStore
+import Foundation
+import Hummingbird
+import Logging
+
+extension PerfbotServer {
+    /// Reads and verifies a Slack request; the body is not looked at before the signature holds.
+    func verifiedSlackBody(_ request: Request, route: String) async throws -> [UInt8] {
+        guard let verifier = slackVerifier else {
+            throw APIError.disabled("Slack", missing: "SLACK_SIGNING_SECRET")
+        }
+        let body = try await request.boundedBody(limit: settings.bodyLimit)
+        try verified(route: route) { () throws(VerificationFailure) in
+            try verifier.verify(timestamp: request.headers[.slackTimestamp],
+                                signature: request.headers[.slackSignature], body: body)
+        }
+        return body
+    }
+
+    func form(_ body: [UInt8]) throws -> FormBody {
+        do { return try FormBody(body) } catch { throw APIError.malformed(error.field, "is not valid form encoding") }
+    }
+
+    func slackCommand(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let body = try await verifiedSlackBody(request, route: "/slack/commands")
+        try request.requireMediaType("application/x-www-form-urlencoded")
+        let fields = try form(body)
+        if fields["ssl_check"] == "1" { return Response(status: .ok) }
+        let command: SlackCommand
+        do { command = try SlackCommand(form: fields) } catch { throw APIError.malformed(error.field, error.problem) }
+        let key = "slack-command:" + (command.triggerID ?? BodyDigest.sha256Hex(body))
+        var userLog = context.logger
+        userLog[metadataKey: "user"] = .string(command.user.rawValue)
+        let log = userLog
+        return try await gate.once(source: "slack_command", key: key, contentType: request.headers[.contentType],
+                                   body: body, logger: log) { _ in
+            let reply = await dispatch(command.text, user: command.user, channel: command.channelID, logger: log)
+            return .json(BlockKitRenderer.message(reply))
+        }
+    }
+
+    func slackInteraction(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let body = try await verifiedSlackBody(request, route: "/slack/interactions")
+        try request.requireMediaType("application/x-www-form-urlencoded")
+        let interaction: SlackInteraction
+        do { interaction = try SlackInteraction(form: form(body)) } catch let error as SlackPayloadError {
+            throw APIError.malformed(error.field, error.problem)
+        }
+        return try await gate.once(source: "slack_interaction", key: interaction.idempotencyKey,
+                                   contentType: request.headers[.contentType], body: body,
+                                   logger: context.logger) { _ in
+            StoredResponse(status: 200, body: [])
+        }
+    }
+
+    func slackEvent(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let body = try await verifiedSlackBody(request, route: "/slack/events")
+        try request.requireMediaType("application/json")
+        let event: SlackEvent
+        do { event = try SlackEvent(json: body) } catch { throw APIError.malformed(error.field, error.problem) }
+        switch event {
+        case let .urlVerification(challenge):
+            return APIError.jsonResponse(status: .ok, body: .object([("challenge", .string(challenge))]))
+        case let .callback(eventID, inner):
+            return try await gate.once(source: "slack_event", key: "slack-event:\(eventID)",
+                                       contentType: request.headers[.contentType], body: body,
+                                       logger: context.logger) { _ in
+                try await handleEvent(inner, logger: context.logger)
+                return .json(.object([("ok", .bool(true))]))
+            }
+        }
+    }
+
+    /// Answers an `app_mention` through the same router as slash commands; the reply goes out through the outbox.
+    func handleEvent(_ event: SlackEvent.Event, logger: Logger) async throws {
+        guard event.type == "app_mention", event.botID == nil,
+              let user = event.user.flatMap(SlackUserID.init), let channel = event.channel else { return }
+        let text = Self.withoutMentions(event.text ?? "")
+        let reply = await dispatch(text, user: user, channel: channel, logger: logger)
+        var pairs: [(String, JSONValue)] = [("channel", .string(channel))]
+        if let thread = event.threadTS ?? event.ts { pairs.append(("thread_ts", .string(thread))) }
+        pairs.append(("text", .string(String(reply.plainText.prefix(3000)))))
+        pairs.append(("blocks", .array(BlockKitRenderer.blocks(reply))))
+        let payload = String(decoding: try JSONValue.object(pairs).data(), as: UTF8.self)
+        try await store.enqueueMessage(channel: "slack", destination: channel, payload: payload, at: clock.now)
+    }
+
+    /// `<@U0BOT0001> store acme` → `store acme`.
+    static func withoutMentions(_ text: String) -> String {
+        text.split(separator: " ", omittingEmptySubsequences: true)
+            .filter { !($0.hasPrefix("<@") && $0.hasSuffix(">")) }
+            .joined(separator: " ")
+    }
+
+    /// Routes command text, timing it.
+    func dispatch(_ text: String, user: SlackUserID, channel: String?, logger: Logger) async -> BotReply {
+        let start = ContinuousClock.now
+        let reply = await commands.route(text, user: user, channel: channel, logger: logger)
+        let name = CommandTokenizer.words(text).first.map { word in
+            commands.specs.contains { $0.name == word.lowercased() } ? word.lowercased() : "unknown"
+        } ?? "help"
+        metrics.recordDispatch(command: name, duration: ContinuousClock.now - start)
+        return reply
+    }
+}

@@ -1,0 +1,114 @@
+import BotChannels
+import BotCore
+import BotStore
+import Foundation
+import Hummingbird
+import Logging
+
+/// The body of `POST /webhooks/metrics`.
+struct MetricBatch: Decodable {
+    struct Entry: Decodable {
+        var store: String
+        var at: String
+        var metrics: [String: Double]
+    }
+
+    var samples: [Entry]
+    static let maxSamples = 10_000
+}
+
+extension PerfbotServer {
+    /// Checks the bearer token (before the body is read) and returns the bounded body.
+    func verifiedWebhookBody(_ request: Request, route: String) async throws -> [UInt8] {
+        guard let verifier = tokenVerifier else {
+            throw APIError.disabled("Webhooks", missing: "PERFBOT_WEBHOOK_TOKEN")
+        }
+        try verified(route: route) { () throws(VerificationFailure) in
+            try verifier.verify(authorization: request.headers[.authorization])
+        }
+        return try await request.boundedBody(limit: settings.bodyLimit)
+    }
+
+    /// A retry-stable key: the sender's `Idempotency-Key`, else the body's digest.
+    func idempotencyKey(_ request: Request, source: String, body: [UInt8]) throws -> String {
+        if let supplied = request.headers[.idempotencyKey] {
+            guard (1...200).contains(supplied.count), supplied.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+                throw APIError.malformed("Idempotency-Key", "1–200 visible ASCII characters")
+            }
+            return "\(source):key:\(supplied)"
+        }
+        return "\(source):sha256:\(BodyDigest.sha256Hex(body))"
+    }
+
+    func metricPush(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let body = try await verifiedWebhookBody(request, route: "/webhooks/metrics")
+        try request.requireMediaType("application/json")
+        let batch: MetricBatch
+        do {
+            batch = try JSONDecoder().decode(MetricBatch.self, from: Data(body))
+        } catch {
+            let described = JSONErrorPath.describe(error)
+            throw APIError.malformed(described.path.isEmpty ? "body" : String(described.path.dropFirst()),
+                                     described.problem)
+        }
+        guard batch.samples.count <= MetricBatch.maxSamples else {
+            throw APIError(.unprocessableContent, code: "too_many_samples",
+                           message: "A batch holds at most \(MetricBatch.maxSamples) samples; split it.")
+        }
+        let key = try idempotencyKey(request, source: "metrics", body: body)
+        return try await gate.once(source: "metrics", key: key, contentType: request.headers[.contentType],
+                                   body: body, logger: context.logger) { _ in
+            try await ingest(batch)
+        }
+    }
+
+    /// Stores the samples of known stores and metrics; reports everything it did not store.
+    func ingest(_ batch: MetricBatch) async throws -> StoredResponse {
+        let known = try await store.knownStores()
+        let now = clock.now
+        let plain = ISO8601DateFormatter()
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var samples: [MetricSample] = []
+        var unknownStores = Set<String>(), unknownMetrics = Set<String>()
+        var rejected: [JSONValue] = []
+        for (index, entry) in batch.samples.enumerated() {
+            func reject(_ reason: String) {
+                rejected.append(.object([("sample", .int(index)), ("reason", .string(reason))]))
+            }
+            guard let store = StoreID(entry.store) else { reject("store is not a store name"); continue }
+            guard known.contains(store) else { unknownStores.insert(store.rawValue); continue }
+            guard let at = plain.date(from: entry.at) ?? fractional.date(from: entry.at) else {
+                reject("at is not an ISO 8601 time such as 2026-11-26T17:00:00Z"); continue
+            }
+            guard at.timeIntervalSince(now) <= settings.futureSkew else { reject("at is in the future"); continue }
+            for (name, value) in entry.metrics.sorted(by: { $0.key < $1.key }) {
+                guard let metric = MetricName(rawValue: name) else {
+                    unknownMetrics.insert(String(name.prefix(64)))
+                    continue
+                }
+                guard metric.accepts(value) else { reject("\(name) = \(value) is out of range"); continue }
+                samples.append(MetricSample(store: store, metric: metric, at: at, value: value))
+            }
+        }
+        let inserted = try await store.insert(samples)
+        return .json(.object([
+            ("accepted", .int(inserted)),
+            ("duplicates", .int(samples.count - inserted)),
+            ("unknown_stores", .array(unknownStores.sorted().map(JSONValue.string))),
+            ("unknown_metrics", .array(unknownMetrics.sorted().map(JSONValue.string))),
+            ("rejected", .array(rejected)),
+        ]))
+    }
+
+    func pluginWebhook(_ source: WebhookSource, _ request: Request, context: BasicRequestContext) async throws -> Response {
+        let body = try await verifiedWebhookBody(request, route: "/webhooks/\(source.path)")
+        try request.requireMediaType("application/json")
+        let key = try idempotencyKey(request, source: source.path, body: body)
+        return try await gate.once(source: source.path, key: key, contentType: request.headers[.contentType],
+                                   body: body, logger: context.logger) { deliveryID in
+            let outcome = try await source.handle(body, deliveryID)
+            return .json(.object(outcome.summary.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import BotChannels
+import BotCore
+import BotStore
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// perfbot's HTTP surface: verifies, bounds and records every delivery, then dispatches it.
+public struct PerfbotServer: Sendable {
+    let store: SQLiteStore
+    let commands: CommandRouter
+    let clock: any BotClock
+    let settings: ServerSettings
+    let metrics: ServerMetrics
+    let logger: Logger
+    let webhookSources: [WebhookSource]
+    let slackVerifier: SlackSignatureVerifier?
+    let tokenVerifier: BearerTokenVerifier?
+    let gate: DeliveryGate
+
+    public init(store: SQLiteStore, commands: CommandRouter, clock: any BotClock, settings: ServerSettings,
+                metrics: ServerMetrics, logger: Logger, webhookSources: [WebhookSource] = []) {
+        self.store = store
+        self.commands = commands
+        self.clock = clock
+        self.settings = settings
+        self.metrics = metrics
+        self.logger = logger
+        self.webhookSources = webhookSources
+        slackVerifier = settings.slackSigningSecret.map { SlackSignatureVerifier(signingSecret: $0, clock: clock) }
+        tokenVerifier = settings.webhookToken.map(BearerTokenVerifier.init(token:))
+        gate = DeliveryGate(store: store, clock: clock, metrics: metrics)
+        if slackVerifier == nil {
+            logger.warning("SLACK_SIGNING_SECRET is not set: /slack/* answers 503 until it is")
+        }
+        if tokenVerifier == nil {
+            logger.warning("PERFBOT_WEBHOOK_TOKEN is not set: /webhooks/* answers 503 until it is")
+        }
+    }
+
+    /// The router with every route and the error middleware.
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ErrorMiddleware(metrics: metrics))
+        router.get("/healthz") { _, _ in
+            APIError.jsonResponse(status: .ok, body: .object([("status", .string("ok"))]))
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
+        }
+        router.post("/slack/commands") { request, context in try await slackCommand(request, context: context) }
+        router.post("/slack/interactions") { request, context in try await slackInteraction(request, context: context) }
+        router.post("/slack/events") { request, context in try await slackEvent(request, context: context) }
+        router.post("/webhooks/metrics") { request, context in try await metricPush(request, context: context) }
+        for source in webhookSources {
+            router.post("/webhooks/\(source.path)") { request, context in
+                try await pluginWebhook(source, request, context: context)
+            }
+        }
+        return router
+    }
+
+    /// The Hummingbird application on `host:port`, running `services` beside the server.
+    public func makeApplication(host: String, port: Int, services: [any Service] = [],
+                                onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "perfbot"),
+            services: services,
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
+    }
+
+    /// Refuses with 401, counting the reason, when `check` fails.
+    func verified(route: String, _ check: () throws(VerificationFailure) -> Void) throws {
+        do {
+            try check()
+        } catch {
+            metrics.recordVerificationFailure(route: route, reason: error.reason)
+            logger.notice("request refused", metadata: ["route": "\(route)", "reason": "\(error.reason)"])
+            throw APIError(.unauthorized, code: error.reason, message: error.message)
+        }
+    }
+}

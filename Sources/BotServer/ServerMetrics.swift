@@ -1,0 +1,56 @@
+import Foundation
+import Prometheus
+
+/// perfbot's own Prometheus metrics, served at `/metrics`.
+public final class ServerMetrics: Sendable {
+    /// The registry that `/metrics` renders.
+    public let registry: PrometheusCollectorRegistry
+    static let latencyBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .seconds(2.5), .seconds(5),
+    ]
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+    }
+
+    /// Counts a finished request and records its latency.
+    func recordRequest(route: String, method: String, status: Int, duration: Duration) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "perfbot", metricName: "http_requests", unitName: "total",
+                              helpText: "HTTP requests by route, method and status"),
+            labels: [("route", route), ("method", method), ("status", String(status))]).increment()
+        registry.makeDurationHistogram(
+            descriptor: .init(namespace: "perfbot", metricName: "http_request_duration", unitName: "seconds",
+                              helpText: "Time from request to response"),
+            labels: [("route", route)], buckets: Self.latencyBuckets).record(duration)
+    }
+
+    /// Counts a request refused by signature or token checks.
+    func recordVerificationFailure(route: String, reason: String) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "perfbot", metricName: "verification_failures", unitName: "total",
+                              helpText: "Requests refused by signature or token verification, by reason"),
+            labels: [("route", route), ("reason", reason)]).increment()
+    }
+
+    /// Records how long a command took from grammar to reply.
+    func recordDispatch(command: String, duration: Duration) {
+        registry.makeDurationHistogram(
+            descriptor: .init(namespace: "perfbot", metricName: "dispatch_duration", unitName: "seconds",
+                              helpText: "Time to parse, route and answer a command"),
+            labels: [("command", command)], buckets: Self.latencyBuckets).record(duration)
+    }
+
+    /// Counts a delivery answered from the log instead of acted on again.
+    func recordDuplicate(source: String) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "perfbot", metricName: "duplicate_deliveries", unitName: "total",
+                              helpText: "Retries and repeats recognised and not acted on twice"),
+            labels: [("source", source)]).increment()
+    }
+
+    /// The Prometheus text exposition.
+    public func render() -> [UInt8] { registry.emitToBuffer() }
+}

@@ -1,0 +1,25 @@
+import BotCore
+import Foundation
+
+/// What the HTTP server needs to know; secrets are optional and a missing one disables its entry point.
+public struct ServerSettings: Sendable {
+    /// Largest body accepted, in bytes (1 MiB).
+    public var bodyLimit: Int
+    /// Slack's signing secret; nil disables the Slack routes.
+    public var slackSigningSecret: String?
+    /// The bearer token of `/webhooks/*`; nil disables them.
+    public var webhookToken: String?
+    /// How users type commands (`/perf`), for help and usage lines.
+    public var commandPrefix: String
+    /// How far in the future a pushed sample may be stamped (clock skew).
+    public var futureSkew: TimeInterval
+
+    public init(bodyLimit: Int = 1 << 20, slackSigningSecret: String? = nil, webhookToken: String? = nil,
+                commandPrefix: String = "/perf", futureSkew: TimeInterval = 600) {
+        self.bodyLimit = bodyLimit
+        self.slackSigningSecret = slackSigningSecret
+        self.webhookToken = webhookToken
+        self.commandPrefix = commandPrefix
+        self.futureSkew = futureSkew
+    }
+}

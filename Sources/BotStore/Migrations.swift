@@ -1,0 +1,237 @@
+import GRDB
+
+/// The schema: ORIGINAL-DESIGN §5 adapted to SQLite, plus what the bot needs to lose nothing
+/// and act once. Times are Unix seconds (INTEGER); JSON columns hold text checked by `json_valid`.
+enum Migrations {
+    static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-core-schema") { db in
+            try db.execute(sql: v1)
+        }
+        return migrator
+    }
+
+    static let v1 = """
+    CREATE TABLE customers (
+        id TEXT PRIMARY KEY,
+        platform TEXT NOT NULL CHECK (platform IN ('woocommerce', 'magento')),
+        plan TEXT NOT NULL,
+        contact_email TEXT NOT NULL,
+        url TEXT,
+        container TEXT,
+        host TEXT,
+        executor TEXT NOT NULL DEFAULT 'docker' CHECK (executor IN ('local', 'docker', 'ssh')),
+        automation_level INTEGER NOT NULL DEFAULT 2 CHECK (automation_level BETWEEN 1 AND 3),
+        automation_exceptions TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(automation_exceptions)),
+        memory_limit_mb INTEGER,
+        cpu_cores REAL,
+        disk_limit_gb INTEGER,
+        catalog_size INTEGER,
+        orders_per_day INTEGER,
+        active INTEGER NOT NULL DEFAULT 1,
+        last_health_score INTEGER,
+        health_score_updated_at INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) STRICT;
+
+    -- Raw samples, kept 48 hours.
+    CREATE TABLE metric_samples (
+        customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+        metric TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        value REAL NOT NULL,
+        PRIMARY KEY (customer_id, metric, at)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX idx_metric_samples_at ON metric_samples (at);
+
+    -- The newest sample of each metric of each store, kept as samples arrive, for the fleet views.
+    CREATE TABLE metric_latest (
+        customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+        metric TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        value REAL NOT NULL,
+        PRIMARY KEY (customer_id, metric)
+    ) STRICT, WITHOUT ROWID;
+
+    -- Hourly rollups, kept 90 days; maintained as samples arrive.
+    CREATE TABLE metric_rollups (
+        customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+        metric TEXT NOT NULL,
+        hour INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        sum REAL NOT NULL,
+        min REAL NOT NULL,
+        max REAL NOT NULL,
+        PRIMARY KEY (customer_id, metric, hour)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE performance_snapshots (
+        id INTEGER PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+        timestamp INTEGER NOT NULL,
+        health_score INTEGER NOT NULL CHECK (health_score BETWEEN 0 AND 100),
+        ttfb_ms INTEGER, fcp_ms INTEGER, lcp_ms INTEGER,
+        cpu_percent REAL, memory_percent REAL, disk_percent REAL,
+        slow_query_count INTEGER, active_connections INTEGER, db_size_bytes INTEGER,
+        redis_hit_rate REAL, varnish_hit_rate REAL
+    ) STRICT;
+    CREATE INDEX idx_snapshots_customer_time ON performance_snapshots (customer_id, timestamp);
+    CREATE INDEX idx_snapshots_health ON performance_snapshots (health_score, timestamp);
+
+    CREATE TABLE performance_issues (
+        id INTEGER PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+        issue_type TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+        title TEXT NOT NULL,
+        detected_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        clear_since INTEGER,
+        resolved_at INTEGER,
+        auto_fixed INTEGER NOT NULL DEFAULT 0,
+        details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details))
+    ) STRICT;
+    CREATE INDEX idx_issues_customer_open ON performance_issues (customer_id, resolved_at);
+    CREATE INDEX idx_issues_severity ON performance_issues (severity, detected_at);
+    CREATE UNIQUE INDEX idx_issues_one_open ON performance_issues (customer_id, issue_type) WHERE resolved_at IS NULL;
+
+    CREATE TABLE automation_actions (
+        id INTEGER PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+        issue_id INTEGER REFERENCES performance_issues(id),
+        playbook_name TEXT NOT NULL,
+        action_name TEXT NOT NULL,
+        argv TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(argv)),
+        executed_at INTEGER NOT NULL,
+        duration_ms INTEGER,
+        exit_code INTEGER,
+        output TEXT,
+        success INTEGER NOT NULL,
+        result TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(result))
+    ) STRICT;
+    CREATE INDEX idx_actions_customer_time ON automation_actions (customer_id, executed_at);
+
+    CREATE TABLE slow_queries (
+        id INTEGER PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+        query_hash TEXT NOT NULL,
+        query_text TEXT NOT NULL,
+        execution_time_ms INTEGER NOT NULL,
+        rows_examined INTEGER,
+        rows_sent INTEGER,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        occurrence_count INTEGER NOT NULL DEFAULT 1,
+        UNIQUE (customer_id, query_hash)
+    ) STRICT;
+    CREATE INDEX idx_slow_customer_time ON slow_queries (customer_id, last_seen);
+    CREATE INDEX idx_slow_time ON slow_queries (execution_time_ms);
+
+    CREATE TABLE lighthouse_probes (
+        id INTEGER PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+        probed_at INTEGER NOT NULL,
+        performance_score INTEGER,
+        fcp_ms INTEGER, lcp_ms INTEGER, cls REAL, tbt_ms INTEGER, ttfb_ms INTEGER,
+        full_report TEXT CHECK (full_report IS NULL OR json_valid(full_report))
+    ) STRICT;
+    CREATE INDEX idx_lighthouse_customer_time ON lighthouse_probes (customer_id, probed_at);
+
+    CREATE TABLE admin_interventions (
+        id INTEGER PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+        admin_user_id TEXT NOT NULL,
+        playbook_name TEXT NOT NULL,
+        executed_at INTEGER NOT NULL,
+        reason TEXT,
+        result TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(result))
+    ) STRICT;
+    CREATE INDEX idx_interventions_customer ON admin_interventions (customer_id);
+    CREATE INDEX idx_interventions_admin ON admin_interventions (admin_user_id);
+
+    -- Fixes waiting for a customer's or an operator's decision; the token is stored only hashed.
+    CREATE TABLE approvals (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+        issue_id INTEGER REFERENCES performance_issues(id),
+        playbook_name TEXT NOT NULL,
+        steps TEXT NOT NULL CHECK (json_valid(steps)),
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'approved', 'rejected', 'expired', 'cancelled')),
+        decided_at INTEGER,
+        decided_by TEXT,
+        channel TEXT CHECK (channel IS NULL OR channel IN ('email', 'slack'))
+    ) STRICT;
+    CREATE INDEX idx_approvals_status ON approvals (status, expires_at);
+
+    -- Every outgoing message, written with the event that caused it, delivered in the background.
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL CHECK (channel IN ('slack', 'email', 'slack_response')),
+        destination TEXT NOT NULL,
+        payload TEXT NOT NULL CHECK (json_valid(payload)),
+        thread_key TEXT,
+        created_at INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+        last_error TEXT,
+        sent_at INTEGER
+    ) STRICT;
+    CREATE INDEX idx_outbox_due ON outbox (status, next_attempt_at);
+
+    -- Every accepted inbound delivery, raw, with the key that makes a retry act once.
+    CREATE TABLE webhook_deliveries (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        received_at INTEGER NOT NULL,
+        content_type TEXT,
+        body BLOB NOT NULL,
+        status TEXT NOT NULL DEFAULT 'received' CHECK (status IN ('received', 'processed', 'failed')),
+        retry_count INTEGER NOT NULL DEFAULT 0,
+        response_status INTEGER,
+        response_body BLOB,
+        processed_at INTEGER
+    ) STRICT;
+    CREATE INDEX idx_deliveries_time ON webhook_deliveries (source, received_at);
+
+    CREATE TABLE silences (
+        id INTEGER PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+        starts_at INTEGER NOT NULL,
+        ends_at INTEGER NOT NULL,
+        reason TEXT,
+        created_by TEXT NOT NULL,
+        end_announced INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX idx_silences_customer ON silences (customer_id, ends_at);
+
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        action TEXT NOT NULL,
+        customer_id TEXT,
+        details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details)),
+        result TEXT
+    ) STRICT;
+    CREATE INDEX idx_audit_customer_time ON audit_log (customer_id, at);
+
+    -- The insights feed (ORIGINAL-DESIGN §1.2).
+    CREATE TABLE insights (
+        id INTEGER PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('issue', 'recommendation', 'resolved', 'action', 'prediction')),
+        title TEXT NOT NULL,
+        body TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX idx_insights_customer_time ON insights (customer_id, at);
+    """
+}

@@ -1,0 +1,83 @@
+import BotCore
+import Foundation
+import GRDB
+
+extension SQLiteStore: CustomerDirectory {
+    /// Inserts `customer`, or updates the row with the same store name.
+    public func upsert(_ customer: Customer, at now: Date) async throws {
+        try await upsert([customer], at: now)
+    }
+
+    /// Inserts or updates every customer in one transaction.
+    public func upsert(_ customers: [Customer], at now: Date) async throws {
+        try await pool.write { db in
+            for customer in customers {
+                try db.execute(sql: """
+                    INSERT INTO customers (id, platform, plan, contact_email, url, container, host, executor,
+                        automation_level, automation_exceptions, memory_limit_mb, cpu_cores, disk_limit_gb,
+                        catalog_size, orders_per_day, active, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET
+                        platform = excluded.platform, plan = excluded.plan, contact_email = excluded.contact_email,
+                        url = excluded.url, container = excluded.container, host = excluded.host,
+                        executor = excluded.executor, automation_level = excluded.automation_level,
+                        automation_exceptions = excluded.automation_exceptions,
+                        memory_limit_mb = excluded.memory_limit_mb, cpu_cores = excluded.cpu_cores,
+                        disk_limit_gb = excluded.disk_limit_gb, catalog_size = excluded.catalog_size,
+                        orders_per_day = excluded.orders_per_day, active = excluded.active,
+                        updated_at = excluded.updated_at
+                    """, arguments: [
+                        customer.id.rawValue, customer.platform.rawValue, customer.plan.rawValue,
+                        customer.contactEmail, customer.url, customer.container, customer.host,
+                        customer.executor.rawValue, customer.automationLevel.rawValue,
+                        try jsonText(customer.automationExceptions), customer.limits.memoryMB,
+                        customer.limits.cpuCores, customer.limits.diskGB, customer.catalogSize,
+                        customer.ordersPerDay, customer.active, now.unixSeconds, now.unixSeconds,
+                    ])
+            }
+        }
+    }
+
+    public func allCustomers() async throws -> [Customer] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM customers ORDER BY id").compactMap(Self.customer(from:))
+        }
+    }
+
+    public func customer(_ id: StoreID) async throws -> Customer? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM customers WHERE id = ?", arguments: [id.rawValue])
+                .flatMap(Self.customer(from:))
+        }
+    }
+
+    /// The store names that exist, for validating pushed samples.
+    public func knownStores() async throws -> Set<StoreID> {
+        try await pool.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT id FROM customers").compactMap(StoreID.init))
+        }
+    }
+
+    static func customer(from row: Row) -> Customer? {
+        guard let id = StoreID(row["id"]), let platform = Platform(rawValue: row["platform"]),
+              let plan = Plan(row["plan"]) else { return nil }
+        let exceptionsText: String = row["automation_exceptions"]
+        let exceptions = (try? JSONDecoder().decode([String].self, from: Data(exceptionsText.utf8))) ?? []
+        return Customer(
+            id: id, platform: platform, plan: plan, contactEmail: row["contact_email"],
+            url: row["url"], container: row["container"], host: row["host"],
+            executor: ExecutorKind(rawValue: row["executor"]) ?? .docker,
+            automationLevel: AutomationLevel(rawValue: row["automation_level"]) ?? .safeAutoFix,
+            automationExceptions: exceptions,
+            limits: ResourceLimits(memoryMB: row["memory_limit_mb"], cpuCores: row["cpu_cores"],
+                                   diskGB: row["disk_limit_gb"]),
+            catalogSize: row["catalog_size"], ordersPerDay: row["orders_per_day"], active: row["active"])
+    }
+}
+
+/// JSON text of an encodable value, for JSON columns.
+func jsonText(_ value: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}

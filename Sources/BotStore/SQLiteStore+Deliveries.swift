@@ -1,0 +1,79 @@
+import BotCore
+import Foundation
+import GRDB
+
+/// What the delivery log says about an arriving delivery.
+public enum DeliveryAdmission: Sendable, Equatable {
+    /// First time this key was seen; act on it.
+    case fresh(id: Int64)
+    /// Seen before: do not act again. `response` is what was answered the first time, if finished.
+    case duplicate(id: Int64, response: StoredResponse?)
+}
+
+/// An HTTP answer kept with its delivery, to answer a retry the same way.
+public struct StoredResponse: Sendable, Equatable {
+    public var status: Int
+    public var body: [UInt8]
+
+    public init(status: Int, body: [UInt8]) {
+        self.status = status
+        self.body = body
+    }
+}
+
+extension SQLiteStore {
+    /// Records an accepted delivery under `key`; a key seen before is a retry, counted, and not acted on
+    /// again unless its first handling failed.
+    public func admitDelivery(source: String, key: String, contentType: String?, body: [UInt8],
+                              at: Date) async throws -> DeliveryAdmission {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO webhook_deliveries (source, idempotency_key, received_at, content_type, body)
+                VALUES (?, ?, ?, ?, ?)
+                """, arguments: [source, key, at.unixSeconds, contentType, Data(body)])
+            if db.changesCount > 0 { return .fresh(id: db.lastInsertedRowID) }
+            try db.execute(sql: "UPDATE webhook_deliveries SET retry_count = retry_count + 1 WHERE idempotency_key = ?",
+                           arguments: [key])
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT id, response_status, response_body, status FROM webhook_deliveries WHERE idempotency_key = ?
+                """, arguments: [key]) else { return .fresh(id: 0) }
+            // A delivery whose handling failed did not act: its retry is handled afresh.
+            if row[3] == "failed" {
+                try db.execute(sql: "UPDATE webhook_deliveries SET status = 'received' WHERE id = ?", arguments: [row[0]])
+                return .fresh(id: row[0])
+            }
+            let status: Int? = row[1]
+            let body: Data? = row[2]
+            return .duplicate(id: row[0], response: status.map { StoredResponse(status: $0, body: Array(body ?? Data())) })
+        }
+    }
+
+    /// Marks a delivery handled and keeps the answer given.
+    public func finishDelivery(id: Int64, succeeded: Bool, response: StoredResponse, at: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE webhook_deliveries SET status = ?, response_status = ?, response_body = ?, processed_at = ?
+                WHERE id = ?
+                """, arguments: [succeeded ? "processed" : "failed", response.status, Data(response.body),
+                                 at.unixSeconds, id])
+        }
+    }
+
+    /// One delivery as recorded: (source, status, retry count, body).
+    public func delivery(id: Int64) async throws -> (source: String, status: String, retries: Int, body: [UInt8])? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT source, status, retry_count, body FROM webhook_deliveries WHERE id = ?",
+                             arguments: [id]).map { row in
+                let body: Data = row[3]
+                return (row[0], row[1], row[2], Array(body))
+            }
+        }
+    }
+
+    /// How many deliveries are recorded for `source`.
+    public func deliveryCount(source: String) async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM webhook_deliveries WHERE source = ?", arguments: [source]) ?? 0
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import BotCore
+import Foundation
+
+extension CustomerFile {
+    /// Turns raw fields into a `Customer`, or throws the first problem with its line.
+    static func validate(_ record: Record) throws -> Customer {
+        for (name, entry) in record.values where !fields.contains(name) && !limitFields.contains(name) {
+            throw CustomerFileProblem(line: entry.line, message: "unknown field '\(name)'")
+        }
+        func required(_ name: String) throws -> (value: String, line: Int) {
+            guard let entry = record.values[name], !entry.value.isEmpty else {
+                throw CustomerFileProblem(line: record.line, message: "\(name) is required")
+            }
+            return entry
+        }
+        func optional<T>(_ name: String, _ convert: (String) -> T?, _ expectation: String) throws -> T? {
+            guard let entry = record.values[name], !entry.value.isEmpty else { return nil }
+            guard let value = convert(entry.value) else {
+                throw CustomerFileProblem(line: entry.line, message: "\(name): expected \(expectation), got '\(entry.value.prefix(60))'")
+            }
+            return value
+        }
+
+        let idEntry = try required("id")
+        guard let id = StoreID(idEntry.value) else {
+            throw CustomerFileProblem(line: idEntry.line,
+                message: "id: '\(idEntry.value.prefix(60))' is not a store name (lowercase letters, digits and -)")
+        }
+        let platformEntry = try required("platform")
+        guard let platform = Platform(rawValue: platformEntry.value.lowercased()) else {
+            throw CustomerFileProblem(line: platformEntry.line, message: "platform: expected woocommerce or magento")
+        }
+        let planEntry = try required("plan")
+        guard let plan = Plan(planEntry.value.lowercased()) else {
+            throw CustomerFileProblem(line: planEntry.line, message: "plan: expected a word such as basic or premium")
+        }
+        let emailEntry = try required("contact_email")
+        guard Validation.isEmail(emailEntry.value) else {
+            throw CustomerFileProblem(line: emailEntry.line, message: "contact_email: '\(emailEntry.value.prefix(60))' is not an e-mail address")
+        }
+        let url = try optional("url", { Validation.isHTTPURL($0) ? $0 : nil }, "an http(s) URL")
+        let container = try optional("container", { Validation.isContainerName($0) ? $0 : nil },
+                                     "a container name (letters, digits, _ . -)")
+        let host = try optional("host", { Validation.isHost($0) ? $0 : nil }, "a host name")
+        let executor = try optional("executor", { ExecutorKind(rawValue: $0.lowercased()) }, "local, docker or ssh")
+        let level = try optional("automation_level", { Int($0).flatMap(AutomationLevel.init(rawValue:)) }, "1, 2 or 3")
+        let exceptions = record.lists["automation_exceptions"] ?? []
+        for tag in exceptions where !Validation.isTag(tag) {
+            throw CustomerFileProblem(line: record.values["automation_exceptions"]?.line ?? record.line,
+                                      message: "automation_exceptions: '\(tag.prefix(40))' is not a tag (lowercase letters and _)")
+        }
+        let limits = ResourceLimits(
+            memoryMB: try optional("memory_mb", { Int($0).flatMap { $0 > 0 ? $0 : nil } }, "a positive whole number"),
+            cpuCores: try optional("cpu_cores", { Double($0).flatMap { $0 > 0 && $0.isFinite ? $0 : nil } }, "a positive number"),
+            diskGB: try optional("disk_gb", { Int($0).flatMap { $0 > 0 ? $0 : nil } }, "a positive whole number"))
+        let nonNegative: (String) -> Int? = { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
+        let active = try optional("active", { ["true": true, "yes": true, "1": true, "false": false, "no": false, "0": false][$0.lowercased()] },
+                                  "true or false")
+        if executor == .docker && container == nil {
+            throw CustomerFileProblem(line: record.line, message: "executor docker needs a container")
+        }
+        if executor == .ssh && host == nil {
+            throw CustomerFileProblem(line: record.line, message: "executor ssh needs a host")
+        }
+        return Customer(
+            id: id, platform: platform, plan: plan, contactEmail: emailEntry.value, url: url, container: container,
+            host: host, executor: executor ?? (host != nil && container == nil ? .ssh : .docker),
+            automationLevel: level ?? .safeAutoFix, automationExceptions: exceptions, limits: limits,
+            catalogSize: try optional("catalog_size", nonNegative, "a whole number"),
+            ordersPerDay: try optional("orders_per_day", nonNegative, "a whole number"),
+            active: active ?? true)
+    }
+}
+
+/// Strict patterns for values that may later reach an argv or a mail header.
+public enum Validation {
+    public static func isEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64, text.count <= 254 else { return false }
+        let local = parts[0].unicodeScalars.allSatisfy {
+            CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._%+-".unicodeScalars.contains($0)
+        }
+        return local && isHost(String(parts[1])) && parts[1].contains(".")
+    }
+
+    public static func isHost(_ text: String) -> Bool {
+        guard (1...253).contains(text.count), !text.hasPrefix("-"), !text.hasPrefix(".") else { return false }
+        return text.unicodeScalars.allSatisfy { ($0.isASCII && CharacterSet.alphanumerics.contains($0)) || $0 == "-" || $0 == "." }
+    }
+
+    public static func isContainerName(_ text: String) -> Bool {
+        guard (1...128).contains(text.count), let first = text.unicodeScalars.first,
+              first.isASCII, CharacterSet.alphanumerics.contains(first) else { return false }
+        return text.unicodeScalars.allSatisfy { ($0.isASCII && CharacterSet.alphanumerics.contains($0)) || "_.-".unicodeScalars.contains($0) }
+    }
+
+    public static func isHTTPURL(_ text: String) -> Bool {
+        guard text.count <= 2048, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = url.host, isHost(host) else { return false }
+        return true
+    }
+
+    public static func isTag(_ text: String) -> Bool {
+        (1...64).contains(text.count) && text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || $0 == "_" }
+    }
+}
+
+/// A minimal RFC 4180 reader: quoted fields, doubled quotes, newlines inside quotes; keeps line numbers.
+enum CSVReader {
+    struct Row {
+        var line: Int
+        var fields: [String]
+    }
+
+    static func rows(_ text: String) -> [Row] {
+        var rows: [Row] = []
+        var fields: [String] = []
+        var field = ""
+        var inQuotes = false
+        var line = 1
+        var rowLine = 1
+        var iterator = text.replacingOccurrences(of: "\r\n", with: "\n").makeIterator()
+        var pending: Character? = nil
+        while let character = pending ?? iterator.next() {
+            pending = nil
+            if inQuotes {
+                if character == "\"" {
+                    if let next = iterator.next() {
+                        if next == "\"" { field.append("\"") } else { inQuotes = false; pending = next }
+                    } else { inQuotes = false }
+                } else {
+                    if character == "\n" { line += 1 }
+                    field.append(character)
+                }
+                continue
+            }
+            switch character {
+            case "\"" where field.isEmpty: inQuotes = true
+            case ",": fields.append(field); field = ""
+            case "\n":
+                fields.append(field)
+                rows.append(Row(line: rowLine, fields: fields))
+                fields = []
+                field = ""
+                line += 1
+                rowLine = line
+            default: field.append(character)
+            }
+        }
+        if !field.isEmpty || !fields.isEmpty {
+            fields.append(field)
+            rows.append(Row(line: rowLine, fields: fields))
+        }
+        return rows
+    }
+}

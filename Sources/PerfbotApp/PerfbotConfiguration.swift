@@ -1,0 +1,119 @@
+import BotCore
+import Foundation
+import Yams
+
+/// perfbot's settings: environment variables, optionally a `perfbot.yaml` with the same keys
+/// (the environment wins). Secrets are kept out of `description`.
+public struct PerfbotConfiguration: Sendable {
+    public var databasePath = "perfbot.sqlite"
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var playbooksPath = "Playbooks"
+    public var webhookToken: String?
+    public var slackSigningSecret: String?
+    public var slackBotToken: String?
+    public var slackAlertsChannel: String?
+    public var slackAPIURL = "https://slack.com/api"
+    public var smtpURL: String?
+    public var smtpUser: String?
+    public var smtpPassword: String?
+    public var mailFrom: String?
+    public var replyDomain: String?
+    public var mailgunSigningKey: String?
+    /// Seconds between check cycles.
+    public var checkInterval: TimeInterval = 60
+    public var slackUsers = AccessList()
+    /// Largest request body, bytes.
+    public var bodyLimit = 1 << 20
+
+    /// Every key perfbot reads.
+    public static let keys = [
+        "PERFBOT_DATABASE", "PERFBOT_HOST", "PERFBOT_PORT", "PERFBOT_PLAYBOOKS", "PERFBOT_WEBHOOK_TOKEN",
+        "SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SLACK_ALERTS_CHANNEL", "SLACK_API_URL", "SMTP_URL",
+        "SMTP_USER", "SMTP_PASSWORD", "PERFBOT_MAIL_FROM", "PERFBOT_REPLY_DOMAIN", "MAILGUN_SIGNING_KEY",
+        "PERFBOT_CHECK_INTERVAL", "PERFBOT_SLACK_USERS", "PERFBOT_BODY_LIMIT",
+    ]
+
+    public init() {}
+
+    /// Reads `file` (if given and present) and then the environment.
+    /// - Throws: `ConfigurationError` naming the key at fault.
+    public static func load(environment: [String: String], file: String? = nil) throws -> PerfbotConfiguration {
+        var values: [String: String] = [:]
+        if let file {
+            values = try fileValues(file)
+        }
+        for key in keys {
+            if let value = environment[key], !value.isEmpty { values[key] = value }
+        }
+        return try PerfbotConfiguration(values: values)
+    }
+
+    /// Builds a configuration from key/value pairs.
+    public init(values: [String: String]) throws {
+        func text(_ key: String) -> String? { values[key].flatMap { $0.isEmpty ? nil : $0 } }
+        func integer(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let raw = text(key) else { return nil }
+            guard let number = Int(raw), range.contains(number) else {
+                throw ConfigurationError.invalid(key: key, reason: "expected a number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return number
+        }
+        databasePath = text("PERFBOT_DATABASE") ?? databasePath
+        host = text("PERFBOT_HOST") ?? host
+        port = try integer("PERFBOT_PORT", 0...65535) ?? port
+        playbooksPath = text("PERFBOT_PLAYBOOKS") ?? playbooksPath
+        webhookToken = text("PERFBOT_WEBHOOK_TOKEN")
+        slackSigningSecret = text("SLACK_SIGNING_SECRET")
+        slackBotToken = text("SLACK_BOT_TOKEN")
+        slackAlertsChannel = text("SLACK_ALERTS_CHANNEL")
+        slackAPIURL = text("SLACK_API_URL") ?? slackAPIURL
+        smtpURL = text("SMTP_URL")
+        smtpUser = text("SMTP_USER")
+        smtpPassword = text("SMTP_PASSWORD")
+        mailFrom = text("PERFBOT_MAIL_FROM")
+        replyDomain = text("PERFBOT_REPLY_DOMAIN")
+        mailgunSigningKey = text("MAILGUN_SIGNING_KEY")
+        checkInterval = TimeInterval(try integer("PERFBOT_CHECK_INTERVAL", 5...3600) ?? 60)
+        bodyLimit = try integer("PERFBOT_BODY_LIMIT", 1024...(64 << 20)) ?? bodyLimit
+        if let users = text("PERFBOT_SLACK_USERS") { slackUsers = try AccessList(parsing: users) }
+        if let token = webhookToken, token.count < 16 {
+            throw ConfigurationError.invalid(key: "PERFBOT_WEBHOOK_TOKEN", reason: "use at least 16 characters")
+        }
+        guard slackAPIURL.hasPrefix("https://") || slackAPIURL.hasPrefix("http://") else {
+            throw ConfigurationError.invalid(key: "SLACK_API_URL", reason: "expected an http(s) URL")
+        }
+    }
+
+    static func fileValues(_ path: String) throws -> [String: String] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError.invalid(key: "config file", reason: "cannot read \(path)")
+        }
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: String(decoding: data, as: UTF8.self))
+        } catch {
+            throw ConfigurationError.invalid(key: "config file", reason: "\(path) is not valid YAML")
+        }
+        guard let mapping = node?.mapping else { return [:] }
+        var values: [String: String] = [:]
+        for (key, value) in mapping {
+            guard let name = key.string else { continue }
+            guard keys.contains(name) else {
+                throw ConfigurationError.invalid(key: name, reason: "unknown key in \(path) (line \(key.mark?.line ?? 0))")
+            }
+            guard let scalar = value.scalar?.string else {
+                throw ConfigurationError.invalid(key: name, reason: "expected a single value in \(path)")
+            }
+            values[name] = scalar
+        }
+        return values
+    }
+
+    /// Which optional entry points are on, for the start-up log; never the secrets themselves.
+    public var summary: String {
+        func on(_ value: String?) -> String { value == nil ? "off" : "on" }
+        return "database=\(databasePath) listen=\(host):\(port) slack=\(on(slackSigningSecret)) "
+            + "webhooks=\(on(webhookToken)) slack_users=\(slackUsers.roles.count)"
+    }
+}

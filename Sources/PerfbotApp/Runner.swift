@@ -1,0 +1,40 @@
+import BotCore
+import BotServer
+import BotStore
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Runs perfbot's server and services until SIGTERM or SIGINT.
+public enum Runner {
+    /// Serves until a shutdown signal; `onReady` gets the bound port.
+    public static func serve(_ wiring: Wiring, onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let configuration = wiring.configuration
+        let services = wiring.services().map { LifecycleService(inner: $0) as any Service }
+        let app = try wiring.server().makeApplication(
+            host: configuration.host, port: configuration.port, services: services, onServerRunning: onReady)
+        wiring.logger.info("perfbot starting", metadata: ["config": .string(configuration.summary)])
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    /// Opens the store named by the configuration, creating and migrating it if needed.
+    public static func openStore(_ configuration: PerfbotConfiguration) throws -> SQLiteStore {
+        try SQLiteStore(path: configuration.databasePath)
+    }
+}
+
+/// Runs a `BotService` under swift-service-lifecycle, stopping it on graceful shutdown.
+struct LifecycleService: Service {
+    let inner: any BotService
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            do {
+                try await inner.run()
+            } catch is CancellationError {
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import BotCore
+import BotStore
+import Foundation
+import Logging
+import PerfbotApp
+
+@main
+struct Perfbot: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "perfbot",
+        abstract: "Keeps WooCommerce and Magento stores fast: Slack commands, monitor webhooks, safe fixes.",
+        subcommands: [Serve.self, Demo.self, Customers.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Options every command that touches the database shares.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "A perfbot.yaml with the same keys as the environment variables.")
+    var config: String?
+
+    @Option(name: .long, help: "The SQLite file (overrides PERFBOT_DATABASE).")
+    var database: String?
+
+    func load() throws -> PerfbotConfiguration {
+        var configuration = try PerfbotConfiguration.load(
+            environment: ProcessInfo.processInfo.environment,
+            file: config ?? (FileManager.default.fileExists(atPath: "perfbot.yaml") ? "perfbot.yaml" : nil))
+        if let database { configuration.databasePath = database }
+        return configuration
+    }
+}
+
+func makeLogger() -> Logger {
+    var logger = Logger(label: "perfbot")
+    logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+    return logger
+}
+
+/// Prints a configuration or file error the way a user can act on, then exits 1.
+func fail(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data("perfbot: \(message)\n".utf8))
+    return ExitCode(1)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP server and background services.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let configuration: PerfbotConfiguration
+        do { configuration = try options.load() } catch { throw fail("\(error)") }
+        let store = try Runner.openStore(configuration)
+        try await Runner.serve(Wiring(configuration: configuration, store: store, logger: makeLogger()))
+    }
+}
+
+struct Customers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import and list customers.", subcommands: [Import.self, List.self])
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import customers from a YAML or CSV file; an id seen before is updated.")
+
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "customers.yaml or customers.csv") var file: String
+
+        func run() async throws {
+            let configuration = try options.load()
+            guard let data = FileManager.default.contents(atPath: file) else { throw fail("cannot read \(file)") }
+            let customers: [Customer]
+            do {
+                customers = try CustomerFile.parse(String(decoding: data, as: UTF8.self),
+                                                   isCSV: file.lowercased().hasSuffix(".csv"))
+            } catch {
+                let lines = error.problems.map { "\(file):\($0.line): \($0.message)" }
+                throw fail(lines.joined(separator: "\nperfbot: ") + "\nperfbot: nothing imported")
+            }
+            let store = try Runner.openStore(configuration)
+            try await store.upsert(customers, at: Date())
+            print("Imported \(customers.count) customer\(customers.count == 1 ? "" : "s") into \(configuration.databasePath).")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List customers.")
+        @OptionGroup var options: ConfigOptions
+
+        func run() async throws {
+            let store = try Runner.openStore(try options.load())
+            let customers = try await store.allCustomers()
+            guard !customers.isEmpty else {
+                print("No customers. Import some with: perfbot customers import customers.yaml")
+                return
+            }
+            let table = ReplyTable(
+                columns: ["STORE", "PLATFORM", "PLAN", "LEVEL", "EXECUTOR", "CONTACT"],
+                rows: customers.map {
+                    [$0.id.rawValue, $0.platform.displayName, $0.plan.rawValue, "\($0.automationLevel.rawValue)",
+                     $0.executor.rawValue, $0.contactEmail]
+                })
+            print(table.lines().joined(separator: "\n"))
+        }
+    }
+}
