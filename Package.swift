@@ -73,8 +73,7 @@ let package = Package(
             dependencies: [
                 "BotServer", "PerfbotApp", "ConsolePlugin",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ],
-            resources: [.copy("Fixtures")]
+            ]
         ),
         .testTarget(name: "ConsolePluginTests", dependencies: ["ConsolePlugin", "BotStore"]),
         .testTarget(name: "PerfbotAppTests", dependencies: ["PerfbotApp"]),

@@ -7,6 +7,7 @@ public struct FormBody: Sendable, Equatable {
     /// A field that is not valid form encoding.
     public struct Malformed: Error, Equatable {
         public let field: String
+        public init(field: String) { self.field = field }
     }
 
     /// Decodes `bytes`; the first occurrence of a repeated name wins.

@@ -9,6 +9,11 @@ public struct SlackPayloadError: Error, Equatable, Sendable {
     public let problem: String
 
     public var message: String { "\(field): \(problem)" }
+
+    public init(field: String, problem: String) {
+        self.field = field
+        self.problem = problem
+    }
 }
 
 /// A slash command invocation (`/perf store acme-store`).

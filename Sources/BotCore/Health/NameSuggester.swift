@@ -6,13 +6,12 @@ public enum NameSuggester {
     public static func closest(to input: String, in candidates: [String], limit: Int = 3) -> [String] {
         let needle = input.lowercased()
         let scored = candidates.map { candidate -> (String, Int) in
-            var distance = editDistance(needle, candidate.lowercased())
-            if candidate.lowercased().hasPrefix(needle) || candidate.lowercased().contains(needle) {
-                distance = min(distance, max(1, candidate.count - needle.count) / 2)
-            }
+            let lowered = candidate.lowercased()
+            // A name that contains what was typed is a near match however much longer it is.
+            let distance = lowered.contains(needle) && needle.count >= 3 ? 1 : editDistance(needle, lowered)
             return (candidate, distance)
         }
-        let threshold = max(2, needle.count / 2)
+        let threshold = max(2, needle.count / 3)
         return scored.filter { $0.1 <= threshold }
             .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
             .prefix(limit).map(\.0)

@@ -1,0 +1,104 @@
+import BotChannels
+import BotCore
+import Foundation
+import Testing
+
+/// The sample payloads under webhooks/, shared with scripts/replay.
+func sample(_ name: String) throws -> [UInt8] {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return Array(try Data(contentsOf: root.appendingPathComponent("webhooks").appendingPathComponent(name)))
+}
+
+@Suite struct SlackPayloadTests {
+    @Test func slashCommandSampleDecodesIntoTypedFields() throws {
+        let command = try SlackCommand(form: FormBody(try sample("slack-command.form")))
+        #expect(command.user.rawValue == "U0DEMOADM")
+        #expect(command.text == "store acme-store")
+        #expect(command.command == "/perf")
+        #expect(command.responseURL == "https://hooks.slack.com/commands/T0BOT0001/111/abcDEF")
+    }
+
+    @Test func commandWithoutUserNamesTheField() throws {
+        #expect(throws: SlackPayloadError(field: "user_id", problem: "missing")) {
+            try SlackCommand(form: FormBody(Array("command=%2Fperf&text=fleet".utf8)))
+        }
+        #expect(throws: SlackPayloadError(field: "user_id", problem: "not a Slack user id")) {
+            try SlackCommand(form: FormBody(Array("command=%2Fperf&user_id=%3Bdrop".utf8)))
+        }
+    }
+
+    @Test func formDecodingHandlesPlusAndPercentAndRefusesBrokenEscapes() throws {
+        let form = try FormBody(Array("a=b+c%26d&e=&a=ignored".utf8))
+        #expect(form["a"] == "b c&d")
+        #expect(form["e"] == "")
+        #expect(throws: FormBody.Malformed(field: "x")) { try FormBody(Array("x=%zz".utf8)) }
+        #expect(throws: FormBody.Malformed(field: "x")) { try FormBody(Array("x=%e2%28%a1".utf8)) }
+    }
+
+    @Test func interactionSampleDecodes() throws {
+        let interaction = try SlackInteraction(form: FormBody(try sample("slack-interaction.form")))
+        #expect(interaction.type == "block_actions")
+        #expect(interaction.actions.first?.actionID == "fix_approve")
+        #expect(interaction.actions.first?.value == "fix_01HZX3Q7")
+        #expect(interaction.idempotencyKey == "interaction:U0DEMOOPS:fix_approve:1767225650.123456")
+    }
+
+    @Test func interactionWithBadJSONNamesThePath() throws {
+        let body = "payload=" + (#"{"type":"block_actions","user":{"id":5}}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        #expect(throws: SlackPayloadError(field: "payload.user.id", problem: "expected a string")) {
+            try SlackInteraction(form: FormBody(Array(body.utf8)))
+        }
+    }
+
+    @Test func eventsDecodeHandshakeAndMention() throws {
+        #expect(try SlackEvent(json: sample("slack-event-url-verification.json"))
+            == .urlVerification(challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"))
+        guard case let .callback(id, event) = try SlackEvent(json: sample("slack-event-app-mention.json")) else {
+            Issue.record("not a callback")
+            return
+        }
+        #expect(id == "Ev0DEMO0001")
+        #expect(event.type == "app_mention")
+        #expect(event.text == "<@U0BOT0001> store acme-store")
+        #expect(throws: SlackPayloadError(field: "event_id", problem: "missing")) {
+            try SlackEvent(json: Array(#"{"type":"event_callback","event":{"type":"app_mention"}}"#.utf8))
+        }
+        #expect(throws: SlackPayloadError.self) { try SlackEvent(json: Array("not json".utf8)) }
+    }
+}
+
+@Suite struct BlockKitRendererTests {
+    func json(_ value: JSONValue) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: value.data()) as? [String: Any] ?? [:]
+    }
+
+    @Test func replyBecomesBlocksWithAPlainTextFallback() throws {
+        let reply = BotReply([
+            .header("Fleet overview"), .text("*bold*"), .fields([("Customers", "20")]),
+            .bars([ReplyBar(label: "Healthy", count: 3, total: 4, marker: "🟢")]),
+            .table(ReplyTable(columns: ["Store", "CPU"], rows: [["acme-store", "94%"]], rightAligned: [1])),
+            .context("note"), .divider,
+        ])
+        let message = try json(BlockKitRenderer.message(reply))
+        let blocks = try #require(message["blocks"] as? [[String: Any]])
+        #expect(blocks.map { $0["type"] as? String } == ["header", "section", "section", "section", "section", "context", "divider"])
+        #expect(message["response_type"] as? String == "ephemeral")
+        let text = try #require(message["text"] as? String)
+        #expect(text.contains("Customers: 20"))
+        #expect(text.contains("███████████████░░░░░  75% 🟢 Healthy (3)"))
+        #expect(text.contains("acme-store  94%"))
+    }
+
+    @Test func longRepliesStayWithinSlacksLimits() throws {
+        let rows = (0..<400).map { ["store-\($0)", String(repeating: "x", count: 40)] }
+        let many = BotReply([.table(ReplyTable(columns: ["Store", "Note"], rows: rows))]
+                            + (0..<60).map { ReplyBlock.text("line \($0)") })
+        let blocks = BlockKitRenderer.blocks(many)
+        #expect(blocks.count == 50)
+        for block in blocks {
+            let object = try JSONSerialization.jsonObject(with: block.data()) as? [String: Any]
+            let text = (object?["text"] as? [String: Any])?["text"] as? String ?? ""
+            #expect(text.count <= 3000)
+        }
+    }
+}
