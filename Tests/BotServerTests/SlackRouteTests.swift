@@ -1,0 +1,177 @@
+import BotCore
+import BotStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite struct SlackRouteTests {
+    @Test func aSignedStoreCommandGetsTheStoreView() async throws {
+        let bot = try await TestBot()
+        try await bot.app.test(.router) { client in
+            let body = TestBot.commandBody("store acme-store")
+            let response = try await client.execute(uri: "/slack/commands", method: .post,
+                                                    headers: bot.slackHeaders(body), body: ByteBuffer(string: body))
+            #expect(response.status == .ok)
+            let reply = try json(response)
+            #expect(reply["response_type"] as? String == "ephemeral")
+            let text = try #require(reply["text"] as? String)
+            #expect(text.contains("acme-store · WooCommerce · premium plan"))
+            #expect(text.contains("/ 100"))
+            let blocks = try #require(reply["blocks"] as? [[String: Any]])
+            #expect(blocks.first?["type"] as? String == "header")
+        }
+    }
+
+    @Test func badSignaturesAre401WithJSONAndCounted() async throws {
+        let bot = try await TestBot()
+        try await bot.app.test(.router) { client in
+            let body = TestBot.commandBody("fleet")
+            let cases: [(HTTPFields, String)] = [
+                (bot.slackHeaders(body, secret: "wrong-secret"), "bad_signature"),
+                (bot.slackHeaders(body, at: t0.addingTimeInterval(-301)), "stale"),
+                ([.contentType: "application/x-www-form-urlencoded"], "missing_headers"),
+            ]
+            for (headers, code) in cases {
+                let response = try await client.execute(uri: "/slack/commands", method: .post, headers: headers,
+                                                        body: ByteBuffer(string: body))
+                #expect(response.status == .unauthorized)
+                #expect(try json(response)["error"] as? String == code)
+            }
+            let tampered = try await client.execute(uri: "/slack/commands", method: .post, headers: bot.slackHeaders(body),
+                                                    body: ByteBuffer(string: body + "&text=admin"))
+            #expect(tampered.status == .unauthorized)
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            let text = String(buffer: metrics.body)
+            #expect(text.contains(#"perfbot_verification_failures_total{route="/slack/commands",reason="stale"} 1"#))
+            #expect(text.contains(#"perfbot_verification_failures_total{route="/slack/commands",reason="bad_signature"} 2"#))
+        }
+        #expect(try await bot.store.deliveryCount(source: "slack_command") == 0)
+    }
+
+    @Test func wrongContentTypeIs415AndOversizedIs413() async throws {
+        let bot = try await TestBot(bodyLimit: 2048)
+        try await bot.app.test(.router) { client in
+            let body = TestBot.commandBody("fleet")
+            let wrongType = try await client.execute(uri: "/slack/commands", method: .post,
+                                                     headers: bot.slackHeaders(body, contentType: "text/plain"),
+                                                     body: ByteBuffer(string: body))
+            #expect(wrongType.status == .unsupportedMediaType)
+            #expect(try json(wrongType)["error"] as? String == "unsupported_media_type")
+            let big = TestBot.commandBody(String(repeating: "x", count: 4000))
+            let tooLarge = try await client.execute(uri: "/slack/commands", method: .post, headers: bot.slackHeaders(big),
+                                                    body: ByteBuffer(string: big))
+            #expect(tooLarge.status == .contentTooLarge)
+            #expect(try json(tooLarge)["error"] as? String == "too_large")
+        }
+    }
+
+    @Test func malformedCommandNamesTheField() async throws {
+        let bot = try await TestBot()
+        try await bot.app.test(.router) { client in
+            let body = "command=%2Fperf&text=fleet"
+            let response = try await client.execute(uri: "/slack/commands", method: .post, headers: bot.slackHeaders(body),
+                                                    body: ByteBuffer(string: body))
+            #expect(response.status == .badRequest)
+            #expect(try json(response)["message"] as? String == "user_id: missing")
+        }
+    }
+
+    @Test func aRetriedCommandIsAnsweredFromTheLogNotRunTwice() async throws {
+        let bot = try await TestBot()
+        try await bot.app.test(.router) { client in
+            let body = TestBot.commandBody("fleet", trigger: "111.222.same")
+            var headers = bot.slackHeaders(body)
+            let first = try await client.execute(uri: "/slack/commands", method: .post, headers: headers,
+                                                 body: ByteBuffer(string: body))
+            headers[HTTPField.Name("X-Slack-Retry-Num")!] = "1"
+            let retry = try await client.execute(uri: "/slack/commands", method: .post, headers: headers,
+                                                 body: ByteBuffer(string: body))
+            #expect(String(buffer: first.body) == String(buffer: retry.body))
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains(#"perfbot_duplicate_deliveries_total{source="slack_command"} 1"#))
+            #expect(metrics.contains(#"perfbot_dispatch_duration_seconds_count{command="fleet"} 1"#))
+        }
+        #expect(try await bot.store.deliveryCount(source: "slack_command") == 1)
+    }
+
+    @Test func aViewerIsRefusedPolitelyAndAStrangerToo() async throws {
+        let bot = try await TestBot()
+        try await bot.app.test(.router) { client in
+            let body = TestBot.commandBody("fleet", user: "U0NOBODY1")
+            let response = try await client.execute(uri: "/slack/commands", method: .post, headers: bot.slackHeaders(body),
+                                                    body: ByteBuffer(string: body))
+            #expect(response.status == .ok)
+            #expect((try json(response)["text"] as? String)?.contains("not on perfbot's list") == true)
+        }
+    }
+
+    @Test func sslCheckIsAcknowledged() async throws {
+        let bot = try await TestBot()
+        try await bot.app.test(.router) { client in
+            let body = "ssl_check=1&token=x"
+            let response = try await client.execute(uri: "/slack/commands", method: .post, headers: bot.slackHeaders(body),
+                                                    body: ByteBuffer(string: body))
+            #expect(response.status == .ok)
+        }
+    }
+
+    @Test func urlVerificationEchoesTheChallenge() async throws {
+        let bot = try await TestBot()
+        try await bot.app.test(.router) { client in
+            let body = try sample("slack-event-url-verification.json")
+            let response = try await client.execute(uri: "/slack/events", method: .post,
+                                                    headers: bot.slackHeaders(body, contentType: "application/json"),
+                                                    body: ByteBuffer(string: body))
+            #expect(try json(response)["challenge"] as? String == "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P")
+        }
+    }
+
+    @Test func anAppMentionGoesThroughTheRouterOnceEvenWhenRetried() async throws {
+        let bot = try await TestBot()
+        try await bot.app.test(.router) { client in
+            let body = try sample("slack-event-app-mention.json")
+            for retry in 0..<3 {
+                var headers = bot.slackHeaders(body, contentType: "application/json")
+                if retry > 0 { headers[HTTPField.Name("X-Slack-Retry-Num")!] = String(retry) }
+                let response = try await client.execute(uri: "/slack/events", method: .post, headers: headers,
+                                                        body: ByteBuffer(string: body))
+                #expect(response.status == .ok)
+            }
+        }
+        let queued = try await bot.store.pendingMessages()
+        #expect(queued.count == 1)
+        let payload = try #require(queued.first)
+        #expect(payload.destination == "C0OPS0001")
+        #expect(payload.payload.contains("acme-store · WooCommerce · premium plan"))
+        #expect(payload.payload.contains(#""thread_ts":"1767225700.000200""#))
+    }
+
+    @Test func interactionsAreVerifiedDecodedAndRecorded() async throws {
+        let bot = try await TestBot()
+        try await bot.app.test(.router) { client in
+            let body = try sample("slack-interaction.form")
+            let response = try await client.execute(uri: "/slack/interactions", method: .post,
+                                                    headers: bot.slackHeaders(body), body: ByteBuffer(string: body))
+            #expect(response.status == .ok)
+            let broken = "payload=%7B%22type%22%3A1%7D"
+            let bad = try await client.execute(uri: "/slack/interactions", method: .post,
+                                               headers: bot.slackHeaders(broken), body: ByteBuffer(string: broken))
+            #expect(bad.status == .badRequest)
+            #expect(try json(bad)["message"] as? String == "payload.type: expected a string")
+        }
+        #expect(try await bot.store.deliveryCount(source: "slack_interaction") == 1)
+    }
+
+    @Test func withoutASecretSlackRoutesAreClosedNotOpen() async throws {
+        let bot = try await TestBot(slack: false)
+        try await bot.app.test(.router) { client in
+            let body = TestBot.commandBody("fleet")
+            let response = try await client.execute(uri: "/slack/commands", method: .post, headers: bot.slackHeaders(body),
+                                                    body: ByteBuffer(string: body))
+            #expect(response.status == .serviceUnavailable)
+            #expect(try json(response)["message"] as? String == "Slack is disabled: SLACK_SIGNING_SECRET is not set.")
+        }
+    }
+}

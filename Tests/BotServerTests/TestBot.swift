@@ -1,0 +1,68 @@
+import BotChannels
+import BotCore
+import BotServer
+import BotStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import PerfbotApp
+
+let signingSecret = "test-signing-secret-0001"
+let webhookToken = "test-webhook-token-0001"
+let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+/// A perfbot wired as in production on a temporary SQLite file, with a clock that stands still.
+struct TestBot {
+    let store: SQLiteStore
+    let clock: ManualClock
+    let wiring: Wiring
+    let server: PerfbotServer
+
+    init(bodyLimit: Int = 1 << 20, slack: Bool = true, webhooks: Bool = true) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        store = try SQLiteStore(path: directory.appendingPathComponent("perfbot.sqlite").path)
+        clock = ManualClock(t0)
+        var values = [
+            "PERFBOT_SLACK_USERS": "U0DEMOADM:admin,U0DEMOOPS:operator,U0DEMOVEW:viewer",
+            "PERFBOT_BODY_LIMIT": String(bodyLimit),
+        ]
+        if slack { values["SLACK_SIGNING_SECRET"] = signingSecret }
+        if webhooks { values["PERFBOT_WEBHOOK_TOKEN"] = webhookToken }
+        wiring = Wiring(configuration: try PerfbotConfiguration(values: values), store: store, clock: clock)
+        server = try wiring.server()
+        try await DemoFleet(storeCount: 3, days: 1).populate(store, now: t0)
+    }
+
+    var app: some ApplicationProtocol { server.makeApplication(host: "127.0.0.1", port: 0) }
+
+    /// Headers Slack would send for `body` at the bot's current time.
+    func slackHeaders(_ body: String, contentType: String = "application/x-www-form-urlencoded",
+                      at date: Date? = nil, secret: String = signingSecret) -> HTTPFields {
+        let timestamp = String(Int((date ?? clock.now).timeIntervalSince1970))
+        return [
+            .contentType: contentType,
+            HTTPField.Name("X-Slack-Request-Timestamp")!: timestamp,
+            HTTPField.Name("X-Slack-Signature")!: SlackSignatureVerifier.sign(body: Array(body.utf8), timestamp: timestamp, secret: secret),
+        ]
+    }
+
+    /// A slash-command form body.
+    static func commandBody(_ text: String, user: String = "U0DEMOADM", trigger: String = UUID().uuidString) -> String {
+        FormBody.encode([("team_id", "T0BOT0001"), ("channel_id", "C0OPS0001"), ("user_id", user),
+                         ("command", "/perf"), ("text", text), ("response_url", "https://hooks.slack.com/commands/T/1/x"),
+                         ("trigger_id", trigger)])
+    }
+}
+
+/// The sample payloads under webhooks/, shared with scripts/replay.
+func sample(_ name: String) throws -> String {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return try String(contentsOf: root.appendingPathComponent("webhooks").appendingPathComponent(name), encoding: .utf8)
+}
+
+/// A response body as JSON.
+func json(_ response: TestResponse) throws -> [String: Any] {
+    try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any] ?? [:]
+}
