@@ -1,0 +1,151 @@
+import BotCore
+import Foundation
+import PerfbotApp
+import Testing
+
+@Suite struct CustomerFileTests {
+    @Test func theDesignExampleImports() throws {
+        let yaml = """
+        customers:
+          - id: acme-store
+            platform: woocommerce
+            plan: premium
+            contact_email: dana@acme.example
+            container: acme-store-app
+            automation_level: 2
+            automation_exceptions: [skip_restarts, skip_cache_clear]
+            limits:
+              memory_mb: 2048
+              cpu_cores: 1.5
+              disk_gb: 40
+            catalog_size: 1200
+            orders_per_day: 85
+        """
+        let customers = try CustomerFile.parse(yaml, isCSV: false)
+        #expect(customers.count == 1)
+        let acme = try #require(customers.first)
+        #expect(acme.id.rawValue == "acme-store")
+        #expect(acme.automationExceptions == ["skip_restarts", "skip_cache_clear"])
+        #expect(acme.limits == ResourceLimits(memoryMB: 2048, cpuCores: 1.5, diskGB: 40))
+        #expect(acme.executor == .docker)
+    }
+
+    @Test func yamlProblemsCarryTheirLines() {
+        let yaml = """
+        customers:
+          - id: Acme Store
+            platform: woocommerce
+            plan: premium
+            contact_email: dana@acme.example
+            container: acme-app
+          - id: widgets-inc
+            platform: shopify
+            plan: basic
+            contact_email: ops@widgets.example
+            container: widgets-app
+          - id: third-shop
+            platform: magento
+            plan: basic
+            contact_email: not-an-address
+            container: third-app
+            colour: blue
+        """
+        do {
+            _ = try CustomerFile.parse(yaml, isCSV: false)
+            Issue.record("accepted a broken file")
+        } catch {
+            #expect(error.problems.map(\.description) == [
+                "line 2: id: 'Acme Store' is not a store name (lowercase letters, digits and -)",
+                "line 8: platform: expected woocommerce or magento",
+                "line 17: unknown field 'colour'",
+            ])
+        }
+    }
+
+    @Test func csvWithTheSameColumnsImportsAndReportsLines() throws {
+        let csv = """
+        id,platform,plan,contact_email,container,automation_level,automation_exceptions,memory_mb
+        acme-store,woocommerce,premium,dana@acme.example,acme-app,3,skip_restarts;skip_cache_clear,2048
+        "widgets-inc",magento,basic,"ops@widgets.example",widgets-app,,,
+
+        """
+        let customers = try CustomerFile.parse(csv, isCSV: true)
+        #expect(customers.map(\.id.rawValue) == ["acme-store", "widgets-inc"])
+        #expect(customers[0].automationLevel == .fullAuto)
+        #expect(customers[0].automationExceptions == ["skip_restarts", "skip_cache_clear"])
+        #expect(customers[1].automationLevel == .safeAutoFix)
+
+        let broken = """
+        id,platform,plan,contact_email,container,automation_level
+        acme-store,woocommerce,premium,dana@acme.example,acme-app,7
+        acme-store,woocommerce,premium,dana@acme.example,acme-app,1
+        short,row
+        """
+        do {
+            _ = try CustomerFile.parse(broken, isCSV: true)
+            Issue.record("accepted a broken file")
+        } catch {
+            #expect(error.problems.map(\.description) == ["line 4: expected 6 columns, found 2"])
+        }
+        let duplicate = """
+        id,platform,plan,contact_email,container,automation_level
+        acme-store,woocommerce,premium,dana@acme.example,acme-app,7
+        acme-store,woocommerce,premium,dana@acme.example,acme-app;rm -rf /,1
+        """
+        do {
+            _ = try CustomerFile.parse(duplicate, isCSV: true)
+            Issue.record("accepted a broken file")
+        } catch {
+            #expect(error.problems.map(\.description) == [
+                "line 2: automation_level: expected 1, 2 or 3, got '7'",
+                "line 3: container: expected a container name (letters, digits, _ . -), got 'acme-app;rm -rf /'",
+            ])
+        }
+    }
+
+    @Test func unknownColumnsAndMissingFieldsAreNamed() {
+        #expect(throws: CustomerFileErrors.self) { try CustomerFile.parse("id,colour\nacme,blue\n", isCSV: true) }
+        do {
+            _ = try CustomerFile.parse("customers:\n  - id: acme-store\n    platform: magento\n", isCSV: false)
+        } catch {
+            #expect(error.problems.map(\.description) == ["line 2: plan is required"])
+        }
+    }
+}
+
+@Suite struct ConfigurationTests {
+    @Test func defaultsAreTheEmbeddedOnes() throws {
+        let configuration = try PerfbotConfiguration.load(environment: [:])
+        #expect(configuration.databasePath == "perfbot.sqlite")
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 8080)
+        #expect(configuration.playbooksPath == "Playbooks")
+        #expect(configuration.checkInterval == 60)
+        #expect(configuration.slackSigningSecret == nil)
+    }
+
+    @Test func theEnvironmentOverridesTheFile() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString).yaml")
+        try "PERFBOT_PORT: 9000\nPERFBOT_DATABASE: from-file.sqlite\nPERFBOT_SLACK_USERS: U0ADMIN01:admin\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        let configuration = try PerfbotConfiguration.load(environment: ["PERFBOT_PORT": "9100"], file: file.path)
+        #expect(configuration.port == 9100)
+        #expect(configuration.databasePath == "from-file.sqlite")
+        #expect(configuration.slackUsers.role(of: SlackUserID("U0ADMIN01")!) == .admin)
+    }
+
+    @Test func badValuesNameTheirKeyAndNeverEchoSecrets() {
+        #expect(throws: ConfigurationError.invalid(key: "PERFBOT_PORT", reason: "expected a number from 0 to 65535")) {
+            try PerfbotConfiguration(values: ["PERFBOT_PORT": "http"])
+        }
+        do {
+            _ = try PerfbotConfiguration(values: ["PERFBOT_WEBHOOK_TOKEN": "short-secret"])
+            Issue.record("accepted a short token")
+        } catch {
+            #expect(!"\(error)".contains("short-secret"))
+        }
+        let configuration = try? PerfbotConfiguration(values: ["SLACK_SIGNING_SECRET": "s3cr3t-value-123"])
+        #expect(configuration?.summary.contains("s3cr3t") == false)
+        #expect(configuration?.summary.contains("slack=on") == true)
+    }
+}
