@@ -14,16 +14,19 @@ extension ConsolePlugin {
 
     func fleet(sort: FleetSort, platform: Platform?) async throws -> BotReply {
         let now = clock.now
-        let all = try await reader.allCustomers()
-        let customers = all.filter { platform == nil || $0.platform == platform }
-        let (latest, reports) = try await currentHealth(of: platform == nil ? nil : customers.map(\.id), now: now)
-        let issues = try await reader.openIssues(store: nil).filter { issue in customers.contains { $0.id == issue.store } }
+        let readings = try await reader.fleetReadings(asOf: now)
+        let customers = readings.customers.filter { platform == nil || $0.platform == platform }
+        let shown = Set(customers.map(\.id))
+        let issues = readings.openIssues.filter { shown.contains($0.store) }
         let issueCounts = Dictionary(grouping: issues, by: \.store).mapValues(\.count)
 
         let rows = customers.map { customer in
-            FleetRow(customer: customer, score: reports[customer.id]?.score,
-                     cpu: latest[customer.id]?[.cpuPercent], memory: latest[customer.id]?[.memoryPercent],
-                     issues: issueCounts[customer.id] ?? 0, lastSample: latest[customer.id]?.lastSampleAt)
+            let latest = readings.latest[customer.id] ?? MetricSnapshot()
+            let current = latest.fresh(asOf: now)
+            return FleetRow(customer: customer,
+                            score: report(latest, uptime24h: readings.uptime24h[customer.id], asOf: now)?.score,
+                            cpu: current[.cpuPercent], memory: current[.memoryPercent],
+                            issues: issueCounts[customer.id] ?? 0, lastSample: latest.lastSampleAt)
         }
         let title = platform.map { "Fleet overview · \($0.displayName)" } ?? "Fleet overview"
         guard !rows.isEmpty else {
@@ -48,21 +51,21 @@ extension ConsolePlugin {
             ]),
         ]
         let sorted = rows.sorted(by: order(sort))
-        let shown = sorted.prefix(tableLimit)
+        let visible = sorted.prefix(tableLimit)
         blocks.append(.table(ReplyTable(
             columns: ["Store", "Platform", "Health", "CPU", "Mem", "Issues", "Last check"],
-            rows: shown.map { row in
+            rows: visible.map { row in
                 [row.customer.id.rawValue, row.customer.platform.displayName,
                  row.score.map { "\(HealthBand(score: $0).emoji) \($0)" } ?? "⚪ –",
                  row.cpu.map { "\(Int($0.rounded()))%" } ?? "–",
                  row.memory.map { "\(Int($0.rounded()))%" } ?? "–",
                  "\(row.issues)",
-                 row.lastSample.map { Wording.ago($0, now: now) } ?? "no data"]
+                 row.lastSample.map { Wording.ago($0, now: now) } ?? "never"]
             },
             rightAligned: [3, 4, 5])))
         var notes = ["Sorted by \(sort.rawValue)."]
-        if sorted.count > shown.count {
-            notes.append("Showing \(shown.count) of \(sorted.count); narrow with `--platform` or change `--sort`.")
+        if sorted.count > visible.count {
+            notes.append("Showing \(visible.count) of \(sorted.count); narrow with `--platform` or change `--sort`.")
         }
         let unscored = rows.count - scored.count
         if unscored > 0 { notes.append("\(unscored) without recent data (not in the distribution).") }

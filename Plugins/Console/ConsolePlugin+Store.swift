@@ -3,17 +3,18 @@ import Foundation
 
 extension ConsolePlugin {
     func storeDetail(_ id: StoreID) async throws -> BotReply {
-        guard let customer = try await reader.customer(id) else {
-            let names = try await reader.allCustomers().map(\.id.rawValue)
+        let now = clock.now
+        guard let readings = try await reader.storeReadings(id, asOf: now) else {
+            let names = try await reader.storeNames()
             throw BotError.unknownStore(id.rawValue, suggestions: NameSuggester.closest(to: id.rawValue, in: names))
         }
-        let now = clock.now
-        let current = try await currentHealth(of: [id], now: now)
-        let dayAgo = try await pastHealth(of: id, asOf: now.addingTimeInterval(-86400))
-        let issues = try await reader.openIssues(store: id)
+        let customer = readings.customer
+        let issues = readings.openIssues
+        let current = report(readings.latest, uptime24h: readings.uptime24h, asOf: now)
+        let dayAgo = report(readings.dayAgo, uptime24h: readings.uptime24hDayAgo, asOf: now.addingTimeInterval(-86400))
         let title = "\(id) · \(customer.platform.displayName) · \(customer.plan) plan"
 
-        guard let report = current.reports[id], let score = report.score else {
+        guard let report = current, let score = report.score else {
             return BotReply([
                 .header(title),
                 .text("⚪ No recent metrics for this store, so no health score. Check that its collectors "
@@ -42,7 +43,7 @@ extension ConsolePlugin {
                 + "; the score weighs the other factors (weights renormalised)."))
         }
         blocks.append(issueBlock(issues, now: now))
-        let lastCheck = current.latest[id]?.lastSampleAt.map { Wording.ago($0, now: now) } ?? "never"
+        let lastCheck = readings.latest.lastSampleAt.map { Wording.ago($0, now: now) } ?? "never"
         blocks.append(.context("Last check \(lastCheck) · automation level \(customer.automationLevel.rawValue) "
             + "(\(customer.automationLevel.name))"))
         return BotReply(blocks)

@@ -26,8 +26,7 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     static func jsonResponse(status: HTTPResponse.Status, body: JSONValue, extra: HTTPFields = [:]) -> Response {
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         headers.append(contentsOf: extra)
-        let data = (try? body.data()) ?? Data("{}".utf8)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body.bytes())))
     }
 
     public static func malformed(_ field: String, _ problem: String) -> APIError {
@@ -43,7 +42,7 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     public static let notFound = APIError(.notFound, code: "not_found",
                                           message: "No such route. See the README for perfbot's endpoints.")
     public static func disabled(_ what: String, missing: String) -> APIError {
-        APIError(.serviceUnavailable, code: "disabled", message: "\(what) is disabled: \(missing) is not set.")
+        APIError(.serviceUnavailable, code: "disabled", message: "\(what) are disabled: \(missing) is not set.")
     }
 }
 

@@ -10,30 +10,56 @@ struct DeliveryGate: Sendable {
     let clock: any BotClock
     let metrics: ServerMetrics
 
-    func once(source: String, key: String, contentType: String?, body: [UInt8], logger: Logger,
+    /// The record of a delivery arriving now.
+    func record(source: String, key: String, contentType: String?, body: [UInt8]) -> DeliveryRecord {
+        DeliveryRecord(source: source, key: key, contentType: contentType, body: body, at: clock.now)
+    }
+
+    /// Records the delivery, then does `work` once; a repeat is answered from the record.
+    func once(_ record: DeliveryRecord, logger: Logger,
               work: @Sendable (_ deliveryID: Int64) async throws -> StoredResponse) async throws -> Response {
-        switch try await store.admitDelivery(source: source, key: key, contentType: contentType, body: body, at: clock.now) {
+        switch try await store.admitDelivery(record) {
         case let .duplicate(id, stored):
-            metrics.recordDuplicate(source: source)
-            logger.info("duplicate delivery answered from the log", metadata: ["delivery": "\(id)", "source": "\(source)"])
-            guard let stored else {
-                return APIError.jsonResponse(status: .ok, body: .object([
-                    ("status", .string("duplicate")),
-                    ("message", .string("Already received; it is being handled.")),
-                ]))
-            }
-            return Self.response(stored)
+            return duplicate(record, id: "\(id)", stored: stored, logger: logger)
         case let .fresh(id):
             do {
                 let stored = try await work(id)
-                try await store.finishDelivery(id: id, succeeded: stored.status < 400, response: stored, at: clock.now)
+                try await store.finishDelivery(key: record.key, succeeded: stored.status < 400, response: stored, at: clock.now)
                 return Self.response(stored)
             } catch {
                 let failed = StoredResponse(status: (error as? APIError).map { Int($0.status.code) } ?? 500, body: [])
-                try? await store.finishDelivery(id: id, succeeded: false, response: failed, at: clock.now)
+                try? await store.finishDelivery(key: record.key, succeeded: false, response: failed, at: clock.now)
                 throw error
             }
         }
+    }
+
+    /// For work without side effects (a read-only command): does it first, then records the delivery
+    /// and its answer in one transaction. A repeat gets the answer recorded the first time.
+    func recordAfter(_ record: DeliveryRecord, logger: Logger,
+                     work: @Sendable () async throws -> StoredResponse) async throws -> Response {
+        let answer = try await work()
+        return respond(try await store.recordDelivery(record, response: answer), record, logger: logger)
+    }
+
+    /// Answers with a delivery result, counting a repeat.
+    func respond(_ result: DeliveryResult, _ record: DeliveryRecord, logger: Logger) -> Response {
+        switch result {
+        case let .fresh(answer): Self.response(answer)
+        case let .duplicate(stored): duplicate(record, id: "-", stored: stored, logger: logger)
+        }
+    }
+
+    private func duplicate(_ record: DeliveryRecord, id: String, stored: StoredResponse?, logger: Logger) -> Response {
+        metrics.recordDuplicate(source: record.source)
+        logger.info("duplicate delivery answered from the log", metadata: ["delivery": "\(id)", "source": "\(record.source)"])
+        guard let stored else {
+            return APIError.jsonResponse(status: .ok, body: .object([
+                ("status", .string("duplicate")),
+                ("message", .string("Already received; it is being handled.")),
+            ]))
+        }
+        return Self.response(stored)
     }
 
     static func response(_ stored: StoredResponse) -> Response {
@@ -47,6 +73,6 @@ struct DeliveryGate: Sendable {
 extension StoredResponse {
     /// A JSON answer to keep and send.
     static func json(_ value: JSONValue, status: Int = 200) -> StoredResponse {
-        StoredResponse(status: status, body: Array((try? value.data()) ?? Data("{}".utf8)))
+        StoredResponse(status: status, body: value.bytes())
     }
 }

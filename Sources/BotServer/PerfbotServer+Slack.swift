@@ -9,7 +9,7 @@ extension PerfbotServer {
     /// Reads and verifies a Slack request; the body is not looked at before the signature holds.
     func verifiedSlackBody(_ request: Request, route: String) async throws -> [UInt8] {
         guard let verifier = slackVerifier else {
-            throw APIError.disabled("Slack", missing: "SLACK_SIGNING_SECRET")
+            throw APIError.disabled("Slack requests", missing: "SLACK_SIGNING_SECRET")
         }
         let body = try await request.boundedBody(limit: settings.bodyLimit)
         try verified(route: route) { () throws(VerificationFailure) in
@@ -34,11 +34,17 @@ extension PerfbotServer {
         var userLog = context.logger
         userLog[metadataKey: "user"] = .string(command.user.rawValue)
         let log = userLog
-        return try await gate.once(source: "slack_command", key: key, contentType: request.headers[.contentType],
-                                   body: body, logger: log) { _ in
+        let answer: @Sendable () async -> StoredResponse = {
             let reply = await dispatch(command.text, user: command.user, channel: command.channelID, logger: log)
             return .json(BlockKitRenderer.message(reply))
         }
+        // A command that changes nothing is answered first and recorded with its answer in one
+        // transaction; one that acts is recorded before it acts, so a retry can never act twice.
+        let record = gate.record(source: "slack_command", key: key, contentType: request.headers[.contentType], body: body)
+        if commands.isReadOnly(command.text) {
+            return try await gate.recordAfter(record, logger: log, work: answer)
+        }
+        return try await gate.once(record, logger: log) { _ in await answer() }
     }
 
     func slackInteraction(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -48,9 +54,9 @@ extension PerfbotServer {
         do { interaction = try SlackInteraction(form: form(body)) } catch let error as SlackPayloadError {
             throw APIError.malformed(error.field, error.problem)
         }
-        return try await gate.once(source: "slack_interaction", key: interaction.idempotencyKey,
-                                   contentType: request.headers[.contentType], body: body,
-                                   logger: context.logger) { _ in
+        let record = gate.record(source: "slack_interaction", key: interaction.idempotencyKey,
+                                 contentType: request.headers[.contentType], body: body)
+        return try await gate.once(record, logger: context.logger) { _ in
             StoredResponse(status: 200, body: [])
         }
     }
@@ -64,9 +70,9 @@ extension PerfbotServer {
         case let .urlVerification(challenge):
             return APIError.jsonResponse(status: .ok, body: .object([("challenge", .string(challenge))]))
         case let .callback(eventID, inner):
-            return try await gate.once(source: "slack_event", key: "slack-event:\(eventID)",
-                                       contentType: request.headers[.contentType], body: body,
-                                       logger: context.logger) { _ in
+            let record = gate.record(source: "slack_event", key: "slack-event:\(eventID)",
+                                     contentType: request.headers[.contentType], body: body)
+            return try await gate.once(record, logger: context.logger) { _ in
                 try await handleEvent(inner, logger: context.logger)
                 return .json(.object([("ok", .bool(true))]))
             }
@@ -83,7 +89,7 @@ extension PerfbotServer {
         if let thread = event.threadTS ?? event.ts { pairs.append(("thread_ts", .string(thread))) }
         pairs.append(("text", .string(String(reply.plainText.prefix(3000)))))
         pairs.append(("blocks", .array(BlockKitRenderer.blocks(reply))))
-        let payload = String(decoding: try JSONValue.object(pairs).data(), as: UTF8.self)
+        let payload = String(decoding: JSONValue.object(pairs).bytes(), as: UTF8.self)
         try await store.enqueueMessage(channel: "slack", destination: channel, payload: payload, at: clock.now)
     }
 

@@ -56,29 +56,31 @@ extension PerfbotServer {
                            message: "A batch holds at most \(MetricBatch.maxSamples) samples; split it.")
         }
         let key = try idempotencyKey(request, source: "metrics", body: body)
-        return try await gate.once(source: "metrics", key: key, contentType: request.headers[.contentType],
-                                   body: body, logger: context.logger) { _ in
-            try await ingest(batch)
+        let record = gate.record(source: "metrics", key: key, contentType: request.headers[.contentType], body: body)
+        let (samples, unknownMetrics, rejected) = validate(batch, now: record.at)
+        let result = try await store.ingest(samples, delivery: record) { ingest in
+            .json(.object([
+                ("accepted", .int(ingest.inserted)),
+                ("duplicates", .int(ingest.duplicates)),
+                ("unknown_stores", .array(ingest.unknownStores.map(\.rawValue).sorted().map(JSONValue.string))),
+                ("unknown_metrics", .array(unknownMetrics.sorted().map(JSONValue.string))),
+                ("rejected", .array(rejected)),
+            ]))
         }
+        return gate.respond(result, record, logger: context.logger)
     }
 
-    /// Stores the samples of known stores and metrics; reports everything it did not store.
-    func ingest(_ batch: MetricBatch) async throws -> StoredResponse {
-        let known = try await store.knownStores()
-        let now = clock.now
-        let plain = ISO8601DateFormatter()
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    /// Turns a batch into typed samples; what cannot be stored is reported, sample by sample.
+    func validate(_ batch: MetricBatch, now: Date) -> (samples: [MetricSample], unknownMetrics: Set<String>, rejected: [JSONValue]) {
         var samples: [MetricSample] = []
-        var unknownStores = Set<String>(), unknownMetrics = Set<String>()
+        var unknownMetrics = Set<String>()
         var rejected: [JSONValue] = []
         for (index, entry) in batch.samples.enumerated() {
             func reject(_ reason: String) {
                 rejected.append(.object([("sample", .int(index)), ("reason", .string(reason))]))
             }
             guard let store = StoreID(entry.store) else { reject("store is not a store name"); continue }
-            guard known.contains(store) else { unknownStores.insert(store.rawValue); continue }
-            guard let at = plain.date(from: entry.at) ?? fractional.date(from: entry.at) else {
+            guard let at = Timestamp.parse(entry.at) else {
                 reject("at is not an ISO 8601 time such as 2026-11-26T17:00:00Z"); continue
             }
             guard at.timeIntervalSince(now) <= settings.futureSkew else { reject("at is in the future"); continue }
@@ -91,22 +93,15 @@ extension PerfbotServer {
                 samples.append(MetricSample(store: store, metric: metric, at: at, value: value))
             }
         }
-        let inserted = try await store.insert(samples)
-        return .json(.object([
-            ("accepted", .int(inserted)),
-            ("duplicates", .int(samples.count - inserted)),
-            ("unknown_stores", .array(unknownStores.sorted().map(JSONValue.string))),
-            ("unknown_metrics", .array(unknownMetrics.sorted().map(JSONValue.string))),
-            ("rejected", .array(rejected)),
-        ]))
+        return (samples, unknownMetrics, rejected)
     }
 
     func pluginWebhook(_ source: WebhookSource, _ request: Request, context: BasicRequestContext) async throws -> Response {
         let body = try await verifiedWebhookBody(request, route: "/webhooks/\(source.path)")
         try request.requireMediaType("application/json")
         let key = try idempotencyKey(request, source: source.path, body: body)
-        return try await gate.once(source: source.path, key: key, contentType: request.headers[.contentType],
-                                   body: body, logger: context.logger) { deliveryID in
+        let record = gate.record(source: source.path, key: key, contentType: request.headers[.contentType], body: body)
+        return try await gate.once(record, logger: context.logger) { deliveryID in
             let outcome = try await source.handle(body, deliveryID)
             return .json(.object(outcome.summary.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
         }

@@ -5,6 +5,7 @@ import Hummingbird
 import NIOCore
 
 extension HTTPField.Name {
+    // Header names made of token characters: the failable initializer cannot fail for these literals.
     static let slackTimestamp = HTTPField.Name("X-Slack-Request-Timestamp")!
     static let slackSignature = HTTPField.Name("X-Slack-Signature")!
     static let slackRetryNum = HTTPField.Name("X-Slack-Retry-Num")!

@@ -39,16 +39,20 @@ extension SQLiteStore: CustomerDirectory {
     }
 
     public func allCustomers() async throws -> [Customer] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM customers ORDER BY id").compactMap(Self.customer(from:))
-        }
+        try await pool.read { db in try Self.allCustomers(db) }
     }
 
     public func customer(_ id: StoreID) async throws -> Customer? {
-        try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM customers WHERE id = ?", arguments: [id.rawValue])
-                .flatMap(Self.customer(from:))
-        }
+        try await pool.read { db in try Self.customer(db, id) }
+    }
+
+    static func allCustomers(_ db: Database) throws -> [Customer] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM customers ORDER BY id")).compactMap(customer(from:))
+    }
+
+    static func customer(_ db: Database, _ id: StoreID) throws -> Customer? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM customers WHERE id = ?"), arguments: [id.rawValue])
+            .flatMap(customer(from:))
     }
 
     /// The store names that exist, for validating pushed samples.

@@ -10,6 +10,14 @@ public enum DeliveryAdmission: Sendable, Equatable {
     case duplicate(id: Int64, response: StoredResponse?)
 }
 
+/// The outcome of recording and handling a delivery in one transaction.
+public enum DeliveryResult: Sendable, Equatable {
+    /// Handled now; the answer to send.
+    case fresh(StoredResponse)
+    /// A repeat: nothing was done; the first answer, if it is known.
+    case duplicate(StoredResponse?)
+}
+
 /// An HTTP answer kept with its delivery, to answer a retry the same way.
 public struct StoredResponse: Sendable, Equatable {
     public var status: Int
@@ -21,42 +29,74 @@ public struct StoredResponse: Sendable, Equatable {
     }
 }
 
+/// An accepted inbound delivery, as it is recorded.
+public struct DeliveryRecord: Sendable {
+    public var source: String
+    /// What makes a retry recognisable (`slack-event:Ev…`).
+    public var key: String
+    public var contentType: String?
+    public var body: [UInt8]
+    public var at: Date
+
+    public init(source: String, key: String, contentType: String?, body: [UInt8], at: Date) {
+        self.source = source
+        self.key = key
+        self.contentType = contentType
+        self.body = body
+        self.at = at
+    }
+}
+
 extension SQLiteStore {
-    /// Records an accepted delivery under `key`; a key seen before is a retry, counted, and not acted on
-    /// again unless its first handling failed.
-    public func admitDelivery(source: String, key: String, contentType: String?, body: [UInt8],
-                              at: Date) async throws -> DeliveryAdmission {
-        try await pool.write { db in
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO webhook_deliveries (source, idempotency_key, received_at, content_type, body)
-                VALUES (?, ?, ?, ?, ?)
-                """, arguments: [source, key, at.unixSeconds, contentType, Data(body)])
-            if db.changesCount > 0 { return .fresh(id: db.lastInsertedRowID) }
-            try db.execute(sql: "UPDATE webhook_deliveries SET retry_count = retry_count + 1 WHERE idempotency_key = ?",
-                           arguments: [key])
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT id, response_status, response_body, status FROM webhook_deliveries WHERE idempotency_key = ?
-                """, arguments: [key]) else { return .fresh(id: 0) }
-            // A delivery whose handling failed did not act: its retry is handled afresh.
-            if row[3] == "failed" {
-                try db.execute(sql: "UPDATE webhook_deliveries SET status = 'received' WHERE id = ?", arguments: [row[0]])
-                return .fresh(id: row[0])
-            }
-            let status: Int? = row[1]
-            let body: Data? = row[2]
-            return .duplicate(id: row[0], response: status.map { StoredResponse(status: $0, body: Array(body ?? Data())) })
-        }
+    /// Records an accepted delivery; a key seen before is a retry, counted, and not acted on again
+    /// unless its first handling failed.
+    public func admitDelivery(_ record: DeliveryRecord) async throws -> DeliveryAdmission {
+        try await pool.write { db in try Self.admit(db, record) }
     }
 
     /// Marks a delivery handled and keeps the answer given.
-    public func finishDelivery(id: Int64, succeeded: Bool, response: StoredResponse, at: Date) async throws {
+    public func finishDelivery(key: String, succeeded: Bool, response: StoredResponse, at: Date) async throws {
+        try await pool.write { db in try Self.finish(db, key: key, succeeded: succeeded, response: response, at: at) }
+    }
+
+    /// Records a delivery already answered (work without side effects) with its answer, in one transaction.
+    /// A key seen before is counted as a retry and its first answer returned.
+    public func recordDelivery(_ record: DeliveryRecord, response: StoredResponse) async throws -> DeliveryResult {
         try await pool.write { db in
-            try db.execute(sql: """
-                UPDATE webhook_deliveries SET status = ?, response_status = ?, response_body = ?, processed_at = ?
-                WHERE id = ?
-                """, arguments: [succeeded ? "processed" : "failed", response.status, Data(response.body),
-                                 at.unixSeconds, id])
+            if case let .duplicate(_, stored) = try Self.admit(db, record) { return .duplicate(stored) }
+            try Self.finish(db, key: record.key, succeeded: response.status < 400, response: response, at: record.at)
+            return .fresh(response)
         }
+    }
+
+    static func admit(_ db: Database, _ record: DeliveryRecord) throws -> DeliveryAdmission {
+        try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO webhook_deliveries (source, idempotency_key, received_at, content_type, body)
+            VALUES (?, ?, ?, ?, ?)
+            """).execute(arguments: [record.source, record.key, record.at.unixSeconds, record.contentType, Data(record.body)])
+        if db.changesCount > 0 { return .fresh(id: db.lastInsertedRowID) }
+        try db.cachedStatement(sql: "UPDATE webhook_deliveries SET retry_count = retry_count + 1 WHERE idempotency_key = ?")
+            .execute(arguments: [record.key])
+        let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT id, response_status, response_body, status FROM webhook_deliveries WHERE idempotency_key = ?
+            """), arguments: [record.key])
+        guard let row else { return .fresh(id: 0) }
+        // A delivery whose handling failed did not act: its retry is handled afresh.
+        if row[3] == "failed" {
+            try db.execute(sql: "UPDATE webhook_deliveries SET status = 'received' WHERE id = ?", arguments: [row[0]])
+            return .fresh(id: row[0])
+        }
+        let status: Int? = row[1]
+        let body: Data? = row[2]
+        return .duplicate(id: row[0], response: status.map { StoredResponse(status: $0, body: Array(body ?? Data())) })
+    }
+
+    static func finish(_ db: Database, key: String, succeeded: Bool, response: StoredResponse, at: Date) throws {
+        try db.cachedStatement(sql: """
+            UPDATE webhook_deliveries SET status = ?, response_status = ?, response_body = ?, processed_at = ?
+            WHERE idempotency_key = ?
+            """).execute(arguments: [succeeded ? "processed" : "failed", response.status, Data(response.body),
+                                     at.unixSeconds, key])
     }
 
     /// One delivery as recorded: (source, status, retry count, body).

@@ -20,18 +20,20 @@ extension SQLiteStore: IssueReader {
     }
 
     public func openIssues(store: StoreID?) async throws -> [IssueSummary] {
-        try await pool.read { db in
-            let filter = store == nil ? "" : "AND customer_id = ?"
-            let arguments: StatementArguments = store.map { [$0.rawValue] } ?? []
-            return try Row.fetchAll(db, sql: """
-                SELECT id, customer_id, issue_type, severity, detected_at, title FROM performance_issues
-                WHERE resolved_at IS NULL \(filter)
-                ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, detected_at DESC
-                """, arguments: arguments).compactMap { row in
-                guard let store = StoreID(row[1]), let severity = Severity(rawValue: row[3]) else { return nil }
-                return IssueSummary(id: row[0], store: store, type: row[2], severity: severity,
-                                    detectedAt: Date(unixSeconds: row[4]), summary: row[5])
-            }
+        try await pool.read { db in try Self.openIssues(db, store: store) }
+    }
+
+    static func openIssues(_ db: Database, store: StoreID?) throws -> [IssueSummary] {
+        let filter = store == nil ? "" : "AND customer_id = ?"
+        let arguments: StatementArguments = store.map { [$0.rawValue] } ?? []
+        return try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT id, customer_id, issue_type, severity, detected_at, title FROM performance_issues
+            WHERE resolved_at IS NULL \(filter)
+            ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, detected_at DESC
+            """), arguments: arguments).compactMap { row in
+            guard let store = StoreID(row[1]), let severity = Severity(rawValue: row[3]) else { return nil }
+            return IssueSummary(id: row[0], store: store, type: row[2], severity: severity,
+                                detectedAt: Date(unixSeconds: row[4]), summary: row[5])
         }
     }
 }

@@ -8,81 +8,90 @@ extension SQLiteStore: MetricReader {
     /// - Returns: how many samples were new.
     @discardableResult
     public func insert(_ samples: [MetricSample]) async throws -> Int {
-        try await pool.write { db in
-            let insert = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO metric_samples (customer_id, metric, at, value) VALUES (?, ?, ?, ?)
-                """)
-            let rollup = try db.cachedStatement(sql: """
-                INSERT INTO metric_rollups (customer_id, metric, hour, count, sum, min, max)
-                VALUES (?, ?, ?, 1, ?, ?, ?)
-                ON CONFLICT (customer_id, metric, hour) DO UPDATE SET
-                    count = count + 1, sum = sum + excluded.sum,
-                    min = min(min, excluded.min), max = max(max, excluded.max)
-                """)
-            let latest = try db.cachedStatement(sql: """
-                INSERT INTO metric_latest (customer_id, metric, at, value) VALUES (?, ?, ?, ?)
-                ON CONFLICT (customer_id, metric) DO UPDATE SET at = excluded.at, value = excluded.value
-                WHERE excluded.at >= metric_latest.at
-                """)
-            var inserted = 0
-            for sample in samples {
-                let at = sample.at.unixSeconds
-                try insert.execute(arguments: [sample.store.rawValue, sample.metric.rawValue, at, sample.value])
-                guard db.changesCount > 0 else { continue }
-                inserted += 1
-                try rollup.execute(arguments: [sample.store.rawValue, sample.metric.rawValue, at - at % 3600,
-                                               sample.value, sample.value, sample.value])
-                try latest.execute(arguments: [sample.store.rawValue, sample.metric.rawValue, at, sample.value])
-            }
-            return inserted
+        try await pool.write { db in try Self.insert(db, samples) }
+    }
+
+    static func insert(_ db: Database, _ samples: [MetricSample]) throws -> Int {
+        let insert = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO metric_samples (customer_id, metric, at, value) VALUES (?, ?, ?, ?)
+            """)
+        let rollup = try db.cachedStatement(sql: """
+            INSERT INTO metric_rollups (customer_id, metric, hour, count, sum, min, max)
+            VALUES (?, ?, ?, 1, ?, ?, ?)
+            ON CONFLICT (customer_id, metric, hour) DO UPDATE SET
+                count = count + 1, sum = sum + excluded.sum,
+                min = min(min, excluded.min), max = max(max, excluded.max)
+            """)
+        let latest = try db.cachedStatement(sql: """
+            INSERT INTO metric_latest (customer_id, metric, at, value) VALUES (?, ?, ?, ?)
+            ON CONFLICT (customer_id, metric) DO UPDATE SET at = excluded.at, value = excluded.value
+            WHERE excluded.at >= metric_latest.at
+            """)
+        var inserted = 0
+        for sample in samples {
+            let at = sample.at.unixSeconds
+            try insert.execute(arguments: [sample.store.rawValue, sample.metric.rawValue, at, sample.value])
+            guard db.changesCount > 0 else { continue }
+            inserted += 1
+            try rollup.execute(arguments: [sample.store.rawValue, sample.metric.rawValue, at - at % 3600,
+                                           sample.value, sample.value, sample.value])
+            try latest.execute(arguments: [sample.store.rawValue, sample.metric.rawValue, at, sample.value])
         }
+        return inserted
     }
 
     public func latestMetrics(stores: [StoreID]?) async throws -> [StoreID: MetricSnapshot] {
-        let (filter, arguments) = Self.storeFilter(stores)
-        return try await pool.read { db in
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT customer_id, metric, value, at FROM metric_latest WHERE 1 \(filter)
-                """, arguments: arguments)
-            var snapshots: [StoreID: MetricSnapshot] = [:]
-            while let row = try rows.next() {
-                guard let store = StoreID(row[0]), let metric = MetricName(rawValue: row[1]) else { continue }
-                snapshots[store, default: MetricSnapshot()].record(metric, row[2], at: Date(unixSeconds: row[3]))
-            }
-            return snapshots
-        }
+        try await pool.read { db in try Self.latestMetrics(db, stores: stores) }
     }
 
     public func metrics(of store: StoreID, asOf: Date, lookback: TimeInterval) async throws -> MetricSnapshot {
-        let to = asOf.unixSeconds
-        return try await pool.read { db in
-            var snapshot = MetricSnapshot()
-            for metric in MetricName.allCases {
-                let row = try Row.fetchOne(db, sql: """
-                    SELECT value, at FROM metric_samples WHERE customer_id = ? AND metric = ? AND at > ? AND at <= ?
-                    ORDER BY at DESC LIMIT 1
-                    """, arguments: [store.rawValue, metric.rawValue, to - Int64(lookback), to])
-                if let row { snapshot.record(metric, row[0], at: Date(unixSeconds: row[1])) }
-            }
-            return snapshot
-        }
+        try await pool.read { db in try Self.metrics(db, of: store, asOf: asOf, lookback: lookback) }
     }
 
     public func average(_ metric: MetricName, stores: [StoreID]?, from: Date, to: Date) async throws -> [StoreID: Double] {
-        let (filter, storeArguments) = Self.storeFilter(stores)
+        try await pool.read { db in try Self.average(db, metric, stores: stores, from: from, to: to) }
+    }
+
+    static func latestMetrics(_ db: Database, stores: [StoreID]?) throws -> [StoreID: MetricSnapshot] {
+        let (filter, arguments) = storeFilter(stores)
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT customer_id, metric, value, at FROM metric_latest WHERE 1 \(filter)
+            """), arguments: arguments)
+        var snapshots: [StoreID: MetricSnapshot] = [:]
+        while let row = try rows.next() {
+            guard let store = StoreID(row[0]), let metric = MetricName(rawValue: row[1]) else { continue }
+            snapshots[store, default: MetricSnapshot()].record(metric, row[2], at: Date(unixSeconds: row[3]))
+        }
+        return snapshots
+    }
+
+    static func metrics(_ db: Database, of store: StoreID, asOf: Date, lookback: TimeInterval) throws -> MetricSnapshot {
+        let to = asOf.unixSeconds
+        let statement = try db.cachedStatement(sql: """
+            SELECT value, at FROM metric_samples WHERE customer_id = ? AND metric = ? AND at > ? AND at <= ?
+            ORDER BY at DESC LIMIT 1
+            """)
+        var snapshot = MetricSnapshot()
+        for metric in MetricName.allCases {
+            let row = try Row.fetchOne(statement, arguments: [store.rawValue, metric.rawValue, to - Int64(lookback), to])
+            if let row { snapshot.record(metric, row[0], at: Date(unixSeconds: row[1])) }
+        }
+        return snapshot
+    }
+
+    static func average(_ db: Database, _ metric: MetricName, stores: [StoreID]?, from: Date, to: Date) throws -> [StoreID: Double] {
+        let (filter, storeArguments) = storeFilter(stores)
         let arguments = StatementArguments([metric.rawValue as any DatabaseValueConvertible,
                                             from.unixSeconds, to.unixSeconds]) + storeArguments
-        return try await pool.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT customer_id, SUM(sum) / SUM(count) FROM metric_rollups
-                WHERE metric = ? AND hour >= ? AND hour < ? \(filter) GROUP BY customer_id
-                """, arguments: arguments)
-            var averages: [StoreID: Double] = [:]
-            for row in rows {
-                if let store = StoreID(row[0]) { averages[store] = row[1] }
-            }
-            return averages
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT customer_id, SUM(sum) / SUM(count) FROM metric_rollups
+            WHERE metric = ? AND hour >= ? AND hour < ? \(filter) GROUP BY customer_id
+            """), arguments: arguments)
+        var averages: [StoreID: Double] = [:]
+        for row in rows {
+            if let store = StoreID(row[0]) { averages[store] = row[1] }
         }
+        return averages
     }
 
     /// Hourly rollups of one metric of one store over `from..<to`, oldest first: (hour, mean, min, max).
@@ -109,10 +118,43 @@ extension SQLiteStore: MetricReader {
         }
     }
 
-    static func storeFilter(_ stores: [StoreID]?) -> (String, StatementArguments) {
+    /// `AND <column> IN (?, …)` for `stores`; nothing for nil (every store).
+    static func storeFilter(_ stores: [StoreID]?, column: String = "customer_id") -> (String, StatementArguments) {
         guard let stores else { return ("", []) }
         guard !stores.isEmpty else { return ("AND 0", []) }
         let marks = Array(repeating: "?", count: stores.count).joined(separator: ", ")
-        return ("AND customer_id IN (\(marks))", StatementArguments(stores.map(\.rawValue)))
+        return ("AND \(column) IN (\(marks))", StatementArguments(stores.map(\.rawValue)))
+    }
+}
+
+/// What storing a pushed batch did.
+public struct SampleIngest: Sendable {
+    /// Samples stored for the first time.
+    public var inserted: Int
+    /// Samples already stored (same store, metric and second).
+    public var duplicates: Int
+    /// Stores in the batch that perfbot does not know; their samples were not stored.
+    public var unknownStores: Set<StoreID>
+}
+
+extension SQLiteStore {
+    /// Records the delivery and stores the samples of known stores in one transaction, so a batch is
+    /// stored exactly once: a repeat of the key gets the first answer and stores nothing.
+    /// - Parameter answer: builds the answer to record from what was stored.
+    public func ingest(_ samples: [MetricSample], delivery: DeliveryRecord,
+                       answer: @escaping @Sendable (SampleIngest) -> StoredResponse) async throws -> DeliveryResult {
+        try await pool.write { db in
+            if case let .duplicate(_, stored) = try Self.admit(db, delivery) { return .duplicate(stored) }
+            let stores = Array(Set(samples.map(\.store)))
+            let (filter, arguments) = Self.storeFilter(stores, column: "id")
+            let known = Set(try String.fetchAll(db, sql: "SELECT id FROM customers WHERE 1 \(filter)",
+                                                arguments: arguments).compactMap(StoreID.init))
+            let accepted = samples.filter { known.contains($0.store) }
+            let inserted = try Self.insert(db, accepted)
+            let response = answer(SampleIngest(inserted: inserted, duplicates: accepted.count - inserted,
+                                               unknownStores: Set(stores).subtracting(known)))
+            try Self.finish(db, key: delivery.key, succeeded: response.status < 400, response: response, at: delivery.at)
+            return .fresh(response)
+        }
     }
 }

@@ -113,3 +113,21 @@ import Testing
         #expect(!slow.fires(samples: series([(400, 9), (240, 1), (120, 1), (0, 1)]), now: now))
     }
 }
+
+@Suite struct TimestampTests {
+    @Test func parsesRFC3339Forms() {
+        #expect(Timestamp.parse("2026-11-26T17:00:00Z") == Date(timeIntervalSince1970: 1_795_712_400))
+        #expect(Timestamp.parse("2026-11-26T18:00:00+01:00") == Date(timeIntervalSince1970: 1_795_712_400))
+        #expect(Timestamp.parse("2026-11-26T17:00:00.250Z") == Date(timeIntervalSince1970: 1_795_712_400.25))
+        #expect(Timestamp.parse("2024-02-29T00:00:00Z") != nil)
+        #expect(Timestamp.parse("1970-01-01T00:00:00Z") == Date(timeIntervalSince1970: 0))
+    }
+
+    @Test func refusesWhatIsNotRFC3339() {
+        for text in ["yesterday", "2026-11-26", "2026-11-26T17:00:00", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
+                     "2025-02-29T00:00:00Z", "2026-11-26T25:00:00Z", "2026-11-26T17:00:00.Z", "2026-11-26T17:00:00Zjunk",
+                     "2026-11-26T17:00:00+1:00"] {
+            #expect(Timestamp.parse(text) == nil, "\(text)")
+        }
+    }
+}

@@ -97,18 +97,20 @@ func customer(_ name: String, platform: Platform = .woocommerce) -> Customer {
         #expect(pruned.rollups == 1)
     }
 
+    func record(_ key: String, body: [UInt8] = []) -> DeliveryRecord {
+        DeliveryRecord(source: "slack_event", key: key, contentType: "application/json", body: body, at: t0)
+    }
+
     @Test func aDeliveryKeyActsOnceAndARetryGetsTheStoredAnswer() async throws {
         let db = try SQLiteStore(path: try temporaryDatabase())
-        guard case let .fresh(id) = try await db.admitDelivery(source: "slack_event", key: "slack-event:Ev1",
-                                                               contentType: "application/json", body: [1, 2], at: t0) else {
+        guard case let .fresh(id) = try await db.admitDelivery(record("slack-event:Ev1", body: [1, 2])) else {
             Issue.record("first delivery was not fresh")
             return
         }
-        #expect(try await db.admitDelivery(source: "slack_event", key: "slack-event:Ev1", contentType: nil, body: [],
-                                           at: t0) == .duplicate(id: id, response: nil))
-        try await db.finishDelivery(id: id, succeeded: true, response: StoredResponse(status: 200, body: [7]), at: t0)
-        #expect(try await db.admitDelivery(source: "slack_event", key: "slack-event:Ev1", contentType: nil, body: [],
-                                           at: t0) == .duplicate(id: id, response: StoredResponse(status: 200, body: [7])))
+        #expect(try await db.admitDelivery(record("slack-event:Ev1")) == .duplicate(id: id, response: nil))
+        try await db.finishDelivery(key: "slack-event:Ev1", succeeded: true, response: StoredResponse(status: 200, body: [7]), at: t0)
+        #expect(try await db.admitDelivery(record("slack-event:Ev1"))
+            == .duplicate(id: id, response: StoredResponse(status: 200, body: [7])))
         let recorded = try #require(try await db.delivery(id: id))
         #expect(recorded.body == [1, 2])
         #expect(recorded.retries == 2)
@@ -117,10 +119,32 @@ func customer(_ name: String, platform: Platform = .woocommerce) -> Customer {
 
     @Test func aFailedDeliveryIsHandledAfreshOnRetry() async throws {
         let db = try SQLiteStore(path: try temporaryDatabase())
-        guard case let .fresh(id) = try await db.admitDelivery(source: "metrics", key: "k", contentType: nil, body: [], at: t0)
-        else { Issue.record("not fresh"); return }
-        try await db.finishDelivery(id: id, succeeded: false, response: StoredResponse(status: 500, body: []), at: t0)
-        #expect(try await db.admitDelivery(source: "metrics", key: "k", contentType: nil, body: [], at: t0) == .fresh(id: id))
+        guard case let .fresh(id) = try await db.admitDelivery(record("k")) else { Issue.record("not fresh"); return }
+        try await db.finishDelivery(key: "k", succeeded: false, response: StoredResponse(status: 500, body: []), at: t0)
+        #expect(try await db.admitDelivery(record("k")) == .fresh(id: id))
+    }
+
+    @Test func anAnsweredDeliveryIsRecordedWithItsAnswerOnce() async throws {
+        let db = try SQLiteStore(path: try temporaryDatabase())
+        let first = StoredResponse(status: 200, body: [1])
+        #expect(try await db.recordDelivery(record("c"), response: first) == .fresh(first))
+        #expect(try await db.recordDelivery(record("c"), response: StoredResponse(status: 200, body: [2])) == .duplicate(first))
+    }
+
+    @Test func aBatchIsStoredExactlyOnceWithItsDelivery() async throws {
+        let db = try SQLiteStore(path: try temporaryDatabase())
+        try await db.upsert(customer("acme-store"), at: t0)
+        let samples = [MetricSample(store: store("acme-store"), metric: .cpuPercent, at: t0, value: 5),
+                       MetricSample(store: store("ghost-shop"), metric: .cpuPercent, at: t0, value: 5)]
+        let answer: @Sendable (SampleIngest) -> StoredResponse = { ingest in
+            StoredResponse(status: 200, body: Array("\(ingest.inserted) \(ingest.unknownStores.map(\.rawValue))".utf8))
+        }
+        let first = try await db.ingest(samples, delivery: record("batch"), answer: answer)
+        #expect(first == .fresh(StoredResponse(status: 200, body: Array(#"1 ["ghost-shop"]"#.utf8))))
+        let again = try await db.ingest(samples, delivery: record("batch"), answer: answer)
+        #expect(again == .duplicate(StoredResponse(status: 200, body: Array(#"1 ["ghost-shop"]"#.utf8))))
+        #expect(try await db.hourlyRollups(.cpuPercent, store: store("acme-store"), from: t0, to: t0.addingTimeInterval(3600))
+            .first?.mean == 5)
     }
 
     @Test func oneOpenIssuePerTypeAndStore() async throws {

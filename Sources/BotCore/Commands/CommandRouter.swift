@@ -12,7 +12,7 @@ public struct CommandRouter: Sendable {
 
     /// The built-in `help` command.
     public static let helpSpec = CommandSpec(
-        "help", arguments: [ArgumentSpec("command", .word, optional: true)],
+        "help", arguments: [ArgumentSpec("command", .word, optional: true)], readOnly: true,
         summary: "List every command, or explain one.",
         examples: ["help", "help store"])
 
@@ -67,7 +67,7 @@ public struct CommandRouter: Sendable {
             switch CommandParser.parse(Array(words.dropFirst()), as: candidate.spec) {
             case let .success(parsed): matches.append((parsed, candidate.plugin))
             case let .failure(error):
-                if best == nil || error.progress > best!.progress { best = error } // non-nil checked first
+                if error.progress > (best?.progress ?? -1) { best = error }
             }
         }
         // More specific forms (more keywords) win over general ones when both parse.
@@ -75,6 +75,12 @@ public struct CommandRouter: Sendable {
             return .matched(chosen.0, chosen.1)
         }
         return .usage(name: name, message: best?.message ?? "that does not fit.")
+    }
+
+    /// Whether answering `text` changes nothing: a read-only command, or text that matches none.
+    public func isReadOnly(_ text: String) -> Bool {
+        guard case let .matched(command, _) = match(text) else { return true }
+        return command.spec.isReadOnly
     }
 
     private func keywordCount(_ spec: CommandSpec) -> Int {

@@ -77,15 +77,18 @@ public struct CommandSpec: Sendable, Equatable {
     public var summary: String
     /// Example invocations, as typed after `/perf `.
     public var examples: [String]
+    /// Whether it only reads: such a command may be answered before its delivery is recorded.
+    public var isReadOnly: Bool
 
     public init(_ name: String, arguments: [ArgumentSpec] = [], flags: [FlagSpec] = [],
-                role: Role = .viewer, summary: String, examples: [String]) {
+                role: Role = .viewer, readOnly: Bool = false, summary: String, examples: [String]) {
         self.name = name
         self.arguments = arguments
         self.flags = flags
         self.role = role
         self.summary = summary
         self.examples = examples
+        self.isReadOnly = readOnly
     }
 
     /// `store <store>` style usage line, flags last.
