@@ -17,12 +17,24 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // Domain types, plugin protocol, command grammar and router, health score, clock.
         .target(
             name: "BotCore",
             dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
+        // Playbook model, YAML loading and validation, executors and the runner.
+        .target(
+            name: "BotPlaybooks",
+            dependencies: [
+                "BotCore",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         // SQLite storage and migrations.
         .target(
@@ -67,6 +79,7 @@ let package = Package(
         ),
         .testTarget(name: "BotCoreTests", dependencies: ["BotCore"]),
         .testTarget(name: "BotStoreTests", dependencies: ["BotStore"]),
+        .testTarget(name: "BotPlaybooksTests", dependencies: ["BotPlaybooks"]),
         .testTarget(name: "BotChannelsTests", dependencies: ["BotChannels"]),
         .testTarget(
             name: "BotServerTests",

@@ -6,6 +6,8 @@ public enum MetricName: String, Sendable, CaseIterable, Codable {
     case fcpMs = "fcp_ms"
     case lcpMs = "lcp_ms"
     case slowQueryCount = "slow_query_count"
+    /// Queries slower than 3 s in the interval (the slow-query rule of ORIGINAL-DESIGN §2.2).
+    case slowQuery3sCount = "slow_query_3s_count"
     case activeConnections = "active_connections"
     case maxConnections = "max_connections"
     case tableSizeBytes = "table_size_bytes"
@@ -17,6 +19,12 @@ public enum MetricName: String, Sendable, CaseIterable, Codable {
     case diskPercent = "disk_percent"
     case uptimePercent = "uptime_percent"
     case requests = "requests"
+    /// OOM-killer kills in the interval.
+    case oomKills = "oom_kills"
+    /// WordPress autoloaded options, bytes (Site Health warns at 800,000).
+    case autoloadBytes = "autoload_bytes"
+    /// Magento indexers marked invalid (need a reindex).
+    case invalidIndexers = "invalid_indexers"
 
     /// Whether a value of this metric is a percentage (0–100).
     public var isPercent: Bool {
@@ -85,7 +93,7 @@ extension MetricName {
     public var freshness: TimeInterval {
         switch self {
         case .fcpMs, .lcpMs: 7 * 3600
-        case .tableSizeBytes, .maxConnections: 2 * 3600
+        case .tableSizeBytes, .maxConnections, .autoloadBytes, .invalidIndexers: 2 * 3600
         default: 15 * 60
         }
     }

@@ -8,6 +8,9 @@ public struct DetectionRule: Sendable, Equatable {
         case sustained
         /// The sum of the samples in the window breaches (`>5 slow queries in 5 min`).
         case sumOver
+        /// The latest value as a percentage of the latest value of another metric breaches
+        /// (`active_connections > 80% of max_connections`).
+        case percentOf(MetricName)
     }
 
     /// Which side of the threshold is bad.
@@ -28,6 +31,18 @@ public struct DetectionRule: Sendable, Equatable {
     /// How long the condition must hold (0 = at once).
     public var window: TimeInterval
     public var mode: Mode
+    /// How it reads in a listing (`memory_percent > 85 for 5 min`).
+    public var condition: String {
+        let base: String
+        switch mode {
+        case .sustained: base = "\(metric.rawValue) \(comparison.rawValue) \(Wording.number(threshold))"
+        case .sumOver: base = "sum of \(metric.rawValue) \(comparison.rawValue) \(Wording.number(threshold))"
+        case let .percentOf(other):
+            base = "\(metric.rawValue) \(comparison.rawValue) \(Wording.number(threshold))% of \(other.rawValue)"
+        }
+        guard window > 0 else { return base }
+        return base + (mode == .sumOver ? " in " : " for ") + "\(Int(window / 60)) min"
+    }
     public var severity: Severity
     /// What the issue is called in alerts (`High memory`).
     public var title: String
@@ -47,11 +62,16 @@ public struct DetectionRule: Sendable, Equatable {
     /// Whether the rule fires at `now` given `samples` of its metric, oldest first.
     ///
     /// A gap between samples longer than `maxGap` breaks the run: missing data never counts as held.
-    public func fires(samples: [(at: Date, value: Double)], now: Date, maxGap: TimeInterval = 90) -> Bool {
+    /// - Parameter reference: for `.percentOf`, the latest value of the other metric.
+    public func fires(samples: [(at: Date, value: Double)], now: Date, maxGap: TimeInterval = 90,
+                      reference: Double? = nil) -> Bool {
         guard let latest = samples.last, latest.at <= now, now.timeIntervalSince(latest.at) <= maxGap else {
             return false
         }
         switch mode {
+        case .percentOf:
+            guard let reference, reference > 0 else { return false }
+            return comparison.breaches(latest.value / reference * 100, threshold)
         case .sumOver:
             let start = now.addingTimeInterval(-window)
             let inWindow = samples.filter { $0.at > start && $0.at <= now }

@@ -1,0 +1,44 @@
+import Foundation
+
+/// What an action does, for policy and exceptions (`skip_restarts` holds every `restart` action).
+public enum ActionTag: String, Sendable, CaseIterable, Hashable, Comparable {
+    case cacheClear = "cache_clear"
+    case restart
+    case killQuery = "kill_query"
+    case deleteFiles = "delete_files"
+    case reindex
+    case purge
+    case rewrite
+    case optimizeTables = "optimize_tables"
+    case readOnly = "read_only"
+
+    public static func < (lhs: ActionTag, rhs: ActionTag) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// The customer exception that excludes this tag from automation (`skip_restarts`).
+    public var exceptionName: String {
+        switch self {
+        case .restart: "skip_restarts"
+        case .killQuery: "skip_kill_queries"
+        case .deleteFiles: "skip_delete_files"
+        case .optimizeTables: "skip_optimize_tables"
+        case .purge: "skip_purges"
+        case .reindex: "skip_reindex"
+        default: "skip_\(rawValue)"
+        }
+    }
+
+    /// What such an action does, in words for chat and e-mail ("restarts a service").
+    public var effect: String {
+        switch self {
+        case .cacheClear: "clears a cache"
+        case .restart: "restarts a service"
+        case .killQuery: "kills running queries"
+        case .deleteFiles: "deletes files"
+        case .reindex: "rebuilds indexes"
+        case .purge: "purges the page cache"
+        case .rewrite: "rewrites configuration"
+        case .optimizeTables: "optimizes database tables"
+        case .readOnly: "only reads"
+        }
+    }
+}

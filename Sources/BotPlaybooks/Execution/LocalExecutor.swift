@@ -1,0 +1,139 @@
+import BotCore
+import Foundation
+import Subprocess
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a command as a child process of perfbot: argv only, a scrubbed environment, a working
+/// directory, bounded output, and a timeout that kills the whole process group.
+public struct LocalExecutor: CommandExecutor {
+    /// Directories searched for a program named without a `/`, in order; also the child's PATH.
+    public var searchPath: [String]
+    /// The most output kept, in bytes; the rest is counted as truncated.
+    public var outputLimit: Int
+
+    public init(searchPath: [String] = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"],
+                outputLimit: Int = 16 * 1024) {
+        self.searchPath = searchPath
+        self.outputLimit = outputLimit
+    }
+
+    public var label: String { "local" }
+
+    public func effectiveArgv(_ request: CommandRequest) -> [String] { request.argv }
+
+    /// The environment a child sees: nothing of perfbot's own (no secrets), just enough to run.
+    public var environment: [String: String] {
+        ["PATH": searchPath.joined(separator: ":"), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": "/tmp"]
+    }
+
+    /// The file that `program` names, or nil.
+    func resolve(_ program: String, in directory: String?) -> String? {
+        let files = FileManager.default
+        if program.contains("/") {
+            let path = program.hasPrefix("/") ? program : ((directory ?? files.currentDirectoryPath) as NSString)
+                .appendingPathComponent(program)
+            return files.isExecutableFile(atPath: path) ? path : nil
+        }
+        return searchPath.lazy.map { ($0 as NSString).appendingPathComponent(program) }
+            .first { files.isExecutableFile(atPath: $0) }
+    }
+
+    public func run(_ request: CommandRequest) async throws -> CommandOutcome {
+        guard let program = request.argv.first else { throw ExecutorError.emptyCommand }
+        guard let path = resolve(program, in: request.workingDirectory) else { throw ExecutorError.programNotFound(program) }
+        var options = PlatformOptions()
+        options.processGroupID = 0  // its own group, so a timeout kills its children too
+        let environment = Environment.custom(Dictionary(uniqueKeysWithValues: self.environment.compactMap { key, value in
+            Environment.Key(rawValue: key).map { ($0, value) }
+        }))
+        let limit = outputLimit
+        let timeout = request.timeout
+        let started = ContinuousClock.now
+        let result = try await Subprocess.run(
+            .path(FilePath(path)), arguments: Arguments(Array(request.argv.dropFirst())), environment: environment,
+            workingDirectory: request.workingDirectory.map { FilePath($0) }, platformOptions: options,
+            input: .none, output: .sequence, error: .combinedWithOutput
+        ) { execution in
+            try await Self.capture(execution.standardOutput, pid: execution.processIdentifier.value,
+                                   limit: limit, timeout: timeout)
+        }
+        let captured = result.closureResult
+        var outcome = CommandOutcome(exitCode: nil, timedOut: captured.timedOut,
+                                     output: String(decoding: captured.bytes, as: UTF8.self),
+                                     truncated: captured.truncated,
+                                     duration: (ContinuousClock.now - started).seconds)
+        switch result.terminationStatus {
+        case let .exited(code): outcome.exitCode = code
+        case let .signaled(signal): outcome.signal = signal
+        }
+        return outcome
+    }
+
+    struct Captured: Sendable {
+        var bytes: [UInt8] = []
+        var truncated = false
+        var timedOut = false
+    }
+
+    /// Reads output up to `limit` bytes (draining the rest) while a timer kills the process group at `timeout`.
+    static func capture(_ output: SubprocessOutputSequence, pid: pid_t, limit: Int,
+                        timeout: TimeInterval) async throws -> Captured {
+        try await withThrowingTaskGroup(of: Captured?.self) { group in
+            group.addTask {
+                var captured = Captured()
+                for try await buffer in output {
+                    buffer.withUnsafeBytes { raw in
+                        let room = max(0, limit - captured.bytes.count)
+                        captured.bytes.append(contentsOf: raw.prefix(room))
+                        if raw.count > room { captured.truncated = true }
+                    }
+                }
+                return captured
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(timeout))
+                kill(-pid, SIGKILL)
+                return nil
+            }
+            var timedOut = false
+            while let next = try await group.next() {
+                guard var captured = next else {
+                    timedOut = true
+                    continue
+                }
+                group.cancelAll()
+                captured.timedOut = timedOut
+                return captured
+            }
+            return Captured(timedOut: timedOut)
+        }
+    }
+}
+
+/// Why a command could not be started.
+public enum ExecutorError: Error, Equatable, Sendable, CustomStringConvertible {
+    case emptyCommand
+    case programNotFound(String)
+    /// The store cannot be reached this way (no container, no host).
+    case unreachable(String)
+
+    public var description: String {
+        switch self {
+        case .emptyCommand: "empty command"
+        case let .programNotFound(program): "program not found: \(program)"
+        case let .unreachable(reason): reason
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: TimeInterval {
+        let parts = components
+        return TimeInterval(parts.seconds) + TimeInterval(parts.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,149 @@
+import BotCore
+import Foundation
+
+/// Reads a store's current value of a metric, for `when` conditions.
+public protocol CurrentMetrics: Sendable {
+    /// The newest value of `metric` for `store` that is still current, or nil.
+    func current(_ metric: MetricName, of store: StoreID) async throws -> Double?
+}
+
+/// Waits; tests pass one that returns at once.
+public protocol Sleeper: Sendable {
+    func sleep(seconds: TimeInterval) async throws
+}
+
+/// Sleeps for real.
+public struct TaskSleeper: Sleeper {
+    public init() {}
+    public func sleep(seconds: TimeInterval) async throws { try await Task.sleep(for: .seconds(seconds)) }
+}
+
+/// What happened to one step.
+public enum StepStatus: Sendable, Equatable {
+    /// Dry run: what would run.
+    case planned
+    case succeeded
+    /// Not run, and why.
+    case skipped(String)
+    /// Run and failed, and why.
+    case failed(String)
+}
+
+/// One step of a run, as reported and recorded.
+public struct StepResult: Sendable, Equatable {
+    public var action: PlaybookAction
+    /// The argv as started (after docker/ssh wrapping), or as it would be.
+    public var argv: [String]
+    public var status: StepStatus
+    public var outcome: CommandOutcome?
+    public var startedAt: Date
+
+    public init(action: PlaybookAction, argv: [String], status: StepStatus, outcome: CommandOutcome? = nil, startedAt: Date) {
+        self.action = action
+        self.argv = argv
+        self.status = status
+        self.outcome = outcome
+        self.startedAt = startedAt
+    }
+}
+
+/// The result of running (or planning) a playbook for a store.
+public struct RunReport: Sendable, Equatable {
+    public var playbook: Playbook
+    public var store: StoreID
+    public var dryRun: Bool
+    /// Where it ran ("docker exec acme-app").
+    public var executorLabel: String
+    public var steps: [StepResult]
+
+    /// No step failed.
+    public var succeeded: Bool {
+        !steps.contains { if case .failed = $0.status { true } else { false } }
+    }
+}
+
+/// Writes executed steps to `automation_actions`.
+public protocol StepRecorder: Sendable {
+    func record(_ step: StepResult, playbook: String, store: StoreID, issueID: Int64?) async throws
+}
+
+/// Runs a playbook's actions in order: renders argv from validated values, waits, checks conditions,
+/// skips what policy holds back, runs through the executor, and reports every step.
+public struct PlaybookRunner: Sendable {
+    let metrics: any CurrentMetrics
+    let sleeper: any Sleeper
+    let clock: any BotClock
+    let recorder: (any StepRecorder)?
+
+    public init(metrics: any CurrentMetrics, sleeper: any Sleeper = TaskSleeper(), clock: any BotClock,
+                recorder: (any StepRecorder)? = nil) {
+        self.metrics = metrics
+        self.sleeper = sleeper
+        self.clock = clock
+        self.recorder = recorder
+    }
+
+    /// Renders every step's argv; throws before anything runs when a value is missing or unsafe.
+    public func argvs(_ playbook: Playbook, values: TemplateValues, executor: any CommandExecutor,
+                      workingDirectory: String?) throws(PlaybookError) -> [[String]] {
+        var rendered: [[String]] = []
+        for action in playbook.actions {
+            let argv = try ArgvTemplate.render(action.run, with: values)
+            rendered.append(executor.effectiveArgv(CommandRequest(argv: argv, timeout: action.timeout,
+                                                                  workingDirectory: workingDirectory)))
+        }
+        return rendered
+    }
+
+    /// Runs (or, with `dryRun`, plans) `playbook` for `store`.
+    /// - Parameter held: actions (by index) that must not run, with the reason shown for each.
+    public func run(_ playbook: Playbook, store: StoreID, values: TemplateValues, executor: any CommandExecutor,
+                    workingDirectory: String?, dryRun: Bool, held: [Int: String] = [:],
+                    issueID: Int64? = nil) async throws -> RunReport {
+        // Render everything first: a bad value stops the run before any process starts.
+        var commands: [[String]] = []
+        for action in playbook.actions { commands.append(try ArgvTemplate.render(action.run, with: values)) }
+        var steps: [StepResult] = []
+        for (index, action) in playbook.actions.enumerated() {
+            let request = CommandRequest(argv: commands[index], timeout: action.timeout, workingDirectory: workingDirectory)
+            let argv = executor.effectiveArgv(request)
+            if let reason = held[index] {
+                steps.append(StepResult(action: action, argv: argv, status: .skipped(reason), startedAt: clock.now))
+                continue
+            }
+            if dryRun {
+                steps.append(StepResult(action: action, argv: argv, status: .planned, startedAt: clock.now))
+                continue
+            }
+            if action.wait > 0 { try await sleeper.sleep(seconds: action.wait) }
+            if let condition = action.when, let reason = try await unmet(condition, store: store) {
+                steps.append(StepResult(action: action, argv: argv, status: .skipped(reason), startedAt: clock.now))
+                continue
+            }
+            let started = clock.now
+            var step: StepResult
+            do {
+                let outcome = try await executor.run(request)
+                step = StepResult(action: action, argv: argv,
+                                  status: outcome.succeeded ? .succeeded : .failed(outcome.failureReason),
+                                  outcome: outcome, startedAt: started)
+            } catch {
+                step = StepResult(action: action, argv: argv, status: .failed("\(error)"), startedAt: started)
+            }
+            steps.append(step)
+            try await recorder?.record(step, playbook: playbook.name, store: store, issueID: issueID)
+        }
+        return RunReport(playbook: playbook, store: store, dryRun: dryRun, executorLabel: executor.label, steps: steps)
+    }
+
+    /// Why `condition` does not hold now, or nil when it does.
+    func unmet(_ condition: MetricCondition, store: StoreID) async throws -> String? {
+        guard let value = try await metrics.current(condition.metric, of: store) else {
+            return "no current \(condition.metric.rawValue) to check \(condition)"
+        }
+        guard !condition.holds(for: value) else { return nil }
+        let unit = condition.metric.isPercent ? "%" : ""
+        return "\(condition.metric.rawValue) is \(Wording.number(value))\(unit), not \(condition.op.rawValue) "
+            + "\(Wording.number(condition.threshold))\(unit)"
+    }
+}

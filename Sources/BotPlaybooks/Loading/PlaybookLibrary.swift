@@ -1,0 +1,67 @@
+import BotCore
+import Foundation
+
+/// Every playbook under a directory (`Playbooks/<platform>/*.yaml`), checked as a whole.
+public struct PlaybookLibrary: Sendable {
+    public let playbooks: [Playbook]
+
+    public init(_ playbooks: [Playbook]) {
+        self.playbooks = playbooks.sorted { ($0.platform, $0.name) < ($1.platform, $1.name) }
+    }
+
+    /// Loads and checks every playbook of each platform folder in `directory`.
+    /// - Parameter knownRules: rule names a trigger may name.
+    /// - Throws: `PlaybookErrors` with every problem of every file.
+    public static func load(directory: String, knownRules: Set<String>) throws(PlaybookErrors) -> PlaybookLibrary {
+        let parser = PlaybookParser(knownRules: knownRules)
+        let files = FileManager.default
+        var playbooks: [Playbook] = []
+        var problems: [PlaybookProblem] = []
+        var isDirectory: ObjCBool = false
+        guard files.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw PlaybookErrors([PlaybookProblem(file: directory, line: 1, column: 1, message: "no such directory")])
+        }
+        for platform in Platform.allCases {
+            let folder = (directory as NSString).appendingPathComponent(platform.rawValue)
+            let names = ((try? files.contentsOfDirectory(atPath: folder)) ?? [])
+                .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+            var seen: [String: String] = [:]
+            for name in names {
+                let path = (folder as NSString).appendingPathComponent(name)
+                guard let data = files.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                    problems.append(PlaybookProblem(file: path, line: 1, column: 1, message: "cannot read the file as UTF-8"))
+                    continue
+                }
+                switch parser.parse(text, file: path, platform: platform) {
+                case let .success(playbook):
+                    if let other = seen[playbook.name] {
+                        problems.append(PlaybookProblem(file: path, line: 1, column: 1,
+                                                        message: "playbook name '\(playbook.name)' is already used by \(other)"))
+                    } else {
+                        seen[playbook.name] = path
+                        playbooks.append(playbook)
+                    }
+                case let .failure(errors):
+                    problems += errors.problems
+                }
+            }
+        }
+        guard problems.isEmpty else { throw PlaybookErrors(problems) }
+        return PlaybookLibrary(playbooks)
+    }
+
+    /// The playbook `name` for `platform`.
+    public func playbook(_ name: String, for platform: Platform) -> Playbook? {
+        playbooks.first { $0.name == name && $0.platform == platform }
+    }
+
+    /// The playbook a detection rule triggers on `platform`.
+    public func playbook(triggeredBy rule: String, for platform: Platform) -> Playbook? {
+        playbooks.first { $0.trigger == .rule(rule) && $0.platform == platform }
+    }
+
+    /// Playbooks of one platform, or all.
+    public func list(_ platform: Platform?) -> [Playbook] {
+        playbooks.filter { platform == nil || $0.platform == platform }
+    }
+}

@@ -1,0 +1,142 @@
+import BotCore
+import Foundation
+
+/// Where an action runs, within the customer's hosting.
+public enum TargetRole: String, Sendable, CaseIterable {
+    case app, db, cache, web, varnish
+}
+
+/// A comparison on a current metric (`memory_percent > 85`).
+public struct MetricCondition: Sendable, Equatable, CustomStringConvertible {
+    public enum Operator: String, Sendable, CaseIterable {
+        case above = ">", below = "<", atLeast = ">=", atMost = "<="
+    }
+
+    public var metric: MetricName
+    public var op: Operator
+    public var threshold: Double
+
+    public init(metric: MetricName, op: Operator, threshold: Double) {
+        self.metric = metric
+        self.op = op
+        self.threshold = threshold
+    }
+
+    /// Whether `value` satisfies the condition.
+    public func holds(for value: Double) -> Bool {
+        switch op {
+        case .above: value > threshold
+        case .below: value < threshold
+        case .atLeast: value >= threshold
+        case .atMost: value <= threshold
+        }
+    }
+
+    public var description: String { "\(metric.rawValue) \(op.rawValue) \(Wording.number(threshold))" }
+}
+
+/// One step of a playbook: an argv template and what it may do.
+public struct PlaybookAction: Sendable, Equatable {
+    public var name: String
+    /// The command as argv; elements may hold `{variable}` placeholders, never a shell.
+    public var run: [String]
+    public var target: TargetRole
+    /// Run only when this holds on the current metrics (after `wait`).
+    public var when: MetricCondition?
+    /// Wait this long before checking `when` (letting earlier steps take effect).
+    public var wait: TimeInterval
+    public var timeout: TimeInterval
+    public var tags: Set<ActionTag>
+    public var reversible: Bool
+    public var safe: Bool
+
+    public init(name: String, run: [String], target: TargetRole = .app, when: MetricCondition? = nil,
+                wait: TimeInterval = 0, timeout: TimeInterval = 60, tags: Set<ActionTag> = [],
+                reversible: Bool, safe: Bool) {
+        self.name = name
+        self.run = run
+        self.target = target
+        self.when = when
+        self.wait = wait
+        self.timeout = timeout
+        self.tags = tags
+        self.reversible = reversible
+        self.safe = safe
+    }
+
+    /// Safe or reversible: what level 2 may run without asking.
+    public var isLowRisk: Bool { safe || reversible }
+
+    /// What the automation policy needs to know about it.
+    public var traits: ActionTraits { ActionTraits(name: name, safe: safe, reversible: reversible, tags: tags) }
+}
+
+/// What a playbook triggers on.
+public enum PlaybookTrigger: Sendable, Equatable, CustomStringConvertible {
+    /// A detection rule's name (`high_memory`).
+    case rule(String)
+    /// Run only when someone asks.
+    case manual
+
+    public var description: String {
+        switch self {
+        case let .rule(name): name
+        case .manual: "manual"
+        }
+    }
+}
+
+/// Who hears about a run.
+public struct PlaybookNotifications: Sendable, Equatable {
+    /// The line shown in the insights feed.
+    public var dashboard: String?
+    /// The e-mail template sent to the customer.
+    public var email: String?
+    /// Whether the admins' Slack channel is told.
+    public var slack: Bool
+
+    public init(dashboard: String? = nil, email: String? = nil, slack: Bool = true) {
+        self.dashboard = dashboard
+        self.email = email
+        self.slack = slack
+    }
+}
+
+/// A named, ordered list of actions for one platform: pure data, loaded from YAML.
+public struct Playbook: Sendable, Equatable {
+    public var name: String
+    public var title: String
+    public var platform: Platform
+    public var trigger: PlaybookTrigger
+    public var actions: [PlaybookAction]
+    public var notifications: PlaybookNotifications
+    /// Only for plans other than basic (ORIGINAL-DESIGN §1.4–1.6).
+    public var premiumOnly: Bool
+    /// The file it came from, for messages.
+    public var file: String
+
+    public init(name: String, title: String, platform: Platform, trigger: PlaybookTrigger, actions: [PlaybookAction],
+                notifications: PlaybookNotifications = .init(), premiumOnly: Bool = false, file: String = "") {
+        self.name = name
+        self.title = title
+        self.platform = platform
+        self.trigger = trigger
+        self.actions = actions
+        self.notifications = notifications
+        self.premiumOnly = premiumOnly
+        self.file = file
+    }
+
+    /// Risky when some action is neither safe nor reversible: running it by hand needs the admin role.
+    public var isRisky: Bool { actions.contains { !$0.isLowRisk } }
+
+    /// Every tag of every action.
+    public var tags: Set<ActionTag> { actions.reduce(into: []) { $0.formUnion($1.tags) } }
+
+    /// `safe`, `reversible`, or `risky`, for listings.
+    public var safetyLabel: String {
+        if actions.allSatisfy(\.safe) { return "safe" }
+        if actions.allSatisfy(\.isLowRisk) { return "safe or reversible" }
+        return "risky"
+    }
+}

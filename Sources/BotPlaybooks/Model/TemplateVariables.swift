@@ -1,0 +1,123 @@
+import BotCore
+import Foundation
+
+/// The closed set of values a playbook may place into an argv element, each with a strict pattern.
+public enum TemplateVariable: String, Sendable, CaseIterable {
+    case store
+    case container
+    case host
+    case appPath = "app_path"
+    case dbName = "db_name"
+    case phpFpmService = "php_fpm_service"
+    case varnishURL = "varnish_url"
+
+    /// Whether `value` may be placed into an argv element for this variable.
+    ///
+    /// Every pattern refuses a leading `-` (it would read as an option), whitespace, quotes,
+    /// `;`, `&`, `|`, `$`, backticks, newlines and `..`.
+    public func accepts(_ value: String) -> Bool {
+        guard !value.isEmpty, value.utf8.count <= 255, !value.hasPrefix("-"), !value.contains("..") else { return false }
+        let scalars = value.unicodeScalars
+        func only(_ extra: String) -> Bool {
+            scalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || extra.unicodeScalars.contains($0)) }
+        }
+        switch self {
+        case .store: return StoreID.isValid(value)
+        case .container: return only("_.-")
+        case .host: return only(".-") && !value.hasPrefix(".")
+        case .appPath: return value.hasPrefix("/") && only("/_.-") && !value.contains("//")
+        case .dbName: return only("_") && value.count <= 64
+        case .phpFpmService: return only(".-@") && value.count <= 64
+        case .varnishURL:
+            guard value.hasPrefix("http://") || value.hasPrefix("https://") else { return false }
+            return only(":/._-")
+        }
+    }
+}
+
+/// Values for a playbook's placeholders, validated when they are set.
+public struct TemplateValues: Sendable, Equatable {
+    public private(set) var values: [TemplateVariable: String] = [:]
+
+    public init() {}
+
+    /// Sets `variable` to `value` after checking its pattern.
+    /// - Throws: `PlaybookError.unsafeValue` naming the variable (never echoing the value into a command).
+    public mutating func set(_ variable: TemplateVariable, _ value: String) throws(PlaybookError) {
+        guard variable.accepts(value) else { throw .unsafeValue(variable: variable.rawValue) }
+        values[variable] = value
+    }
+
+    public subscript(_ variable: TemplateVariable) -> String? { values[variable] }
+}
+
+/// Places values into argv templates; the template's shape was checked when the playbook was loaded.
+public enum ArgvTemplate {
+    /// The `{name}` placeholders in `element`; nil when braces are unbalanced or nested.
+    public static func placeholders(in element: String) -> [String]? {
+        var names: [String] = []
+        var current: String?
+        for character in element {
+            switch character {
+            case "{":
+                guard current == nil else { return nil }
+                current = ""
+            case "}":
+                guard let name = current else { return nil }
+                names.append(name)
+                current = nil
+            default:
+                current?.append(character)
+            }
+        }
+        return current == nil ? names : nil
+    }
+
+    /// The argv with every placeholder replaced by its validated value.
+    /// - Throws: `PlaybookError.missingValue` when a placeholder has no value for this store.
+    public static func render(_ template: [String], with values: TemplateValues) throws(PlaybookError) -> [String] {
+        var argv: [String] = []
+        for element in template {
+            var output = ""
+            var name: String?
+            for character in element {
+                if character == "{" {
+                    name = ""
+                } else if character == "}", let placeholder = name {
+                    guard let variable = TemplateVariable(rawValue: placeholder), let value = values[variable] else {
+                        throw .missingValue(variable: placeholder)
+                    }
+                    output += value
+                    name = nil
+                } else if name != nil {
+                    name?.append(character)
+                } else {
+                    output.append(character)
+                }
+            }
+            argv.append(output)
+        }
+        return argv
+    }
+}
+
+/// Why a playbook cannot run for a store, in words safe for chat.
+public enum PlaybookError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A value failed its variable's pattern.
+    case unsafeValue(variable: String)
+    /// The store has no value for a placeholder the playbook uses.
+    case missingValue(variable: String)
+    /// No playbook of that name for the platform.
+    case unknownPlaybook(String)
+    /// The store's executor cannot reach it (no container, no host).
+    case unreachable(String)
+
+    public var description: String {
+        switch self {
+        case let .unsafeValue(variable): "the store's \(variable) is not a safe value for a command; fix it in the customers file"
+        case let .missingValue(variable): "the store has no \(variable); set it in the customers file"
+        case let .unknownPlaybook(name): "there is no playbook named \(name)"
+        case let .unreachable(reason): reason
+        }
+    }
+}
