@@ -59,11 +59,15 @@ let package = Package(
         ),
         // Plugins (plain targets, not SwiftPM package plugins).
         .target(name: "ConsolePlugin", dependencies: ["BotCore"], path: "Plugins/Console"),
+        .target(name: "OperationsPlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/Operations"),
+        .target(name: "WooCommercePlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/WooCommerce"),
+        .target(name: "MagentoPlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/Magento"),
         // Configuration, wiring, demo fleet, customer import, benchmark: everything the CLI runs.
         .target(
             name: "PerfbotApp",
             dependencies: [
-                "BotCore", "BotStore", "BotChannels", "BotServer", "ConsolePlugin",
+                "BotCore", "BotStore", "BotChannels", "BotServer", "BotPlaybooks", "ConsolePlugin", "OperationsPlugin",
+                "WooCommercePlugin", "MagentoPlugin",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -72,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "perfbot",
             dependencies: [
-                "PerfbotApp", "BotCore", "BotStore",
+                "PerfbotApp", "BotCore", "BotStore", "BotPlaybooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -89,6 +93,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ConsolePluginTests", dependencies: ["ConsolePlugin", "BotStore"]),
+        .testTarget(
+            name: "OperationsPluginTests",
+            dependencies: ["OperationsPlugin", "WooCommercePlugin", "MagentoPlugin", "BotPlaybooks", "BotStore", "PerfbotApp"]
+        ),
         .testTarget(name: "PerfbotAppTests", dependencies: ["PerfbotApp"]),
     ]
 )

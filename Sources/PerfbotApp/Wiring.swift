@@ -1,10 +1,14 @@
 import BotChannels
 import BotCore
 import BotServer
+import BotPlaybooks
 import BotStore
 import ConsolePlugin
 import Foundation
 import Logging
+import MagentoPlugin
+import OperationsPlugin
+import WooCommercePlugin
 
 /// The one place where perfbot's parts are put together.
 public struct Wiring: Sendable {
@@ -13,19 +17,47 @@ public struct Wiring: Sendable {
     public let clock: any BotClock
     public let metrics: ServerMetrics
     public let logger: Logger
+    public let library: PlaybookLibrary
+    public let executors: ExecutorFactory
+    public let sleeper: any Sleeper
 
+    /// - Parameter library: the playbooks; by default loaded from `configuration.playbooksPath`.
+    /// - Throws: `PlaybookErrors` when a playbook file is invalid (perfbot does not start with one).
     public init(configuration: PerfbotConfiguration, store: SQLiteStore, clock: any BotClock = SystemClock(),
-                metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "perfbot")) {
+                metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "perfbot"),
+                library: PlaybookLibrary? = nil, executors: ExecutorFactory = ExecutorFactory(),
+                sleeper: any Sleeper = TaskSleeper()) throws {
         self.configuration = configuration
         self.store = store
         self.clock = clock
         self.metrics = metrics
         self.logger = logger
+        self.library = try library ?? PlaybookLibrary.load(directory: configuration.playbooksPath,
+                                                           knownRules: Self.knownRules)
+        self.executors = executors
+        self.sleeper = sleeper
+    }
+
+    /// The platform plugins.
+    public static let platforms: [any PlatformPlugin] = [WooCommercePlugin(), MagentoPlugin()]
+
+    /// Per platform, the detection rule names a playbook may trigger on.
+    public static var knownRules: [Platform: Set<String>] {
+        Dictionary(platforms.map { ($0.platform, Set($0.rules.map(\.name))) }, uniquingKeysWith: { $0.union($1) })
+    }
+
+    /// Validates the playbooks in `directory` as `serve` would.
+    public static func validatePlaybooks(in directory: String) throws(PlaybookErrors) -> PlaybookLibrary {
+        try PlaybookLibrary.load(directory: directory, knownRules: knownRules)
     }
 
     /// The plugins, in the order their commands appear in help.
     public func plugins() -> [any BotPlugin] {
-        [ConsolePlugin(reader: store, clock: clock)]
+        let runner = PlaybookRunner(metrics: StoreCurrentMetrics(store: store, clock: clock), sleeper: sleeper,
+                                    clock: clock, recorder: StoreStepRecorder(store: store, clock: clock))
+        let operations = OperationsPlugin(store: store, library: library, platforms: Self.platforms,
+                                          executors: executors, runner: runner, clock: clock)
+        return [ConsolePlugin(reader: store, clock: clock), operations] + Self.platforms.map { $0 as any BotPlugin }
     }
 
     /// The command router over every plugin.
@@ -69,5 +101,28 @@ public struct RetentionService: BotService {
             }
             try await Task.sleep(for: .seconds(3600))
         }
+    }
+}
+
+/// `when` conditions read the newest still-current value from the store.
+struct StoreCurrentMetrics: CurrentMetrics {
+    let store: SQLiteStore
+    let clock: any BotClock
+
+    func current(_ metric: MetricName, of id: StoreID) async throws -> Double? {
+        try await store.latestMetrics(stores: [id])[id]?.fresh(asOf: clock.now)[metric]
+    }
+}
+
+/// Executed steps go to `automation_actions`.
+struct StoreStepRecorder: StepRecorder {
+    let store: SQLiteStore
+    let clock: any BotClock
+
+    func record(_ step: StepResult, playbook: String, store id: StoreID, issueID: Int64?) async throws {
+        try await store.recordAction(ActionRecord(
+            store: id, issueID: issueID, playbook: playbook, action: step.action.name, argv: step.argv,
+            executedAt: step.startedAt, duration: step.outcome?.duration ?? 0, exitCode: step.outcome?.exitCode,
+            output: step.outcome?.output ?? "", succeeded: step.status == .succeeded))
     }
 }

@@ -46,7 +46,7 @@ struct Demo: AsyncParsableCommand {
         var configuration = try PerfbotConfiguration(values: env)
         configuration.host = "127.0.0.1"
         print("Serving on http://127.0.0.1:\(port) — Ctrl-C to stop.")
-        try await Runner.serve(Wiring(configuration: configuration, store: store, logger: makeLogger()))
+        try await Runner.serve(try Wiring(configuration: configuration, store: store, logger: makeLogger()))
     }
 
     static func randomSecret() -> String {

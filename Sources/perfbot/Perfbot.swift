@@ -1,5 +1,6 @@
 import ArgumentParser
 import BotCore
+import BotPlaybooks
 import BotStore
 import Foundation
 import Logging
@@ -10,7 +11,7 @@ struct Perfbot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "perfbot",
         abstract: "Keeps WooCommerce and Magento stores fast: Slack commands, monitor webhooks, safe fixes.",
-        subcommands: [Serve.self, Demo.self, Customers.self],
+        subcommands: [Serve.self, Demo.self, Customers.self, Playbooks.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -52,7 +53,38 @@ struct Serve: AsyncParsableCommand {
         let configuration: PerfbotConfiguration
         do { configuration = try options.load() } catch { throw fail("\(error)") }
         let store = try Runner.openStore(configuration)
-        try await Runner.serve(Wiring(configuration: configuration, store: store, logger: makeLogger()))
+        let wiring: Wiring
+        do {
+            wiring = try Wiring(configuration: configuration, store: store, logger: makeLogger())
+        } catch let errors as PlaybookErrors {
+            throw fail("refusing to start: invalid playbooks in \(configuration.playbooksPath)\n"
+                + errors.problems.map(\.description).joined(separator: "\n"))
+        }
+        try await Runner.serve(wiring)
+    }
+}
+
+struct Playbooks: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Work with playbook files.", subcommands: [Validate.self])
+
+    struct Validate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check every playbook; print file:line:column: message for each problem, exit 1 if any.")
+
+        @Argument(help: "The playbooks directory (default: PERFBOT_PLAYBOOKS or Playbooks).") var directory: String?
+
+        func run() async throws {
+            let path = directory ?? ProcessInfo.processInfo.environment["PERFBOT_PLAYBOOKS"] ?? "Playbooks"
+            do {
+                let library = try Wiring.validatePlaybooks(in: path)
+                let platforms = Dictionary(grouping: library.playbooks, by: \.platform)
+                    .map { "\($0.value.count) \($0.key.displayName)" }.sorted().joined(separator: ", ")
+                print("\(library.playbooks.count) playbooks OK (\(platforms)) in \(path)")
+            } catch {
+                for problem in error.problems { print(problem.description) }
+                throw ExitCode(1)
+            }
+        }
     }
 }
 

@@ -30,7 +30,8 @@ struct TestBot {
         ]
         if slack { values["SLACK_SIGNING_SECRET"] = signingSecret }
         if webhooks { values["PERFBOT_WEBHOOK_TOKEN"] = webhookToken }
-        wiring = Wiring(configuration: try PerfbotConfiguration(values: values), store: store, clock: clock)
+        wiring = try Wiring(configuration: try PerfbotConfiguration(values: values), store: store, clock: clock,
+                            library: try Wiring.validatePlaybooks(in: repositoryPath("Playbooks")))
         server = try wiring.server()
         try await DemoFleet(storeCount: 3, days: 1).populate(store, now: t0)
     }
@@ -56,10 +57,15 @@ struct TestBot {
     }
 }
 
+/// A path inside the repository.
+func repositoryPath(_ relative: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(relative).path
+}
+
 /// The sample payloads under webhooks/, shared with scripts/replay.
 func sample(_ name: String) throws -> String {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    return try String(contentsOf: root.appendingPathComponent("webhooks").appendingPathComponent(name), encoding: .utf8)
+    try String(contentsOfFile: repositoryPath("webhooks/\(name)"), encoding: .utf8)
 }
 
 /// A response body as JSON.

@@ -9,7 +9,11 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
-        return try Wiring(configuration: PerfbotConfiguration(), store: store).commandRouter()
+        let playbooks = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Playbooks").path
+        var configuration = PerfbotConfiguration()
+        configuration.playbooksPath = playbooks
+        return try Wiring(configuration: configuration, store: store).commandRouter()
     }
 
     /// Every example in help parses to exactly one grammar entry, and it is the one that declared it.
@@ -38,7 +42,7 @@ import Testing
     @Test func helpShowsEveryRegisteredCommand() throws {
         let router = try router()
         let help = router.help(nil, role: .admin).plainText
-        for name in ["help", "fleet", "store"] {
+        for name in ["help", "fleet", "store", "optimize", "playbooks", "run", "automation"] {
             #expect(help.contains("`/perf \(name)"))
         }
     }

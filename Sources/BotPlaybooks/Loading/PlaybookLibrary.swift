@@ -10,10 +10,9 @@ public struct PlaybookLibrary: Sendable {
     }
 
     /// Loads and checks every playbook of each platform folder in `directory`.
-    /// - Parameter knownRules: rule names a trigger may name.
+    /// - Parameter knownRules: per platform, the rule names a trigger may name.
     /// - Throws: `PlaybookErrors` with every problem of every file.
-    public static func load(directory: String, knownRules: Set<String>) throws(PlaybookErrors) -> PlaybookLibrary {
-        let parser = PlaybookParser(knownRules: knownRules)
+    public static func load(directory: String, knownRules: [Platform: Set<String>]) throws(PlaybookErrors) -> PlaybookLibrary {
         let files = FileManager.default
         var playbooks: [Playbook] = []
         var problems: [PlaybookProblem] = []
@@ -22,6 +21,7 @@ public struct PlaybookLibrary: Sendable {
             throw PlaybookErrors([PlaybookProblem(file: directory, line: 1, column: 1, message: "no such directory")])
         }
         for platform in Platform.allCases {
+            let parser = PlaybookParser(knownRules: knownRules[platform] ?? [])
             let folder = (directory as NSString).appendingPathComponent(platform.rawValue)
             let names = ((try? files.contentsOfDirectory(atPath: folder)) ?? [])
                 .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()

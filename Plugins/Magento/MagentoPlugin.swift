@@ -1,0 +1,23 @@
+import BotCore
+import BotPlaybooks
+import Foundation
+
+/// Magento knowledge: detection rules, the one-click battery and playbooks under `Playbooks/magento`.
+public struct MagentoPlugin: PlatformPlugin {
+    public let name = "magento"
+    public let platform = Platform.magento
+
+    public init() {}
+
+    /// The eleven standard rules plus a low Varnish hit rate, which hurts Magento most.
+    public var rules: [DetectionRule] {
+        StandardRules.all + [
+            DetectionRule(name: "varnish_hit_rate_low", metric: .varnishHitRate, .below, 80, for: 900,
+                          severity: .warning, title: "Varnish hit rate low"),
+        ]
+    }
+
+    public func templateDefaults(for customer: Customer) -> [TemplateVariable: String] {
+        [.appPath: "/var/www/html", .dbName: "magento", .phpFpmService: "php8.2-fpm", .varnishURL: "http://varnish:6081/"]
+    }
+}

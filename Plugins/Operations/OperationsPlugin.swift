@@ -1,0 +1,93 @@
+import BotCore
+import BotPlaybooks
+import Foundation
+
+/// The commands that act on stores: the one-click battery, playbook runs and automation settings.
+/// The platform plugins supply the knowledge; this plugin applies policy, runs, records and reports.
+public struct OperationsPlugin: BotPlugin {
+    public let name = "operations"
+    let store: any OperationsStore
+    let library: PlaybookLibrary
+    let platforms: [Platform: any PlatformPlugin]
+    let executors: ExecutorFactory
+    let runner: PlaybookRunner
+    let policy = AutomationPolicy()
+    let clock: any BotClock
+
+    public init(store: any OperationsStore, library: PlaybookLibrary, platforms: [any PlatformPlugin],
+                executors: ExecutorFactory, runner: PlaybookRunner, clock: any BotClock) {
+        self.store = store
+        self.library = library
+        self.platforms = Dictionary(platforms.map { ($0.platform, $0) }, uniquingKeysWith: { first, _ in first })
+        self.executors = executors
+        self.runner = runner
+        self.clock = clock
+    }
+
+    static let dryRun = FlagSpec("dry-run", help: "list every step with its exact argv, target and safety; run nothing")
+    /// The exception names a customer can set, one per action tag.
+    static let exceptionNames = ActionTag.allCases.filter { $0 != .readOnly }.map(\.exceptionName)
+
+    public var commands: [CommandSpec] {
+        [
+            CommandSpec("optimize", arguments: [ArgumentSpec("store", .store)], flags: [Self.dryRun], role: .operator,
+                        summary: "Run the platform's one-click optimize battery on a store.",
+                        examples: ["optimize acme-store --dry-run", "optimize acme-store"]),
+            CommandSpec("playbooks", arguments: [ArgumentSpec("platform", .choice(Platform.allCases.map(\.rawValue)), optional: true)],
+                        readOnly: true, summary: "List playbooks with their trigger and safety.",
+                        examples: ["playbooks", "playbooks magento"]),
+            CommandSpec("run", arguments: [ArgumentSpec("playbook", .word), ArgumentSpec("store", .store)],
+                        flags: [Self.dryRun], role: .operator,
+                        summary: "Run one playbook on a store (risky playbooks need the admin role).",
+                        examples: ["run disk_filling acme-store --dry-run"]),
+            CommandSpec("automation", arguments: [ArgumentSpec("store", .store)], readOnly: true,
+                        summary: "Show a store's automation level and exceptions.", examples: ["automation acme-store"]),
+            CommandSpec("automation", arguments: [ArgumentSpec("store", .store), ArgumentSpec("level", .keyword("level")),
+                                                  ArgumentSpec("value", .integer(1...3))], role: .admin,
+                        summary: "Set a store's automation level: 1 notify only, 2 safe auto-fix, 3 full auto.",
+                        examples: ["automation acme-store level 3"]),
+            CommandSpec("automation", arguments: [ArgumentSpec("store", .store), ArgumentSpec("skip", .keyword("skip")),
+                                                  ArgumentSpec("tags", .word, repeated: true)], role: .admin,
+                        summary: "Exclude kinds of action from a store's automation (e.g. restarts).",
+                        examples: ["automation acme-store skip skip_restarts"]),
+            CommandSpec("automation", arguments: [ArgumentSpec("store", .store), ArgumentSpec("unskip", .keyword("unskip")),
+                                                  ArgumentSpec("tags", .word, repeated: true)], role: .admin,
+                        summary: "Allow kinds of action again.", examples: ["automation acme-store unskip skip_restarts"]),
+        ]
+    }
+
+    public func handle(_ command: ParsedCommand, context: CommandContext) async throws -> BotReply {
+        switch command.name {
+        case "playbooks":
+            return listing(command.value("platform").flatMap(Platform.init(rawValue:)))
+        case "optimize", "run":
+            guard let id = command.store() else { throw BotError.invalid("Which store?") }
+            let customer = try await customer(id)
+            guard let platform = platforms[customer.platform] else {
+                throw BotError.invalid("No plugin handles \(customer.platform.displayName) stores.")
+            }
+            let name = command.name == "optimize" ? platform.batteryPlaybook : (command.value("playbook") ?? "")
+            guard let playbook = library.playbook(name, for: customer.platform) else {
+                let names = library.list(customer.platform).map(\.name)
+                let close = NameSuggester.closest(to: name, in: names)
+                throw BotError.invalid("There is no \(customer.platform.displayName) playbook `\(name)`."
+                    + (close.isEmpty ? " `/perf playbooks` lists them." : " Did you mean `\(close[0])`?"))
+            }
+            return try await run(playbook, on: customer, platform: platform, dryRun: command.isSet("dry-run"),
+                                 context: context)
+        case "automation":
+            guard let id = command.store() else { throw BotError.invalid("Which store?") }
+            return try await automation(id, command: command, context: context)
+        default:
+            throw BotError.unsupported(command.name)
+        }
+    }
+
+    func customer(_ id: StoreID) async throws -> Customer {
+        guard let customer = try await store.customer(id) else {
+            let names = try await store.allCustomers().map(\.id.rawValue)
+            throw BotError.unknownStore(id.rawValue, suggestions: NameSuggester.closest(to: id.rawValue, in: names))
+        }
+        return customer
+    }
+}

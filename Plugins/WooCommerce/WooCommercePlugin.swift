@@ -1,0 +1,23 @@
+import BotCore
+import BotPlaybooks
+import Foundation
+
+/// WooCommerce knowledge: detection rules, the one-click battery and playbooks under `Playbooks/woocommerce`.
+public struct WooCommercePlugin: PlatformPlugin {
+    public let name = "woocommerce"
+    public let platform = Platform.woocommerce
+
+    public init() {}
+
+    /// The eleven standard rules plus autoloaded options past WordPress Site Health's 800 kB warning.
+    public var rules: [DetectionRule] {
+        StandardRules.all + [
+            DetectionRule(name: "autoload_bloat", metric: .autoloadBytes, .above, 800_000, severity: .warning,
+                          title: "Autoloaded options too large"),
+        ]
+    }
+
+    public func templateDefaults(for customer: Customer) -> [TemplateVariable: String] {
+        [.appPath: "/var/www/html", .dbName: "wordpress", .phpFpmService: "php8.2-fpm"]
+    }
+}
