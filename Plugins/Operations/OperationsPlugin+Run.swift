@@ -4,9 +4,11 @@ import Foundation
 
 extension OperationsPlugin {
     /// Runs (or plans) `playbook` on `customer` as an operator asked: role, plan gate, exceptions, records.
-    func run(_ playbook: Playbook, on customer: Customer, platform: any PlatformPlugin, dryRun: Bool,
+    /// - Parameter battery: the one-click battery is an operator's tool by design; any other risky
+    ///   playbook needs the admin role.
+    func run(_ playbook: Playbook, on customer: Customer, platform: any PlatformPlugin, dryRun: Bool, battery: Bool,
              context: CommandContext) async throws -> BotReply {
-        if playbook.isRisky && context.invoker.role < .admin && !dryRun {
+        if playbook.isRisky && !battery && context.invoker.role < .admin && !dryRun {
             let risky = playbook.actions.filter { !$0.isLowRisk }.map { "'\($0.name)'" }.joined(separator: ", ")
             return .text("Sorry, `\(playbook.name)` is risky (\(risky) is neither safe nor reversible), so running it "
                 + "needs the admin role; you are \(context.invoker.role == .operator ? "an" : "a") \(context.invoker.role.rawValue). "

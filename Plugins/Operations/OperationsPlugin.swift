@@ -74,7 +74,7 @@ public struct OperationsPlugin: BotPlugin {
                     + (close.isEmpty ? " `/perf playbooks` lists them." : " Did you mean `\(close[0])`?"))
             }
             return try await run(playbook, on: customer, platform: platform, dryRun: command.isSet("dry-run"),
-                                 context: context)
+                                 battery: command.name == "optimize", context: context)
         case "automation":
             guard let id = command.store() else { throw BotError.invalid("Which store?") }
             return try await automation(id, command: command, context: context)

@@ -1,0 +1,78 @@
+import BotCore
+import BotPlaybooks
+import Foundation
+import Testing
+
+/// A fresh temporary directory.
+func temporaryDirectory() throws -> URL {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory
+}
+
+@Suite struct LocalExecutorTests {
+    let executor = LocalExecutor()
+
+    @Test func exitCodesAreReportedNotThrown() async throws {
+        let ok = try await executor.run(CommandRequest(argv: ["true"], timeout: 5))
+        #expect(ok.exitCode == 0 && ok.succeeded)
+        let failed = try await executor.run(CommandRequest(argv: ["sh", "-c", "echo broken >&2; exit 3"], timeout: 5))
+        #expect(failed.exitCode == 3)
+        #expect(failed.output == "broken\n")
+        #expect(failed.failureReason == "exit 3: broken")
+    }
+
+    @Test func aTimeoutKillsTheWholeProcessGroup() async throws {
+        let directory = try temporaryDirectory()
+        let pidFile = directory.appendingPathComponent("child.pid").path
+        let started = Date()
+        // The shell starts a grandchild that would outlive a plain kill of the shell.
+        let outcome = try await executor.run(CommandRequest(
+            argv: ["sh", "-c", "sleep 30 & echo $! > \(pidFile); wait"], timeout: 0.5))
+        #expect(outcome.timedOut)
+        #expect(outcome.signal == 9)
+        #expect(Date().timeIntervalSince(started) < 5)
+        let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        try await Task.sleep(for: .milliseconds(200))
+        // Gone, or a zombie waiting to be reaped by init: either way no longer running.
+        let state = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("State:") }.map(String.init)
+        #expect(state == nil || state?.contains("Z") == true, "the grandchild \(pid) survived the timeout: \(state ?? "")")
+    }
+
+    @Test func outputIsBoundedAndTheRestDrained() async throws {
+        let bounded = LocalExecutor(outputLimit: 1024)
+        let outcome = try await bounded.run(CommandRequest(argv: ["seq", "1", "200000"], timeout: 10))
+        #expect(outcome.exitCode == 0)
+        #expect(outcome.output.utf8.count == 1024)
+        #expect(outcome.truncated)
+        #expect(outcome.output.hasPrefix("1\n2\n3\n"))
+    }
+
+    @Test func theEnvironmentIsScrubbed() async throws {
+        setenv("PERFBOT_TEST_SECRET", "do-not-leak", 1)
+        setenv("SLACK_SIGNING_SECRET", "do-not-leak-either", 1)
+        let outcome = try await executor.run(CommandRequest(argv: ["env"], timeout: 5))
+        let names = Set(outcome.output.split(separator: "\n").compactMap { $0.split(separator: "=").first.map(String.init) })
+        #expect(names == ["PATH", "LANG", "LC_ALL", "HOME"])
+        #expect(!outcome.output.contains("do-not-leak"))
+    }
+
+    @Test func theWorkingDirectoryAndRelativeProgramsResolveInIt() async throws {
+        let directory = try temporaryDirectory()
+        let bin = directory.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let script = bin.appendingPathComponent("magento")
+        try "#!/bin/sh\npwd\n".write(to: script, atomically: true, encoding: .utf8)
+        chmod(script.path, 0o755)
+        let outcome = try await executor.run(CommandRequest(argv: ["bin/magento"], timeout: 5, workingDirectory: directory.path))
+        #expect(outcome.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            == directory.resolvingSymlinksInPath().path)
+    }
+
+    @Test func anUnknownProgramIsAnErrorBeforeAnythingStarts() async {
+        await #expect(throws: ExecutorError.programNotFound("no-such-program-here")) {
+            try await executor.run(CommandRequest(argv: ["no-such-program-here"], timeout: 5))
+        }
+    }
+}

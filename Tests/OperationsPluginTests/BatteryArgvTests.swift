@@ -1,0 +1,75 @@
+import BotCore
+import BotPlaybooks
+import Foundation
+import Testing
+
+@Suite struct BatteryArgvTests {
+    let inWoo = ["exec", "-w", "/var/www/html", "acme-store-app", "timeout", "-k", "5"]
+    let inMagento = ["exec", "-w", "/var/www/html", "widgets-inc-app", "timeout", "-k", "5"]
+
+    @Test func wooCommerceBatteryRunsExactlyTheseCommands() async throws {
+        let bot = try await OperationsBot(customers: [woo()])
+        let reply = await bot.ask("optimize acme-store")
+        #expect(bot.docker.runs() == [
+            inWoo + ["60", "wp", "cache", "flush", "--path=/var/www/html"],
+            inWoo + ["60", "wp", "transient", "delete", "--expired", "--path=/var/www/html"],
+            inWoo + ["60", "wp", "option", "list", "--autoload=on", "--format=total_bytes", "--path=/var/www/html"],
+            inWoo + ["60", "wp", "rewrite", "flush", "--path=/var/www/html"],
+        ])
+        #expect(reply.contains("✅ Flush the object cache"))
+        #expect(reply.contains("⏭️ Reload PHP-FPM skipped: memory_percent is 61%, not > 85%"))
+        #expect(reply.contains("Done in"))
+    }
+
+    @Test func magentoBatteryCleansReindexesOnlyWhenStaleAndPurges() async throws {
+        let bot = try await OperationsBot(customers: [magento()], metrics: [.memoryPercent: 91, .invalidIndexers: 2])
+        _ = await bot.ask("optimize widgets-inc")
+        #expect(bot.docker.runs() == [
+            inMagento + ["60", "bin/magento", "cache:clean", "config", "layout", "block_html", "full_page"],
+            inMagento + ["1800", "bin/magento", "indexer:reindex"],
+            inMagento + ["60", "find", "/var/www/html/var/view_preprocessed", "-mindepth", "1", "-delete"],
+            inMagento + ["30", "curl", "-fsS", "-X", "PURGE", "-H", "X-Magento-Tags-Pattern: .*", "http://varnish:6081/"],
+            inMagento + ["30", "pkill", "-USR2", "-o", "php-fpm"],
+        ])
+    }
+
+    @Test func aDryRunListsTheExactArgvAndRunsNothing() async throws {
+        let bot = try await OperationsBot(customers: [woo()])
+        let reply = await bot.ask("optimize acme-store --dry-run")
+        #expect(bot.docker.runs().isEmpty)
+        #expect(reply.contains("Dry run: nothing was changed. 5 steps via docker exec acme-store-app."))
+        #expect(reply.contains("`\(bot.docker.path) exec -w /var/www/html acme-store-app timeout -k 5 30 pkill -USR2 -o php-fpm`"))
+        #expect(reply.contains("app · reversible · only if memory_percent > 85"))
+    }
+
+    /// Every shipped playbook, run with every condition true, starts exactly the commands its dry run lists.
+    @Test(arguments: Platform.allCases)
+    func everyPlaybookRunsWhatItsDryRunShows(_ platform: Platform) async throws {
+        let customer = platform == .woocommerce ? woo() : magento(plan: .premium)
+        let bot = try await OperationsBot(customers: [customer], metrics: [
+            .memoryPercent: 99, .cpuPercent: 99, .diskPercent: 99, .invalidIndexers: 1])
+        let library = bot.wiring.library
+        for playbook in library.list(platform) {
+            let before = bot.docker.runs().count
+            let plan = await bot.ask("run \(playbook.name) \(customer.id) --dry-run", as: admin)
+            let lines = plan.split(separator: "\n").filter { $0.hasPrefix("• ") }
+            #expect(lines.count == playbook.actions.count, "\(playbook.name): \(plan)")
+            let reply = await bot.ask("run \(playbook.name) \(customer.id)", as: admin)
+            #expect(!reply.contains("❌"), "\(playbook.name): \(reply)")
+            let runs = Array(bot.docker.runs().dropFirst(before))
+            #expect(runs.count == playbook.actions.count, "\(playbook.name) ran \(runs.count) commands")
+            for (line, run) in zip(lines, runs) {
+                #expect(line.contains("`\(bot.docker.path) \(run.joined(separator: " "))`"), "\(playbook.name): \(line)")
+            }
+        }
+    }
+
+    @Test func sshRunsQuoteEachElementForTheRemoteShell() async throws {
+        let remote = Customer(id: StoreID("remote-shop")!, platform: .woocommerce, plan: .premium, contactEmail: "o@r.example",
+                              host: "web-1.hosting.example", executor: .ssh)
+        let bot = try await OperationsBot(customers: [remote])
+        _ = await bot.ask("run cache_miss_storm remote-shop")
+        #expect(bot.ssh.runs().first == ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "--", "web-1.hosting.example",
+                                         "'cd' '/var/www/html' && 'timeout' '-k' '5' '60' 'wp' 'redis' 'status' '--path=/var/www/html'"])
+    }
+}
