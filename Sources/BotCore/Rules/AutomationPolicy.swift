@@ -57,8 +57,8 @@ public struct AutomationPolicy: Sendable {
             return .holdForApproval("\(customer.id) is on level 1 (notify only), so every fix waits for a yes")
         case .safeAutoFix:
             if let risky = actions.first(where: { !$0.safe && !$0.reversible }) {
-                return .holdForApproval("\(describe(risky)) is neither safe nor reversible, and \(customer.id) is on "
-                    + "level 2 (safe auto-fix)")
+                return .holdForApproval("'\(risky.name)' (\(effects(risky))) is neither safe nor reversible, and "
+                    + "\(customer.id) is on level 2 (safe auto-fix)")
             }
             if let (_, action, name) = covered.first {
                 return .holdForApproval("\(describe(action)), which \(customer.id) excludes (\(name))")
