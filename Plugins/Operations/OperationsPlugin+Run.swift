@@ -11,7 +11,7 @@ extension OperationsPlugin {
         if playbook.isRisky && !battery && context.invoker.role < .admin && !dryRun {
             let risky = playbook.actions.filter { !$0.isLowRisk }.map { "'\($0.name)'" }.joined(separator: ", ")
             return .text("Sorry, `\(playbook.name)` is risky (\(risky) is neither safe nor reversible), so running it "
-                + "needs the admin role; you are \(context.invoker.role == .operator ? "an" : "a") \(context.invoker.role.rawValue). "
+                + "needs the admin role; you are \(context.invoker.role.withArticle). "
                 + "`--dry-run` shows what it would do.")
         }
         let skipped: [Int: String]

@@ -80,7 +80,7 @@ import Testing
 
     @Test func usageIsGeneratedFromTheSpec() {
         #expect(fleet.usage == "fleet [--sort health|cpu] [--dry-run]")
-        #expect(automation.usage == "automation <store> level <value>")
+        #expect(automation.usage == "automation <store> level 1|2|3")
         #expect(silence.usage == "silence <store> <duration> [<reason>]")
     }
 }

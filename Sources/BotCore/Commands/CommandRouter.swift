@@ -107,7 +107,7 @@ public struct CommandRouter: Sendable {
         case let .matched(command, plugin):
             guard role >= command.spec.role else {
                 return .text("Sorry, `\(prefix) \(command.name)` needs the \(command.spec.role.rawValue) role; "
-                    + "you are a \(role.rawValue).")
+                    + "you are \(role.withArticle).")
             }
             guard let plugin else { return help(command.value("command"), role: role) }
             var log = logger
@@ -152,7 +152,7 @@ public struct CommandRouter: Sendable {
         return BotReply([
             .header("perfbot commands"),
             .text(lines.joined(separator: "\n")),
-            .context("You are a \(role.rawValue). `\(prefix) help <command>` shows options and examples."),
+            .context("You are \(role.withArticle). `\(prefix) help <command>` shows options and examples."),
         ])
     }
 

@@ -39,6 +39,7 @@ public struct ArgumentSpec: Sendable, Equatable {
         switch kind {
         case let .keyword(word): core = word
         case let .choice(words): core = words.joined(separator: "|")
+        case let .integer(range) where range.count <= 5: core = range.map(String.init).joined(separator: "|")
         default: core = "<\(name)>"
         }
         let body = isRepeated ? "\(core)…" : core

@@ -11,6 +11,9 @@ public enum Role: String, Sendable, CaseIterable, Comparable {
 
     private var rank: Int { self == .viewer ? 0 : self == .operator ? 1 : 2 }
     public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
+
+    /// `a viewer`, `an operator`, `an admin`.
+    public var withArticle: String { (self == .viewer ? "a " : "an ") + rawValue }
 }
 
 /// The Slack users allowed to talk to perfbot, with their roles.

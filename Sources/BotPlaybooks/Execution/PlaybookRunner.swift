@@ -139,7 +139,7 @@ public struct PlaybookRunner: Sendable {
     /// Why `condition` does not hold now, or nil when it does.
     func unmet(_ condition: MetricCondition, store: StoreID) async throws -> String? {
         guard let value = try await metrics.current(condition.metric, of: store) else {
-            return "no current \(condition.metric.rawValue) to check \(condition)"
+            return "no recent \(condition.metric.rawValue) reading to check \(condition)"
         }
         guard !condition.holds(for: value) else { return nil }
         let unit = condition.metric.isPercent ? "%" : ""
