@@ -97,6 +97,6 @@ let package = Package(
             name: "OperationsPluginTests",
             dependencies: ["OperationsPlugin", "WooCommercePlugin", "MagentoPlugin", "BotPlaybooks", "BotStore", "PerfbotApp"]
         ),
-        .testTarget(name: "PerfbotAppTests", dependencies: ["PerfbotApp"]),
+        .testTarget(name: "PerfbotAppTests", dependencies: ["PerfbotApp", "BotPlaybooks"]),
     ]
 )

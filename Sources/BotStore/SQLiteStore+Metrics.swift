@@ -158,3 +158,14 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore: SampleReader {
+    public func samples(_ metric: MetricName, of store: StoreID, from: Date, to: Date) async throws -> [(at: Date, value: Double)] {
+        try await pool.read { db in
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT at, value FROM metric_samples WHERE customer_id = ? AND metric = ? AND at > ? AND at <= ? ORDER BY at
+                """), arguments: [store.rawValue, metric.rawValue, from.unixSeconds, to.unixSeconds])
+                .map { (Date(unixSeconds: $0[0]), $0[1]) }
+        }
+    }
+}

@@ -18,6 +18,8 @@ public struct Wiring: Sendable {
     public let metrics: ServerMetrics
     public let logger: Logger
     public let library: PlaybookLibrary
+    /// Per-plan and per-customer detection thresholds (`thresholds.yaml` beside the playbooks).
+    public let thresholds: RuleThresholds
     public let executors: ExecutorFactory
     public let sleeper: any Sleeper
 
@@ -34,6 +36,8 @@ public struct Wiring: Sendable {
         self.logger = logger
         self.library = try library ?? PlaybookLibrary.load(directory: configuration.playbooksPath,
                                                            knownRules: Self.knownRules)
+        thresholds = try RuleThresholds.load(file: Self.thresholdsFile(in: configuration.playbooksPath),
+                                             rules: Self.platforms.flatMap(\.rules))
         self.executors = executors
         self.sleeper = sleeper
     }
@@ -46,9 +50,21 @@ public struct Wiring: Sendable {
         Dictionary(platforms.map { ($0.platform, Set($0.rules.map(\.name))) }, uniquingKeysWith: { $0.union($1) })
     }
 
-    /// Validates the playbooks in `directory` as `serve` would.
+    /// Validates the playbooks and thresholds in `directory` as `serve` would.
     public static func validatePlaybooks(in directory: String) throws(PlaybookErrors) -> PlaybookLibrary {
-        try PlaybookLibrary.load(directory: directory, knownRules: knownRules)
+        let library = try PlaybookLibrary.load(directory: directory, knownRules: knownRules)
+        _ = try RuleThresholds.load(file: thresholdsFile(in: directory), rules: platforms.flatMap(\.rules))
+        return library
+    }
+
+    static func thresholdsFile(in directory: String) -> String {
+        (directory as NSString).appendingPathComponent("thresholds.yaml")
+    }
+
+    /// The detection rules that apply to `customer`: its platform plugin's, with threshold overrides.
+    public func rules(for customer: Customer) -> [DetectionRule] {
+        let base = Self.platforms.first { $0.platform == customer.platform }?.rules ?? []
+        return thresholds.rules(base, for: customer)
     }
 
     /// The plugins, in the order their commands appear in help.

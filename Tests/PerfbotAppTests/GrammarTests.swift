@@ -1,4 +1,5 @@
 import BotCore
+import BotPlaybooks
 import BotStore
 import Foundation
 import PerfbotApp
@@ -63,5 +64,18 @@ import Testing
                                                     from: now.addingTimeInterval(-48 * 3600), to: now)
         #expect(rollups.count == 48)
         #expect(try await store.openIssues(store: nil).count >= 5)
+    }
+}
+
+@Suite struct StartupTests {
+    @Test func invalidPlaybooksStopPerfbotFromStarting() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("magento"), withIntermediateDirectories: true)
+        try "name: broken\ntitle: Broken\nplatform: magento\ntrigger: manual\nactions:\n  - name: x\n    run: \"rm -rf /\"\n    reversible: true\n    safe: true\n"
+            .write(to: directory.appendingPathComponent("magento/broken.yaml"), atomically: true, encoding: .utf8)
+        var configuration = PerfbotConfiguration()
+        configuration.playbooksPath = directory.path
+        let store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
+        #expect(throws: PlaybookErrors.self) { try Wiring(configuration: configuration, store: store) }
     }
 }

@@ -116,3 +116,9 @@ public protocol OperationsStore: CustomerDirectory {
     /// The newest values of `store`'s metrics.
     func latestMetrics(stores: [StoreID]?) async throws -> [StoreID: MetricSnapshot]
 }
+
+/// Reads raw samples of one metric, for rule evaluation.
+public protocol SampleReader: Sendable {
+    /// Samples of `metric` for `store` in `from…to` (from excluded), oldest first.
+    func samples(_ metric: MetricName, of store: StoreID, from: Date, to: Date) async throws -> [(at: Date, value: Double)]
+}
