@@ -88,8 +88,9 @@ let package = Package(
         .testTarget(
             name: "BotServerTests",
             dependencies: [
-                "BotServer", "PerfbotApp", "ConsolePlugin",
+                "BotServer", "PerfbotApp", "ConsolePlugin", "BotPlaybooks",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "ConsolePluginTests", dependencies: ["ConsolePlugin", "BotStore"]),

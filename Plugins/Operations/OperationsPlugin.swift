@@ -13,9 +13,18 @@ public struct OperationsPlugin: BotPlugin {
     let runner: PlaybookRunner
     let policy = AutomationPolicy()
     let clock: any BotClock
+    let jobs: any BackgroundWork
+    /// How long a run may take before the answer becomes "running…" and the result follows later.
+    let patience: Duration
 
+    /// - Parameters:
+    ///   - jobs: where runs go when they may outlast Slack's 3-second answer.
+    ///   - patience: how long to wait for a run before answering that it is under way.
     public init(store: any OperationsStore, library: PlaybookLibrary, platforms: [any PlatformPlugin],
-                executors: ExecutorFactory, runner: PlaybookRunner, clock: any BotClock) {
+                executors: ExecutorFactory, runner: PlaybookRunner, clock: any BotClock,
+                jobs: any BackgroundWork = InlineWork(), patience: Duration = .seconds(2)) {
+        self.jobs = jobs
+        self.patience = patience
         self.store = store
         self.library = library
         self.platforms = Dictionary(platforms.map { ($0.platform, $0) }, uniquingKeysWith: { first, _ in first })
@@ -73,8 +82,27 @@ public struct OperationsPlugin: BotPlugin {
                 throw BotError.invalid("There is no \(customer.platform.displayName) playbook `\(name)`."
                     + (close.isEmpty ? " `/perf playbooks` lists them." : " Did you mean `\(close[0])`?"))
             }
-            return try await run(playbook, on: customer, platform: platform, dryRun: command.isSet("dry-run"),
-                                 battery: command.name == "optimize", context: context)
+            let dryRun = command.isSet("dry-run")
+            let battery = command.name == "optimize"
+            guard !dryRun, let late = context.replyLater else {
+                return try await run(playbook, on: customer, platform: platform, dryRun: dryRun, battery: battery,
+                                     context: context)
+            }
+            // A real run may take minutes (a reindex): answer within Slack's limit, post the result later.
+            let reply = await jobs.run(patience: patience, work: {
+                do {
+                    return try await run(playbook, on: customer, platform: platform, dryRun: false, battery: battery,
+                                         context: context)
+                } catch let error as BotError {
+                    return .text(error.userMessage)
+                } catch {
+                    context.logger.error("playbook run failed", metadata: ["error": "\(error)"])
+                    return .text("Sorry, the run of `\(playbook.name)` on \(customer.id) failed on my side; "
+                        + "the admins can find it in the log.")
+                }
+            }, late: late)
+            return reply ?? BotReply([.text("⏳ Running *\(playbook.title)* on \(customer.id) "
+                + "(\(playbook.actions.count) steps). The result will follow here.")], visibility: .inChannel)
         case "automation":
             guard let id = command.store() else { throw BotError.invalid("Which store?") }
             return try await automation(id, command: command, context: context)

@@ -34,8 +34,10 @@ extension PerfbotServer {
         var userLog = context.logger
         userLog[metadataKey: "user"] = .string(command.user.rawValue)
         let log = userLog
+        let later = replyLater(command.responseURL, logger: log)
         let answer: @Sendable () async -> StoredResponse = {
-            let reply = await dispatch(command.text, user: command.user, channel: command.channelID, logger: log)
+            let reply = await dispatch(command.text, user: command.user, channel: command.channelID, logger: log,
+                                       replyLater: later)
             return .json(BlockKitRenderer.message(reply))
         }
         // A command that changes nothing is answered first and recorded with its answer in one
@@ -100,10 +102,30 @@ extension PerfbotServer {
             .joined(separator: " ")
     }
 
+    /// How a later reply reaches the user: queued in the outbox for the command's `response_url`,
+    /// when that points at Slack (or the configured stand-in).
+    func replyLater(_ responseURL: String?, logger: Logger) -> (@Sendable (BotReply) async -> Void)? {
+        guard let responseURL, let url = URL(string: responseURL), url.scheme == "https" || url.scheme == "http",
+              let host = url.host, settings.responseHosts.contains(host) else { return nil }
+        let store = self.store
+        let clock = self.clock
+        return { reply in
+            var message = BlockKitRenderer.message(reply)
+            if case let .object(pairs) = message { message = .object(pairs + [("replace_original", .bool(false))]) }
+            do {
+                try await store.enqueue(.slackResponse, to: responseURL,
+                                        payload: String(decoding: message.bytes(), as: UTF8.self), at: clock.now)
+            } catch {
+                logger.error("could not queue a later reply", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
     /// Routes command text, timing it.
-    func dispatch(_ text: String, user: SlackUserID, channel: String?, logger: Logger) async -> BotReply {
+    func dispatch(_ text: String, user: SlackUserID, channel: String?, logger: Logger,
+                  replyLater: (@Sendable (BotReply) async -> Void)? = nil) async -> BotReply {
         let start = ContinuousClock.now
-        let reply = await commands.route(text, user: user, channel: channel, logger: logger)
+        let reply = await commands.route(text, user: user, channel: channel, logger: logger, replyLater: replyLater)
         let name = CommandTokenizer.words(text).first.map { word in
             commands.specs.contains { $0.name == word.lowercased() } ? word.lowercased() : "unknown"
         } ?? "help"

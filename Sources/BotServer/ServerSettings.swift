@@ -13,9 +13,13 @@ public struct ServerSettings: Sendable {
     public var commandPrefix: String
     /// How far in the future a pushed sample may be stamped (clock skew).
     public var futureSkew: TimeInterval
+    /// Hosts a `response_url` may point at (Slack's, and a stand-in's); replies go nowhere else.
+    public var responseHosts: Set<String>
 
     public init(bodyLimit: Int = 1 << 20, slackSigningSecret: String? = nil, webhookToken: String? = nil,
-                commandPrefix: String = "/perf", futureSkew: TimeInterval = 600) {
+                commandPrefix: String = "/perf", futureSkew: TimeInterval = 600,
+                responseHosts: Set<String> = ["hooks.slack.com"]) {
+        self.responseHosts = responseHosts
         self.bodyLimit = bodyLimit
         self.slackSigningSecret = slackSigningSecret
         self.webhookToken = webhookToken

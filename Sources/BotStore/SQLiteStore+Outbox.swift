@@ -2,7 +2,42 @@ import BotCore
 import Foundation
 import GRDB
 
-extension SQLiteStore {
+extension SQLiteStore: OutboxStore {
+    @discardableResult
+    public func enqueue(_ channel: OutboxMessage.Channel, to destination: String, payload: String, at: Date) async throws -> Int64 {
+        try await enqueueMessage(channel: channel.rawValue, destination: destination, payload: payload, at: at)
+    }
+
+    public func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, channel, destination, payload, attempts FROM outbox
+                WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?
+                """, arguments: [now.unixSeconds, limit]).compactMap { row in
+                OutboxMessage.Channel(rawValue: row[1]).map {
+                    OutboxMessage(id: row[0], channel: $0, destination: row[2], payload: row[3], attempts: row[4])
+                }
+            }
+        }
+    }
+
+    public func markSent(_ id: Int64, at: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+                           arguments: [at.unixSeconds, id])
+        }
+    }
+
+    public func markAttempt(_ id: Int64, error: String, nextAttempt: Date?) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE outbox SET attempts = attempts + 1, last_error = ?, status = ?, next_attempt_at = COALESCE(?, next_attempt_at)
+                WHERE id = ?
+                """, arguments: [String(error.prefix(500)), nextAttempt == nil ? "failed" : "pending",
+                                 nextAttempt?.unixSeconds, id])
+        }
+    }
+
     /// Queues an outgoing message; the outbox service delivers it.
     /// - Parameters:
     ///   - channel: `slack`, `email` or `slack_response`.
@@ -27,6 +62,14 @@ extension SQLiteStore {
                 SELECT id, channel, destination, payload FROM outbox WHERE status IN ('pending', 'sending')
                 ORDER BY id LIMIT ?
                 """, arguments: [limit]).map { ($0[0], $0[1], $0[2], $0[3]) }
+        }
+    }
+
+    /// Every message with its status and attempts, oldest first (for tests and the CLI).
+    public func outboxEntries() async throws -> [(id: Int64, status: String, attempts: Int, lastError: String?)] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, status, attempts, last_error FROM outbox ORDER BY id")
+                .map { ($0[0], $0[1], $0[2], $0[3]) }
         }
     }
 

@@ -22,6 +22,8 @@ public struct Wiring: Sendable {
     public let thresholds: RuleThresholds
     public let executors: ExecutorFactory
     public let sleeper: any Sleeper
+    /// Runs playbooks that outlast Slack's 3-second answer.
+    public let jobs = JobRunner()
 
     /// - Parameter library: the playbooks; by default loaded from `configuration.playbooksPath`.
     /// - Throws: `PlaybookErrors` when a playbook file is invalid (perfbot does not start with one).
@@ -72,7 +74,7 @@ public struct Wiring: Sendable {
         let runner = PlaybookRunner(metrics: StoreCurrentMetrics(store: store, clock: clock), sleeper: sleeper,
                                     clock: clock, recorder: StoreStepRecorder(store: store, clock: clock))
         let operations = OperationsPlugin(store: store, library: library, platforms: Self.platforms,
-                                          executors: executors, runner: runner, clock: clock)
+                                          executors: executors, runner: runner, clock: clock, jobs: jobs)
         return [ConsolePlugin(reader: store, clock: clock), operations] + Self.platforms.map { $0 as any BotPlugin }
     }
 
@@ -89,14 +91,22 @@ public struct Wiring: Sendable {
             clock: clock,
             settings: ServerSettings(bodyLimit: configuration.bodyLimit,
                                      slackSigningSecret: configuration.slackSigningSecret,
-                                     webhookToken: configuration.webhookToken),
+                                     webhookToken: configuration.webhookToken,
+                                     responseHosts: Set(["hooks.slack.com", URL(string: configuration.slackAPIURL)?.host]
+                                         .compactMap { $0 })),
             metrics: metrics, logger: logger,
             webhookSources: plugins.flatMap(\.webhookSources))
     }
 
-    /// Services that run beside the server: retention, then each plugin's own.
+    /// Delivers queued Slack messages and replies.
+    public func outbox(poster: any HTTPPoster = URLSessionPoster()) -> OutboxDeliverer {
+        OutboxDeliverer(store: store, poster: poster, clock: clock, slackAPI: configuration.slackAPIURL,
+                        slackToken: configuration.slackBotToken, logger: logger)
+    }
+
+    /// Services that run beside the server: retention, background jobs, the outbox, then each plugin's own.
     public func services() -> [any BotService] {
-        [RetentionService(store: store, clock: clock, logger: logger)] + plugins().flatMap(\.services)
+        [RetentionService(store: store, clock: clock, logger: logger), jobs, outbox()] + plugins().flatMap(\.services)
     }
 }
 

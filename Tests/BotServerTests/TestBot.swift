@@ -1,4 +1,5 @@
 import BotChannels
+import BotPlaybooks
 import BotCore
 import BotServer
 import BotStore
@@ -7,6 +8,15 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import PerfbotApp
+import ServiceLifecycle
+
+/// Runs a `BotService` under the test application's service group.
+struct ServiceAdapter: Service {
+    let inner: any BotService
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try? await inner.run() }
+    }
+}
 
 let signingSecret = "test-signing-secret-0001"
 let webhookToken = "test-webhook-token-0001"
@@ -19,7 +29,8 @@ struct TestBot {
     let wiring: Wiring
     let server: PerfbotServer
 
-    init(bodyLimit: Int = 1 << 20, slack: Bool = true, webhooks: Bool = true) async throws {
+    init(bodyLimit: Int = 1 << 20, slack: Bool = true, webhooks: Bool = true, extra: [String: String] = [:],
+         executors: ExecutorFactory = ExecutorFactory()) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try SQLiteStore(path: directory.appendingPathComponent("perfbot.sqlite").path)
@@ -30,13 +41,21 @@ struct TestBot {
         ]
         if slack { values["SLACK_SIGNING_SECRET"] = signingSecret }
         if webhooks { values["PERFBOT_WEBHOOK_TOKEN"] = webhookToken }
-        wiring = try Wiring(configuration: try PerfbotConfiguration(values: values), store: store, clock: clock,
-                            library: try Wiring.validatePlaybooks(in: repositoryPath("Playbooks")))
+        values.merge(extra) { _, new in new }
+        var configuration = try PerfbotConfiguration(values: values)
+        configuration.playbooksPath = repositoryPath("Playbooks")
+        wiring = try Wiring(configuration: configuration, store: store, clock: clock, executors: executors)
         server = try wiring.server()
         try await DemoFleet(storeCount: 3, days: 1).populate(store, now: t0)
     }
 
     var app: some ApplicationProtocol { server.makeApplication(host: "127.0.0.1", port: 0) }
+
+    /// The application with perfbot's background services (jobs, outbox, retention) running beside it.
+    var appWithServices: some ApplicationProtocol {
+        server.makeApplication(host: "127.0.0.1", port: 0,
+                               services: wiring.services().map { ServiceAdapter(inner: $0) as any Service })
+    }
 
     /// Headers Slack would send for `body` at the bot's current time.
     func slackHeaders(_ body: String, contentType: String = "application/x-www-form-urlencoded",

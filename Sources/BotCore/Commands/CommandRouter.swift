@@ -88,7 +88,9 @@ public struct CommandRouter: Sendable {
     }
 
     /// Answers `text` typed by `user`.
-    public func route(_ text: String, user: SlackUserID, channel: String?, logger: Logger) async -> BotReply {
+    /// - Parameter replyLater: how a plugin posts a reply after the first answer, if it can.
+    public func route(_ text: String, user: SlackUserID, channel: String?, logger: Logger,
+                      replyLater: (@Sendable (BotReply) async -> Void)? = nil) async -> BotReply {
         guard let role = access.role(of: user) else {
             return .text("Sorry, you are not on perfbot's list of users. Ask an admin to add your Slack id "
                 + "`\(user)` to PERFBOT_SLACK_USERS.")
@@ -115,7 +117,7 @@ public struct CommandRouter: Sendable {
             log[metadataKey: "command"] = .string(command.name)
             do {
                 return try await plugin.handle(command, context: CommandContext(
-                    invoker: Invoker(user: user, role: role, channel: channel), logger: log))
+                    invoker: Invoker(user: user, role: role, channel: channel), logger: log, replyLater: replyLater))
             } catch let error as BotError {
                 log.notice("command refused", metadata: ["reason": .string(error.description)])
                 return .text(error.userMessage)

@@ -18,10 +18,13 @@ public struct Invoker: Sendable, Equatable {
 public struct CommandContext: Sendable {
     public var invoker: Invoker
     public var logger: Logger
+    /// Posts a reply after the first answer (Slack's `response_url`); nil where there is no such way.
+    public var replyLater: (@Sendable (BotReply) async -> Void)?
 
-    public init(invoker: Invoker, logger: Logger) {
+    public init(invoker: Invoker, logger: Logger, replyLater: (@Sendable (BotReply) async -> Void)? = nil) {
         self.invoker = invoker
         self.logger = logger
+        self.replyLater = replyLater
     }
 }
 

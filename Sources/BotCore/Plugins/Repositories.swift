@@ -122,3 +122,43 @@ public protocol SampleReader: Sendable {
     /// Samples of `metric` for `store` in `from…to` (from excluded), oldest first.
     func samples(_ metric: MetricName, of store: StoreID, from: Date, to: Date) async throws -> [(at: Date, value: Double)]
 }
+
+/// An outgoing message waiting in the outbox.
+public struct OutboxMessage: Sendable, Equatable {
+    public enum Channel: String, Sendable {
+        /// `chat.postMessage` to a Slack channel.
+        case slack
+        /// A POST to a slash command's `response_url`.
+        case slackResponse = "slack_response"
+        case email
+    }
+
+    public var id: Int64
+    public var channel: Channel
+    /// A Slack channel id, a response URL, or an e-mail address.
+    public var destination: String
+    /// The message, JSON.
+    public var payload: String
+    public var attempts: Int
+
+    public init(id: Int64, channel: Channel, destination: String, payload: String, attempts: Int) {
+        self.id = id
+        self.channel = channel
+        self.destination = destination
+        self.payload = payload
+        self.attempts = attempts
+    }
+}
+
+/// The durable outbox: messages are written first and delivered by a background service.
+public protocol OutboxStore: Sendable {
+    /// Queues a message.
+    @discardableResult
+    func enqueue(_ channel: OutboxMessage.Channel, to destination: String, payload: String, at: Date) async throws -> Int64
+    /// Messages due at `now`, oldest first.
+    func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage]
+    /// Marks a message delivered.
+    func markSent(_ id: Int64, at: Date) async throws
+    /// Schedules another attempt, or gives up when `nextAttempt` is nil.
+    func markAttempt(_ id: Int64, error: String, nextAttempt: Date?) async throws
+}

@@ -1,0 +1,125 @@
+import BotCore
+import Foundation
+import Logging
+
+/// Delivers the outbox: `response_url` replies and `chat.postMessage`, with retries and back-off.
+/// A message counts as sent only when Slack accepted it; Slack's `429 Retry-After` is honoured.
+public struct OutboxDeliverer: BotService {
+    public let name = "outbox"
+    let store: any OutboxStore
+    let poster: any HTTPPoster
+    let clock: any BotClock
+    let slackAPI: URL?
+    let slackToken: String?
+    let logger: Logger
+    /// Attempts before a message is given up.
+    let maxAttempts: Int
+    let pollInterval: Duration
+
+    public init(store: any OutboxStore, poster: any HTTPPoster = URLSessionPoster(), clock: any BotClock,
+                slackAPI: String, slackToken: String?, logger: Logger, maxAttempts: Int = 8,
+                pollInterval: Duration = .seconds(1)) {
+        self.store = store
+        self.poster = poster
+        self.clock = clock
+        self.slackAPI = URL(string: slackAPI)
+        self.slackToken = slackToken
+        self.logger = logger
+        self.maxAttempts = maxAttempts
+        self.pollInterval = pollInterval
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled {
+            let delivered = try await deliverDue()
+            if delivered == 0 { try await Task.sleep(for: pollInterval) }
+        }
+    }
+
+    /// Tries every message that is due once. - Returns: how many were delivered.
+    @discardableResult
+    public func deliverDue() async throws -> Int {
+        var delivered = 0
+        for message in try await store.dueMessages(now: clock.now, limit: 50) {
+            switch await attempt(message) {
+            case .sent:
+                try await store.markSent(message.id, at: clock.now)
+                delivered += 1
+            case let .retry(error, after):
+                let exhausted = message.attempts + 1 >= maxAttempts
+                let next = exhausted ? nil : clock.now.addingTimeInterval(after ?? backoff(message.attempts))
+                logger.warning("outbox delivery failed", metadata: [
+                    "message": "\(message.id)", "channel": "\(message.channel.rawValue)", "error": "\(error)",
+                    "retry": "\(next.map { "\(Int($0.timeIntervalSince(clock.now))) s" } ?? "gave up")"])
+                try await store.markAttempt(message.id, error: error, nextAttempt: next)
+            case let .giveUp(error):
+                logger.error("outbox message refused", metadata: ["message": "\(message.id)", "error": "\(error)"])
+                try await store.markAttempt(message.id, error: error, nextAttempt: nil)
+            }
+        }
+        return delivered
+    }
+
+    enum Attempt: Equatable {
+        case sent
+        /// Try again, after Slack's `Retry-After` when it gave one.
+        case retry(String, after: TimeInterval?)
+        case giveUp(String)
+    }
+
+    func attempt(_ message: OutboxMessage) async -> Attempt {
+        let url: URL
+        let bearer: String?
+        switch message.channel {
+        case .slackResponse:
+            guard let target = URL(string: message.destination) else { return .giveUp("invalid response URL") }
+            url = target
+            bearer = nil
+        case .slack:
+            guard let slackAPI, let slackToken else { return .retry("SLACK_BOT_TOKEN is not set", after: 300) }
+            url = slackAPI.appendingPathComponent("chat.postMessage")
+            bearer = slackToken
+        case .email:
+            return .retry("e-mail delivery is not configured", after: 300)
+        }
+        let answer: HTTPAnswer
+        do {
+            answer = try await poster.post(url, json: Array(message.payload.utf8), bearer: bearer)
+        } catch {
+            return .retry("network: \(error.localizedDescription)", after: nil)
+        }
+        switch answer.status {
+        case 429:
+            return .retry("rate limited", after: answer.headers["retry-after"].flatMap(TimeInterval.init) ?? 30)
+        case 500...599:
+            return .retry("HTTP \(answer.status)", after: nil)
+        case 200...299:
+            guard message.channel == .slack else { return .sent }
+            return Self.slackResult(answer.body)
+        case 404, 410 where message.channel == .slackResponse:
+            return .giveUp("response URL expired (HTTP \(answer.status))")
+        default:
+            return .giveUp("HTTP \(answer.status)")
+        }
+    }
+
+    /// Slack answers 200 even when it refused: read `ok` and `error`.
+    static func slackResult(_ body: [UInt8]) -> Attempt {
+        struct Result: Decodable {
+            var ok: Bool
+            var error: String?
+        }
+        guard let result = try? JSONDecoder().decode(Result.self, from: Data(body)) else {
+            return .retry("unreadable answer from Slack", after: nil)
+        }
+        if result.ok { return .sent }
+        let error = result.error ?? "unknown_error"
+        let transient: Set<String> = ["ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"]
+        return transient.contains(error) ? .retry(error, after: nil) : .giveUp(error)
+    }
+
+    /// 10 s, 20 s, 40 s, … up to 15 minutes.
+    func backoff(_ attempts: Int) -> TimeInterval {
+        min(900, 10 * pow(2, Double(min(attempts, 10))))
+    }
+}

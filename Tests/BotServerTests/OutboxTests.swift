@@ -1,0 +1,117 @@
+import BotChannels
+import BotCore
+import BotStore
+import Foundation
+import Logging
+import BotPlaybooks
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@Suite struct OutboxTests {
+    func deliverer(_ bot: TestBot, api: String) -> OutboxDeliverer {
+        OutboxDeliverer(store: bot.store, clock: bot.clock, slackAPI: api, slackToken: "xoxb-test-token",
+                        logger: Logger(label: "test"))
+    }
+
+    @Test func messagesAreDeliveredOnceThroughRetriesAndRateLimits() async throws {
+        let bot = try await TestBot()
+        let slack = SlackStandIn()
+        await slack.script([
+            .init(status: 429, headers: ["Retry-After": "7"], body: #"{"ok":false,"error":"ratelimited"}"#),
+            .init(status: 500, body: "oops"),
+            .init(status: 200, body: #"{"ok":false,"error":"channel_not_found"}"#),
+        ])
+        try await slack.serve { base in
+            let outbox = deliverer(bot, api: base + "/api")
+            for text in ["first", "second", "third"] {
+                try await bot.store.enqueue(.slack, to: "C0OPS0001", payload: #"{"channel":"C0OPS0001","text":"\#(text)"}"#,
+                                            at: bot.clock.now)
+            }
+            #expect(try await outbox.deliverDue() == 0)  // 429, 500, refused
+            var entries = try await bot.store.outboxEntries()
+            #expect(entries.map(\.status) == ["pending", "pending", "failed"])
+            #expect(entries[2].lastError == "channel_not_found")
+            bot.clock.advance(by: 6)
+            #expect(try await outbox.deliverDue() == 0)  // Retry-After not yet over; back-off of the 500 neither
+            bot.clock.advance(by: 5)
+            #expect(try await outbox.deliverDue() == 2)
+            #expect(try await outbox.deliverDue() == 0)
+            entries = try await bot.store.outboxEntries()
+            #expect(entries.map(\.status) == ["sent", "sent", "failed"])
+        }
+        let received = await slack.received
+        #expect(received.count == 5)
+        #expect(received.allSatisfy { $0.path == "/api/chat.postMessage" && $0.authorization == "Bearer xoxb-test-token" })
+        let delivered = received.suffix(2).map(\.body).sorted()
+        #expect(delivered == [#"{"channel":"C0OPS0001","text":"first"}"#, #"{"channel":"C0OPS0001","text":"second"}"#])
+    }
+
+    @Test func anUnreachableSlackKeepsTheMessageForLater() async throws {
+        let bot = try await TestBot()
+        let outbox = deliverer(bot, api: "http://127.0.0.1:9/api")  // nothing listens on port 9
+        try await bot.store.enqueue(.slack, to: "C0OPS0001", payload: #"{"text":"x"}"#, at: bot.clock.now)
+        #expect(try await outbox.deliverDue() == 0)
+        let entry = try #require(try await bot.store.outboxEntries().first)
+        #expect(entry.status == "pending" && entry.attempts == 1)
+        #expect(entry.lastError?.hasPrefix("network") == true)
+    }
+
+    @Test func jobsAnswerInTimeOrLater() async throws {
+        let jobs = JobRunner()
+        let late = LateReplies()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await jobs.run() }
+            let quick = await jobs.run(patience: .seconds(2), work: { .text("quick") }, late: { await late.add($0) })
+            #expect(quick?.plainText == "quick")
+            let slow = await jobs.run(patience: .milliseconds(100), work: {
+                try? await Task.sleep(for: .milliseconds(400))
+                return .text("slow")
+            }, late: { await late.add($0) })
+            #expect(slow == nil)
+            for _ in 0..<50 where await late.replies.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(await late.replies.map(\.plainText) == ["slow"])
+            group.cancelAll()
+        }
+    }
+}
+
+actor LateReplies {
+    private(set) var replies: [BotReply] = []
+    func add(_ reply: BotReply) { replies.append(reply) }
+}
+
+@Suite struct LongRunTests {
+    /// A real slash command whose run outlasts Slack's limit: answered at once, the result posted to the
+    /// command's response URL through the outbox, against the live server and a live Slack stand-in.
+    @Test func aLongRunAnswersAtOnceAndPostsTheResultLater() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let docker = directory.appendingPathComponent("docker").path
+        try "#!/bin/sh\nsleep 0.8\nexit 0\n".write(toFile: docker, atomically: true, encoding: .utf8)
+        chmod(docker, 0o755)
+        let slack = SlackStandIn()
+        try await slack.serve { base in
+            let bot = try await TestBot(extra: ["SLACK_API_URL": base + "/api"],
+                                        executors: ExecutorFactory(docker: docker))
+            try await bot.appWithServices.test(.live) { client in
+                let body = TestBot.commandBody("optimize acme-store", user: "U0DEMOOPS")
+                    .replacingOccurrences(of: "https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT%2F1%2Fx",
+                                          with: (base + "/commands/T/1/x").addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+                let started = Date()
+                let response = try await client.execute(uri: "/slack/commands", method: .post,
+                                                        headers: bot.slackHeaders(body), body: ByteBuffer(string: body))
+                #expect(Date().timeIntervalSince(started) < 3)
+                let first = try #require(try json(response)["text"] as? String)
+                #expect(first.hasPrefix("⏳ Running *One-click optimize (WooCommerce)* on acme-store (5 steps)."))
+                for _ in 0..<100 where await slack.received.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+            }
+        }
+        let received = await slack.received
+        #expect(received.count == 1)
+        #expect(received.first?.path == "/commands/T/1/x")
+        #expect(received.first?.body.contains("One-click optimize (WooCommerce) · acme-store") == true)
+        #expect(received.first?.body.contains(#""replace_original":false"#) == true)
+    }
+}
