@@ -62,12 +62,13 @@ let package = Package(
         .target(name: "OperationsPlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/Operations"),
         .target(name: "WooCommercePlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/WooCommerce"),
         .target(name: "MagentoPlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/Magento"),
+        .target(name: "SchedulerPlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/Scheduler"),
         // Configuration, wiring, demo fleet, customer import, benchmark: everything the CLI runs.
         .target(
             name: "PerfbotApp",
             dependencies: [
                 "BotCore", "BotStore", "BotChannels", "BotServer", "BotPlaybooks", "ConsolePlugin", "OperationsPlugin",
-                "WooCommercePlugin", "MagentoPlugin",
+                "WooCommercePlugin", "MagentoPlugin", "SchedulerPlugin",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,5 +100,9 @@ let package = Package(
             dependencies: ["OperationsPlugin", "WooCommercePlugin", "MagentoPlugin", "BotPlaybooks", "BotStore", "PerfbotApp"]
         ),
         .testTarget(name: "PerfbotAppTests", dependencies: ["PerfbotApp", "BotPlaybooks"]),
+        .testTarget(
+            name: "SchedulerPluginTests",
+            dependencies: ["SchedulerPlugin", "PerfbotApp", "BotStore", "BotPlaybooks", "BotChannels"]
+        ),
     ]
 )

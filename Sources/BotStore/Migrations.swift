@@ -8,6 +8,9 @@ enum Migrations {
         migrator.registerMigration("v1-core-schema") { db in
             try db.execute(sql: v1)
         }
+        migrator.registerMigration("v2-scheduler") { db in
+            try db.execute(sql: v2)
+        }
         return migrator
     }
 
@@ -233,5 +236,17 @@ enum Migrations {
         body TEXT NOT NULL
     ) STRICT;
     CREATE INDEX idx_insights_customer_time ON insights (customer_id, at);
+    """
+
+    /// The scheduler's additions: Slack threads per issue, and which rule or alert an issue came from.
+    static let v2 = """
+    -- The Slack message that starts each thread (an issue's alert), so follow-ups reply in it.
+    CREATE TABLE slack_threads (
+        thread_key TEXT PRIMARY KEY,
+        channel TEXT NOT NULL,
+        ts TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX idx_outbox_thread ON outbox (thread_key);
+    ALTER TABLE performance_issues ADD COLUMN source TEXT NOT NULL DEFAULT 'rule';
     """
 }

@@ -8,13 +8,21 @@ extension SQLiteStore: IssueReader {
     @discardableResult
     public func openIssue(store: StoreID, type: String, severity: Severity, title: String,
                           details: [String: String] = [:], at: Date) async throws -> Int64? {
+        try await openIssue(store: store, type: type, severity: severity, title: title, details: details,
+                            source: "rule", at: at)
+    }
+
+    /// Opens an issue raised by `source` (`rule`, `alertmanager`, `grafana`) unless one of that type is open.
+    @discardableResult
+    public func openIssue(store: StoreID, type: String, severity: Severity, title: String,
+                          details: [String: String], source: String, at: Date) async throws -> Int64? {
         try await pool.write { db in
             try db.execute(sql: """
                 INSERT OR IGNORE INTO performance_issues
-                    (customer_id, issue_type, severity, title, detected_at, last_seen_at, details)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                    (customer_id, issue_type, severity, title, detected_at, last_seen_at, details, source)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [store.rawValue, type, severity.rawValue, title, at.unixSeconds, at.unixSeconds,
-                                 try jsonText(details)])
+                                 try jsonText(details), source])
             return db.changesCount > 0 ? db.lastInsertedRowID : nil
         }
     }

@@ -11,11 +11,12 @@ extension SQLiteStore: OutboxStore {
     public func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT id, channel, destination, payload, attempts FROM outbox
+                SELECT id, channel, destination, payload, attempts, thread_key FROM outbox
                 WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?
                 """, arguments: [now.unixSeconds, limit]).compactMap { row in
                 OutboxMessage.Channel(rawValue: row[1]).map {
-                    OutboxMessage(id: row[0], channel: $0, destination: row[2], payload: row[3], attempts: row[4])
+                    OutboxMessage(id: row[0], channel: $0, destination: row[2], payload: row[3], attempts: row[4],
+                                  thread: row[5])
                 }
             }
         }
@@ -35,6 +36,18 @@ extension SQLiteStore: OutboxStore {
                 WHERE id = ?
                 """, arguments: [String(error.prefix(500)), nextAttempt == nil ? "failed" : "pending",
                                  nextAttempt?.unixSeconds, id])
+        }
+    }
+
+    public func postpone(_ id: Int64, until: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE outbox SET next_attempt_at = ? WHERE id = ?", arguments: [until.unixSeconds, id])
+        }
+    }
+
+    public func threadStarter(_ thread: String) async throws -> Int64? {
+        try await pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM outbox WHERE thread_key = ?", arguments: [thread])
         }
     }
 

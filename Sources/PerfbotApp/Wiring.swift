@@ -8,6 +8,7 @@ import Foundation
 import Logging
 import MagentoPlugin
 import OperationsPlugin
+import SchedulerPlugin
 import WooCommercePlugin
 
 /// The one place where perfbot's parts are put together.
@@ -71,11 +72,35 @@ public struct Wiring: Sendable {
 
     /// The plugins, in the order their commands appear in help.
     public func plugins() -> [any BotPlugin] {
-        let runner = PlaybookRunner(metrics: StoreCurrentMetrics(store: store, clock: clock), sleeper: sleeper,
-                                    clock: clock, recorder: StoreStepRecorder(store: store, clock: clock))
         let operations = OperationsPlugin(store: store, library: library, platforms: Self.platforms,
-                                          executors: executors, runner: runner, clock: clock, jobs: jobs)
-        return [ConsolePlugin(reader: store, clock: clock), operations] + Self.platforms.map { $0 as any BotPlugin }
+                                          executors: executors, runner: runner(), clock: clock, jobs: jobs)
+        let scheduler = SchedulerPlugin(cycle: checkCycle(), store: store, clock: clock,
+                                        interval: .seconds(configuration.checkInterval))
+        return [ConsolePlugin(reader: store, clock: clock), operations, scheduler]
+            + Self.platforms.map { $0 as any BotPlugin }
+    }
+
+    func runner() -> PlaybookRunner {
+        PlaybookRunner(metrics: StoreCurrentMetrics(store: store, clock: clock), sleeper: sleeper, clock: clock,
+                       recorder: StoreStepRecorder(store: store, clock: clock))
+    }
+
+    /// One check cycle over every active store, as the scheduler runs it.
+    /// - Parameter inline: run playbooks inside the cycle (for `check --once`, where no job service runs).
+    public func checkCycle(quietPeriod: TimeInterval = 300, inline: Bool = false) -> CheckCycle {
+        let automation = Automation(library: library, platforms: Self.platforms, executors: executors, runner: runner(),
+                                    jobs: inline ? InlineWork() : jobs)
+        let thresholds = self.thresholds
+        let platforms = Self.platforms
+        return CheckCycle(
+            store: store,
+            rules: { customer in
+                thresholds.rules(platforms.first { $0.platform == customer.platform }?.rules ?? [], for: customer)
+            },
+            automation: automation, clock: clock,
+            settings: CheckCycle.Settings(quietPeriod: quietPeriod, perStoreTimeout: inline ? .seconds(1800) : .seconds(20),
+                                          alertsChannel: configuration.slackAlertsChannel),
+            logger: logger, render: BlockKitRenderer.blocks)
     }
 
     /// The command router over every plugin.

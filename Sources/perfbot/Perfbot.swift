@@ -11,7 +11,7 @@ struct Perfbot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "perfbot",
         abstract: "Keeps WooCommerce and Magento stores fast: Slack commands, monitor webhooks, safe fixes.",
-        subcommands: [Serve.self, Demo.self, Customers.self, Playbooks.self],
+        subcommands: [Serve.self, Check.self, Demo.self, Customers.self, Playbooks.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -61,6 +61,31 @@ struct Serve: AsyncParsableCommand {
                 + errors.problems.map(\.description).joined(separator: "\n"))
         }
         try await Runner.serve(wiring)
+    }
+}
+
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the check cycle: rules, issues, automation per policy, alerts into the outbox.")
+
+    @OptionGroup var options: ConfigOptions
+    @Flag(help: "Run one cycle, print what it found and did, and exit.") var once = false
+
+    func run() async throws {
+        let configuration = try options.load()
+        let wiring: Wiring
+        do {
+            wiring = try Wiring(configuration: configuration, store: try Runner.openStore(configuration), logger: makeLogger())
+        } catch let errors as PlaybookErrors {
+            throw fail("invalid playbooks in \(configuration.playbooksPath)\n" + errors.description)
+        }
+        let cycle = wiring.checkCycle(inline: true)
+        repeat {
+            let report = try await cycle.run()
+            print(report.lines.joined(separator: "\n"))
+            if once { return }
+            try await Task.sleep(for: .seconds(configuration.checkInterval))
+        } while !Task.isCancelled
     }
 }
 

@@ -40,10 +40,22 @@ public struct OutboxDeliverer: BotService {
     @discardableResult
     public func deliverDue() async throws -> Int {
         var delivered = 0
-        for message in try await store.dueMessages(now: clock.now, limit: 50) {
+        for var message in try await store.dueMessages(now: clock.now, limit: 50) {
+            if let thread = message.thread, message.channel == .slack {
+                if let ts = try await store.threadTS(thread) {
+                    message.payload = Self.adding(threadTS: ts, to: message.payload)
+                } else if try await store.threadStarter(thread) != message.id {
+                    // Its thread has not started yet: wait for the first message to go out.
+                    try await store.postpone(message.id, until: clock.now.addingTimeInterval(5))
+                    continue
+                }
+            }
             switch await attempt(message) {
-            case .sent:
+            case let .sent(ts):
                 try await store.markSent(message.id, at: clock.now)
+                if let thread = message.thread, let ts, try await store.threadTS(thread) == nil {
+                    try await store.rememberThread(thread, channel: message.destination, ts: ts)
+                }
                 delivered += 1
             case let .retry(error, after):
                 let exhausted = message.attempts + 1 >= maxAttempts
@@ -61,7 +73,8 @@ public struct OutboxDeliverer: BotService {
     }
 
     enum Attempt: Equatable {
-        case sent
+        /// Delivered; Slack's `ts` of the message when it gave one.
+        case sent(String?)
         /// Try again, after Slack's `Retry-After` when it gave one.
         case retry(String, after: TimeInterval?)
         case giveUp(String)
@@ -94,7 +107,7 @@ public struct OutboxDeliverer: BotService {
         case 500...599:
             return .retry("HTTP \(answer.status)", after: nil)
         case 200...299:
-            guard message.channel == .slack else { return .sent }
+            guard message.channel == .slack else { return .sent(nil) }
             return Self.slackResult(answer.body)
         case 404, 410 where message.channel == .slackResponse:
             return .giveUp("response URL expired (HTTP \(answer.status))")
@@ -108,14 +121,23 @@ public struct OutboxDeliverer: BotService {
         struct Result: Decodable {
             var ok: Bool
             var error: String?
+            var ts: String?
         }
         guard let result = try? JSONDecoder().decode(Result.self, from: Data(body)) else {
             return .retry("unreadable answer from Slack", after: nil)
         }
-        if result.ok { return .sent }
+        if result.ok { return .sent(result.ts) }
         let error = result.error ?? "unknown_error"
         let transient: Set<String> = ["ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"]
         return transient.contains(error) ? .retry(error, after: nil) : .giveUp(error)
+    }
+
+    /// `payload` (a JSON object) with `"thread_ts": ts` added.
+    static func adding(threadTS ts: String, to payload: String) -> String {
+        guard payload.hasPrefix("{"), !payload.contains("\"thread_ts\"") else { return payload }
+        let tail = payload.dropFirst()
+        return "{\"thread_ts\":" + String(decoding: JSONValue.string(ts).bytes(), as: UTF8.self)
+            + (tail.hasPrefix("}") ? "" : ",") + tail
     }
 
     /// 10 s, 20 s, 40 s, … up to 15 minutes.

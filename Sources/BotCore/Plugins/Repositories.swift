@@ -140,13 +140,16 @@ public struct OutboxMessage: Sendable, Equatable {
     /// The message, JSON.
     public var payload: String
     public var attempts: Int
+    /// Messages with the same thread go into one Slack thread; the first starts it.
+    public var thread: String?
 
-    public init(id: Int64, channel: Channel, destination: String, payload: String, attempts: Int) {
+    public init(id: Int64, channel: Channel, destination: String, payload: String, attempts: Int, thread: String? = nil) {
         self.id = id
         self.channel = channel
         self.destination = destination
         self.payload = payload
         self.attempts = attempts
+        self.thread = thread
     }
 }
 
@@ -161,4 +164,78 @@ public protocol OutboxStore: Sendable {
     func markSent(_ id: Int64, at: Date) async throws
     /// Schedules another attempt, or gives up when `nextAttempt` is nil.
     func markAttempt(_ id: Int64, error: String, nextAttempt: Date?) async throws
+    /// Moves a message's next attempt without counting one (it waits for its thread's first message).
+    func postpone(_ id: Int64, until: Date) async throws
+    /// The `ts` of the Slack message that started `thread`, once sent.
+    func threadTS(_ thread: String) async throws -> String?
+    /// The outbox id of the first message of `thread`.
+    func threadStarter(_ thread: String) async throws -> Int64?
+    /// Remembers the Slack message that started `thread`.
+    func rememberThread(_ thread: String, channel: String, ts: String) async throws
+}
+
+/// An open issue as the check cycle tracks it.
+public struct TrackedIssue: Sendable, Equatable {
+    public var id: Int64
+    public var type: String
+    public var severity: Severity
+    public var title: String
+    public var detectedAt: Date
+    /// When the condition was first seen clear, if it is clear now.
+    public var clearSince: Date?
+
+    public init(id: Int64, type: String, severity: Severity, title: String, detectedAt: Date, clearSince: Date?) {
+        self.id = id
+        self.type = type
+        self.severity = severity
+        self.title = title
+        self.detectedAt = detectedAt
+        self.clearSince = clearSince
+    }
+}
+
+/// A window in which a store's alerts and automation are muted.
+public struct Silence: Sendable, Equatable {
+    public var id: Int64
+    public var store: StoreID
+    public var endsAt: Date
+    public var reason: String?
+    public var createdBy: String
+
+    public init(id: Int64, store: StoreID, endsAt: Date, reason: String?, createdBy: String) {
+        self.id = id
+        self.store = store
+        self.endsAt = endsAt
+        self.reason = reason
+        self.createdBy = createdBy
+    }
+}
+
+/// What the check cycle reads and writes.
+public protocol SchedulerStore: OutboxStore, SampleReader, CustomerDirectory, MetricReader {
+    /// Open issues of `store` that the rules raised.
+    func trackedIssues(of store: StoreID) async throws -> [TrackedIssue]
+    /// Opens an issue unless one of that type is open. - Returns: its id when it was opened now.
+    func openIssue(store: StoreID, type: String, severity: Severity, title: String, details: [String: String],
+                   at: Date) async throws -> Int64?
+    /// Records that the issue still holds at `at` (clearing any quiet period).
+    func touchIssue(_ id: Int64, at: Date) async throws
+    /// Records that the issue's condition has been clear since `since`.
+    func markClear(_ id: Int64, since: Date) async throws
+    /// Resolves the issue.
+    func resolveIssue(_ id: Int64, at: Date, autoFixed: Bool) async throws
+    /// The silence covering `store` at `at`, if any.
+    func activeSilence(_ store: StoreID, at: Date) async throws -> Silence?
+    /// Starts a silence. - Returns: its id.
+    func addSilence(_ store: StoreID, until: Date, reason: String?, by: String, at: Date) async throws -> Int64
+    /// Silences that ended before `at` and were not announced yet.
+    func endedSilences(at: Date) async throws -> [Silence]
+    /// Marks a silence's end as announced.
+    func markSilenceAnnounced(_ id: Int64) async throws
+    /// Writes a health snapshot and the customer's last score.
+    func writeSnapshot(_ store: StoreID, at: Date, score: Int, metrics: MetricSnapshot) async throws
+    /// Adds an entry to the store's insights feed.
+    func addInsight(_ store: StoreID, at: Date, kind: String, title: String, body: String) async throws
+    /// Queues a Slack message in `thread`: the first message of a thread starts it, later ones reply in it.
+    func enqueueThreaded(channel: String, payload: String, thread: String, at: Date) async throws
 }

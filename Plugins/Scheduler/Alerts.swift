@@ -1,0 +1,29 @@
+import BotCore
+import Foundation
+
+/// The Slack alerts the check cycle posts: short, with the store, what, since when and what was done.
+enum Alerts {
+    static func opened(_ rule: DetectionRule, customer: Customer, value: Double?, outcome: String, now: Date) -> BotReply {
+        let marker = rule.severity == .critical ? "🔴" : rule.severity == .warning ? "🟠" : "🔵"
+        let unit = rule.metric.isPercent ? "%" : rule.metric.rawValue.hasSuffix("_ms") ? " ms" : ""
+        let reading = value.map { "now \(Wording.number($0))\(unit)" } ?? "no current reading"
+        return BotReply([
+            .text("\(marker) *\(rule.title)* on *\(customer.id)* (\(customer.platform.displayName)) — \(rule.severity.rawValue)"),
+            .text("\(rule.condition) · \(reading) · since \(clockTime(now))"),
+            .text(outcome),
+            .context("`/perf store \(customer.id)` for details · `/perf silence \(customer.id) 1h` to mute"),
+        ])
+    }
+
+    static func resolved(_ issue: TrackedIssue, customer: Customer, clearSince: Date, now: Date) -> BotReply {
+        let minutes = max(1, Int(now.timeIntervalSince(issue.detectedAt) / 60))
+        return BotReply([.text("✅ Resolved: *\(issue.title)* on \(customer.id) after \(minutes) min "
+            + "(clear since \(clockTime(clearSince))).")])
+    }
+
+    /// `14:05 UTC`.
+    static func clockTime(_ date: Date) -> String {
+        let seconds = Int(date.timeIntervalSince1970) % 86400
+        return String(format: "%02d:%02d UTC", seconds / 3600, seconds % 3600 / 60)
+    }
+}

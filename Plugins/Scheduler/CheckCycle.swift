@@ -1,0 +1,156 @@
+import BotCore
+import BotPlaybooks
+import Foundation
+import Logging
+
+/// What one check cycle found and did.
+public struct CycleReport: Sendable {
+    public struct Event: Sendable, Equatable {
+        public var store: StoreID
+        public var what: String
+    }
+
+    public var checked = 0
+    public var opened: [Event] = []
+    public var resolved: [Event] = []
+    public var actions: [Event] = []
+    public var errors: [Event] = []
+    public var duration: TimeInterval = 0
+
+    /// The report as lines for a terminal.
+    public var lines: [String] {
+        var lines = ["Checked \(checked) stores in \(Wording.number(duration, decimals: 2)) s: \(opened.count) opened, "
+            + "\(resolved.count) resolved, \(actions.count) actions, \(errors.count) errors."]
+        lines += opened.map { "  opened   \($0.store): \($0.what)" }
+        lines += resolved.map { "  resolved \($0.store): \($0.what)" }
+        lines += actions.map { "  action   \($0.store): \($0.what)" }
+        lines += errors.map { "  error    \($0.store): \($0.what)" }
+        return lines
+    }
+}
+
+/// One pass over every active store: rules, issue lifecycle, automation per policy, alerts, snapshots.
+public struct CheckCycle: Sendable {
+    public struct Settings: Sendable {
+        /// How long a condition must stay clear before its issue is resolved (flap suppression).
+        public var quietPeriod: TimeInterval = 300
+        /// Stores checked at once.
+        public var concurrency = 8
+        /// How long one store may take before it is skipped for this cycle.
+        public var perStoreTimeout: Duration = .seconds(20)
+        /// Where alerts go; nil keeps them out of Slack (they still reach the insights feed).
+        public var alertsChannel: String?
+
+        public init(quietPeriod: TimeInterval = 300, concurrency: Int = 8, perStoreTimeout: Duration = .seconds(20),
+                    alertsChannel: String? = nil) {
+            self.quietPeriod = quietPeriod
+            self.concurrency = concurrency
+            self.perStoreTimeout = perStoreTimeout
+            self.alertsChannel = alertsChannel
+        }
+    }
+
+    let store: any SchedulerStore
+    let rules: @Sendable (Customer) -> [DetectionRule]
+    let automation: Automation
+    let clock: any BotClock
+    let settings: Settings
+    let logger: Logger
+    /// Renders a reply as the chat's blocks (Block Kit), supplied by the channel layer.
+    let render: @Sendable (BotReply) -> [JSONValue]
+    let scorer = HealthScorer()
+
+    public init(store: any SchedulerStore, rules: @escaping @Sendable (Customer) -> [DetectionRule], automation: Automation,
+                clock: any BotClock, settings: Settings, logger: Logger,
+                render: @escaping @Sendable (BotReply) -> [JSONValue]) {
+        self.render = render
+        self.store = store
+        self.rules = rules
+        self.automation = automation
+        self.clock = clock
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// The automation this cycle applies (for building a cycle with other settings).
+    public var automationForTesting: Automation { automation }
+
+    /// Runs one cycle at the clock's current time.
+    public func run() async throws -> CycleReport {
+        let started = ContinuousClock.now
+        let now = clock.now
+        var report = CycleReport()
+        for silence in try await store.endedSilences(at: now) {
+            try await alert(BotReply.text("🔔 The silence on \(silence.store) has ended; alerts and automation are back on."),
+                            thread: nil)
+            try await store.markSilenceAnnounced(silence.id)
+        }
+        let customers = try await store.allCustomers().filter(\.active)
+        let latest = try await store.latestMetrics(stores: nil)
+        let uptime = try await store.average(.uptimePercent, stores: nil, from: now.addingTimeInterval(-86400), to: now)
+        var pending = customers[...]
+        try await withThrowingTaskGroup(of: (StoreID, Result<CycleReport, any Error>).self) { group in
+            func startNext() {
+                guard let customer = pending.popFirst() else { return }
+                let snapshot = latest[customer.id] ?? MetricSnapshot()
+                group.addTask {
+                    (customer.id, await check(customer, latest: snapshot, uptime: uptime[customer.id], now: now))
+                }
+            }
+            for _ in 0..<max(1, settings.concurrency) { startNext() }
+            while let (id, result) = try await group.next() {
+                report.checked += 1
+                switch result {
+                case let .success(part):
+                    report.opened += part.opened
+                    report.resolved += part.resolved
+                    report.actions += part.actions
+                case let .failure(error):
+                    report.errors.append(.init(store: id, what: "\(error)"))
+                    logger.error("check failed", metadata: ["store": "\(id)", "error": "\(error)"])
+                }
+                startNext()
+            }
+        }
+        report.duration = (ContinuousClock.now - started).timeInterval
+        return report
+    }
+
+    /// Checks one store within the per-store timeout.
+    func check(_ customer: Customer, latest: MetricSnapshot, uptime: Double?, now: Date) async -> Result<CycleReport, any Error> {
+        let timeout = settings.perStoreTimeout
+        do {
+            return .success(try await withThrowingTaskGroup(of: CycleReport?.self) { group in
+                group.addTask { try await checkStore(customer, latest: latest, uptime: uptime, now: now) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let report = first else {
+                    throw CheckError.timedOut(timeout)
+                }
+                return report
+            })
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    enum CheckError: Error, CustomStringConvertible {
+        case timedOut(Duration)
+        var description: String {
+            switch self {
+            case let .timedOut(limit): "took longer than \(limit.timeInterval) s; skipped this cycle"
+            }
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var timeInterval: TimeInterval {
+        let parts = components
+        return TimeInterval(parts.seconds) + TimeInterval(parts.attoseconds) / 1e18
+    }
+}

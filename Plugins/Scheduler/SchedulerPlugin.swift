@@ -1,0 +1,96 @@
+import BotCore
+import BotPlaybooks
+import Foundation
+import Logging
+
+/// The scheduler: the check cycle every interval, and the commands about issues and silences.
+public struct SchedulerPlugin: BotPlugin {
+    public let name = "scheduler"
+    let cycle: CheckCycle
+    let store: any SchedulerStore & IssueReader
+    let clock: any BotClock
+    let interval: Duration
+
+    public init(cycle: CheckCycle, store: any SchedulerStore & IssueReader, clock: any BotClock, interval: Duration) {
+        self.cycle = cycle
+        self.store = store
+        self.clock = clock
+        self.interval = interval
+    }
+
+    public var services: [any BotService] { [SchedulerService(cycle: cycle, interval: interval)] }
+
+    public var commands: [CommandSpec] {
+        [
+            CommandSpec("issues", arguments: [ArgumentSpec("store", .store, optional: true)], readOnly: true,
+                        summary: "Open issues, most severe first (of one store or the fleet).",
+                        examples: ["issues", "issues acme-store"]),
+            CommandSpec("silence", arguments: [ArgumentSpec("store", .store), ArgumentSpec("duration", .duration),
+                                               ArgumentSpec("reason", .rest, optional: true)], role: .operator,
+                        summary: "Mute a store's alerts and automation for a while (says so when it ends).",
+                        examples: ["silence acme-store 2h planned migration"]),
+        ]
+    }
+
+    public func handle(_ command: ParsedCommand, context: CommandContext) async throws -> BotReply {
+        switch command.name {
+        case "issues": return try await issues(command.store())
+        case "silence": return try await silence(command, context: context)
+        default: throw BotError.unsupported(command.name)
+        }
+    }
+
+    func issues(_ id: StoreID?) async throws -> BotReply {
+        if let id, try await store.customer(id) == nil {
+            let names = try await store.allCustomers().map(\.id.rawValue)
+            throw BotError.unknownStore(id.rawValue, suggestions: NameSuggester.closest(to: id.rawValue, in: names))
+        }
+        let now = clock.now
+        let open = try await store.openIssues(store: id)
+        let scope = id.map { "\($0)" } ?? "the fleet"
+        guard !open.isEmpty else { return .text("✅ No open issues on \(scope).") }
+        let lines = open.prefix(30).map { issue in
+            let marker = issue.severity == .critical ? "🔴" : issue.severity == .warning ? "🟠" : "🔵"
+            return "\(marker) \(id == nil ? "*\(issue.store)* · " : "")\(issue.summary) — since \(Wording.ago(issue.detectedAt, now: now))"
+        }
+        let more = open.count > 30 ? "\n… and \(open.count - 30) more" : ""
+        return BotReply([.header("Open issues · \(scope) (\(open.count))"), .text(lines.joined(separator: "\n") + more)])
+    }
+
+    func silence(_ command: ParsedCommand, context: CommandContext) async throws -> BotReply {
+        guard let id = command.store(), let duration = command.value("duration").flatMap(BotDuration.init) else {
+            throw BotError.invalid("Usage: `/perf silence <store> <duration> [reason]`.")
+        }
+        guard try await store.customer(id) != nil else {
+            let names = try await store.allCustomers().map(\.id.rawValue)
+            throw BotError.unknownStore(id.rawValue, suggestions: NameSuggester.closest(to: id.rawValue, in: names))
+        }
+        let now = clock.now
+        let until = now.addingTimeInterval(duration.seconds)
+        _ = try await store.addSilence(id, until: until, reason: command.value("reason"),
+                                       by: context.invoker.user.rawValue, at: now)
+        return BotReply([.text("🔕 \(id) is silenced until \(Alerts.clockTime(until)) (\(command.value("duration") ?? "")): "
+            + "no alerts and no automatic fixes. I'll say when it ends.")], visibility: .inChannel)
+    }
+}
+
+/// Runs the check cycle every interval until shutdown.
+struct SchedulerService: BotService {
+    let name = "scheduler"
+    let cycle: CheckCycle
+    let interval: Duration
+
+    func run() async throws {
+        while !Task.isCancelled {
+            do {
+                let report = try await cycle.run()
+                if !report.opened.isEmpty || !report.resolved.isEmpty || !report.errors.isEmpty {
+                    cycle.logger.info("check cycle", metadata: ["summary": "\(report.lines[0])"])
+                }
+            } catch {
+                cycle.logger.error("check cycle failed", metadata: ["error": "\(error)"])
+            }
+            try await Task.sleep(for: interval)
+        }
+    }
+}

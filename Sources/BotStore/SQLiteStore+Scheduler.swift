@@ -1,0 +1,152 @@
+import BotCore
+import Foundation
+import GRDB
+
+extension SQLiteStore: SchedulerStore {
+    public func trackedIssues(of store: StoreID) async throws -> [TrackedIssue] {
+        try await pool.read { db in
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT id, issue_type, severity, title, detected_at, clear_since FROM performance_issues
+                WHERE customer_id = ? AND resolved_at IS NULL AND source = 'rule'
+                """), arguments: [store.rawValue]).compactMap { row in
+                guard let severity = Severity(rawValue: row[2]) else { return nil }
+                let clear: Int64? = row[5]
+                return TrackedIssue(id: row[0], type: row[1], severity: severity, title: row[3],
+                                    detectedAt: Date(unixSeconds: row[4]), clearSince: clear.map(Date.init(unixSeconds:)))
+            }
+        }
+    }
+
+    public func touchIssue(_ id: Int64, at: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE performance_issues SET last_seen_at = ?, clear_since = NULL WHERE id = ?",
+                           arguments: [at.unixSeconds, id])
+        }
+    }
+
+    public func markClear(_ id: Int64, since: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE performance_issues SET clear_since = ? WHERE id = ? AND clear_since IS NULL",
+                           arguments: [since.unixSeconds, id])
+        }
+    }
+
+    public func resolveIssue(_ id: Int64, at: Date, autoFixed: Bool) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE performance_issues SET resolved_at = ?, auto_fixed = ? WHERE id = ?",
+                           arguments: [at.unixSeconds, autoFixed, id])
+        }
+    }
+
+    /// Issues resolved since `since`, newest first, optionally of one store.
+    public func resolvedIssues(store: StoreID?, since: Date) async throws -> [IssueSummary] {
+        try await pool.read { db in
+            let filter = store == nil ? "" : "AND customer_id = ?"
+            var arguments: StatementArguments = [since.unixSeconds]
+            if let store { arguments += [store.rawValue] }
+            return try Row.fetchAll(db, sql: """
+                SELECT id, customer_id, issue_type, severity, detected_at, resolved_at, title FROM performance_issues
+                WHERE resolved_at >= ? \(filter) ORDER BY resolved_at DESC LIMIT 50
+                """, arguments: arguments).compactMap { row in
+                guard let store = StoreID(row[1]), let severity = Severity(rawValue: row[3]) else { return nil }
+                return IssueSummary(id: row[0], store: store, type: row[2], severity: severity,
+                                    detectedAt: Date(unixSeconds: row[4]), resolvedAt: Date(unixSeconds: row[5]),
+                                    summary: row[6])
+            }
+        }
+    }
+
+    public func activeSilence(_ store: StoreID, at: Date) async throws -> Silence? {
+        try await pool.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT id, customer_id, ends_at, reason, created_by FROM silences
+                WHERE customer_id = ? AND starts_at <= ? AND ends_at > ? ORDER BY ends_at DESC LIMIT 1
+                """), arguments: [store.rawValue, at.unixSeconds, at.unixSeconds]).flatMap(Self.silence(from:))
+        }
+    }
+
+    public func addSilence(_ store: StoreID, until: Date, reason: String?, by: String, at: Date) async throws -> Int64 {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO silences (customer_id, starts_at, ends_at, reason, created_by) VALUES (?, ?, ?, ?, ?)
+                """, arguments: [store.rawValue, at.unixSeconds, until.unixSeconds, reason, by])
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func endedSilences(at: Date) async throws -> [Silence] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, customer_id, ends_at, reason, created_by FROM silences
+                WHERE ends_at <= ? AND end_announced = 0 ORDER BY ends_at
+                """, arguments: [at.unixSeconds]).compactMap(Self.silence(from:))
+        }
+    }
+
+    public func markSilenceAnnounced(_ id: Int64) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE silences SET end_announced = 1 WHERE id = ?", arguments: [id])
+        }
+    }
+
+    static func silence(from row: Row) -> Silence? {
+        guard let store = StoreID(row[1]) else { return nil }
+        return Silence(id: row[0], store: store, endsAt: Date(unixSeconds: row[2]), reason: row[3], createdBy: row[4])
+    }
+
+    public func writeSnapshot(_ store: StoreID, at: Date, score: Int, metrics: MetricSnapshot) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO performance_snapshots (customer_id, timestamp, health_score, ttfb_ms, fcp_ms, lcp_ms,
+                    cpu_percent, memory_percent, disk_percent, slow_query_count, active_connections, db_size_bytes,
+                    redis_hit_rate, varnish_hit_rate)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [store.rawValue, at.unixSeconds, score, metrics[.ttfbMs].map { Int($0) },
+                                 metrics[.fcpMs].map { Int($0) }, metrics[.lcpMs].map { Int($0) }, metrics[.cpuPercent],
+                                 metrics[.memoryPercent], metrics[.diskPercent], metrics[.slowQueryCount].map { Int($0) },
+                                 metrics[.activeConnections].map { Int($0) }, metrics[.tableSizeBytes].map { Int64($0) },
+                                 metrics[.redisHitRate], metrics[.varnishHitRate]])
+            try db.execute(sql: "UPDATE customers SET last_health_score = ?, health_score_updated_at = ? WHERE id = ?",
+                           arguments: [score, at.unixSeconds, store.rawValue])
+        }
+    }
+
+    public func addInsight(_ store: StoreID, at: Date, kind: String, title: String, body: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT INTO insights (customer_id, at, kind, title, body) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [store.rawValue, at.unixSeconds, kind, title, body])
+        }
+    }
+
+    /// The store's insights feed, newest first: (kind, title, body).
+    public func insights(of store: StoreID) async throws -> [(kind: String, title: String, body: String)] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT kind, title, body FROM insights WHERE customer_id = ? ORDER BY id DESC",
+                             arguments: [store.rawValue]).map { ($0[0], $0[1], $0[2]) }
+        }
+    }
+
+    public func enqueueThreaded(channel: String, payload: String, thread: String, at: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO outbox (channel, destination, payload, thread_key, created_at, next_attempt_at)
+                VALUES ('slack', ?, ?, ?, ?, ?)
+                """, arguments: [channel, payload, thread, at.unixSeconds, at.unixSeconds])
+        }
+    }
+
+    /// The `ts` of the message that started `thread`, once it was sent.
+    public func threadTS(_ thread: String) async throws -> String? {
+        try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT ts FROM slack_threads WHERE thread_key = ?", arguments: [thread])
+        }
+    }
+
+    /// Remembers the message that started `thread`.
+    public func rememberThread(_ thread: String, channel: String, ts: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO slack_threads (thread_key, channel, ts) VALUES (?, ?, ?)",
+                           arguments: [thread, channel, ts])
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import BotChannels
+import BotCore
+import BotPlaybooks
+import BotStore
+import Foundation
+import Logging
+import PerfbotApp
+import SchedulerPlugin
+import Testing
+
+struct InstantSleeper: Sleeper {
+    func sleep(seconds: TimeInterval) async throws {}
+}
+
+/// A Slack Web API that accepts everything and numbers its messages, for following threads.
+final class RecordingPoster: HTTPPoster, @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var posted: [String] = []
+
+    var messages: [String] { lock.withLock { posted } }
+
+    func post(_ url: URL, json: [UInt8], bearer: String?) async throws -> HTTPAnswer {
+        let count = lock.withLock { () -> Int in
+            posted.append(String(decoding: json, as: UTF8.self))
+            return posted.count
+        }
+        return HTTPAnswer(status: 200, body: Array(#"{"ok":true,"ts":"1800000000.00000\#(count)"}"#.utf8))
+    }
+}
+
+let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+/// perfbot over a temporary database with a stand-in `docker`, a clock the test moves, and instant waits.
+struct SchedulerBot {
+    let store: SQLiteStore
+    let clock = ManualClock(start)
+    let wiring: Wiring
+    let dockerLog: String
+
+    init(customers: [Customer], dockerDelay: Double = 0) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
+        dockerLog = directory.appendingPathComponent("docker.log").path
+        let docker = directory.appendingPathComponent("docker").path
+        try "#!/bin/sh\nsleep \(dockerDelay)\necho \"$*\" >> '\(dockerLog)'\n".write(toFile: docker, atomically: true, encoding: .utf8)
+        chmod(docker, 0o755)
+        try await store.upsert(customers, at: start)
+        var configuration = try PerfbotConfiguration(values: ["SLACK_ALERTS_CHANNEL": "C0ALERTS", "SLACK_BOT_TOKEN": "xoxb-t"])
+        configuration.playbooksPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Playbooks").path
+        wiring = try Wiring(configuration: configuration, store: store, clock: clock,
+                            executors: ExecutorFactory(docker: docker), sleeper: InstantSleeper())
+    }
+
+    /// Adds one sample a minute for the values given, oldest first, ending at the clock's time.
+    func feed(_ store: String, _ metric: MetricName, _ values: [Double]) async throws {
+        let now = clock.now
+        try await self.store.insert(values.enumerated().map { index, value in
+            MetricSample(store: StoreID(store)!, metric: metric,
+                         at: now.addingTimeInterval(TimeInterval((index - values.count + 1) * 60)), value: value)
+        })
+    }
+
+    func cycle(quietPeriod: TimeInterval = 300) async throws -> CycleReport {
+        try await wiring.checkCycle(quietPeriod: quietPeriod, inline: true).run()
+    }
+
+    var dockerRuns: [String] {
+        ((try? String(contentsOfFile: dockerLog, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+}
+
+func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
+    Customer(id: StoreID(name)!, platform: .woocommerce, plan: .premium, contactEmail: "o@\(name).example",
+             container: "\(name)-app", automationLevel: level)
+}
+
+@Suite struct CheckCycleTests {
+    @Test func aSustainedBreachOpensOneIssueActsAndAlertsOnce() async throws {
+        let bot = try await SchedulerBot(customers: [shop("acme-store"), shop("calm-shop")])
+        try await bot.feed("acme-store", .memoryPercent, Array(repeating: 90, count: 7))
+        try await bot.feed("calm-shop", .memoryPercent, Array(repeating: 40, count: 7))
+        let first = try await bot.cycle()
+        #expect(first.opened.map(\.what) == ["high_memory (warning)"])
+        #expect(first.actions.first?.what.hasPrefix("high_memory: perfbot ran `high_memory`: 3 ok") == true)
+        #expect(bot.dockerRuns.count == 3)
+        bot.clock.advance(by: 60)
+        try await bot.feed("acme-store", .memoryPercent, [91])
+        let second = try await bot.cycle()
+        #expect(second.opened.isEmpty)
+        #expect(try await bot.store.openIssues(store: nil).map(\.type) == ["high_memory"])
+        let queued = try await bot.store.pendingMessages()
+        #expect(queued.count == 1)
+        let alert = try #require(queued.first?.payload)
+        #expect(alert.contains("🟠 *High memory* on *acme-store* (WooCommerce) — warning"))
+        #expect(alert.contains("memory_percent > 85 for 5 min · now 90%"))
+        #expect(alert.contains("perfbot ran `high_memory`: 3 ok."))
+        #expect(try await bot.store.actions(of: StoreID("acme-store")!).count == 3)
+    }
+
+    @Test func aFlappingMetricOpensNothing() async throws {
+        let bot = try await SchedulerBot(customers: [shop("acme-store")])
+        for minute in 0..<20 {
+            try await bot.feed("acme-store", .memoryPercent, [minute % 3 == 2 ? 50 : 92])
+            let report = try await bot.cycle()
+            #expect(report.opened.isEmpty, "minute \(minute)")
+            bot.clock.advance(by: 60)
+        }
+    }
+
+    @Test func clearingResolvesOnlyAfterTheQuietPeriodInTheSameThread() async throws {
+        let bot = try await SchedulerBot(customers: [shop("acme-store", level: .notifyOnly)])
+        try await bot.feed("acme-store", .memoryPercent, Array(repeating: 90, count: 7))
+        #expect(try await bot.cycle().opened.count == 1)
+        #expect(bot.dockerRuns.isEmpty)  // level 1: proposed, not run
+        var resolvedAt: Int?
+        for minute in 1...8 {
+            bot.clock.advance(by: 60)
+            try await bot.feed("acme-store", .memoryPercent, [minute == 3 ? 88 : 60])
+            if try await bot.cycle().resolved.map(\.what) == ["high_memory"] { resolvedAt = minute }
+        }
+        // Clear from minute 1, over 85 again at 3 (which restarts the quiet period), clear from 4: not resolved by 8.
+        #expect(resolvedAt == nil)
+        bot.clock.advance(by: 60)
+        try await bot.feed("acme-store", .memoryPercent, [60])
+        #expect(try await bot.cycle().resolved.map(\.what) == ["high_memory"])
+        let poster = RecordingPoster()
+        try await bot.wiring.outbox(poster: poster).deliverDue()
+        try await bot.wiring.outbox(poster: poster).deliverDue()
+        let messages = poster.messages
+        #expect(messages.count == 2)
+        #expect(messages[0].contains("held for approval: acme-store is on level 1 (notify only)"))
+        #expect(messages[1].hasPrefix(#"{"thread_ts":"1800000000.000001""#))
+        #expect(messages[1].contains("✅ Resolved: *High memory* on acme-store"))
+    }
+
+    @Test func aSilenceMutesAlertsAndAutomationAndItsEndIsAnnounced() async throws {
+        let bot = try await SchedulerBot(customers: [shop("acme-store", level: .fullAuto)])
+        _ = try await bot.store.addSilence(StoreID("acme-store")!, until: start.addingTimeInterval(600), reason: "migration",
+                                           by: "U0OPS0001", at: start)
+        try await bot.feed("acme-store", .memoryPercent, Array(repeating: 97, count: 7))
+        let report = try await bot.cycle()
+        #expect(report.opened.count == 2)
+        #expect(bot.dockerRuns.isEmpty)
+        #expect(try await bot.store.pendingMessages().isEmpty)
+        bot.clock.advance(by: 601)
+        _ = try await bot.cycle()
+        let messages = try await bot.store.pendingMessages().map(\.payload)
+        #expect(messages.count == 1)
+        #expect(messages.first?.contains("The silence on acme-store has ended") == true)
+    }
+
+    @Test func oneSlowStoreDoesNotHoldUpTheOthers() async throws {
+        let bot = try await SchedulerBot(customers: [shop("slow-shop"), shop("quick-shop", level: .notifyOnly)], dockerDelay: 5)
+        try await bot.feed("slow-shop", .memoryPercent, Array(repeating: 90, count: 7))
+        try await bot.feed("quick-shop", .memoryPercent, Array(repeating: 90, count: 7))
+        var settings = CheckCycle.Settings(alertsChannel: "C0ALERTS")
+        settings.perStoreTimeout = .milliseconds(800)
+        let cycle = bot.wiring.checkCycle(inline: true)
+        let started = Date()
+        let report = try await CheckCycle(store: bot.store, rules: { _ in StandardRules.all },
+                                          automation: cycle.automationForTesting, clock: bot.clock, settings: settings,
+                                          logger: Logger(label: "test"), render: BlockKitRenderer.blocks).run()
+        #expect(Date().timeIntervalSince(started) < 3)
+        #expect(report.errors.map(\.store.rawValue) == ["slow-shop"])
+        #expect(report.opened.map(\.store.rawValue).contains("quick-shop"))
+    }
+}
