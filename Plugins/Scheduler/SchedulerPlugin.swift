@@ -10,21 +10,29 @@ public struct SchedulerPlugin: BotPlugin {
     let store: any SchedulerStore & IssueReader
     let clock: any BotClock
     let interval: Duration
+    let predictions: Predictions
 
-    public init(cycle: CheckCycle, store: any SchedulerStore & IssueReader, clock: any BotClock, interval: Duration) {
+    public init(cycle: CheckCycle, store: any SchedulerStore & IssueReader, clock: any BotClock, interval: Duration,
+                predictions: Predictions) {
+        self.predictions = predictions
         self.cycle = cycle
         self.store = store
         self.clock = clock
         self.interval = interval
     }
 
-    public var services: [any BotService] { [SchedulerService(cycle: cycle, interval: interval)] }
+    public var services: [any BotService] {
+        [SchedulerService(cycle: cycle, interval: interval), PredictionService(predictions: predictions, logger: cycle.logger)]
+    }
 
     public var commands: [CommandSpec] {
         [
             CommandSpec("issues", arguments: [ArgumentSpec("store", .store, optional: true)], readOnly: true,
                         summary: "Open issues, most severe first (of one store or the fleet).",
                         examples: ["issues", "issues acme-store"]),
+            CommandSpec("predict", arguments: [ArgumentSpec("store", .store, optional: true)], readOnly: true,
+                        summary: "Forecasts: when memory, disk or CPU reach their limit; traffic surges.",
+                        examples: ["predict", "predict acme-store"]),
             CommandSpec("silence", arguments: [ArgumentSpec("store", .store), ArgumentSpec("duration", .duration),
                                                ArgumentSpec("reason", .rest, optional: true)], role: .operator,
                         summary: "Mute a store's alerts and automation for a while (says so when it ends).",
@@ -36,6 +44,7 @@ public struct SchedulerPlugin: BotPlugin {
         switch command.name {
         case "issues": return try await issues(command.store())
         case "silence": return try await silence(command, context: context)
+        case "predict": return try await predictions.reply(for: command.store())
         default: throw BotError.unsupported(command.name)
         }
     }

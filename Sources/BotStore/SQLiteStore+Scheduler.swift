@@ -149,4 +149,8 @@ extension SQLiteStore: SchedulerStore {
                            arguments: [thread, channel, ts])
         }
     }
+
+    public func hourlyMeans(_ metric: MetricName, of store: StoreID, from: Date, to: Date) async throws -> [(at: Date, value: Double)] {
+        try await hourlyRollups(metric, store: store, from: from, to: to).map { ($0.hour, $0.mean) }
+    }
 }

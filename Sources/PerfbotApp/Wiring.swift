@@ -75,9 +75,14 @@ public struct Wiring: Sendable {
         let operations = OperationsPlugin(store: store, library: library, platforms: Self.platforms,
                                           executors: executors, runner: runner(), clock: clock, jobs: jobs)
         let scheduler = SchedulerPlugin(cycle: checkCycle(), store: store, clock: clock,
-                                        interval: .seconds(configuration.checkInterval))
+                                        interval: .seconds(configuration.checkInterval), predictions: predictions())
         return [ConsolePlugin(reader: store, clock: clock), operations, scheduler]
             + Self.platforms.map { $0 as any BotPlugin }
+    }
+
+    /// Forecasts and the daily notices.
+    public func predictions() -> Predictions {
+        Predictions(store: store, clock: clock, alertsChannel: configuration.slackAlertsChannel, render: BlockKitRenderer.blocks)
     }
 
     func runner() -> PlaybookRunner {

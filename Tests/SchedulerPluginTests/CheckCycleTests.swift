@@ -47,7 +47,8 @@ struct SchedulerBot {
         try "#!/bin/sh\nsleep \(dockerDelay)\necho \"$*\" >> '\(dockerLog)'\n".write(toFile: docker, atomically: true, encoding: .utf8)
         chmod(docker, 0o755)
         try await store.upsert(customers, at: start)
-        var configuration = try PerfbotConfiguration(values: ["SLACK_ALERTS_CHANNEL": "C0ALERTS", "SLACK_BOT_TOKEN": "xoxb-t"])
+        var configuration = try PerfbotConfiguration(values: ["SLACK_ALERTS_CHANNEL": "C0ALERTS", "SLACK_BOT_TOKEN": "xoxb-t",
+                                                                  "PERFBOT_SLACK_USERS": "U0VIEW001:viewer"])
         configuration.playbooksPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Playbooks").path
         wiring = try Wiring(configuration: configuration, store: store, clock: clock,
