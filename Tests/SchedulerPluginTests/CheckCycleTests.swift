@@ -154,17 +154,17 @@ func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
     }
 
     @Test func oneSlowStoreDoesNotHoldUpTheOthers() async throws {
-        let bot = try await SchedulerBot(customers: [shop("slow-shop"), shop("quick-shop", level: .notifyOnly)], dockerDelay: 5)
+        let bot = try await SchedulerBot(customers: [shop("slow-shop"), shop("quick-shop", level: .notifyOnly)], dockerDelay: 30)
         try await bot.feed("slow-shop", .memoryPercent, Array(repeating: 90, count: 7))
         try await bot.feed("quick-shop", .memoryPercent, Array(repeating: 90, count: 7))
         var settings = CheckCycle.Settings(alertsChannel: "C0ALERTS")
-        settings.perStoreTimeout = .milliseconds(800)
+        settings.perStoreTimeout = .seconds(3)
         let cycle = bot.wiring.checkCycle(inline: true)
         let started = Date()
         let report = try await CheckCycle(store: bot.store, rules: { _ in StandardRules.all },
                                           automation: cycle.automationForTesting, clock: bot.clock, settings: settings,
                                           logger: Logger(label: "test"), render: BlockKitRenderer.blocks).run()
-        #expect(Date().timeIntervalSince(started) < 3)
+        #expect(Date().timeIntervalSince(started) < 10)
         #expect(report.errors.map(\.store.rawValue) == ["slow-shop"])
         #expect(report.opened.map(\.store.rawValue).contains("quick-shop"))
     }

@@ -58,8 +58,13 @@ public struct LocalExecutor: CommandExecutor {
             workingDirectory: request.workingDirectory.map { FilePath($0) }, platformOptions: options,
             input: .none, output: .sequence, error: .combinedWithOutput
         ) { execution in
-            try await Self.capture(execution.standardOutput, pid: execution.processIdentifier.value,
-                                   limit: limit, timeout: timeout)
+            let pid = execution.processIdentifier.value
+            // Cancelled (perfbot shutting down, a check cycle's per-store timeout): end the whole group now.
+            return try await withTaskCancellationHandler {
+                try await Self.capture(execution.standardOutput, pid: pid, limit: limit, timeout: timeout)
+            } onCancel: {
+                kill(-pid, SIGKILL)
+            }
         }
         let captured = result.closureResult
         var outcome = CommandOutcome(exitCode: nil, timedOut: captured.timedOut,
