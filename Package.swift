@@ -46,11 +46,13 @@ let package = Package(
             name: "BotChannels",
             dependencies: ["BotCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Collectors and report readers: Lighthouse, Redis, Varnish, PHP-FPM.
+        .target(name: "BotProbes", dependencies: ["BotCore"]),
         // The Hummingbird application: routes, verification, limits, errors, metrics.
         .target(
             name: "BotServer",
             dependencies: [
-                "BotCore", "BotStore", "BotChannels",
+                "BotCore", "BotStore", "BotChannels", "BotProbes",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -85,6 +87,7 @@ let package = Package(
         .testTarget(name: "BotCoreTests", dependencies: ["BotCore"]),
         .testTarget(name: "BotStoreTests", dependencies: ["BotStore"]),
         .testTarget(name: "BotPlaybooksTests", dependencies: ["BotPlaybooks"]),
+        .testTarget(name: "BotProbesTests", dependencies: ["BotProbes"]),
         .testTarget(name: "BotChannelsTests", dependencies: ["BotChannels"]),
         .testTarget(
             name: "BotServerTests",

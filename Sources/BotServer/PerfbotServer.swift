@@ -54,6 +54,10 @@ public struct PerfbotServer: Sendable {
         router.post("/slack/interactions") { request, context in try await slackInteraction(request, context: context) }
         router.post("/slack/events") { request, context in try await slackEvent(request, context: context) }
         router.post("/webhooks/metrics") { request, context in try await metricPush(request, context: context) }
+        router.post("/webhooks/alertmanager") { request, context in try await alertmanager(request, context: context) }
+        router.post("/webhooks/grafana") { request, context in try await grafana(request, context: context) }
+        router.post("/webhooks/lighthouse") { request, context in try await lighthouse(request, context: context) }
+        router.post("/webhooks/uptime") { request, context in try await uptime(request, context: context) }
         for source in webhookSources {
             router.post("/webhooks/\(source.path)") { request, context in
                 try await pluginWebhook(source, request, context: context)

@@ -15,6 +15,16 @@ public struct ServerSettings: Sendable {
     public var futureSkew: TimeInterval
     /// Hosts a `response_url` may point at (Slack's, and a stand-in's); replies go nowhere else.
     public var responseHosts: Set<String>
+    /// The alert label that names the store (`store`).
+    public var alertStoreLabel = "store"
+    /// Grafana's HMAC secret; when set, a valid `X-Grafana-Alerting-Signature` is accepted instead of the token.
+    public var grafanaSecret: String?
+    /// Grafana's timestamp header, when its HMAC covers `ts:body`.
+    public var grafanaTimestampHeader: String?
+    /// Largest Lighthouse report accepted, bytes (8 MiB).
+    public var lighthouseBodyLimit = 8 << 20
+    /// Where monitor alerts are posted; nil keeps them out of Slack.
+    public var alertsChannel: String?
 
     public init(bodyLimit: Int = 1 << 20, slackSigningSecret: String? = nil, webhookToken: String? = nil,
                 commandPrefix: String = "/perf", futureSkew: TimeInterval = 600,

@@ -11,6 +11,9 @@ enum Migrations {
         migrator.registerMigration("v2-scheduler") { db in
             try db.execute(sql: v2)
         }
+        migrator.registerMigration("v3-monitor-alerts") { db in
+            try db.execute(sql: v3)
+        }
         return migrator
     }
 
@@ -248,5 +251,25 @@ enum Migrations {
     ) STRICT;
     CREATE INDEX idx_outbox_thread ON outbox (thread_key);
     ALTER TABLE performance_issues ADD COLUMN source TEXT NOT NULL DEFAULT 'rule';
+    """
+
+    /// Alerts from Alertmanager and Grafana, every one kept (unknown stores too), deduplicated by
+    /// fingerprint, status and start.
+    static let v3 = """
+    CREATE TABLE external_alerts (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        status TEXT NOT NULL,
+        starts_at TEXT NOT NULL DEFAULT '',
+        store_label TEXT,
+        customer_id TEXT REFERENCES customers(id) ON DELETE SET NULL,
+        name TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        UNIQUE (source, identity, status, starts_at)
+    ) STRICT;
+    CREATE INDEX idx_external_alerts_unknown ON external_alerts (customer_id, received_at);
     """
 }

@@ -23,6 +23,10 @@ public struct PerfbotConfiguration: Sendable {
     /// Seconds between check cycles.
     public var checkInterval: TimeInterval = 60
     public var slackUsers = AccessList()
+    /// The alert label naming the store.
+    public var alertStoreLabel = "store"
+    public var grafanaSecret: String?
+    public var grafanaTimestampHeader: String?
     /// Largest request body, bytes.
     public var bodyLimit = 1 << 20
 
@@ -31,7 +35,8 @@ public struct PerfbotConfiguration: Sendable {
         "PERFBOT_DATABASE", "PERFBOT_HOST", "PERFBOT_PORT", "PERFBOT_PLAYBOOKS", "PERFBOT_WEBHOOK_TOKEN",
         "SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SLACK_ALERTS_CHANNEL", "SLACK_API_URL", "SMTP_URL",
         "SMTP_USER", "SMTP_PASSWORD", "PERFBOT_MAIL_FROM", "PERFBOT_REPLY_DOMAIN", "MAILGUN_SIGNING_KEY",
-        "PERFBOT_CHECK_INTERVAL", "PERFBOT_SLACK_USERS", "PERFBOT_BODY_LIMIT",
+        "PERFBOT_CHECK_INTERVAL", "PERFBOT_SLACK_USERS", "PERFBOT_BODY_LIMIT", "PERFBOT_ALERT_STORE_LABEL",
+        "GRAFANA_HMAC_SECRET", "GRAFANA_TIMESTAMP_HEADER",
     ]
 
     public init() {}
@@ -77,6 +82,9 @@ public struct PerfbotConfiguration: Sendable {
         checkInterval = TimeInterval(try integer("PERFBOT_CHECK_INTERVAL", 5...3600) ?? 60)
         bodyLimit = try integer("PERFBOT_BODY_LIMIT", 1024...(64 << 20)) ?? bodyLimit
         if let users = text("PERFBOT_SLACK_USERS") { slackUsers = try AccessList(parsing: users) }
+        alertStoreLabel = text("PERFBOT_ALERT_STORE_LABEL") ?? alertStoreLabel
+        grafanaSecret = text("GRAFANA_HMAC_SECRET")
+        grafanaTimestampHeader = text("GRAFANA_TIMESTAMP_HEADER")
         if let token = webhookToken, token.count < 16 {
             throw ConfigurationError.invalid(key: "PERFBOT_WEBHOOK_TOKEN", reason: "use at least 16 characters")
         }

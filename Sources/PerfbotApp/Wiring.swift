@@ -116,14 +116,19 @@ public struct Wiring: Sendable {
     /// The HTTP server.
     public func server() throws -> PerfbotServer {
         let plugins = plugins()
+        var settings = ServerSettings(bodyLimit: configuration.bodyLimit,
+                                      slackSigningSecret: configuration.slackSigningSecret,
+                                      webhookToken: configuration.webhookToken,
+                                      responseHosts: Set(["hooks.slack.com", URL(string: configuration.slackAPIURL)?.host]
+                                          .compactMap { $0 }))
+        settings.alertStoreLabel = configuration.alertStoreLabel
+        settings.grafanaSecret = configuration.grafanaSecret
+        settings.grafanaTimestampHeader = configuration.grafanaTimestampHeader
+        settings.alertsChannel = configuration.slackAlertsChannel
         return PerfbotServer(
             store: store, commands: try CommandRouter(plugins: plugins, access: configuration.slackUsers),
             clock: clock,
-            settings: ServerSettings(bodyLimit: configuration.bodyLimit,
-                                     slackSigningSecret: configuration.slackSigningSecret,
-                                     webhookToken: configuration.webhookToken,
-                                     responseHosts: Set(["hooks.slack.com", URL(string: configuration.slackAPIURL)?.host]
-                                         .compactMap { $0 })),
+            settings: settings,
             metrics: metrics, logger: logger,
             webhookSources: plugins.flatMap(\.webhookSources))
     }

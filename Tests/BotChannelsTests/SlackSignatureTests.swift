@@ -93,3 +93,32 @@ enum SlackExample {
         }
     }
 }
+
+@Suite struct GrafanaSignatureTests {
+    let secret = "grafana-hmac-secret-example"
+    let body = Array(#"{"receiver":"ops-bot","status":"firing"}"#.utf8)
+
+    @Test func theComputedVectorsVerify() throws {
+        let verifier = GrafanaSignatureVerifier(secret: secret, clock: ManualClock(Date(timeIntervalSince1970: 1_767_225_600)))
+        try verifier.verify(signature: "522c418a20f23222dac867bc081ee5897960e3db4e3ea8bdabc27c3d37ab0b1c", timestamp: nil,
+                            usesTimestamp: false, body: body)
+        try verifier.verify(signature: "6d4ba80f40fb9221e50b27f7f53b3d8ebd6f062e473185590127eac705007750",
+                            timestamp: "1767225600", usesTimestamp: true, body: body)
+        #expect(GrafanaSignatureVerifier.sign(body: body, secret: secret)
+            == "522c418a20f23222dac867bc081ee5897960e3db4e3ea8bdabc27c3d37ab0b1c")
+    }
+
+    @Test func wrongStaleOrMissingSignaturesAreRefused() {
+        let verifier = GrafanaSignatureVerifier(secret: secret, clock: ManualClock(Date(timeIntervalSince1970: 1_767_226_000)))
+        func failure(_ signature: String?, _ timestamp: String?, _ usesTimestamp: Bool) -> VerificationFailure? {
+            do {
+                try verifier.verify(signature: signature, timestamp: timestamp, usesTimestamp: usesTimestamp, body: body)
+                return nil
+            } catch { return error }
+        }
+        #expect(failure("522c418a20f23222dac867bc081ee5897960e3db4e3ea8bdabc27c3d37ab0b1d", nil, false) == .badSignature)
+        #expect(failure(nil, nil, false) == .badSignature)
+        #expect(failure("6d4ba80f40fb9221e50b27f7f53b3d8ebd6f062e473185590127eac705007750", "1767225600", true) == .stale)
+        #expect(failure("6d4ba80f40fb9221e50b27f7f53b3d8ebd6f062e473185590127eac705007750", nil, true) == .missingHeaders)
+    }
+}

@@ -142,3 +142,14 @@ public enum BodyDigest {
         Hex.encode(Array(SHA256.hash(data: bytes)))
     }
 }
+
+/// HMAC-SHA256 helpers shared by the verifiers.
+enum HMACCheck {
+    static func isValid(mac: Data, message: [UInt8], secret: String) -> Bool {
+        HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: message, using: SymmetricKey(data: Data(secret.utf8)))
+    }
+
+    static func hex(message: [UInt8], secret: String) -> String {
+        Hex.encode(Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Data(secret.utf8)))))
+    }
+}

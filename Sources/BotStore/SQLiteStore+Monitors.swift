@@ -1,0 +1,126 @@
+import BotCore
+import Foundation
+import GRDB
+
+/// One alert as received from a monitor.
+public struct ExternalAlert: Sendable {
+    public var source: String
+    public var identity: String
+    public var firing: Bool
+    public var startsAt: String
+    public var storeLabel: String?
+    public var store: StoreID?
+    public var name: String
+    public var severity: Severity
+    public var summary: String
+
+    public init(source: String, identity: String, firing: Bool, startsAt: String, storeLabel: String?, store: StoreID?,
+                name: String, severity: Severity, summary: String) {
+        self.source = source
+        self.identity = identity
+        self.firing = firing
+        self.startsAt = startsAt
+        self.storeLabel = storeLabel
+        self.store = store
+        self.name = name
+        self.severity = severity
+        self.summary = summary
+    }
+}
+
+/// What recording an alert did.
+public enum AlertEffect: Sendable, Equatable {
+    /// Seen before (same fingerprint, status and start): nothing done.
+    case duplicate
+    /// Kept, but its store is unknown.
+    case unknownStore
+    /// Opened this issue.
+    case opened(Int64)
+    /// Firing for an issue already open.
+    case alreadyOpen
+    /// Resolved this issue.
+    case resolved(Int64)
+    /// Resolved, but no issue was open.
+    case nothingToResolve
+}
+
+extension SQLiteStore {
+    /// Records an alert and opens or resolves the store's issue for it, in one transaction.
+    public func ingest(_ alert: ExternalAlert, at: Date) async throws -> AlertEffect {
+        try await pool.write { db in
+            let known = try alert.store.map { try String.fetchOne(db, sql: "SELECT id FROM customers WHERE id = ?",
+                                                                  arguments: [$0.rawValue]) != nil } ?? false
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO external_alerts (source, identity, status, starts_at, store_label, customer_id, name,
+                    severity, summary, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [alert.source, alert.identity, alert.firing ? "firing" : "resolved", alert.startsAt,
+                                 alert.storeLabel, known ? alert.store?.rawValue : nil, alert.name,
+                                 alert.severity.rawValue, alert.summary, at.unixSeconds])
+            guard db.changesCount > 0 else { return .duplicate }
+            guard known, let store = alert.store else { return .unknownStore }
+            let type = "alert:\(alert.name)"
+            if alert.firing {
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO performance_issues
+                        (customer_id, issue_type, severity, title, detected_at, last_seen_at, details, source)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [store.rawValue, type, alert.severity.rawValue, alert.summary, at.unixSeconds,
+                                     at.unixSeconds, try jsonText(["fingerprint": alert.identity]), alert.source])
+                return db.changesCount > 0 ? .opened(db.lastInsertedRowID) : .alreadyOpen
+            }
+            guard let id = try Int64.fetchOne(db, sql: """
+                SELECT id FROM performance_issues WHERE customer_id = ? AND issue_type = ? AND resolved_at IS NULL
+                """, arguments: [store.rawValue, type]) else { return .nothingToResolve }
+            try db.execute(sql: "UPDATE performance_issues SET resolved_at = ? WHERE id = ?", arguments: [at.unixSeconds, id])
+            return .resolved(id)
+        }
+    }
+
+    /// Alerts kept for stores perfbot does not know, newest first: (source, store label, name).
+    public func unmatchedAlerts() async throws -> [(source: String, label: String?, name: String)] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT source, store_label, name FROM external_alerts WHERE customer_id IS NULL ORDER BY id DESC LIMIT 100
+                """).map { ($0[0], $0[1], $0[2]) }
+        }
+    }
+
+    /// Stores a Lighthouse report and its figures as metric samples, in one transaction.
+    public func recordLighthouse(store: StoreID, at: Date, score: Int?, fcp: Double?, lcp: Double?, cls: Double?,
+                                 tbt: Double?, ttfb: Double?, report: String?) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO lighthouse_probes (customer_id, probed_at, performance_score, fcp_ms, lcp_ms, cls, tbt_ms,
+                    ttfb_ms, full_report)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [store.rawValue, at.unixSeconds, score, fcp.map { Int($0.rounded()) },
+                                 lcp.map { Int($0.rounded()) }, cls, tbt.map { Int($0.rounded()) },
+                                 ttfb.map { Int($0.rounded()) }, report])
+            let samples = [(MetricName.fcpMs, fcp), (.lcpMs, lcp), (.ttfbMs, ttfb)].compactMap { metric, value in
+                value.map { MetricSample(store: store, metric: metric, at: at, value: $0) }
+            }
+            _ = try Self.insert(db, samples)
+        }
+    }
+
+    /// Lighthouse probes of a store, newest first: (score, lcp ms).
+    public func lighthouseProbes(of store: StoreID) async throws -> [(score: Int?, lcp: Int?)] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT performance_score, lcp_ms FROM lighthouse_probes WHERE customer_id = ? ORDER BY probed_at DESC
+                """, arguments: [store.rawValue]).map { ($0[0], $0[1]) }
+        }
+    }
+
+    /// The store whose URL has `host`, if any.
+    public func store(forHost host: String) async throws -> StoreID? {
+        try await pool.read { db in
+            for row in try Row.fetchAll(db, sql: "SELECT id, url FROM customers WHERE url IS NOT NULL") {
+                let url: String = row[1]
+                if URL(string: url)?.host?.lowercased() == host.lowercased() { return StoreID(row[0]) }
+            }
+            return nil
+        }
+    }
+}
