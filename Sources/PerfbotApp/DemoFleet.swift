@@ -72,14 +72,19 @@ public struct DemoFleet: Sendable {
     ]
 
     public let storeCount: Int
-    public let days: Int
+    /// How much history to create, in minutes.
+    public let minutes: Int
 
     public init(storeCount: Int = 20, days: Int = 2) {
-        self.storeCount = min(storeCount, Self.profiles.count)
-        self.days = days
+        self.init(storeCount: storeCount, minutes: days * 1440)
     }
 
-    /// Writes the customers, `days` of minute samples ending at `now`, and the open issues.
+    public init(storeCount: Int, minutes: Int) {
+        self.storeCount = min(storeCount, Self.profiles.count)
+        self.minutes = max(1, minutes)
+    }
+
+    /// Writes the customers, `minutes` of minute samples ending at `now`, and the open issues.
     /// - Returns: the number of samples written.
     @discardableResult
     public func populate(_ store: SQLiteStore, now: Date) async throws -> Int {
@@ -90,7 +95,6 @@ public struct DemoFleet: Sendable {
         for (index, profile) in profiles.enumerated() {
             var random = SplitMix64(seed: UInt64(index + 1) &* 0x9E37_79B9)
             var samples: [MetricSample] = []
-            let minutes = days * 1440
             samples.reserveCapacity(minutes * 11)
             for minute in stride(from: minutes - 1, through: 0, by: -1) {
                 let at = end.addingTimeInterval(-TimeInterval(minute * 60))

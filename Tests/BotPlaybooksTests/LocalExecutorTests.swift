@@ -31,7 +31,7 @@ func temporaryDirectory() throws -> URL {
             argv: ["sh", "-c", "sleep 30 & echo $! > \(pidFile); wait"], timeout: 0.5))
         #expect(outcome.timedOut)
         #expect(outcome.signal == 9)
-        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(Date().timeIntervalSince(started) < 20)  // a guard against hanging, not a speed claim
         let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         try await Task.sleep(for: .milliseconds(200))
         // Gone, or a zombie waiting to be reaped by init: either way no longer running.

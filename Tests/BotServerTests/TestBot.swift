@@ -46,7 +46,7 @@ struct TestBot {
         configuration.playbooksPath = repositoryPath("Playbooks")
         wiring = try Wiring(configuration: configuration, store: store, clock: clock, executors: executors)
         server = try wiring.server()
-        try await DemoFleet(storeCount: 3, days: 1).populate(store, now: t0)
+        try await DemoFleet(storeCount: 3, minutes: 120).populate(store, now: t0)
     }
 
     var app: some ApplicationProtocol { server.makeApplication(host: "127.0.0.1", port: 0) }
