@@ -46,8 +46,10 @@ let package = Package(
             name: "BotChannels",
             dependencies: ["BotCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        // Collectors and report readers: Lighthouse, Redis, Varnish, PHP-FPM.
-        .target(name: "BotProbes", dependencies: ["BotCore"]),
+        // libcurl, with a few typed wrappers for its variadic calls.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Collectors and report readers: HTTP timing, Lighthouse, Redis, Varnish, PHP-FPM, MySQL.
+        .target(name: "BotProbes", dependencies: ["BotCore", "CCurl"]),
         // The Hummingbird application: routes, verification, limits, errors, metrics.
         .target(
             name: "BotServer",
@@ -87,12 +89,12 @@ let package = Package(
         .testTarget(name: "BotCoreTests", dependencies: ["BotCore"]),
         .testTarget(name: "BotStoreTests", dependencies: ["BotStore"]),
         .testTarget(name: "BotPlaybooksTests", dependencies: ["BotPlaybooks"]),
-        .testTarget(name: "BotProbesTests", dependencies: ["BotProbes"]),
+        .testTarget(name: "BotProbesTests", dependencies: ["BotProbes", "BotPlaybooks"]),
         .testTarget(name: "BotChannelsTests", dependencies: ["BotChannels"]),
         .testTarget(
             name: "BotServerTests",
             dependencies: [
-                "BotServer", "PerfbotApp", "ConsolePlugin", "BotPlaybooks",
+                "BotServer", "PerfbotApp", "ConsolePlugin", "BotPlaybooks", "BotProbes",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

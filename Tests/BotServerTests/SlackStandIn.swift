@@ -79,3 +79,27 @@ actor PortBox {
         return await withCheckedContinuation { waiters.append($0) }
     }
 }
+
+/// A page that waits before its first byte, for timing probes.
+enum SlowPage {
+    static func serve<T: Sendable>(delay: Duration, _ body: @Sendable (_ url: String) async throws -> T) async throws -> T {
+        let router = Router()
+        router.get("/") { _, _ -> Response in
+            try await Task.sleep(for: delay)
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "<html>shop</html>")))
+        }
+        let port = PortBox()
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { await port.set($0.localAddress?.port ?? 0) })
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await app.runService()
+                return nil
+            }
+            let bound = await port.wait()
+            let result = try await body("http://127.0.0.1:\(bound)/")
+            group.cancelAll()
+            return result
+        }
+    }
+}
