@@ -71,7 +71,7 @@ let package = Package(
         .target(
             name: "PerfbotApp",
             dependencies: [
-                "BotCore", "BotStore", "BotChannels", "BotServer", "BotPlaybooks", "ConsolePlugin", "OperationsPlugin",
+                "BotCore", "BotStore", "BotChannels", "BotServer", "BotPlaybooks", "BotProbes", "ConsolePlugin", "OperationsPlugin",
                 "WooCommercePlugin", "MagentoPlugin", "SchedulerPlugin",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),

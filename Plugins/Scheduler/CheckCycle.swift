@@ -58,12 +58,16 @@ public struct CheckCycle: Sendable {
     let logger: Logger
     /// Renders a reply as the chat's blocks (Block Kit), supplied by the channel layer.
     let render: @Sendable (BotReply) -> [JSONValue]
+    /// Runs the store's collectors; their samples are stored before the rules are evaluated.
+    let collect: @Sendable (Customer) async -> [MetricSample]
     let scorer = HealthScorer()
 
     public init(store: any SchedulerStore, rules: @escaping @Sendable (Customer) -> [DetectionRule], automation: Automation,
                 clock: any BotClock, settings: Settings, logger: Logger,
-                render: @escaping @Sendable (BotReply) -> [JSONValue]) {
+                render: @escaping @Sendable (BotReply) -> [JSONValue],
+                collect: @escaping @Sendable (Customer) async -> [MetricSample] = { _ in [] }) {
         self.render = render
+        self.collect = collect
         self.store = store
         self.rules = rules
         self.automation = automation
@@ -86,6 +90,16 @@ public struct CheckCycle: Sendable {
             try await store.markSilenceAnnounced(silence.id)
         }
         let customers = try await store.allCustomers().filter(\.active)
+        // Collect first (concurrently, bounded), so this cycle's rules see this cycle's readings.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var waiting = customers.filter { !$0.probes.isEmpty }[...]
+            func next() {
+                guard let customer = waiting.popFirst() else { return }
+                group.addTask { try await store.insert(await collect(customer)) }
+            }
+            for _ in 0..<max(1, settings.concurrency) { next() }
+            while try await group.next() != nil { next() }
+        }
         let latest = try await store.latestMetrics(stores: nil)
         let uptime = try await store.average(.uptimePercent, stores: nil, from: now.addingTimeInterval(-86400), to: now)
         var pending = customers[...]

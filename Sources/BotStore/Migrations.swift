@@ -14,6 +14,9 @@ enum Migrations {
         migrator.registerMigration("v3-monitor-alerts") { db in
             try db.execute(sql: v3)
         }
+        migrator.registerMigration("v4-probes") { db in
+            try db.execute(sql: "ALTER TABLE customers ADD COLUMN probes TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(probes))")
+        }
         return migrator
     }
 

@@ -15,8 +15,8 @@ extension SQLiteStore: CustomerDirectory {
                 try db.execute(sql: """
                     INSERT INTO customers (id, platform, plan, contact_email, url, container, host, executor,
                         automation_level, automation_exceptions, memory_limit_mb, cpu_cores, disk_limit_gb,
-                        catalog_size, orders_per_day, active, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        catalog_size, orders_per_day, active, created_at, updated_at, probes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET
                         platform = excluded.platform, plan = excluded.plan, contact_email = excluded.contact_email,
                         url = excluded.url, container = excluded.container, host = excluded.host,
@@ -25,7 +25,7 @@ extension SQLiteStore: CustomerDirectory {
                         memory_limit_mb = excluded.memory_limit_mb, cpu_cores = excluded.cpu_cores,
                         disk_limit_gb = excluded.disk_limit_gb, catalog_size = excluded.catalog_size,
                         orders_per_day = excluded.orders_per_day, active = excluded.active,
-                        updated_at = excluded.updated_at
+                        updated_at = excluded.updated_at, probes = excluded.probes
                     """, arguments: [
                         customer.id.rawValue, customer.platform.rawValue, customer.plan.rawValue,
                         customer.contactEmail, customer.url, customer.container, customer.host,
@@ -33,6 +33,7 @@ extension SQLiteStore: CustomerDirectory {
                         try jsonText(customer.automationExceptions), customer.limits.memoryMB,
                         customer.limits.cpuCores, customer.limits.diskGB, customer.catalogSize,
                         customer.ordersPerDay, customer.active, now.unixSeconds, now.unixSeconds,
+                        try jsonText(customer.probes.map(\.rawValue).sorted()),
                     ])
             }
         }
@@ -67,6 +68,9 @@ extension SQLiteStore: CustomerDirectory {
               let plan = Plan(row["plan"]) else { return nil }
         let exceptionsText: String = row["automation_exceptions"]
         let exceptions = (try? JSONDecoder().decode([String].self, from: Data(exceptionsText.utf8))) ?? []
+        let probesText: String = row["probes"] ?? "[]"
+        let probes = Set(((try? JSONDecoder().decode([String].self, from: Data(probesText.utf8))) ?? [])
+            .compactMap(ProbeKind.init(rawValue:)))
         return Customer(
             id: id, platform: platform, plan: plan, contactEmail: row["contact_email"],
             url: row["url"], container: row["container"], host: row["host"],
@@ -75,7 +79,7 @@ extension SQLiteStore: CustomerDirectory {
             automationExceptions: exceptions,
             limits: ResourceLimits(memoryMB: row["memory_limit_mb"], cpuCores: row["cpu_cores"],
                                    diskGB: row["disk_limit_gb"]),
-            catalogSize: row["catalog_size"], ordersPerDay: row["orders_per_day"], active: row["active"])
+            catalogSize: row["catalog_size"], ordersPerDay: row["orders_per_day"], active: row["active"], probes: probes)
     }
 }
 

@@ -56,6 +56,17 @@ extension CustomerFile {
         let nonNegative: (String) -> Int? = { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
         let active = try optional("active", { ["true": true, "yes": true, "1": true, "false": false, "no": false, "0": false][$0.lowercased()] },
                                   "true or false")
+        var probes = Set<ProbeKind>()
+        for name in record.lists["probes"] ?? [] {
+            guard let probe = ProbeKind(rawValue: name) else {
+                throw CustomerFileProblem(line: record.values["probes"]?.line ?? record.line,
+                    message: "probes: '\(name.prefix(40))' is not a probe (\(ProbeKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            probes.insert(probe)
+        }
+        if probes.contains(.http) && url == nil {
+            throw CustomerFileProblem(line: record.line, message: "the http probe needs the store's url")
+        }
         if executor == .docker && container == nil {
             throw CustomerFileProblem(line: record.line, message: "executor docker needs a container")
         }
@@ -68,7 +79,7 @@ extension CustomerFile {
             automationLevel: level ?? .safeAutoFix, automationExceptions: exceptions, limits: limits,
             catalogSize: try optional("catalog_size", nonNegative, "a whole number"),
             ordersPerDay: try optional("orders_per_day", nonNegative, "a whole number"),
-            active: active ?? true)
+            active: active ?? true, probes: probes)
     }
 }
 

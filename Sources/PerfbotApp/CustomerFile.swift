@@ -13,7 +13,7 @@ public struct CustomerFileProblem: Error, Equatable, Sendable, CustomStringConve
 public enum CustomerFile {
     static let fields: Set<String> = [
         "id", "platform", "plan", "contact_email", "url", "container", "host", "executor", "automation_level",
-        "automation_exceptions", "limits", "catalog_size", "orders_per_day", "active",
+        "automation_exceptions", "limits", "catalog_size", "orders_per_day", "active", "probes",
     ]
     static let limitFields: Set<String> = ["memory_mb", "cpu_cores", "disk_gb"]
 
@@ -125,7 +125,7 @@ public enum CustomerFile {
             for (column, value) in zip(columns, row.fields) {
                 let trimmed = value.trimmingCharacters(in: .whitespaces)
                 if trimmed.isEmpty { continue }
-                if column == "automation_exceptions" {
+                if column == "automation_exceptions" || column == "probes" {
                     record.lists[column] = trimmed.split(whereSeparator: { $0 == ";" || $0 == " " }).map(String.init)
                 }
                 record.values[column] = (trimmed, row.line)

@@ -2,6 +2,7 @@ import BotChannels
 import BotCore
 import BotServer
 import BotPlaybooks
+import BotProbes
 import BotStore
 import ConsolePlugin
 import Foundation
@@ -25,6 +26,8 @@ public struct Wiring: Sendable {
     public let sleeper: any Sleeper
     /// Runs playbooks that outlast Slack's 3-second answer.
     public let jobs = JobRunner()
+    /// The stores' collectors (they remember counters between cycles).
+    public let collector: Collector
 
     /// - Parameter library: the playbooks; by default loaded from `configuration.playbooksPath`.
     /// - Throws: `PlaybookErrors` when a playbook file is invalid (perfbot does not start with one).
@@ -43,6 +46,7 @@ public struct Wiring: Sendable {
                                              rules: Self.platforms.flatMap(\.rules))
         self.executors = executors
         self.sleeper = sleeper
+        collector = Collector(executors: executors, clock: clock, logger: logger)
     }
 
     /// The platform plugins.
@@ -105,7 +109,7 @@ public struct Wiring: Sendable {
             automation: automation, clock: clock,
             settings: CheckCycle.Settings(quietPeriod: quietPeriod, perStoreTimeout: inline ? .seconds(1800) : .seconds(20),
                                           alertsChannel: configuration.slackAlertsChannel),
-            logger: logger, render: BlockKitRenderer.blocks)
+            logger: logger, render: BlockKitRenderer.blocks, collect: { [collector] in await collector.collect($0) })
     }
 
     /// The command router over every plugin.

@@ -38,7 +38,7 @@ struct SchedulerBot {
     let wiring: Wiring
     let dockerLog: String
 
-    init(customers: [Customer], dockerDelay: Double = 0) async throws {
+    init(customers: [Customer], dockerDelay: Double = 0, local: LocalExecutor = LocalExecutor()) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
@@ -52,7 +52,7 @@ struct SchedulerBot {
         configuration.playbooksPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Playbooks").path
         wiring = try Wiring(configuration: configuration, store: store, clock: clock,
-                            executors: ExecutorFactory(docker: docker), sleeper: InstantSleeper())
+                            executors: ExecutorFactory(docker: docker, local: local), sleeper: InstantSleeper())
     }
 
     /// Adds one sample a minute for the values given, oldest first, ending at the clock's time.

@@ -62,6 +62,22 @@ public enum ExecutorKind: String, Sendable, CaseIterable {
     case local, docker, ssh
 }
 
+/// A collector perfbot runs for a store each check cycle.
+public enum ProbeKind: String, Sendable, CaseIterable, Comparable {
+    /// A timed request to the store's URL (TTFB, availability).
+    case http
+    /// `redis-cli INFO` in the store's container (hit rate, memory).
+    case redis
+    /// `varnishstat -j` (hit rate).
+    case varnish
+    /// PHP-FPM's status page (busy workers).
+    case phpFpm = "php_fpm"
+    /// `SHOW GLOBAL STATUS` (connections, slow queries).
+    case mysql
+
+    public static func < (lhs: ProbeKind, rhs: ProbeKind) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
 /// Resource limits of a customer's plan.
 public struct ResourceLimits: Sendable, Equatable {
     public var memoryMB: Int?
@@ -91,14 +107,17 @@ public struct Customer: Sendable, Equatable, Identifiable {
     public var catalogSize: Int?
     public var ordersPerDay: Int?
     public var active: Bool
+    /// The collectors to run for it each cycle.
+    public var probes: Set<ProbeKind>
 
     public init(
         id: StoreID, platform: Platform, plan: Plan, contactEmail: String,
         url: String? = nil, container: String? = nil, host: String? = nil,
         executor: ExecutorKind = .docker, automationLevel: AutomationLevel = .safeAutoFix,
         automationExceptions: [String] = [], limits: ResourceLimits = .init(),
-        catalogSize: Int? = nil, ordersPerDay: Int? = nil, active: Bool = true
+        catalogSize: Int? = nil, ordersPerDay: Int? = nil, active: Bool = true, probes: Set<ProbeKind> = []
     ) {
+        self.probes = probes
         self.id = id
         self.platform = platform
         self.plan = plan

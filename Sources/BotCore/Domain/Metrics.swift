@@ -25,11 +25,14 @@ public enum MetricName: String, Sendable, CaseIterable, Codable {
     case autoloadBytes = "autoload_bytes"
     /// Magento indexers marked invalid (need a reindex).
     case invalidIndexers = "invalid_indexers"
+    /// PHP-FPM workers busy, percent of all.
+    case phpFpmBusyPercent = "php_fpm_busy_percent"
 
     /// Whether a value of this metric is a percentage (0–100).
     public var isPercent: Bool {
         switch self {
-        case .redisHitRate, .varnishHitRate, .cpuPercent, .memoryPercent, .diskPercent, .uptimePercent: true
+        case .redisHitRate, .varnishHitRate, .cpuPercent, .memoryPercent, .diskPercent, .uptimePercent,
+             .phpFpmBusyPercent: true
         default: false
         }
     }

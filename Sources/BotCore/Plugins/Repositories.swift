@@ -238,6 +238,9 @@ public protocol SchedulerStore: OutboxStore, SampleReader, CustomerDirectory, Me
     func addInsight(_ store: StoreID, at: Date, kind: String, title: String, body: String) async throws
     /// Queues a Slack message in `thread`: the first message of a thread starts it, later ones reply in it.
     func enqueueThreaded(channel: String, payload: String, thread: String, at: Date) async throws
+    /// Stores collected samples. - Returns: how many were new.
+    @discardableResult
+    func insert(_ samples: [MetricSample]) async throws -> Int
     /// Hourly means of `metric` for `store` over `from..<to`, oldest first (from the rollups).
     func hourlyMeans(_ metric: MetricName, of store: StoreID, from: Date, to: Date) async throws -> [(at: Date, value: Double)]
 }
