@@ -15,10 +15,14 @@ public struct OutboxDeliverer: BotService {
     /// Attempts before a message is given up.
     let maxAttempts: Int
     let pollInterval: Duration
+    /// At most one message per Slack channel in this interval (Slack allows about one a second).
+    let pacing: Duration
+    private let paced = Pacer()
 
     public init(store: any OutboxStore, poster: any HTTPPoster = URLSessionPoster(), clock: any BotClock,
                 slackAPI: String, slackToken: String?, logger: Logger, maxAttempts: Int = 8,
-                pollInterval: Duration = .seconds(1)) {
+                pollInterval: Duration = .seconds(1), pacing: Duration = .seconds(1)) {
+        self.pacing = pacing
         self.store = store
         self.poster = poster
         self.clock = clock
@@ -50,6 +54,7 @@ public struct OutboxDeliverer: BotService {
                     continue
                 }
             }
+            if message.channel == .slack { await paced.wait(for: message.destination, interval: pacing) }
             switch await attempt(message) {
             case let .sent(ts):
                 try await store.markSent(message.id, at: clock.now)
@@ -143,5 +148,18 @@ public struct OutboxDeliverer: BotService {
     /// 10 s, 20 s, 40 s, … up to 15 minutes.
     func backoff(_ attempts: Int) -> TimeInterval {
         min(900, 10 * pow(2, Double(min(attempts, 10))))
+    }
+}
+
+/// Spaces out sends per destination.
+actor Pacer {
+    private var last: [String: ContinuousClock.Instant] = [:]
+
+    func wait(for destination: String, interval: Duration) async {
+        let now = ContinuousClock.now
+        if let previous = last[destination], now < previous + interval {
+            try? await Task.sleep(until: previous + interval, clock: .continuous)
+        }
+        last[destination] = ContinuousClock.now
     }
 }
