@@ -7,10 +7,12 @@ extension CheckCycle {
     func checkStore(_ customer: Customer, latest: MetricSnapshot, uptime: Double?, now: Date) async throws -> CycleReport {
         var report = CycleReport()
         let id = customer.id
-        let silence = try await store.activeSilence(id, at: now)
         let rules = self.rules(customer)
-        let firing = try await RuleEvaluator(samples: store).firing(rules, store: id, now: now)
-        let tracked = try await store.trackedIssues(of: id)
+        // One read for everything this store needs; the rules are then evaluated in memory.
+        let state = try await store.state(of: id, since: now.addingTimeInterval(-RuleEvaluator.lookback(rules)), at: now)
+        let silence = state.silence
+        let firing = RuleEvaluator.firing(rules, series: state.series, now: now)
+        let tracked = state.tracked
         let current = latest.fresh(asOf: now)
 
         for rule in firing {
@@ -45,7 +47,7 @@ extension CheckCycle {
         for issue in tracked where !firingNames.contains(issue.type) {
             guard let rule = byName[issue.type] else { continue }
             // Hysteresis: while the condition holds at all (even briefly), the issue stays and its quiet period restarts.
-            if try await stillBreaching(rule, store: id, now: now) {
+            if stillBreaching(rule, series: state.series, now: now) {
                 try await store.touchIssue(issue.id, at: now)
                 continue
             }
@@ -65,16 +67,16 @@ extension CheckCycle {
         }
 
         if !current.values.isEmpty, let score = scorer.report(HealthInputs(latest: current, uptime24h: uptime)).score {
-            try await store.writeSnapshot(id, at: now, score: score, metrics: current)
+            report.snapshots.append(SnapshotRecord(store: id, score: score, metrics: current))
         }
         return report
     }
 
     /// Whether `rule`'s condition holds on the latest sample, whatever its window.
-    func stillBreaching(_ rule: DetectionRule, store id: StoreID, now: Date) async throws -> Bool {
+    func stillBreaching(_ rule: DetectionRule, series: [MetricName: [(at: Date, value: Double)]], now: Date) -> Bool {
         var instant = rule
         if rule.mode == .sustained { instant.window = 0 }
-        return try await !RuleEvaluator(samples: store).firing([instant], store: id, now: now).isEmpty
+        return !RuleEvaluator.firing([instant], series: series, now: now).isEmpty
     }
 
     /// Queues a Slack message to the alerts channel, in `thread` when given.

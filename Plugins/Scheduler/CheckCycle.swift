@@ -16,6 +16,8 @@ public struct CycleReport: Sendable {
     public var actions: [Event] = []
     public var errors: [Event] = []
     public var duration: TimeInterval = 0
+    /// Health snapshots to write at the end of the cycle, all in one transaction.
+    public var snapshots: [SnapshotRecord] = []
 
     /// The report as lines for a terminal.
     public var lines: [String] {
@@ -119,6 +121,7 @@ public struct CheckCycle: Sendable {
                     report.opened += part.opened
                     report.resolved += part.resolved
                     report.actions += part.actions
+                    report.snapshots += part.snapshots
                 case let .failure(error):
                     report.errors.append(.init(store: id, what: "\(error)"))
                     logger.error("check failed", metadata: ["store": "\(id)", "error": "\(error)"])
@@ -126,6 +129,7 @@ public struct CheckCycle: Sendable {
                 startNext()
             }
         }
+        try await store.writeSnapshots(report.snapshots, at: now)
         report.duration = (ContinuousClock.now - started).timeInterval
         return report
     }

@@ -95,19 +95,55 @@ extension SQLiteStore: SchedulerStore {
     }
 
     public func writeSnapshot(_ store: StoreID, at: Date, score: Int, metrics: MetricSnapshot) async throws {
+        try await writeSnapshots([SnapshotRecord(store: store, score: score, metrics: metrics)], at: at)
+    }
+
+    public func state(of store: StoreID, since: Date, at: Date) async throws -> StoreState {
+        try await pool.read { db in
+            var series: [MetricName: [(at: Date, value: Double)]] = [:]
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: """
+                SELECT metric, at, value FROM metric_samples WHERE customer_id = ? AND at > ? AND at <= ?
+                ORDER BY metric, at
+                """), arguments: [store.rawValue, since.unixSeconds, at.unixSeconds])
+            while let row = try rows.next() {
+                guard let metric = MetricName(rawValue: row[0]) else { continue }
+                series[metric, default: []].append((Date(unixSeconds: row[1]), row[2]))
+            }
+            let tracked = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT id, issue_type, severity, title, detected_at, clear_since FROM performance_issues
+                WHERE customer_id = ? AND resolved_at IS NULL AND source = 'rule'
+                """), arguments: [store.rawValue]).compactMap { row -> TrackedIssue? in
+                guard let severity = Severity(rawValue: row[2]) else { return nil }
+                let clear: Int64? = row[5]
+                return TrackedIssue(id: row[0], type: row[1], severity: severity, title: row[3],
+                                    detectedAt: Date(unixSeconds: row[4]), clearSince: clear.map(Date.init(unixSeconds:)))
+            }
+            let silence = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT id, customer_id, ends_at, reason, created_by FROM silences
+                WHERE customer_id = ? AND starts_at <= ? AND ends_at > ? ORDER BY ends_at DESC LIMIT 1
+                """), arguments: [store.rawValue, at.unixSeconds, at.unixSeconds]).flatMap(Self.silence(from:))
+            return StoreState(series: series, tracked: tracked, silence: silence)
+        }
+    }
+
+    public func writeSnapshots(_ snapshots: [SnapshotRecord], at: Date) async throws {
+        guard !snapshots.isEmpty else { return }
         try await pool.write { db in
-            try db.execute(sql: """
+          for snapshot in snapshots {
+            let store = snapshot.store, score = snapshot.score, metrics = snapshot.metrics
+            try db.cachedStatement(sql: """
                 INSERT INTO performance_snapshots (customer_id, timestamp, health_score, ttfb_ms, fcp_ms, lcp_ms,
                     cpu_percent, memory_percent, disk_percent, slow_query_count, active_connections, db_size_bytes,
                     redis_hit_rate, varnish_hit_rate)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [store.rawValue, at.unixSeconds, score, metrics[.ttfbMs].map { Int($0) },
+                """).execute(arguments: [store.rawValue, at.unixSeconds, score, metrics[.ttfbMs].map { Int($0) },
                                  metrics[.fcpMs].map { Int($0) }, metrics[.lcpMs].map { Int($0) }, metrics[.cpuPercent],
                                  metrics[.memoryPercent], metrics[.diskPercent], metrics[.slowQueryCount].map { Int($0) },
                                  metrics[.activeConnections].map { Int($0) }, metrics[.tableSizeBytes].map { Int64($0) },
                                  metrics[.redisHitRate], metrics[.varnishHitRate]])
             try db.execute(sql: "UPDATE customers SET last_health_score = ?, health_score_updated_at = ? WHERE id = ?",
                            arguments: [score, at.unixSeconds, store.rawValue])
+          }
         }
     }
 

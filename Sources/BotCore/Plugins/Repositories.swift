@@ -211,6 +211,33 @@ public struct Silence: Sendable, Equatable {
     }
 }
 
+/// Everything the check cycle reads about one store, in one transaction.
+public struct StoreState: Sendable {
+    /// Samples per metric since the rules' lookback, oldest first.
+    public var series: [MetricName: [(at: Date, value: Double)]]
+    public var tracked: [TrackedIssue]
+    public var silence: Silence?
+
+    public init(series: [MetricName: [(at: Date, value: Double)]], tracked: [TrackedIssue], silence: Silence?) {
+        self.series = series
+        self.tracked = tracked
+        self.silence = silence
+    }
+}
+
+/// A health snapshot to write.
+public struct SnapshotRecord: Sendable {
+    public var store: StoreID
+    public var score: Int
+    public var metrics: MetricSnapshot
+
+    public init(store: StoreID, score: Int, metrics: MetricSnapshot) {
+        self.store = store
+        self.score = score
+        self.metrics = metrics
+    }
+}
+
 /// What the check cycle reads and writes.
 public protocol SchedulerStore: OutboxStore, SampleReader, CustomerDirectory, MetricReader {
     /// Open issues of `store` that the rules raised.
@@ -234,6 +261,10 @@ public protocol SchedulerStore: OutboxStore, SampleReader, CustomerDirectory, Me
     func markSilenceAnnounced(_ id: Int64) async throws
     /// Writes a health snapshot and the customer's last score.
     func writeSnapshot(_ store: StoreID, at: Date, score: Int, metrics: MetricSnapshot) async throws
+    /// Writes many snapshots in one transaction.
+    func writeSnapshots(_ snapshots: [SnapshotRecord], at: Date) async throws
+    /// Samples since `since`, open rule issues and the active silence of `store`, in one read.
+    func state(of store: StoreID, since: Date, at: Date) async throws -> StoreState
     /// Adds an entry to the store's insights feed.
     func addInsight(_ store: StoreID, at: Date, kind: String, title: String, body: String) async throws
     /// Queues a Slack message in `thread`: the first message of a thread starts it, later ones reply in it.

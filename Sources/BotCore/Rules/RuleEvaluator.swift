@@ -11,6 +11,28 @@ public struct RuleEvaluator: Sendable {
         self.maxGap = maxGap
     }
 
+    /// The rules that fire given every sample of `series` (by metric, oldest first), without reading anything.
+    public static func firing(_ rules: [DetectionRule], series: [MetricName: [(at: Date, value: Double)]], now: Date,
+                              maxGap: TimeInterval = 90) -> [DetectionRule] {
+        rules.filter { rule in
+            let from = now.addingTimeInterval(-(rule.window + maxGap))
+            let samples = (series[rule.metric] ?? []).filter { $0.at > from && $0.at <= now }
+            var reference: Double?
+            if case let .percentOf(other) = rule.mode {
+                reference = series[other]?.last { $0.at <= now && now.timeIntervalSince($0.at) <= other.freshness }?.value
+            }
+            return rule.fires(samples: samples, now: now, maxGap: maxGap, reference: reference)
+        }
+    }
+
+    /// How far back `rules` look at `now` (their longest window plus a gap, or a reference metric's freshness).
+    public static func lookback(_ rules: [DetectionRule], maxGap: TimeInterval = 90) -> TimeInterval {
+        rules.map { rule in
+            if case let .percentOf(other) = rule.mode { return max(rule.window + maxGap, other.freshness) }
+            return rule.window + maxGap
+        }.max() ?? maxGap
+    }
+
     /// The rules that fire for `store` at `now`.
     public func firing(_ rules: [DetectionRule], store: StoreID, now: Date) async throws -> [DetectionRule] {
         var fired: [DetectionRule] = []
