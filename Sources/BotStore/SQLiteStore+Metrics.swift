@@ -169,3 +169,46 @@ extension SQLiteStore: SampleReader {
         }
     }
 }
+
+extension SQLiteStore {
+    /// Loads history in bulk (benchmarks, imports): raw samples, their latest values, and hourly
+    /// rollups given directly as (store, metric, hour, mean), in one transaction.
+    public func bulkLoad(samples: [MetricSample], rollups: [(store: StoreID, metric: MetricName, hour: Date, mean: Double)]) async throws {
+        try await pool.write { db in
+            let sample = try db.cachedStatement(sql: "INSERT OR IGNORE INTO metric_samples VALUES (?, ?, ?, ?)")
+            for item in samples {
+                try sample.execute(arguments: [item.store.rawValue, item.metric.rawValue, item.at.unixSeconds, item.value])
+            }
+            let latest = try db.cachedStatement(sql: """
+                INSERT INTO metric_latest VALUES (?, ?, ?, ?)
+                ON CONFLICT (customer_id, metric) DO UPDATE SET at = excluded.at, value = excluded.value
+                WHERE excluded.at >= metric_latest.at
+                """)
+            var newest: [String: MetricSample] = [:]
+            for item in samples {
+                let key = item.store.rawValue + "/" + item.metric.rawValue
+                if let held = newest[key], held.at >= item.at { continue }
+                newest[key] = item
+            }
+            for item in newest.values {
+                try latest.execute(arguments: [item.store.rawValue, item.metric.rawValue, item.at.unixSeconds, item.value])
+            }
+            let rollup = try db.cachedStatement(sql: "INSERT OR REPLACE INTO metric_rollups VALUES (?, ?, ?, 1, ?, ?, ?)")
+            for item in rollups {
+                try rollup.execute(arguments: [item.store.rawValue, item.metric.rawValue, item.hour.unixSeconds,
+                                               item.mean, item.mean, item.mean])
+            }
+        }
+    }
+
+    /// Reads every raw sample newer than `since` and returns how many there were (the floor of a cycle's reads).
+    public func countSamples(since: Date) async throws -> Int {
+        try await pool.read { db in
+            var count = 0
+            let rows = try Row.fetchCursor(db, sql: "SELECT customer_id, metric, at, value FROM metric_samples WHERE at > ?",
+                                           arguments: [since.unixSeconds])
+            while try rows.next() != nil { count += 1 }
+            return count
+        }
+    }
+}

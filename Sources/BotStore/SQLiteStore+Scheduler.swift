@@ -109,6 +109,13 @@ extension SQLiteStore: SchedulerStore {
                 guard let metric = MetricName(rawValue: row[0]) else { continue }
                 series[metric, default: []].append((Date(unixSeconds: row[1]), row[2]))
             }
+            // Slow-moving metrics (max_connections, autoload size) are sampled rarely: add their latest value.
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT metric, at, value FROM metric_latest WHERE customer_id = ?"),
+                                        arguments: [store.rawValue]) {
+                guard let metric = MetricName(rawValue: row[0]), series[metric] == nil else { continue }
+                let sampled = Date(unixSeconds: row[1])
+                if sampled <= at, at.timeIntervalSince(sampled) <= metric.freshness { series[metric] = [(sampled, row[2])] }
+            }
             let tracked = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT id, issue_type, severity, title, detected_at, clear_since FROM performance_issues
                 WHERE customer_id = ? AND resolved_at IS NULL AND source = 'rule'

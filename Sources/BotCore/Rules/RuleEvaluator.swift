@@ -25,12 +25,10 @@ public struct RuleEvaluator: Sendable {
         }
     }
 
-    /// How far back `rules` look at `now` (their longest window plus a gap, or a reference metric's freshness).
+    /// How far back `rules` look at `now`: their longest window plus a gap. (A reference metric such
+    /// as `max_connections` is read as its latest value instead, see `SchedulerStore.state`.)
     public static func lookback(_ rules: [DetectionRule], maxGap: TimeInterval = 90) -> TimeInterval {
-        rules.map { rule in
-            if case let .percentOf(other) = rule.mode { return max(rule.window + maxGap, other.freshness) }
-            return rule.window + maxGap
-        }.max() ?? maxGap
+        rules.map { $0.window + maxGap }.max() ?? maxGap
     }
 
     /// The rules that fire for `store` at `now`.

@@ -1,0 +1,117 @@
+import ArgumentParser
+import BotCore
+import BotStore
+import Foundation
+import PerfbotApp
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `perfbot bench-cycle`: the check cycle over a large fleet, against the time of a plain read of
+/// the same rows. Run `--prepare` and `--run` as separate processes so peak memory is the cycle's.
+struct BenchCycle: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-cycle",
+        abstract: "Benchmark one check cycle over many stores (prepare a database, then run).")
+
+    @Option(help: "The benchmark database.") var database = "bench-cycle.sqlite"
+    @Option(help: "How many stores.") var stores = 10_000
+    @Flag(help: "Create the fleet and its history.") var prepare = false
+    @Flag(help: "Run one cycle and print its figures.") var run = false
+    @Option(help: "The playbooks directory.") var playbooks = "Playbooks"
+
+    static let metrics: [MetricName] = [.cpuPercent, .memoryPercent, .diskPercent, .ttfbMs, .redisHitRate,
+                                        .slowQueryCount, .slowQuery3sCount, .activeConnections, .uptimePercent,
+                                        .oomKills, .requests]
+    /// The fleet's clock: fixed, so a prepared database can be run later.
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func run() async throws {
+        if prepare { try await prepareFleet() }
+        if run { try await runCycle() }
+        if !prepare && !run { throw ValidationError("say --prepare, --run, or both") }
+    }
+
+    func prepareFleet() async throws {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+        let store = try SQLiteStore(path: database)
+        let started = Date()
+        let customers = (0..<stores).compactMap { index in
+            StoreID(String(format: "store-%05d", index)).map {
+                Customer(id: $0, platform: index % 3 == 0 ? .magento : .woocommerce, plan: .premium,
+                         contactEmail: "owner@store-\(index).example", container: "store-\(index)-app",
+                         automationLevel: .notifyOnly)
+            }
+        }
+        try await store.upsert(customers, at: Self.now)
+        var written = 0
+        for chunk in stride(from: 0, to: customers.count, by: 500) {
+            var samples: [MetricSample] = []
+            var rollups: [(store: StoreID, metric: MetricName, hour: Date, mean: Double)] = []
+            for (offset, customer) in customers[chunk..<min(chunk + 500, customers.count)].enumerated() {
+                let hot = (chunk + offset) % 100 == 0  // one store in a hundred is in trouble
+                for metric in Self.metrics {
+                    let base = Self.value(metric, hot: hot)
+                    for minute in 0..<60 {
+                        samples.append(MetricSample(store: customer.id, metric: metric,
+                                                    at: Self.now.addingTimeInterval(TimeInterval(-minute * 60)),
+                                                    value: base + (metric.isPercent ? Double(minute % 3) : 0)))
+                    }
+                    for hour in 1...168 {
+                        rollups.append((customer.id, metric, Self.now.addingTimeInterval(TimeInterval(-hour * 3600)), base))
+                    }
+                }
+                samples.append(MetricSample(store: customer.id, metric: .maxConnections, at: Self.now, value: 151))
+            }
+            try await store.bulkLoad(samples: samples, rollups: rollups)
+            written += samples.count + rollups.count
+        }
+        print("Prepared \(stores) stores: \(written) rows in \(String(format: "%.0f", Date().timeIntervalSince(started))) s "
+            + "(\(database)).")
+    }
+
+    static func value(_ metric: MetricName, hot: Bool) -> Double {
+        switch metric {
+        case .cpuPercent: hot ? 95 : 35
+        case .memoryPercent: hot ? 92 : 55
+        case .diskPercent: 50
+        case .ttfbMs: 300
+        case .redisHitRate: 95
+        case .activeConnections: 40
+        case .uptimePercent: 100
+        case .requests: 300
+        default: 0
+        }
+    }
+
+    func runCycle() async throws {
+        let store = try SQLiteStore(path: database)
+        var configuration = try PerfbotConfiguration(values: [:])
+        configuration.databasePath = database
+        configuration.playbooksPath = playbooks
+        let wiring = try Wiring(configuration: configuration, store: store, clock: ManualClock(Self.now))
+        let cycle = wiring.checkCycle()
+        let floorStart = ContinuousClock.now
+        let rows = try await store.countSamples(since: Self.now.addingTimeInterval(-(600 + 90)))
+        let floor = ContinuousClock.now - floorStart
+        let report = try await cycle.run()
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let seconds = report.duration
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)
+            .joined(separator: " ") ?? "?"
+        print("""
+            check cycle over \(report.checked) stores: \(String(format: "%.2f", seconds)) s \
+            (\(Int(Double(report.checked) / max(seconds, 0.001))) stores/s), \(report.opened.count) issues opened, \
+            \(report.errors.count) errors
+            plain read of the same window (\(rows) sample rows): \(String(format: "%.2f", floor.seconds)) s \
+            → cycle = \(String(format: "%.1f", seconds / max(floor.seconds, 0.001)))× the floor
+            peak resident memory: \(usage.ru_maxrss / 1024) MB · load average \(load)
+            """)
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
