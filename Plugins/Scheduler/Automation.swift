@@ -22,51 +22,62 @@ public struct Automation: Sendable {
         self.runner = runner
     }
 
-    /// What happened, in words for the alert, and for the cycle report.
-    public struct Outcome: Sendable {
+    /// What the policy decided for a new issue, before anything runs.
+    public struct Decision: Sendable {
+        public var playbook: Playbook?
+        public var policy: PolicyDecision?
+        /// The decision in words, for the alert.
         public var text: String
-        public var action: String?
     }
 
-    /// - Parameter later: posts the result of a run that finishes after the alert went out.
-    func respond(to rule: DetectionRule, issueID: Int64, customer: Customer, now: Date,
-                 later: @escaping @Sendable (BotReply) async -> Void) async throws -> Outcome {
-        guard let playbook = library.playbook(triggeredBy: rule.name, for: customer.platform),
-              let platform = platforms[customer.platform] else {
-            return Outcome(text: "No playbook handles this; nothing was changed.", action: nil)
+    /// Decides what to do about `rule` firing for `customer` (nothing runs yet).
+    func decide(_ rule: DetectionRule, customer: Customer) -> Decision {
+        guard let playbook = library.playbook(triggeredBy: rule.name, for: customer.platform) else {
+            return Decision(playbook: nil, policy: nil, text: "No playbook handles this; nothing was changed.")
         }
-        switch policy.automatic(playbook.actions.map(\.traits), playbookPremiumOnly: playbook.premiumOnly, customer: customer) {
-        case let .refuse(reason):
-            return Outcome(text: "`\(playbook.name)` not run: \(reason).", action: "\(playbook.name): refused")
-        case let .holdForApproval(reason):
-            return Outcome(text: "Proposes `\(playbook.name)` — held for approval: \(reason).",
-                           action: "\(playbook.name): held for approval")
-        case let .run(skipped):
-            let values: TemplateValues
-            let executor: any CommandExecutor
+        let policy = self.policy.automatic(playbook.actions.map(\.traits), playbookPremiumOnly: playbook.premiumOnly,
+                                           customer: customer)
+        let text = switch policy {
+        case let .refuse(reason): "`\(playbook.name)` not run: \(reason)."
+        case let .holdForApproval(reason): "Proposes `\(playbook.name)` — held for approval: \(reason)."
+        case .run: "perfbot is running `\(playbook.name)` (\(playbook.actions.count) steps); the result follows in this thread."
+        }
+        return Decision(playbook: playbook, policy: policy, text: text)
+    }
+
+    /// Carries out a decision for the issue `issueID`; a run's result goes to `later` (the issue's thread).
+    /// - Returns: what was done, for the cycle report.
+    func carryOut(_ decision: Decision, issueID: Int64, customer: Customer,
+                  later: @escaping @Sendable (BotReply) async -> Void) async -> String? {
+        guard let playbook = decision.playbook, let policy = decision.policy else { return nil }
+        guard case let .run(skipped) = policy else {
+            if case .holdForApproval = policy { return "\(playbook.name): held for approval" }
+            return "\(playbook.name): refused"
+        }
+        guard let platform = platforms[customer.platform] else { return nil }
+        let values: TemplateValues
+        let executor: any CommandExecutor
+        do {
+            values = try platform.templateValues(for: customer)
+            executor = try executors.executor(for: customer)
+        } catch {
+            await later(.text("`\(playbook.name)` could not run: \(error)."))
+            return "\(playbook.name): could not run"
+        }
+        let runner = self.runner
+        let finished = await jobs.run(patience: .zero, work: {
             do {
-                values = try platform.templateValues(for: customer)
-                executor = try executors.executor(for: customer)
+                let report = try await runner.run(playbook, store: customer.id, values: values, executor: executor,
+                                                  workingDirectory: values[.appPath], dryRun: false, held: skipped,
+                                                  issueID: issueID)
+                return .text("perfbot ran `\(playbook.name)`: \(Self.counts(report)).")
             } catch {
-                return Outcome(text: "`\(playbook.name)` could not run: \(error).", action: "\(playbook.name): could not run")
+                return .text("`\(playbook.name)` could not run: \(error).")
             }
-            let runner = self.runner
-            let finished = await jobs.run(patience: .zero, work: {
-                do {
-                    let report = try await runner.run(playbook, store: customer.id, values: values, executor: executor,
-                                                      workingDirectory: values[.appPath], dryRun: false, held: skipped,
-                                                      issueID: issueID)
-                    return .text("perfbot ran `\(playbook.name)`: \(Self.counts(report)).")
-                } catch {
-                    return .text("`\(playbook.name)` could not run: \(error).")
-                }
-            }, late: later)
-            guard let finished else {
-                return Outcome(text: "perfbot is running `\(playbook.name)` (\(playbook.actions.count) steps); "
-                    + "the result follows in this thread.", action: "\(playbook.name): started")
-            }
-            return Outcome(text: finished.plainText, action: "\(playbook.name): \(finished.plainText)")
-        }
+        }, late: later)
+        guard let finished else { return "\(playbook.name): started" }
+        await later(finished)
+        return "\(playbook.name): \(finished.plainText)"
     }
 
     static func counts(_ report: RunReport) -> String {

@@ -22,24 +22,28 @@ extension CheckCycle {
             }
             let value = current[rule.metric]
             let details = ["condition": rule.condition, "value": value.map { Wording.number($0) } ?? "unknown"]
-            guard let issueID = try await store.openIssue(store: id, type: rule.name, severity: rule.severity,
-                                                         title: rule.title, details: details, at: now) else { continue }
+            let decision = silence == nil ? automation.decide(rule, customer: customer) : nil
+            // The issue, its insight and its alert are written together: none is lost without the others.
+            let message = decision.flatMap { decision in
+                queued(Alerts.opened(rule, customer: customer, value: value, outcome: decision.text, now: now))
+            }
+            guard let issueID = try await store.openIssue(
+                store: id, type: rule.name, severity: rule.severity, title: rule.title, details: details,
+                insight: InsightEntry(kind: "issue", title: rule.title, body: rule.condition), alert: message, at: now)
+            else { continue }
             report.opened.append(.init(store: id, what: "\(rule.name) (\(rule.severity.rawValue))"))
-            try await store.addInsight(id, at: now, kind: "issue", title: rule.title, body: rule.condition)
-            if let silence {
-                report.actions.append(.init(store: id, what: "\(rule.name): silenced until \(silence.endsAt), no alert or action"))
+            guard let decision else {
+                report.actions.append(.init(store: id, what: "\(rule.name): silenced until \(Alerts.clockTime(silence?.endsAt ?? now)), no alert or action"))
                 continue
             }
-            let outcome = try await automation.respond(to: rule, issueID: issueID, customer: customer, now: now) { result in
+            let action = await automation.carryOut(decision, issueID: issueID, customer: customer) { result in
                 do {
                     try await alert(result, thread: "issue:\(issueID)")
                 } catch {
                     logger.error("could not queue a run's result", metadata: ["store": "\(id)", "error": "\(error)"])
                 }
             }
-            if let action = outcome.action { report.actions.append(.init(store: id, what: action)) }
-            try await alert(Alerts.opened(rule, customer: customer, value: value, outcome: outcome.text, now: now),
-                            thread: "issue:\(issueID)")
+            if let action { report.actions.append(.init(store: id, what: action)) }
         }
 
         let firingNames = Set(firing.map(\.name))
@@ -56,14 +60,13 @@ extension CheckCycle {
                 continue
             }
             guard now.timeIntervalSince(clearSince) >= settings.quietPeriod else { continue }
-            try await store.resolveIssue(issue.id, at: now, autoFixed: false)
+            try await store.resolveIssue(
+                issue.id, store: id,
+                insight: InsightEntry(kind: "resolved", title: "\(issue.title) resolved",
+                                      body: "Clear since \(Wording.ago(clearSince, now: now))."),
+                alert: silence == nil ? queued(Alerts.resolved(issue, customer: customer, clearSince: clearSince, now: now)) : nil,
+                at: now)
             report.resolved.append(.init(store: id, what: issue.type))
-            try await store.addInsight(id, at: now, kind: "resolved", title: "\(issue.title) resolved",
-                                       body: "Clear since \(Wording.ago(clearSince, now: now)).")
-            if silence == nil {
-                try await alert(Alerts.resolved(issue, customer: customer, clearSince: clearSince, now: now),
-                                thread: "issue:\(issue.id)")
-            }
         }
 
         if !current.values.isEmpty, let score = scorer.report(HealthInputs(latest: current, uptime24h: uptime)).score {
@@ -79,17 +82,21 @@ extension CheckCycle {
         return !RuleEvaluator.firing([instant], series: series, now: now).isEmpty
     }
 
+    /// `reply` as a message for the alerts channel; nil when no channel is configured.
+    func queued(_ reply: BotReply) -> QueuedAlert? {
+        guard let channel = settings.alertsChannel else { return nil }
+        let pairs: [(String, JSONValue)] = [("channel", .string(channel)), ("text", .string(reply.plainText)),
+                                            ("blocks", .array(render(reply))), ("unfurl_links", .bool(false))]
+        return QueuedAlert(channel: channel, payload: String(decoding: JSONValue.object(pairs).bytes(), as: UTF8.self))
+    }
+
     /// Queues a Slack message to the alerts channel, in `thread` when given.
     func alert(_ reply: BotReply, thread: String?) async throws {
-        guard let channel = settings.alertsChannel else { return }
-        var pairs: [(String, JSONValue)] = [("channel", .string(channel)), ("text", .string(reply.plainText))]
-        pairs.append(("blocks", .array(render(reply))))
-        pairs.append(("unfurl_links", .bool(false)))
-        let payload = String(decoding: JSONValue.object(pairs).bytes(), as: UTF8.self)
+        guard let message = queued(reply) else { return }
         if let thread {
-            try await store.enqueueThreaded(channel: channel, payload: payload, thread: thread, at: clock.now)
+            try await store.enqueueThreaded(channel: message.channel, payload: message.payload, thread: thread, at: clock.now)
         } else {
-            try await store.enqueue(.slack, to: channel, payload: payload, at: clock.now)
+            try await store.enqueue(.slack, to: message.channel, payload: message.payload, at: clock.now)
         }
     }
 }

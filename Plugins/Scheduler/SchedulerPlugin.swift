@@ -56,14 +56,27 @@ public struct SchedulerPlugin: BotPlugin {
         }
         let now = clock.now
         let open = try await store.openIssues(store: id)
+        let resolved = try await store.resolvedIssues(store: id, since: now.addingTimeInterval(-86400))
         let scope = id.map { "\($0)" } ?? "the fleet"
-        guard !open.isEmpty else { return .text("✅ No open issues on \(scope).") }
-        let lines = open.prefix(30).map { issue in
-            let marker = issue.severity == .critical ? "🔴" : issue.severity == .warning ? "🟠" : "🔵"
-            return "\(marker) \(id == nil ? "*\(issue.store)* · " : "")\(issue.summary) — since \(Wording.ago(issue.detectedAt, now: now))"
+        let prefix: (IssueSummary) -> String = { id == nil ? "*\($0.store)* · " : "" }
+        var blocks: [ReplyBlock] = [.header("Issues · \(scope)")]
+        if open.isEmpty {
+            blocks.append(.text("✅ No open issues."))
+        } else {
+            let lines = open.prefix(30).map { issue in
+                let marker = issue.severity == .critical ? "🔴" : issue.severity == .warning ? "🟠" : "🔵"
+                return "\(marker) \(prefix(issue))\(issue.summary) — since \(Wording.ago(issue.detectedAt, now: now))"
+            }
+            let more = open.count > 30 ? "\n… and \(open.count - 30) more" : ""
+            blocks.append(.text("*Open (\(open.count))*\n" + lines.joined(separator: "\n") + more))
         }
-        let more = open.count > 30 ? "\n… and \(open.count - 30) more" : ""
-        return BotReply([.header("Open issues · \(scope) (\(open.count))"), .text(lines.joined(separator: "\n") + more)])
+        if !resolved.isEmpty {
+            let lines = resolved.prefix(10).map { issue in
+                "✅ \(prefix(issue))\(issue.summary) — resolved \(issue.resolvedAt.map { Wording.ago($0, now: now) } ?? "")"
+            }
+            blocks.append(.text("*Resolved in the last 24 h (\(resolved.count))*\n" + lines.joined(separator: "\n")))
+        }
+        return BotReply(blocks)
     }
 
     func silence(_ command: ParsedCommand, context: CommandContext) async throws -> BotReply {

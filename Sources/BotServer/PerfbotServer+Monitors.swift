@@ -71,20 +71,21 @@ extension PerfbotServer {
             var unknown = Set<String>()
             for alert in payload.alerts {
                 let label = alert.labels[settings.alertStoreLabel]
+                let origin = source == "grafana" ? "Grafana" : "Alertmanager"
+                let marker = alert.severity == .critical ? "🔴" : "🟠"
+                let notify: @Sendable (Bool) -> QueuedAlert? = { opened in
+                    queuedAlert(opened ? "\(marker) *\(alert.name)* on *\(label ?? "")* (from \(origin)): \(alert.summary)"
+                        : "✅ Resolved: *\(alert.name)* on \(label ?? "").")
+                }
                 let effect = try await store.ingest(ExternalAlert(
                     source: source, identity: alert.identity, firing: alert.isFiring, startsAt: alert.startsAt ?? "",
                     storeLabel: label, store: label.flatMap(StoreID.init), name: alert.name, severity: alert.severity,
-                    summary: alert.summary), at: clock.now)
+                    summary: alert.summary), at: clock.now, notify: notify)
                 switch effect {
                 case .duplicate: duplicates += 1
                 case .unknownStore: unknown.insert(label ?? "(no \(settings.alertStoreLabel) label)")
-                case let .opened(id):
-                    opened += 1
-                    try await postAlert("\(alert.severity == .critical ? "🔴" : "🟠") *\(alert.name)* on *\(label ?? "")* "
-                        + "(from \(source == "grafana" ? "Grafana" : "Alertmanager")): \(alert.summary)", thread: "issue:\(id)")
-                case let .resolved(id):
-                    resolved += 1
-                    try await postAlert("✅ Resolved: *\(alert.name)* on \(label ?? "").", thread: "issue:\(id)")
+                case .opened: opened += 1
+                case .resolved: resolved += 1
                 case .alreadyOpen, .nothingToResolve: break
                 }
             }
@@ -99,12 +100,12 @@ extension PerfbotServer {
         }
     }
 
-    func postAlert(_ text: String, thread: String) async throws {
-        guard let channel = settings.alertsChannel else { return }
+    /// `text` as a message for the alerts channel; nil when no channel is configured.
+    func queuedAlert(_ text: String) -> QueuedAlert? {
+        guard let channel = settings.alertsChannel else { return nil }
         let payload: JSONValue = .object([("channel", .string(channel)), ("text", .string(text)),
                                           ("blocks", .array(BlockKitRenderer.blocks(.text(text))))])
-        try await store.enqueueThreaded(channel: channel, payload: String(decoding: payload.bytes(), as: UTF8.self),
-                                        thread: thread, at: clock.now)
+        return QueuedAlert(channel: channel, payload: String(decoding: payload.bytes(), as: UTF8.self))
     }
 
     func lighthouse(_ request: Request, context: BasicRequestContext) async throws -> Response {

@@ -45,8 +45,10 @@ public enum AlertEffect: Sendable, Equatable {
 }
 
 extension SQLiteStore {
-    /// Records an alert and opens or resolves the store's issue for it, in one transaction.
-    public func ingest(_ alert: ExternalAlert, at: Date) async throws -> AlertEffect {
+    /// Records an alert and opens or resolves the store's issue for it, in one transaction with the
+    /// Slack message that reports the change (`notify(true)` on opening, `notify(false)` on resolving).
+    public func ingest(_ alert: ExternalAlert, at: Date,
+                       notify: @escaping @Sendable (_ opened: Bool) -> QueuedAlert? = { _ in nil }) async throws -> AlertEffect {
         try await pool.write { db in
             let known = try alert.store.map { try String.fetchOne(db, sql: "SELECT id FROM customers WHERE id = ?",
                                                                   arguments: [$0.rawValue]) != nil } ?? false
@@ -67,14 +69,27 @@ extension SQLiteStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [store.rawValue, type, alert.severity.rawValue, alert.summary, at.unixSeconds,
                                      at.unixSeconds, try jsonText(["fingerprint": alert.identity]), alert.source])
-                return db.changesCount > 0 ? .opened(db.lastInsertedRowID) : .alreadyOpen
+                guard db.changesCount > 0 else { return .alreadyOpen }
+                let id = db.lastInsertedRowID
+                try Self.queue(db, notify(true), thread: "issue:\(id)", at: at)
+                return .opened(id)
             }
             guard let id = try Int64.fetchOne(db, sql: """
                 SELECT id FROM performance_issues WHERE customer_id = ? AND issue_type = ? AND resolved_at IS NULL
                 """, arguments: [store.rawValue, type]) else { return .nothingToResolve }
             try db.execute(sql: "UPDATE performance_issues SET resolved_at = ? WHERE id = ?", arguments: [at.unixSeconds, id])
+            try Self.queue(db, notify(false), thread: "issue:\(id)", at: at)
             return .resolved(id)
         }
+    }
+
+    /// Queues `alert` in the outbox inside the caller's transaction.
+    static func queue(_ db: Database, _ alert: QueuedAlert?, thread: String, at: Date) throws {
+        guard let alert else { return }
+        try db.execute(sql: """
+            INSERT INTO outbox (channel, destination, payload, thread_key, created_at, next_attempt_at)
+            VALUES ('slack', ?, ?, ?, ?, ?)
+            """, arguments: [alert.channel, alert.payload, thread, at.unixSeconds, at.unixSeconds])
     }
 
     /// Alerts kept for stores perfbot does not know, newest first: (source, store label, name).

@@ -31,6 +31,39 @@ extension SQLiteStore: SchedulerStore {
         }
     }
 
+    public func openIssue(store: StoreID, type: String, severity: Severity, title: String, details: [String: String],
+                          insight: InsightEntry, alert: QueuedAlert?, at: Date) async throws -> Int64? {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO performance_issues
+                    (customer_id, issue_type, severity, title, detected_at, last_seen_at, details, source)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'rule')
+                """, arguments: [store.rawValue, type, severity.rawValue, title, at.unixSeconds, at.unixSeconds,
+                                 try jsonText(details)])
+            guard db.changesCount > 0 else { return nil }
+            let id = db.lastInsertedRowID
+            try Self.record(db, store: store, insight: insight, alert: alert, thread: "issue:\(id)", at: at)
+            return id
+        }
+    }
+
+    public func resolveIssue(_ id: Int64, store: StoreID, insight: InsightEntry, alert: QueuedAlert?, at: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE performance_issues SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL",
+                           arguments: [at.unixSeconds, id])
+            guard db.changesCount > 0 else { return }
+            try Self.record(db, store: store, insight: insight, alert: alert, thread: "issue:\(id)", at: at)
+        }
+    }
+
+    /// Writes an insight and queues an alert, inside the caller's transaction.
+    static func record(_ db: Database, store: StoreID, insight: InsightEntry, alert: QueuedAlert?, thread: String?,
+                       at: Date) throws {
+        try db.execute(sql: "INSERT INTO insights (customer_id, at, kind, title, body) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [store.rawValue, at.unixSeconds, insight.kind, insight.title, insight.body])
+        if let thread { try queue(db, alert, thread: thread, at: at) }
+    }
+
     public func resolveIssue(_ id: Int64, at: Date, autoFixed: Bool) async throws {
         try await pool.write { db in
             try db.execute(sql: "UPDATE performance_issues SET resolved_at = ?, auto_fixed = ? WHERE id = ?",

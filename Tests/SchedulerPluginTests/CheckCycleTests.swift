@@ -85,7 +85,7 @@ func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
         try await bot.feed("calm-shop", .memoryPercent, Array(repeating: 40, count: 7))
         let first = try await bot.cycle()
         #expect(first.opened.map(\.what) == ["high_memory (warning)"])
-        #expect(first.actions.first?.what.hasPrefix("high_memory: perfbot ran `high_memory`: 3 ok") == true)
+        #expect(first.actions.first?.what.hasPrefix("high_memory: perfbot ran `high_memory`: 3 ok") == true, "\(first.actions)")
         #expect(bot.dockerRuns.count == 3)
         bot.clock.advance(by: 60)
         try await bot.feed("acme-store", .memoryPercent, [91])
@@ -93,11 +93,12 @@ func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
         #expect(second.opened.isEmpty)
         #expect(try await bot.store.openIssues(store: nil).map(\.type) == ["high_memory"])
         let queued = try await bot.store.pendingMessages()
-        #expect(queued.count == 1)
+        #expect(queued.count == 2)
         let alert = try #require(queued.first?.payload)
         #expect(alert.contains("🟠 *High memory* on *acme-store* (WooCommerce) — warning"))
         #expect(alert.contains("memory_percent > 85 for 5 min · now 90%"))
-        #expect(alert.contains("perfbot ran `high_memory`: 3 ok."))
+        #expect(alert.contains("perfbot is running `high_memory` (3 steps); the result follows in this thread."))
+        #expect(queued.last?.payload.contains("perfbot ran `high_memory`: 3 ok.") == true)
         #expect(try await bot.store.actions(of: StoreID("acme-store")!).count == 3)
     }
 
@@ -167,5 +168,26 @@ func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
         #expect(Date().timeIntervalSince(started) < 10)
         #expect(report.errors.map(\.store.rawValue) == ["slow-shop"])
         #expect(report.opened.map(\.store.rawValue).contains("quick-shop"))
+    }
+}
+
+@Suite struct IssueCommandTests {
+    @Test func issuesListsOpenAndRecentlyResolved() async throws {
+        let bot = try await SchedulerBot(customers: [shop("acme-store", level: .notifyOnly)])
+        try await bot.feed("acme-store", .memoryPercent, Array(repeating: 97, count: 7))
+        _ = try await bot.cycle()
+        for _ in 0..<7 {
+            bot.clock.advance(by: 60)
+            try await bot.feed("acme-store", .memoryPercent, [90])
+            _ = try await bot.cycle()
+        }
+        let router = try bot.wiring.commandRouter()
+        let text = await router.route("issues acme-store", user: SlackUserID("U0VIEW001")!, channel: nil,
+                                      logger: Logger(label: "t")).plainText
+        #expect(text.contains("*Open (1)*\n🟠 High memory — since 7 min ago"))
+        #expect(text.contains("*Resolved in the last 24 h (1)*\n✅ Critical memory — resolved"))
+        let silence = await router.route("silence acme-store 2h deploy", user: SlackUserID("U0VIEW001")!, channel: nil,
+                                         logger: Logger(label: "t")).plainText
+        #expect(silence.contains("needs the operator role"))
     }
 }

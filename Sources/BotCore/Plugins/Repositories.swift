@@ -22,6 +22,8 @@ public protocol MetricReader: Sendable {
 public protocol IssueReader: Sendable {
     /// Open issues, most severe and newest first. - Parameter store: nil for every store.
     func openIssues(store: StoreID?) async throws -> [IssueSummary]
+    /// Issues resolved since `since`, newest first. - Parameter store: nil for every store.
+    func resolvedIssues(store: StoreID?, since: Date) async throws -> [IssueSummary]
 }
 
 /// Everything the store view needs, read in one consistent snapshot.
@@ -238,6 +240,31 @@ public struct SnapshotRecord: Sendable {
     }
 }
 
+/// A message to queue for Slack in the same transaction as the change it reports.
+public struct QueuedAlert: Sendable {
+    public var channel: String
+    /// The `chat.postMessage` body.
+    public var payload: String
+
+    public init(channel: String, payload: String) {
+        self.channel = channel
+        self.payload = payload
+    }
+}
+
+/// An insights-feed entry written with the change it reports.
+public struct InsightEntry: Sendable {
+    public var kind: String
+    public var title: String
+    public var body: String
+
+    public init(kind: String, title: String, body: String) {
+        self.kind = kind
+        self.title = title
+        self.body = body
+    }
+}
+
 /// What the check cycle reads and writes.
 public protocol SchedulerStore: OutboxStore, SampleReader, CustomerDirectory, MetricReader {
     /// Open issues of `store` that the rules raised.
@@ -251,6 +278,12 @@ public protocol SchedulerStore: OutboxStore, SampleReader, CustomerDirectory, Me
     func markClear(_ id: Int64, since: Date) async throws
     /// Resolves the issue.
     func resolveIssue(_ id: Int64, at: Date, autoFixed: Bool) async throws
+    /// Opens an issue with its insight and its alert (threaded under the issue) in one transaction,
+    /// unless one of that type is open. - Returns: the new issue's id.
+    func openIssue(store: StoreID, type: String, severity: Severity, title: String, details: [String: String],
+                   insight: InsightEntry, alert: QueuedAlert?, at: Date) async throws -> Int64?
+    /// Resolves an issue with its insight and its alert (in the issue's thread) in one transaction.
+    func resolveIssue(_ id: Int64, store: StoreID, insight: InsightEntry, alert: QueuedAlert?, at: Date) async throws
     /// The silence covering `store` at `at`, if any.
     func activeSilence(_ store: StoreID, at: Date) async throws -> Silence?
     /// Starts a silence. - Returns: its id.
