@@ -66,35 +66,40 @@ public struct Predictions: Sendable {
                 let sentence = "\(customer.id) will reach its \(Self.resource(forecast.metric)) limit in \(Self.eta(eta)) "
                     + "(\(forecast.basis))"
                 lines.append((escalate ? "escalate: " : "warn: ") + sentence)
-                try await post(BotReply([.text((escalate ? "🔴 *Escalation* · " : "🟠 ") + sentence + "."),
-                                         .context("Consider an upgrade or a cleanup before then. `/perf predict \(customer.id)`")]))
-                try await store.addInsight(customer.id, at: now, kind: "prediction", title: "Limit ahead", body: sentence)
+                let alert = slackMessage(BotReply([
+                    .text((escalate ? "🔴 *Escalation* · " : "🟠 ") + sentence + "."),
+                    .context("Consider an upgrade or a cleanup before then. `/perf predict \(customer.id)`")]))
                 let notice: JSONValue = .object([
                     ("template", .string("prediction_notice")), ("to", .string(customer.contactEmail)),
                     ("store", .string(customer.id.rawValue)), ("resource", .string(Self.resource(forecast.metric))),
                     ("eta", .string(Self.eta(eta))), ("basis", .string(forecast.basis)),
                     ("recommendation", .string("Upgrade the plan's \(Self.resource(forecast.metric)) or let us clean up.")),
                 ])
-                try await store.enqueue(.email, to: customer.contactEmail,
-                                        payload: String(decoding: notice.bytes(), as: UTF8.self), at: now)
+                // The feed entry, the admins' alert and the customer's notice are written together.
+                let messages = [alert, (.email, customer.contactEmail, String(decoding: notice.bytes(), as: UTF8.self))]
+                    .compactMap { $0 }
+                try await store.record(InsightEntry(kind: "prediction", title: "Limit ahead", body: sentence),
+                                       for: customer.id, messages: messages, at: now)
             }
             if let traffic, traffic.ratio > 1 {
                 let sentence = "\(customer.id) has \(Wording.number(traffic.ratio))× its usual traffic for this hour "
                     + "(\(Int(traffic.latest)) vs \(Int(traffic.baseline)) requests): possibly a flash sale"
                 lines.append("traffic: " + sentence)
-                try await post(BotReply([.text("📈 " + sentence + "."),
-                                         .context("Consider pre-scaling: more PHP-FPM workers and a warm cache.")]))
+                let alert = slackMessage(BotReply([.text("📈 " + sentence + "."),
+                                                   .context("Consider pre-scaling: more PHP-FPM workers and a warm cache.")]))
+                try await store.record(InsightEntry(kind: "prediction", title: "Traffic surge", body: sentence),
+                                       for: customer.id, messages: [alert].compactMap { $0 }, at: now)
             }
         }
         return lines
     }
 
-    func post(_ reply: BotReply) async throws {
-        guard let alertsChannel else { return }
+    /// `reply` as a message for the alerts channel: (channel, destination, payload); nil without a channel.
+    func slackMessage(_ reply: BotReply) -> (OutboxMessage.Channel, String, String)? {
+        guard let alertsChannel else { return nil }
         let payload: JSONValue = .object([("channel", .string(alertsChannel)), ("text", .string(reply.plainText)),
                                           ("blocks", .array(render(reply)))])
-        try await store.enqueue(.slack, to: alertsChannel, payload: String(decoding: payload.bytes(), as: UTF8.self),
-                                at: clock.now)
+        return (.slack, alertsChannel, String(decoding: payload.bytes(), as: UTF8.self))
     }
 
     /// `/perf predict [<store>]`.

@@ -56,6 +56,18 @@ extension SQLiteStore: SchedulerStore {
         }
     }
 
+    public func record(_ insight: InsightEntry, for store: StoreID, messages: [(OutboxMessage.Channel, String, String)],
+                       at: Date) async throws {
+        try await pool.write { db in
+            try Self.record(db, store: store, insight: insight, alert: nil, thread: nil, at: at)
+            for (channel, destination, payload) in messages {
+                try db.execute(sql: """
+                    INSERT INTO outbox (channel, destination, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)
+                    """, arguments: [channel.rawValue, destination, payload, at.unixSeconds, at.unixSeconds])
+            }
+        }
+    }
+
     /// Writes an insight and queues an alert, inside the caller's transaction.
     static func record(_ db: Database, store: StoreID, insight: InsightEntry, alert: QueuedAlert?, thread: String?,
                        at: Date) throws {

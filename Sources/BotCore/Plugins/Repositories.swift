@@ -282,6 +282,9 @@ public protocol SchedulerStore: OutboxStore, SampleReader, CustomerDirectory, Me
     /// unless one of that type is open. - Returns: the new issue's id.
     func openIssue(store: StoreID, type: String, severity: Severity, title: String, details: [String: String],
                    insight: InsightEntry, alert: QueuedAlert?, at: Date) async throws -> Int64?
+    /// Writes a store's insight and queues its messages (`(channel, destination, payload)`) in one transaction.
+    func record(_ insight: InsightEntry, for store: StoreID, messages: [(OutboxMessage.Channel, String, String)],
+                at: Date) async throws
     /// Resolves an issue with its insight and its alert (in the issue's thread) in one transaction.
     func resolveIssue(_ id: Int64, store: StoreID, insight: InsightEntry, alert: QueuedAlert?, at: Date) async throws
     /// The silence covering `store` at `at`, if any.
