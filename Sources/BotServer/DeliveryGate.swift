@@ -18,13 +18,21 @@ struct DeliveryGate: Sendable {
     /// Records the delivery, then does `work` once; a repeat is answered from the record.
     func once(_ record: DeliveryRecord, logger: Logger,
               work: @Sendable (_ deliveryID: Int64) async throws -> StoredResponse) async throws -> Response {
+        try await onceQueuing(record, logger: logger) { id in (try await work(id), []) }
+    }
+
+    /// As `once`, and the messages the work caused are queued in the same transaction that marks it done.
+    func onceQueuing(_ record: DeliveryRecord, logger: Logger,
+                     work: @Sendable (_ deliveryID: Int64) async throws
+                         -> (StoredResponse, [(OutboxMessage.Channel, String, String)])) async throws -> Response {
         switch try await store.admitDelivery(record) {
         case let .duplicate(id, stored):
             return duplicate(record, id: "\(id)", stored: stored, logger: logger)
         case let .fresh(id):
             do {
-                let stored = try await work(id)
-                try await store.finishDelivery(key: record.key, succeeded: stored.status < 400, response: stored, at: clock.now)
+                let (stored, messages) = try await work(id)
+                try await store.finishDelivery(key: record.key, succeeded: stored.status < 400, response: stored,
+                                               messages: messages, at: clock.now)
                 return Self.response(stored)
             } catch {
                 let failed = StoredResponse(status: (error as? APIError).map { Int($0.status.code) } ?? 500, body: [])

@@ -74,25 +74,24 @@ extension PerfbotServer {
         case let .callback(eventID, inner):
             let record = gate.record(source: "slack_event", key: "slack-event:\(eventID)",
                                      contentType: request.headers[.contentType], body: body)
-            return try await gate.once(record, logger: context.logger) { _ in
-                try await handleEvent(inner, logger: context.logger)
-                return .json(.object([("ok", .bool(true))]))
+            return try await gate.onceQueuing(record, logger: context.logger) { _ in
+                (.json(.object([("ok", .bool(true))])), await handleEvent(inner, logger: context.logger))
             }
         }
     }
 
-    /// Answers an `app_mention` through the same router as slash commands; the reply goes out through the outbox.
-    func handleEvent(_ event: SlackEvent.Event, logger: Logger) async throws {
+    /// Answers an `app_mention` through the same router as slash commands. - Returns: the reply, to be
+    /// queued in the outbox together with the delivery's completion.
+    func handleEvent(_ event: SlackEvent.Event, logger: Logger) async -> [(OutboxMessage.Channel, String, String)] {
         guard event.type == "app_mention", event.botID == nil,
-              let user = event.user.flatMap(SlackUserID.init), let channel = event.channel else { return }
+              let user = event.user.flatMap(SlackUserID.init), let channel = event.channel else { return [] }
         let text = Self.withoutMentions(event.text ?? "")
         let reply = await dispatch(text, user: user, channel: channel, logger: logger)
         var pairs: [(String, JSONValue)] = [("channel", .string(channel))]
         if let thread = event.threadTS ?? event.ts { pairs.append(("thread_ts", .string(thread))) }
         pairs.append(("text", .string(String(reply.plainText.prefix(3000)))))
         pairs.append(("blocks", .array(BlockKitRenderer.blocks(reply))))
-        let payload = String(decoding: JSONValue.object(pairs).bytes(), as: UTF8.self)
-        try await store.enqueueMessage(channel: "slack", destination: channel, payload: payload, at: clock.now)
+        return [(.slack, channel, String(decoding: JSONValue.object(pairs).bytes(), as: UTF8.self))]
     }
 
     /// `<@U0BOT0001> store acme` → `store acme`.

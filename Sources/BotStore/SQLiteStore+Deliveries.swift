@@ -56,7 +56,20 @@ extension SQLiteStore {
 
     /// Marks a delivery handled and keeps the answer given.
     public func finishDelivery(key: String, succeeded: Bool, response: StoredResponse, at: Date) async throws {
-        try await pool.write { db in try Self.finish(db, key: key, succeeded: succeeded, response: response, at: at) }
+        try await finishDelivery(key: key, succeeded: succeeded, response: response, messages: [], at: at)
+    }
+
+    /// Marks a delivery handled and queues the messages it caused, in one transaction.
+    public func finishDelivery(key: String, succeeded: Bool, response: StoredResponse,
+                               messages: [(OutboxMessage.Channel, String, String)], at: Date) async throws {
+        try await pool.write { db in
+            try Self.finish(db, key: key, succeeded: succeeded, response: response, at: at)
+            for (channel, destination, payload) in messages {
+                try db.execute(sql: """
+                    INSERT INTO outbox (channel, destination, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)
+                    """, arguments: [channel.rawValue, destination, payload, at.unixSeconds, at.unixSeconds])
+            }
+        }
     }
 
     /// Records a delivery already answered (work without side effects) with its answer, in one transaction.
