@@ -118,7 +118,9 @@ public struct Predictions: Sendable {
                     lines.append("\(marker) \(customer.id): \(Self.resource(forecast.metric)) limit in \(Self.eta(eta)) "
                         + "(\(forecast.basis))")
                 } else if id != nil {
-                    lines.append("• \(Self.resource(forecast.metric)): \(Wording.number(forecast.current))% now, no limit ahead "
+                    let outlook = forecast.current >= 90 ? "already near its limit, without a clear trend"
+                        : "no limit ahead"
+                    lines.append("• \(Self.resource(forecast.metric)): \(Wording.number(forecast.current))% now, \(outlook) "
                         + "(\(forecast.basis))")
                 }
             }
