@@ -6,7 +6,7 @@ extension ConsolePlugin {
         let now = clock.now
         guard let readings = try await reader.storeReadings(id, asOf: now) else {
             let names = try await reader.storeNames()
-            throw BotError.unknownStore(id.rawValue, suggestions: NameSuggester.closest(to: id.rawValue, in: names))
+            throw BotError.unknownStore(id.rawValue, among: names)
         }
         let customer = readings.customer
         let issues = readings.openIssues

@@ -114,7 +114,7 @@ public struct OperationsPlugin: BotPlugin {
     func customer(_ id: StoreID) async throws -> Customer {
         guard let customer = try await store.customer(id) else {
             let names = try await store.allCustomers().map(\.id.rawValue)
-            throw BotError.unknownStore(id.rawValue, suggestions: NameSuggester.closest(to: id.rawValue, in: names))
+            throw BotError.unknownStore(id.rawValue, among: names)
         }
         return customer
     }

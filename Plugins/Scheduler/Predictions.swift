@@ -107,7 +107,7 @@ public struct Predictions: Sendable {
         let customers = try await store.allCustomers().filter { id == nil || $0.id == id }
         if let id, customers.isEmpty {
             let names = try await store.allCustomers().map(\.id.rawValue)
-            throw BotError.unknownStore(id.rawValue, suggestions: NameSuggester.closest(to: id.rawValue, in: names))
+            throw BotError.unknownStore(id.rawValue, among: names)
         }
         var lines: [String] = []
         for customer in customers {

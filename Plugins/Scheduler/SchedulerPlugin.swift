@@ -52,7 +52,7 @@ public struct SchedulerPlugin: BotPlugin {
     func issues(_ id: StoreID?) async throws -> BotReply {
         if let id, try await store.customer(id) == nil {
             let names = try await store.allCustomers().map(\.id.rawValue)
-            throw BotError.unknownStore(id.rawValue, suggestions: NameSuggester.closest(to: id.rawValue, in: names))
+            throw BotError.unknownStore(id.rawValue, among: names)
         }
         let now = clock.now
         let open = try await store.openIssues(store: id)
@@ -85,7 +85,7 @@ public struct SchedulerPlugin: BotPlugin {
         }
         guard try await store.customer(id) != nil else {
             let names = try await store.allCustomers().map(\.id.rawValue)
-            throw BotError.unknownStore(id.rawValue, suggestions: NameSuggester.closest(to: id.rawValue, in: names))
+            throw BotError.unknownStore(id.rawValue, among: names)
         }
         let now = clock.now
         let until = now.addingTimeInterval(duration.seconds)

@@ -53,13 +53,7 @@ extension PerfbotServer {
     func alerts(_ body: [UInt8], source: String, version: String, request: Request,
                 context: BasicRequestContext) async throws -> Response {
         try request.requireMediaType("application/json")
-        let payload: AlertPayload
-        do {
-            payload = try JSONDecoder().decode(AlertPayload.self, from: Data(body))
-        } catch {
-            let described = JSONErrorPath.describe(error)
-            throw APIError.malformed(described.path.isEmpty ? "body" : String(described.path.dropFirst()), described.problem)
-        }
+        let payload = try decodeJSON(AlertPayload.self, body)
         guard payload.version == version || payload.version.isEmpty else {
             throw APIError(.unprocessableContent, code: "unsupported_version",
                            message: "Expected payload version \(version), got \(payload.version.prefix(10)).")
@@ -145,13 +139,7 @@ extension PerfbotServer {
     func uptime(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let body = try await verifiedWebhookBody(request, route: "/webhooks/uptime")
         try request.requireMediaType("application/json")
-        let batch: UptimeBatch
-        do {
-            batch = try JSONDecoder().decode(UptimeBatch.self, from: Data(body))
-        } catch {
-            let described = JSONErrorPath.describe(error)
-            throw APIError.malformed(described.path.isEmpty ? "body" : String(described.path.dropFirst()), described.problem)
-        }
+        let batch = try decodeJSON(UptimeBatch.self, body)
         var samples: [MetricSample] = []
         var rejected: [JSONValue] = []
         for (index, result) in batch.results.enumerated() {

@@ -29,6 +29,16 @@ extension PerfbotServer {
         return try await request.boundedBody(limit: settings.bodyLimit)
     }
 
+    /// Decodes a JSON body, answering 400 with the path of the first field at fault.
+    func decodeJSON<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(body))
+        } catch {
+            let described = JSONErrorPath.describe(error)
+            throw APIError.malformed(described.path.isEmpty ? "body" : String(described.path.dropFirst()), described.problem)
+        }
+    }
+
     /// A retry-stable key: the sender's `Idempotency-Key`, else the body's digest.
     func idempotencyKey(_ request: Request, source: String, body: [UInt8]) throws -> String {
         if let supplied = request.headers[.idempotencyKey] {
@@ -43,14 +53,7 @@ extension PerfbotServer {
     func metricPush(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let body = try await verifiedWebhookBody(request, route: "/webhooks/metrics")
         try request.requireMediaType("application/json")
-        let batch: MetricBatch
-        do {
-            batch = try JSONDecoder().decode(MetricBatch.self, from: Data(body))
-        } catch {
-            let described = JSONErrorPath.describe(error)
-            throw APIError.malformed(described.path.isEmpty ? "body" : String(described.path.dropFirst()),
-                                     described.problem)
-        }
+        let batch = try decodeJSON(MetricBatch.self, body)
         guard batch.samples.count <= MetricBatch.maxSamples else {
             throw APIError(.unprocessableContent, code: "too_many_samples",
                            message: "A batch holds at most \(MetricBatch.maxSamples) samples; split it.")

@@ -4,16 +4,18 @@ import GRDB
 
 extension SQLiteStore: SchedulerStore {
     public func trackedIssues(of store: StoreID) async throws -> [TrackedIssue] {
-        try await pool.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT id, issue_type, severity, title, detected_at, clear_since FROM performance_issues
-                WHERE customer_id = ? AND resolved_at IS NULL AND source = 'rule'
-                """), arguments: [store.rawValue]).compactMap { row in
-                guard let severity = Severity(rawValue: row[2]) else { return nil }
-                let clear: Int64? = row[5]
-                return TrackedIssue(id: row[0], type: row[1], severity: severity, title: row[3],
-                                    detectedAt: Date(unixSeconds: row[4]), clearSince: clear.map(Date.init(unixSeconds:)))
-            }
+        try await pool.read { db in try Self.trackedIssues(db, store) }
+    }
+
+    static func trackedIssues(_ db: Database, _ store: StoreID) throws -> [TrackedIssue] {
+        try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT id, issue_type, severity, title, detected_at, clear_since FROM performance_issues
+            WHERE customer_id = ? AND resolved_at IS NULL AND source = 'rule'
+            """), arguments: [store.rawValue]).compactMap { row in
+            guard let severity = Severity(rawValue: row[2]) else { return nil }
+            let clear: Int64? = row[5]
+            return TrackedIssue(id: row[0], type: row[1], severity: severity, title: row[3],
+                                detectedAt: Date(unixSeconds: row[4]), clearSince: clear.map(Date.init(unixSeconds:)))
         }
     }
 
@@ -161,15 +163,7 @@ extension SQLiteStore: SchedulerStore {
                 let sampled = Date(unixSeconds: row[1])
                 if sampled <= at, at.timeIntervalSince(sampled) <= metric.freshness { series[metric] = [(sampled, row[2])] }
             }
-            let tracked = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT id, issue_type, severity, title, detected_at, clear_since FROM performance_issues
-                WHERE customer_id = ? AND resolved_at IS NULL AND source = 'rule'
-                """), arguments: [store.rawValue]).compactMap { row -> TrackedIssue? in
-                guard let severity = Severity(rawValue: row[2]) else { return nil }
-                let clear: Int64? = row[5]
-                return TrackedIssue(id: row[0], type: row[1], severity: severity, title: row[3],
-                                    detectedAt: Date(unixSeconds: row[4]), clearSince: clear.map(Date.init(unixSeconds:)))
-            }
+            let tracked = try Self.trackedIssues(db, store)
             let silence = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT id, customer_id, ends_at, reason, created_by FROM silences
                 WHERE customer_id = ? AND starts_at <= ? AND ends_at > ? ORDER BY ends_at DESC LIMIT 1

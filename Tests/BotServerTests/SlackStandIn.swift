@@ -47,6 +47,14 @@ actor SlackStandIn {
             return Response(status: .init(code: answer.status), headers: headers,
                             body: .init(byteBuffer: ByteBuffer(string: answer.body)))
         }
+        return try await LoopbackServer.serve(router) { base in try await body(base) }
+    }
+}
+
+/// Runs a router on a free loopback port for the duration of `body`, which gets the base URL.
+enum LoopbackServer {
+    static func serve<T: Sendable>(_ router: Router<BasicRequestContext>,
+                                   _ body: @Sendable (_ baseURL: String) async throws -> T) async throws -> T {
         let port = PortBox()
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { await port.set($0.localAddress?.port ?? 0) })
@@ -88,18 +96,6 @@ enum SlowPage {
             try await Task.sleep(for: delay)
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "<html>shop</html>")))
         }
-        let port = PortBox()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { await port.set($0.localAddress?.port ?? 0) })
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await app.runService()
-                return nil
-            }
-            let bound = await port.wait()
-            let result = try await body("http://127.0.0.1:\(bound)/")
-            group.cancelAll()
-            return result
-        }
+        return try await LoopbackServer.serve(router) { base in try await body(base + "/") }
     }
 }

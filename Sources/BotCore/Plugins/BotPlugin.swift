@@ -98,6 +98,11 @@ public enum BotError: Error, Equatable, CustomStringConvertible {
     /// A declared capability with no handler (a bug).
     case unsupported(String)
 
+    /// `unknownStore` with the closest of `names` as suggestions.
+    public static func unknownStore(_ name: String, among names: [String]) -> BotError {
+        .unknownStore(name, suggestions: NameSuggester.closest(to: name, in: names))
+    }
+
     /// What the user is told.
     public var userMessage: String {
         switch self {
