@@ -49,6 +49,12 @@ public struct OperationsPlugin: BotPlugin {
                         flags: [Self.dryRun], role: .operator,
                         summary: "Run one playbook on a store (risky playbooks need the admin role).",
                         examples: ["run disk_filling acme-store --dry-run"]),
+            CommandSpec("approve", arguments: [ArgumentSpec("approval", .word)], role: .operator,
+                        summary: "Approve a proposed fix: it runs, and the alert shows who decided.",
+                        examples: ["approve fix_abcdefgh23"]),
+            CommandSpec("reject", arguments: [ArgumentSpec("approval", .word)], role: .operator,
+                        summary: "Reject a proposed fix: nothing runs, and the decision is recorded.",
+                        examples: ["reject fix_abcdefgh23"]),
             CommandSpec("automation", arguments: [ArgumentSpec("store", .store)], readOnly: true,
                         summary: "Show a store's automation level and exceptions.", examples: ["automation acme-store"]),
             CommandSpec("automation", arguments: [ArgumentSpec("store", .store), ArgumentSpec("level", .keyword("level")),
@@ -106,6 +112,8 @@ public struct OperationsPlugin: BotPlugin {
         case "automation":
             guard let id = command.store() else { throw BotError.invalid("Which store?") }
             return try await automation(id, command: command, context: context)
+        case "approve", "reject":
+            return try await decide(command.value("approval") ?? "", approve: command.name == "approve", context: context)
         default:
             throw BotError.unsupported(command.name)
         }

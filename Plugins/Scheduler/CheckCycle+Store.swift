@@ -23,13 +23,22 @@ extension CheckCycle {
             let value = current[rule.metric]
             let details = ["condition": rule.condition, "value": value.map { Wording.number($0) } ?? "unknown"]
             let decision = silence == nil ? automation.decide(rule, customer: customer) : nil
-            // The issue, its insight and its alert are written together: none is lost without the others.
-            let message = decision.flatMap { decision in
-                queued(Alerts.opened(rule, customer: customer, value: value, outcome: decision.text, now: now))
+            let draft = decision.flatMap { proposal(for: $0, rule: rule, customer: customer, now: now) }
+            var outcome = decision?.text ?? ""
+            var buttons: [ReplyButton] = []
+            if let draft {
+                outcome += " The proposal stands for \(Int(settings.approvalTTL / 3600)) h "
+                    + "(until \(Alerts.clockTime(draft.approval.expiresAt)))."
+                buttons = Alerts.approvalButtons(draft.approval.id)
+            }
+            // The issue, its insight, its alert and any proposal are written together: none without the others.
+            let message = decision.flatMap { _ in
+                queued(Alerts.opened(rule, customer: customer, value: value, outcome: outcome, now: now, buttons: buttons))
             }
             guard let issueID = try await store.openIssue(
                 store: id, type: rule.name, severity: rule.severity, title: rule.title, details: details,
-                insight: InsightEntry(kind: "issue", title: rule.title, body: rule.condition), alert: message, at: now)
+                insight: InsightEntry(kind: "issue", title: rule.title, body: rule.condition), alert: message,
+                approval: draft, at: now)
             else { continue }
             report.opened.append(.init(store: id, what: "\(rule.name) (\(rule.severity.rawValue))"))
             guard let decision else {
@@ -80,6 +89,27 @@ extension CheckCycle {
         var instant = rule
         if rule.mode == .sustained { instant.window = 0 }
         return !RuleEvaluator.firing([instant], series: series, now: now).isEmpty
+    }
+
+    /// The approval (and the customer's proposal e-mail) for a fix the policy holds; nil otherwise.
+    func proposal(for decision: Automation.Decision, rule: DetectionRule, customer: Customer, now: Date) -> ApprovalDraft? {
+        guard case .holdForApproval? = decision.policy, let playbook = decision.playbook else { return nil }
+        let (token, hash) = tokens()
+        let approval = Approval(id: Approval.newID(), store: customer.id, issueID: nil, playbook: playbook.name,
+                                steps: playbook.actions.map(\.name), createdAt: now,
+                                expiresAt: now.addingTimeInterval(settings.approvalTTL))
+        var proposal: (OutboxMessage.Channel, String, String)?
+        if let domain = settings.replyDomain {
+            let mail: JSONValue = .object([
+                ("template", .string("proposal")), ("to", .string(customer.contactEmail)),
+                ("reply_to", .string("approve+\(token)@\(domain)")), ("store", .string(customer.id.rawValue)),
+                ("issue", .string(rule.title)), ("condition", .string(rule.condition)), ("playbook", .string(playbook.title)),
+                ("steps", .array(playbook.actions.map { .string($0.name) })),
+                ("expires_at", .string(ISO8601DateFormatter().string(from: approval.expiresAt))),
+            ])
+            proposal = (.email, customer.contactEmail, String(decoding: mail.bytes(), as: UTF8.self))
+        }
+        return ApprovalDraft(approval: approval, tokenHash: hash, proposal: proposal)
     }
 
     /// `reply` as a message for the alerts channel; nil when no channel is configured.

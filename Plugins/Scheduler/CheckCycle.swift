@@ -42,6 +42,10 @@ public struct CheckCycle: Sendable {
         public var perStoreTimeout: Duration = .seconds(20)
         /// Where alerts go; nil keeps them out of Slack (they still reach the insights feed).
         public var alertsChannel: String?
+        /// The domain of the one-time reply addresses of proposals; nil sends customers no proposal.
+        public var replyDomain: String?
+        /// How long a proposal stands.
+        public var approvalTTL: TimeInterval = 86400
 
         public init(quietPeriod: TimeInterval = 300, concurrency: Int = 8, perStoreTimeout: Duration = .seconds(20),
                     alertsChannel: String? = nil) {
@@ -62,12 +66,16 @@ public struct CheckCycle: Sendable {
     let render: @Sendable (BotReply) -> [JSONValue]
     /// Runs the store's collectors; their samples are stored before the rules are evaluated.
     let collect: @Sendable (Customer) async -> [MetricSample]
+    /// A new one-time approval token and the hash that is stored.
+    let tokens: @Sendable () -> (token: String, hash: String)
     let scorer = HealthScorer()
 
     public init(store: any SchedulerStore, rules: @escaping @Sendable (Customer) -> [DetectionRule], automation: Automation,
                 clock: any BotClock, settings: Settings, logger: Logger,
                 render: @escaping @Sendable (BotReply) -> [JSONValue],
+                tokens: @escaping @Sendable () -> (token: String, hash: String),
                 collect: @escaping @Sendable (Customer) async -> [MetricSample] = { _ in [] }) {
+        self.tokens = tokens
         self.render = render
         self.collect = collect
         self.store = store

@@ -58,9 +58,26 @@ extension PerfbotServer {
         }
         let record = gate.record(source: "slack_interaction", key: interaction.idempotencyKey,
                                  contentType: request.headers[.contentType], body: body)
-        return try await gate.once(record, logger: context.logger) { _ in
-            StoredResponse(status: 200, body: [])
+        return try await gate.onceQueuing(record, logger: context.logger) { _ in
+            (StoredResponse(status: 200, body: []), await handleClick(interaction, logger: context.logger))
         }
+    }
+
+    /// An Approve or Reject button goes through the same router as `/perf approve|reject <id>`, as the
+    /// user who clicked (so the same roles apply); the original message is replaced with the outcome.
+    func handleClick(_ interaction: SlackInteraction, logger: Logger) async -> [(OutboxMessage.Channel, String, String)] {
+        guard interaction.type == "block_actions", let action = interaction.actions.first,
+              let verb = ["fix_approve": "approve", "fix_reject": "reject"][action.actionID],
+              let value = action.value, Approval.isValidID(value), let user = SlackUserID(interaction.user.id) else { return [] }
+        let later = replyLater(interaction.responseURL, logger: logger)
+        let reply = await dispatch("\(verb) \(value)", user: user, channel: interaction.container?.channelID, logger: logger,
+                                   replyLater: later)
+        guard let url = interaction.responseURL, later != nil else { return [] }
+        var message = BlockKitRenderer.message(reply)
+        if case let .object(pairs) = message {
+            message = .object(pairs + [("replace_original", .bool(reply.visibility == .inChannel))])
+        }
+        return [(.slackResponse, url, String(decoding: message.bytes(), as: UTF8.self))]
     }
 
     func slackEvent(_ request: Request, context: BasicRequestContext) async throws -> Response {

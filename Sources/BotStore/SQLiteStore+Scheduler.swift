@@ -34,7 +34,7 @@ extension SQLiteStore: SchedulerStore {
     }
 
     public func openIssue(store: StoreID, type: String, severity: Severity, title: String, details: [String: String],
-                          insight: InsightEntry, alert: QueuedAlert?, at: Date) async throws -> Int64? {
+                          insight: InsightEntry, alert: QueuedAlert?, approval: ApprovalDraft?, at: Date) async throws -> Int64? {
         try await pool.write { db in
             try db.execute(sql: """
                 INSERT OR IGNORE INTO performance_issues
@@ -44,6 +44,16 @@ extension SQLiteStore: SchedulerStore {
                                  try jsonText(details)])
             guard db.changesCount > 0 else { return nil }
             let id = db.lastInsertedRowID
+            if let draft = approval {
+                var pending = draft.approval
+                pending.issueID = id
+                try Self.insert(db, pending, tokenHash: draft.tokenHash)
+                if let (channel, destination, payload) = draft.proposal {
+                    try db.execute(sql: """
+                        INSERT INTO outbox (channel, destination, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)
+                        """, arguments: [channel.rawValue, destination, payload, at.unixSeconds, at.unixSeconds])
+                }
+            }
             try Self.record(db, store: store, insight: insight, alert: alert, thread: "issue:\(id)", at: at)
             return id
         }

@@ -107,9 +107,22 @@ public struct Wiring: Sendable {
                 thresholds.rules(platforms.first { $0.platform == customer.platform }?.rules ?? [], for: customer)
             },
             automation: automation, clock: clock,
-            settings: CheckCycle.Settings(quietPeriod: quietPeriod, perStoreTimeout: inline ? .seconds(1800) : .seconds(20),
-                                          alertsChannel: configuration.slackAlertsChannel),
-            logger: logger, render: BlockKitRenderer.blocks, collect: { [collector] in await collector.collect($0) })
+            settings: settings(quietPeriod: quietPeriod, inline: inline),
+            logger: logger, render: BlockKitRenderer.blocks, tokens: Self.approvalToken,
+            collect: { [collector] in await collector.collect($0) })
+    }
+
+    /// A new approval token and its stored hash.
+    @Sendable public static func approvalToken() -> (token: String, hash: String) {
+        let token = ApprovalToken.generate()
+        return (token, ApprovalToken.hash(token))
+    }
+
+    func settings(quietPeriod: TimeInterval, inline: Bool) -> CheckCycle.Settings {
+        var settings = CheckCycle.Settings(quietPeriod: quietPeriod, perStoreTimeout: inline ? .seconds(1800) : .seconds(20),
+                                           alertsChannel: configuration.slackAlertsChannel)
+        settings.replyDomain = configuration.replyDomain
+        return settings
     }
 
     /// The command router over every plugin.

@@ -175,3 +175,36 @@ import Testing
         }
     }
 }
+
+@Suite struct ApprovalButtonTests {
+    func click(_ bot: TestBot, user: String, action: String, approval: String) throws -> String {
+        let payload = #"{"type":"block_actions","user":{"id":"\#(user)"},"trigger_id":"1.2.\#(UUID().uuidString)","#
+            + #""response_url":"https://hooks.slack.com/actions/T0BOT0001/444/xyz","container":{"type":"message","channel_id":"C0OPS0001"},"#
+            + #""actions":[{"type":"button","action_id":"\#(action)","value":"\#(approval)","action_ts":"\#(Date().timeIntervalSince1970)"}]}"#
+        return "payload=" + (payload.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+    }
+
+    @Test func anOperatorsClickDecidesAndReplacesTheOriginalMessage() async throws {
+        let bot = try await TestBot()
+        let approval = Approval(id: "fix_abcdefgh23", store: StoreID("acme-store")!, issueID: nil, playbook: "cache_miss_storm",
+                                steps: ["Check the Redis object cache"], createdAt: t0, expiresAt: t0.addingTimeInterval(86400))
+        try await bot.store.createApproval(approval, tokenHash: String(repeating: "a", count: 64))
+        try await bot.app.test(.router) { client in
+            let viewerClick = try click(bot, user: "U0DEMOVEW", action: "fix_reject", approval: approval.id)
+            let refused = try await client.execute(uri: "/slack/interactions", method: .post,
+                                                   headers: bot.slackHeaders(viewerClick), body: ByteBuffer(string: viewerClick))
+            #expect(refused.status == .ok)
+            let operatorClick = try click(bot, user: "U0DEMOOPS", action: "fix_reject", approval: approval.id)
+            let decided = try await client.execute(uri: "/slack/interactions", method: .post,
+                                                   headers: bot.slackHeaders(operatorClick), body: ByteBuffer(string: operatorClick))
+            #expect(decided.status == .ok)
+        }
+        #expect(try await bot.store.approval(id: approval.id)?.status == .rejected)
+        #expect(try await bot.store.approval(id: approval.id)?.decidedBy == "U0DEMOOPS")
+        let responses = try await bot.store.pendingMessages().filter { $0.channel == "slack_response" }
+        #expect(responses.count == 2)
+        #expect(responses[0].payload.contains("needs the operator role") && responses[0].payload.contains(#""replace_original":false"#))
+        #expect(responses[1].payload.contains("❌ Rejected by <@U0DEMOOPS>") && responses[1].payload.contains(#""replace_original":true"#))
+        #expect(responses.allSatisfy { $0.destination == "https://hooks.slack.com/actions/T0BOT0001/444/xyz" })
+    }
+}

@@ -48,7 +48,8 @@ struct SchedulerBot {
         chmod(docker, 0o755)
         try await store.upsert(customers, at: start)
         var configuration = try PerfbotConfiguration(values: ["SLACK_ALERTS_CHANNEL": "C0ALERTS", "SLACK_BOT_TOKEN": "xoxb-t",
-                                                                  "PERFBOT_SLACK_USERS": "U0VIEW001:viewer"])
+                                                                  "PERFBOT_REPLY_DOMAIN": "fix.example.com",
+                                                                  "PERFBOT_SLACK_USERS": "U0VIEW001:viewer,U0OPS0001:operator"])
         configuration.playbooksPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Playbooks").path
         wiring = try Wiring(configuration: configuration, store: store, clock: clock,
@@ -164,7 +165,8 @@ func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
         let started = Date()
         let report = try await CheckCycle(store: bot.store, rules: { _ in StandardRules.all },
                                           automation: cycle.automationForTesting, clock: bot.clock, settings: settings,
-                                          logger: Logger(label: "test"), render: BlockKitRenderer.blocks).run()
+                                          logger: Logger(label: "test"), render: BlockKitRenderer.blocks,
+                                          tokens: Wiring.approvalToken).run()
         #expect(Date().timeIntervalSince(started) < 10)
         #expect(report.errors.map(\.store.rawValue) == ["slow-shop"])
         #expect(report.opened.map(\.store.rawValue).contains("quick-shop"))

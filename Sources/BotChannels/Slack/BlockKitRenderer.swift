@@ -35,6 +35,9 @@ public enum BlockKitRenderer {
                                        ("elements", .array([mrkdwn(String(text.prefix(3000)))]))]))
             case .divider:
                 blocks.append(.object([("type", .string("divider"))]))
+            case let .buttons(buttons):
+                blocks.append(.object([("type", .string("actions")), ("block_id", .string("fix_actions")),
+                                       ("elements", .array(buttons.prefix(25).map(button)))]))
             }
         }
         if blocks.count > blockLimit {
@@ -52,6 +55,15 @@ public enum BlockKitRenderer {
             ("text", .string(String(reply.plainText.prefix(3000)))),
             ("blocks", .array(blocks(reply))),
         ])
+    }
+
+    static func button(_ button: ReplyButton) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [
+            ("type", .string("button")), ("action_id", .string(String(button.actionID.prefix(255)))),
+            ("text", plain(String(button.label.prefix(75)))), ("value", .string(String(button.value.prefix(2000)))),
+        ]
+        if let style = button.style { pairs.append(("style", .string(style.rawValue))) }
+        return .object(pairs)
     }
 
     static func section(_ text: String) -> JSONValue {

@@ -117,6 +117,8 @@ public protocol OperationsStore: CustomerDirectory {
                result: String?, at: Date) async throws
     /// The newest values of `store`'s metrics.
     func latestMetrics(stores: [StoreID]?) async throws -> [StoreID: MetricSnapshot]
+    /// Decides a pending approval once: refused when decided before, expired, or its issue resolved.
+    func decideApproval(_ id: String, approve: Bool, by: String, channel: ApprovalChannel, at: Date) async throws -> ApprovalResult
 }
 
 /// Reads raw samples of one metric, for rule evaluation.
@@ -265,6 +267,21 @@ public struct InsightEntry: Sendable {
     }
 }
 
+/// A proposal to store with the issue it is for: the approval, its token's hash, and the customer's
+/// proposal e-mail (queued in the same transaction).
+public struct ApprovalDraft: Sendable {
+    public var approval: Approval
+    public var tokenHash: String
+    /// `(channel, destination, payload)` of the proposal e-mail, if the customer gets one.
+    public var proposal: (OutboxMessage.Channel, String, String)?
+
+    public init(approval: Approval, tokenHash: String, proposal: (OutboxMessage.Channel, String, String)?) {
+        self.approval = approval
+        self.tokenHash = tokenHash
+        self.proposal = proposal
+    }
+}
+
 /// What the check cycle reads and writes.
 public protocol SchedulerStore: OutboxStore, SampleReader, CustomerDirectory, MetricReader {
     /// Open issues of `store` that the rules raised.
@@ -278,10 +295,11 @@ public protocol SchedulerStore: OutboxStore, SampleReader, CustomerDirectory, Me
     func markClear(_ id: Int64, since: Date) async throws
     /// Resolves the issue.
     func resolveIssue(_ id: Int64, at: Date, autoFixed: Bool) async throws
-    /// Opens an issue with its insight and its alert (threaded under the issue) in one transaction,
-    /// unless one of that type is open. - Returns: the new issue's id.
+    /// Opens an issue with its insight, its alert (threaded under the issue) and, when a fix waits for
+    /// a yes, its approval and proposal, in one transaction, unless one of that type is open.
+    /// - Returns: the new issue's id.
     func openIssue(store: StoreID, type: String, severity: Severity, title: String, details: [String: String],
-                   insight: InsightEntry, alert: QueuedAlert?, at: Date) async throws -> Int64?
+                   insight: InsightEntry, alert: QueuedAlert?, approval: ApprovalDraft?, at: Date) async throws -> Int64?
     /// Writes a store's insight and queues its messages (`(channel, destination, payload)`) in one transaction.
     func record(_ insight: InsightEntry, for store: StoreID, messages: [(OutboxMessage.Channel, String, String)],
                 at: Date) async throws

@@ -47,6 +47,26 @@ public struct ReplyTable: Sendable, Equatable {
     }
 }
 
+/// A button on a reply; `value` travels back with the click.
+public struct ReplyButton: Sendable, Equatable {
+    public enum Style: String, Sendable { case primary, danger }
+
+    public var label: String
+    public var actionID: String
+    public var value: String
+    public var style: Style?
+    /// The equivalent command, for places without buttons.
+    public var command: String
+
+    public init(label: String, actionID: String, value: String, style: Style? = nil, command: String) {
+        self.label = label
+        self.actionID = actionID
+        self.value = value
+        self.style = style
+        self.command = command
+    }
+}
+
 /// A piece of a reply; each destination (Slack, e-mail, terminal) renders it its own way.
 public enum ReplyBlock: Sendable, Equatable {
     /// A bold title line.
@@ -63,6 +83,8 @@ public enum ReplyBlock: Sendable, Equatable {
     case context(String)
     /// A separating line.
     case divider
+    /// Buttons (in plain text: their commands).
+    case buttons([ReplyButton])
 
     public static func == (lhs: ReplyBlock, rhs: ReplyBlock) -> Bool {
         switch (lhs, rhs) {
@@ -71,6 +93,7 @@ public enum ReplyBlock: Sendable, Equatable {
         case let (.bars(a), .bars(b)): a == b
         case let (.table(a), .table(b)): a == b
         case (.divider, .divider): true
+        case let (.buttons(a), .buttons(b)): a == b
         default: false
         }
     }
@@ -114,6 +137,7 @@ public enum PlainTextRenderer {
             case let .table(table): parts.append(table.lines().joined(separator: "\n"))
             case let .context(text): parts.append(text)
             case .divider: parts.append("")
+            case let .buttons(buttons): parts.append(buttons.map { "\($0.label): `\($0.command)`" }.joined(separator: " · "))
             }
         }
         return parts.joined(separator: "\n")

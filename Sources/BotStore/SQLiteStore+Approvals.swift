@@ -1,0 +1,79 @@
+import BotCore
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    /// Stores an approval inside the caller's transaction.
+    static func insert(_ db: Database, _ approval: Approval, tokenHash: String) throws {
+        try db.execute(sql: """
+            INSERT INTO approvals (id, customer_id, issue_id, playbook_name, steps, token_hash, created_at, expires_at, status)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')
+            """, arguments: [approval.id, approval.store.rawValue, approval.issueID, approval.playbook,
+                             try jsonText(approval.steps), tokenHash, approval.createdAt.unixSeconds,
+                             approval.expiresAt.unixSeconds])
+    }
+
+    /// Stores an approval on its own.
+    public func createApproval(_ approval: Approval, tokenHash: String) async throws {
+        try await pool.write { db in try Self.insert(db, approval, tokenHash: tokenHash) }
+    }
+
+    /// The approval `id`.
+    public func approval(id: String) async throws -> Approval? {
+        try await pool.read { db in try Self.approval(db, sql: "WHERE id = ?", id) }
+    }
+
+    /// The approval whose token hashes to `tokenHash`.
+    public func approval(tokenHash: String) async throws -> Approval? {
+        try await pool.read { db in try Self.approval(db, sql: "WHERE token_hash = ?", tokenHash) }
+    }
+
+    static func approval(_ db: Database, sql filter: String, _ value: String) throws -> Approval? {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT id, customer_id, issue_id, playbook_name, steps, created_at, expires_at, status, decided_at,
+                   decided_by, channel FROM approvals \(filter)
+            """, arguments: [value]), let store = StoreID(row[1]) else { return nil }
+        let steps: String = row[4]
+        let decided: Int64? = row[8]
+        let channel: String? = row[10]
+        return Approval(id: row[0], store: store, issueID: row[2], playbook: row[3],
+                        steps: (try? JSONDecoder().decode([String].self, from: Data(steps.utf8))) ?? [],
+                        createdAt: Date(unixSeconds: row[5]), expiresAt: Date(unixSeconds: row[6]),
+                        status: ApprovalStatus(rawValue: row[7]) ?? .pending, decidedAt: decided.map(Date.init(unixSeconds:)),
+                        decidedBy: row[9], channel: channel.flatMap(ApprovalChannel.init(rawValue:)))
+    }
+
+    public func decideApproval(_ id: String, approve: Bool, by: String, channel: ApprovalChannel, at: Date) async throws -> ApprovalResult {
+        try await pool.write { db in
+            guard var approval = try Self.approval(db, sql: "WHERE id = ?", id) else { return .unknown }
+            guard approval.status == .pending else { return .alreadyDecided(approval) }
+            func close(_ status: ApprovalStatus) throws {
+                try db.execute(sql: "UPDATE approvals SET status = ? WHERE id = ? AND status = 'pending'",
+                               arguments: [status.rawValue, id])
+                approval.status = status
+            }
+            if approval.expiresAt <= at {
+                try close(.expired)
+                return .expired(approval)
+            }
+            if let issue = approval.issueID,
+               try Int64.fetchOne(db, sql: "SELECT resolved_at FROM performance_issues WHERE id = ?", arguments: [issue]) != nil {
+                try close(.cancelled)
+                return .issueResolved(approval)
+            }
+            let status: ApprovalStatus = approve ? .approved : .rejected
+            try db.execute(sql: """
+                UPDATE approvals SET status = ?, decided_at = ?, decided_by = ?, channel = ? WHERE id = ? AND status = 'pending'
+                """, arguments: [status.rawValue, at.unixSeconds, by, channel.rawValue, id])
+            try db.execute(sql: """
+                INSERT INTO audit_log (at, actor, channel, action, customer_id, details, result) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [at.unixSeconds, by, channel.rawValue, "approval.decide", approval.store.rawValue,
+                                 try jsonText(["approval": id, "playbook": approval.playbook]), status.rawValue])
+            approval.status = status
+            approval.decidedAt = at
+            approval.decidedBy = by
+            approval.channel = channel
+            return .decided(approval)
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import BotCore
+import BotStore
+import Foundation
+import Logging
+import PerfbotApp
+import Testing
+
+@Suite struct ApprovalTests {
+    let operatorUser = SlackUserID("U0OPS0001")!
+    let viewer = SlackUserID("U0VIEW001")!
+
+    /// A level-1 store whose memory has been high for seven minutes: its fix waits for a yes.
+    func heldFix() async throws -> (SchedulerBot, String) {
+        let bot = try await SchedulerBot(customers: [shop("acme-store", level: .notifyOnly)])
+        try await bot.feed("acme-store", .memoryPercent, Array(repeating: 90, count: 7))
+        _ = try await bot.cycle()
+        let alert = try #require(try await bot.store.pendingMessages().first { $0.channel == "slack" }?.payload)
+        let id = try #require(alert.range(of: #"fix_[a-z2-7]{10}"#, options: .regularExpression).map { String(alert[$0]) }, "\(alert)")
+        return (bot, id)
+    }
+
+    func ask(_ bot: SchedulerBot, _ text: String, as user: SlackUserID) async throws -> String {
+        await try bot.wiring.commandRouter().route(text, user: user, channel: nil, logger: Logger(label: "t")).plainText
+    }
+
+    @Test func aHeldFixCarriesButtonsAProposalAndAnApproval() async throws {
+        let (bot, id) = try await heldFix()
+        let messages = try await bot.store.pendingMessages()
+        let alert = try #require(messages.first { $0.channel == "slack" }?.payload)
+        #expect(alert.contains(#""action_id":"fix_approve""#) && alert.contains(#""value":"\#(id)""#))
+        #expect(alert.contains("held for approval: acme-store is on level 1 (notify only)"))
+        let mail = try #require(messages.first { $0.channel == "email" })
+        #expect(mail.destination == "o@acme-store.example")
+        #expect(mail.payload.range(of: #""reply_to":"approve\+[a-z2-7]{32}@fix\.example\.com""#, options: .regularExpression) != nil)
+        let approval = try #require(try await bot.store.approval(id: id))
+        #expect(approval.status == .pending && approval.playbook == "high_memory")
+        #expect(approval.steps.count == 3)
+        #expect(bot.dockerRuns.isEmpty)
+    }
+
+    @Test func approvingRunsTheFixOnceAndOnlyOnce() async throws {
+        let (bot, id) = try await heldFix()
+        let approved = try await ask(bot, "approve \(id)", as: operatorUser)
+        #expect(approved.hasPrefix("✅ Approved by <@U0OPS0001>."))
+        #expect(approved.contains("✅ Flush the object cache"))
+        #expect(bot.dockerRuns.count == 3)
+        let again = try await ask(bot, "approve \(id)", as: operatorUser)
+        #expect(again == "`\(id)` was already approved by <@U0OPS0001> by slack; nothing more runs.")
+        #expect(bot.dockerRuns.count == 3)
+        #expect(try await bot.store.approval(id: id)?.decidedBy == "U0OPS0001")
+    }
+
+    @Test func rejectingRunsNothingAndExpiredOrResolvedFixesDoNotRun() async throws {
+        let (bot, id) = try await heldFix()
+        #expect(try await ask(bot, "approve \(id)", as: viewer).contains("needs the operator role"))
+        let rejected = try await ask(bot, "reject \(id)", as: operatorUser)
+        #expect(rejected.hasPrefix("❌ Rejected by <@U0OPS0001>: `high_memory` will not run on acme-store."))
+        #expect(bot.dockerRuns.isEmpty)
+
+        let (late, lateID) = try await heldFix()
+        late.clock.advance(by: 86401)
+        #expect(try await ask(late, "approve \(lateID)", as: operatorUser).contains("expired at"))
+        #expect(late.dockerRuns.isEmpty)
+
+        let (calm, calmID) = try await heldFix()
+        let issue = try #require(try await calm.store.approval(id: calmID)?.issueID)
+        try await calm.store.resolveIssue(issue, at: Date(), autoFixed: false)
+        #expect(try await ask(calm, "approve \(calmID)", as: operatorUser).contains("was resolved meanwhile"))
+        #expect(try await ask(calm, "approve fix_nonesuch23", as: operatorUser) == "There is no approval `fix_nonesuch23`.")
+        #expect(try await ask(calm, "approve ../etc", as: operatorUser).contains("is not"))
+    }
+}
