@@ -44,7 +44,7 @@ let package = Package(
         // Slack signing, payloads and Block Kit rendering.
         .target(
             name: "BotChannels",
-            dependencies: ["BotCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["BotCore", "CCurl", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // libcurl, with a few typed wrappers for its variadic calls.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),

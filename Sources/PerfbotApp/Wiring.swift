@@ -153,7 +153,19 @@ public struct Wiring: Sendable {
     /// Delivers queued Slack messages and replies.
     public func outbox(poster: any HTTPPoster = URLSessionPoster()) -> OutboxDeliverer {
         OutboxDeliverer(store: store, poster: poster, clock: clock, slackAPI: configuration.slackAPIURL,
-                        slackToken: configuration.slackBotToken, logger: logger)
+                        slackToken: configuration.slackBotToken, logger: logger, mail: mailer())
+    }
+
+    /// Renders and sends an outbox e-mail through SMTP; nil while `SMTP_URL` is not set.
+    func mailer() -> (@Sendable ([UInt8]) async throws -> Void)? {
+        guard let url = configuration.smtpURL else { return nil }
+        let sender = SMTPSender(url: url, user: configuration.smtpUser, password: configuration.smtpPassword)
+        let domain = configuration.replyDomain ?? "perfbot.invalid"
+        let from = configuration.mailFrom ?? "perfbot <perfbot@\(domain)>"
+        let clock = self.clock
+        return { payload in
+            try await sender.send(try MailTemplates.message(payload: payload, from: from, domain: domain, now: clock.now))
+        }
     }
 
     /// Services that run beside the server: retention, background jobs, the outbox, then each plugin's own.

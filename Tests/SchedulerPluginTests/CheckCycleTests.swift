@@ -38,7 +38,8 @@ struct SchedulerBot {
     let wiring: Wiring
     let dockerLog: String
 
-    init(customers: [Customer], dockerDelay: Double = 0, local: LocalExecutor = LocalExecutor()) async throws {
+    init(customers: [Customer], dockerDelay: Double = 0, local: LocalExecutor = LocalExecutor(),
+         extra: [String: String] = [:]) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
@@ -49,7 +50,8 @@ struct SchedulerBot {
         try await store.upsert(customers, at: start)
         var configuration = try PerfbotConfiguration(values: ["SLACK_ALERTS_CHANNEL": "C0ALERTS", "SLACK_BOT_TOKEN": "xoxb-t",
                                                                   "PERFBOT_REPLY_DOMAIN": "fix.example.com",
-                                                                  "PERFBOT_SLACK_USERS": "U0VIEW001:viewer,U0OPS0001:operator"])
+                                                                  "PERFBOT_SLACK_USERS": "U0VIEW001:viewer,U0OPS0001:operator"]
+                                                             .merging(extra) { _, new in new })
         configuration.playbooksPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Playbooks").path
         wiring = try Wiring(configuration: configuration, store: store, clock: clock,

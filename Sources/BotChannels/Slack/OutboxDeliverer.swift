@@ -18,11 +18,15 @@ public struct OutboxDeliverer: BotService {
     /// At most one message per Slack channel in this interval (Slack allows about one a second).
     let pacing: Duration
     private let paced = Pacer()
+    /// Sends an e-mail payload (`{"template": …}`); nil while SMTP is not configured.
+    let mail: (@Sendable (_ payload: [UInt8]) async throws -> Void)?
 
     public init(store: any OutboxStore, poster: any HTTPPoster = URLSessionPoster(), clock: any BotClock,
                 slackAPI: String, slackToken: String?, logger: Logger, maxAttempts: Int = 8,
-                pollInterval: Duration = .seconds(1), pacing: Duration = .seconds(1)) {
+                pollInterval: Duration = .seconds(1), pacing: Duration = .seconds(1),
+                mail: (@Sendable (_ payload: [UInt8]) async throws -> Void)? = nil) {
         self.pacing = pacing
+        self.mail = mail
         self.store = store
         self.poster = poster
         self.clock = clock
@@ -98,7 +102,15 @@ public struct OutboxDeliverer: BotService {
             url = slackAPI.appendingPathComponent("chat.postMessage")
             bearer = slackToken
         case .email:
-            return .retry("e-mail delivery is not configured", after: 300)
+            guard let mail else { return .retry("SMTP_URL is not set", after: 300) }
+            do {
+                try await mail(Array(message.payload.utf8))
+                return .sent(nil)
+            } catch let error as MailTemplates.UnknownTemplate {
+                return .giveUp("unknown e-mail template \(error.name)")
+            } catch {
+                return .retry("SMTP: \(error)", after: nil)
+            }
         }
         let answer: HTTPAnswer
         do {

@@ -1,0 +1,52 @@
+import BotCore
+import Foundation
+
+/// The e-mails perfbot sends customers, built from the outbox's JSON payloads.
+public enum MailTemplates {
+    /// A payload perfbot cannot turn into an e-mail.
+    public struct UnknownTemplate: Error, Equatable { public let name: String }
+
+    /// Renders `payload` (`{"template": …, "to": …, …}`) as a message from `from`.
+    public static func message(payload: [UInt8], from: String, domain: String, now: Date) throws -> MailMessage {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any],
+              let template = object["template"] as? String, let to = object["to"] as? String else {
+            throw UnknownTemplate(name: "(unreadable payload)")
+        }
+        func field(_ name: String) -> String { object[name] as? String ?? "" }
+        let store = field("store")
+        let (subject, lines): (String, [String])
+        switch template {
+        case "proposal":
+            let steps = (object["steps"] as? [String] ?? []).map { "  • \($0)" }
+            subject = "[\(store)] \(field("issue")): may we fix it?"
+            lines = [
+                "Hello,", "",
+                "perfbot noticed a problem on your store \(store): \(field("issue")) (\(field("condition"))).", "",
+                "We propose to run \"\(field("playbook"))\", which does the following:",
+            ] + steps + [
+                "",
+                "This proposal stands until \(field("expires_at")).",
+                "Reply APPROVE to let us apply it, or REJECT to decline. Nothing runs without your yes.", "",
+                "— perfbot, for your hosting team",
+            ]
+        case "prediction_notice":
+            subject = "[\(store)] Your store will reach its \(field("resource")) limit in \(field("eta"))"
+            lines = [
+                "Hello,", "",
+                "At its current trend, your store \(store) will reach its \(field("resource")) limit in \(field("eta")) "
+                    + "(\(field("basis"))).", "",
+                field("recommendation"), "Reply to this e-mail and we will help you choose.", "",
+                "— perfbot, for your hosting team",
+            ]
+        default:
+            throw UnknownTemplate(name: template)
+        }
+        let text = lines.joined(separator: "\n")
+        let html = "<html><body>" + lines.map { line in
+            line.isEmpty ? "<br>" : "<p>" + line.replacingOccurrences(of: "&", with: "&amp;")
+                .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;") + "</p>"
+        }.joined() + "</body></html>"
+        return MailMessage(from: from, to: to, replyTo: object["reply_to"] as? String, subject: subject, text: text,
+                           html: html, messageID: "<\(UUID().uuidString.lowercased())@\(domain)>", date: now)
+    }
+}
