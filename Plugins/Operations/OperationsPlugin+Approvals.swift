@@ -55,6 +55,23 @@ extension OperationsPlugin {
         }
     }
 
+    /// `/perf audit [<store>]`: who did what, through which channel, with what result.
+    func audit(_ id: StoreID?) async throws -> BotReply {
+        if let id { _ = try await customer(id) }
+        let entries = try await store.auditEntries(store: id, limit: 20)
+        let scope = id.map { "\($0)" } ?? "all stores"
+        guard !entries.isEmpty else { return .text("Nothing in the audit log for \(scope) yet.") }
+        let now = clock.now
+        let lines = entries.map { entry -> String in
+            let who = entry.actor.hasPrefix("U") ? "<@\(entry.actor)>" : entry.actor
+            let what = entry.details.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            return "\(Wording.ago(entry.at, now: now)) · \(who) via \(entry.channel) · *\(entry.action)*"
+                + (id == nil ? (entry.store.map { " on \($0)" } ?? "") : "")
+                + (what.isEmpty ? "" : " (\(what))") + (entry.result.map { " → \($0)" } ?? "")
+        }
+        return BotReply([.header("Audit · \(scope)"), .text(lines.joined(separator: "\n"))])
+    }
+
     /// `14:05 UTC`.
     static func clockTime(_ date: Date) -> String {
         let seconds = Int(date.timeIntervalSince1970) % 86400

@@ -49,6 +49,9 @@ public struct OperationsPlugin: BotPlugin {
                         flags: [Self.dryRun], role: .operator,
                         summary: "Run one playbook on a store (risky playbooks need the admin role).",
                         examples: ["run disk_filling acme-store --dry-run"]),
+            CommandSpec("audit", arguments: [ArgumentSpec("store", .store, optional: true)], readOnly: true,
+                        summary: "The latest audit entries (runs, approvals, setting changes), newest first.",
+                        examples: ["audit", "audit acme-store"]),
             CommandSpec("approve", arguments: [ArgumentSpec("approval", .word)], role: .operator,
                         summary: "Approve a proposed fix: it runs, and the alert shows who decided.",
                         examples: ["approve fix_abcdefgh23"]),
@@ -112,6 +115,8 @@ public struct OperationsPlugin: BotPlugin {
         case "automation":
             guard let id = command.store() else { throw BotError.invalid("Which store?") }
             return try await automation(id, command: command, context: context)
+        case "audit":
+            return try await audit(command.store())
         case "approve", "reject":
             return try await decide(command.value("approval") ?? "", approve: command.name == "approve", context: context)
         default:

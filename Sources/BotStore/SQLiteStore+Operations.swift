@@ -60,4 +60,22 @@ extension SQLiteStore: OperationsStore {
                 .map { ($0[0], $0[1], $0[2]) }
         }
     }
+
+    public func auditEntries(store: StoreID?, limit: Int) async throws -> [AuditEntry] {
+        try await pool.read { db in
+            let filter = store == nil ? "" : "WHERE customer_id = ?"
+            var arguments: StatementArguments = store.map { [$0.rawValue] } ?? []
+            arguments += [limit]
+            return try Row.fetchAll(db, sql: """
+                SELECT at, actor, channel, action, customer_id, result, details FROM audit_log \(filter)
+                ORDER BY at DESC, id DESC LIMIT ?
+                """, arguments: arguments).map { row in
+                let details: String = row[6]
+                let customer: String? = row[4]
+                return AuditEntry(at: Date(unixSeconds: row[0]), actor: row[1], channel: row[2], action: row[3],
+                                  store: customer.flatMap(StoreID.init), result: row[5],
+                                  details: (try? JSONDecoder().decode([String: String].self, from: Data(details.utf8))) ?? [:])
+            }
+        }
+    }
 }

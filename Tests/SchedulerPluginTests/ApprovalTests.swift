@@ -70,3 +70,23 @@ import Testing
         #expect(try await ask(calm, "approve ../etc", as: operatorUser).contains("is not"))
     }
 }
+
+@Suite struct AuditCommandTests {
+    @Test func auditShowsDecisionsAndChangesNewestFirst() async throws {
+        let bot = try await SchedulerBot(customers: [shop("acme-store", level: .notifyOnly)])
+        try await bot.feed("acme-store", .memoryPercent, Array(repeating: 90, count: 7))
+        _ = try await bot.cycle()
+        let alert = try #require(try await bot.store.pendingMessages().first { $0.channel == "slack" }?.payload)
+        let id = try #require(alert.range(of: #"fix_[a-z2-7]{10}"#, options: .regularExpression).map { String(alert[$0]) })
+        let router = try bot.wiring.commandRouter()
+        let operatorUser = SlackUserID("U0OPS0001")!
+        _ = await router.route("reject \(id)", user: operatorUser, channel: nil, logger: .init(label: "t"))
+        bot.clock.advance(by: 60)
+        _ = await router.route("run cache_miss_storm acme-store", user: operatorUser, channel: nil, logger: .init(label: "t"))
+        let text = await router.route("audit acme-store", user: SlackUserID("U0VIEW001")!, channel: nil,
+                                      logger: .init(label: "t")).plainText
+        let lines = text.split(separator: "\n").dropFirst()
+        #expect(lines.first?.contains("*playbook.run* (playbook cache_miss_storm) → succeeded") == true)
+        #expect(lines.dropFirst().first?.contains("<@U0OPS0001> via slack · *approval.decide* (approval \(id), playbook high_memory) → rejected") == true)
+    }
+}

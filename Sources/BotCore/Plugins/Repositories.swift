@@ -103,6 +103,28 @@ public struct ActionRecord: Sendable, Equatable {
     }
 }
 
+/// One line of the audit log.
+public struct AuditEntry: Sendable, Equatable {
+    public var at: Date
+    public var actor: String
+    public var channel: String
+    public var action: String
+    public var store: StoreID?
+    public var result: String?
+    public var details: [String: String]
+
+    public init(at: Date, actor: String, channel: String, action: String, store: StoreID?, result: String?,
+                details: [String: String]) {
+        self.at = at
+        self.actor = actor
+        self.channel = channel
+        self.action = action
+        self.store = store
+        self.result = result
+        self.details = details
+    }
+}
+
 /// What the operations commands read and write.
 public protocol OperationsStore: CustomerDirectory {
     /// Sets a customer's automation level and exceptions.
@@ -117,6 +139,8 @@ public protocol OperationsStore: CustomerDirectory {
                result: String?, at: Date) async throws
     /// The newest values of `store`'s metrics.
     func latestMetrics(stores: [StoreID]?) async throws -> [StoreID: MetricSnapshot]
+    /// The latest audit entries, newest first: (at, actor, channel, action, store, result, details).
+    func auditEntries(store: StoreID?, limit: Int) async throws -> [AuditEntry]
     /// Decides a pending approval once: refused when decided before, expired, or its issue resolved.
     func decideApproval(_ id: String, approve: Bool, by: String, channel: ApprovalChannel, at: Date) async throws -> ApprovalResult
 }
