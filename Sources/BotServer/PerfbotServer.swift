@@ -18,9 +18,13 @@ public struct PerfbotServer: Sendable {
     let slackVerifier: SlackSignatureVerifier?
     let tokenVerifier: BearerTokenVerifier?
     let gate: DeliveryGate
+    /// Acts on a customer's reply; answers with a short outcome.
+    let inboundMail: (@Sendable (InboundMail) async throws -> String)?
 
     public init(store: SQLiteStore, commands: CommandRouter, clock: any BotClock, settings: ServerSettings,
-                metrics: ServerMetrics, logger: Logger, webhookSources: [WebhookSource] = []) {
+                metrics: ServerMetrics, logger: Logger, webhookSources: [WebhookSource] = [],
+                inboundMail: (@Sendable (InboundMail) async throws -> String)? = nil) {
+        self.inboundMail = inboundMail
         self.store = store
         self.commands = commands
         self.clock = clock
@@ -54,6 +58,7 @@ public struct PerfbotServer: Sendable {
         router.post("/slack/interactions") { request, context in try await slackInteraction(request, context: context) }
         router.post("/slack/events") { request, context in try await slackEvent(request, context: context) }
         router.post("/webhooks/metrics") { request, context in try await metricPush(request, context: context) }
+        router.post("/email/inbound") { request, context in try await emailInbound(request, context: context) }
         router.post("/webhooks/alertmanager") { request, context in try await alertmanager(request, context: context) }
         router.post("/webhooks/grafana") { request, context in try await grafana(request, context: context) }
         router.post("/webhooks/lighthouse") { request, context in try await lighthouse(request, context: context) }

@@ -25,6 +25,8 @@ public struct ServerSettings: Sendable {
     public var lighthouseBodyLimit = 8 << 20
     /// Where monitor alerts are posted; nil keeps them out of Slack.
     public var alertsChannel: String?
+    /// Mailgun's webhook signing key; nil refuses Mailgun deliveries.
+    public var mailgunSigningKey: String?
 
     public init(bodyLimit: Int = 1 << 20, slackSigningSecret: String? = nil, webhookToken: String? = nil,
                 commandPrefix: String = "/perf", futureSkew: TimeInterval = 600,

@@ -84,6 +84,12 @@ public struct Wiring: Sendable {
             + Self.platforms.map { $0 as any BotPlugin }
     }
 
+    /// Customers' replies to proposals.
+    public func emailReplies() -> EmailReplies {
+        EmailReplies(store: store, library: library, platforms: Self.platforms, executors: executors, runner: runner(),
+                     jobs: jobs, clock: clock, alertsChannel: configuration.slackAlertsChannel, logger: logger)
+    }
+
     /// Forecasts and the daily notices.
     public func predictions() -> Predictions {
         Predictions(store: store, clock: clock, alertsChannel: configuration.slackAlertsChannel, render: BlockKitRenderer.blocks)
@@ -142,12 +148,24 @@ public struct Wiring: Sendable {
         settings.grafanaSecret = configuration.grafanaSecret
         settings.grafanaTimestampHeader = configuration.grafanaTimestampHeader
         settings.alertsChannel = configuration.slackAlertsChannel
+        settings.mailgunSigningKey = configuration.mailgunSigningKey
+        let replies = emailReplies()
+        let inbound: (@Sendable (InboundMail) async throws -> String)?
+        if configuration.replyDomain != nil {
+            inbound = { mail in
+                let outcome = try await replies.handle(mail)
+                return "\(outcome)"
+            }
+        } else {
+            inbound = nil
+        }
         return PerfbotServer(
             store: store, commands: try CommandRouter(plugins: plugins, access: configuration.slackUsers),
             clock: clock,
             settings: settings,
             metrics: metrics, logger: logger,
-            webhookSources: plugins.flatMap(\.webhookSources))
+            webhookSources: plugins.flatMap(\.webhookSources),
+            inboundMail: inbound)
     }
 
     /// Delivers queued Slack messages and replies.

@@ -44,7 +44,8 @@ struct TestBot {
         values.merge(extra) { _, new in new }
         var configuration = try PerfbotConfiguration(values: values)
         configuration.playbooksPath = repositoryPath("Playbooks")
-        wiring = try Wiring(configuration: configuration, store: store, clock: clock, executors: executors)
+        wiring = try Wiring(configuration: configuration, store: store, clock: clock, executors: executors,
+                            sleeper: InstantSleeper())
         server = try wiring.server()
         try await DemoFleet(storeCount: 3, minutes: 120).populate(store, now: t0)
     }
@@ -90,4 +91,9 @@ func sample(_ name: String) throws -> String {
 /// A response body as JSON.
 func json(_ response: TestResponse) throws -> [String: Any] {
     try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any] ?? [:]
+}
+
+/// Playbook waits take no time in tests.
+struct InstantSleeper: Sleeper {
+    func sleep(seconds: TimeInterval) async throws {}
 }

@@ -38,6 +38,25 @@ public enum MailTemplates {
                 field("recommendation"), "Reply to this e-mail and we will help you choose.", "",
                 "— perfbot, for your hosting team",
             ]
+        case "fix_applied":
+            let steps = (object["steps"] as? [String] ?? []).map { "  • \($0)" }
+            subject = "[\(store)] Done: \(field("playbook"))"
+            lines = ["Hello,", "", "Thank you. We ran \"\(field("playbook"))\" on \(store):"] + steps
+                + ["", "We keep watching the store and will tell you if anything else needs your attention.", "",
+                   "— perfbot, for your hosting team"]
+        case "rejection_acknowledged":
+            subject = "[\(store)] Understood: we will not run \(field("playbook"))"
+            lines = ["Hello,", "", "Understood — nothing was changed on \(store). Our team has been told and may get in touch.",
+                     "", "— perfbot, for your hosting team"]
+        case "reply_not_understood":
+            subject = "[\(store)] Please reply APPROVE or REJECT"
+            lines = ["Hello,", "", "We could not tell from your reply whether you approve the proposed fix, so nothing was changed.",
+                     "Please reply to the proposal with APPROVE or REJECT as the first word.", "",
+                     "— perfbot, for your hosting team"]
+        case "proposal_closed":
+            subject = "[\(store)] This proposal is closed"
+            lines = ["Hello,", "", "Thank you for your reply. \(field("reason")) Nothing was changed by this reply.", "",
+                     "— perfbot, for your hosting team"]
         default:
             throw UnknownTemplate(name: template)
         }

@@ -1,0 +1,155 @@
+import BotChannels
+import BotCore
+import BotPlaybooks
+import BotStore
+import Foundation
+import Logging
+
+/// Acts on a customer's reply to a proposal: checks who sent it and how, reads the decision, decides
+/// the approval once, runs the fix on a yes, and answers by e-mail (never answering robots).
+public struct EmailReplies: Sendable {
+    let store: SQLiteStore
+    let library: PlaybookLibrary
+    let platforms: [any PlatformPlugin]
+    let executors: ExecutorFactory
+    let runner: PlaybookRunner
+    let jobs: any BackgroundWork
+    let clock: any BotClock
+    let alertsChannel: String?
+    let logger: Logger
+
+    /// What a reply led to (the HTTP answer to the mail provider, and the tests).
+    public enum Outcome: Equatable, Sendable, CustomStringConvertible {
+        /// An auto-reply, ignored without an answer.
+        case ignored(String)
+        /// Not acted on: unknown token, wrong sender, failed authentication.
+        case refused(String)
+        case approved, rejected
+        /// Decided before, expired, or its issue resolved: answered, nothing runs.
+        case closed(String)
+        case notUnderstood
+
+        public var description: String {
+            switch self {
+            case let .ignored(reason): "ignored: \(reason)"
+            case let .refused(reason): "refused: \(reason)"
+            case .approved: "approved"
+            case .rejected: "rejected"
+            case let .closed(reason): "closed: \(reason)"
+            case .notUnderstood: "not understood"
+            }
+        }
+    }
+
+    public func handle(_ mail: InboundMail) async throws -> Outcome {
+        if mail.isAutomatic { return .ignored("auto-reply") }
+        guard let token = mail.token, let approval = try await store.approval(tokenHash: ApprovalToken.hash(token)) else {
+            return .refused("no proposal matches the reply address")
+        }
+        guard let customer = try await store.customer(approval.store),
+              MailAddress.same(mail.from, customer.contactEmail) else {
+            logger.notice("reply from someone else refused", metadata: ["approval": "\(approval.id)"])
+            return .refused("the sender is not the store's contact")
+        }
+        if mail.failedAuthentication { return .refused("SPF, DKIM or DMARC failed") }
+        let (_, decision) = ReplyReader.read(mail.text)
+        switch decision {
+        case .notUnderstood, .forwarded:
+            try await mailCustomer(customer, template: "reply_not_understood", ["store": .string(customer.id.rawValue)])
+            return .notUnderstood
+        case .approve, .reject:
+            let approve = decision == .approve
+            let sender = MailAddress.address(in: mail.from) ?? customer.contactEmail
+            switch try await store.decideApproval(approval.id, approve: approve, by: sender, channel: .email, at: clock.now) {
+            case .unknown:
+                return .refused("no such proposal")
+            case let .alreadyDecided(decided):
+                try await close(customer, "It was already \(decided.status.rawValue) on \(decided.decidedAt.map(Self.day) ?? "an earlier day").")
+                return .closed("already \(decided.status.rawValue)")
+            case .expired:
+                try await close(customer, "It expired before your reply arrived; we will propose again if the problem returns.")
+                return .closed("expired")
+            case .issueResolved:
+                try await close(customer, "The problem went away on its own meanwhile, so no fix is needed.")
+                return .closed("issue resolved")
+            case let .decided(decided):
+                if approve {
+                    try await run(decided, for: customer)
+                    return .approved
+                }
+                try await mailCustomer(customer, template: "rejection_acknowledged",
+                                       ["store": .string(customer.id.rawValue), "playbook": .string(decided.playbook)])
+                try await tellAdmins("❌ \(customer.id)'s owner rejected `\(decided.playbook)` by e-mail; nothing was changed.",
+                                     issue: decided.issueID)
+                return .rejected
+            }
+        }
+    }
+
+    /// Runs the approved fix in the background; the customer gets the report, the admins a note in the thread.
+    func run(_ approval: Approval, for customer: Customer) async throws {
+        guard let platform = platforms.first(where: { $0.platform == customer.platform }),
+              let playbook = library.playbook(approval.playbook, for: customer.platform) else {
+            try await tellAdmins("⚠️ \(customer.id) approved `\(approval.playbook)`, which no longer exists; nothing ran.",
+                                 issue: approval.issueID)
+            return
+        }
+        let values = try platform.templateValues(for: customer)
+        let executor = try executors.executor(for: customer)
+        let held = AutomationPolicy().requested(playbook.actions.map(\.traits), customer: customer)
+        guard case let .run(skipped) = held else { return }
+        let runner = self.runner
+        _ = await jobs.run(patience: .zero, work: {
+            do {
+                let report = try await runner.run(playbook, store: customer.id, values: values, executor: executor,
+                                                  workingDirectory: values[.appPath], dryRun: false, held: skipped,
+                                                  issueID: approval.issueID)
+                let steps = report.steps.map { step -> JSONValue in
+                    switch step.status {
+                    case .succeeded: .string("\(step.action.name): done")
+                    case let .skipped(reason): .string("\(step.action.name): skipped (\(reason))")
+                    case let .failed(reason): .string("\(step.action.name): did not work (\(reason))")
+                    case .planned: .string(step.action.name)
+                    }
+                }
+                try await mailCustomer(customer, template: "fix_applied", ["store": .string(customer.id.rawValue),
+                                                                           "playbook": .string(playbook.title),
+                                                                           "steps": .array(steps)])
+                try await tellAdmins("✅ \(customer.id)'s owner approved `\(playbook.name)` by e-mail; it ran: "
+                    + "\(report.steps.filter { $0.status == .succeeded }.count) of \(report.steps.count) steps done.",
+                                     issue: approval.issueID)
+            } catch {
+                logger.error("approved run failed", metadata: ["store": "\(customer.id)", "error": "\(error)"])
+            }
+            return .text("")
+        }, late: { _ in })
+    }
+
+    func close(_ customer: Customer, _ reason: String) async throws {
+        try await mailCustomer(customer, template: "proposal_closed", ["store": .string(customer.id.rawValue),
+                                                                        "reason": .string(reason)])
+    }
+
+    func mailCustomer(_ customer: Customer, template: String, _ fields: [String: JSONValue]) async throws {
+        let pairs: [(String, JSONValue)] = [("template", .string(template)), ("to", .string(customer.contactEmail))]
+            + fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        try await store.enqueue(.email, to: customer.contactEmail,
+                                payload: String(decoding: JSONValue.object(pairs).bytes(), as: UTF8.self), at: clock.now)
+    }
+
+    func tellAdmins(_ text: String, issue: Int64?) async throws {
+        guard let channel = alertsChannel else { return }
+        let payload = String(decoding: JSONValue.object([("channel", .string(channel)), ("text", .string(text)),
+                                                          ("blocks", .array(BlockKitRenderer.blocks(.text(text))))]).bytes(),
+                             as: UTF8.self)
+        if let issue {
+            try await store.enqueueThreaded(channel: channel, payload: payload, thread: "issue:\(issue)", at: clock.now)
+        } else {
+            try await store.enqueue(.slack, to: channel, payload: payload, at: clock.now)
+        }
+    }
+
+    static func day(_ date: Date) -> String {
+        String(ISO8601DateFormatter().string(from: date).prefix(10))
+    }
+}

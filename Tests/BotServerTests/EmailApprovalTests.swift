@@ -1,0 +1,189 @@
+import BotChannels
+import BotCore
+import BotPlaybooks
+import BotStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+let mailgunKey = "mg-signing-key-example-0001"
+
+/// A Mailgun `forward()` delivery of a reply, signed with `key`.
+func mailgunForm(to recipient: String, from: String, body: String, key: String = mailgunKey, timestamp: Date,
+                 token: String = UUID().uuidString.replacingOccurrences(of: "-", with: ""),
+                 headers: [[String]] = []) -> String {
+    let stamp = String(Int(timestamp.timeIntervalSince1970))
+    let headerJSON = String(decoding: (try? JSONSerialization.data(withJSONObject: headers)) ?? Data("[]".utf8), as: UTF8.self)
+    return FormBody.encode([("recipient", recipient), ("sender", from), ("from", from), ("subject", "Re: proposal"),
+                            ("body-plain", body), ("message-headers", headerJSON), ("timestamp", stamp), ("token", token),
+                            ("signature", MailgunVerifier.sign(timestamp: stamp, token: token, key: key))])
+}
+
+/// Slack is not part of these tests: its messages stay queued.
+struct FailingPoster: HTTPPoster {
+    func post(_ url: URL, json: [UInt8], bearer: String?) async throws -> HTTPAnswer { HTTPAnswer(status: 503) }
+}
+
+@Suite(.serialized) struct EmailApprovalTests {
+    /// A customer's APPROVE reply, delivered by Mailgun to the running server, decides the approval once,
+    /// runs the playbook (recorded) and queues the confirmation e-mail.
+    @Test func aCustomerApprovesByReplyingToTheProposal() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let docker = directory.appendingPathComponent("docker").path
+        try "#!/bin/sh\nexit 0\n".write(toFile: docker, atomically: true, encoding: .utf8)
+        chmod(docker, 0o755)
+        let bot = try await TestBot(extra: ["PERFBOT_REPLY_DOMAIN": "fix.example.com", "MAILGUN_SIGNING_KEY": mailgunKey],
+                                    executors: ExecutorFactory(docker: docker))
+        let acme = StoreID("acme-store")!
+        try await bot.store.setAutomation(acme, level: .notifyOnly, exceptions: [], at: t0)
+        _ = try await bot.wiring.checkCycle(inline: true).run()
+        let proposal = try #require(try await bot.store.pendingMessages().first { $0.channel == "email" }?.payload)
+        let replyTo = try #require(proposal.range(of: #"approve\+[a-z2-7]{32}@fix\.example\.com"#, options: .regularExpression)
+            .map { String(proposal[$0]) })
+        try await withThrowingTaskGroup(of: Void.self) { jobs in
+            jobs.addTask { try await bot.wiring.jobs.run() }
+            try await bot.app.test(.router) { client in
+                let form = mailgunForm(to: replyTo, from: "Owner <owner@ACME-STORE.example>",
+                                       body: "APPROVE\r\n\r\nOn Thu, 26 Nov 2026 at 09:14, perfbot <perfbot@fix.example.com> wrote:\r\n> Reply APPROVE",
+                                       timestamp: bot.clock.now)
+                let answer = try await client.execute(uri: "/email/inbound", method: .post,
+                                                      headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                      body: ByteBuffer(string: form))
+                #expect(try json(answer)["result"] as? String == "approved")
+            }
+            for _ in 0..<100 where try await !bot.store.pendingMessages().contains(where: { $0.payload.contains(#""template":"fix_applied""#) }) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            jobs.cancelAll()
+        }
+        let confirmation = try #require(try await bot.store.pendingMessages().first { $0.payload.contains(#""template":"fix_applied""#) })
+        #expect(confirmation.destination == "owner@acme-store.example")
+        let actions = try await bot.store.actions(of: acme)
+        #expect(actions.contains { $0.playbook.hasPrefix("high_") } && actions.allSatisfy(\.success))
+        let audit = try await bot.store.auditEntries()
+        #expect(audit.contains { $0.action == "approval.decide" && $0.actor == "owner@acme-store.example" && $0.result == "approved" })
+    }
+
+    @Test func forgedStaleReplayedAndRoboticRepliesActOnNothing() async throws {
+        let bot = try await TestBot(extra: ["PERFBOT_REPLY_DOMAIN": "fix.example.com", "MAILGUN_SIGNING_KEY": mailgunKey])
+        let token = ApprovalToken.generate()
+        let approval = Approval(id: "fix_abcdefgh23", store: StoreID("acme-store")!, issueID: nil, playbook: "cache_miss_storm",
+                                steps: ["Check"], createdAt: t0, expiresAt: t0.addingTimeInterval(86400))
+        try await bot.store.createApproval(approval, tokenHash: ApprovalToken.hash(token))
+        let to = "approve+\(token)@fix.example.com", owner = "owner@acme-store.example"
+        try await bot.app.test(.router) { client in
+            func post(_ form: String) async throws -> (HTTPResponse.Status, String?) {
+                let response = try await client.execute(uri: "/email/inbound", method: .post,
+                                                        headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                        body: ByteBuffer(string: form))
+                return (response.status, try? json(response)["result"] as? String)
+            }
+            let forged = try await post(mailgunForm(to: to, from: owner, body: "APPROVE", key: "forged-key", timestamp: t0))
+            #expect(forged.0 == .unauthorized)
+            let stale = try await post(mailgunForm(to: to, from: owner, body: "APPROVE", timestamp: t0.addingTimeInterval(-3600)))
+            #expect(stale.0 == .unauthorized)
+            let stranger = try await post(mailgunForm(to: to, from: "mallory@evil.example", body: "APPROVE", timestamp: t0))
+            #expect(stranger.1 == "refused: the sender is not the store's contact")
+            let robot = try await post(mailgunForm(to: to, from: owner, body: "APPROVE", timestamp: t0,
+                                                   headers: [["Auto-Submitted", "auto-replied"]]))
+            #expect(robot.1 == "ignored: auto-reply")
+            let unsigned = try await post(mailgunForm(to: to, from: owner, body: "APPROVE", timestamp: t0,
+                                                      headers: [["Authentication-Results", "mx.example; dkim=fail header.d=acme-store.example"]]))
+            #expect(unsigned.1 == "refused: SPF, DKIM or DMARC failed")
+            let otherToken = try await post(mailgunForm(to: "approve+\(ApprovalToken.generate())@fix.example.com", from: owner,
+                                                        body: "APPROVE", timestamp: t0))
+            #expect(otherToken.1 == "refused: no proposal matches the reply address")
+            let unclear = try await post(mailgunForm(to: to, from: owner, body: "What is this?", timestamp: t0))
+            #expect(unclear.1 == "not understood")
+            let pending = try await bot.store.approval(id: approval.id)?.status
+            #expect(pending == .pending)
+            let reject = mailgunForm(to: to, from: owner, body: "REJECT - not during the sale.", timestamp: t0, token: "replayed-token-1")
+            let first = try await post(reject)
+            let replayed = try await post(reject)  // answered from the log, not acted on
+            #expect(first.1 == "rejected" && replayed.1 == "rejected")
+            let late = try await post(mailgunForm(to: to, from: owner, body: "APPROVE", timestamp: t0))
+            #expect(late.1 == "closed: already rejected")
+        }
+        #expect(try await bot.store.approval(id: approval.id)?.status == .rejected)
+        #expect(try await bot.store.auditEntries().filter { $0.action == "approval.decide" }.count == 1)
+        let mails = try await bot.store.pendingMessages().filter { $0.channel == "email" }.map(\.payload)
+        #expect(mails.contains { $0.contains(#""template":"rejection_acknowledged""#) })
+        #expect(mails.contains { $0.contains(#""template":"reply_not_understood""#) })
+    }
+}
+
+@Suite(.serialized) struct EmailLoopTests {
+    /// A real SMTP server (aiosmtpd, from Debian's python3-aiosmtpd) writing what it receives to a Maildir.
+    func withSMTP(_ body: @Sendable (_ port: Int, _ maildir: URL) async throws -> Void) async throws {
+        let port = Int.random(in: 45000...49999)
+        let maildir = FileManager.default.temporaryDirectory.appendingPathComponent("maildir-\(UUID().uuidString)")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                _ = try await LocalExecutor().run(CommandRequest(argv: [
+                    "/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)",
+                    "-c", "aiosmtpd.handlers.Mailbox", maildir.path], timeout: 60))
+            }
+            var ready = false
+            for _ in 0..<100 where !ready {
+                ready = try await LocalExecutor().run(CommandRequest(argv: ["/usr/bin/python3", "-c",
+                    "import socket; socket.create_connection(('127.0.0.1', \(port)), 1)"], timeout: 5)).exitCode == 0
+                if !ready { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(ready, "aiosmtpd did not start")
+            try await body(port, maildir)
+            group.cancelAll()
+        }
+    }
+
+    func mails(in maildir: URL) -> [String] {
+        let folder = maildir.appendingPathComponent("new")
+        return ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+            .compactMap { try? String(contentsOf: folder.appendingPathComponent($0), encoding: .utf8) }
+    }
+
+    /// The proposal goes through the real outbox to a real SMTP server; the test reads the token from its
+    /// Reply-To, replies through Mailgun to the server, and the confirmation arrives by SMTP too.
+    @Test func theWholeLoopOverRealSMTP() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let docker = directory.appendingPathComponent("docker").path
+        try "#!/bin/sh\nexit 0\n".write(toFile: docker, atomically: true, encoding: .utf8)
+        chmod(docker, 0o755)
+        try await withSMTP { port, maildir in
+            let bot = try await TestBot(extra: ["SMTP_URL": "smtp://127.0.0.1:\(port)", "PERFBOT_REPLY_DOMAIN": "fix.example.com",
+                                                "MAILGUN_SIGNING_KEY": mailgunKey,
+                                                "PERFBOT_MAIL_FROM": "perfbot <perfbot@fix.example.com>"],
+                                        executors: ExecutorFactory(docker: docker))
+            try await bot.store.setAutomation(StoreID("acme-store")!, level: .notifyOnly, exceptions: [], at: t0)
+            _ = try await bot.wiring.checkCycle(inline: true).run()
+            let outbox = bot.wiring.outbox(poster: FailingPoster())
+            try await outbox.deliverDue()
+            let proposal = try #require(mails(in: maildir).first { $0.contains("may we fix it?") })
+            #expect(proposal.contains("Reply-To: approve+"))
+            let replyTo = try #require(proposal.range(of: #"approve\+[a-z2-7]{32}@fix\.example\.com"#, options: .regularExpression)
+                .map { String(proposal[$0]) })
+            try await withThrowingTaskGroup(of: Void.self) { jobs in
+                jobs.addTask { try await bot.wiring.jobs.run() }
+                try await bot.app.test(.router) { client in
+                    let form = mailgunForm(to: replyTo, from: "Owner <owner@acme-store.example>", body: "approve\n\nSent from my iPhone",
+                                           timestamp: bot.clock.now)
+                    let answer = try await client.execute(uri: "/email/inbound", method: .post,
+                                                          headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                          body: ByteBuffer(string: form))
+                    #expect(try json(answer)["result"] as? String == "approved")
+                }
+                for _ in 0..<100 where !mails(in: maildir).contains(where: { $0.contains("Done:") }) {
+                    try await outbox.deliverDue()
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                jobs.cancelAll()
+            }
+            let done = try #require(mails(in: maildir).first { $0.contains("Done:") })
+            #expect(done.contains("To: owner@acme-store.example"))
+            #expect(try await bot.store.actions(of: StoreID("acme-store")!).contains { $0.playbook.hasPrefix("high_") })
+        }
+    }
+}
