@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "perfbot",
             dependencies: [
-                "PerfbotApp", "BotCore", "BotStore", "BotPlaybooks",
+                "PerfbotApp", "BotCore", "BotStore", "BotPlaybooks", "BotChannels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

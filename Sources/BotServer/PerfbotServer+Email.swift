@@ -64,8 +64,18 @@ extension PerfbotServer {
             // The signature's token is single use: a replayed delivery is answered from the log, never acted on.
             record = gate.record(source: "mailgun", key: "mailgun:\(fields["token"] ?? "")",
                                  contentType: request.headers[.contentType], body: body)
+        } else if mediaType == "message/rfc822" {
+            guard let verifier = tokenVerifier else { throw APIError.disabled("Raw e-mail", missing: "PERFBOT_WEBHOOK_TOKEN") }
+            try verified(route: "/email/inbound") { () throws(VerificationFailure) in
+                try verifier.verify(authorization: request.headers[.authorization])
+            }
+            let body = try await request.boundedBody(limit: settings.bodyLimit)
+            mail = InboundMail(raw: body)
+            record = gate.record(source: "raw_mail", key: "raw:\(mail.messageID ?? BodyDigest.sha256Hex(body))",
+                                 contentType: request.headers[.contentType], body: body)
         } else {
-            throw APIError.unsupportedMediaType(expected: "application/x-www-form-urlencoded (Mailgun) or application/json (Postmark)")
+            throw APIError.unsupportedMediaType(
+                expected: "application/x-www-form-urlencoded (Mailgun), application/json (Postmark) or message/rfc822 (raw)")
         }
         return try await gate.once(record, logger: context.logger) { _ in
             .json(.object([("result", .string(try await inboundMail(mail)))]))

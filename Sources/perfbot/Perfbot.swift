@@ -1,4 +1,5 @@
 import ArgumentParser
+import BotChannels
 import BotCore
 import BotPlaybooks
 import BotStore
@@ -11,7 +12,7 @@ struct Perfbot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "perfbot",
         abstract: "Keeps WooCommerce and Magento stores fast: Slack commands, monitor webhooks, safe fixes.",
-        subcommands: [Serve.self, Check.self, Demo.self, Customers.self, Playbooks.self, BenchCycle.self],
+        subcommands: [Serve.self, Check.self, Demo.self, Customers.self, Playbooks.self, Mail.self, BenchCycle.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -86,6 +87,34 @@ struct Check: AsyncParsableCommand {
             if once { return }
             try await Task.sleep(for: .seconds(configuration.checkInterval))
         } while !Task.isCancelled
+    }
+}
+
+struct Mail: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Look at customers' e-mail.", subcommands: [Explain.self])
+
+    struct Explain: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What perfbot reads in a raw reply: sender, token, auto-reply verdict, the reply text and the decision.")
+
+        @Argument(help: "A raw message (.eml).") var file: String
+
+        func run() async throws {
+            guard let data = FileManager.default.contents(atPath: file) else { throw fail("cannot read \(file)") }
+            let mail = InboundMail(raw: Array(data))
+            let (text, decision) = ReplyReader.read(mail.text)
+            print("""
+                from:           \(mail.from)
+                sender address: \(MailAddress.address(in: mail.from) ?? "(none)")
+                recipient:      \(mail.recipient)
+                token:          \(mail.token.map { "\($0.prefix(6))… (\($0.count) characters)" } ?? "(none: not a reply to a proposal)")
+                auto-reply:     \(mail.isAutomatic ? "yes — ignored without an answer" : "no")
+                authentication: \(mail.failedAuthentication ? "a failed SPF, DKIM or DMARC check — refused" : "no failure reported")
+                reply text:
+                \(text.isEmpty ? "  (nothing)" : text.split(separator: "\n", omittingEmptySubsequences: false).map { "  | \($0)" }.joined(separator: "\n"))
+                decision:       \(mail.isAutomatic ? "none (auto-reply)" : decision.rawValue)
+                """)
+        }
     }
 }
 

@@ -187,3 +187,30 @@ struct FailingPoster: HTTPPoster {
         }
     }
 }
+
+@Suite struct RawMailTests {
+    func eml(_ name: String) throws -> String {
+        try String(contentsOfFile: repositoryPath("Tests/BotChannelsTests/Fixtures/mime/\(name)"), encoding: .isoLatin1)
+    }
+
+    @Test func rawRepliesNeedTheTokenAndAreReadThroughMIME() async throws {
+        let bot = try await TestBot(extra: ["PERFBOT_REPLY_DOMAIN": "fix.example.com"])
+        let approval = Approval(id: "fix_rawmail2345", store: StoreID("acme-store")!, issueID: nil, playbook: "cache_miss_storm",
+                                steps: ["Check"], createdAt: t0, expiresAt: t0.addingTimeInterval(86400))
+        try await bot.store.createApproval(approval, tokenHash: ApprovalToken.hash("abcdefghijklmnopqrstuvwxyz234567"))
+        try await bot.app.test(.router) { client in
+            let headers: HTTPFields = [.contentType: "message/rfc822", .authorization: "Bearer \(webhookToken)"]
+            let unauthenticated = try await client.execute(uri: "/email/inbound", method: .post,
+                                                           headers: [.contentType: "message/rfc822"],
+                                                           body: ByteBuffer(string: try eml("nested-base64.eml")))
+            #expect(unauthenticated.status == .unauthorized)
+            let robot = try await client.execute(uri: "/email/inbound", method: .post, headers: headers,
+                                                 body: ByteBuffer(string: try eml("out-of-office.eml")))
+            #expect(try json(robot)["result"] as? String == "ignored: auto-reply")
+            let reply = try await client.execute(uri: "/email/inbound", method: .post, headers: headers,
+                                                 body: ByteBuffer(string: try eml("quoted-printable.eml")))
+            #expect(try json(reply)["result"] as? String == "rejected")
+        }
+        #expect(try await bot.store.approval(id: approval.id)?.status == .rejected)
+    }
+}

@@ -22,6 +22,17 @@ public struct InboundMail: Sendable, Equatable {
         self.headers = headers
     }
 
+    /// Reads a raw RFC 5322 message (the recipient from `Delivered-To`, `X-Original-To` or `To`).
+    public init(raw: [UInt8]) {
+        let message = MIMEMessage(raw: raw)
+        let recipient = message.header("Delivered-To") ?? message.header("X-Original-To") ?? message.header("To") ?? ""
+        self.init(recipient: recipient, from: message.header("From") ?? "", subject: message.header("Subject") ?? "",
+                  text: message.plainText, headers: message.headers)
+    }
+
+    /// The message's own id, when it has one.
+    public var messageID: String? { header("Message-ID").first }
+
     public static func == (lhs: InboundMail, rhs: InboundMail) -> Bool {
         lhs.recipient == rhs.recipient && lhs.from == rhs.from && lhs.text == rhs.text
     }
