@@ -18,7 +18,7 @@ extension OperationsPlugin {
             return .text("`\(id)` was already \(approval.status.rawValue) by \(by)"
                 + (approval.channel.map { " by \($0.rawValue)" } ?? "") + "; nothing more runs.")
         case let .expired(approval):
-            return .text("`\(id)` expired at \(Self.clockTime(approval.expiresAt)); nothing runs. "
+            return .text("`\(id)` expired at \(Wording.clockTime(approval.expiresAt)); nothing runs. "
                 + "A new proposal comes with the next occurrence, or run it by hand: `/perf run \(approval.playbook) \(approval.store)`.")
         case let .issueResolved(approval):
             return .text("The issue behind `\(id)` was resolved meanwhile, so `\(approval.playbook)` does not run.")
@@ -72,9 +72,4 @@ extension OperationsPlugin {
         return BotReply([.header("Audit · \(scope)"), .text(lines.joined(separator: "\n"))])
     }
 
-    /// `14:05 UTC`.
-    static func clockTime(_ date: Date) -> String {
-        let seconds = Int(date.timeIntervalSince1970) % 86400
-        return String(format: "%02d:%02d UTC", seconds / 3600, seconds % 3600 / 60)
-    }
 }

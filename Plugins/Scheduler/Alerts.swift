@@ -10,7 +10,7 @@ enum Alerts {
         let reading = value.map { "now \(Wording.number($0))\(unit)" } ?? "no current reading"
         return BotReply([
             .text("\(marker) *\(rule.title)* on *\(customer.id)* (\(customer.platform.displayName)) — \(rule.severity.rawValue)"),
-            .text("\(rule.condition) · \(reading) · since \(clockTime(now))"),
+            .text("\(rule.condition) · \(reading) · since \(Wording.clockTime(now))"),
             .text(outcome),
         ] + (buttons.isEmpty ? [] : [.buttons(buttons)]) + [
             .context("`/perf store \(customer.id)` for details · `/perf silence \(customer.id) 1h` to mute"),
@@ -26,12 +26,7 @@ enum Alerts {
     static func resolved(_ issue: TrackedIssue, customer: Customer, clearSince: Date, now: Date) -> BotReply {
         let minutes = max(1, Int(now.timeIntervalSince(issue.detectedAt) / 60))
         return BotReply([.text("✅ Resolved: *\(issue.title)* on \(customer.id) after \(minutes) min "
-            + "(clear since \(clockTime(clearSince))).")])
+            + "(clear since \(Wording.clockTime(clearSince))).")])
     }
 
-    /// `14:05 UTC`.
-    static func clockTime(_ date: Date) -> String {
-        let seconds = Int(date.timeIntervalSince1970) % 86400
-        return String(format: "%02d:%02d UTC", seconds / 3600, seconds % 3600 / 60)
-    }
 }

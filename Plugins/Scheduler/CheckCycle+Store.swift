@@ -28,7 +28,7 @@ extension CheckCycle {
             var buttons: [ReplyButton] = []
             if let draft {
                 outcome += " The proposal stands for \(Int(settings.approvalTTL / 3600)) h "
-                    + "(until \(Alerts.clockTime(draft.approval.expiresAt)))."
+                    + "(until \(Wording.clockTime(draft.approval.expiresAt)))."
                 buttons = Alerts.approvalButtons(draft.approval.id)
             }
             // The issue, its insight, its alert and any proposal are written together: none without the others.
@@ -42,7 +42,7 @@ extension CheckCycle {
             else { continue }
             report.opened.append(.init(store: id, what: "\(rule.name) (\(rule.severity.rawValue))"))
             guard let decision else {
-                report.actions.append(.init(store: id, what: "\(rule.name): silenced until \(Alerts.clockTime(silence?.endsAt ?? now)), no alert or action"))
+                report.actions.append(.init(store: id, what: "\(rule.name): silenced until \(Wording.clockTime(silence?.endsAt ?? now)), no alert or action"))
                 continue
             }
             let action = await automation.carryOut(decision, issueID: issueID, customer: customer) { result in

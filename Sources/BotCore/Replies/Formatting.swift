@@ -14,6 +14,12 @@ public enum Wording {
         }
     }
 
+    /// `14:05 UTC`.
+    public static func clockTime(_ date: Date) -> String {
+        let seconds = Int(date.timeIntervalSince1970) % 86400
+        return String(format: "%02d:%02d UTC", seconds / 3600, seconds % 3600 / 60)
+    }
+
     /// A number with at most `decimals` decimals and no trailing zeros (`2.5`, `40`).
     public static func number(_ value: Double, decimals: Int = 1) -> String {
         let scale = pow(10, Double(decimals))
