@@ -136,22 +136,3 @@ public struct Predictions: Sendable {
                          .context("Least squares over hourly means, robust slope; ETAs need a fit ≥ 0.6 over ≥ 48 h.")])
     }
 }
-
-/// Runs the predictions once a day.
-struct PredictionService: BotService {
-    let name = "predictions"
-    let predictions: Predictions
-    let logger: Logger
-
-    func run() async throws {
-        while !Task.isCancelled {
-            do {
-                let notices = try await predictions.dailyRun()
-                if !notices.isEmpty { logger.info("predictions", metadata: ["notices": "\(notices.count)"]) }
-            } catch {
-                logger.error("prediction run failed", metadata: ["error": "\(error)"])
-            }
-            try await Task.sleep(for: .seconds(86400))
-        }
-    }
-}

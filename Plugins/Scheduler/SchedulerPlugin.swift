@@ -22,7 +22,19 @@ public struct SchedulerPlugin: BotPlugin {
     }
 
     public var services: [any BotService] {
-        [SchedulerService(cycle: cycle, interval: interval), PredictionService(predictions: predictions, logger: cycle.logger)]
+        let (cycle, predictions, logger) = (self.cycle, self.predictions, self.cycle.logger)
+        return [
+            PeriodicService(name: "scheduler", every: interval, logger: logger) {
+                let report = try await cycle.run()
+                if !report.opened.isEmpty || !report.resolved.isEmpty || !report.errors.isEmpty {
+                    logger.info("check cycle", metadata: ["summary": "\(report.lines[0])"])
+                }
+            },
+            PeriodicService(name: "predictions", every: .seconds(86400), logger: logger) {
+                let notices = try await predictions.dailyRun()
+                if !notices.isEmpty { logger.info("predictions", metadata: ["notices": "\(notices.count)"]) }
+            },
+        ]
     }
 
     public var commands: [CommandSpec] {
@@ -93,26 +105,5 @@ public struct SchedulerPlugin: BotPlugin {
                                        by: context.invoker.user.rawValue, at: now)
         return BotReply([.text("🔕 \(id) is silenced until \(Wording.clockTime(until)) (\(command.value("duration") ?? "")): "
             + "no alerts and no automatic fixes. I'll say when it ends.")], visibility: .inChannel)
-    }
-}
-
-/// Runs the check cycle every interval until shutdown.
-struct SchedulerService: BotService {
-    let name = "scheduler"
-    let cycle: CheckCycle
-    let interval: Duration
-
-    func run() async throws {
-        while !Task.isCancelled {
-            do {
-                let report = try await cycle.run()
-                if !report.opened.isEmpty || !report.resolved.isEmpty || !report.errors.isEmpty {
-                    cycle.logger.info("check cycle", metadata: ["summary": "\(report.lines[0])"])
-                }
-            } catch {
-                cycle.logger.error("check cycle failed", metadata: ["error": "\(error)"])
-            }
-            try await Task.sleep(for: interval)
-        }
     }
 }

@@ -188,27 +188,17 @@ public struct Wiring: Sendable {
 
     /// Services that run beside the server: retention, background jobs, the outbox, then each plugin's own.
     public func services() -> [any BotService] {
-        [RetentionService(store: store, clock: clock, logger: logger), jobs, outbox()] + plugins().flatMap(\.services)
-    }
-}
-
-/// Deletes raw samples after 48 hours and hourly rollups after 90 days, once an hour.
-public struct RetentionService: BotService {
-    public let name = "retention"
-    let store: SQLiteStore
-    let clock: any BotClock
-    let logger: Logger
-
-    public func run() async throws {
-        while !Task.isCancelled {
+        let (store, clock, logger) = (self.store, self.clock, self.logger)
+        // Raw samples are kept 48 hours, hourly rollups 90 days.
+        let retention = PeriodicService(name: "retention", every: .seconds(3600), logger: logger) {
             let now = clock.now
             let pruned = try await store.prune(rawBefore: now.addingTimeInterval(-48 * 3600),
                                                rollupsBefore: now.addingTimeInterval(-90 * 86400))
             if pruned.samples + pruned.rollups > 0 {
                 logger.info("retention", metadata: ["samples": "\(pruned.samples)", "rollups": "\(pruned.rollups)"])
             }
-            try await Task.sleep(for: .seconds(3600))
         }
+        return [retention, jobs, outbox()] + plugins().flatMap(\.services)
     }
 }
 

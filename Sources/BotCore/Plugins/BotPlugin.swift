@@ -123,3 +123,31 @@ public enum BotError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// Does `work` every `interval` until cancelled; a failing round is logged and the next one still runs.
+public struct PeriodicService: BotService {
+    public let name: String
+    let interval: Duration
+    let logger: Logger
+    let work: @Sendable () async throws -> Void
+
+    public init(name: String, every interval: Duration, logger: Logger, work: @escaping @Sendable () async throws -> Void) {
+        self.name = name
+        self.interval = interval
+        self.logger = logger
+        self.work = work
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled {
+            do {
+                try await work()
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("\(name) failed", metadata: ["error": "\(error)"])
+            }
+            try await Task.sleep(for: interval)
+        }
+    }
+}
