@@ -20,19 +20,16 @@ extension OperationsPlugin {
         case let .holdForApproval(reason): return .text("Held for approval: \(reason).")
         case let .run(held): skipped = held
         }
-        let values: TemplateValues
-        let executor: any CommandExecutor
+        let target: StoreTarget
         do {
-            values = try platform.templateValues(for: customer)
-            executor = try executors.executor(for: customer)
+            target = try StoreTarget(customer, platform: platform, executors: executors)
         } catch let error as PlaybookError {
             throw BotError.invalid("Cannot run on \(customer.id): \(error).")
         } catch let error as ExecutorError {
             throw BotError.invalid("Cannot reach \(customer.id): \(error).")
         }
         let started = clock.now
-        let report = try await runner.run(playbook, store: customer.id, values: values, executor: executor,
-                                          workingDirectory: values[.appPath], dryRun: dryRun, held: skipped)
+        let report = try await runner.run(playbook, on: target, dryRun: dryRun, held: skipped)
         let elapsed = clock.now.timeIntervalSince(started)
         if !dryRun {
             let summary = Self.summary(report)

@@ -55,11 +55,9 @@ public struct Automation: Sendable {
             return "\(playbook.name): refused"
         }
         guard let platform = platforms[customer.platform] else { return nil }
-        let values: TemplateValues
-        let executor: any CommandExecutor
+        let target: StoreTarget
         do {
-            values = try platform.templateValues(for: customer)
-            executor = try executors.executor(for: customer)
+            target = try StoreTarget(customer, platform: platform, executors: executors)
         } catch {
             await later(.text("`\(playbook.name)` could not run: \(error)."))
             return "\(playbook.name): could not run"
@@ -67,9 +65,7 @@ public struct Automation: Sendable {
         let runner = self.runner
         let finished = await jobs.run(patience: .zero, work: {
             do {
-                let report = try await runner.run(playbook, store: customer.id, values: values, executor: executor,
-                                                  workingDirectory: values[.appPath], dryRun: false, held: skipped,
-                                                  issueID: issueID)
+                let report = try await runner.run(playbook, on: target, dryRun: false, held: skipped, issueID: issueID)
                 return .text("perfbot ran `\(playbook.name)`: \(Self.counts(report)).")
             } catch {
                 return .text("`\(playbook.name)` could not run: \(error).")

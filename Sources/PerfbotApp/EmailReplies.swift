@@ -94,15 +94,13 @@ public struct EmailReplies: Sendable {
                                  issue: approval.issueID)
             return
         }
-        let values = try platform.templateValues(for: customer)
-        let executor = try executors.executor(for: customer)
+        let target = try StoreTarget(customer, platform: platform, executors: executors)
         let held = AutomationPolicy().requested(playbook.actions.map(\.traits), customer: customer)
         guard case let .run(skipped) = held else { return }
         let runner = self.runner
         _ = await jobs.run(patience: .zero, work: {
             do {
-                let report = try await runner.run(playbook, store: customer.id, values: values, executor: executor,
-                                                  workingDirectory: values[.appPath], dryRun: false, held: skipped,
+                let report = try await runner.run(playbook, on: target, dryRun: false, held: skipped,
                                                   issueID: approval.issueID)
                 let steps = report.steps.map { step -> JSONValue in
                     switch step.status {

@@ -53,3 +53,26 @@ public struct ExecutorFactory: Sendable {
         }
     }
 }
+
+/// A store made ready for runs: its validated template values and the executor that reaches it.
+public struct StoreTarget: Sendable {
+    public let store: StoreID
+    public let values: TemplateValues
+    public let executor: any CommandExecutor
+
+    /// - Throws: `PlaybookError` for an unsafe value, `ExecutorError` when the store cannot be reached.
+    public init(_ customer: Customer, platform: any PlatformPlugin, executors: ExecutorFactory) throws {
+        store = customer.id
+        values = try platform.templateValues(for: customer)
+        executor = try executors.executor(for: customer)
+    }
+}
+
+extension PlaybookRunner {
+    /// Runs (or plans) `playbook` on `target`, in the store's app path.
+    public func run(_ playbook: Playbook, on target: StoreTarget, dryRun: Bool, held: [Int: String] = [:],
+                    issueID: Int64? = nil) async throws -> RunReport {
+        try await run(playbook, store: target.store, values: target.values, executor: target.executor,
+                      workingDirectory: target.values[.appPath], dryRun: dryRun, held: held, issueID: issueID)
+    }
+}
