@@ -23,7 +23,7 @@ extension CheckCycle {
             let value = current[rule.metric]
             let details = ["condition": rule.condition, "value": value.map { Wording.number($0) } ?? "unknown"]
             let decision = silence == nil ? automation.decide(rule, customer: customer) : nil
-            let draft = decision.flatMap { proposal(for: $0, rule: rule, customer: customer, now: now) }
+            let draft = decision.flatMap { proposal(for: $0, rule: rule, value: value, customer: customer, now: now) }
             var outcome = decision?.text ?? ""
             var buttons: [ReplyButton] = []
             if let draft {
@@ -89,27 +89,6 @@ extension CheckCycle {
         var instant = rule
         if rule.mode == .sustained { instant.window = 0 }
         return !RuleEvaluator.firing([instant], series: series, now: now).isEmpty
-    }
-
-    /// The approval (and the customer's proposal e-mail) for a fix the policy holds; nil otherwise.
-    func proposal(for decision: Automation.Decision, rule: DetectionRule, customer: Customer, now: Date) -> ApprovalDraft? {
-        guard case .holdForApproval? = decision.policy, let playbook = decision.playbook else { return nil }
-        let (token, hash) = tokens()
-        let approval = Approval(id: Approval.newID(), store: customer.id, issueID: nil, playbook: playbook.name,
-                                steps: playbook.actions.map(\.name), createdAt: now,
-                                expiresAt: now.addingTimeInterval(settings.approvalTTL))
-        var proposal: (OutboxMessage.Channel, String, String)?
-        if let domain = settings.replyDomain {
-            let mail: JSONValue = .object([
-                ("template", .string("proposal")), ("to", .string(customer.contactEmail)),
-                ("reply_to", .string("approve+\(token)@\(domain)")), ("store", .string(customer.id.rawValue)),
-                ("issue", .string(rule.title)), ("condition", .string(rule.condition)), ("playbook", .string(playbook.title)),
-                ("steps", .array(playbook.actions.map { .string($0.name) })),
-                ("expires_at", .string(ISO8601DateFormatter().string(from: approval.expiresAt))),
-            ])
-            proposal = (.email, customer.contactEmail, String(decoding: mail.bytes(), as: UTF8.self))
-        }
-        return ApprovalDraft(approval: approval, tokenHash: hash, proposal: proposal)
     }
 
     /// `reply` as a message for the alerts channel; nil when no channel is configured.

@@ -16,6 +16,8 @@ public struct CycleReport: Sendable {
     public var actions: [Event] = []
     public var errors: [Event] = []
     public var duration: TimeInterval = 0
+    /// Proposals closed this cycle without a decision (expired, or their issue resolved).
+    public var proposalsClosed = 0
     /// Health snapshots to write at the end of the cycle, all in one transaction.
     public var snapshots: [SnapshotRecord] = []
 
@@ -27,6 +29,7 @@ public struct CycleReport: Sendable {
         lines += resolved.map { "  resolved \($0.store): \($0.what)" }
         lines += actions.map { "  action   \($0.store): \($0.what)" }
         lines += errors.map { "  error    \($0.store): \($0.what)" }
+        if proposalsClosed > 0 { lines.append("  closed   \(proposalsClosed) unanswered or no longer needed proposals") }
         return lines
     }
 }
@@ -100,6 +103,7 @@ public struct CheckCycle: Sendable {
             try await store.markSilenceAnnounced(silence.id)
         }
         let customers = try await store.allCustomers().filter(\.active)
+        report.proposalsClosed = try await closeLapsedProposals(customers: customers, now: now)
         // Collect first (concurrently, bounded), so this cycle's rules see this cycle's readings.
         try await withThrowingTaskGroup(of: Void.self) { group in
             var waiting = customers.filter { !$0.probes.isEmpty }[...]

@@ -29,7 +29,7 @@ struct PostmarkInbound: Decodable {
 }
 
 extension PerfbotServer {
-    /// `POST /email/inbound`: Mailgun (form, signed) or Postmark (JSON, basic auth with the webhook token).
+    /// `POST /email/inbound`: Mailgun (form or multipart, signed) or Postmark (JSON, basic auth with the webhook token).
     func emailInbound(_ request: Request, context: BasicRequestContext) async throws -> Response {
         guard let inboundMail else { throw APIError.disabled("Inbound e-mail", missing: "PERFBOT_REPLY_DOMAIN") }
         let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
@@ -48,11 +48,12 @@ extension PerfbotServer {
                                text: postmark.textBody ?? "", headers: (postmark.headers ?? []).map { ($0.name, $0.value) })
             record = gate.record(source: "postmark", key: "postmark:\(postmark.messageID ?? BodyDigest.sha256Hex(body))",
                                  contentType: request.headers[.contentType], body: body)
-        } else if mediaType == "application/x-www-form-urlencoded" {
+        } else if mediaType == "application/x-www-form-urlencoded" || mediaType == "multipart/form-data" {
             guard let key = settings.mailgunSigningKey else { throw APIError.disabled("Mailgun", missing: "MAILGUN_SIGNING_KEY") }
             let body = try await request.boundedBody(limit: settings.bodyLimit)
             // Mailgun signs fields of the form itself, so the form is split before, and read after, the check.
-            let fields = try form(body)
+            let fields = try mediaType == "multipart/form-data"
+                ? multipartForm(body, contentType: request.headers[.contentType] ?? "") : form(body)
             try verified(route: "/email/inbound") { () throws(VerificationFailure) in
                 try MailgunVerifier(signingKey: key, clock: clock).verify(timestamp: fields["timestamp"], token: fields["token"],
                                                                            signature: fields["signature"])
@@ -75,10 +76,21 @@ extension PerfbotServer {
                                  contentType: request.headers[.contentType], body: body)
         } else {
             throw APIError.unsupportedMediaType(
-                expected: "application/x-www-form-urlencoded (Mailgun), application/json (Postmark) or message/rfc822 (raw)")
+                expected: "application/x-www-form-urlencoded or multipart/form-data (Mailgun), application/json (Postmark) or message/rfc822 (raw)")
         }
         return try await gate.once(record, logger: context.logger) { _ in
             .json(.object([("result", .string(try await inboundMail(mail)))]))
+        }
+    }
+}
+
+extension PerfbotServer {
+    func multipartForm(_ body: [UInt8], contentType: String) throws -> FormBody {
+        guard let boundary = MIMEMessage.boundary(in: contentType) else {
+            throw APIError.malformed("Content-Type", "has no multipart boundary")
+        }
+        do { return try FormBody(multipart: body, boundary: boundary) } catch {
+            throw APIError.malformed(error.field, "is not valid multipart/form-data")
         }
     }
 }

@@ -43,10 +43,53 @@ extension SQLiteStore {
                         decidedBy: row[9], channel: channel.flatMap(ApprovalChannel.init(rawValue:)))
     }
 
+    public func lapsedApprovals(at: Date) async throws -> [(approval: Approval, status: ApprovalStatus)] {
+        try await pool.read { db in
+            let expired = try String.fetchAll(db, sql: """
+                SELECT id FROM approvals WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at
+                """, arguments: [at.unixSeconds])
+            let resolved = try String.fetchAll(db, sql: """
+                SELECT a.id FROM approvals a JOIN performance_issues i ON i.id = a.issue_id
+                WHERE a.status = 'pending' AND a.expires_at > ? AND i.resolved_at IS NOT NULL ORDER BY a.created_at
+                """, arguments: [at.unixSeconds])
+            return try (expired.map { ($0, ApprovalStatus.expired) } + resolved.map { ($0, ApprovalStatus.cancelled) })
+                .compactMap { id, status in try Self.approval(db, sql: "WHERE id = ?", id).map { ($0, status) } }
+        }
+    }
+
+    public func close(_ closings: [ApprovalClosing], at: Date) async throws -> [String] {
+        try await pool.write { db in
+            var closed: [String] = []
+            for closing in closings {
+                try db.execute(sql: "UPDATE approvals SET status = ? WHERE id = ? AND status = 'pending'",
+                               arguments: [closing.status.rawValue, closing.id])
+                guard db.changesCount > 0 else { continue }
+                closed.append(closing.id)
+                if let (address, payload) = closing.mail {
+                    try db.execute(sql: """
+                        INSERT INTO outbox (channel, destination, payload, created_at, next_attempt_at) VALUES ('email', ?, ?, ?, ?)
+                        """, arguments: [address, payload, at.unixSeconds, at.unixSeconds])
+                }
+                if let alert = closing.alert {
+                    try db.execute(sql: """
+                        INSERT INTO outbox (channel, destination, payload, thread_key, created_at, next_attempt_at)
+                        VALUES ('slack', ?, ?, ?, ?, ?)
+                        """, arguments: [alert.channel, alert.payload, closing.thread, at.unixSeconds, at.unixSeconds])
+                }
+            }
+            return closed
+        }
+    }
+
     public func decideApproval(_ id: String, approve: Bool, by: String, channel: ApprovalChannel, at: Date) async throws -> ApprovalResult {
         try await pool.write { db in
             guard var approval = try Self.approval(db, sql: "WHERE id = ?", id) else { return .unknown }
-            guard approval.status == .pending else { return .alreadyDecided(approval) }
+            switch approval.status {
+            case .pending: break
+            case .expired: return .expired(approval)
+            case .cancelled: return .issueResolved(approval)
+            case .approved, .rejected: return .alreadyDecided(approval)
+            }
             func close(_ status: ApprovalStatus) throws {
                 try db.execute(sql: "UPDATE approvals SET status = ? WHERE id = ? AND status = 'pending'",
                                arguments: [status.rawValue, id])

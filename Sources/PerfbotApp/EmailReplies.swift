@@ -77,8 +77,9 @@ public struct EmailReplies: Sendable {
                     try await run(decided, for: customer)
                     return .approved
                 }
+                let title = library.playbook(decided.playbook, for: customer.platform)?.title ?? decided.playbook
                 try await mailCustomer(customer, template: "rejection_acknowledged",
-                                       ["store": .string(customer.id.rawValue), "playbook": .string(decided.playbook)])
+                                       ["store": .string(customer.id.rawValue), "playbook": .string(title)])
                 try await tellAdmins("❌ \(customer.id)'s owner rejected `\(decided.playbook)` by e-mail; nothing was changed.",
                                      issue: decided.issueID)
                 return .rejected

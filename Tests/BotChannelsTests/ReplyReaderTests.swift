@@ -3,6 +3,9 @@ import Foundation
 import Testing
 
 /// The reply corpus: one message a file, its expected decision and extracted text in `expected.tsv`.
+/// A `.txt` file is a plain-text body as a provider hands it over (Mailgun's `body-plain`, Postmark's
+/// `TextBody`); an `.eml` file is a whole raw message, read through the MIME parser as `/email/inbound`
+/// reads `message/rfc822`. `ignored` means perfbot sees a robot and neither acts nor answers.
 enum ReplyCorpus {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/replies")
 
@@ -31,9 +34,27 @@ enum ReplyCorpus {
 
     @Test(arguments: ReplyCorpus.cases)
     func eachReplyIsReadAsExpected(_ expected: ReplyCorpus.Case) throws {
-        let body = try String(contentsOf: ReplyCorpus.directory.appendingPathComponent(expected.file), encoding: .utf8)
+        let url = ReplyCorpus.directory.appendingPathComponent(expected.file)
+        let body: String
+        if expected.file.hasSuffix(".eml") {
+            let mail = InboundMail(raw: Array(try Data(contentsOf: url)))
+            #expect(mail.token == "abcdefghijklmnopqrstuvwxyz234567", "\(expected.file): the reply address")
+            if mail.isAutomatic {
+                #expect(expected.decision == "ignored", "\(expected.file) was taken for an auto-reply")
+                return
+            }
+            body = mail.text
+        } else {
+            body = try String(contentsOf: url, encoding: .utf8)
+        }
         let (text, decision) = ReplyReader.read(body)
         #expect(decision.rawValue == expected.decision, "\(expected.file): \(decision)")
         #expect(text == expected.text, "\(expected.file)")
+    }
+
+    @Test func theCorpusCoversRawMessagesAndRobots() {
+        let raw = ReplyCorpus.cases.filter { $0.file.hasSuffix(".eml") }
+        #expect(raw.count >= 10)
+        #expect(raw.filter { $0.decision == "ignored" }.count >= 4)
     }
 }

@@ -102,3 +102,37 @@ func sample(_ name: String) throws -> [UInt8] {
         }
     }
 }
+
+@Suite struct MultipartFormTests {
+    @Test func textFieldsAreReadAndFilesSkipped() throws {
+        let body = "preamble\r\n--b0\r\nContent-Disposition: form-data; name=\"recipient\"\r\n\r\napprove+x@fix.example.com\r\n"
+            + "--b0\r\nContent-Disposition: form-data; name=\"attachment-1\"; filename=\"a.bin\"\r\n"
+            + "Content-Type: application/octet-stream\r\n\r\n"
+        let bytes = Array(body.utf8) + [0xff, 0xfe, 0x00, 0x0d, 0x0a, 0x2d] + Array(("\r\n--b0\r\nContent-Disposition: form-data; "
+            + "name=\"body-plain\"\r\n\r\nLine one\r\n\r\nLine two\r\n--b0--\r\n").utf8)
+        let form = try FormBody(multipart: bytes, boundary: "b0")
+        #expect(form["recipient"] == "approve+x@fix.example.com")
+        #expect(form["body-plain"] == "Line one\r\n\r\nLine two")
+        #expect(form["attachment-1"] == nil)
+    }
+
+    @Test func encodedFieldsRoundTrip() throws {
+        let fields = [("a", "x\r\n--not-the-boundary"), ("b", "ünïcödé"), ("a", "second")]
+        let form = try FormBody(multipart: Array(FormBody.encodeMultipart(fields, boundary: "zz9").utf8), boundary: "zz9")
+        #expect(form["a"] == "x\r\n--not-the-boundary" && form["b"] == "ünïcödé")
+    }
+
+    @Test func brokenBodiesAreRefusedWithTheReason() {
+        #expect(throws: FormBody.Malformed(field: "(closing boundary)")) {
+            try FormBody(multipart: Array("--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx\r\n".utf8), boundary: "b")
+        }
+        #expect(throws: FormBody.Malformed(field: "(content-disposition)")) {
+            try FormBody(multipart: Array("--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--".utf8), boundary: "b")
+        }
+        #expect(throws: FormBody.Malformed(field: "a")) {
+            try FormBody(multipart: Array("--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n".utf8) + [0xc3, 0x28]
+                + Array("\r\n--b--".utf8), boundary: "b")
+        }
+        #expect(throws: FormBody.Malformed(field: "(boundary)")) { try FormBody(multipart: [], boundary: "") }
+    }
+}

@@ -115,6 +115,93 @@ struct FailingPoster: HTTPPoster {
     }
 }
 
+@Suite struct EmailRefusalTests {
+    /// Posts a Mailgun reply and returns the HTTP status and perfbot's answer.
+    func post(_ client: some TestClientProtocol, _ form: String) async throws -> (HTTPResponse.Status, String?) {
+        let response = try await client.execute(uri: "/email/inbound", method: .post,
+                                                headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                body: ByteBuffer(string: form))
+        return (response.status, try? json(response)["result"] as? String)
+    }
+
+    func proposal(_ bot: TestBot, store: String, id: String, expiresAt: Date) async throws -> String {
+        let token = ApprovalToken.generate()
+        try await bot.store.createApproval(Approval(id: id, store: StoreID(store)!, issueID: nil, playbook: "cache_miss_storm",
+                                                    steps: ["Check"], createdAt: t0.addingTimeInterval(-3600), expiresAt: expiresAt),
+                                           tokenHash: ApprovalToken.hash(token))
+        return "approve+\(token)@fix.example.com"
+    }
+
+    /// One customer cannot decide another's proposal, even with its reply address in hand.
+    @Test func anotherCustomersTokenDecidesNothing() async throws {
+        let bot = try await TestBot(extra: ["PERFBOT_REPLY_DOMAIN": "fix.example.com", "MAILGUN_SIGNING_KEY": mailgunKey])
+        let widgets = try await proposal(bot, store: "widgets-inc", id: "fix_widgets234", expiresAt: t0.addingTimeInterval(86400))
+        try await bot.app.test(.router) { client in
+            let answer = try await post(client, mailgunForm(to: widgets, from: "owner@acme-store.example", body: "APPROVE",
+                                                            timestamp: t0))
+            #expect(answer.0 == .ok && answer.1 == "refused: the sender is not the store's contact")
+        }
+        #expect(try await bot.store.approval(id: "fix_widgets234")?.status == .pending)
+        #expect(try await bot.store.pendingMessages().filter { $0.channel == "email" }.isEmpty, "a refused sender gets no answer")
+        #expect(try await bot.store.auditEntries().filter { $0.action == "approval.decide" }.isEmpty)
+    }
+
+    /// An expired proposal answers the customer that it closed, and nothing runs.
+    @Test func anExpiredTokenIsAnsweredAndRunsNothing() async throws {
+        let bot = try await TestBot(extra: ["PERFBOT_REPLY_DOMAIN": "fix.example.com", "MAILGUN_SIGNING_KEY": mailgunKey])
+        let to = try await proposal(bot, store: "acme-store", id: "fix_expired234", expiresAt: t0.addingTimeInterval(-60))
+        try await bot.app.test(.router) { client in
+            let answer = try await post(client, mailgunForm(to: to, from: "owner@acme-store.example", body: "APPROVE",
+                                                            timestamp: t0))
+            #expect(answer.1 == "closed: expired")
+            let again = try await post(client, mailgunForm(to: to, from: "owner@acme-store.example", body: "APPROVE",
+                                                           timestamp: t0))
+            #expect(again.1 == "closed: expired")
+        }
+        #expect(try await bot.store.approval(id: "fix_expired234")?.status == .expired)
+        #expect(try await bot.store.actions(of: StoreID("acme-store")!).isEmpty)
+        let answers = try await bot.store.pendingMessages().filter { $0.payload.contains(#""template":"proposal_closed""#) }
+        #expect(answers.count == 2 && answers.allSatisfy { $0.payload.contains("It expired before your reply arrived") })
+    }
+
+    /// Mailgun posts multipart/form-data when the reply has attachments; it is verified and read the same way.
+    @Test func mailgunMultipartPostsAreVerifiedAndRead() async throws {
+        let bot = try await TestBot(extra: ["PERFBOT_REPLY_DOMAIN": "fix.example.com", "MAILGUN_SIGNING_KEY": mailgunKey])
+        let to = try await proposal(bot, store: "acme-store", id: "fix_multipart2", expiresAt: t0.addingTimeInterval(86400))
+        @Sendable func multipart(key: String = mailgunKey, token: String, attachment: Bool) -> String {
+            let stamp = String(Int(t0.timeIntervalSince1970))
+            let fields = [("recipient", to), ("sender", "owner@acme-store.example"), ("from", "Owner <owner@acme-store.example>"),
+                          ("subject", "Re: proposal"), ("body-plain", "Reject, please.\r\n\r\n> Reply APPROVE or REJECT."),
+                          ("timestamp", stamp), ("token", token),
+                          ("signature", MailgunVerifier.sign(timestamp: stamp, token: token, key: key))]
+            var body = FormBody.encodeMultipart(fields, boundary: "mg-boundary-7f3a")
+            if attachment {
+                let file = "--mg-boundary-7f3a\r\nContent-Disposition: form-data; name=\"attachment-1\"; filename=\"screen.png\"\r\n"
+                    + "Content-Type: image/png\r\n\r\n\u{89}PNG\r\n\r\n"
+                body = file + body
+            }
+            return body
+        }
+        try await bot.app.test(.router) { client in
+            func send(_ body: String, contentType: String = "multipart/form-data; boundary=mg-boundary-7f3a")
+                async throws -> (HTTPResponse.Status, [String: Any]) {
+                let response = try await client.execute(uri: "/email/inbound", method: .post, headers: [.contentType: contentType],
+                                                        body: ByteBuffer(string: body))
+                return (response.status, (try? json(response)) ?? [:])
+            }
+            let forged = try await send(multipart(key: "forged-key", token: "mp-token-1", attachment: false))
+            #expect(forged.0 == .unauthorized)
+            let noBoundary = try await send(multipart(token: "mp-token-2", attachment: false), contentType: "multipart/form-data")
+            #expect(noBoundary.0 == .badRequest && noBoundary.1["message"] as? String == "Content-Type: has no multipart boundary")
+            let truncated = try await send(String(multipart(token: "mp-token-3", attachment: false).dropLast(24)))
+            #expect(truncated.0 == .badRequest)
+            let reply = try await send(multipart(token: "mp-token-4", attachment: true))
+            #expect(reply.0 == .ok && reply.1["result"] as? String == "rejected")
+        }
+        #expect(try await bot.store.approval(id: "fix_multipart2")?.status == .rejected)
+    }
+}
+
 @Suite(.serialized) struct EmailLoopTests {
     /// A real SMTP server (aiosmtpd, from Debian's python3-aiosmtpd) writing what it receives to a Maildir.
     func withSMTP(_ body: @Sendable (_ port: Int, _ maildir: URL) async throws -> Void) async throws {
@@ -190,7 +277,7 @@ struct FailingPoster: HTTPPoster {
 
 @Suite struct RawMailTests {
     func eml(_ name: String) throws -> String {
-        try String(contentsOfFile: repositoryPath("Tests/BotChannelsTests/Fixtures/mime/\(name)"), encoding: .isoLatin1)
+        try String(contentsOfFile: repositoryPath("Tests/BotChannelsTests/Fixtures/replies/\(name)"), encoding: .isoLatin1)
     }
 
     @Test func rawRepliesNeedTheTokenAndAreReadThroughMIME() async throws {
@@ -202,13 +289,13 @@ struct FailingPoster: HTTPPoster {
             let headers: HTTPFields = [.contentType: "message/rfc822", .authorization: "Bearer \(webhookToken)"]
             let unauthenticated = try await client.execute(uri: "/email/inbound", method: .post,
                                                            headers: [.contentType: "message/rfc822"],
-                                                           body: ByteBuffer(string: try eml("nested-base64.eml")))
+                                                           body: ByteBuffer(string: try eml("38-iphone-nested-base64.eml")))
             #expect(unauthenticated.status == .unauthorized)
             let robot = try await client.execute(uri: "/email/inbound", method: .post, headers: headers,
-                                                 body: ByteBuffer(string: try eml("out-of-office.eml")))
+                                                 body: ByteBuffer(string: try eml("39-out-of-office.eml")))
             #expect(try json(robot)["result"] as? String == "ignored: auto-reply")
             let reply = try await client.execute(uri: "/email/inbound", method: .post, headers: headers,
-                                                 body: ByteBuffer(string: try eml("quoted-printable.eml")))
+                                                 body: ByteBuffer(string: try eml("36-german-quoted-printable.eml")))
             #expect(try json(reply)["result"] as? String == "rejected")
         }
         #expect(try await bot.store.approval(id: approval.id)?.status == .rejected)

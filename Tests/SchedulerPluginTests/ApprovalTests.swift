@@ -1,3 +1,4 @@
+import BotChannels
 import BotCore
 import BotStore
 import Foundation
@@ -68,6 +69,70 @@ import Testing
         #expect(try await ask(calm, "approve \(calmID)", as: operatorUser).contains("was resolved meanwhile"))
         #expect(try await ask(calm, "approve fix_nonesuch23", as: operatorUser) == "There is no approval `fix_nonesuch23`.")
         #expect(try await ask(calm, "approve ../etc", as: operatorUser).contains("is not"))
+    }
+}
+
+@Suite struct LapsedProposalTests {
+    let operatorUser = SlackUserID("U0OPS0001")!
+
+    func heldFix() async throws -> (SchedulerBot, String) {
+        let bot = try await SchedulerBot(customers: [shop("acme-store", level: .notifyOnly)])
+        try await bot.feed("acme-store", .memoryPercent, Array(repeating: 90, count: 7))
+        _ = try await bot.cycle()
+        let alert = try #require(try await bot.store.pendingMessages().first { $0.channel == "slack" }?.payload)
+        let id = try #require(alert.range(of: #"fix_[a-z2-7]{10}"#, options: .regularExpression).map { String(alert[$0]) })
+        return (bot, id)
+    }
+
+    /// The proposal the customer reads: the problem in plain words, each step with its effect, a readable deadline.
+    @Test func theProposalExplainsTheProblemAndEachStepsEffect() async throws {
+        let (bot, _) = try await heldFix()
+        let payload = try #require(try await bot.store.pendingMessages().first { $0.channel == "email" }?.payload)
+        let mail = try MailTemplates.message(payload: Array(payload.utf8), from: "perfbot <perfbot@fix.example.com>",
+                                             domain: "fix.example.com", now: bot.clock.now)
+        #expect(mail.subject == "[acme-store] High memory: may we fix it?")
+        #expect(mail.text.contains("Memory use has stayed above 85% for 5 minutes; it is now 90%."))
+        #expect(mail.text.contains("  • Flush the object cache: empties a cache; pages may load a little slower"))
+        #expect(mail.text.range(of: #"This proposal stands until [A-Z][a-z]+day \d{1,2} [A-Z][a-z]+, \d\d:\d\d UTC\."#,
+                                options: .regularExpression) != nil, "\(mail.text)")
+        #expect(mail.text.contains("  • Reload PHP-FPM if memory is still high: restarts a service; visitors may see an error"))
+        #expect(!mail.text.contains("memory_percent") && !mail.text.contains("cannot be undone"))
+    }
+
+    @Test func anUnansweredProposalExpiresAndTheCustomerAndAdminsAreTold() async throws {
+        let (bot, id) = try await heldFix()
+        bot.clock.advance(by: 86400 + 60)
+        let report = try await bot.cycle()
+        #expect(report.proposalsClosed == 1)
+        #expect(try await bot.store.approval(id: id)?.status == .expired)
+        let messages = try await bot.store.pendingMessages()
+        let notice = try #require(messages.first { $0.payload.contains(#""template":"proposal_expired""#) })
+        #expect(notice.destination == "o@acme-store.example")
+        let mail = try MailTemplates.message(payload: Array(notice.payload.utf8), from: "perfbot <perfbot@fix.example.com>",
+                                             domain: "fix.example.com", now: bot.clock.now)
+        #expect(mail.subject == "[acme-store] Our proposal has expired; nothing was changed")
+        #expect(mail.text.contains("we proposed a fix for \"High memory usage\" on your store acme-store"))
+        #expect(messages.contains { $0.channel == "slack" && $0.payload.contains("expired without an answer; nothing ran") })
+        // The next cycle closes nothing more, and a late decision is answered, not acted on.
+        #expect(try await bot.cycle().proposalsClosed == 0)
+        #expect(try await ask(bot, "approve \(id)").contains("expired at"))
+        #expect(bot.dockerRuns.isEmpty)
+    }
+
+    @Test func aProposalIsWithdrawnWhenItsIssueResolvesItself() async throws {
+        let (bot, id) = try await heldFix()
+        let issue = try #require(try await bot.store.approval(id: id)?.issueID)
+        try await bot.store.resolveIssue(issue, at: bot.clock.now, autoFixed: false)
+        #expect(try await bot.cycle().proposalsClosed == 1)
+        #expect(try await bot.store.approval(id: id)?.status == .cancelled)
+        let notice = try #require(try await bot.store.pendingMessages().first { $0.payload.contains(#""template":"proposal_closed""#) })
+        #expect(notice.payload.contains("you do not need to reply"))
+        #expect(try await ask(bot, "approve \(id)").contains("was resolved meanwhile"))
+        #expect(bot.dockerRuns.isEmpty)
+    }
+
+    func ask(_ bot: SchedulerBot, _ text: String) async throws -> String {
+        await try bot.wiring.commandRouter().route(text, user: operatorUser, channel: nil, logger: Logger(label: "t")).plainText
     }
 }
 

@@ -42,6 +42,9 @@ public struct MIMEMessage: Sendable {
         return ""
     }
 
+    /// The `boundary` parameter of a multipart Content-Type value.
+    public static func boundary(in contentType: String) -> String? { parameter("boundary", in: contentType) }
+
     var allParts: [MIMEMessage] { parts.flatMap { [$0] + $0.allParts } }
 
     // MARK: Reading

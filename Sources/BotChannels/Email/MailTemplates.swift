@@ -21,8 +21,9 @@ public enum MailTemplates {
             subject = "[\(store)] \(field("issue")): may we fix it?"
             lines = [
                 "Hello,", "",
-                "perfbot noticed a problem on your store \(store): \(field("issue")) (\(field("condition"))).", "",
-                "We propose to run \"\(field("playbook"))\", which does the following:",
+                "perfbot noticed a problem on your store \(store): \(field("issue")).",
+                field("explanation").isEmpty ? field("condition") : field("explanation"), "",
+                "To fix it, we propose these steps:",
             ] + steps + [
                 "",
                 "This proposal stands until \(field("expires_at")).",
@@ -53,6 +54,13 @@ public enum MailTemplates {
             lines = ["Hello,", "", "We could not tell from your reply whether you approve the proposed fix, so nothing was changed.",
                      "Please reply to the proposal with APPROVE or REJECT as the first word.", "",
                      "— perfbot, for your hosting team"]
+        case "proposal_expired":
+            subject = "[\(store)] Our proposal has expired; nothing was changed"
+            lines = ["Hello,", "",
+                     "On \(field("proposed_at")) we proposed a fix for \"\(field("playbook"))\" on your store \(store). "
+                        + "We had no answer before the proposal expired, so nothing was changed.", "",
+                     "If the problem is still there, our team will be in touch; if it returns later, we will send a new proposal.",
+                     "", "— perfbot, for your hosting team"]
         case "proposal_closed":
             subject = "[\(store)] This proposal is closed"
             lines = ["Hello,", "", "Thank you for your reply. \(field("reason")) Nothing was changed by this reply.", "",

@@ -115,8 +115,11 @@ public enum ReplyReader {
 
     static func isClosing(_ line: String) -> Bool {
         let lowered = line.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: ",.!"))
-        return ["thanks", "thank you", "regards", "best", "best regards", "kind regards", "cheers", "danke", "merci",
-                "mfg", "viele grüße", "cordialement", "many thanks", "thx"].contains(lowered)
+        return ["thanks", "thank you", "regards", "best", "best regards", "kind regards", "warm regards", "best wishes",
+                "all the best", "sincerely", "cheers", "many thanks", "thx", "danke", "mfg", "lg", "vg", "viele grüße",
+                "mit freundlichen grüßen", "mit freundlichen grüssen", "freundliche grüße", "beste grüße", "liebe grüße",
+                "merci", "cordialement", "bien cordialement", "bien à vous", "saludos", "un saludo", "met vriendelijke groet",
+                "groeten"].contains(lowered)
     }
 
     /// A forward marker before anything the customer wrote themselves counts as a forward.

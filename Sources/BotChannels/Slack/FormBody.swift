@@ -22,6 +22,8 @@ public struct FormBody: Sendable, Equatable {
         self.fields = fields
     }
 
+    init(fields: [String: String]) { self.fields = fields }
+
     public subscript(_ name: String) -> String? { fields[name] }
 
     static func unescape(_ bytes: some Collection<UInt8>) -> String? {

@@ -41,4 +41,19 @@ public enum ActionTag: String, Sendable, CaseIterable, Hashable, Comparable {
         case .readOnly: "only reads"
         }
     }
+
+    /// What a store owner notices when such an action runs, for the proposal e-mail.
+    public var consequence: String {
+        switch self {
+        case .cacheClear: "empties a cache; pages may load a little slower for a few minutes while it refills"
+        case .restart: "restarts a service; visitors may see an error for a few seconds"
+        case .killQuery: "stops database queries that have run for too long"
+        case .deleteFiles: "deletes files the store no longer needs"
+        case .reindex: "rebuilds the catalogue indexes; search results may be incomplete while it runs"
+        case .purge: "purges the page cache; each page is rebuilt on its next visit"
+        case .rewrite: "changes a configuration setting"
+        case .optimizeTables: "compacts database tables, which are locked for a moment"
+        case .readOnly: "only looks; changes nothing"
+        }
+    }
 }

@@ -306,8 +306,33 @@ public struct ApprovalDraft: Sendable {
     }
 }
 
+/// A pending approval being closed without a decision (expired, or its issue resolved), with the
+/// customer's e-mail and the admins' note that say so (queued in the same transaction).
+public struct ApprovalClosing: Sendable {
+    public var id: String
+    public var status: ApprovalStatus
+    /// `(address, payload)` of the customer's e-mail.
+    public var mail: (String, String)?
+    /// The note for the alerts channel, in the issue's thread when `thread` is set.
+    public var alert: QueuedAlert?
+    public var thread: String?
+
+    public init(id: String, status: ApprovalStatus, mail: (String, String)?, alert: QueuedAlert?, thread: String?) {
+        self.id = id
+        self.status = status
+        self.mail = mail
+        self.alert = alert
+        self.thread = thread
+    }
+}
+
 /// What the check cycle reads and writes.
 public protocol SchedulerStore: OutboxStore, SampleReader, CustomerDirectory, MetricReader {
+    /// Pending approvals past their expiry (→ `expired`) or whose issue was resolved (→ `cancelled`) at `at`.
+    func lapsedApprovals(at: Date) async throws -> [(approval: Approval, status: ApprovalStatus)]
+    /// Closes each approval that is still pending and queues its messages, in one transaction.
+    /// - Returns: the ids closed now (one decided meanwhile is left as it is, its messages dropped).
+    func close(_ closings: [ApprovalClosing], at: Date) async throws -> [String]
     /// Open issues of `store` that the rules raised.
     func trackedIssues(of store: StoreID) async throws -> [TrackedIssue]
     /// Opens an issue unless one of that type is open. - Returns: its id when it was opened now.

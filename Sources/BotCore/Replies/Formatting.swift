@@ -20,6 +20,17 @@ public enum Wording {
         return String(format: "%02d:%02d UTC", seconds / 3600, seconds % 3600 / 60)
     }
 
+    /// `Friday 27 November, 09:14 UTC`: a moment a reader may be days away from.
+    public static func dayAndTime(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.weekday, .day, .month], from: date)
+        let weekdays = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+        let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                      "November", "December"]
+        return "\(weekdays[(parts.weekday ?? 1) - 1]) \(parts.day ?? 1) \(months[(parts.month ?? 1) - 1]), \(clockTime(date))"
+    }
+
     /// A number with at most `decimals` decimals and no trailing zeros (`2.5`, `40`).
     public static func number(_ value: Double, decimals: Int = 1) -> String {
         let scale = pow(10, Double(decimals))
@@ -28,11 +39,16 @@ public enum Wording {
         return String(format: "%.\(decimals)f", rounded)
     }
 
-    /// A value with its unit: `2400 ms`, `91.2%`, `3`.
+    /// A value with its unit: `2400 ms`, `91.2%`, `3`, `1.2 MB`.
     public static func measure(_ value: Double, unit: String) -> String {
         switch unit {
         case "%": return number(value) + "%"
         case "": return number(value)
+        case "bytes":
+            let units = ["bytes", "KB", "MB", "GB", "TB"]
+            var scaled = value, index = 0
+            while scaled >= 1000, index < units.count - 1 { scaled /= 1000; index += 1 }
+            return number(scaled, decimals: index == 0 ? 0 : 1) + " " + units[index]
         default: return number(value, decimals: 0) + " " + unit
         }
     }

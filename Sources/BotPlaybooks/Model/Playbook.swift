@@ -67,6 +67,15 @@ public struct PlaybookAction: Sendable, Equatable {
     /// Safe or reversible: what level 2 may run without asking.
     public var isLowRisk: Bool { safe || reversible }
 
+    /// What a store owner would notice, in words (`deletes files the store no longer needs; cannot be undone`).
+    public var plainEffect: String {
+        let changes = tags.sorted().filter { $0 != .readOnly }
+        if changes.isEmpty { return tags.contains(.readOnly) ? ActionTag.readOnly.consequence : "changes nothing visible" }
+        // Caches refill and services come back by themselves; only lost files and settings need undoing.
+        let lasting = !reversible && changes.contains { $0 == .deleteFiles || $0 == .rewrite }
+        return changes.map(\.consequence).joined(separator: "; ") + (lasting ? "; cannot be undone" : "")
+    }
+
     /// What the automation policy needs to know about it.
     public var traits: ActionTraits { ActionTraits(name: name, safe: safe, reversible: reversible, tags: tags) }
 }

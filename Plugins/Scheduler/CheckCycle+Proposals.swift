@@ -1,0 +1,59 @@
+import BotCore
+import BotPlaybooks
+import Foundation
+
+extension CheckCycle {
+    /// The approval (and the customer's proposal e-mail) for a fix the policy holds; nil otherwise.
+    func proposal(for decision: Automation.Decision, rule: DetectionRule, value: Double?, customer: Customer,
+                  now: Date) -> ApprovalDraft? {
+        guard case .holdForApproval? = decision.policy, let playbook = decision.playbook else { return nil }
+        let (token, hash) = tokens()
+        let approval = Approval(id: Approval.newID(), store: customer.id, issueID: nil, playbook: playbook.name,
+                                steps: playbook.actions.map(\.name), createdAt: now,
+                                expiresAt: now.addingTimeInterval(settings.approvalTTL))
+        var proposal: (OutboxMessage.Channel, String, String)?
+        if let domain = settings.replyDomain {
+            let mail: JSONValue = .object([
+                ("template", .string("proposal")), ("to", .string(customer.contactEmail)),
+                ("reply_to", .string("approve+\(token)@\(domain)")), ("store", .string(customer.id.rawValue)),
+                ("issue", .string(rule.title)), ("explanation", .string(rule.inPlainWords(now: value))),
+                ("playbook", .string(playbook.title)),
+                ("steps", .array(playbook.actions.map { .string("\($0.name): \($0.plainEffect)") })),
+                ("expires_at", .string(Wording.dayAndTime(approval.expiresAt))),
+            ])
+            proposal = (.email, customer.contactEmail, String(decoding: mail.bytes(), as: UTF8.self))
+        }
+        return ApprovalDraft(approval: approval, tokenHash: hash, proposal: proposal)
+    }
+
+    /// Closes proposals nobody answered in time, and those whose problem went away meanwhile: the customer
+    /// is told that nothing was changed, the admins in the issue's thread. A later reply gets `closed`.
+    func closeLapsedProposals(customers: [Customer], now: Date) async throws -> Int {
+        let lapsed = try await store.lapsedApprovals(at: now)
+        guard !lapsed.isEmpty else { return 0 }
+        let byID = Dictionary(customers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let closings = lapsed.map { approval, status -> ApprovalClosing in
+            let customer = byID[approval.store]
+            let expired = status == .expired
+            let mail: JSONValue? = customer.map { customer in
+                .object([
+                    ("template", .string(expired ? "proposal_expired" : "proposal_closed")),
+                    ("to", .string(customer.contactEmail)), ("store", .string(customer.id.rawValue)),
+                    ("playbook", .string(automation.library.playbook(approval.playbook, for: customer.platform)?.title
+                        ?? approval.playbook)), ("proposed_at", .string(Wording.dayAndTime(approval.createdAt))),
+                    ("reason", .string("The problem went away on its own, so the fix we proposed is no longer needed "
+                        + "and you do not need to reply.")),
+                ])
+            }
+            let note = expired
+                ? "⌛ The proposal \(approval.id) for \(approval.store) (`\(approval.playbook)`) expired without an answer; nothing ran. "
+                    + "An operator can still run it: `/perf run \(approval.playbook) \(approval.store)`."
+                : "↩️ The proposal \(approval.id) for \(approval.store) (`\(approval.playbook)`) was withdrawn: the issue resolved itself."
+            return ApprovalClosing(id: approval.id, status: status,
+                                   mail: mail.map { (customer?.contactEmail ?? "", String(decoding: $0.bytes(), as: UTF8.self)) },
+                                   alert: queued(.text(note)), thread: approval.issueID.map { "issue:\($0)" })
+        }
+        return try await store.close(closings, at: now).count
+    }
+
+}
