@@ -64,7 +64,7 @@ public struct EmailReplies: Sendable {
             case .unknown:
                 return .refused("no such proposal")
             case let .alreadyDecided(decided):
-                try await close(customer, "It was already \(decided.status.rawValue) on \(decided.decidedAt.map(Self.day) ?? "an earlier day").")
+                try await close(customer, "It was already \(decided.status.rawValue) on \(decided.decidedAt.map(Wording.dayAndTime) ?? "an earlier day").")
                 return .closed("already \(decided.status.rawValue)")
             case .expired:
                 try await close(customer, "It expired before your reply arrived; we will propose again if the problem returns.")
@@ -146,9 +146,5 @@ public struct EmailReplies: Sendable {
         } else {
             try await store.enqueue(.slack, to: channel, payload: payload, at: clock.now)
         }
-    }
-
-    static func day(_ date: Date) -> String {
-        String(ISO8601DateFormatter().string(from: date).prefix(10))
     }
 }

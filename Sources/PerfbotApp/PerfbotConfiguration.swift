@@ -22,6 +22,8 @@ public struct PerfbotConfiguration: Sendable {
     public var mailgunSigningKey: String?
     /// Seconds between check cycles.
     public var checkInterval: TimeInterval = 60
+    /// How long a proposed fix waits for a decision, seconds.
+    public var approvalTTL: TimeInterval = 86400
     public var slackUsers = AccessList()
     /// The alert label naming the store.
     public var alertStoreLabel = "store"
@@ -36,7 +38,7 @@ public struct PerfbotConfiguration: Sendable {
         "SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SLACK_ALERTS_CHANNEL", "SLACK_API_URL", "SMTP_URL",
         "SMTP_USER", "SMTP_PASSWORD", "PERFBOT_MAIL_FROM", "PERFBOT_REPLY_DOMAIN", "MAILGUN_SIGNING_KEY",
         "PERFBOT_CHECK_INTERVAL", "PERFBOT_SLACK_USERS", "PERFBOT_BODY_LIMIT", "PERFBOT_ALERT_STORE_LABEL",
-        "GRAFANA_HMAC_SECRET", "GRAFANA_TIMESTAMP_HEADER",
+        "PERFBOT_APPROVAL_HOURS", "GRAFANA_HMAC_SECRET", "GRAFANA_TIMESTAMP_HEADER",
     ]
 
     public init() {}
@@ -80,6 +82,7 @@ public struct PerfbotConfiguration: Sendable {
         replyDomain = text("PERFBOT_REPLY_DOMAIN")
         mailgunSigningKey = text("MAILGUN_SIGNING_KEY")
         checkInterval = TimeInterval(try integer("PERFBOT_CHECK_INTERVAL", 5...3600) ?? 60)
+        approvalTTL = TimeInterval(try integer("PERFBOT_APPROVAL_HOURS", 1...168) ?? 24) * 3600
         bodyLimit = try integer("PERFBOT_BODY_LIMIT", 1024...(64 << 20)) ?? bodyLimit
         if let users = text("PERFBOT_SLACK_USERS") { slackUsers = try AccessList(parsing: users) }
         alertStoreLabel = text("PERFBOT_ALERT_STORE_LABEL") ?? alertStoreLabel

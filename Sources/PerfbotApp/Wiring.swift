@@ -128,6 +128,7 @@ public struct Wiring: Sendable {
         var settings = CheckCycle.Settings(quietPeriod: quietPeriod, perStoreTimeout: inline ? .seconds(1800) : .seconds(20),
                                            alertsChannel: configuration.slackAlertsChannel)
         settings.replyDomain = configuration.replyDomain
+        settings.approvalTTL = configuration.approvalTTL
         return settings
     }
 

@@ -75,13 +75,25 @@ import Testing
 @Suite struct LapsedProposalTests {
     let operatorUser = SlackUserID("U0OPS0001")!
 
-    func heldFix() async throws -> (SchedulerBot, String) {
-        let bot = try await SchedulerBot(customers: [shop("acme-store", level: .notifyOnly)])
+    func heldFix(extra: [String: String] = [:]) async throws -> (SchedulerBot, String) {
+        let bot = try await SchedulerBot(customers: [shop("acme-store", level: .notifyOnly)], extra: extra)
         try await bot.feed("acme-store", .memoryPercent, Array(repeating: 90, count: 7))
         _ = try await bot.cycle()
         let alert = try #require(try await bot.store.pendingMessages().first { $0.channel == "slack" }?.payload)
         let id = try #require(alert.range(of: #"fix_[a-z2-7]{10}"#, options: .regularExpression).map { String(alert[$0]) })
         return (bot, id)
+    }
+
+    @Test func theProposalsLifetimeIsConfigurable() async throws {
+        let (bot, id) = try await heldFix(extra: ["PERFBOT_APPROVAL_HOURS": "2"])
+        let approval = try #require(try await bot.store.approval(id: id))
+        #expect(approval.expiresAt.timeIntervalSince(approval.createdAt) == 7200)
+        #expect(try await bot.store.pendingMessages().contains { $0.payload.contains("The proposal stands for 2 h") })
+        bot.clock.advance(by: 7201)
+        #expect(try await bot.cycle().proposalsClosed == 1)
+        #expect(throws: ConfigurationError.invalid(key: "PERFBOT_APPROVAL_HOURS", reason: "expected a number from 1 to 168")) {
+            try PerfbotConfiguration(values: ["PERFBOT_APPROVAL_HOURS": "0"])
+        }
     }
 
     /// The proposal the customer reads: the problem in plain words, each step with its effect, a readable deadline.
@@ -97,6 +109,8 @@ import Testing
                                 options: .regularExpression) != nil, "\(mail.text)")
         #expect(mail.text.contains("  • Reload PHP-FPM if memory is still high: restarts a service; visitors may see an error"))
         #expect(!mail.text.contains("memory_percent") && !mail.text.contains("cannot be undone"))
+        #expect(mail.html.contains("<ul><li>Flush the object cache: empties a cache;"))
+        #expect(mail.html.contains("</li></ul><p>This proposal stands until "))
     }
 
     @Test func anUnansweredProposalExpiresAndTheCustomerAndAdminsAreTold() async throws {

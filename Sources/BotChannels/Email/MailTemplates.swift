@@ -69,11 +69,27 @@ public enum MailTemplates {
             throw UnknownTemplate(name: template)
         }
         let text = lines.joined(separator: "\n")
-        let html = "<html><body>" + lines.map { line in
-            line.isEmpty ? "<br>" : "<p>" + line.replacingOccurrences(of: "&", with: "&amp;")
-                .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;") + "</p>"
-        }.joined() + "</body></html>"
+        let html = "<html><body>" + Self.html(lines) + "</body></html>"
         return MailMessage(from: from, to: to, replyTo: object["reply_to"] as? String, subject: subject, text: text,
                            html: html, messageID: "<\(UUID().uuidString.lowercased())@\(domain)>", date: now)
+    }
+
+    /// The lines as HTML: paragraphs, and the `  • ` lines as a list.
+    static func html(_ lines: [String]) -> String {
+        func escaped(_ text: String) -> String {
+            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;")
+        }
+        var html = "", inList = false
+        for line in lines {
+            let item = line.hasPrefix("  • ")
+            if item != inList { html += item ? "<ul>" : "</ul>"; inList = item }
+            if item {
+                html += "<li>" + escaped(String(line.dropFirst(4))) + "</li>"
+            } else if !line.isEmpty {
+                html += "<p>" + escaped(line) + "</p>"
+            }
+        }
+        return html + (inList ? "</ul>" : "")
     }
 }
