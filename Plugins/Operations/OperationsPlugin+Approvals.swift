@@ -14,7 +14,7 @@ extension OperationsPlugin {
         case .unknown:
             return .text("There is no approval `\(id)`.")
         case let .alreadyDecided(approval):
-            let by = approval.decidedBy.map { $0.hasPrefix("U") ? "<@\($0)>" : $0 } ?? "someone"
+            let by = approval.decidedBy.map { SlackUserID($0) != nil ? "<@\($0)>" : $0 } ?? "someone"
             return .text("`\(id)` was already \(approval.status.rawValue) by \(by)"
                 + (approval.channel.map { " by \($0.rawValue)" } ?? "") + "; nothing more runs.")
         case let .expired(approval):
@@ -63,7 +63,7 @@ extension OperationsPlugin {
         guard !entries.isEmpty else { return .text("Nothing in the audit log for \(scope) yet.") }
         let now = clock.now
         let lines = entries.map { entry -> String in
-            let who = entry.actor.hasPrefix("U") ? "<@\(entry.actor)>" : entry.actor
+            let who = SlackUserID(entry.actor) != nil ? "<@\(entry.actor)>" : entry.actor
             let what = entry.details.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             return "\(Wording.ago(entry.at, now: now)) · \(who) via \(entry.channel) · *\(entry.action)*"
                 + (id == nil ? (entry.store.map { " on \($0)" } ?? "") : "")

@@ -49,9 +49,13 @@ public struct EmailReplies: Sendable {
         guard let customer = try await store.customer(approval.store),
               MailAddress.same(mail.from, customer.contactEmail) else {
             logger.notice("reply from someone else refused", metadata: ["approval": "\(approval.id)"])
+            try await refused(approval, from: mail, reason: "the sender is not the store's contact")
             return .refused("the sender is not the store's contact")
         }
-        if mail.failedAuthentication { return .refused("SPF, DKIM or DMARC failed") }
+        if mail.failedAuthentication {
+            try await refused(approval, from: mail, reason: "SPF, DKIM or DMARC failed")
+            return .refused("SPF, DKIM or DMARC failed")
+        }
         let (_, decision) = ReplyReader.read(mail.text)
         switch decision {
         case .notUnderstood, .forwarded:
@@ -85,6 +89,17 @@ public struct EmailReplies: Sendable {
                 return .rejected
             }
         }
+    }
+
+    /// A reply to a real proposal that may not decide it: kept in the audit log, and the admins told (the
+    /// sender is not answered, since the From line may be forged). Often a colleague of the owner replied.
+    func refused(_ approval: Approval, from mail: InboundMail, reason: String) async throws {
+        let sender = MailAddress.address(in: mail.from) ?? "an unreadable address"
+        try await store.audit(actor: String(sender.prefix(200)), channel: "email", action: "approval.refused",
+                              store: approval.store, details: ["approval": approval.id], result: reason, at: clock.now)
+        try await tellAdmins("⚠️ A reply to \(approval.store)'s proposal \(approval.id) was not acted on: \(reason) "
+            + "(from \(BlockKitRenderer.escaped(String(sender.prefix(200))))). The proposal still waits for the store's contact, or `/perf approve \(approval.id)`.",
+                             issue: approval.issueID)
     }
 
     /// Runs the approved fix in the background; the customer gets the report, the admins a note in the thread.

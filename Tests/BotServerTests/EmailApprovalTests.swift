@@ -143,7 +143,10 @@ struct FailingPoster: HTTPPoster {
         }
         #expect(try await bot.store.approval(id: "fix_widgets234")?.status == .pending)
         #expect(try await bot.store.pendingMessages().filter { $0.channel == "email" }.isEmpty, "a refused sender gets no answer")
-        #expect(try await bot.store.auditEntries().filter { $0.action == "approval.decide" }.isEmpty)
+        let audit = try await bot.store.auditEntries()
+        #expect(audit.filter { $0.action == "approval.decide" }.isEmpty)
+        #expect(audit.contains { $0.action == "approval.refused" && $0.actor == "owner@acme-store.example"
+            && $0.result == "the sender is not the store's contact" })
     }
 
     /// An expired proposal answers the customer that it closed, and nothing runs.
