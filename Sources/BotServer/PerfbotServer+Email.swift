@@ -19,12 +19,13 @@ struct PostmarkInbound: Decodable {
     var mailboxHash: String?
     var subject: String?
     var textBody: String?
+    var htmlBody: String?
     var messageID: String?
     var headers: [Header]?
 
     enum CodingKeys: String, CodingKey {
         case from = "From", originalRecipient = "OriginalRecipient", to = "To", mailboxHash = "MailboxHash"
-        case subject = "Subject", textBody = "TextBody", messageID = "MessageID", headers = "Headers"
+        case subject = "Subject", textBody = "TextBody", htmlBody = "HtmlBody", messageID = "MessageID", headers = "Headers"
     }
 }
 
@@ -45,7 +46,8 @@ extension PerfbotServer {
             let domain = (postmark.originalRecipient ?? postmark.to ?? "").split(separator: "@").last.map(String.init) ?? ""
             let recipient = postmark.mailboxHash.map { "approve+\($0)@\(domain)" } ?? postmark.originalRecipient ?? postmark.to ?? ""
             mail = InboundMail(recipient: recipient, from: postmark.from, subject: postmark.subject ?? "",
-                               text: postmark.textBody ?? "", headers: (postmark.headers ?? []).map { ($0.name, $0.value) })
+                               text: postmark.textBody.flatMap { $0.isEmpty ? nil : $0 }
+                                   ?? postmark.htmlBody.map(MIMEMessage.text(fromHTML:)) ?? "", headers: (postmark.headers ?? []).map { ($0.name, $0.value) })
             record = gate.record(source: "postmark", key: "postmark:\(postmark.messageID ?? BodyDigest.sha256Hex(body))",
                                  contentType: request.headers[.contentType], body: body)
         } else if mediaType == "application/x-www-form-urlencoded" || mediaType == "multipart/form-data" {

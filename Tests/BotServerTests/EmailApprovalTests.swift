@@ -205,6 +205,52 @@ struct FailingPoster: HTTPPoster {
     }
 }
 
+@Suite struct PostmarkInboundTests {
+    func postmark(hash: String, from: String = "Owner <owner@acme-store.example>", text: String = "", html: String = "",
+                  headers: [[String: String]] = []) throws -> String {
+        let object: [String: Any] = [
+            "From": from, "FromName": "Owner", "To": "approve+\(hash)@fix.example.com",
+            "OriginalRecipient": "approve+\(hash)@fix.example.com", "MailboxHash": hash, "Subject": "RE: proposal",
+            "MessageID": UUID().uuidString, "TextBody": text, "HtmlBody": html, "StrippedTextReply": "",
+            "Headers": headers.map { ["Name": $0["Name"] ?? "", "Value": $0["Value"] ?? ""] }, "Attachments": [],
+        ]
+        return String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+    }
+
+    /// Postmark posts JSON behind basic auth; the token comes from `MailboxHash`, HTML-only replies are read as text,
+    /// and its `Received-SPF` verdict is honoured.
+    @Test func postmarkRepliesNeedBasicAuthAndAreReadFromTheMailboxHash() async throws {
+        let bot = try await TestBot(extra: ["PERFBOT_REPLY_DOMAIN": "fix.example.com"])
+        let token = ApprovalToken.generate()
+        try await bot.store.createApproval(Approval(id: "fix_postmark23", store: StoreID("acme-store")!, issueID: nil,
+                                                    playbook: "cache_miss_storm", steps: ["Check"], createdAt: t0,
+                                                    expiresAt: t0.addingTimeInterval(86400)),
+                                           tokenHash: ApprovalToken.hash(token))
+        let good = "Basic " + Data("postmark:\(webhookToken)".utf8).base64EncodedString()
+        let bad = "Basic " + Data("postmark:guessed-password".utf8).base64EncodedString()
+        try await bot.app.test(.router) { client in
+            func send(_ body: String, auth: String?) async throws -> (HTTPResponse.Status, String?) {
+                var headers: HTTPFields = [.contentType: "application/json"]
+                if let auth { headers[.authorization] = auth }
+                let response = try await client.execute(uri: "/email/inbound", method: .post, headers: headers,
+                                                        body: ByteBuffer(string: body))
+                return (response.status, try? json(response)["result"] as? String)
+            }
+            #expect(try await send(try postmark(hash: token, text: "APPROVE"), auth: nil).0 == .unauthorized)
+            #expect(try await send(try postmark(hash: token, text: "APPROVE"), auth: bad).0 == .unauthorized)
+            let spoofed = try await send(try postmark(hash: token, text: "APPROVE",
+                                                      headers: [["Name": "Received-SPF", "Value": "Fail (sender not permitted)"]]),
+                                         auth: good)
+            #expect(spoofed.1 == "refused: SPF, DKIM or DMARC failed")
+            #expect(try await send("{\"From\": 42}", auth: good).0 == .badRequest)
+            let html = try await send(try postmark(hash: token, html: "<div>Reject</div><blockquote>Reply APPROVE or REJECT</blockquote>"),
+                                      auth: good)
+            #expect(html.1 == "rejected")
+        }
+        #expect(try await bot.store.approval(id: "fix_postmark23")?.status == .rejected)
+    }
+}
+
 @Suite(.serialized) struct EmailLoopTests {
     /// A real SMTP server (aiosmtpd, from Debian's python3-aiosmtpd) writing what it receives to a Maildir.
     func withSMTP(_ body: @Sendable (_ port: Int, _ maildir: URL) async throws -> Void) async throws {

@@ -156,7 +156,7 @@ public struct MIMEMessage: Sendable {
     }
 
     /// HTML as text: line breaks for blocks, `>` for blockquotes and Gmail's quote, tags dropped, entities decoded.
-    static func text(fromHTML html: String) -> String {
+    public static func text(fromHTML html: String) -> String {
         var text = html.replacingOccurrences(of: "\n", with: " ")
         for (pattern, replacement) in [("(?i)<br\\s*/?>", "\n"), ("(?i)</(p|div|li|tr|h[1-6])>", "\n"),
                                        ("(?is)<(blockquote|div class=\"gmail_quote\")[^>]*>.*", "\n> (quoted)"),
