@@ -82,6 +82,19 @@ extension SQLiteStore {
         }
     }
 
+    /// At start-up: deliveries still `received` were being handled when the last process stopped (a crash,
+    /// a kill). They are marked failed, so that the sender's retry is handled afresh instead of being told
+    /// "being handled" forever. Call only before serving: a running process's deliveries are `received` too.
+    /// - Returns: how many there were.
+    @discardableResult
+    public func releaseInterruptedDeliveries(at: Date) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE webhook_deliveries SET status = 'failed', processed_at = ? WHERE status = 'received'",
+                           arguments: [at.unixSeconds])
+            return db.changesCount
+        }
+    }
+
     static func admit(_ db: Database, _ record: DeliveryRecord) throws -> DeliveryAdmission {
         try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO webhook_deliveries (source, idempotency_key, received_at, content_type, body)

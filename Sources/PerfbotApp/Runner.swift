@@ -15,6 +15,11 @@ public enum Runner {
         let app = try wiring.server().makeApplication(
             host: configuration.host, port: configuration.port, services: services, onServerRunning: onReady)
         wiring.logger.info("perfbot starting", metadata: ["config": .string(configuration.summary)])
+        let interrupted = try await wiring.store.releaseInterruptedDeliveries(at: wiring.clock.now)
+        if interrupted > 0 {
+            wiring.logger.notice("deliveries interrupted by the last stop; their retries will be handled afresh",
+                                 metadata: ["count": "\(interrupted)"])
+        }
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 

@@ -124,6 +124,25 @@ func customer(_ name: String, platform: Platform = .woocommerce) -> Customer {
         #expect(try await db.admitDelivery(record("k")) == .fresh(id: id))
     }
 
+    /// A delivery being handled when the process died is released at the next start: its retry is handled
+    /// afresh, while finished ones keep their answers.
+    @Test func deliveriesInterruptedByAStopAreHandledAfreshAfterARestart() async throws {
+        let path = try temporaryDatabase()
+        let before = try SQLiteStore(path: path)
+        guard case let .fresh(id) = try await before.admitDelivery(record("mailgun:tok-1")) else { Issue.record("not fresh"); return }
+        _ = try await before.admitDelivery(record("mailgun:tok-2"))
+        try await before.finishDelivery(key: "mailgun:tok-2", succeeded: true, response: StoredResponse(status: 200, body: [1]), at: t0)
+        #expect(try await before.admitDelivery(record("mailgun:tok-1")) == .duplicate(id: id, response: nil))
+
+        let after = try SQLiteStore(path: path)
+        #expect(try await after.releaseInterruptedDeliveries(at: t0) == 1)
+        #expect(try await after.admitDelivery(record("mailgun:tok-1")) == .fresh(id: id))
+        guard case .duplicate(_, StoredResponse(status: 200, body: [1])?) = try await after.admitDelivery(record("mailgun:tok-2")) else {
+            Issue.record("a finished delivery lost its answer")
+            return
+        }
+    }
+
     @Test func anAnsweredDeliveryIsRecordedWithItsAnswerOnce() async throws {
         let db = try SQLiteStore(path: try temporaryDatabase())
         let first = StoredResponse(status: 200, body: [1])
