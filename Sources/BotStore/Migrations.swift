@@ -17,6 +17,9 @@ enum Migrations {
         migrator.registerMigration("v4-probes") { db in
             try db.execute(sql: "ALTER TABLE customers ADD COLUMN probes TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(probes))")
         }
+        migrator.registerMigration("v5-store-settings") { db in
+            try db.execute(sql: "ALTER TABLE customers ADD COLUMN settings TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(settings))")
+        }
         return migrator
     }
 

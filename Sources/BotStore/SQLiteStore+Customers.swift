@@ -15,8 +15,8 @@ extension SQLiteStore: CustomerDirectory {
                 try db.execute(sql: """
                     INSERT INTO customers (id, platform, plan, contact_email, url, container, host, executor,
                         automation_level, automation_exceptions, memory_limit_mb, cpu_cores, disk_limit_gb,
-                        catalog_size, orders_per_day, active, created_at, updated_at, probes)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        catalog_size, orders_per_day, active, created_at, updated_at, probes, settings)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET
                         platform = excluded.platform, plan = excluded.plan, contact_email = excluded.contact_email,
                         url = excluded.url, container = excluded.container, host = excluded.host,
@@ -25,7 +25,7 @@ extension SQLiteStore: CustomerDirectory {
                         memory_limit_mb = excluded.memory_limit_mb, cpu_cores = excluded.cpu_cores,
                         disk_limit_gb = excluded.disk_limit_gb, catalog_size = excluded.catalog_size,
                         orders_per_day = excluded.orders_per_day, active = excluded.active,
-                        updated_at = excluded.updated_at, probes = excluded.probes
+                        updated_at = excluded.updated_at, probes = excluded.probes, settings = excluded.settings
                     """, arguments: [
                         customer.id.rawValue, customer.platform.rawValue, customer.plan.rawValue,
                         customer.contactEmail, customer.url, customer.container, customer.host,
@@ -33,7 +33,7 @@ extension SQLiteStore: CustomerDirectory {
                         try jsonText(customer.automationExceptions), customer.limits.memoryMB,
                         customer.limits.cpuCores, customer.limits.diskGB, customer.catalogSize,
                         customer.ordersPerDay, customer.active, now.unixSeconds, now.unixSeconds,
-                        try jsonText(customer.probes.map(\.rawValue).sorted()),
+                        try jsonText(customer.probes.map(\.rawValue).sorted()), try jsonText(customer.settings),
                     ])
             }
         }
@@ -71,6 +71,8 @@ extension SQLiteStore: CustomerDirectory {
         let probesText: String = row["probes"] ?? "[]"
         let probes = Set(((try? JSONDecoder().decode([String].self, from: Data(probesText.utf8))) ?? [])
             .compactMap(ProbeKind.init(rawValue:)))
+        let settingsText: String = row["settings"] ?? "{}"
+        let settings = (try? JSONDecoder().decode([String: String].self, from: Data(settingsText.utf8))) ?? [:]
         return Customer(
             id: id, platform: platform, plan: plan, contactEmail: row["contact_email"],
             url: row["url"], container: row["container"], host: row["host"],
@@ -79,7 +81,8 @@ extension SQLiteStore: CustomerDirectory {
             automationExceptions: exceptions,
             limits: ResourceLimits(memoryMB: row["memory_limit_mb"], cpuCores: row["cpu_cores"],
                                    diskGB: row["disk_limit_gb"]),
-            catalogSize: row["catalog_size"], ordersPerDay: row["orders_per_day"], active: row["active"], probes: probes)
+            catalogSize: row["catalog_size"], ordersPerDay: row["orders_per_day"], active: row["active"], probes: probes,
+            settings: settings)
     }
 }
 

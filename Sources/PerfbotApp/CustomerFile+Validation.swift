@@ -1,10 +1,11 @@
 import BotCore
+import BotPlaybooks
 import Foundation
 
 extension CustomerFile {
     /// Turns raw fields into a `Customer`, or throws the first problem with its line.
     static func validate(_ record: Record) throws -> Customer {
-        for (name, entry) in record.values where !fields.contains(name) && !limitFields.contains(name) {
+        for (name, entry) in record.values where !fields.contains(name) && !nestedFields.contains(name) {
             throw CustomerFileProblem(line: entry.line, message: "unknown field '\(name)'")
         }
         func required(_ name: String) throws -> (value: String, line: Int) {
@@ -73,13 +74,33 @@ extension CustomerFile {
         if executor == .ssh && host == nil {
             throw CustomerFileProblem(line: record.line, message: "executor ssh needs a host")
         }
+        var settings: [String: String] = [:]
+        for variable in TemplateVariable.storeSettings {
+            guard let entry = record.values[variable.rawValue], !entry.value.isEmpty else { continue }
+            guard variable.accepts(entry.value) else {
+                throw CustomerFileProblem(line: entry.line, message: "\(variable.rawValue): '\(entry.value.prefix(60))' is not allowed "
+                    + "(\(Self.settingRule(variable)))")
+            }
+            settings[variable.rawValue] = entry.value
+        }
         return Customer(
             id: id, platform: platform, plan: plan, contactEmail: emailEntry.value, url: url, container: container,
             host: host, executor: executor ?? (host != nil && container == nil ? .ssh : .docker),
             automationLevel: level ?? .safeAutoFix, automationExceptions: exceptions, limits: limits,
             catalogSize: try optional("catalog_size", nonNegative, "a whole number"),
             ordersPerDay: try optional("orders_per_day", nonNegative, "a whole number"),
-            active: active ?? true, probes: probes)
+            active: active ?? true, probes: probes, settings: settings)
+    }
+
+    /// What a store setting must look like, for the problem message.
+    static func settingRule(_ variable: TemplateVariable) -> String {
+        switch variable {
+        case .appPath: "an absolute path of letters, digits, / _ . -"
+        case .dbName: "letters, digits and _, at most 64"
+        case .phpFpmService: "a service name of letters, digits, . - @"
+        case .varnishURL: "an http(s) URL of letters, digits, : / . _ -"
+        default: "letters, digits and - only"
+        }
     }
 }
 

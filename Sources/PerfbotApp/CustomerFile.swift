@@ -1,4 +1,5 @@
 import BotCore
+import BotPlaybooks
 import Foundation
 import Yams
 
@@ -13,9 +14,13 @@ public struct CustomerFileProblem: Error, Equatable, Sendable, CustomStringConve
 public enum CustomerFile {
     static let fields: Set<String> = [
         "id", "platform", "plan", "contact_email", "url", "container", "host", "executor", "automation_level",
-        "automation_exceptions", "limits", "catalog_size", "orders_per_day", "active", "probes",
+        "automation_exceptions", "limits", "catalog_size", "orders_per_day", "active", "probes", "settings",
     ]
     static let limitFields: Set<String> = ["memory_mb", "cpu_cores", "disk_gb"]
+    /// The store's own playbook values, under `settings:` in YAML, as columns of those names in CSV.
+    static let settingFields: Set<String> = Set(TemplateVariable.storeSettings.map(\.rawValue))
+    /// Fields nested under a mapping in YAML and flat in CSV.
+    static var nestedFields: Set<String> { limitFields.union(settingFields) }
 
     /// Parses `text`; CSV when `isCSV`, else YAML.
     /// - Throws: every problem found, each with its line, as `[CustomerFileProblem]`.
@@ -70,19 +75,21 @@ public enum CustomerFile {
             for (key, value) in mapping {
                 let name = key.string ?? ""
                 let keyLine = key.mark?.line ?? line
-                if name == "limits" {
-                    guard let limits = value.mapping else {
-                        problems.append(CustomerFileProblem(line: keyLine, message: "limits: expected memory_mb, cpu_cores, disk_gb"))
+                if name == "limits" || name == "settings" {
+                    let allowed = name == "limits" ? limitFields : settingFields
+                    guard let nested = value.mapping else {
+                        problems.append(CustomerFileProblem(line: keyLine, message: "\(name): expected \(allowed.sorted().joined(separator: ", "))"))
                         continue
                     }
-                    for (limitKey, limitValue) in limits {
-                        let limitName = limitKey.string ?? ""
-                        let limitLine = limitKey.mark?.line ?? keyLine
-                        guard limitFields.contains(limitName) else {
-                            problems.append(CustomerFileProblem(line: limitLine, message: "limits: unknown field '\(limitName)'"))
+                    for (nestedKey, nestedValue) in nested {
+                        let nestedName = nestedKey.string ?? ""
+                        let nestedLine = nestedKey.mark?.line ?? keyLine
+                        guard allowed.contains(nestedName) else {
+                            problems.append(CustomerFileProblem(line: nestedLine, message: "\(name): unknown field '\(nestedName)' "
+                                + "(expected \(allowed.sorted().joined(separator: ", ")))"))
                             continue
                         }
-                        record.values[limitName] = (limitValue.string ?? "", limitLine)
+                        record.values[nestedName] = (nestedValue.string ?? "", nestedLine)
                     }
                 } else if let sequence = value.sequence {
                     record.lists[name] = sequence.compactMap(\.string)
@@ -110,7 +117,7 @@ public enum CustomerFile {
             throw CustomerFileErrors(problems: [CustomerFileProblem(line: 1, message: "the file is empty")])
         }
         let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
-        for column in columns where !fields.contains(column) && !limitFields.contains(column) {
+        for column in columns where !fields.contains(column) && !nestedFields.contains(column) {
             throw CustomerFileErrors(problems: [CustomerFileProblem(line: header.line, message: "unknown column '\(column)'")])
         }
         var records: [Record] = []

@@ -33,6 +33,20 @@ import Testing
         ])
     }
 
+    /// A store's own settings from the customers file replace the platform's defaults in every argv.
+    @Test func aStoresOwnSettingsReachTheArgv() async throws {
+        var store = magento(plan: .premium)
+        store.settings = ["app_path": "/srv/widgets/current", "varnish_url": "http://10.0.4.7:6081/"]
+        let bot = try await OperationsBot(customers: [store], metrics: [.memoryPercent: 40, .invalidIndexers: 0])
+        _ = await bot.ask("optimize widgets-inc")
+        let inWidgets = ["exec", "-w", "/srv/widgets/current", "widgets-inc-app", "timeout", "-k", "5"]
+        #expect(bot.docker.runs() == [
+            inWidgets + ["60", "bin/magento", "cache:clean", "config", "layout", "block_html", "full_page"],
+            inWidgets + ["60", "find", "/srv/widgets/current/var/view_preprocessed", "-mindepth", "1", "-delete"],
+            inWidgets + ["30", "curl", "-fsS", "-X", "PURGE", "-H", "X-Magento-Tags-Pattern: .*", "http://10.0.4.7:6081/"],
+        ])
+    }
+
     @Test func aDryRunListsTheExactArgvAndRunsNothing() async throws {
         let bot = try await OperationsBot(customers: [woo()])
         let reply = await bot.ask("optimize acme-store --dry-run")

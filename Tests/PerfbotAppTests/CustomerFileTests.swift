@@ -30,6 +30,43 @@ import Testing
         #expect(acme.executor == .docker)
     }
 
+    @Test func aStoreMaySetItsOwnPlaybookValues() throws {
+        let yaml = """
+        customers:
+          - id: widgets-inc
+            platform: magento
+            plan: premium
+            contact_email: ops@widgets.example
+            container: widgets-app
+            settings:
+              app_path: /srv/widgets/current
+              db_name: widgets_prod
+              varnish_url: http://10.0.4.7:6081/
+        """
+        let widgets = try #require(try CustomerFile.parse(yaml, isCSV: false).first)
+        #expect(widgets.settings == ["app_path": "/srv/widgets/current", "db_name": "widgets_prod",
+                                     "varnish_url": "http://10.0.4.7:6081/"])
+        let csv = "id,platform,plan,contact_email,container,app_path,php_fpm_service\n"
+            + "widgets-inc,magento,premium,ops@widgets.example,widgets-app,/srv/w,php8.2-fpm\n"
+        #expect(try CustomerFile.parse(csv, isCSV: true).first?.settings == ["app_path": "/srv/w", "php_fpm_service": "php8.2-fpm"])
+
+        let hostile = yaml.replacingOccurrences(of: "db_name: widgets_prod", with: "db_name: \"x; DROP DATABASE y\"")
+        #expect(throws: CustomerFileErrors.self) { try CustomerFile.parse(hostile, isCSV: false) }
+        do {
+            _ = try CustomerFile.parse(hostile, isCSV: false)
+        } catch {
+            #expect(error.problems.map(\.description) == [
+                "line 9: db_name: 'x; DROP DATABASE y' is not allowed (letters, digits and _, at most 64)"])
+        }
+        let unknown = yaml.replacingOccurrences(of: "db_name: widgets_prod", with: "container: other")
+        do {
+            _ = try CustomerFile.parse(unknown, isCSV: false)
+            Issue.record("accepted an unknown setting")
+        } catch {
+            #expect(error.problems.first?.message == "settings: unknown field 'container' (expected app_path, db_name, php_fpm_service, varnish_url)")
+        }
+    }
+
     @Test func yamlProblemsCarryTheirLines() {
         let yaml = """
         customers:

@@ -109,15 +109,19 @@ public struct Customer: Sendable, Equatable, Identifiable {
     public var active: Bool
     /// The collectors to run for it each cycle.
     public var probes: Set<ProbeKind>
+    /// Its own values for playbook placeholders (`app_path`, `db_name`, …), over the platform's defaults.
+    public var settings: [String: String]
 
     public init(
         id: StoreID, platform: Platform, plan: Plan, contactEmail: String,
         url: String? = nil, container: String? = nil, host: String? = nil,
         executor: ExecutorKind = .docker, automationLevel: AutomationLevel = .safeAutoFix,
         automationExceptions: [String] = [], limits: ResourceLimits = .init(),
-        catalogSize: Int? = nil, ordersPerDay: Int? = nil, active: Bool = true, probes: Set<ProbeKind> = []
+        catalogSize: Int? = nil, ordersPerDay: Int? = nil, active: Bool = true, probes: Set<ProbeKind> = [],
+        settings: [String: String] = [:]
     ) {
         self.probes = probes
+        self.settings = settings
         self.id = id
         self.platform = platform
         self.plan = plan

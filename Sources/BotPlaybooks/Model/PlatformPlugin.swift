@@ -23,6 +23,13 @@ extension PlatformPlugin {
         if let container = customer.container { try values.set(.container, container) }
         if let host = customer.host { try values.set(.host, host) }
         for (variable, value) in templateDefaults(for: customer) { try values.set(variable, value) }
+        // The store's own settings come last; the customers file checked their names and patterns on import.
+        for (name, value) in customer.settings.sorted(by: { $0.key < $1.key }) {
+            guard let variable = TemplateVariable(rawValue: name), TemplateVariable.storeSettings.contains(variable) else {
+                throw .unsafeValue(variable: name)
+            }
+            try values.set(variable, value)
+        }
         return values
     }
 }

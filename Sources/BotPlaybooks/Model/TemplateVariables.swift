@@ -11,6 +11,10 @@ public enum TemplateVariable: String, Sendable, CaseIterable {
     case phpFpmService = "php_fpm_service"
     case varnishURL = "varnish_url"
 
+    /// The variables a store may set for itself in the customers file (`settings:`); the others come from
+    /// the store's own fields.
+    public static let storeSettings: [TemplateVariable] = [.appPath, .dbName, .phpFpmService, .varnishURL]
+
     /// Whether `value` may be placed into an argv element for this variable.
     ///
     /// Every pattern refuses a leading `-` (it would read as an option), whitespace, quotes,
