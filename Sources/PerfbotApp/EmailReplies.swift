@@ -44,6 +44,7 @@ public struct EmailReplies: Sendable {
     public func handle(_ mail: InboundMail) async throws -> Outcome {
         if mail.isAutomatic { return .ignored("auto-reply") }
         guard let token = mail.token, let approval = try await store.approval(tokenHash: ApprovalToken.hash(token)) else {
+            try await passOn(mail)
             return .refused("no proposal matches the reply address")
         }
         guard let customer = try await store.customer(approval.store),
@@ -91,6 +92,22 @@ public struct EmailReplies: Sendable {
         }
     }
 
+    /// Mail from a store's contact that is not a reply to a proposal (an answer to a report or a prediction
+    /// notice): perfbot cannot act on it, so the admins get its gist and who to answer. Mail from anyone
+    /// else, or failing SPF/DKIM/DMARC, is left in the delivery log.
+    func passOn(_ mail: InboundMail) async throws {
+        guard !mail.failedAuthentication,
+              let customer = try await store.allCustomers().first(where: { MailAddress.same(mail.from, $0.contactEmail) })
+        else { return }
+        var gist = ReplyReader.extract(mail.text).replacingOccurrences(of: "\n", with: " ")
+        if gist.count > 300 { gist = String(gist.prefix(300)) + "…" }
+        let subject = String(mail.subject.prefix(120))
+        try await tellAdmins("📧 \(customer.id)'s contact \(customer.contactEmail) wrote to perfbot"
+            + (subject.isEmpty ? "" : " (“\(BlockKitRenderer.escaped(subject))”)")
+            + ": “\(BlockKitRenderer.escaped(gist.isEmpty ? "(no text)" : gist))” — perfbot cannot act on it; please answer them.",
+                             issue: nil)
+    }
+
     /// A reply to a real proposal that may not decide it: kept in the audit log, and the admins told (the
     /// sender is not answered, since the From line may be forged). Often a colleague of the owner replied.
     func refused(_ approval: Approval, from mail: InboundMail, reason: String) async throws {
@@ -118,14 +135,7 @@ public struct EmailReplies: Sendable {
             do {
                 let report = try await runner.run(playbook, on: target, dryRun: false, held: skipped,
                                                   issueID: approval.issueID)
-                let steps = report.steps.map { step -> JSONValue in
-                    switch step.status {
-                    case .succeeded: .string("\(step.action.name): done")
-                    case let .skipped(reason): .string("\(step.action.name): skipped (\(reason))")
-                    case let .failed(reason): .string("\(step.action.name): did not work (\(reason))")
-                    case .planned: .string(step.action.name)
-                    }
-                }
+                let steps = report.steps.map { JSONValue.string(Self.customerLine($0, held: skipped)) }
                 try await mailCustomer(customer, template: "fix_applied", ["store": .string(customer.id.rawValue),
                                                                            "playbook": .string(playbook.title),
                                                                            "steps": .array(steps)])
@@ -137,6 +147,28 @@ public struct EmailReplies: Sendable {
             }
             return .text("")
         }, late: { _ in })
+    }
+
+    /// A step of the run as the store owner reads it: no metric names, no command output (the admins
+    /// have those in the run's record).
+    static func customerLine(_ step: StepResult, held: [Int: String]) -> String {
+        let name = step.action.name
+        switch step.status {
+        case .succeeded:
+            return "\(name): done"
+        case let .skipped(reason):
+            guard let condition = step.action.when, !held.values.contains(reason) else { return "\(name): skipped (\(reason))" }
+            let side = switch condition.op {
+            case .above, .atLeast: "above"
+            case .below, .atMost: "below"
+            }
+            return "\(name): not needed (\(condition.metric.plainName) is no longer \(side) "
+                + "\(Wording.measure(condition.threshold, unit: condition.metric.unit)))"
+        case .failed:
+            return "\(name): did not work; our team has been told and will look at it"
+        case .planned:
+            return name
+        }
     }
 
     func close(_ customer: Customer, _ reason: String) async throws {

@@ -149,6 +149,26 @@ struct FailingPoster: HTTPPoster {
             && $0.result == "the sender is not the store's contact" })
     }
 
+    /// A store's contact answering a report (no proposal address) is not lost: the admins get the gist.
+    @Test func aContactsMailWithoutAProposalReachesTheAdmins() async throws {
+        let bot = try await TestBot(extra: ["PERFBOT_REPLY_DOMAIN": "fix.example.com", "MAILGUN_SIGNING_KEY": mailgunKey,
+                                            "SLACK_ALERTS_CHANNEL": "C0ALERTS"])
+        try await bot.app.test(.router) { client in
+            let contact = try await post(client, mailgunForm(to: "perfbot@fix.example.com", from: "Owner <owner@acme-store.example>",
+                                                             body: "Can we talk about <!channel> the upgrade?\n\n> Done: High memory usage",
+                                                             timestamp: t0))
+            #expect(contact.1 == "refused: no proposal matches the reply address")
+            let stranger = try await post(client, mailgunForm(to: "perfbot@fix.example.com", from: "spam@bulk.example",
+                                                              body: "Cheap watches", timestamp: t0))
+            #expect(stranger.1 == "refused: no proposal matches the reply address")
+        }
+        let notes = try await bot.store.pendingMessages().filter { $0.channel == "slack" }.map(\.payload)
+        #expect(notes.count == 1)
+        #expect(notes.first?.contains("acme-store's contact owner@acme-store.example wrote to perfbot") == true)
+        #expect(notes.first?.contains("Can we talk about &lt;!channel&gt; the upgrade?") == true, "\(notes)")
+        #expect(notes.first?.contains("Done: High memory usage") == false)
+    }
+
     /// An expired proposal answers the customer that it closed, and nothing runs.
     @Test func anExpiredTokenIsAnsweredAndRunsNothing() async throws {
         let bot = try await TestBot(extra: ["PERFBOT_REPLY_DOMAIN": "fix.example.com", "MAILGUN_SIGNING_KEY": mailgunKey])

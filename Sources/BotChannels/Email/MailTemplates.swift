@@ -36,17 +36,17 @@ public enum MailTemplates {
                 "Hello,", "",
                 "At its current trend, your store \(store) will reach its \(field("resource")) limit in \(field("eta")) "
                     + "(\(field("basis"))).", "",
-                field("recommendation"), "Reply to this e-mail and we will help you choose.", "",
+                field("recommendation"), "Your hosting team has been told and will help you choose.", "",
                 "— perfbot, for your hosting team",
             ]
         case "fix_applied":
             let steps = (object["steps"] as? [String] ?? []).map { "  • \($0)" }
             subject = "[\(store)] Done: \(field("playbook"))"
-            lines = ["Hello,", "", "Thank you. We ran \"\(field("playbook"))\" on \(store):"] + steps
+            lines = ["Hello,", "", "Thank you. We applied the fix for \"\(field("playbook"))\" on \(store):"] + steps
                 + ["", "We keep watching the store and will tell you if anything else needs your attention.", "",
                    "— perfbot, for your hosting team"]
         case "rejection_acknowledged":
-            subject = "[\(store)] Understood: we will not run \(field("playbook"))"
+            subject = "[\(store)] Understood: we will not apply the fix for \(field("playbook"))"
             lines = ["Hello,", "", "Understood — nothing was changed on \(store). Our team has been told and may get in touch.",
                      "", "— perfbot, for your hosting team"]
         case "reply_not_understood":
