@@ -88,9 +88,9 @@ let package = Package(
         ),
         .testTarget(name: "BotCoreTests", dependencies: ["BotCore"]),
         .testTarget(name: "BotStoreTests", dependencies: ["BotStore"]),
-        .testTarget(name: "BotPlaybooksTests", dependencies: ["BotPlaybooks"]),
+        .testTarget(name: "BotPlaybooksTests", dependencies: ["BotPlaybooks"], exclude: ["Fixtures"]),
         .testTarget(name: "BotProbesTests", dependencies: ["BotProbes", "BotPlaybooks"]),
-        .testTarget(name: "BotChannelsTests", dependencies: ["BotChannels"]),
+        .testTarget(name: "BotChannelsTests", dependencies: ["BotChannels"], exclude: ["Fixtures"]),
         .testTarget(
             name: "BotServerTests",
             dependencies: [
