@@ -6,19 +6,20 @@ import Logging
 import PerfbotApp
 import Testing
 
+/// A level-1 store whose memory has been high for seven minutes: its fix waits for a yes.
+/// - Returns: the bot and the approval's id.
+func heldFix(extra: [String: String] = [:]) async throws -> (SchedulerBot, String) {
+    let bot = try await SchedulerBot(customers: [shop("acme-store", level: .notifyOnly)], extra: extra)
+    try await bot.feed("acme-store", .memoryPercent, Array(repeating: 90, count: 7))
+    _ = try await bot.cycle()
+    let alert = try #require(try await bot.store.pendingMessages().first { $0.channel == "slack" }?.payload)
+    let id = try #require(alert.range(of: #"fix_[a-z2-7]{10}"#, options: .regularExpression).map { String(alert[$0]) }, "\(alert)")
+    return (bot, id)
+}
+
 @Suite struct ApprovalTests {
     let operatorUser = SlackUserID("U0OPS0001")!
     let viewer = SlackUserID("U0VIEW001")!
-
-    /// A level-1 store whose memory has been high for seven minutes: its fix waits for a yes.
-    func heldFix() async throws -> (SchedulerBot, String) {
-        let bot = try await SchedulerBot(customers: [shop("acme-store", level: .notifyOnly)])
-        try await bot.feed("acme-store", .memoryPercent, Array(repeating: 90, count: 7))
-        _ = try await bot.cycle()
-        let alert = try #require(try await bot.store.pendingMessages().first { $0.channel == "slack" }?.payload)
-        let id = try #require(alert.range(of: #"fix_[a-z2-7]{10}"#, options: .regularExpression).map { String(alert[$0]) }, "\(alert)")
-        return (bot, id)
-    }
 
     func ask(_ bot: SchedulerBot, _ text: String, as user: SlackUserID) async throws -> String {
         await try bot.wiring.commandRouter().route(text, user: user, channel: nil, logger: Logger(label: "t")).plainText
@@ -74,15 +75,6 @@ import Testing
 
 @Suite struct LapsedProposalTests {
     let operatorUser = SlackUserID("U0OPS0001")!
-
-    func heldFix(extra: [String: String] = [:]) async throws -> (SchedulerBot, String) {
-        let bot = try await SchedulerBot(customers: [shop("acme-store", level: .notifyOnly)], extra: extra)
-        try await bot.feed("acme-store", .memoryPercent, Array(repeating: 90, count: 7))
-        _ = try await bot.cycle()
-        let alert = try #require(try await bot.store.pendingMessages().first { $0.channel == "slack" }?.payload)
-        let id = try #require(alert.range(of: #"fix_[a-z2-7]{10}"#, options: .regularExpression).map { String(alert[$0]) })
-        return (bot, id)
-    }
 
     @Test func theProposalsLifetimeIsConfigurable() async throws {
         let (bot, id) = try await heldFix(extra: ["PERFBOT_APPROVAL_HOURS": "2"])
