@@ -55,5 +55,4 @@ extension CheckCycle {
         }
         return try await store.close(closings, at: now).count
     }
-
 }

@@ -72,7 +72,8 @@ extension SQLiteStore: CustomerDirectory {
         let probes = Set(((try? JSONDecoder().decode([String].self, from: Data(probesText.utf8))) ?? [])
             .compactMap(ProbeKind.init(rawValue:)))
         let settingsText: String = row["settings"] ?? "{}"
-        let settings = (try? JSONDecoder().decode([String: String].self, from: Data(settingsText.utf8))) ?? [:]
+        let settings = settingsText == "{}" ? [:]
+            : (try? JSONDecoder().decode([String: String].self, from: Data(settingsText.utf8))) ?? [:]
         return Customer(
             id: id, platform: platform, plan: plan, contactEmail: row["contact_email"],
             url: row["url"], container: row["container"], host: row["host"],

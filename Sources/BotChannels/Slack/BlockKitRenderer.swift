@@ -6,13 +6,13 @@ public enum BlockKitRenderer {
     static let sectionLimit = 3000
     static let blockLimit = 50
 
-    /// The blocks of `reply`.
     /// Text from outside (an e-mail's sender) made inert in mrkdwn: no `<!channel>` pings, no links.
     public static func escaped(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;")
     }
 
+    /// The blocks of `reply`.
     public static func blocks(_ reply: BotReply) -> [JSONValue] {
         var blocks: [JSONValue] = []
         for block in reply.blocks {
