@@ -55,6 +55,46 @@ extension OperationsPlugin {
         }
     }
 
+    /// `/perf approvals [<store>]`: what waits for a yes (with the ids `/perf approve` takes), and what
+    /// became of the proposals of the last 24 hours.
+    func approvals(_ id: StoreID?) async throws -> BotReply {
+        if let id { _ = try await customer(id) }
+        let now = clock.now
+        let all = try await store.approvals(store: id, since: now.addingTimeInterval(-86400), limit: 40)
+        let scope = id.map { "\($0)" } ?? "all stores"
+        let waiting = all.filter { $0.status == .pending && $0.expiresAt > now }
+        let closed = all.filter { !($0.status == .pending && $0.expiresAt > now) }
+        guard !all.isEmpty else { return .text("No proposed fixes for \(scope) in the last 24 h.") }
+        func what(_ approval: Approval) -> String {
+            (id == nil ? "*\(approval.store)* · " : "") + "`\(approval.playbook)`"
+        }
+        var blocks: [ReplyBlock] = [.header("Proposed fixes · \(scope)")]
+        if waiting.isEmpty {
+            blocks.append(.text("Nothing waits for a decision."))
+        } else {
+            blocks.append(.text("*Waiting for a decision (\(waiting.count))*\n" + waiting.map { approval in
+                "⏳ `\(approval.id)` \(what(approval)) · proposed \(Wording.ago(approval.createdAt, now: now)) · "
+                    + "stands until \(Wording.dayAndTime(approval.expiresAt))"
+            }.joined(separator: "\n")))
+            blocks.append(.context("Decide with the alert's buttons or `/perf approve <id>` / `/perf reject <id>`; "
+                + "the store's contact can also reply to the proposal e-mail."))
+        }
+        if !closed.isEmpty {
+            blocks.append(.text("*Closed in the last 24 h (\(closed.count))*\n" + closed.map { approval in
+                let by = approval.decidedBy.map { SlackUserID($0) != nil ? "<@\($0)>" : $0 } ?? "someone"
+                let via = approval.channel.map { $0 == .email ? " by e-mail" : " in Slack" } ?? ""
+                let when = approval.decidedAt.map { " · \(Wording.ago($0, now: now))" } ?? ""
+                switch approval.status {
+                case .approved: return "✅ `\(approval.id)` \(what(approval)) approved by \(by)\(via)\(when)"
+                case .rejected: return "❌ `\(approval.id)` \(what(approval)) rejected by \(by)\(via)\(when)"
+                case .cancelled: return "↩️ `\(approval.id)` \(what(approval)) withdrawn: the issue resolved itself"
+                case .expired, .pending: return "⌛ `\(approval.id)` \(what(approval)) expired without an answer"
+                }
+            }.joined(separator: "\n")))
+        }
+        return BotReply(blocks)
+    }
+
     /// `/perf audit [<store>]`: who did what, through which channel, with what result.
     func audit(_ id: StoreID?) async throws -> BotReply {
         if let id { _ = try await customer(id) }

@@ -52,6 +52,9 @@ public struct OperationsPlugin: BotPlugin {
             CommandSpec("audit", arguments: [ArgumentSpec("store", .store, optional: true)], readOnly: true,
                         summary: "The latest audit entries (runs, approvals, setting changes), newest first.",
                         examples: ["audit", "audit acme-store"]),
+            CommandSpec("approvals", arguments: [ArgumentSpec("store", .store, optional: true)], readOnly: true,
+                        summary: "Proposed fixes waiting for a decision, and those of the last 24 h with their outcome.",
+                        examples: ["approvals", "approvals acme-store"]),
             CommandSpec("approve", arguments: [ArgumentSpec("approval", .word)], role: .operator,
                         summary: "Approve a proposed fix: it runs, and the alert shows who decided.",
                         examples: ["approve fix_abcdefgh23"]),
@@ -117,6 +120,8 @@ public struct OperationsPlugin: BotPlugin {
             return try await automation(id, command: command, context: context)
         case "audit":
             return try await audit(command.store())
+        case "approvals":
+            return try await approvals(command.store())
         case "approve", "reject":
             return try await decide(command.value("approval") ?? "", approve: command.name == "approve", context: context)
         default:

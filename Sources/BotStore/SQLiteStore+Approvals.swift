@@ -43,6 +43,20 @@ extension SQLiteStore {
                         decidedBy: row[9], channel: channel.flatMap(ApprovalChannel.init(rawValue:)))
     }
 
+    public func approvals(store: StoreID?, since: Date, limit: Int) async throws -> [Approval] {
+        try await pool.read { db in
+            let filter = store == nil ? "" : "AND customer_id = ?"
+            var arguments: StatementArguments = [since.unixSeconds]
+            if let store { arguments += [store.rawValue] }
+            arguments += [limit]
+            let ids = try String.fetchAll(db, sql: """
+                SELECT id FROM approvals WHERE (status = 'pending' OR created_at >= ?) \(filter)
+                ORDER BY created_at DESC, id LIMIT ?
+                """, arguments: arguments)
+            return try ids.compactMap { try Self.approval(db, sql: "WHERE id = ?", $0) }
+        }
+    }
+
     public func lapsedApprovals(at: Date) async throws -> [(approval: Approval, status: ApprovalStatus)] {
         try await pool.read { db in
             let expired = try String.fetchAll(db, sql: """

@@ -52,6 +52,18 @@ func heldFix(extra: [String: String] = [:]) async throws -> (SchedulerBot, Strin
         #expect(try await bot.store.approval(id: id)?.decidedBy == "U0OPS0001")
     }
 
+    @Test func theApprovalsListShowsWhatWaitsAndWhatBecameOfTheRest() async throws {
+        let (bot, id) = try await heldFix()
+        let waiting = try await ask(bot, "approvals", as: viewer)
+        #expect(waiting.contains("Waiting for a decision (1)"))
+        #expect(waiting.contains("⏳ `\(id)` *acme-store* · `high_memory` · proposed just now · stands until "))
+        #expect(try await ask(bot, "reject \(id)", as: operatorUser).hasPrefix("❌ Rejected"))
+        let closed = try await ask(bot, "approvals acme-store", as: viewer)
+        #expect(closed.contains("Nothing waits for a decision."))
+        #expect(closed.contains("❌ `\(id)` `high_memory` rejected by <@U0OPS0001> in Slack · just now"))
+        #expect(try await ask(bot, "approvals acme-stor", as: viewer).contains("acme-store"))  // the closest name
+    }
+
     @Test func rejectingRunsNothingAndExpiredOrResolvedFixesDoNotRun() async throws {
         let (bot, id) = try await heldFix()
         #expect(try await ask(bot, "approve \(id)", as: viewer).contains("needs the operator role"))

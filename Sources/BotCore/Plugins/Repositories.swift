@@ -141,6 +141,8 @@ public protocol OperationsStore: CustomerDirectory {
     func latestMetrics(stores: [StoreID]?) async throws -> [StoreID: MetricSnapshot]
     /// The latest audit entries, newest first: (at, actor, channel, action, store, result, details).
     func auditEntries(store: StoreID?, limit: Int) async throws -> [AuditEntry]
+    /// Pending approvals, and those proposed since `since` whatever became of them, newest first.
+    func approvals(store: StoreID?, since: Date, limit: Int) async throws -> [Approval]
     /// Decides a pending approval once: refused when decided before, expired, or its issue resolved.
     func decideApproval(_ id: String, approve: Bool, by: String, channel: ApprovalChannel, at: Date) async throws -> ApprovalResult
 }
