@@ -24,8 +24,12 @@ extension SQLiteStore: OutboxStore {
 
     public func markSent(_ id: Int64, at: Date) async throws {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
-                           arguments: [at.unixSeconds, id])
+            // A sent proposal keeps no reply address: its token then lives only as the approval's hash.
+            try db.execute(sql: """
+                UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1,
+                    payload = CASE WHEN channel = 'email' THEN json_remove(payload, '$.reply_to') ELSE payload END
+                WHERE id = ?
+                """, arguments: [at.unixSeconds, id])
         }
     }
 
@@ -75,6 +79,31 @@ extension SQLiteStore: OutboxStore {
                 SELECT id, channel, destination, payload FROM outbox WHERE status IN ('pending', 'sending')
                 ORDER BY id LIMIT ?
                 """, arguments: [limit]).map { ($0[0], $0[1], $0[2], $0[3]) }
+        }
+    }
+
+    /// One queued message as `perfbot outbox` shows it.
+    public struct OutboxListing: Sendable {
+        public var id: Int64
+        public var channel: String
+        public var destination: String
+        public var payload: String
+        public var status: String
+        public var attempts: Int
+        public var lastError: String?
+        public var createdAt: Date
+    }
+
+    /// The newest `limit` messages not yet sent (or all, with `includeSent`), oldest of them first.
+    public func outboxListing(includeSent: Bool, limit: Int) async throws -> [OutboxListing] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, channel, destination, payload, status, attempts, last_error, created_at FROM outbox
+                \(includeSent ? "" : "WHERE status != 'sent'") ORDER BY id DESC LIMIT ?
+                """, arguments: [limit]).reversed().map {
+                OutboxListing(id: $0[0], channel: $0[1], destination: $0[2], payload: $0[3], status: $0[4],
+                              attempts: $0[5], lastError: $0[6], createdAt: Date(unixSeconds: $0[7]))
+            }
         }
     }
 

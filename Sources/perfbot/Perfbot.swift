@@ -12,7 +12,8 @@ struct Perfbot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "perfbot",
         abstract: "Keeps WooCommerce and Magento stores fast: Slack commands, monitor webhooks, safe fixes.",
-        subcommands: [Serve.self, Check.self, Demo.self, Customers.self, Playbooks.self, Mail.self, BenchCycle.self],
+        subcommands: [Serve.self, Check.self, Demo.self, Customers.self, Playbooks.self, Mail.self, Outbox.self,
+                      BenchCycle.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -114,6 +115,48 @@ struct Mail: AsyncParsableCommand {
                 \(text.isEmpty ? "  (nothing)" : text.split(separator: "\n", omittingEmptySubsequences: false).map { "  | \($0)" }.joined(separator: "\n"))
                 decision:       \(mail.isAutomatic ? "none (auto-reply)" : decision.rawValue)
                 """)
+        }
+    }
+}
+
+struct Outbox: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "What waits in the outbox: Slack messages and e-mails not yet sent, with their attempts and last error.")
+
+    @OptionGroup var options: ConfigOptions
+    @Flag(help: "Include messages already sent.") var all = false
+    @Option(help: "How many of the newest messages to show.") var limit = 50
+
+    func run() async throws {
+        let configuration = try options.load()
+        let store = try Runner.openStore(configuration)
+        let messages = try await store.outboxListing(includeSent: all, limit: max(1, min(limit, 1000)))
+        guard !messages.isEmpty else {
+            print(all ? "The outbox is empty." : "Nothing waits in the outbox: every message was sent.")
+            return
+        }
+        let domain = configuration.replyDomain ?? "perfbot.invalid"
+        let from = configuration.mailFrom ?? "perfbot <perfbot@\(domain)>"
+        for message in messages {
+            var lines = ["#\(message.id) \(message.channel) → \(message.destination) · \(message.status)"
+                + " · \(message.attempts) attempt\(message.attempts == 1 ? "" : "s") · queued \(Wording.dayAndTime(message.createdAt))"]
+            if message.channel == "email",
+               let mail = try? MailTemplates.message(payload: Array(message.payload.utf8), from: from, domain: domain, now: Date()) {
+                lines.append("  subject:  \(mail.subject)")
+                // The reply address is a one-time capability: shown without its token.
+                if let replyTo = mail.replyTo {
+                    lines.append("  reply-to: " + replyTo.replacingOccurrences(of: #"\+[a-z2-7]{32}@"#, with: "+…@",
+                                                                               options: .regularExpression))
+                }
+            } else if let object = try? JSONSerialization.jsonObject(with: Data(message.payload.utf8)) as? [String: Any],
+                      let text = object["text"] as? String {
+                lines.append("  text:     \(text.split(separator: "\n").first.map { String($0.prefix(120)) } ?? "")")
+            }
+            if let error = message.lastError { lines.append("  last error: \(error.prefix(200))") }
+            print(lines.joined(separator: "\n"))
+        }
+        if configuration.smtpURL == nil, messages.contains(where: { $0.channel == "email" && $0.status != "sent" }) {
+            print("\nE-mails wait until SMTP_URL is set.")
         }
     }
 }

@@ -43,6 +43,11 @@ struct FailingPoster: HTTPPoster {
         let proposal = try #require(try await bot.store.pendingMessages().first { $0.channel == "email" }?.payload)
         let replyTo = try #require(proposal.range(of: #"approve\+[a-z2-7]{32}@fix\.example\.com"#, options: .regularExpression)
             .map { String(proposal[$0]) })
+        // `perfbot outbox` shows the waiting proposal without its token.
+        let listing = try await LocalExecutor().run(CommandRequest(
+            argv: [repositoryPath(".build/debug/perfbot"), "outbox", "--database", bot.store.path], timeout: 30))
+        #expect(listing.output.contains("subject:  [acme-store] High memory: may we fix it?"), "\(listing.output)")
+        #expect(listing.output.contains("reply-to: approve+…@fix.example.com") && !listing.output.contains(replyTo))
         try await withThrowingTaskGroup(of: Void.self) { jobs in
             jobs.addTask { try await bot.wiring.jobs.run() }
             try await bot.app.test(.router) { client in
@@ -339,6 +344,10 @@ struct FailingPoster: HTTPPoster {
             }
             let done = try #require(mails(in: maildir).first { $0.contains("Done:") })
             #expect(done.contains("To: owner@acme-store.example"))
+            // Once sent, the proposal keeps no reply address: the token lives on only as its hash.
+            let sent = try await bot.store.outboxListing(includeSent: true, limit: 100).filter { $0.channel == "email" }
+            #expect(sent.contains { $0.payload.contains(#""template":"proposal""#) && $0.status == "sent" })
+            #expect(sent.allSatisfy { !$0.payload.contains("approve+") })
             #expect(try await bot.store.actions(of: StoreID("acme-store")!).contains { $0.playbook.hasPrefix("high_") })
         }
     }
