@@ -39,3 +39,50 @@ import Testing
         #expect(mail.plainText.hasPrefix("APPROVE\n\nSent from my iPhone"))
     }
 }
+
+extension MIMEMessageTests {
+    /// Every raw message of the corpus, cut at every 7th byte and corrupted at random (seeded), is read
+    /// into some text or none, never a crash: headers, boundaries, encodings and charsets all broken.
+    @Test func brokenMessagesNeverCrashTheReader() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/replies")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".eml") }.sorted()
+        #expect(files.count >= 10)
+        var generator = SeededGenerator(seed: 0xface)
+        var read = 0
+        for file in files {
+            let raw = Array(try Data(contentsOf: folder.appendingPathComponent(file)))
+            var samples = stride(from: 0, through: raw.count, by: 7).map { Array(raw[..<$0]) }
+            for _ in 0..<100 {
+                var mutated = raw
+                for _ in 0..<Int.random(in: 1...6, using: &generator) {
+                    let index = Int.random(in: 0..<mutated.count, using: &generator)
+                    mutated[index] = [10, 13, 61, 45, 63, 0xc3, 0xff, 0x00].randomElement(using: &generator)!
+                }
+                samples.append(mutated)
+            }
+            for bytes in samples {
+                let mail = InboundMail(raw: bytes)
+                _ = ReplyReader.read(mail.text)
+                _ = (mail.token, mail.isAutomatic, mail.failedAuthentication)
+                read += 1
+            }
+        }
+        #expect(read > 1000)
+    }
+}
+
+extension MIMEMessageTests {
+    /// A message of thousands of nested multiparts (a stack-exhaustion attempt) is read without following them all.
+    @Test func deeplyNestedMultipartsAreCutOff() {
+        let depth = 5000
+        var raw = "From: a@b.example\nContent-Type: multipart/mixed; boundary=\"b0\"\n\n"
+        for level in 1..<depth { raw += "--b\(level - 1)\nContent-Type: multipart/mixed; boundary=\"b\(level)\"\n\n" }
+        raw += "--b\(depth - 1)\nContent-Type: text/plain\n\nAPPROVE\n"
+        let message = MIMEMessage(raw: Array(raw.utf8))
+        var levels = 0
+        var current = message
+        while let first = current.parts.first { levels += 1; current = first }
+        #expect(levels == 12)
+        #expect(message.plainText.isEmpty)
+    }
+}

@@ -9,15 +9,24 @@ public struct MIMEMessage: Sendable {
     public var contentType: String
     public var parts: [MIMEMessage]
 
+    /// How deep multiparts may nest; real mail stays within three or four levels.
+    static let maximumDepth = 12
+
     /// Parses `raw`; never throws: what cannot be read becomes empty text.
     public init(raw: [UInt8]) {
+        self.init(raw: raw, depth: 0)
+    }
+
+    init(raw: [UInt8], depth: Int) {
         let text = Self.latin1OrUTF8(raw).replacingOccurrences(of: "\r\n", with: "\n")
         let (headerText, bodyText) = Self.split(text)
         headers = Self.headers(headerText)
         let type = headers.first { $0.0.lowercased() == "content-type" }?.1 ?? "text/plain"
         contentType = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "text/plain"
         if contentType.hasPrefix("multipart/"), let boundary = Self.parameter("boundary", in: type) {
-            parts = Self.parts(bodyText, boundary: boundary).map { MIMEMessage(raw: Array($0.utf8)) }
+            // Parts nested deeper than any mail client writes are dropped rather than followed down.
+            parts = depth >= Self.maximumDepth ? []
+                : Self.parts(bodyText, boundary: boundary).map { MIMEMessage(raw: Array($0.utf8), depth: depth + 1) }
             body = ""
         } else {
             parts = []
@@ -87,9 +96,11 @@ public struct MIMEMessage: Sendable {
         var parts: [String] = []
         var current: [Substring]?
         for line in body.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix(delimiter) {
+            // A delimiter line is the boundary alone (trailing blanks allowed), not a longer boundary it begins.
+            let bare = line.hasSuffix(" ") || line.hasSuffix("\t") ? Substring(line.trimmingCharacters(in: .whitespaces)) : line
+            if bare == delimiter || bare == delimiter + "--" {
                 if let current { parts.append(current.joined(separator: "\n")) }
-                if line.hasPrefix(delimiter + "--") { return parts }
+                if bare == delimiter + "--" { return parts }
                 current = []
             } else {
                 current?.append(line)

@@ -38,7 +38,7 @@ extension FormBody {
         let first = delimiter[0]
         while index + delimiter.count <= bytes.count {
             if bytes[index] == first, bytes[index..<(index + delimiter.count)].elementsEqual(delimiter),
-               index == 0 || bytes[index - 1] == 10 {
+               index == 0 || bytes[index - 1] == 10, Self.endsDelimiter(bytes[(index + delimiter.count)...]) {
                 if let start { pieces.append(bytes[start..<index]) }
                 start = index + delimiter.count
                 index += delimiter.count
@@ -48,6 +48,17 @@ extension FormBody {
         }
         if let start { pieces.append(bytes[start...]) }
         return pieces
+    }
+
+    /// Whether what follows a boundary makes it a delimiter line: `--`, or blanks up to the line's end,
+    /// not more characters of a longer boundary.
+    static func endsDelimiter(_ rest: ArraySlice<UInt8>) -> Bool {
+        if rest.starts(with: [UInt8(ascii: "-"), UInt8(ascii: "-")]) { return true }
+        for byte in rest {
+            if byte == 13 || byte == 10 { return true }
+            if byte != 32 && byte != 9 { return false }
+        }
+        return true
     }
 
     /// A part's header block and its body, split at the first empty line.
