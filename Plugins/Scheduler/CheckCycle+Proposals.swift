@@ -35,7 +35,8 @@ extension CheckCycle {
         let closings = lapsed.map { approval, status -> ApprovalClosing in
             let customer = byID[approval.store]
             let expired = status == .expired
-            let mail: JSONValue? = customer.map { customer in
+            // Customers hear of a proposal's end only where proposals are mailed to them.
+            let mail: JSONValue? = settings.replyDomain == nil ? nil : customer.map { customer in
                 .object([
                     ("template", .string(expired ? "proposal_expired" : "proposal_closed")),
                     ("to", .string(customer.contactEmail)), ("store", .string(customer.id.rawValue)),

@@ -137,6 +137,16 @@ func heldFix(extra: [String: String] = [:]) async throws -> (SchedulerBot, Strin
         #expect(bot.dockerRuns.isEmpty)
     }
 
+    @Test func withoutProposalMailsTheCustomerHearsNothingOfTheirEnd() async throws {
+        let (bot, id) = try await heldFix(extra: ["PERFBOT_REPLY_DOMAIN": ""])
+        bot.clock.advance(by: 86400 + 60)
+        #expect(try await bot.cycle().proposalsClosed == 1)
+        #expect(try await bot.store.approval(id: id)?.status == .expired)
+        let messages = try await bot.store.pendingMessages()
+        #expect(!messages.contains { $0.channel == "email" })
+        #expect(messages.contains { $0.channel == "slack" && $0.payload.contains("expired without an answer") })
+    }
+
     @Test func aProposalIsWithdrawnWhenItsIssueResolvesItself() async throws {
         let (bot, id) = try await heldFix()
         let issue = try #require(try await bot.store.approval(id: id)?.issueID)
