@@ -47,8 +47,12 @@ public struct Automation: Sendable {
 
     /// Carries out a decision for the issue `issueID`; a run's result goes to `later` (the issue's thread).
     /// - Returns: what was done, for the cycle report.
+    /// - Parameter ran: told of a run that ended (with the steps the policy held back), for the customer's
+    ///   e-mail and the insights feed.
     func carryOut(_ decision: Decision, issueID: Int64, customer: Customer,
-                  later: @escaping @Sendable (BotReply) async -> Void) async -> String? {
+                  later: @escaping @Sendable (BotReply) async -> Void,
+                  ran: @escaping @Sendable (Playbook, RunReport, _ held: [Int: String]) async -> Void = { _, _, _ in })
+        async -> String? {
         guard let playbook = decision.playbook, let policy = decision.policy else { return nil }
         guard case let .run(skipped) = policy else {
             if case .holdForApproval = policy { return "\(playbook.name): held for approval" }
@@ -63,9 +67,13 @@ public struct Automation: Sendable {
             return "\(playbook.name): could not run"
         }
         let runner = self.runner
+        // A playbook with `notifications: slack: false` runs without a result in the issue's thread.
+        let silent: @Sendable (BotReply) async -> Void = { _ in }
+        let later = playbook.notifications.slack ? later : silent
         let finished = await jobs.run(patience: .zero, work: {
             do {
                 let report = try await runner.run(playbook, on: target, dryRun: false, held: skipped, issueID: issueID)
+                await ran(playbook, report, skipped)
                 return .text("perfbot ran `\(playbook.name)`: \(Self.counts(report)).")
             } catch {
                 return .text("`\(playbook.name)` could not run: \(error).")

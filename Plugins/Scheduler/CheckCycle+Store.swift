@@ -45,13 +45,19 @@ extension CheckCycle {
                 report.actions.append(.init(store: id, what: "\(rule.name): silenced until \(Wording.clockTime(silence?.endsAt ?? now)), no alert or action"))
                 continue
             }
-            let action = await automation.carryOut(decision, issueID: issueID, customer: customer) { result in
+            let action = await automation.carryOut(decision, issueID: issueID, customer: customer, later: { result in
                 do {
                     try await alert(result, thread: "issue:\(issueID)")
                 } catch {
                     logger.error("could not queue a run's result", metadata: ["store": "\(id)", "error": "\(error)"])
                 }
-            }
+            }, ran: { playbook, report, held in
+                do {
+                    try await announce(playbook, report: report, held: held, rule: rule, value: value, customer: customer)
+                } catch {
+                    logger.error("could not record a run's notices", metadata: ["store": "\(id)", "error": "\(error)"])
+                }
+            })
             if let action { report.actions.append(.init(store: id, what: action)) }
         }
 

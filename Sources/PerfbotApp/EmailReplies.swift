@@ -135,7 +135,7 @@ public struct EmailReplies: Sendable {
             do {
                 let report = try await runner.run(playbook, on: target, dryRun: false, held: skipped,
                                                   issueID: approval.issueID)
-                let steps = report.steps.map { JSONValue.string(Self.customerLine($0, held: skipped)) }
+                let steps = report.steps.map { JSONValue.string($0.customerLine(held: skipped)) }
                 try await mailCustomer(customer, template: "fix_applied", ["store": .string(customer.id.rawValue),
                                                                            "playbook": .string(playbook.title),
                                                                            "steps": .array(steps)])
@@ -147,28 +147,6 @@ public struct EmailReplies: Sendable {
             }
             return .text("")
         }, late: { _ in })
-    }
-
-    /// A step of the run as the store owner reads it: no metric names, no command output (the admins
-    /// have those in the run's record).
-    static func customerLine(_ step: StepResult, held: [Int: String]) -> String {
-        let name = step.action.name
-        switch step.status {
-        case .succeeded:
-            return "\(name): done"
-        case let .skipped(reason):
-            guard let condition = step.action.when, !held.values.contains(reason) else { return "\(name): skipped (\(reason))" }
-            let side = switch condition.op {
-            case .above, .atLeast: "above"
-            case .below, .atMost: "below"
-            }
-            return "\(name): not needed (\(condition.metric.plainName) is no longer \(side) "
-                + "\(Wording.measure(condition.threshold, unit: condition.metric.unit)))"
-        case .failed:
-            return "\(name): did not work; our team has been told and will look at it"
-        case .planned:
-            return name
-        }
     }
 
     func close(_ customer: Customer, _ reason: String) async throws {

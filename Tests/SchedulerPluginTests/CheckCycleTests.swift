@@ -52,8 +52,10 @@ struct SchedulerBot {
                                                                   "PERFBOT_REPLY_DOMAIN": "fix.example.com",
                                                                   "PERFBOT_SLACK_USERS": "U0VIEW001:viewer,U0OPS0001:operator"]
                                                              .merging(extra) { _, new in new })
-        configuration.playbooksPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Playbooks").path
+        if extra["PERFBOT_PLAYBOOKS"] == nil {
+            configuration.playbooksPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("Playbooks").path
+        }
         wiring = try Wiring(configuration: configuration, store: store, clock: clock,
                             executors: ExecutorFactory(docker: docker, local: local), sleeper: InstantSleeper())
     }
@@ -95,7 +97,8 @@ func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
         let second = try await bot.cycle()
         #expect(second.opened.isEmpty)
         #expect(try await bot.store.openIssues(store: nil).map(\.type) == ["high_memory"])
-        let queued = try await bot.store.pendingMessages()
+        let all = try await bot.store.pendingMessages()
+        let queued = all.filter { $0.channel == "slack" }
         #expect(queued.count == 2)
         let alert = try #require(queued.first?.payload)
         #expect(alert.contains("🟠 *High memory* on *acme-store* (WooCommerce) — warning"))
@@ -103,6 +106,34 @@ func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
         #expect(alert.contains("perfbot is running `high_memory` (3 steps); the result follows in this thread."))
         #expect(queued.last?.payload.contains("perfbot ran `high_memory`: 3 ok.") == true)
         #expect(try await bot.store.actions(of: StoreID("acme-store")!).count == 3)
+        // The store's contact hears of the automatic fix in the playbook's own e-mail, once.
+        let mails = all.filter { $0.channel == "email" }
+        #expect(mails.count == 1 && mails.first?.destination == "o@acme-store.example")
+        let mail = try MailTemplates.message(payload: Array(try #require(mails.first?.payload).utf8),
+                                             from: "perfbot <p@fix.example.com>", domain: "fix.example.com", now: bot.clock.now)
+        #expect(mail.subject == "[acme-store] We freed memory on your store")
+        #expect(mail.text.contains("Memory use has stayed above 85% for 5 minutes; it is now 90%."))
+        #expect(mail.text.contains("we fixed it right away (\"High memory usage\"):\n  • Flush the object cache: done"))
+        #expect(mail.replyTo == nil)
+        let insights = try await bot.store.insights(of: StoreID("acme-store")!)
+        #expect(insights.contains { $0.kind == "action" && $0.title == "Memory optimization applied automatically" })
+    }
+
+    /// A playbook whose notifications say `slack: false` runs without its result in the thread; the alert still goes.
+    @Test func aQuietPlaybookLeavesItsResultOutOfTheThread() async throws {
+        let playbooks = FileManager.default.temporaryDirectory.appendingPathComponent("playbooks-\(UUID().uuidString)")
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Playbooks")
+        try FileManager.default.copyItem(at: source, to: playbooks)
+        let file = playbooks.appendingPathComponent("woocommerce/high_memory.yaml")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        try (text + "  slack: false\n").write(to: file, atomically: true, encoding: .utf8)
+        let bot = try await SchedulerBot(customers: [shop("acme-store")], extra: ["PERFBOT_PLAYBOOKS": playbooks.path])
+        try await bot.feed("acme-store", .memoryPercent, Array(repeating: 90, count: 7))
+        _ = try await bot.cycle()
+        #expect(bot.dockerRuns.count == 3)
+        let slack = try await bot.store.pendingMessages().filter { $0.channel == "slack" }.map(\.payload)
+        #expect(slack.count == 1 && slack[0].contains("perfbot is running `high_memory`"))
     }
 
     @Test func aFlappingMetricOpensNothing() async throws {

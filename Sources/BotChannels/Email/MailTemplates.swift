@@ -45,6 +45,15 @@ public enum MailTemplates {
             lines = ["Hello,", "", "Thank you. We applied the fix for \"\(field("playbook"))\" on \(store):"] + steps
                 + ["", "We keep watching the store and will tell you if anything else needs your attention.", "",
                    "— perfbot, for your hosting team"]
+        case let name where CustomerMail.automaticFixSubjects[name] != nil:
+            let steps = (object["steps"] as? [String] ?? []).map { "  • \($0)" }
+            subject = "[\(store)] \(CustomerMail.automaticFixSubjects[name] ?? "")"
+            lines = ["Hello,", "",
+                     "perfbot noticed a problem on your store \(store): \(field("issue")).",
+                     field("explanation"), "",
+                     "As your automation settings allow, we fixed it right away (\"\(field("playbook"))\"):"] + steps
+                + ["", "Nothing is needed from you. If you would rather be asked before each fix, tell your hosting team.", "",
+                   "— perfbot, for your hosting team"]
         case "rejection_acknowledged":
             subject = "[\(store)] Understood: we will not apply the fix for \(field("playbook"))"
             lines = ["Hello,", "", "Understood — nothing was changed on \(store). Our team has been told and may get in touch.",

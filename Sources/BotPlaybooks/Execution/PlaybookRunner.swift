@@ -47,6 +47,30 @@ public struct StepResult: Sendable, Equatable {
     }
 }
 
+extension StepResult {
+    /// The step as the store owner reads it in an e-mail: no metric names, no command output (the admins
+    /// have those in the run's record). `held` are the steps the policy skipped, with their reasons.
+    public func customerLine(held: [Int: String]) -> String {
+        let name = action.name
+        switch status {
+        case .succeeded:
+            return "\(name): done"
+        case let .skipped(reason):
+            guard let condition = action.when, !held.values.contains(reason) else { return "\(name): skipped (\(reason))" }
+            let side = switch condition.op {
+            case .above, .atLeast: "above"
+            case .below, .atMost: "below"
+            }
+            return "\(name): not needed (\(condition.metric.plainName) is no longer \(side) "
+                + "\(Wording.measure(condition.threshold, unit: condition.metric.unit)))"
+        case .failed:
+            return "\(name): did not work; our team has been told and will look at it"
+        case .planned:
+            return name
+        }
+    }
+}
+
 /// The result of running (or planning) a playbook for a store.
 public struct RunReport: Sendable, Equatable {
     public var playbook: Playbook

@@ -101,8 +101,9 @@ public struct PlaybookParser: Sendable {
         }
         context.checkKeys(mapping, allowed: Self.notificationKeys, what: "notifications")
         let email = context.optionalString(mapping, "email")
-        if let email, !Self.isName(email.value) {
-            context.problem(at: email.node, "email must name a template (lowercase letters, digits and _)")
+        if let email, CustomerMail.automaticFixSubjects[email.value] == nil {
+            context.problem(at: email.node, "email must name a customer template: "
+                + CustomerMail.automaticFixSubjects.keys.sorted().joined(separator: ", "))
         }
         return PlaybookNotifications(dashboard: context.optionalString(mapping, "dashboard")?.value, email: email?.value,
                                      slack: context.optionalBool(mapping, "slack") ?? true)

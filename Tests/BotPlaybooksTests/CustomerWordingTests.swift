@@ -1,7 +1,6 @@
 import BotCore
 import BotPlaybooks
 import Foundation
-@testable import PerfbotApp
 import Testing
 
 /// What the store owner reads about each step of a fix they approved.
@@ -11,7 +10,7 @@ import Testing
                                 tags: [.restart], reversible: true, safe: false)
 
     func line(_ status: StepStatus, held: [Int: String] = [:]) -> String {
-        EmailReplies.customerLine(StepResult(action: reload, argv: [], status: status, startedAt: Date()), held: held)
+        StepResult(action: reload, argv: [], status: status, startedAt: Date()).customerLine(held: held)
     }
 
     @Test func stepsReadWithoutMetricNamesOrCommandOutput() {
