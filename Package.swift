@@ -86,15 +86,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BotCoreTests", dependencies: ["BotCore"]),
         .testTarget(name: "BotStoreTests", dependencies: ["BotStore"]),
         .testTarget(name: "BotPlaybooksTests", dependencies: ["BotPlaybooks"], exclude: ["Fixtures"]),
-        .testTarget(name: "BotProbesTests", dependencies: ["BotProbes", "BotPlaybooks"]),
+        .testTarget(name: "BotProbesTests", dependencies: ["BotProbes", "BotPlaybooks", "TestSupport"]),
         .testTarget(name: "BotChannelsTests", dependencies: ["BotChannels"], exclude: ["Fixtures"]),
         .testTarget(
             name: "BotServerTests",
             dependencies: [
-                "BotServer", "PerfbotApp", "ConsolePlugin", "BotPlaybooks", "BotProbes",
+                "BotServer", "PerfbotApp", "ConsolePlugin", "BotPlaybooks", "BotProbes", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -107,7 +108,7 @@ let package = Package(
         .testTarget(name: "PerfbotAppTests", dependencies: ["PerfbotApp", "BotPlaybooks"]),
         .testTarget(
             name: "SchedulerPluginTests",
-            dependencies: ["SchedulerPlugin", "PerfbotApp", "BotStore", "BotPlaybooks", "BotChannels"]
+            dependencies: ["SchedulerPlugin", "PerfbotApp", "BotStore", "BotPlaybooks", "BotChannels", "TestSupport"]
         ),
     ]
 )

@@ -2,6 +2,7 @@ import BotPlaybooks
 import BotProbes
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct StatusParserTests {
     @Test func redisInfoFixtureAndHitRate() {
@@ -41,7 +42,7 @@ import Testing
 @Suite(.serialized) struct RealRedisTests {
     /// A real redis-server on a free loopback port, for the duration of `body`.
     func withRedis(_ body: (_ port: Int) async throws -> Void) async throws {
-        let port = Int.random(in: 20000...29999)
+        let port = freePort()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let local = LocalExecutor()

@@ -7,6 +7,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import TestSupport
 
 let mailgunKey = "mg-signing-key-example-0001"
 
@@ -279,7 +280,7 @@ struct FailingPoster: HTTPPoster {
 @Suite(.serialized) struct EmailLoopTests {
     /// A real SMTP server (aiosmtpd, from Debian's python3-aiosmtpd) writing what it receives to a Maildir.
     func withSMTP(_ body: @Sendable (_ port: Int, _ maildir: URL) async throws -> Void) async throws {
-        let port = Int.random(in: 45000...49999)
+        let port = freePort()
         let maildir = FileManager.default.temporaryDirectory.appendingPathComponent("maildir-\(UUID().uuidString)")
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {

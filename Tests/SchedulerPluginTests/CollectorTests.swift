@@ -4,10 +4,11 @@ import BotStore
 import Foundation
 import PerfbotApp
 import Testing
+import TestSupport
 
 @Suite(.serialized) struct CollectorTests {
     @Test func theCycleCollectsFromARealRedisAndTurnsCountersIntoARate() async throws {
-        let port = Int.random(in: 30000...39999)
+        let port = freePort()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // The store's own `redis-cli` reaches its Redis; here a shim points it at the test server.

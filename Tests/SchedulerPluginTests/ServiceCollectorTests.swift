@@ -4,6 +4,7 @@ import BotStore
 import Foundation
 import PerfbotApp
 import Testing
+import TestSupport
 
 /// The MySQL, Varnish and PHP-FPM collectors against real MariaDB, varnishd and php-fpm (behind nginx),
 /// the Debian packages that `scripts/setup` installs. Each store tool the collector runs (`mysql`,
@@ -86,7 +87,7 @@ import Testing
 
     @Test func varnishHitRateComesFromARealVarnish() async throws {
         let scratch = try Scratch("varnish")
-        let backend = Int.random(in: 40000...42999), front = backend + 3000
+        let backend = freePort(), front = freePort()
         try scratch.write("index.html", "<p>shop</p>\n")
         try scratch.write("varnishstat", "#!/bin/sh\nexec /usr/bin/varnishstat -n \(scratch.path("instance")) \"$@\"\n",
                           executable: true)
@@ -111,7 +112,7 @@ import Testing
 
     @Test func phpFpmBusyWorkersComeFromARealPool() async throws {
         let scratch = try Scratch("php-fpm")
-        let fpm = Int.random(in: 43000...44999), web = fpm + 2000
+        let fpm = freePort(), web = freePort()
         let binary = try #require(try FileManager.default.contentsOfDirectory(atPath: "/usr/sbin").sorted()
             .first { $0.hasPrefix("php-fpm") }, "php-fpm is not installed")
         try scratch.write("fpm.conf", """
