@@ -71,9 +71,12 @@ extension CheckCycle {
                 ? "⌛ The proposal \(approval.id) for \(approval.store) (`\(approval.playbook)`) expired without an answer; nothing ran. "
                     + "An operator can still run it: `/perf run \(approval.playbook) \(approval.store)`."
                 : "↩️ The proposal \(approval.id) for \(approval.store) (`\(approval.playbook)`) was withdrawn: the issue resolved itself."
+            let outcome = expired
+                ? "⌛ No decision by \(Wording.dayAndTime(approval.expiresAt)): the proposal expired and nothing ran."
+                : "↩️ Withdrawn: the issue resolved itself and nothing ran."
             return ApprovalClosing(id: approval.id, status: status,
                                    mail: mail.map { (customer?.contactEmail ?? "", String(decoding: $0.bytes(), as: UTF8.self)) },
-                                   alert: queued(.text(note)), thread: approval.issueID.map { "issue:\($0)" })
+                                   alert: queued(.text(note)), thread: approval.issueID.map { "issue:\($0)" }, outcome: outcome)
         }
         return try await store.close(closings, at: now).count
     }

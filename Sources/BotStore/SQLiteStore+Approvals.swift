@@ -85,10 +85,14 @@ extension SQLiteStore {
                         """, arguments: [address, payload, at.unixSeconds, at.unixSeconds])
                 }
                 if let alert = closing.alert {
-                    try db.execute(sql: """
-                        INSERT INTO outbox (channel, destination, payload, thread_key, created_at, next_attempt_at)
-                        VALUES ('slack', ?, ?, ?, ?, ?)
-                        """, arguments: [alert.channel, alert.payload, closing.thread, at.unixSeconds, at.unixSeconds])
+                    var payloads = [alert.payload]
+                    if let outcome = closing.outcome, closing.thread != nil { payloads.append(OutboxMessage.alertUpdate(outcome)) }
+                    for payload in payloads {
+                        try db.execute(sql: """
+                            INSERT INTO outbox (channel, destination, payload, thread_key, created_at, next_attempt_at)
+                            VALUES ('slack', ?, ?, ?, ?, ?)
+                            """, arguments: [alert.channel, payload, closing.thread, at.unixSeconds, at.unixSeconds])
+                    }
                 }
             }
             return closed

@@ -49,6 +49,12 @@ extension SQLiteStore: OutboxStore {
         }
     }
 
+    public func threadStarterPayload(_ thread: String) async throws -> String? {
+        try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT payload FROM outbox WHERE thread_key = ? ORDER BY id LIMIT 1", arguments: [thread])
+        }
+    }
+
     public func threadStarter(_ thread: String) async throws -> Int64? {
         try await pool.read { db in
             try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM outbox WHERE thread_key = ?", arguments: [thread])

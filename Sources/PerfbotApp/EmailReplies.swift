@@ -78,6 +78,10 @@ public struct EmailReplies: Sendable {
                 try await close(customer, "The problem went away on its own meanwhile, so no fix is needed.")
                 return .closed("issue resolved")
             case let .decided(decided):
+                let by = BlockKitRenderer.escaped(sender)
+                try await updateAlert(decided, approve
+                    ? "✅ Approved by \(by) by e-mail at \(Wording.clockTime(clock.now)); the result follows in this thread."
+                    : "❌ Rejected by \(by) by e-mail at \(Wording.clockTime(clock.now)); nothing ran.")
                 if approve {
                     try await run(decided, for: customer)
                     return .approved
@@ -159,6 +163,13 @@ public struct EmailReplies: Sendable {
             + fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         try await store.enqueue(.email, to: customer.contactEmail,
                                 payload: String(decoding: JSONValue.object(pairs).bytes(), as: UTF8.self), at: clock.now)
+    }
+
+    /// Replaces the Approve/Reject buttons of the approval's alert with `outcome`, once the alert has gone out.
+    func updateAlert(_ approval: Approval, _ outcome: String) async throws {
+        guard let channel = alertsChannel, let issue = approval.issueID else { return }
+        try await store.enqueueThreaded(channel: channel, payload: OutboxMessage.alertUpdate(outcome), thread: "issue:\(issue)",
+                                        at: clock.now)
     }
 
     func tellAdmins(_ text: String, issue: Int64?) async throws {

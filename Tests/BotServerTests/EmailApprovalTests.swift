@@ -36,7 +36,8 @@ struct FailingPoster: HTTPPoster {
         let docker = directory.appendingPathComponent("docker").path
         try "#!/bin/sh\nexit 0\n".write(toFile: docker, atomically: true, encoding: .utf8)
         chmod(docker, 0o755)
-        let bot = try await TestBot(extra: ["PERFBOT_REPLY_DOMAIN": "fix.example.com", "MAILGUN_SIGNING_KEY": mailgunKey],
+        let bot = try await TestBot(extra: ["PERFBOT_REPLY_DOMAIN": "fix.example.com", "MAILGUN_SIGNING_KEY": mailgunKey,
+                                            "SLACK_ALERTS_CHANNEL": "C0ALERTS"],
                                     executors: ExecutorFactory(docker: docker))
         let acme = StoreID("acme-store")!
         try await bot.store.setAutomation(acme, level: .notifyOnly, exceptions: [], at: t0)
@@ -71,6 +72,10 @@ struct FailingPoster: HTTPPoster {
         #expect(actions.contains { $0.playbook.hasPrefix("high_") } && actions.allSatisfy(\.success))
         let audit = try await bot.store.auditEntries()
         #expect(audit.contains { $0.action == "approval.decide" && $0.actor == "owner@acme-store.example" && $0.result == "approved" })
+        // In Slack, the alert's buttons give way to the decision, and the thread hears the result.
+        let slack = try await bot.store.pendingMessages().filter { $0.channel == "slack" }.map(\.payload)
+        #expect(slack.contains { $0.hasPrefix(#"{"update_alert":"✅ Approved by owner@acme-store.example by e-mail at "#) })
+        #expect(slack.contains { $0.contains("owner approved `high_") && $0.contains("by e-mail; it ran") })
     }
 
     @Test func forgedStaleReplayedAndRoboticRepliesActOnNothing() async throws {

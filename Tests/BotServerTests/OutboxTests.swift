@@ -62,6 +62,33 @@ import Testing
         #expect(delivered == [#"{"channel":"C0OPS0001","text":"first"}"#, #"{"channel":"C0OPS0001","text":"second"}"#])
     }
 
+    /// A held fix's alert loses its Approve/Reject buttons once the proposal is decided elsewhere or closes:
+    /// the update waits for the alert to go out, then `chat.update`s it in place with the outcome.
+    @Test func anAlertUpdateWaitsForTheAlertAndReplacesItsButtons() async throws {
+        let bot = try await TestBot()
+        let slack = SlackStandIn()
+        let alert = #"{"channel":"C0ALERTS","text":"High memory on acme-store","blocks":[{"type":"section","text":{"type":"mrkdwn","text":"High memory"}},{"type":"actions","elements":[{"type":"button","action_id":"fix_approve","value":"fix_abcdefgh23"}]}]}"#
+        await slack.script([.init(status: 500, body: "oops")])
+        try await slack.serve { base in
+            let outbox = deliverer(bot, api: base + "/api")
+            try await bot.store.enqueueThreaded(channel: "C0ALERTS", payload: alert, thread: "issue:7", at: bot.clock.now)
+            try await bot.store.enqueueThreaded(channel: "C0ALERTS", payload: OutboxMessage.alertUpdate("✅ Approved by o@a.example by e-mail"),
+                                                thread: "issue:7", at: bot.clock.now)
+            // The alert fails once: its update waits for it rather than going out first.
+            #expect(try await outbox.deliverDue() == 0)
+            bot.clock.advance(by: 11)
+            #expect(try await outbox.deliverDue() == 2)
+        }
+        let received = await slack.received
+        #expect(received.map(\.path) == ["/api/chat.postMessage", "/api/chat.postMessage", "/api/chat.update"])
+        let update = try #require(received.last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any] })
+        #expect(update["ts"] as? String == "1767225601.000100" && update["channel"] as? String == "C0ALERTS")
+        let blocks = update["blocks"] as? [[String: Any]] ?? []
+        #expect(blocks.map { $0["type"] as? String } == ["section", "context"])
+        #expect(received.last?.body.contains("Approved by o@a.example by e-mail") == true)
+        #expect(!(received.last?.body.contains("fix_approve") ?? true))
+    }
+
     @Test func anUnreachableSlackKeepsTheMessageForLater() async throws {
         let bot = try await TestBot()
         let outbox = deliverer(bot, api: "http://127.0.0.1:9/api")  // nothing listens on port 9

@@ -131,6 +131,8 @@ func heldFix(extra: [String: String] = [:]) async throws -> (SchedulerBot, Strin
         #expect(mail.subject == "[acme-store] Our proposal has expired; nothing was changed")
         #expect(mail.text.contains("we proposed a fix for \"High memory usage\" on your store acme-store"))
         #expect(messages.contains { $0.channel == "slack" && $0.payload.contains("expired without an answer; nothing ran") })
+        // The alert's buttons give way to the outcome.
+        #expect(messages.contains { $0.payload.hasPrefix(#"{"update_alert":"⌛ No decision by "#) })
         // The next cycle closes nothing more, and a late decision is answered, not acted on.
         #expect(try await bot.cycle().proposalsClosed == 0)
         #expect(try await ask(bot, "approve \(id)").contains("expired at"))

@@ -49,9 +49,20 @@ public struct OutboxDeliverer: BotService {
     public func deliverDue() async throws -> Int {
         var delivered = 0
         for var message in try await store.dueMessages(now: clock.now, limit: 50) {
+            var method = "chat.postMessage"
             if let thread = message.thread, message.channel == .slack {
                 if let ts = try await store.threadTS(thread) {
-                    message.payload = Self.adding(threadTS: ts, to: message.payload)
+                    if let outcome = Self.alertUpdateOutcome(message.payload) {
+                        guard let original = try await store.threadStarterPayload(thread),
+                              let updated = Self.updating(original, ts: ts, outcome: outcome) else {
+                            try await store.markAttempt(message.id, error: "the alert to update is unreadable", nextAttempt: nil)
+                            continue
+                        }
+                        message.payload = updated
+                        method = "chat.update"
+                    } else {
+                        message.payload = Self.adding(threadTS: ts, to: message.payload)
+                    }
                 } else if try await store.threadStarter(thread) != message.id {
                     // Its thread has not started yet: wait for the first message to go out.
                     try await store.postpone(message.id, until: clock.now.addingTimeInterval(5))
@@ -59,7 +70,7 @@ public struct OutboxDeliverer: BotService {
                 }
             }
             if message.channel == .slack { await paced.wait(for: message.destination, interval: pacing) }
-            switch await attempt(message) {
+            switch await attempt(message, method: method) {
             case let .sent(ts):
                 try await store.markSent(message.id, at: clock.now)
                 if let thread = message.thread, let ts, try await store.threadTS(thread) == nil {
@@ -89,7 +100,7 @@ public struct OutboxDeliverer: BotService {
         case giveUp(String)
     }
 
-    func attempt(_ message: OutboxMessage) async -> Attempt {
+    func attempt(_ message: OutboxMessage, method: String = "chat.postMessage") async -> Attempt {
         let url: URL
         let bearer: String?
         switch message.channel {
@@ -99,7 +110,7 @@ public struct OutboxDeliverer: BotService {
             bearer = nil
         case .slack:
             guard let slackAPI, let slackToken else { return .retry("SLACK_BOT_TOKEN is not set", after: 300) }
-            url = slackAPI.appendingPathComponent("chat.postMessage")
+            url = slackAPI.appendingPathComponent(method)
             bearer = slackToken
         case .email:
             guard let mail else { return .retry("SMTP_URL is not set", after: 300) }
@@ -147,6 +158,28 @@ public struct OutboxDeliverer: BotService {
         let error = result.error ?? "unknown_error"
         let transient: Set<String> = ["ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"]
         return transient.contains(error) ? .retry(error, after: nil) : .giveUp(error)
+    }
+
+    /// The outcome line of an alert update (`OutboxMessage.alertUpdate`), or nil for any other message.
+    static func alertUpdateOutcome(_ payload: String) -> String? {
+        guard payload.hasPrefix(#"{"update_alert":"#),
+              let object = (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any] else { return nil }
+        return object["update_alert"] as? String
+    }
+
+    /// The `chat.update` body for the alert `original` (its `chat.postMessage` body) sent as `ts`: its
+    /// Approve/Reject buttons removed and `outcome` added in their place.
+    static func updating(_ original: String, ts: String, outcome: String) -> String? {
+        guard var object = (try? JSONSerialization.jsonObject(with: Data(original.utf8))) as? [String: Any],
+              object["channel"] is String else { return nil }
+        var blocks = (object["blocks"] as? [[String: Any]] ?? []).filter { $0["type"] as? String != "actions" }
+        blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": outcome]]])
+        object["blocks"] = blocks
+        object["ts"] = ts
+        object["text"] = ((object["text"] as? String).map { $0 + "\n" } ?? "") + outcome
+        object.removeValue(forKey: "thread_ts")
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return nil }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// `payload` (a JSON object) with `"thread_ts": ts` added.

@@ -184,6 +184,14 @@ public struct OutboxMessage: Sendable, Equatable {
 }
 
 /// The durable outbox: messages are written first and delivered by a background service.
+extension OutboxMessage {
+    /// The payload of a message that updates the alert which started its thread: the alert's buttons give
+    /// way to `outcome` (`chat.update` on delivery, once the alert has gone out).
+    public static func alertUpdate(_ outcome: String) -> String {
+        String(decoding: JSONValue.object([("update_alert", .string(outcome))]).bytes(), as: UTF8.self)
+    }
+}
+
 public protocol OutboxStore: Sendable {
     /// Queues a message.
     @discardableResult
@@ -202,6 +210,8 @@ public protocol OutboxStore: Sendable {
     func threadStarter(_ thread: String) async throws -> Int64?
     /// Remembers the Slack message that started `thread`.
     func rememberThread(_ thread: String, channel: String, ts: String) async throws
+    /// The payload of the message that started `thread` (to update it in place).
+    func threadStarterPayload(_ thread: String) async throws -> String?
 }
 
 /// An open issue as the check cycle tracks it.
@@ -318,13 +328,17 @@ public struct ApprovalClosing: Sendable {
     /// The note for the alerts channel, in the issue's thread when `thread` is set.
     public var alert: QueuedAlert?
     public var thread: String?
+    /// The line that replaces the alert's Approve/Reject buttons (with `alert`'s channel and `thread`).
+    public var outcome: String?
 
-    public init(id: String, status: ApprovalStatus, mail: (String, String)?, alert: QueuedAlert?, thread: String?) {
+    public init(id: String, status: ApprovalStatus, mail: (String, String)?, alert: QueuedAlert?, thread: String?,
+                outcome: String? = nil) {
         self.id = id
         self.status = status
         self.mail = mail
         self.alert = alert
         self.thread = thread
+        self.outcome = outcome
     }
 }
 
