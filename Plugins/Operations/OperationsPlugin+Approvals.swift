@@ -23,6 +23,13 @@ extension OperationsPlugin {
         case let .issueResolved(approval):
             return .text("The issue behind `\(id)` was resolved meanwhile, so `\(approval.playbook)` does not run.")
         case let .decided(approval):
+            // The alert's buttons give way to the decision (a click's own reply then replaces it in full).
+            if let channel = alertsChannel, let issue = approval.issueID {
+                let outcome = approve ? "✅ Approved by \(who) in Slack at \(Wording.clockTime(clock.now))."
+                    : "❌ Rejected by \(who) in Slack at \(Wording.clockTime(clock.now)); nothing ran."
+                try await store.enqueueThreaded(channel: channel, payload: OutboxMessage.alertUpdate(outcome),
+                                                thread: "issue:\(issue)", at: clock.now)
+            }
             guard approve else {
                 return BotReply([.text("❌ Rejected by \(who): `\(approval.playbook)` will not run on \(approval.store). "
                     + "The decision is in the audit log.")], visibility: .inChannel)

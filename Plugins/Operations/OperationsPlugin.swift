@@ -7,6 +7,7 @@ import Foundation
 public struct OperationsPlugin: BotPlugin {
     public let name = "operations"
     let store: any OperationsStore
+    let alertsChannel: String?
     let library: PlaybookLibrary
     let platforms: [Platform: any PlatformPlugin]
     let executors: ExecutorFactory
@@ -20,9 +21,11 @@ public struct OperationsPlugin: BotPlugin {
     /// - Parameters:
     ///   - jobs: where runs go when they may outlast Slack's 3-second answer.
     ///   - patience: how long to wait for a run before answering that it is under way.
+    ///   - alertsChannel: where held fixes' alerts are, to update them once decided.
     public init(store: any OperationsStore, library: PlaybookLibrary, platforms: [any PlatformPlugin],
                 executors: ExecutorFactory, runner: PlaybookRunner, clock: any BotClock,
-                jobs: any BackgroundWork = InlineWork(), patience: Duration = .seconds(2)) {
+                jobs: any BackgroundWork = InlineWork(), patience: Duration = .seconds(2), alertsChannel: String? = nil) {
+        self.alertsChannel = alertsChannel
         self.jobs = jobs
         self.patience = patience
         self.store = store

@@ -77,7 +77,8 @@ public struct Wiring: Sendable {
     /// The plugins, in the order their commands appear in help.
     public func plugins() -> [any BotPlugin] {
         let operations = OperationsPlugin(store: store, library: library, platforms: Self.platforms,
-                                          executors: executors, runner: runner(), clock: clock, jobs: jobs)
+                                          executors: executors, runner: runner(), clock: clock, jobs: jobs,
+                                          alertsChannel: configuration.slackAlertsChannel)
         let scheduler = SchedulerPlugin(cycle: checkCycle(), store: store, clock: clock,
                                         interval: .seconds(configuration.checkInterval), predictions: predictions())
         return [ConsolePlugin(reader: store, clock: clock), operations, scheduler]

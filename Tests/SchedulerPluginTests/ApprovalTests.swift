@@ -70,6 +70,10 @@ func heldFix(extra: [String: String] = [:]) async throws -> (SchedulerBot, Strin
         let rejected = try await ask(bot, "reject \(id)", as: operatorUser)
         #expect(rejected.hasPrefix("❌ Rejected by <@U0OPS0001>: `high_memory` will not run on acme-store."))
         #expect(bot.dockerRuns.isEmpty)
+        // A typed decision updates the alert too: its buttons give way to the outcome.
+        #expect(try await bot.store.pendingMessages().contains {
+            $0.payload.hasPrefix(#"{"update_alert":"❌ Rejected by <@U0OPS0001> in Slack at "#)
+        })
 
         let (late, lateID) = try await heldFix()
         late.clock.advance(by: 86401)

@@ -143,6 +143,8 @@ public protocol OperationsStore: CustomerDirectory {
     func auditEntries(store: StoreID?, limit: Int) async throws -> [AuditEntry]
     /// Pending approvals, and those proposed since `since` whatever became of them, newest first.
     func approvals(store: StoreID?, since: Date, limit: Int) async throws -> [Approval]
+    /// Queues a Slack message in `thread` (an alert's update waits for the alert).
+    func enqueueThreaded(channel: String, payload: String, thread: String, at: Date) async throws
     /// Decides a pending approval once: refused when decided before, expired, or its issue resolved.
     func decideApproval(_ id: String, approve: Bool, by: String, channel: ApprovalChannel, at: Date) async throws -> ApprovalResult
 }
