@@ -46,9 +46,15 @@ public actor Collector {
                     }
                 case .redis:
                     let info = RedisInfo(try await run(["redis-cli", "INFO"], for: customer))
-                    if let previous = lastRedis[customer.id] { add(.redisHitRate, RedisInfo.hitRate(from: previous, to: info)) }
+                    if let previous = lastRedis[customer.id] {
+                        add(.redisHitRate, RedisInfo.hitRate(from: previous, to: info))
+                        if let before = previous.evictedKeys, let now = info.evictedKeys, now >= before {
+                            add(.redisEvictions, now - before)
+                        }
+                    }
                     lastRedis[customer.id] = info
                     add(.redisMemoryBytes, info.usedMemory)
+                    add(.redisMemoryPercent, info.memoryPercent)
                 case .varnish:
                     // Only the two counters: the whole of `varnishstat -j` is about 50 KB.
                     let json = try await run(["varnishstat", "-j", "-f", "MAIN.cache_hit", "-f", "MAIN.cache_miss"], for: customer)

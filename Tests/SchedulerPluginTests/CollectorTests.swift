@@ -17,7 +17,7 @@ import TestSupport
         chmod(shim, 0o755)
         let local = LocalExecutor(searchPath: [directory.path, "/usr/bin", "/bin"])
         let started = try await local.run(CommandRequest(argv: [
-            "redis-server", "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "redis-server", "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxmemory", "64mb",
             "--daemonize", "yes", "--dir", directory.path], timeout: 10))
         #expect(started.exitCode == 0)
         do {
@@ -46,6 +46,9 @@ import TestSupport
         // 4 misses before the key existed, then 3 hits: 3 / 7.
         #expect(latest[.redisHitRate].map { abs($0 - 300.0 / 7) < 0.01 } == true)
         #expect((latest[.redisMemoryBytes] ?? 0) > 0)
+        // Used memory against the 64 MB limit, and no key evicted between the two readings.
+        #expect(latest[.redisMemoryPercent].map { $0 > 0 && $0 < 10 } == true, "\(latest[.redisMemoryPercent] ?? -1)")
+        #expect(latest[.redisEvictions] == 0)
         #expect(latest[.uptimePercent] == 0)  // nothing listens on port 9: the store is down
     }
 }

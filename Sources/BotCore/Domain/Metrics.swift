@@ -13,6 +13,10 @@ public enum MetricName: String, Sendable, CaseIterable, Codable {
     case tableSizeBytes = "table_size_bytes"
     case redisHitRate = "redis_hit_rate"
     case redisMemoryBytes = "redis_memory_bytes"
+    /// Redis memory used against its `maxmemory`, percent (only where a limit is set).
+    case redisMemoryPercent = "redis_memory_percent"
+    /// Keys Redis evicted for lack of memory in the interval.
+    case redisEvictions = "redis_evictions"
     case varnishHitRate = "varnish_hit_rate"
     case cpuPercent = "cpu_percent"
     case memoryPercent = "memory_percent"
@@ -32,7 +36,7 @@ public enum MetricName: String, Sendable, CaseIterable, Codable {
     public var isPercent: Bool {
         switch self {
         case .redisHitRate, .varnishHitRate, .cpuPercent, .memoryPercent, .diskPercent, .uptimePercent,
-             .phpFpmBusyPercent: true
+             .phpFpmBusyPercent, .redisMemoryPercent: true
         default: false
         }
     }

@@ -14,6 +14,8 @@ extension MetricName {
         case .tableSizeBytes: "the size of the database tables"
         case .redisHitRate: "the share of requests answered from the Redis cache"
         case .redisMemoryBytes: "the memory Redis uses"
+        case .redisMemoryPercent: "the memory Redis uses against its limit"
+        case .redisEvictions: "cache entries Redis dropped for lack of memory"
         case .varnishHitRate: "the share of pages answered from the Varnish cache"
         case .cpuPercent: "processor use"
         case .memoryPercent: "memory use"
