@@ -156,20 +156,3 @@ public struct DemoFleet: Sendable {
         return values.map { MetricSample(store: id, metric: $0.0, at: at, value: $0.1) }
     }
 }
-
-/// A small deterministic random generator, so the demo fleet is the same every time.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A value in 0..<1.
-    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}

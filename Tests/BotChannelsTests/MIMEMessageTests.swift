@@ -1,4 +1,5 @@
 import BotChannels
+import BotCore
 import Foundation
 import Testing
 
@@ -47,7 +48,7 @@ extension MIMEMessageTests {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/replies")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".eml") }.sorted()
         #expect(files.count >= 10)
-        var generator = SeededGenerator(seed: 0xface)
+        var generator = SplitMix64(seed: 0xface)
         var read = 0
         for file in files {
             let raw = Array(try Data(contentsOf: folder.appendingPathComponent(file)))

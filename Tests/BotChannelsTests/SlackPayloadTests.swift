@@ -148,7 +148,7 @@ extension MultipartFormTests {
             do { _ = try FormBody(multipart: bytes, boundary: "mgb"); outcomes.read += 1 } catch { outcomes.refused += 1 }
         }
         for end in 0...body.count { parse(Array(body[..<end])) }
-        var generator = SeededGenerator(seed: 0x5eed)
+        var generator = SplitMix64(seed: 0x5eed)
         for _ in 0..<2000 {
             var mutated = body
             for _ in 0..<Int.random(in: 1...4, using: &generator) {
@@ -162,19 +162,6 @@ extension MultipartFormTests {
             parse(mutated)
         }
         #expect(outcomes.read > 0 && outcomes.refused > 0)
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failing case can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
