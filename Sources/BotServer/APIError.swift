@@ -42,7 +42,7 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     public static let notFound = APIError(.notFound, code: "not_found",
                                           message: "No such route. See the README for perfbot's endpoints.")
     public static func disabled(_ what: String, missing: String) -> APIError {
-        APIError(.serviceUnavailable, code: "disabled", message: "\(what) are disabled: \(missing) is not set.")
+        APIError(.serviceUnavailable, code: "disabled", message: "\(what): turned off until \(missing) is set.")
     }
 }
 

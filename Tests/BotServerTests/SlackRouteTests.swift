@@ -171,7 +171,7 @@ import Testing
             let response = try await client.execute(uri: "/slack/commands", method: .post, headers: bot.slackHeaders(body),
                                                     body: ByteBuffer(string: body))
             #expect(response.status == .serviceUnavailable)
-            #expect(try json(response)["message"] as? String == "Slack requests are disabled: SLACK_SIGNING_SECRET is not set.")
+            #expect(try json(response)["message"] as? String == "Slack requests: turned off until SLACK_SIGNING_SECRET is set.")
         }
     }
 }
