@@ -39,6 +39,10 @@ public actor Collector {
                     do {
                         let timing = try await http.probe(url)
                         add(.ttfbMs, timing.ttfbMs)
+                        add(.httpDNSMs, timing.dnsMs)
+                        add(.httpConnectMs, timing.connectMs)
+                        if url.lowercased().hasPrefix("https://") { add(.httpTLSMs, timing.tlsMs) }
+                        add(.httpTotalMs, timing.totalMs)
                         add(.uptimePercent, timing.statusCode < 500 ? 100 : 0)
                     } catch {
                         add(.uptimePercent, 0)

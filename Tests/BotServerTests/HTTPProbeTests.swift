@@ -1,5 +1,9 @@
+import BotCore
+import BotPlaybooks
 import BotProbes
 import Foundation
+import Logging
+import PerfbotApp
 import Testing
 
 @Suite struct HTTPProbeTests {
@@ -9,6 +13,21 @@ import Testing
         #expect(timing.ttfbMs >= 300)
         #expect(timing.totalMs >= timing.ttfbMs)
         #expect(timing.connectMs >= 0 && timing.dnsMs >= 0 && timing.tlsMs == 0)
+    }
+
+    /// The collector records each phase of the probe as a metric of the store, and the store as up.
+    @Test func theCollectorRecordsEveryPhase() async throws {
+        let samples = try await SlowPage.serve(delay: .milliseconds(200)) { url in
+            let shop = Customer(id: StoreID("page-shop")!, platform: .woocommerce, plan: .basic, contactEmail: "o@p.example",
+                                url: url, executor: .local, probes: [.http])
+            return await Collector(executors: ExecutorFactory(), clock: ManualClock(t0), logger: Logger(label: "t")).collect(shop)
+        }
+        let values = Dictionary(samples.map { ($0.metric, $0.value) }, uniquingKeysWith: { first, _ in first })
+        #expect(values[.uptimePercent] == 100)
+        #expect((values[.ttfbMs] ?? 0) >= 200 && (values[.httpTotalMs] ?? 0) >= (values[.ttfbMs] ?? .infinity))
+        #expect(values[.httpDNSMs] != nil && values[.httpConnectMs] != nil)
+        #expect(values[.httpTLSMs] == nil)  // plain HTTP has no handshake to time
+        #expect(samples.allSatisfy { $0.store.rawValue == "page-shop" && $0.at == t0 })
     }
 
     @Test func aRefusedConnectionSaysSo() async {

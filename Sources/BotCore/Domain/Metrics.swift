@@ -31,6 +31,11 @@ public enum MetricName: String, Sendable, CaseIterable, Codable {
     case invalidIndexers = "invalid_indexers"
     /// PHP-FPM workers busy, percent of all.
     case phpFpmBusyPercent = "php_fpm_busy_percent"
+    /// The HTTP probe's phases, milliseconds: name lookup, TCP connect, TLS handshake, the whole request.
+    case httpDNSMs = "http_dns_ms"
+    case httpConnectMs = "http_connect_ms"
+    case httpTLSMs = "http_tls_ms"
+    case httpTotalMs = "http_total_ms"
 
     /// Whether a value of this metric is a percentage (0–100).
     public var isPercent: Bool {

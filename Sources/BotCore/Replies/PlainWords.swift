@@ -26,6 +26,10 @@ extension MetricName {
         case .autoloadBytes: "the options WordPress loads on every page"
         case .invalidIndexers: "Magento indexes that need a rebuild"
         case .phpFpmBusyPercent: "busy PHP workers"
+        case .httpDNSMs: "the time to look up the store's address"
+        case .httpConnectMs: "the time to connect to the store"
+        case .httpTLSMs: "the time to set up the secure connection"
+        case .httpTotalMs: "the time to load the page"
         }
     }
 
@@ -33,7 +37,7 @@ extension MetricName {
     public var unit: String {
         if isPercent { return "%" }
         switch self {
-        case .ttfbMs, .fcpMs, .lcpMs: return "ms"
+        case .ttfbMs, .fcpMs, .lcpMs, .httpDNSMs, .httpConnectMs, .httpTLSMs, .httpTotalMs: return "ms"
         case .tableSizeBytes, .redisMemoryBytes, .autoloadBytes: return "bytes"
         default: return ""
         }
