@@ -80,18 +80,13 @@ extension SQLiteStore {
                 guard db.changesCount > 0 else { continue }
                 closed.append(closing.id)
                 if let (address, payload) = closing.mail {
-                    try db.execute(sql: """
-                        INSERT INTO outbox (channel, destination, payload, created_at, next_attempt_at) VALUES ('email', ?, ?, ?, ?)
-                        """, arguments: [address, payload, at.unixSeconds, at.unixSeconds])
+                    try Self.enqueue(db, channel: "email", to: address, payload: payload, at: at)
                 }
                 if let alert = closing.alert {
                     var payloads = [alert.payload]
                     if let outcome = closing.outcome, closing.thread != nil { payloads.append(OutboxMessage.alertUpdate(outcome)) }
                     for payload in payloads {
-                        try db.execute(sql: """
-                            INSERT INTO outbox (channel, destination, payload, thread_key, created_at, next_attempt_at)
-                            VALUES ('slack', ?, ?, ?, ?, ?)
-                            """, arguments: [alert.channel, payload, closing.thread, at.unixSeconds, at.unixSeconds])
+                        try Self.enqueue(db, channel: "slack", to: alert.channel, payload: payload, thread: closing.thread, at: at)
                     }
                 }
             }

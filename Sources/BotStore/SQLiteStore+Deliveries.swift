@@ -65,9 +65,7 @@ extension SQLiteStore {
         try await pool.write { db in
             try Self.finish(db, key: key, succeeded: succeeded, response: response, at: at)
             for (channel, destination, payload) in messages {
-                try db.execute(sql: """
-                    INSERT INTO outbox (channel, destination, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)
-                    """, arguments: [channel.rawValue, destination, payload, at.unixSeconds, at.unixSeconds])
+                try Self.enqueue(db, channel: channel.rawValue, to: destination, payload: payload, at: at)
             }
         }
     }

@@ -86,10 +86,7 @@ extension SQLiteStore {
     /// Queues `alert` in the outbox inside the caller's transaction.
     static func queue(_ db: Database, _ alert: QueuedAlert?, thread: String, at: Date) throws {
         guard let alert else { return }
-        try db.execute(sql: """
-            INSERT INTO outbox (channel, destination, payload, thread_key, created_at, next_attempt_at)
-            VALUES ('slack', ?, ?, ?, ?, ?)
-            """, arguments: [alert.channel, alert.payload, thread, at.unixSeconds, at.unixSeconds])
+        try enqueue(db, channel: "slack", to: alert.channel, payload: alert.payload, thread: thread, at: at)
     }
 
     /// Alerts kept for stores perfbot does not know, newest first: (source, store label, name).

@@ -70,12 +70,18 @@ extension SQLiteStore: OutboxStore {
     public func enqueueMessage(channel: String, destination: String, payload: String, threadKey: String? = nil,
                                at: Date) async throws -> Int64 {
         try await pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO outbox (channel, destination, payload, thread_key, created_at, next_attempt_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [channel, destination, payload, threadKey, at.unixSeconds, at.unixSeconds])
+            try Self.enqueue(db, channel: channel, to: destination, payload: payload, thread: threadKey, at: at)
             return db.lastInsertedRowID
         }
+    }
+
+    /// Queues a message inside the caller's transaction, due at once.
+    static func enqueue(_ db: Database, channel: String, to destination: String, payload: String, thread: String? = nil,
+                        at: Date) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO outbox (channel, destination, payload, thread_key, created_at, next_attempt_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [channel, destination, payload, thread, at.unixSeconds, at.unixSeconds])
     }
 
     /// Messages not yet sent: (id, channel, destination, payload), oldest first.

@@ -49,9 +49,7 @@ extension SQLiteStore: SchedulerStore {
                 pending.issueID = id
                 try Self.insert(db, pending, tokenHash: draft.tokenHash)
                 if let (channel, destination, payload) = draft.proposal {
-                    try db.execute(sql: """
-                        INSERT INTO outbox (channel, destination, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)
-                        """, arguments: [channel.rawValue, destination, payload, at.unixSeconds, at.unixSeconds])
+                    try Self.enqueue(db, channel: channel.rawValue, to: destination, payload: payload, at: at)
                 }
             }
             try Self.record(db, store: store, insight: insight, alert: alert, thread: "issue:\(id)", at: at)
@@ -73,9 +71,7 @@ extension SQLiteStore: SchedulerStore {
         try await pool.write { db in
             try Self.record(db, store: store, insight: insight, alert: nil, thread: nil, at: at)
             for (channel, destination, payload) in messages {
-                try db.execute(sql: """
-                    INSERT INTO outbox (channel, destination, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)
-                    """, arguments: [channel.rawValue, destination, payload, at.unixSeconds, at.unixSeconds])
+                try Self.enqueue(db, channel: channel.rawValue, to: destination, payload: payload, at: at)
             }
         }
     }
@@ -220,10 +216,7 @@ extension SQLiteStore: SchedulerStore {
 
     public func enqueueThreaded(channel: String, payload: String, thread: String, at: Date) async throws {
         try await pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO outbox (channel, destination, payload, thread_key, created_at, next_attempt_at)
-                VALUES ('slack', ?, ?, ?, ?, ?)
-                """, arguments: [channel, payload, thread, at.unixSeconds, at.unixSeconds])
+            try Self.enqueue(db, channel: "slack", to: channel, payload: payload, thread: thread, at: at)
         }
     }
 
