@@ -22,6 +22,14 @@ func mailgunForm(to recipient: String, from: String, body: String, key: String =
                             ("signature", MailgunVerifier.sign(timestamp: stamp, token: token, key: key))])
 }
 
+/// Posts a Mailgun reply to `/email/inbound`; returns the HTTP status and perfbot's `result`.
+func postMailgun(_ client: some TestClientProtocol, _ form: String) async throws -> (HTTPResponse.Status, String?) {
+    let response = try await client.execute(uri: "/email/inbound", method: .post,
+                                            headers: [.contentType: "application/x-www-form-urlencoded"],
+                                            body: ByteBuffer(string: form))
+    return (response.status, try? json(response)["result"] as? String)
+}
+
 /// Slack is not part of these tests: its messages stay queued.
 struct FailingPoster: HTTPPoster {
     func post(_ url: URL, json: [UInt8], bearer: String?) async throws -> HTTPAnswer { HTTPAnswer(status: 503) }
@@ -31,11 +39,7 @@ struct FailingPoster: HTTPPoster {
     /// A customer's APPROVE reply, delivered by Mailgun to the running server, decides the approval once,
     /// runs the playbook (recorded) and queues the confirmation e-mail.
     @Test func aCustomerApprovesByReplyingToTheProposal() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let docker = directory.appendingPathComponent("docker").path
-        try "#!/bin/sh\nexit 0\n".write(toFile: docker, atomically: true, encoding: .utf8)
-        chmod(docker, 0o755)
+        let docker = try standInDocker("exit 0")
         let bot = try await TestBot(extra: ["PERFBOT_REPLY_DOMAIN": "fix.example.com", "MAILGUN_SIGNING_KEY": mailgunKey,
                                             "SLACK_ALERTS_CHANNEL": "C0ALERTS"],
                                     executors: ExecutorFactory(docker: docker))
@@ -86,12 +90,7 @@ struct FailingPoster: HTTPPoster {
         try await bot.store.createApproval(approval, tokenHash: ApprovalToken.hash(token))
         let to = "approve+\(token)@fix.example.com", owner = "owner@acme-store.example"
         try await bot.app.test(.router) { client in
-            func post(_ form: String) async throws -> (HTTPResponse.Status, String?) {
-                let response = try await client.execute(uri: "/email/inbound", method: .post,
-                                                        headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                        body: ByteBuffer(string: form))
-                return (response.status, try? json(response)["result"] as? String)
-            }
+            func post(_ form: String) async throws -> (HTTPResponse.Status, String?) { try await postMailgun(client, form) }
             let forged = try await post(mailgunForm(to: to, from: owner, body: "APPROVE", key: "forged-key", timestamp: t0))
             #expect(forged.0 == .unauthorized)
             let stale = try await post(mailgunForm(to: to, from: owner, body: "APPROVE", timestamp: t0.addingTimeInterval(-3600)))
@@ -127,14 +126,6 @@ struct FailingPoster: HTTPPoster {
 }
 
 @Suite struct EmailRefusalTests {
-    /// Posts a Mailgun reply and returns the HTTP status and perfbot's answer.
-    func post(_ client: some TestClientProtocol, _ form: String) async throws -> (HTTPResponse.Status, String?) {
-        let response = try await client.execute(uri: "/email/inbound", method: .post,
-                                                headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                body: ByteBuffer(string: form))
-        return (response.status, try? json(response)["result"] as? String)
-    }
-
     func proposal(_ bot: TestBot, store: String, id: String, expiresAt: Date) async throws -> String {
         let token = ApprovalToken.generate()
         try await bot.store.createApproval(Approval(id: id, store: StoreID(store)!, issueID: nil, playbook: "cache_miss_storm",
@@ -148,7 +139,7 @@ struct FailingPoster: HTTPPoster {
         let bot = try await TestBot(extra: ["PERFBOT_REPLY_DOMAIN": "fix.example.com", "MAILGUN_SIGNING_KEY": mailgunKey])
         let widgets = try await proposal(bot, store: "widgets-inc", id: "fix_widgets234", expiresAt: t0.addingTimeInterval(86400))
         try await bot.app.test(.router) { client in
-            let answer = try await post(client, mailgunForm(to: widgets, from: "owner@acme-store.example", body: "APPROVE",
+            let answer = try await postMailgun(client, mailgunForm(to: widgets, from: "owner@acme-store.example", body: "APPROVE",
                                                             timestamp: t0))
             #expect(answer.0 == .ok && answer.1 == "refused: the sender is not the store's contact")
         }
@@ -165,11 +156,11 @@ struct FailingPoster: HTTPPoster {
         let bot = try await TestBot(extra: ["PERFBOT_REPLY_DOMAIN": "fix.example.com", "MAILGUN_SIGNING_KEY": mailgunKey,
                                             "SLACK_ALERTS_CHANNEL": "C0ALERTS"])
         try await bot.app.test(.router) { client in
-            let contact = try await post(client, mailgunForm(to: "perfbot@fix.example.com", from: "Owner <owner@acme-store.example>",
+            let contact = try await postMailgun(client, mailgunForm(to: "perfbot@fix.example.com", from: "Owner <owner@acme-store.example>",
                                                              body: "Can we talk about <!channel> the upgrade?\n\n> Done: High memory usage",
                                                              timestamp: t0))
             #expect(contact.1 == "refused: no proposal matches the reply address")
-            let stranger = try await post(client, mailgunForm(to: "perfbot@fix.example.com", from: "spam@bulk.example",
+            let stranger = try await postMailgun(client, mailgunForm(to: "perfbot@fix.example.com", from: "spam@bulk.example",
                                                               body: "Cheap watches", timestamp: t0))
             #expect(stranger.1 == "refused: no proposal matches the reply address")
         }
@@ -185,10 +176,10 @@ struct FailingPoster: HTTPPoster {
         let bot = try await TestBot(extra: ["PERFBOT_REPLY_DOMAIN": "fix.example.com", "MAILGUN_SIGNING_KEY": mailgunKey])
         let to = try await proposal(bot, store: "acme-store", id: "fix_expired234", expiresAt: t0.addingTimeInterval(-60))
         try await bot.app.test(.router) { client in
-            let answer = try await post(client, mailgunForm(to: to, from: "owner@acme-store.example", body: "APPROVE",
+            let answer = try await postMailgun(client, mailgunForm(to: to, from: "owner@acme-store.example", body: "APPROVE",
                                                             timestamp: t0))
             #expect(answer.1 == "closed: expired")
-            let again = try await post(client, mailgunForm(to: to, from: "owner@acme-store.example", body: "APPROVE",
+            let again = try await postMailgun(client, mailgunForm(to: to, from: "owner@acme-store.example", body: "APPROVE",
                                                            timestamp: t0))
             #expect(again.1 == "closed: expired")
         }
@@ -314,11 +305,7 @@ struct FailingPoster: HTTPPoster {
     /// The proposal goes through the real outbox to a real SMTP server; the test reads the token from its
     /// Reply-To, replies through Mailgun to the server, and the confirmation arrives by SMTP too.
     @Test func theWholeLoopOverRealSMTP() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let docker = directory.appendingPathComponent("docker").path
-        try "#!/bin/sh\nexit 0\n".write(toFile: docker, atomically: true, encoding: .utf8)
-        chmod(docker, 0o755)
+        let docker = try standInDocker("exit 0")
         try await withSMTP { port, maildir in
             let bot = try await TestBot(extra: ["SMTP_URL": "smtp://127.0.0.1:\(port)", "PERFBOT_REPLY_DOMAIN": "fix.example.com",
                                                 "MAILGUN_SIGNING_KEY": mailgunKey,

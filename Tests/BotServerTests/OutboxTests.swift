@@ -127,11 +127,7 @@ actor LateReplies {
     /// A real slash command whose run outlasts Slack's limit: answered at once, the result posted to the
     /// command's response URL through the outbox, against the live server and a live Slack stand-in.
     @Test func aLongRunAnswersAtOnceAndPostsTheResultLater() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let docker = directory.appendingPathComponent("docker").path
-        try "#!/bin/sh\nsleep 0.8\nexit 0\n".write(toFile: docker, atomically: true, encoding: .utf8)
-        chmod(docker, 0o755)
+        let docker = try standInDocker("sleep 0.8\nexit 0")
         let slack = SlackStandIn()
         try await slack.serve { base in
             let bot = try await TestBot(extra: ["SLACK_API_URL": base + "/api"],

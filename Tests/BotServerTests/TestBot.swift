@@ -97,3 +97,14 @@ func json(_ response: TestResponse) throws -> [String: Any] {
 struct InstantSleeper: Sleeper {
     func sleep(seconds: TimeInterval) async throws {}
 }
+
+/// A stand-in `docker` executable in a fresh folder that runs `script` (sh) whatever its arguments.
+/// - Returns: its path, for `ExecutorFactory(docker:)`.
+func standInDocker(_ script: String) throws -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let docker = directory.appendingPathComponent("docker").path
+    try "#!/bin/sh\n\(script)\n".write(toFile: docker, atomically: true, encoding: .utf8)
+    chmod(docker, 0o755)
+    return docker
+}
