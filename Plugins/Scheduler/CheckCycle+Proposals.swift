@@ -26,27 +26,6 @@ extension CheckCycle {
         return ApprovalDraft(approval: approval, tokenHash: hash, proposal: proposal)
     }
 
-    /// After an automatic run: the playbook's line in the store's insights feed and, when it names one and
-    /// customers get mail, its e-mail to the store's contact (only if some step did its work), together.
-    func announce(_ playbook: Playbook, report: RunReport, held: [Int: String], rule: DetectionRule, value: Double?,
-                  customer: Customer) async throws {
-        let done = report.steps.filter { $0.status == .succeeded }.count
-        var messages: [(OutboxMessage.Channel, String, String)] = []
-        if let template = playbook.notifications.email, settings.replyDomain != nil, done > 0 {
-            let mail: JSONValue = .object([
-                ("template", .string(template)), ("to", .string(customer.contactEmail)),
-                ("store", .string(customer.id.rawValue)), ("issue", .string(rule.title)),
-                ("explanation", .string(rule.inPlainWords(now: value))), ("playbook", .string(playbook.title)),
-                ("steps", .array(report.steps.map { .string($0.customerLine(held: held)) })),
-            ])
-            messages.append((.email, customer.contactEmail, String(decoding: mail.bytes(), as: UTF8.self)))
-        }
-        let line = playbook.notifications.dashboard ?? "\(playbook.title) ran automatically"
-        try await store.record(InsightEntry(kind: "action", title: line,
-                                            body: "\(playbook.name): \(done) of \(report.steps.count) steps done"),
-                               for: customer.id, messages: messages, at: clock.now)
-    }
-
     /// Closes proposals nobody answered in time, and those whose problem went away meanwhile: the customer
     /// is told that nothing was changed, the admins in the issue's thread. A later reply gets `closed`.
     func closeLapsedProposals(customers: [Customer], now: Date) async throws -> Int {
