@@ -3,18 +3,49 @@ import BotPlaybooks
 import Foundation
 
 extension OperationsPlugin {
-    /// Decides a proposed fix from Slack (a button or `/perf approve|reject <id>`); an approval runs it.
+    /// Decides a proposed fix from Slack (a button or `/perf approve|reject <id>`). An approval needs what running
+    /// it needs (role, plan, no silence) and approves the plan that was shown; its job then runs.
     func decide(_ id: String, approve: Bool, context: CommandContext) async throws -> BotReply {
         guard Approval.isValidID(id) else {
             throw BotError.invalid("`\(id.prefix(40))` is not an approval id (they look like `fix_abcdefgh23`).")
         }
         let who = "<@\(context.invoker.user)>"
+        let now = clock.now
+        if approve, let pending = try await store.approval(id: id), pending.status == .pending, pending.expiresAt > now {
+            let customer = try await customer(pending.store)
+            let requester = Requester.slack(context.invoker.user, context.invoker.role)
+            switch try await approvalCheck.check(pending, customer: customer, requester: requester,
+                                                 silence: try await store.activeSilence(customer.id, at: now),
+                                                 jobs: store, now: now) {
+            case .ready: break
+            case let .refused(reason):
+                return .text("Not approved: \(reason). `\(id)` still waits for a decision.")
+            case let .gone(reason):
+                return .text("`\(id)` cannot run any more: \(reason). Nothing ran; the proposal still waits and expires on its own.")
+            case let .changed(playbook, plan):
+                let draft = proposer.draft(playbook, plan: plan, customer: customer, issueID: pending.issueID,
+                                           issue: "\(playbook.title) (proposed again)",
+                                           explanation: "The fix we proposed earlier has changed since, so we ask again with the current steps.",
+                                           now: now)
+                try await store.supersede(id, with: draft, alert: nil, thread: nil, at: now)
+                if let channel = alertsChannel, let issue = pending.issueID {
+                    try await store.enqueueThreaded(channel: channel, payload: OutboxMessage.alertUpdate(
+                        "↩️ Replaced by `\(draft.approval.id)`: `\(playbook.name)` changed after it was proposed."),
+                                                    thread: "issue:\(issue)", at: now)
+                }
+                return .text("Not approved: `\(playbook.name)` changed after `\(id)` was proposed, so what was shown is not "
+                    + "what would run. A new proposal `\(draft.approval.id)` shows the current steps: "
+                    + plan.map { "`\($0.name)`" }.joined(separator: ", ")
+                    + ". `/perf run \(playbook.name) \(customer.id) --dry-run` lists them with their commands; "
+                    + "`/perf approve \(draft.approval.id)` approves them.")
+            }
+        }
         switch try await store.decideApproval(id, approve: approve, by: context.invoker.user.rawValue, channel: .slack,
-                                              at: clock.now) {
+                                              at: now) {
         case .unknown:
             return .text("There is no approval `\(id)`.")
         case let .alreadyDecided(approval):
-            let by = approval.decidedBy.map { SlackUserID($0) != nil ? "<@\($0)>" : $0 } ?? "someone"
+            let by = approval.decidedBy.map { SlackUserID($0) != nil ? "<@\($0)>" : Wording.escapedForSlack($0) } ?? "someone"
             return .text("`\(id)` was already \(approval.status.rawValue) by \(by)"
                 + (approval.channel.map { " by \($0.rawValue)" } ?? "") + "; nothing more runs.")
         case let .expired(approval):
@@ -25,37 +56,31 @@ extension OperationsPlugin {
         case let .decided(approval):
             // The alert's buttons give way to the decision (a click's own reply then replaces it in full).
             if let channel = alertsChannel, let issue = approval.issueID {
-                let outcome = approve ? "✅ Approved by \(who) in Slack at \(Wording.clockTime(clock.now))."
-                    : "❌ Rejected by \(who) in Slack at \(Wording.clockTime(clock.now)); nothing ran."
+                let outcome = approve ? "✅ Approved by \(who) in Slack at \(Wording.clockTime(now))."
+                    : "❌ Rejected by \(who) in Slack at \(Wording.clockTime(now)); nothing ran."
                 try await store.enqueueThreaded(channel: channel, payload: OutboxMessage.alertUpdate(outcome),
-                                                thread: "issue:\(issue)", at: clock.now)
+                                                thread: "issue:\(issue)", at: now)
             }
             guard approve else {
                 return BotReply([.text("❌ Rejected by \(who): `\(approval.playbook)` will not run on \(approval.store). "
                     + "The decision is in the audit log.")], visibility: .inChannel)
             }
             let customer = try await customer(approval.store)
-            guard let platform = platforms[customer.platform],
-                  let playbook = library.playbook(approval.playbook, for: customer.platform) else {
-                return .text("Approved, but the playbook `\(approval.playbook)` no longer exists; nothing ran.")
-            }
-            let approved = BotReply.text("✅ Approved by \(who).")
-            guard let late = context.replyLater else {
-                let result = try await run(playbook, on: customer, platform: platform, dryRun: false, battery: true,
-                                           context: context)
+            guard let jobID = approval.jobID else { return .text("✅ Approved by \(who).") }
+            let approved = BotReply.text("✅ Approved by \(who). It runs as job \(jobID).")
+            let late = context.replyLater
+            await engine.follow(jobID, store: customer.id, listener: Self.listener(late, customer: customer))
+            let engine = self.engine
+            guard late != nil else {
+                let result = Self.render(await engine.outcome(of: jobID), customer: customer)
                 return BotReply(approved.blocks + result.blocks, visibility: .inChannel)
             }
-            // Slack wants its answer within 3 s: a longer run reports when it is done.
-            let finished = await jobs.run(patience: patience, work: {
-                do {
-                    return try await run(playbook, on: customer, platform: platform, dryRun: false, battery: true,
-                                         context: context)
-                } catch {
-                    return .text((error as? BotError)?.userMessage ?? "Sorry, `\(playbook.name)` failed on my side.")
-                }
-            }, late: late)
+            // Slack wants its answer within 3 s: a longer run (or one waiting its turn) reports when it is done.
+            let finished = await work.run(patience: patience, work: {
+                Self.render(await engine.outcome(of: jobID), customer: customer)
+            }, late: { _ in })
             guard let finished else {
-                return BotReply([.text("✅ Approved by \(who). ⏳ Running *\(playbook.title)* on \(customer.id); "
+                return BotReply([.text("✅ Approved by \(who). ⏳ `\(approval.playbook)` runs on \(customer.id) as job \(jobID); "
                     + "the result will follow here.")], visibility: .inChannel)
             }
             return BotReply(approved.blocks + finished.blocks, visibility: .inChannel)
@@ -88,7 +113,7 @@ extension OperationsPlugin {
         }
         if !closed.isEmpty {
             blocks.append(.text("*Closed in the last 24 h (\(closed.count))*\n" + closed.map { approval in
-                let by = approval.decidedBy.map { SlackUserID($0) != nil ? "<@\($0)>" : $0 } ?? "someone"
+                let by = approval.decidedBy.map { SlackUserID($0) != nil ? "<@\($0)>" : Wording.escapedForSlack($0) } ?? "someone"
                 let via = approval.channel.map { $0 == .email ? " by e-mail" : " in Slack" } ?? ""
                 let when = approval.decidedAt.map { " · \(Wording.ago($0, now: now))" } ?? ""
                 switch approval.status {
@@ -110,11 +135,12 @@ extension OperationsPlugin {
         guard !entries.isEmpty else { return .text("Nothing in the audit log for \(scope) yet.") }
         let now = clock.now
         let lines = entries.map { entry -> String in
-            let who = SlackUserID(entry.actor) != nil ? "<@\(entry.actor)>" : entry.actor
-            let what = entry.details.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            let who = SlackUserID(entry.actor) != nil ? "<@\(entry.actor)>" : Wording.escapedForSlack(entry.actor)
+            let what = Wording.escapedForSlack(entry.details.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                .joined(separator: ", "))
             return "\(Wording.ago(entry.at, now: now)) · \(who) via \(entry.channel) · *\(entry.action)*"
                 + (id == nil ? (entry.store.map { " on \($0)" } ?? "") : "")
-                + (what.isEmpty ? "" : " (\(what))") + (entry.result.map { " → \($0)" } ?? "")
+                + (what.isEmpty ? "" : " (\(what))") + (entry.result.map { " → \(Wording.escapedForSlack($0))" } ?? "")
         }
         return BotReply([.header("Audit · \(scope)"), .text(lines.joined(separator: "\n"))])
     }

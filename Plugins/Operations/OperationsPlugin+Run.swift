@@ -3,62 +3,88 @@ import BotPlaybooks
 import Foundation
 
 extension OperationsPlugin {
-    /// Runs (or plans) `playbook` on `customer` as an operator asked: role, plan gate, exceptions, records.
+    /// Plans `playbook` on `customer` (a dry run), or queues it as a job and answers with its result when it
+    /// ends within the patience, or says where it is (running, queued with its place) and posts the result later.
     /// - Parameter battery: the one-click battery is an operator's tool by design; any other risky
     ///   playbook needs the admin role.
-    func run(_ playbook: Playbook, on customer: Customer, platform: any PlatformPlugin, dryRun: Bool, battery: Bool,
+    func run(_ playbook: Playbook, on customer: Customer, dryRun: Bool, battery: Bool,
              context: CommandContext) async throws -> BotReply {
-        if playbook.isRisky && !battery && context.invoker.role < .admin && !dryRun {
-            let risky = playbook.actions.filter { !$0.isLowRisk }.map { "'\($0.name)'" }.joined(separator: ", ")
-            return .text("Sorry, `\(playbook.name)` is risky (\(risky) is neither safe nor reversible), so running it "
-                + "needs the admin role; you are \(context.invoker.role.withArticle). "
-                + "`--dry-run` shows what it would do.")
-        }
+        let now = clock.now
+        let requester = Requester.slack(context.invoker.user, context.invoker.role)
+        let silence = try await store.activeSilence(customer.id, at: now)
         let skipped: [Int: String]
-        switch policy.requested(playbook.actions.map(\.traits), playbookPremiumOnly: playbook.premiumOnly, customer: customer) {
-        case let .refuse(reason): return .text("Not run: \(reason).")
+        // Anyone may see what a playbook would do: a dry run acts on nothing, so no role is needed.
+        switch gate.decide(playbook.actionPlan(battery: battery), customer: customer, requester: dryRun ? .policy : requester,
+                           entry: .requested, silence: silence, now: now) {
+        case let .refuse(reason):
+            return .text("Not run: \(reason)." + (dryRun ? "" : " `--dry-run` shows what it would do."))
         case let .holdForApproval(reason): return .text("Held for approval: \(reason).")
         case let .run(held): skipped = held
         }
-        let target: StoreTarget
-        do {
-            target = try StoreTarget(customer, platform: platform, executors: executors)
-        } catch let error as PlaybookError {
-            throw BotError.invalid("Cannot run on \(customer.id): \(error).")
-        } catch let error as ExecutorError {
-            throw BotError.invalid("Cannot reach \(customer.id): \(error).")
+        if dryRun {
+            let target = try planner.target(customer)
+            let report = try await runner.run(playbook, on: target, dryRun: true, held: skipped)
+            return Self.render(report, customer: customer, elapsed: 0)
         }
-        let started = clock.now
-        let report = try await runner.run(playbook, on: target, dryRun: dryRun, held: skipped)
-        let elapsed = clock.now.timeIntervalSince(started)
-        if !dryRun {
-            let summary = Self.summary(report)
-            try await store.recordIntervention(store: customer.id, admin: context.invoker.user.rawValue,
-                                               playbook: playbook.name, reason: "requested in Slack",
-                                               result: summary, at: clock.now)
-            try await store.audit(actor: context.invoker.user.rawValue, channel: "slack", action: "playbook.run",
-                                  store: customer.id, details: ["playbook": playbook.name],
-                                  result: report.succeeded ? "succeeded" : "failed", at: clock.now)
-            context.logger.info("playbook run", metadata: ["store": "\(customer.id)", "playbook": "\(playbook.name)",
-                                                           "result": "\(report.succeeded ? "succeeded" : "failed")"])
-        }
-        return Self.render(report, customer: customer, elapsed: elapsed)
-    }
-
-    static func summary(_ report: RunReport) -> [String: String] {
-        var counts = ["succeeded": 0, "skipped": 0, "failed": 0]
-        for step in report.steps {
-            switch step.status {
-            case .succeeded: counts["succeeded", default: 0] += 1
-            case .skipped: counts["skipped", default: 0] += 1
-            case .failed: counts["failed", default: 0] += 1
-            case .planned: break
+        let plan = try planner.plan(playbook, for: customer, held: skipped)
+        let draft = JobDraft(store: customer.id, playbook: playbook.name, requester: requester, plan: plan,
+                             planHash: playbook.contentHash,
+                             reason: "requested in Slack" + (silence == nil ? "" : " during a silence"))
+        let title = "*\(playbook.title)* on \(customer.id)"
+        let late = context.replyLater
+        let admission = try await engine.submit(draft, listener: Self.listener(late, customer: customer))
+        switch admission {
+        case let .duplicate(job):
+            return .text("`\(playbook.name)` is already queued for \(customer.id) as job \(job.id); nothing new was queued. "
+                + "`/perf jobs \(customer.id)` shows the queue.")
+        case let .admitted(job, ahead) where ahead > 0:
+            return BotReply([.text("⏳ Queued \(title) as job \(job.id): \(ahead) job\(ahead == 1 ? "" : "s") "
+                + "for this store \(ahead == 1 ? "runs or waits" : "run or wait") ahead of it (place \(ahead + 1)). "
+                + (late == nil ? "`/perf jobs \(customer.id)` shows when it ran." : "The result will follow here.")),
+                             .context("At most one job runs per store. `/perf cancel \(job.id)` takes it out of the queue.")],
+                            visibility: .inChannel)
+        case let .admitted(job, _):
+            guard late != nil else {
+                return Self.render(await engine.outcome(of: job.id), customer: customer)
             }
+            let engine = self.engine
+            // A real run may take minutes (a reindex): answer within Slack's limit; the listener posts the rest.
+            let reply = await work.run(patience: patience, work: {
+                Self.render(await engine.outcome(of: job.id), customer: customer)
+            }, late: { _ in })
+            return reply ?? BotReply([.text("⏳ Running \(title) (\(playbook.actions.count) steps) as job \(job.id). "
+                + "The result will follow here.")], visibility: .inChannel)
         }
-        return counts.mapValues(String.init)
     }
 
-    /// The run as a Slack reply: one line per step, short reasons, the exact argv in a dry run.
+    /// Posts a job's end through `late` (Slack's `response_url`), when there is one.
+    static func listener(_ late: (@Sendable (BotReply) async -> Void)?,
+                         customer: Customer) -> (@Sendable (JobOutcome) async -> Void)? {
+        guard let late else { return nil }
+        return { outcome in await late(render(outcome, customer: customer)) }
+    }
+
+    /// A job's end as a Slack reply: the run's steps when it ran here, else what the record says.
+    static func render(_ outcome: JobOutcome, customer: Customer) -> BotReply {
+        let job = outcome.job
+        guard let report = outcome.report else {
+            return BotReply([.text("\(job.state.symbol) Job \(job.id) (`\(job.playbook)` on \(job.store)) \(job.state.rawValue): "
+                + Wording.escapedForSlack(job.summary ?? ""))], visibility: .inChannel)
+        }
+        // The record keeps whole seconds; the steps' own durations are finer.
+        let elapsed = max((job.endedAt ?? job.createdAt).timeIntervalSince(job.startedAt ?? job.createdAt),
+                          report.steps.reduce(0) { $0 + ($1.outcome?.duration ?? 0) })
+        var reply = render(report, customer: customer, elapsed: elapsed)
+        if job.state == .cancelled || job.state == .interrupted {
+            reply.blocks.insert(.text("\(job.state.symbol) Job \(job.id) \(job.state.rawValue): "
+                + Wording.escapedForSlack(job.summary ?? "")), at: 1)
+        }
+        reply.blocks.append(.context("Job \(job.id) · `/perf jobs \(job.store)`"))
+        return reply
+    }
+
+    /// The run as a Slack reply: one line per step, short reasons, the exact argv in a dry run. A failure's
+    /// reason carries the command's output, from outside perfbot, so it is escaped.
     static func render(_ report: RunReport, customer: Customer, elapsed: TimeInterval) -> BotReply {
         let title = "\(report.playbook.title) · \(customer.id)"
         var lines: [String] = []
@@ -73,9 +99,10 @@ extension OperationsPlugin {
             case .succeeded:
                 lines.append("✅ \(step.action.name) — \(Wording.number(step.outcome?.duration ?? 0)) s")
             case let .skipped(reason):
-                lines.append("⏭️ \(step.action.name) skipped: \(reason.replacingOccurrences(of: "\(step.action.name) skipped: ", with: ""))")
+                let short = reason.replacingOccurrences(of: "\(step.action.name) skipped: ", with: "")
+                lines.append("⏭️ \(step.action.name) skipped: \(short)")
             case let .failed(reason):
-                lines.append("❌ \(step.action.name) — \(reason)")
+                lines.append("❌ \(step.action.name) — \(Wording.escapedForSlack(reason))")
             }
         }
         let header: String

@@ -10,29 +10,38 @@ public struct OperationsPlugin: BotPlugin {
     let alertsChannel: String?
     let library: PlaybookLibrary
     let platforms: [Platform: any PlatformPlugin]
-    let executors: ExecutorFactory
+    let planner: JobPlanner
+    /// Plans dry runs (a real run is a job of the engine).
     let runner: PlaybookRunner
-    let policy = AutomationPolicy()
+    let engine: JobEngine
+    let gate = ActionGate()
+    let approvalCheck: ApprovalCheck
+    /// Makes the new proposal when a playbook changed after it was proposed.
+    let proposer: Proposer
     let clock: any BotClock
-    let jobs: any BackgroundWork
+    let work: any BackgroundWork
     /// How long a run may take before the answer becomes "running…" and the result follows later.
     let patience: Duration
 
     /// - Parameters:
-    ///   - jobs: where runs go when they may outlast Slack's 3-second answer.
+    ///   - work: where waiting for a job goes when it may outlast Slack's 3-second answer.
     ///   - patience: how long to wait for a run before answering that it is under way.
     ///   - alertsChannel: where held fixes' alerts are, to update them once decided.
     public init(store: any OperationsStore, library: PlaybookLibrary, platforms: [any PlatformPlugin],
-                executors: ExecutorFactory, runner: PlaybookRunner, clock: any BotClock,
-                jobs: any BackgroundWork = InlineWork(), patience: Duration = .seconds(2), alertsChannel: String? = nil) {
+                executors: ExecutorFactory, runner: PlaybookRunner, engine: JobEngine, proposer: Proposer,
+                clock: any BotClock, work: any BackgroundWork = InlineWork(), patience: Duration = .seconds(2),
+                alertsChannel: String? = nil) {
         self.alertsChannel = alertsChannel
-        self.jobs = jobs
+        self.work = work
         self.patience = patience
         self.store = store
         self.library = library
         self.platforms = Dictionary(platforms.map { ($0.platform, $0) }, uniquingKeysWith: { first, _ in first })
-        self.executors = executors
+        self.planner = JobPlanner(executors: executors, platforms: platforms)
+        self.approvalCheck = ApprovalCheck(library: library, planner: planner)
         self.runner = runner
+        self.engine = engine
+        self.proposer = proposer
         self.clock = clock
     }
 
@@ -64,6 +73,16 @@ public struct OperationsPlugin: BotPlugin {
             CommandSpec("reject", arguments: [ArgumentSpec("approval", .word)], role: .operator,
                         summary: "Reject a proposed fix: nothing runs, and the decision is recorded.",
                         examples: ["reject fix_abcdefgh23"]),
+            CommandSpec("jobs", arguments: [ArgumentSpec("store", .store, optional: true)], readOnly: true,
+                        summary: "Running, queued and recent jobs (every action on a store), with their steps.",
+                        examples: ["jobs", "jobs acme-store"]),
+            CommandSpec("cancel", arguments: [ArgumentSpec("job", .integer(1...Int.max))], role: .operator,
+                        summary: "Cancel a queued job, or stop a running one before its next step.",
+                        examples: ["cancel 42"]),
+            CommandSpec("report", flags: [FlagSpec("days", values: [], help: "the period in days, 1–365 (default 7)")],
+                        readOnly: true,
+                        summary: "Auto-fix rate, time to resolve, proposals and the stores with the most issues.",
+                        examples: ["report", "report --days 30"]),
             CommandSpec("automation", arguments: [ArgumentSpec("store", .store)], readOnly: true,
                         summary: "Show a store's automation level and exceptions.", examples: ["automation acme-store"]),
             CommandSpec("automation", arguments: [ArgumentSpec("store", .store), ArgumentSpec("level", .keyword("level")),
@@ -97,27 +116,18 @@ public struct OperationsPlugin: BotPlugin {
                 throw BotError.invalid("There is no \(customer.platform.displayName) playbook `\(name)`."
                     + (close.isEmpty ? " `/perf playbooks` lists them." : " Did you mean `\(close[0])`?"))
             }
-            let dryRun = command.isSet("dry-run")
-            let battery = command.name == "optimize"
-            guard !dryRun, let late = context.replyLater else {
-                return try await run(playbook, on: customer, platform: platform, dryRun: dryRun, battery: battery,
-                                     context: context)
+            return try await run(playbook, on: customer, dryRun: command.isSet("dry-run"),
+                                 battery: command.name == "optimize", context: context)
+        case "jobs":
+            return try await jobs(command.store())
+        case "cancel":
+            return try await cancel(Int64(command.integer("job") ?? 0), context: context)
+        case "report":
+            let text = command.option("days") ?? "7"
+            guard let days = Int(text), (1...365).contains(days) else {
+                throw BotError.invalid("`--days \(text.prefix(20))` is not a number of days from 1 to 365.")
             }
-            // A real run may take minutes (a reindex): answer within Slack's limit, post the result later.
-            let reply = await jobs.run(patience: patience, work: {
-                do {
-                    return try await run(playbook, on: customer, platform: platform, dryRun: false, battery: battery,
-                                         context: context)
-                } catch let error as BotError {
-                    return .text(error.userMessage)
-                } catch {
-                    context.logger.error("playbook run failed", metadata: ["error": "\(error)"])
-                    return .text("Sorry, the run of `\(playbook.name)` on \(customer.id) failed on my side; "
-                        + "the admins can find it in the log.")
-                }
-            }, late: late)
-            return reply ?? BotReply([.text("⏳ Running *\(playbook.title)* on \(customer.id) "
-                + "(\(playbook.actions.count) steps). The result will follow here.")], visibility: .inChannel)
+            return try await report(days: days)
         case "automation":
             guard let id = command.store() else { throw BotError.invalid("Which store?") }
             return try await automation(id, command: command, context: context)

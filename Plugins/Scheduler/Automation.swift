@@ -2,86 +2,108 @@ import BotCore
 import BotPlaybooks
 import Foundation
 
-/// Applies the automation policy when a rule opens an issue: runs, proposes or only notifies.
+/// Applies the automation policy when a rule opens an issue: runs (as a job), proposes or only notifies.
 public struct Automation: Sendable {
     let library: PlaybookLibrary
-    let platforms: [Platform: any PlatformPlugin]
-    let executors: ExecutorFactory
-    let runner: PlaybookRunner
-    let policy = AutomationPolicy()
-    /// Where runs go, so a playbook's waits never hold up the cycle.
-    let jobs: any BackgroundWork
+    let planner: JobPlanner
+    let engine: JobEngine
+    let gate = ActionGate()
+    /// Wait for each run to end inside the cycle (`check --once`).
+    let inline: Bool
 
-    /// - Parameter jobs: runs playbooks in the background (`InlineWork` runs them in the cycle, for `check --once`).
-    public init(library: PlaybookLibrary, platforms: [any PlatformPlugin], executors: ExecutorFactory, runner: PlaybookRunner,
-                jobs: any BackgroundWork) {
-        self.jobs = jobs
+    public init(library: PlaybookLibrary, planner: JobPlanner, engine: JobEngine, inline: Bool = false) {
         self.library = library
-        self.platforms = Dictionary(platforms.map { ($0.platform, $0) }, uniquingKeysWith: { first, _ in first })
-        self.executors = executors
-        self.runner = runner
+        self.planner = planner
+        self.engine = engine
+        self.inline = inline
     }
 
     /// What the policy decided for a new issue, before anything runs.
     public struct Decision: Sendable {
         public var playbook: Playbook?
         public var policy: PolicyDecision?
+        /// The steps as they would run (argv rendered, held steps marked); nil when the store cannot be planned.
+        public var plan: [PlannedStep]?
         /// The decision in words, for the alert.
         public var text: String
     }
 
     /// Decides what to do about `rule` firing for `customer` (nothing runs yet).
-    func decide(_ rule: DetectionRule, customer: Customer) -> Decision {
+    func decide(_ rule: DetectionRule, customer: Customer, now: Date) -> Decision {
         guard let playbook = library.playbook(triggeredBy: rule.name, for: customer.platform) else {
-            return Decision(playbook: nil, policy: nil, text: "No playbook handles this; nothing was changed.")
+            return Decision(playbook: nil, policy: nil, plan: nil, text: "No playbook handles this; nothing was changed.")
         }
-        let policy = self.policy.automatic(playbook.actions.map(\.traits), playbookPremiumOnly: playbook.premiumOnly,
-                                           customer: customer)
+        let plan = playbook.actionPlan(battery: planner.isBattery(playbook, for: customer))
+        let policy = gate.decide(plan, customer: customer, requester: .policy, entry: .automatic, silence: nil, now: now)
+        // A held fix, once approved, leaves out what the customer's exceptions exclude.
+        let held: [Int: String] = switch policy {
+        case let .run(skipped): skipped
+        case .holdForApproval:
+            if case let .run(skipped) = gate.decide(plan, customer: customer, requester: .policy, entry: .approval,
+                                                    silence: nil, now: now) { skipped } else { [:] }
+        case .refuse: [:]
+        }
+        let steps: [PlannedStep]
+        do {
+            steps = try planner.plan(playbook, for: customer, held: held)
+        } catch {
+            return Decision(playbook: playbook, policy: .refuse("\((error as? BotError)?.userMessage ?? "\(error)")"), plan: nil,
+                            text: "`\(playbook.name)` cannot run: \((error as? BotError)?.userMessage ?? "\(error)")")
+        }
         let text = switch policy {
         case let .refuse(reason): "`\(playbook.name)` not run: \(reason)."
         case let .holdForApproval(reason): "Proposes `\(playbook.name)` — held for approval: \(reason)."
         case .run: "perfbot is running `\(playbook.name)` (\(playbook.actions.count) steps); the result follows in this thread."
         }
-        return Decision(playbook: playbook, policy: policy, text: text)
+        return Decision(playbook: playbook, policy: policy, plan: steps, text: text)
     }
 
-    /// Carries out a decision for the issue `issueID`; a run's result goes to `later` (the issue's thread).
+    /// Carries out a decision for the issue `issueID` as a job; its result goes to `later` (the issue's thread).
     /// - Returns: what was done, for the cycle report.
-    /// - Parameter ran: told of a run that ended (with the steps the policy held back), for the customer's
-    ///   e-mail and the insights feed.
-    func carryOut(_ decision: Decision, issueID: Int64, customer: Customer,
+    /// - Parameter ran: told of a run that ended, for the customer's e-mail and the insights feed.
+    func carryOut(_ decision: Decision, issueID: Int64, customer: Customer, reason: String,
                   later: @escaping @Sendable (BotReply) async -> Void,
                   ran: @escaping @Sendable (Playbook, RunReport, _ held: [Int: String]) async -> Void = { _, _, _ in })
         async -> String? {
         guard let playbook = decision.playbook, let policy = decision.policy else { return nil }
-        guard case let .run(skipped) = policy else {
+        guard case let .run(skipped) = policy, let plan = decision.plan else {
             if case .holdForApproval = policy { return "\(playbook.name): held for approval" }
             return "\(playbook.name): refused"
         }
-        guard let platform = platforms[customer.platform] else { return nil }
-        let target: StoreTarget
-        do {
-            target = try StoreTarget(customer, platform: platform, executors: executors)
-        } catch {
-            await later(.text("`\(playbook.name)` could not run: \(error)."))
-            return "\(playbook.name): could not run"
-        }
-        let runner = self.runner
         // A playbook with `notifications: slack: false` runs without a result in the issue's thread.
-        let silent: @Sendable (BotReply) async -> Void = { _ in }
-        let later = playbook.notifications.slack ? later : silent
-        let finished = await jobs.run(patience: .zero, work: {
-            do {
-                let report = try await runner.run(playbook, on: target, dryRun: false, held: skipped, issueID: issueID)
+        let notify = playbook.notifications.slack
+        let draft = JobDraft(store: customer.id, playbook: playbook.name, requester: .policy, issueID: issueID, plan: plan,
+                             planHash: playbook.contentHash, reason: reason)
+        let listener: @Sendable (JobOutcome) async -> Void = { outcome in
+            if let report = outcome.report, outcome.job.state == .succeeded || outcome.job.state == .failed {
                 await ran(playbook, report, skipped)
-                return .text("perfbot ran `\(playbook.name)`: \(Self.counts(report)).")
-            } catch {
-                return .text("`\(playbook.name)` could not run: \(error).")
             }
-        }, late: later)
-        guard let finished else { return "\(playbook.name): started" }
-        await later(finished)
-        return "\(playbook.name): \(finished.plainText)"
+            if notify { await later(.text(Self.line(outcome))) }
+        }
+        do {
+            switch try await engine.submit(draft, listener: listener) {
+            case let .duplicate(job):
+                return "\(playbook.name): already queued as job \(job.id)"
+            case let .admitted(job, ahead):
+                if inline {
+                    let outcome = await engine.outcome(of: job.id)
+                    if outcome.job.state.isFinal { return "\(playbook.name): \(Self.line(outcome))" }
+                }
+                return "\(playbook.name): job \(job.id) " + (ahead > 0 ? "queued (\(ahead) ahead)" : "started")
+            }
+        } catch {
+            await later(.text("`\(playbook.name)` could not be queued: \(error)."))
+            return "\(playbook.name): could not queue"
+        }
+    }
+
+    /// A job's end in one line, for the issue's thread.
+    static func line(_ outcome: JobOutcome) -> String {
+        let job = outcome.job
+        guard let report = outcome.report else {
+            return "\(job.state.symbol) `\(job.playbook)` (job \(job.id)) \(job.state.rawValue): \(Wording.escapedForSlack(job.summary ?? ""))"
+        }
+        return "perfbot ran `\(job.playbook)`: \(counts(report)). (job \(job.id))"
     }
 
     static func counts(_ report: RunReport) -> String {

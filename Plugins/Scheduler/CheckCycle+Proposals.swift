@@ -3,27 +3,19 @@ import BotPlaybooks
 import Foundation
 
 extension CheckCycle {
-    /// The approval (and the customer's proposal e-mail) for a fix the policy holds; nil otherwise.
+    /// The approval (with its held job and the customer's proposal e-mail) for a fix the policy holds; nil otherwise.
     func proposal(for decision: Automation.Decision, rule: DetectionRule, value: Double?, customer: Customer,
                   now: Date) -> ApprovalDraft? {
-        guard case .holdForApproval? = decision.policy, let playbook = decision.playbook else { return nil }
-        let (token, hash) = tokens()
-        let approval = Approval(id: Approval.newID(), store: customer.id, issueID: nil, playbook: playbook.name,
-                                steps: playbook.actions.map(\.name), createdAt: now,
-                                expiresAt: now.addingTimeInterval(settings.approvalTTL))
-        var proposal: (OutboxMessage.Channel, String, String)?
-        if let domain = settings.replyDomain {
-            let mail: JSONValue = .object([
-                ("template", .string("proposal")), ("to", .string(customer.contactEmail)),
-                ("reply_to", .string("approve+\(token)@\(domain)")), ("store", .string(customer.id.rawValue)),
-                ("issue", .string(rule.title)), ("explanation", .string(rule.inPlainWords(now: value))),
-                ("playbook", .string(playbook.title)),
-                ("steps", .array(playbook.actions.map { .string("\($0.name): \($0.plainEffect)") })),
-                ("expires_at", .string(Wording.dayAndTime(approval.expiresAt))),
-            ])
-            proposal = (.email, customer.contactEmail, String(decoding: mail.bytes(), as: UTF8.self))
+        guard case .holdForApproval? = decision.policy, let playbook = decision.playbook, let plan = decision.plan else {
+            return nil
         }
-        return ApprovalDraft(approval: approval, tokenHash: hash, proposal: proposal)
+        return proposer.draft(playbook, plan: plan, customer: customer, issueID: nil, issue: rule.title,
+                              explanation: rule.inPlainWords(now: value), now: now)
+    }
+
+    /// Makes proposals with this cycle's settings.
+    var proposer: Proposer {
+        Proposer(replyDomain: settings.replyDomain, ttl: settings.approvalTTL, tokens: tokens)
     }
 
     /// Closes proposals nobody answered in time, and those whose problem went away meanwhile: the customer

@@ -21,8 +21,9 @@ extension CheckCycle {
                 continue
             }
             let value = current[rule.metric]
-            let details = ["condition": rule.condition, "value": value.map { Wording.number($0) } ?? "unknown"]
-            let decision = silence == nil ? automation.decide(rule, customer: customer) : nil
+            let details = ["condition": rule.condition, "value": value.map { Wording.number($0) } ?? "unknown",
+                           "detection_seconds": "\(Int(rule.window))"]
+            let decision = silence == nil ? automation.decide(rule, customer: customer, now: now) : nil
             let draft = decision.flatMap { proposal(for: $0, rule: rule, value: value, customer: customer, now: now) }
             var outcome = decision?.text ?? ""
             var buttons: [ReplyButton] = []
@@ -45,7 +46,8 @@ extension CheckCycle {
                 report.actions.append(.init(store: id, what: "\(rule.name): silenced until \(Wording.clockTime(silence?.endsAt ?? now)), no alert or action"))
                 continue
             }
-            let action = await automation.carryOut(decision, issueID: issueID, customer: customer, later: { result in
+            let action = await automation.carryOut(decision, issueID: issueID, customer: customer,
+                                                   reason: "\(rule.name) detected", later: { result in
                 do {
                     try await alert(result, thread: "issue:\(issueID)")
                 } catch {

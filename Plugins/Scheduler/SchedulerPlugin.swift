@@ -11,9 +11,12 @@ public struct SchedulerPlugin: BotPlugin {
     let clock: any BotClock
     let interval: Duration
     let predictions: Predictions
+    /// Told of every complete cycle and when it completed (the metrics).
+    let observe: @Sendable (CycleReport, Date) -> Void
 
     public init(cycle: CheckCycle, store: any SchedulerStore & IssueReader, clock: any BotClock, interval: Duration,
-                predictions: Predictions) {
+                predictions: Predictions, observe: @escaping @Sendable (CycleReport, Date) -> Void = { _, _ in }) {
+        self.observe = observe
         self.predictions = predictions
         self.cycle = cycle
         self.store = store
@@ -22,17 +25,23 @@ public struct SchedulerPlugin: BotPlugin {
     }
 
     public var services: [any BotService] {
-        let (cycle, predictions, logger) = (self.cycle, self.predictions, self.cycle.logger)
+        let (cycle, predictions, logger, observe, store, clock) = (self.cycle, self.predictions, self.cycle.logger,
+                                                                   self.observe, self.store, self.clock)
         return [
             PeriodicService(name: "scheduler", every: interval, logger: logger) {
                 let report = try await cycle.run()
-                if !report.opened.isEmpty || !report.resolved.isEmpty || !report.errors.isEmpty {
-                    logger.info("check cycle", metadata: ["summary": "\(report.lines[0])"])
-                }
+                observe(report, clock.now)
+                // One line per cycle, so a quiet fleet still shows that it is being checked.
+                logger.info("check cycle", metadata: [
+                    "stores": "\(report.checked)", "seconds": "\(Wording.number(report.duration, decimals: 2))",
+                    "opened": "\(report.opened.count)", "resolved": "\(report.resolved.count)",
+                    "actions": "\(report.actions.count)", "errors": "\(report.errors.count)"])
             },
-            PeriodicService(name: "predictions", every: .seconds(86400), logger: logger) {
+            // Checked often, run once a day: the last run is remembered across restarts.
+            PeriodicService(name: "predictions", every: .seconds(600), logger: logger) {
+                guard try await store.claimDailyRun("predictions", at: clock.now, interval: 86400) else { return }
                 let notices = try await predictions.dailyRun()
-                if !notices.isEmpty { logger.info("predictions", metadata: ["notices": "\(notices.count)"]) }
+                logger.info("predictions", metadata: ["notices": "\(notices.count)"])
             },
         ]
     }

@@ -50,8 +50,11 @@ public struct PerfbotServer: Sendable {
         router.get("/healthz") { _, _ in
             APIError.jsonResponse(status: .ok, body: .object([("status", .string("ok"))]))
         }
-        router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+        router.get("/metrics") { [store] _, _ in
+            if let jobs = try? await store.jobCounts(), let outbox = try? await store.outboxPending() {
+                metrics.setQueues(jobs: Dictionary(uniqueKeysWithValues: jobs.map { ($0.key.rawValue, $0.value) }), outbox: outbox)
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
         }
         router.post("/slack/commands") { request, context in try await slackCommand(request, context: context) }

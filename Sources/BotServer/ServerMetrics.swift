@@ -51,6 +51,41 @@ public final class ServerMetrics: Sendable {
             labels: [("source", source)]).increment()
     }
 
+    static let cycleBuckets: [Duration] = [
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+        .seconds(10), .seconds(20), .seconds(30), .seconds(60), .seconds(120),
+    ]
+
+    /// Records one complete check cycle: how long it took, how many stores it checked, how many failed.
+    public func recordCycle(duration: Duration, checked: Int, errors: Int, completedAt: Date) {
+        registry.makeDurationHistogram(
+            descriptor: .init(namespace: "perfbot", metricName: "check_cycle_duration", unitName: "seconds",
+                              helpText: "Time one check cycle over the whole fleet took"),
+            buckets: Self.cycleBuckets).record(duration)
+        registry.makeGauge(descriptor: .init(namespace: "perfbot", metricName: "check_cycle_stores", unitName: "",
+                                             helpText: "Stores checked by the last complete cycle")).set(Double(checked))
+        registry.makeCounter(descriptor: .init(namespace: "perfbot", metricName: "check_cycle_errors", unitName: "total",
+                                               helpText: "Stores whose check failed or timed out")).increment(by: Int64(errors))
+        registry.makeGauge(descriptor: .init(namespace: "perfbot", metricName: "check_cycle_last_complete",
+                                             unitName: "timestamp_seconds",
+                                             helpText: "Unix time of the last complete check cycle"))
+            .set(completedAt.timeIntervalSince1970)
+    }
+
+    /// Sets the jobs per state and the outbox messages waiting per channel (read at each scrape).
+    func setQueues(jobs: [String: Int], outbox: [String: Int]) {
+        for state in ["requested", "held", "approved", "queued", "running", "succeeded", "failed", "interrupted",
+                      "cancelled", "expired"] {
+            registry.makeGauge(descriptor: .init(namespace: "perfbot", metricName: "jobs", unitName: "", helpText: "Jobs by state"),
+                               labels: [("state", state)]).set(Double(jobs[state] ?? 0))
+        }
+        for channel in ["slack", "slack_response", "email"] {
+            registry.makeGauge(descriptor: .init(namespace: "perfbot", metricName: "outbox_pending", unitName: "",
+                                                 helpText: "Messages waiting to be sent, by channel"),
+                               labels: [("channel", channel)]).set(Double(outbox[channel] ?? 0))
+        }
+    }
+
     /// The Prometheus text exposition.
     public func render() -> [UInt8] { registry.emitToBuffer() }
 }

@@ -20,8 +20,60 @@ enum Migrations {
         migrator.registerMigration("v5-store-settings") { db in
             try db.execute(sql: "ALTER TABLE customers ADD COLUMN settings TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(settings))")
         }
+        migrator.registerMigration("v6-jobs-retention") { db in
+            try db.execute(sql: v6)
+        }
         return migrator
     }
+
+    /// Jobs (the one way anything acts), their steps, the plan an approval showed, what an issue's
+    /// detection and resolution took, daily work's last run, and the indexes retention prunes by.
+    static let v6 = """
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+        playbook_name TEXT NOT NULL,
+        requested_by TEXT NOT NULL,
+        channel TEXT NOT NULL CHECK (channel IN ('slack', 'email', 'policy')),
+        issue_id INTEGER REFERENCES performance_issues(id),
+        approval_id TEXT,
+        plan TEXT NOT NULL CHECK (json_valid(plan)),
+        plan_hash TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('requested', 'held', 'approved', 'queued', 'running', 'succeeded',
+                                             'failed', 'interrupted', 'cancelled', 'expired')),
+        reason TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        approved_at INTEGER,
+        started_at INTEGER,
+        ended_at INTEGER,
+        summary TEXT
+    ) STRICT;
+    -- At most one job runs per store: the database itself refuses a second.
+    CREATE UNIQUE INDEX idx_jobs_one_running ON jobs (customer_id) WHERE state = 'running';
+    CREATE INDEX idx_jobs_state ON jobs (state, customer_id, id);
+    CREATE INDEX idx_jobs_customer ON jobs (customer_id, id);
+    CREATE TABLE job_steps (
+        job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        step_index INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('succeeded', 'skipped', 'failed')),
+        reason TEXT,
+        started_at INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        PRIMARY KEY (job_id, step_index)
+    ) STRICT;
+    ALTER TABLE automation_actions ADD COLUMN job_id INTEGER;
+    ALTER TABLE approvals ADD COLUMN job_id INTEGER;
+    ALTER TABLE performance_issues ADD COLUMN onset_at INTEGER;
+    CREATE TABLE daily_runs (
+        name TEXT PRIMARY KEY,
+        last_run_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX idx_outbox_sent ON outbox (status, sent_at);
+    CREATE INDEX idx_deliveries_received ON webhook_deliveries (received_at);
+    CREATE INDEX idx_snapshots_time ON performance_snapshots (timestamp);
+    CREATE INDEX idx_external_alerts_time ON external_alerts (received_at);
+    """
 
     static let v1 = """
     CREATE TABLE customers (

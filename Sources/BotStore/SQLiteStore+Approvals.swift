@@ -13,6 +13,36 @@ extension SQLiteStore {
                              approval.expiresAt.unixSeconds])
     }
 
+    /// Stores an approval with its held job (the plan it shows), inside the caller's transaction.
+    static func insert(_ db: Database, _ draft: ApprovalDraft, issueID: Int64?, at: Date) throws {
+        var approval = draft.approval
+        approval.issueID = issueID ?? approval.issueID
+        try insert(db, approval, tokenHash: draft.tokenHash)
+        if var job = draft.job {
+            job.issueID = approval.issueID
+            job.approvalID = approval.id
+            job.state = .held
+            let id = try insertJob(db, job, at: at)
+            try db.execute(sql: "UPDATE approvals SET job_id = ? WHERE id = ?", arguments: [id, approval.id])
+        }
+        if let (channel, destination, payload) = draft.proposal {
+            try enqueue(db, channel: channel.rawValue, to: destination, payload: payload, at: at)
+        }
+    }
+
+    /// Replaces a pending proposal whose plan no longer holds (its playbook changed) by a new one: the old
+    /// one and its job are cancelled, the new one is stored with its job, e-mail and note, in one transaction.
+    public func supersede(_ old: String, with draft: ApprovalDraft, alert: QueuedAlert?, thread: String?, at: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE approvals SET status = 'cancelled' WHERE id = ? AND status = 'pending'", arguments: [old])
+            try Self.endHeldJob(db, approval: old, state: .cancelled, summary: "the playbook changed after it was proposed", at: at)
+            try Self.insert(db, draft, issueID: nil, at: at)
+            if let alert {
+                try Self.enqueue(db, channel: "slack", to: alert.channel, payload: alert.payload, thread: thread, at: at)
+            }
+        }
+    }
+
     /// Stores an approval on its own.
     public func createApproval(_ approval: Approval, tokenHash: String) async throws {
         try await pool.write { db in try Self.insert(db, approval, tokenHash: tokenHash) }
@@ -31,7 +61,7 @@ extension SQLiteStore {
     static func approval(_ db: Database, sql filter: String, _ value: String) throws -> Approval? {
         guard let row = try Row.fetchOne(db, sql: """
             SELECT id, customer_id, issue_id, playbook_name, steps, created_at, expires_at, status, decided_at,
-                   decided_by, channel FROM approvals \(filter)
+                   decided_by, channel, job_id FROM approvals \(filter)
             """, arguments: [value]), let store = StoreID(row[1]) else { return nil }
         let steps: String = row[4]
         let decided: Int64? = row[8]
@@ -40,7 +70,7 @@ extension SQLiteStore {
                         steps: (try? JSONDecoder().decode([String].self, from: Data(steps.utf8))) ?? [],
                         createdAt: Date(unixSeconds: row[5]), expiresAt: Date(unixSeconds: row[6]),
                         status: ApprovalStatus(rawValue: row[7]) ?? .pending, decidedAt: decided.map(Date.init(unixSeconds:)),
-                        decidedBy: row[9], channel: channel.flatMap(ApprovalChannel.init(rawValue:)))
+                        decidedBy: row[9], channel: channel.flatMap(ApprovalChannel.init(rawValue:)), jobID: row[11])
     }
 
     public func approvals(store: StoreID?, since: Date, limit: Int) async throws -> [Approval] {
@@ -79,6 +109,9 @@ extension SQLiteStore {
                                arguments: [closing.status.rawValue, closing.id])
                 guard db.changesCount > 0 else { continue }
                 closed.append(closing.id)
+                try Self.endHeldJob(db, approval: closing.id, state: closing.status == .expired ? .expired : .cancelled,
+                                    summary: closing.status == .expired ? "the proposal expired without an answer"
+                                        : "withdrawn: the issue resolved itself", at: at)
                 if let (address, payload) = closing.mail {
                     try Self.enqueue(db, channel: "email", to: address, payload: payload, at: at)
                 }
@@ -106,6 +139,9 @@ extension SQLiteStore {
             func close(_ status: ApprovalStatus) throws {
                 try db.execute(sql: "UPDATE approvals SET status = ? WHERE id = ? AND status = 'pending'",
                                arguments: [status.rawValue, id])
+                try Self.endHeldJob(db, approval: id, state: status == .expired ? .expired : .cancelled,
+                                    summary: status == .expired ? "the proposal expired without an answer"
+                                        : "withdrawn: the issue resolved itself", at: at)
                 approval.status = status
             }
             if approval.expiresAt <= at {
@@ -125,6 +161,15 @@ extension SQLiteStore {
                 INSERT INTO audit_log (at, actor, channel, action, customer_id, details, result) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [at.unixSeconds, by, channel.rawValue, "approval.decide", approval.store.rawValue,
                                  try jsonText(["approval": id, "playbook": approval.playbook]), status.rawValue])
+            if let job = approval.jobID {
+                if approve {
+                    // Approved and queued in one step: a crash after this still runs the fix at the next start.
+                    try db.execute(sql: "UPDATE jobs SET state = 'queued', approved_at = ?, requested_by = ?, channel = ? WHERE id = ? AND state = 'held'",
+                                   arguments: [at.unixSeconds, by, channel.rawValue, job])
+                } else {
+                    try Self.finishJob(db, job, state: .cancelled, summary: "rejected by \(by)", at: at)
+                }
+            }
             approval.status = status
             approval.decidedAt = at
             approval.decidedBy = by

@@ -36,10 +36,26 @@ extension SQLiteStore: OutboxStore {
     public func markAttempt(_ id: Int64, error: String, nextAttempt: Date?) async throws {
         try await pool.write { db in
             try db.execute(sql: """
-                UPDATE outbox SET attempts = attempts + 1, last_error = ?, status = ?, next_attempt_at = COALESCE(?, next_attempt_at)
+                UPDATE outbox SET attempts = attempts + 1, last_error = ?, status = ?, next_attempt_at = COALESCE(?, next_attempt_at),
+                    -- A message given up keeps no reply address: its token is erased, not left in plain text.
+                    payload = CASE WHEN ?3 IS NULL AND channel = 'email' THEN json_remove(payload, '$.reply_to') ELSE payload END
                 WHERE id = ?
                 """, arguments: [String(error.prefix(500)), nextAttempt == nil ? "failed" : "pending",
                                  nextAttempt?.unixSeconds, id])
+        }
+    }
+
+    public func wait(_ id: Int64, reason: String, until: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?",
+                           arguments: [until.unixSeconds, "waiting: \(reason)", id])
+        }
+    }
+
+    public func threadHeadFailed(_ thread: String) async throws -> Bool {
+        try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT status FROM outbox WHERE thread_key = ? ORDER BY id LIMIT 1",
+                                arguments: [thread]) == "failed"
         }
     }
 
@@ -58,6 +74,17 @@ extension SQLiteStore: OutboxStore {
     public func threadStarter(_ thread: String) async throws -> Int64? {
         try await pool.read { db in
             try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM outbox WHERE thread_key = ?", arguments: [thread])
+        }
+    }
+
+    /// Messages waiting to be sent, per channel.
+    public func outboxPending() async throws -> [String: Int] {
+        try await pool.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT channel, COUNT(*) FROM outbox WHERE status IN ('pending', 'sending') GROUP BY channel") {
+                counts[row[0]] = row[1]
+            }
+            return counts
         }
     }
 

@@ -38,20 +38,15 @@ extension SQLiteStore: SchedulerStore {
         try await pool.write { db in
             try db.execute(sql: """
                 INSERT OR IGNORE INTO performance_issues
-                    (customer_id, issue_type, severity, title, detected_at, last_seen_at, details, source)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'rule')
+                    (customer_id, issue_type, severity, title, detected_at, last_seen_at, details, source, onset_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'rule', ?)
                 """, arguments: [store.rawValue, type, severity.rawValue, title, at.unixSeconds, at.unixSeconds,
-                                 try jsonText(details)])
+                                 try jsonText(details),
+                                 // When the condition began: detection time is detected_at − onset_at.
+                                 at.unixSeconds - (details["detection_seconds"].flatMap(Int64.init) ?? 0)])
             guard db.changesCount > 0 else { return nil }
             let id = db.lastInsertedRowID
-            if let draft = approval {
-                var pending = draft.approval
-                pending.issueID = id
-                try Self.insert(db, pending, tokenHash: draft.tokenHash)
-                if let (channel, destination, payload) = draft.proposal {
-                    try Self.enqueue(db, channel: channel.rawValue, to: destination, payload: payload, at: at)
-                }
-            }
+            if let draft = approval { try Self.insert(db, draft, issueID: id, at: at) }
             try Self.record(db, store: store, insight: insight, alert: alert, thread: "issue:\(id)", at: at)
             return id
         }

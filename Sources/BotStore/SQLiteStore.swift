@@ -1,6 +1,9 @@
 import BotCore
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// perfbot's storage on one SQLite file: WAL, a busy timeout, foreign keys on, migrations at open.
 public final class SQLiteStore: Sendable {
@@ -17,9 +20,22 @@ public final class SQLiteStore: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
+        Self.restrictMode(path)
         pool = try DatabasePool(path: path, configuration: configuration)
         self.path = path
+        // SQLite gives the -wal and -shm files the database file's mode; older files are tightened here.
+        for suffix in ["", "-wal", "-shm"] { Self.restrictMode(path + suffix, create: false) }
         try Migrations.migrator().migrate(pool)
+    }
+
+    /// Creates the file readable and writable by its owner only (0600), or tightens an existing one: it holds
+    /// raw mail and unsent tokens.
+    static func restrictMode(_ path: String, create: Bool = true) {
+        if create, !FileManager.default.fileExists(atPath: path) {
+            let descriptor = open(path, O_CREAT | O_WRONLY, 0o600)
+            if descriptor >= 0 { _ = Glibc.close(descriptor) }
+        }
+        if FileManager.default.fileExists(atPath: path) { chmod(path, 0o600) }
     }
 
     /// The names of the migrations applied so far, oldest first.

@@ -10,10 +10,9 @@ import Logging
 public struct EmailReplies: Sendable {
     let store: SQLiteStore
     let library: PlaybookLibrary
-    let platforms: [any PlatformPlugin]
-    let executors: ExecutorFactory
-    let runner: PlaybookRunner
-    let jobs: any BackgroundWork
+    let engine: JobEngine
+    let approvalCheck: ApprovalCheck
+    let proposer: Proposer
     let clock: any BotClock
     let alertsChannel: String?
     let logger: Logger
@@ -65,6 +64,10 @@ public struct EmailReplies: Sendable {
         case .approve, .reject:
             let approve = decision == .approve
             let sender = MailAddress.address(in: mail.from) ?? customer.contactEmail
+            if approve, approval.status == .pending, approval.expiresAt > clock.now,
+               let early = try await check(approval, customer: customer, sender: sender) {
+                return early
+            }
             switch try await store.decideApproval(approval.id, approve: approve, by: sender, channel: .email, at: clock.now) {
             case .unknown:
                 return .refused("no such proposal")
@@ -83,7 +86,7 @@ public struct EmailReplies: Sendable {
                     ? "✅ Approved by \(by) by e-mail at \(Wording.clockTime(clock.now)); the result follows in this thread."
                     : "❌ Rejected by \(by) by e-mail at \(Wording.clockTime(clock.now)); nothing ran.")
                 if approve {
-                    try await run(decided, for: customer)
+                    try await follow(decided, for: customer)
                     return .approved
                 }
                 let title = library.playbook(decided.playbook, for: customer.platform)?.title ?? decided.playbook
@@ -123,34 +126,77 @@ public struct EmailReplies: Sendable {
                              issue: approval.issueID)
     }
 
-    /// Runs the approved fix in the background; the customer gets the report, the admins a note in the thread.
-    func run(_ approval: Approval, for customer: Customer) async throws {
-        guard let platform = platforms.first(where: { $0.platform == customer.platform }),
-              let playbook = library.playbook(approval.playbook, for: customer.platform) else {
-            try await tellAdmins("⚠️ \(customer.id) approved `\(approval.playbook)`, which no longer exists; nothing ran.",
+    /// The same gate as every other approval: plan, silence, and the plan shown must still be the plan that
+    /// would run. - Returns: the outcome when the reply cannot approve now; nil when it may.
+    func check(_ approval: Approval, customer: Customer, sender: String) async throws -> Outcome? {
+        let now = clock.now
+        switch try await approvalCheck.check(approval, customer: customer, requester: .customer(sender),
+                                             silence: try await store.activeSilence(customer.id, at: now),
+                                             jobs: store, now: now) {
+        case .ready:
+            return nil
+        case let .refused(reason):
+            try await store.audit(actor: String(sender.prefix(200)), channel: "email", action: "approval.refused",
+                                  store: customer.id, details: ["approval": approval.id], result: reason, at: now)
+            try await close(customer, "We cannot apply it right now: our team has paused changes to your store for the "
+                + "moment. Nothing was changed; the proposal still stands, so please reply \"yes\" again later.")
+            try await tellAdmins("⏸️ \(customer.id)'s owner approved `\(approval.playbook)` by e-mail, but it did not run: "
+                + "\(reason). `/perf approve \(approval.id)` runs it once that no longer holds.", issue: approval.issueID)
+            return .refused(reason)
+        case let .gone(reason):
+            try await close(customer, "The fix can no longer be applied as proposed, so nothing was changed; our team has been told.")
+            try await tellAdmins("⚠️ \(customer.id)'s owner approved `\(approval.playbook)` by e-mail, but it cannot run: "
+                + "\(Wording.escapedForSlack(reason)). Nothing ran.", issue: approval.issueID)
+            return .closed("cannot run: \(reason)")
+        case let .changed(playbook, plan):
+            let draft = proposer.draft(playbook, plan: plan, customer: customer, issueID: approval.issueID,
+                                       issue: "\(playbook.title) (updated proposal)",
+                                       explanation: "The fix we proposed earlier has changed since you saw it, so nothing "
+                                           + "was changed. Here are the current steps; reply \"yes\" to this e-mail to apply them.",
+                                       now: now)
+            try await store.supersede(approval.id, with: draft, alert: nil, thread: nil, at: now)
+            try await tellAdmins("↩️ \(customer.id)'s owner approved `\(approval.playbook)` by e-mail, but the playbook changed "
+                + "after it was proposed, so nothing ran; the new proposal `\(draft.approval.id)` was mailed.", issue: approval.issueID)
+            return .closed("the playbook changed; proposed again as \(draft.approval.id)")
+        }
+    }
+
+    /// The approved fix's job runs (its store's queue permitting); the customer gets the report, the admins a note.
+    func follow(_ approval: Approval, for customer: Customer) async throws {
+        guard let jobID = approval.jobID else {
+            try await tellAdmins("⚠️ \(customer.id) approved `\(approval.playbook)`, which has no plan to run; nothing ran.",
                                  issue: approval.issueID)
             return
         }
-        let target = try StoreTarget(customer, platform: platform, executors: executors)
-        let held = AutomationPolicy().requested(playbook.actions.map(\.traits), customer: customer)
-        guard case let .run(skipped) = held else { return }
-        let runner = self.runner
-        _ = await jobs.run(patience: .zero, work: {
+        let title = library.playbook(approval.playbook, for: customer.platform)?.title ?? approval.playbook
+        let replies = self
+        await engine.follow(jobID, store: customer.id) { outcome in
             do {
-                let report = try await runner.run(playbook, on: target, dryRun: false, held: skipped,
-                                                  issueID: approval.issueID)
-                let steps = report.steps.map { JSONValue.string($0.customerLine(held: skipped)) }
-                try await mailCustomer(customer, template: "fix_applied", ["store": .string(customer.id.rawValue),
-                                                                           "playbook": .string(playbook.title),
-                                                                           "steps": .array(steps)])
-                try await tellAdmins("✅ \(customer.id)'s owner approved `\(playbook.name)` by e-mail; it ran: "
-                    + "\(report.steps.filter { $0.status == .succeeded }.count) of \(report.steps.count) steps done.",
-                                     issue: approval.issueID)
+                try await replies.reportApproved(outcome, customer: customer, approval: approval, title: title)
             } catch {
-                logger.error("approved run failed", metadata: ["store": "\(customer.id)", "error": "\(error)"])
+                replies.logger.error("could not report an approved run", metadata: ["store": "\(customer.id)", "error": "\(error)"])
             }
-            return .text("")
-        }, late: { _ in })
+        }
+    }
+
+    /// The customer's report and the admins' note once an approved job has ended.
+    func reportApproved(_ outcome: JobOutcome, customer: Customer, approval: Approval, title: String) async throws {
+        let job = outcome.job
+        guard let report = outcome.report else {
+            try await close(customer, job.state == .interrupted
+                ? "We started the fix, but it was interrupted before it finished; our team has been told and will check your store."
+                : "We could not apply the fix; nothing was changed and our team has been told.")
+            try await tellAdmins("⚠️ \(customer.id)'s approved `\(job.playbook)` (job \(job.id)) \(job.state.rawValue): "
+                + Wording.escapedForSlack(job.summary ?? ""), issue: approval.issueID)
+            return
+        }
+        let held = Dictionary(uniqueKeysWithValues: job.plan.enumerated().compactMap { index, step in step.held.map { (index, $0) } })
+        let steps = report.steps.map { JSONValue.string($0.customerLine(held: held)) }
+        try await mailCustomer(customer, template: "fix_applied", ["store": .string(customer.id.rawValue),
+                                                                   "playbook": .string(title), "steps": .array(steps)])
+        try await tellAdmins("✅ \(customer.id)'s owner approved `\(job.playbook)` by e-mail; it ran as job \(job.id): "
+            + "\(report.steps.filter { $0.status == .succeeded }.count) of \(report.steps.count) steps done.",
+                             issue: approval.issueID)
     }
 
     func close(_ customer: Customer, _ reason: String) async throws {

@@ -1,4 +1,5 @@
 import BotCore
+import BotStore
 import Foundation
 import Yams
 
@@ -31,6 +32,24 @@ public struct PerfbotConfiguration: Sendable {
     public var grafanaTimestampHeader: String?
     /// Largest request body, bytes.
     public var bodyLimit = 1 << 20
+    /// How long a running step may finish after SIGTERM before it is killed, seconds.
+    public var drainSeconds = 60
+    /// How long each growing table keeps its rows.
+    public var retention = RetentionPolicy()
+
+    /// The retention keys: `PERFBOT_RETENTION_<TABLE>_DAYS` (hours for the two short ones), with their setter.
+    static var retentionKeys: [(key: String, unit: TimeInterval, keyPath: WritableKeyPath<RetentionPolicy, TimeInterval>)] { [
+        ("PERFBOT_RETENTION_SAMPLES_HOURS", 3600, \.samples),
+        ("PERFBOT_RETENTION_ROLLUPS_DAYS", 86400, \.rollups),
+        ("PERFBOT_RETENTION_SNAPSHOTS_FULL_HOURS", 3600, \.snapshotsFull),
+        ("PERFBOT_RETENTION_SNAPSHOTS_DAYS", 86400, \.snapshots),
+        ("PERFBOT_RETENTION_DELIVERIES_DAYS", 86400, \.deliveries),
+        ("PERFBOT_RETENTION_DELIVERY_BODIES_DAYS", 86400, \.deliveryBodies),
+        ("PERFBOT_RETENTION_OUTBOX_DAYS", 86400, \.outbox),
+        ("PERFBOT_RETENTION_ALERTS_DAYS", 86400, \.alerts),
+        ("PERFBOT_RETENTION_LIGHTHOUSE_DAYS", 86400, \.lighthouse),
+        ("PERFBOT_RETENTION_HISTORY_DAYS", 86400, \.history),
+    ] }
 
     /// Every key perfbot reads.
     public static let keys = [
@@ -38,8 +57,8 @@ public struct PerfbotConfiguration: Sendable {
         "SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SLACK_ALERTS_CHANNEL", "SLACK_API_URL", "SMTP_URL",
         "SMTP_USER", "SMTP_PASSWORD", "PERFBOT_MAIL_FROM", "PERFBOT_REPLY_DOMAIN", "MAILGUN_SIGNING_KEY",
         "PERFBOT_CHECK_INTERVAL", "PERFBOT_SLACK_USERS", "PERFBOT_BODY_LIMIT", "PERFBOT_ALERT_STORE_LABEL",
-        "PERFBOT_APPROVAL_HOURS", "GRAFANA_HMAC_SECRET", "GRAFANA_TIMESTAMP_HEADER",
-    ]
+        "PERFBOT_APPROVAL_HOURS", "GRAFANA_HMAC_SECRET", "GRAFANA_TIMESTAMP_HEADER", "PERFBOT_DRAIN_SECONDS",
+    ] + retentionKeys.map(\.key)
 
     public init() {}
 
@@ -84,6 +103,10 @@ public struct PerfbotConfiguration: Sendable {
         checkInterval = TimeInterval(try integer("PERFBOT_CHECK_INTERVAL", 5...3600) ?? 60)
         approvalTTL = TimeInterval(try integer("PERFBOT_APPROVAL_HOURS", 1...168) ?? 24) * 3600
         bodyLimit = try integer("PERFBOT_BODY_LIMIT", 1024...(64 << 20)) ?? bodyLimit
+        drainSeconds = try integer("PERFBOT_DRAIN_SECONDS", 0...3600) ?? drainSeconds
+        for (key, unit, keyPath) in Self.retentionKeys {
+            if let value = try integer(key, 1...3650) { retention[keyPath: keyPath] = TimeInterval(value) * unit }
+        }
         if let users = text("PERFBOT_SLACK_USERS") { slackUsers = try AccessList(parsing: users) }
         alertStoreLabel = text("PERFBOT_ALERT_STORE_LABEL") ?? alertStoreLabel
         grafanaSecret = text("GRAFANA_HMAC_SECRET")

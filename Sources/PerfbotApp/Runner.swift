@@ -1,4 +1,5 @@
 import BotCore
+import BotPlaybooks
 import BotServer
 import BotStore
 import Foundation
@@ -11,7 +12,10 @@ public enum Runner {
     /// Serves until a shutdown signal; `onReady` gets the bound port.
     public static func serve(_ wiring: Wiring, onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let configuration = wiring.configuration
-        let services = wiring.services().map { LifecycleService(inner: $0) as any Service }
+        let services = wiring.services().map { service -> any Service in
+            if let engine = service as? JobEngine { return DrainingService(engine: engine) }
+            return LifecycleService(inner: service)
+        }
         let app = try wiring.server().makeApplication(
             host: configuration.host, port: configuration.port, services: services, onServerRunning: onReady)
         wiring.logger.info("perfbot starting", metadata: ["config": .string(configuration.summary)])
@@ -41,5 +45,18 @@ struct LifecycleService: Service {
                 return
             }
         }
+    }
+}
+
+/// The job engine under swift-service-lifecycle: never cancelled by a shutdown signal. On graceful shutdown
+/// it stops starting steps, lets the running step finish within the drain window, records what still runs
+/// as `interrupted`, and only then kills its process group.
+struct DrainingService: Service {
+    let engine: JobEngine
+
+    func run() async throws {
+        try await engine.recover()
+        try? await gracefulShutdown()
+        await engine.drain()
     }
 }

@@ -24,8 +24,10 @@ public struct Wiring: Sendable {
     public let thresholds: RuleThresholds
     public let executors: ExecutorFactory
     public let sleeper: any Sleeper
-    /// Runs playbooks that outlast Slack's 3-second answer.
+    /// Waits for runs that outlast Slack's 3-second answer.
     public let jobs = JobRunner()
+    /// Every action on a store: one job at a time per store, durable, drained on shutdown.
+    public let engine: JobEngine
     /// The stores' collectors (they remember counters between cycles).
     public let collector: Collector
 
@@ -47,6 +49,18 @@ public struct Wiring: Sendable {
         self.executors = executors
         self.sleeper = sleeper
         collector = Collector(executors: executors, clock: clock, logger: logger)
+        let reporter = JobReporter(store: store, alertsChannel: configuration.slackAlertsChannel,
+                                   mailCustomers: configuration.replyDomain != nil, clock: clock)
+        engine = JobEngine(store: store, customers: store, library: self.library,
+                           planner: JobPlanner(executors: executors, platforms: Self.platforms),
+                           runner: PlaybookRunner(metrics: StoreCurrentMetrics(store: store, clock: clock), sleeper: sleeper,
+                                                  clock: clock),
+                           clock: clock, logger: logger, drainWindow: .seconds(configuration.drainSeconds),
+                           reporter: { outcome in
+                               do { try await reporter.report(outcome) } catch {
+                                   logger.error("could not report a job", metadata: ["job": "\(outcome.job.id)", "error": "\(error)"])
+                               }
+                           })
     }
 
     /// The platform plugins.
@@ -77,18 +91,29 @@ public struct Wiring: Sendable {
     /// The plugins, in the order their commands appear in help.
     public func plugins() -> [any BotPlugin] {
         let operations = OperationsPlugin(store: store, library: library, platforms: Self.platforms,
-                                          executors: executors, runner: runner(), clock: clock, jobs: jobs,
-                                          alertsChannel: configuration.slackAlertsChannel)
+                                          executors: executors, runner: runner(), engine: engine, proposer: proposer(),
+                                          clock: clock, work: jobs, alertsChannel: configuration.slackAlertsChannel)
+        let metrics = self.metrics
         let scheduler = SchedulerPlugin(cycle: checkCycle(), store: store, clock: clock,
-                                        interval: .seconds(configuration.checkInterval), predictions: predictions())
+                                        interval: .seconds(configuration.checkInterval), predictions: predictions(),
+                                        observe: { report, completedAt in
+                                            metrics.recordCycle(duration: .seconds(report.duration), checked: report.checked,
+                                                                errors: report.errors.count, completedAt: completedAt)
+                                        })
         return [ConsolePlugin(reader: store, clock: clock), operations, scheduler]
             + Self.platforms.map { $0 as any BotPlugin }
     }
 
     /// Customers' replies to proposals.
     public func emailReplies() -> EmailReplies {
-        EmailReplies(store: store, library: library, platforms: Self.platforms, executors: executors, runner: runner(),
-                     jobs: jobs, clock: clock, alertsChannel: configuration.slackAlertsChannel, logger: logger)
+        EmailReplies(store: store, library: library, engine: engine,
+                     approvalCheck: ApprovalCheck(library: library, planner: JobPlanner(executors: executors, platforms: Self.platforms)),
+                     proposer: proposer(), clock: clock, alertsChannel: configuration.slackAlertsChannel, logger: logger)
+    }
+
+    /// Makes proposals (approval, held job, e-mail) with the configured reply domain and lifetime.
+    public func proposer() -> Proposer {
+        Proposer(replyDomain: configuration.replyDomain, ttl: configuration.approvalTTL, tokens: Self.approvalToken)
     }
 
     /// Forecasts and the daily notices.
@@ -96,16 +121,16 @@ public struct Wiring: Sendable {
         Predictions(store: store, clock: clock, alertsChannel: configuration.slackAlertsChannel, render: BlockKitRenderer.blocks)
     }
 
+    /// Plans dry runs; real runs are the engine's jobs.
     func runner() -> PlaybookRunner {
-        PlaybookRunner(metrics: StoreCurrentMetrics(store: store, clock: clock), sleeper: sleeper, clock: clock,
-                       recorder: StoreStepRecorder(store: store, clock: clock))
+        PlaybookRunner(metrics: StoreCurrentMetrics(store: store, clock: clock), sleeper: sleeper, clock: clock)
     }
 
     /// One check cycle over every active store, as the scheduler runs it.
     /// - Parameter inline: run playbooks inside the cycle (for `check --once`, where no job service runs).
     public func checkCycle(quietPeriod: TimeInterval = 300, inline: Bool = false) -> CheckCycle {
-        let automation = Automation(library: library, platforms: Self.platforms, executors: executors, runner: runner(),
-                                    jobs: inline ? InlineWork() : jobs)
+        let automation = Automation(library: library, planner: JobPlanner(executors: executors, platforms: Self.platforms),
+                                    engine: engine, inline: inline)
         let thresholds = self.thresholds
         let platforms = Self.platforms
         return CheckCycle(
@@ -188,19 +213,17 @@ public struct Wiring: Sendable {
         }
     }
 
-    /// Services that run beside the server: retention, background jobs, the outbox, then each plugin's own.
+    /// Services that run beside the server: retention, the job engine, background waits, the outbox, then
+    /// each plugin's own.
     public func services() -> [any BotService] {
-        let (store, clock, logger) = (self.store, self.clock, self.logger)
-        // Raw samples are kept 48 hours, hourly rollups 90 days.
+        let (store, clock, logger, policy) = (self.store, self.clock, self.logger, configuration.retention)
         let retention = PeriodicService(name: "retention", every: .seconds(3600), logger: logger) {
-            let now = clock.now
-            let pruned = try await store.prune(rawBefore: now.addingTimeInterval(-48 * 3600),
-                                               rollupsBefore: now.addingTimeInterval(-90 * 86400))
-            if pruned.samples + pruned.rollups > 0 {
-                logger.info("retention", metadata: ["samples": "\(pruned.samples)", "rollups": "\(pruned.rollups)"])
+            let pruned = try await store.prune(policy, now: clock.now)
+            if !pruned.isEmpty {
+                logger.info("retention", metadata: pruned.mapValues { "\($0)" }.reduce(into: Logger.Metadata()) { $0[$1.key] = $1.value })
             }
         }
-        return [retention, jobs, outbox()] + plugins().flatMap(\.services)
+        return [retention, engine, jobs, outbox()] + plugins().flatMap(\.services)
     }
 }
 
@@ -214,15 +237,49 @@ struct StoreCurrentMetrics: CurrentMetrics {
     }
 }
 
-/// Executed steps go to `automation_actions`.
-struct StoreStepRecorder: StepRecorder {
+/// Tells whoever must know of a job nobody in this process waits for: one resumed after a restart, or one
+/// interrupted by a stop. The admins in the issue's thread (or the alerts channel), the customer who approved it.
+struct JobReporter: Sendable {
     let store: SQLiteStore
+    let alertsChannel: String?
+    let mailCustomers: Bool
     let clock: any BotClock
 
-    func record(_ step: StepResult, playbook: String, store id: StoreID, issueID: Int64?) async throws {
-        try await store.recordAction(ActionRecord(
-            store: id, issueID: issueID, playbook: playbook, action: step.action.name, argv: step.argv,
-            executedAt: step.startedAt, duration: step.outcome?.duration ?? 0, exitCode: step.outcome?.exitCode,
-            output: step.outcome?.output ?? "", succeeded: step.status == .succeeded))
+    func report(_ outcome: JobOutcome) async throws {
+        let job = outcome.job
+        let ran = job.steps.map { step in
+            (step.status == "succeeded" ? "✅" : step.status == "failed" ? "❌" : "⏭️") + " " + step.name
+        }
+        let notRun = job.plan.dropFirst(job.steps.count).map(\.name)
+        var text = "\(job.state.symbol) Job \(job.id) (`\(job.playbook)` on \(job.store), asked by \(job.requesterLabel)) "
+            + "\(job.state.rawValue): \(Wording.escapedForSlack(job.summary ?? ""))."
+        if !ran.isEmpty { text += "\nRan: " + ran.joined(separator: " · ") }
+        if !notRun.isEmpty { text += "\nNot run: " + notRun.joined(separator: " · ") }
+        if job.state == .interrupted {
+            text += "\nIt is not re-run on its own. `/perf run \(job.playbook) \(job.store) --dry-run` shows the steps again."
+        }
+        if let channel = alertsChannel {
+            let payload = String(decoding: JSONValue.object([("channel", .string(channel)), ("text", .string(text)),
+                                                              ("blocks", .array(BlockKitRenderer.blocks(.text(text))))]).bytes(),
+                                 as: UTF8.self)
+            if let issue = job.issueID {
+                try await store.enqueueThreaded(channel: channel, payload: payload, thread: "issue:\(issue)", at: clock.now)
+            } else {
+                try await store.enqueue(.slack, to: channel, payload: payload, at: clock.now)
+            }
+        }
+        // The customer who approved it by e-mail hears what became of it.
+        if job.channel == "email", mailCustomers, let customer = try await store.customer(job.store) {
+            let reason = switch job.state {
+            case .succeeded: "The fix you approved has been applied."
+            case .interrupted: "We started the fix you approved, but it was interrupted before it finished (\(job.steps.count) of "
+                + "\(job.plan.count) steps ran). Our team has been told and will check your store; you do not need to reply."
+            default: "We could not complete the fix you approved. Our team has been told and will look at it."
+            }
+            let mail = JSONValue.object([("template", .string("proposal_closed")), ("to", .string(customer.contactEmail)),
+                                         ("store", .string(customer.id.rawValue)), ("reason", .string(reason))])
+            try await store.enqueue(.email, to: customer.contactEmail, payload: String(decoding: mail.bytes(), as: UTF8.self),
+                                    at: clock.now)
+        }
     }
 }

@@ -141,7 +141,7 @@ actor LateReplies {
                                                         headers: bot.slackHeaders(body), body: ByteBuffer(string: body))
                 #expect(Date().timeIntervalSince(started) < 4)  // patience is 2 s; the rest is margin for a loaded test run
                 let first = try #require(try json(response)["text"] as? String)
-                #expect(first.hasPrefix("⏳ Running *One-click optimize (WooCommerce)* on acme-store (5 steps)."))
+                #expect(first.hasPrefix("⏳ Running *One-click optimize (WooCommerce)* on acme-store (5 steps) as job "))
                 for _ in 0..<100 where await slack.received.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
             }
         }

@@ -185,7 +185,7 @@ func heldFix(extra: [String: String] = [:]) async throws -> (SchedulerBot, Strin
         let text = await router.route("audit acme-store", user: SlackUserID("U0VIEW001")!, channel: nil,
                                       logger: .init(label: "t")).plainText
         let lines = text.split(separator: "\n").dropFirst()
-        #expect(lines.first?.contains("*playbook.run* (playbook cache_miss_storm) → succeeded") == true)
+        #expect(lines.first?.contains("*job.succeeded* (job 2, playbook cache_miss_storm) → 2 of 2 steps done") == true)
         #expect(lines.dropFirst().first?.contains("<@U0OPS0001> via slack · *approval.decide* (approval \(id), playbook high_memory) → rejected") == true)
     }
 }

@@ -7,10 +7,7 @@ public enum BlockKitRenderer {
     static let blockLimit = 50
 
     /// Text from outside (an e-mail's sender) made inert in mrkdwn: no `<!channel>` pings, no links.
-    public static func escaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;")
-    }
+    public static func escaped(_ text: String) -> String { Wording.escapedForSlack(text) }
 
     /// The blocks of `reply`.
     public static func blocks(_ reply: BotReply) -> [JSONValue] {

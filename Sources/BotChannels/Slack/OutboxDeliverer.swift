@@ -64,9 +64,18 @@ public struct OutboxDeliverer: BotService {
                         message.payload = Self.adding(threadTS: ts, to: message.payload)
                     }
                 } else if try await store.threadStarter(thread) != message.id {
-                    // Its thread has not started yet: wait for the first message to go out.
-                    try await store.postpone(message.id, until: clock.now.addingTimeInterval(5))
-                    continue
+                    if try await store.threadHeadFailed(thread) {
+                        // The thread's first message was given up: this one goes out on its own.
+                        if let outcome = Self.alertUpdateOutcome(message.payload) {
+                            message.payload = String(decoding: JSONValue.object([
+                                ("channel", .string(message.destination)), ("text", .string(outcome))]).bytes(), as: UTF8.self)
+                        }
+                        message.thread = nil
+                    } else {
+                        // Its thread has not started yet: wait for the first message to go out.
+                        try await store.postpone(message.id, until: clock.now.addingTimeInterval(5))
+                        continue
+                    }
                 }
             }
             if message.channel == .slack { await paced.wait(for: message.destination, interval: pacing) }
@@ -77,6 +86,9 @@ public struct OutboxDeliverer: BotService {
                     try await store.rememberThread(thread, channel: message.destination, ts: ts)
                 }
                 delivered += 1
+            case let .wait(reason):
+                // Not a failure: the channel is not configured yet. The message waits, visible in `perfbot outbox`.
+                try await store.wait(message.id, reason: reason, until: clock.now.addingTimeInterval(300))
             case let .retry(error, after):
                 let exhausted = message.attempts + 1 >= maxAttempts
                 let next = exhausted ? nil : clock.now.addingTimeInterval(after ?? backoff(message.attempts))
@@ -85,7 +97,7 @@ public struct OutboxDeliverer: BotService {
                     "retry": "\(next.map { "\(Int($0.timeIntervalSince(clock.now))) s" } ?? "gave up")"])
                 try await store.markAttempt(message.id, error: error, nextAttempt: next)
             case let .giveUp(error):
-                logger.error("outbox message refused", metadata: ["message": "\(message.id)", "error": "\(error)"])
+                logger.error("outbox message given up", metadata: ["message": "\(message.id)", "error": "\(error)"])
                 try await store.markAttempt(message.id, error: error, nextAttempt: nil)
             }
         }
@@ -98,6 +110,8 @@ public struct OutboxDeliverer: BotService {
         /// Try again, after Slack's `Retry-After` when it gave one.
         case retry(String, after: TimeInterval?)
         case giveUp(String)
+        /// The channel is not configured: wait without counting an attempt.
+        case wait(String)
     }
 
     func attempt(_ message: OutboxMessage, method: String = "chat.postMessage") async -> Attempt {
@@ -109,11 +123,11 @@ public struct OutboxDeliverer: BotService {
             url = target
             bearer = nil
         case .slack:
-            guard let slackAPI, let slackToken else { return .retry("SLACK_BOT_TOKEN is not set", after: 300) }
+            guard let slackAPI, let slackToken else { return .wait("SLACK_BOT_TOKEN is not set") }
             url = slackAPI.appendingPathComponent(method)
             bearer = slackToken
         case .email:
-            guard let mail else { return .retry("SMTP_URL is not set", after: 300) }
+            guard let mail else { return .wait("SMTP_URL is not set") }
             do {
                 try await mail(Array(message.payload.utf8))
                 return .sent(nil)

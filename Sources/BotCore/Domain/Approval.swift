@@ -25,10 +25,13 @@ public struct Approval: Sendable, Equatable {
     public var decidedAt: Date?
     public var decidedBy: String?
     public var channel: ApprovalChannel?
+    /// The held job that carries the plan this approval showed.
+    public var jobID: Int64?
 
     public init(id: String, store: StoreID, issueID: Int64?, playbook: String, steps: [String], createdAt: Date,
                 expiresAt: Date, status: ApprovalStatus = .pending, decidedAt: Date? = nil, decidedBy: String? = nil,
-                channel: ApprovalChannel? = nil) {
+                channel: ApprovalChannel? = nil, jobID: Int64? = nil) {
+        self.jobID = jobID
         self.id = id
         self.store = store
         self.issueID = issueID

@@ -126,7 +126,15 @@ public struct AuditEntry: Sendable, Equatable {
 }
 
 /// What the operations commands read and write.
-public protocol OperationsStore: CustomerDirectory {
+public protocol OperationsStore: CustomerDirectory, JobStore {
+    /// The silence covering `store` at `at`, if any.
+    func activeSilence(_ store: StoreID, at: Date) async throws -> Silence?
+    /// The approval `id`.
+    func approval(id: String) async throws -> Approval?
+    /// Replaces a pending proposal whose plan no longer holds by a new one, in one transaction.
+    func supersede(_ old: String, with draft: ApprovalDraft, alert: QueuedAlert?, thread: String?, at: Date) async throws
+    /// The figures of `/perf report` since `since`.
+    func report(since: Date) async throws -> OperationsReport
     /// Sets a customer's automation level and exceptions.
     func setAutomation(_ store: StoreID, level: AutomationLevel, exceptions: [String], at: Date) async throws
     /// Writes an executed action to `automation_actions`.
@@ -147,6 +155,29 @@ public protocol OperationsStore: CustomerDirectory {
     func enqueueThreaded(channel: String, payload: String, thread: String, at: Date) async throws
     /// Decides a pending approval once: refused when decided before, expired, or its issue resolved.
     func decideApproval(_ id: String, approve: Bool, by: String, channel: ApprovalChannel, at: Date) async throws -> ApprovalResult
+}
+
+/// The seed's success metrics (ORIGINAL-DESIGN §7) over a period.
+public struct OperationsReport: Sendable, Equatable {
+    public var issuesOpened = 0
+    public var issuesResolved = 0
+    /// Resolved issues a job of the automation fixed without anyone's yes.
+    public var autoFixed = 0
+    public var medianResolveSeconds: Double?
+    public var medianDetectSeconds: Double?
+    /// Proposals by outcome: approved, rejected, expired, cancelled, pending.
+    public var proposals: [String: Int] = [:]
+    /// Jobs by end state.
+    public var jobs: [String: Int] = [:]
+    /// The stores with the most issues, most first.
+    public var topStores: [(store: String, issues: Int)] = []
+
+    public init() {}
+
+    public static func == (lhs: OperationsReport, rhs: OperationsReport) -> Bool {
+        lhs.issuesOpened == rhs.issuesOpened && lhs.autoFixed == rhs.autoFixed && lhs.proposals == rhs.proposals
+            && lhs.topStores.map(\.store) == rhs.topStores.map(\.store)
+    }
 }
 
 /// Reads raw samples of one metric, for rule evaluation.
@@ -206,6 +237,10 @@ public protocol OutboxStore: Sendable {
     func markAttempt(_ id: Int64, error: String, nextAttempt: Date?) async throws
     /// Moves a message's next attempt without counting one (it waits for its thread's first message).
     func postpone(_ id: Int64, until: Date) async throws
+    /// Records why a message cannot go yet (its channel is not configured) without counting an attempt.
+    func wait(_ id: Int64, reason: String, until: Date) async throws
+    /// Whether the first message of `thread` was given up.
+    func threadHeadFailed(_ thread: String) async throws -> Bool
     /// The `ts` of the Slack message that started `thread`, once sent.
     func threadTS(_ thread: String) async throws -> String?
     /// The outbox id of the first message of `thread`.
@@ -312,8 +347,12 @@ public struct ApprovalDraft: Sendable {
     public var tokenHash: String
     /// `(channel, destination, payload)` of the proposal e-mail, if the customer gets one.
     public var proposal: (OutboxMessage.Channel, String, String)?
+    /// The held job with the plan the proposal shows.
+    public var job: JobDraft?
 
-    public init(approval: Approval, tokenHash: String, proposal: (OutboxMessage.Channel, String, String)?) {
+    public init(approval: Approval, tokenHash: String, proposal: (OutboxMessage.Channel, String, String)?,
+                job: JobDraft? = nil) {
+        self.job = job
         self.approval = approval
         self.tokenHash = tokenHash
         self.proposal = proposal
@@ -393,6 +432,8 @@ public protocol SchedulerStore: OutboxStore, SampleReader, CustomerDirectory, Me
     /// Stores collected samples. - Returns: how many were new.
     @discardableResult
     func insert(_ samples: [MetricSample]) async throws -> Int
+    /// Claims the daily task `name` at `at`: true when it last ran at least `interval` ago (or never).
+    func claimDailyRun(_ name: String, at: Date, interval: TimeInterval) async throws -> Bool
     /// Hourly means of `metric` for `store` over `from..<to`, oldest first (from the rollups).
     func hourlyMeans(_ metric: MetricName, of store: StoreID, from: Date, to: Date) async throws -> [(at: Date, value: Double)]
 }

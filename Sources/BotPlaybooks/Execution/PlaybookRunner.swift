@@ -86,6 +86,14 @@ public struct RunReport: Sendable, Equatable {
     }
 }
 
+/// Watches a run between its steps: may stop it before the next one, and hears of each step as it ends.
+public protocol StepControl: Sendable {
+    /// Why the step at `index` must not start (the job was cancelled, perfbot is shutting down), or nil.
+    func stopReason(before index: Int) async -> String?
+    /// A step ended (succeeded, skipped or failed).
+    func ended(_ step: StepResult, index: Int) async
+}
+
 /// Writes executed steps to `automation_actions`.
 public protocol StepRecorder: Sendable {
     func record(_ step: StepResult, playbook: String, store: StoreID, issueID: Int64?) async throws
@@ -107,32 +115,27 @@ public struct PlaybookRunner: Sendable {
         self.recorder = recorder
     }
 
-    /// Renders every step's argv; throws before anything runs when a value is missing or unsafe.
-    public func argvs(_ playbook: Playbook, values: TemplateValues, executor: any CommandExecutor,
-                      workingDirectory: String?) throws(PlaybookError) -> [[String]] {
-        var rendered: [[String]] = []
-        for action in playbook.actions {
-            let argv = try ArgvTemplate.render(action.run, with: values)
-            rendered.append(executor.effectiveArgv(CommandRequest(argv: argv, timeout: action.timeout,
-                                                                  workingDirectory: workingDirectory)))
-        }
-        return rendered
-    }
-
     /// Runs (or, with `dryRun`, plans) `playbook` for `store`.
     /// - Parameter held: actions (by index) that must not run, with the reason shown for each.
     public func run(_ playbook: Playbook, store: StoreID, values: TemplateValues, executor: any CommandExecutor,
                     workingDirectory: String?, dryRun: Bool, held: [Int: String] = [:],
-                    issueID: Int64? = nil) async throws -> RunReport {
+                    issueID: Int64? = nil, control: (any StepControl)? = nil) async throws -> RunReport {
         // Render everything first: a bad value stops the run before any process starts.
         var commands: [[String]] = []
         for action in playbook.actions { commands.append(try ArgvTemplate.render(action.run, with: values)) }
         var steps: [StepResult] = []
+        var stopped: String?
         for (index, action) in playbook.actions.enumerated() {
             let request = CommandRequest(argv: commands[index], timeout: action.timeout, workingDirectory: workingDirectory)
             let argv = executor.effectiveArgv(request)
+            if stopped == nil, !dryRun, let control { stopped = await control.stopReason(before: index) }
+            if let reason = stopped {
+                steps.append(StepResult(action: action, argv: argv, status: .skipped("not run: \(reason)"), startedAt: clock.now))
+                continue
+            }
             if let reason = held[index] {
                 steps.append(StepResult(action: action, argv: argv, status: .skipped(reason), startedAt: clock.now))
+                await control?.ended(steps[steps.count - 1], index: index)
                 continue
             }
             if dryRun {
@@ -142,6 +145,7 @@ public struct PlaybookRunner: Sendable {
             if action.wait > 0 { try await sleeper.sleep(seconds: action.wait) }
             if let condition = action.when, let reason = try await unmet(condition, store: store) {
                 steps.append(StepResult(action: action, argv: argv, status: .skipped(reason), startedAt: clock.now))
+                await control?.ended(steps[steps.count - 1], index: index)
                 continue
             }
             let started = clock.now
@@ -156,6 +160,7 @@ public struct PlaybookRunner: Sendable {
             }
             steps.append(step)
             try await recorder?.record(step, playbook: playbook.name, store: store, issueID: issueID)
+            await control?.ended(step, index: index)
         }
         return RunReport(playbook: playbook, store: store, dryRun: dryRun, executorLabel: executor.label, steps: steps)
     }

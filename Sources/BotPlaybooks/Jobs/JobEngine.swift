@@ -1,0 +1,288 @@
+import BotCore
+import Foundation
+import Logging
+
+/// How a job ended, with the run's report when it ran in this process.
+public struct JobOutcome: Sendable {
+    public var job: JobRecord
+    public var report: RunReport?
+
+    public init(job: JobRecord, report: RunReport?) {
+        self.job = job
+        self.report = report
+    }
+}
+
+/// What asking to cancel a job did.
+public enum JobCancellation: Sendable, Equatable {
+    /// It had not started; it never will.
+    case cancelled
+    /// It is running: it stops before its next step.
+    case stopping
+    case unknown
+    /// It had ended already, in this state.
+    case alreadyEnded(JobState)
+}
+
+/// Runs jobs: at most one per store at a time (the rest wait in order), every transition written before it
+/// takes effect, each step recorded as it ends. At start it marks what a crash left running `interrupted`
+/// (never re-running it) and resumes what was queued; on shutdown it lets the running step finish within
+/// a drain window before anything is killed.
+public actor JobEngine: BotService {
+    public nonisolated let name = "jobs"
+    let store: any JobStore
+    let customers: any CustomerDirectory
+    let library: PlaybookLibrary
+    let planner: JobPlanner
+    let runner: PlaybookRunner
+    let clock: any BotClock
+    let logger: Logger
+    /// Reports a job that ended with nobody in this process waiting for it (resumed after a restart,
+    /// interrupted), and tells whoever must know.
+    let reporter: @Sendable (JobOutcome) async -> Void
+    let drainWindow: Duration
+
+    private var running: [StoreID: (id: Int64, task: Task<Void, Never>)] = [:]
+    private var listeners: [Int64: [@Sendable (JobOutcome) async -> Void]] = [:]
+    private var waiters: [Int64: [UUID: CheckedContinuation<JobOutcome, Never>]] = [:]
+    private var stopRequests: [Int64: String] = [:]
+    private var draining = false
+
+    public init(store: any JobStore, customers: any CustomerDirectory, library: PlaybookLibrary, planner: JobPlanner,
+                runner: PlaybookRunner, clock: any BotClock, logger: Logger, drainWindow: Duration = .seconds(60),
+                reporter: @escaping @Sendable (JobOutcome) async -> Void = { _ in }) {
+        self.store = store
+        self.customers = customers
+        self.library = library
+        self.planner = planner
+        self.runner = runner
+        self.clock = clock
+        self.logger = logger
+        self.drainWindow = drainWindow
+        self.reporter = reporter
+    }
+
+    // MARK: Submitting
+
+    /// Writes the job and starts it when its store is free; otherwise it waits its turn.
+    /// - Parameter listener: told when the job ends (instead of the reporter).
+    public func submit(_ draft: JobDraft, listener: (@Sendable (JobOutcome) async -> Void)? = nil) async throws -> JobAdmission {
+        let admission = try await store.admitJob(draft, at: clock.now)
+        if case let .admitted(job, _) = admission {
+            if let listener { listeners[job.id, default: []].append(listener) }
+            logger.info("job queued", metadata: ["job": "\(job.id)", "store": "\(job.store)", "playbook": "\(job.playbook)",
+                                                 "by": "\(job.requestedBy)"])
+            await kick(job.store)
+        }
+        return admission
+    }
+
+    /// Listens for the end of a job already written (an approved proposal's), then starts its store's queue.
+    public func follow(_ id: Int64, store: StoreID, listener: (@Sendable (JobOutcome) async -> Void)? = nil) async {
+        if let listener { listeners[id, default: []].append(listener) }
+        await kick(store)
+    }
+
+    /// Waits for the job to end. A cancelled waiter stops waiting (the job goes on) and gets the job as it is.
+    public func outcome(of id: Int64) async -> JobOutcome {
+        if let job = try? await store.job(id), job.state.isFinal { return JobOutcome(job: job, report: nil) }
+        let key = UUID()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if Task.isCancelled {
+                    Task { await self.abandon(id, key: key, continuation: continuation) }
+                } else {
+                    waiters[id, default: [:]][key] = continuation
+                }
+            }
+        } onCancel: {
+            Task { await self.abandon(id, key: key, continuation: nil) }
+        }
+    }
+
+    private func abandon(_ id: Int64, key: UUID, continuation: CheckedContinuation<JobOutcome, Never>?) async {
+        guard let waiting = continuation ?? waiters[id]?.removeValue(forKey: key) else { return }
+        let job = try? await store.job(id)
+        waiting.resume(returning: JobOutcome(job: job ?? JobRecord(id: id, store: StoreID("unknown")!, playbook: "", requestedBy: "",
+                                                                    channel: "policy", issueID: nil, approvalID: nil, plan: [],
+                                                                    planHash: "", state: .running, reason: "", createdAt: clock.now,
+                                                                    startedAt: nil, endedAt: nil, summary: nil, steps: []),
+                                             report: nil))
+    }
+
+    /// Starts the next queued job of `store` if none runs.
+    public func kick(_ id: StoreID) async {
+        guard !draining, running[id] == nil else { return }
+        let job: JobRecord
+        do {
+            guard let next = try await store.claimNextJob(of: id, at: clock.now) else { return }
+            job = next
+        } catch {
+            logger.error("could not start a job", metadata: ["store": "\(id)", "error": "\(error)"])
+            return
+        }
+        let task = Task { await self.execute(job) }
+        running[id] = (job.id, task)
+    }
+
+    // MARK: Cancelling
+
+    public func cancel(_ id: Int64, by: String) async throws -> JobCancellation {
+        guard let job = try await store.job(id) else { return .unknown }
+        if job.state.isFinal { return .alreadyEnded(job.state) }
+        if job.state == .running {
+            stopRequests[id] = "cancelled by \(by)"
+            return .stopping
+        }
+        return try await store.cancelJob(id, by: by, at: clock.now) ? .cancelled
+            : .alreadyEnded((try await store.job(id))?.state ?? .cancelled)
+    }
+
+    // MARK: Running
+
+    func stopReason(_ id: Int64) -> String? {
+        if let reason = stopRequests[id] { return reason }
+        return draining ? "perfbot was stopping" : nil
+    }
+
+    private func execute(_ job: JobRecord) async {
+        var report: RunReport?
+        var state: JobState = .failed
+        var summary: String
+        do {
+            report = try await run(job)
+            let steps = report?.steps ?? []
+            let stopped = steps.contains { if case let .skipped(reason) = $0.status { reason.hasPrefix("not run: ") } else { false } }
+            let done = steps.filter { $0.status == .succeeded }.count
+            let failed = steps.filter { if case .failed = $0.status { true } else { false } }.count
+            if stopped {
+                state = stopRequests[job.id] != nil ? .cancelled : .interrupted
+                summary = "stopped after \(done) of \(steps.count) steps (\(stopReason(job.id) ?? "stopped")); the rest did not run"
+            } else {
+                state = failed == 0 ? .succeeded : .failed
+                summary = failed == 0 ? "\(done) of \(steps.count) steps done" : "\(failed) of \(steps.count) steps failed"
+            }
+        } catch {
+            summary = (error as? BotError)?.userMessage ?? "could not run: \(error)"
+        }
+        if Task.isCancelled {
+            state = .interrupted
+            summary = "interrupted: perfbot stopped during a step"
+        }
+        do {
+            try await store.finishJob(job.id, state: state, summary: summary, at: clock.now)
+        } catch {
+            logger.error("could not record a job's end", metadata: ["job": "\(job.id)", "error": "\(error)"])
+        }
+        logger.info("job ended", metadata: ["job": "\(job.id)", "store": "\(job.store)", "state": "\(state.rawValue)",
+                                            "summary": "\(summary)"])
+        let ended = (try? await store.job(job.id)) ?? job
+        await finished(JobOutcome(job: ended, report: report), store: job.store)
+    }
+
+    private func finished(_ outcome: JobOutcome, store id: StoreID) async {
+        let jobID = outcome.job.id
+        running[id] = nil
+        stopRequests[jobID] = nil
+        let told = listeners.removeValue(forKey: jobID) ?? []
+        for waiter in (waiters.removeValue(forKey: jobID) ?? [:]).values { waiter.resume(returning: outcome) }
+        if told.isEmpty {
+            await reporter(outcome)
+        } else {
+            for listener in told { await listener(outcome) }
+        }
+        await kick(id)
+    }
+
+    /// Runs the job's plan, refusing when the playbook or the store's values changed since it was planned.
+    private func run(_ job: JobRecord) async throws -> RunReport {
+        guard let customer = try await customers.customer(job.store) else {
+            throw BotError.invalid("\(job.store) is no longer a customer; nothing ran.")
+        }
+        guard let playbook = library.playbook(job.playbook, for: customer.platform) else {
+            throw BotError.invalid("the playbook `\(job.playbook)` no longer exists; nothing ran.")
+        }
+        var held: [Int: String] = [:]
+        for (index, step) in job.plan.enumerated() { if let reason = step.held { held[index] = reason } }
+        let plan = try planner.plan(playbook, for: customer, held: held)
+        guard playbook.contentHash == job.planHash, plan.map(\.argv) == job.plan.map(\.argv) else {
+            throw BotError.invalid("`\(job.playbook)` changed after this job was planned, so nothing ran; ask again to see the new plan.")
+        }
+        let target = try planner.target(customer)
+        return try await runner.run(playbook, on: target, dryRun: false, held: held, issueID: job.issueID,
+                                    control: JobStepControl(engine: self, job: job, store: store, clock: clock))
+    }
+
+    // MARK: Start and stop
+
+    /// At start: jobs a crash left `running` become `interrupted` and are reported (never re-run); queued
+    /// and approved jobs resume.
+    @discardableResult
+    public func recover() async throws -> [JobRecord] {
+        let interrupted = try await store.interruptRunningJobs(at: clock.now)
+        for job in interrupted {
+            logger.warning("job interrupted by the last stop", metadata: ["job": "\(job.id)", "store": "\(job.store)"])
+            await reporter(JobOutcome(job: job, report: nil))
+        }
+        for id in try await store.storesWithQueuedJobs() { await kick(id) }
+        return interrupted
+    }
+
+    /// Stops taking steps: the running ones get `window` to finish; what is still running then is recorded
+    /// `interrupted` first, and only then its process group is killed. Queued jobs stay queued for the next start.
+    public func drain(window: Duration? = nil) async {
+        draining = true
+        let window = window ?? drainWindow
+        let active = running
+        guard !active.isEmpty else { return }
+        logger.notice("draining jobs", metadata: ["running": "\(active.count)", "window": "\(window)"])
+        let deadline = ContinuousClock.now + window
+        while !running.isEmpty, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        for (_, entry) in running {
+            do {
+                try await store.finishJob(entry.id, state: .interrupted,
+                                          summary: "interrupted: perfbot stopped and the step outlasted the drain window",
+                                          at: clock.now)
+                if let job = try await store.job(entry.id) { await reporter(JobOutcome(job: job, report: nil)) }
+            } catch {
+                logger.error("could not record an interrupted job", metadata: ["job": "\(entry.id)", "error": "\(error)"])
+            }
+            entry.task.cancel()
+        }
+        for (_, entry) in running { await entry.task.value }
+    }
+
+    /// The service: resumes at start, drains at shutdown (the lifecycle calls `drain` on graceful shutdown).
+    public func run() async throws {
+        try await recover()
+        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+    }
+
+    public var isDraining: Bool { draining }
+}
+
+/// Connects a run's steps to its job: stops between steps when asked, records each step as it ends.
+struct JobStepControl: StepControl {
+    let engine: JobEngine
+    let job: JobRecord
+    let store: any JobStore
+    let clock: any BotClock
+
+    func stopReason(before index: Int) async -> String? { await engine.stopReason(job.id) }
+
+    func ended(_ step: StepResult, index: Int) async {
+        let (status, reason): (String, String?) = switch step.status {
+        case .succeeded: ("succeeded", nil)
+        case let .skipped(why): ("skipped", why)
+        case let .failed(why): ("failed", why)
+        case .planned: ("skipped", "planned only")
+        }
+        try? await store.recordJobStep(job, step: JobStepRecord(index: index, name: step.action.name, status: status,
+                                                                reason: reason, startedAt: step.startedAt,
+                                                                duration: step.outcome?.duration ?? 0),
+                                       argv: step.argv, exitCode: step.outcome?.exitCode,
+                                       output: step.outcome?.output ?? "", at: clock.now)
+    }
+}

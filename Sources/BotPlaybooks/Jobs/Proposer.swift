@@ -1,0 +1,47 @@
+import BotCore
+import Foundation
+
+/// Makes proposals: the approval with its one-time token, the held job with the plan it shows, and the
+/// customer's e-mail (when customers get mail). The check cycle uses it for a new issue, the approval paths
+/// when a playbook changed after it was proposed.
+public struct Proposer: Sendable {
+    /// The domain of the one-time reply addresses; nil sends customers no proposal.
+    public var replyDomain: String?
+    /// How long a proposal stands.
+    public var ttl: TimeInterval
+    /// A new one-time token and the hash that is stored.
+    public var tokens: @Sendable () -> (token: String, hash: String)
+
+    public init(replyDomain: String?, ttl: TimeInterval, tokens: @escaping @Sendable () -> (token: String, hash: String)) {
+        self.replyDomain = replyDomain
+        self.ttl = ttl
+        self.tokens = tokens
+    }
+
+    /// The proposal of `playbook` for `customer`, whose plan is `plan`.
+    /// - Parameters:
+    ///   - issue: the problem's title; `explanation` the problem in plain words.
+    public func draft(_ playbook: Playbook, plan: [PlannedStep], customer: Customer, issueID: Int64?, issue: String,
+                      explanation: String, now: Date) -> ApprovalDraft {
+        let (token, hash) = tokens()
+        let approval = Approval(id: Approval.newID(), store: customer.id, issueID: issueID, playbook: playbook.name,
+                                steps: playbook.actions.map(\.name), createdAt: now,
+                                expiresAt: now.addingTimeInterval(ttl))
+        var proposal: (OutboxMessage.Channel, String, String)?
+        if let domain = replyDomain {
+            let mail: JSONValue = .object([
+                ("template", .string("proposal")), ("to", .string(customer.contactEmail)),
+                ("reply_to", .string("approve+\(token)@\(domain)")), ("store", .string(customer.id.rawValue)),
+                ("issue", .string(issue)), ("explanation", .string(explanation)),
+                ("playbook", .string(playbook.title)),
+                ("steps", .array(playbook.actions.map { .string("\($0.name): \($0.plainEffect)") })),
+                ("expires_at", .string(Wording.dayAndTime(approval.expiresAt))),
+            ])
+            proposal = (.email, customer.contactEmail, String(decoding: mail.bytes(), as: UTF8.self))
+        }
+        let job = JobDraft(store: customer.id, playbook: playbook.name, requester: .policy, issueID: issueID,
+                           approvalID: approval.id, plan: plan, planHash: playbook.contentHash, state: .held,
+                           reason: "proposed for: \(issue)")
+        return ApprovalDraft(approval: approval, tokenHash: hash, proposal: proposal, job: job)
+    }
+}

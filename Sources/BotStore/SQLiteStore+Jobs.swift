@@ -1,0 +1,241 @@
+import BotCore
+import Foundation
+import GRDB
+
+extension SQLiteStore: JobStore {
+    static let jobColumns = """
+        id, customer_id, playbook_name, requested_by, channel, issue_id, approval_id, plan, plan_hash, state, reason,
+        created_at, started_at, ended_at, summary
+        """
+
+    static func job(from row: Row) -> JobRecord? {
+        guard let store = StoreID(row[1]), let state = JobState(rawValue: row[9]) else { return nil }
+        let plan: String = row[7]
+        let started: Int64? = row[12]
+        let ended: Int64? = row[13]
+        return JobRecord(id: row[0], store: store, playbook: row[2], requestedBy: row[3], channel: row[4], issueID: row[5],
+                         approvalID: row[6],
+                         plan: (try? JSONDecoder().decode([PlannedStep].self, from: Data(plan.utf8))) ?? [],
+                         planHash: row[8], state: state, reason: row[10], createdAt: Date(unixSeconds: row[11]),
+                         startedAt: started.map(Date.init(unixSeconds:)), endedAt: ended.map(Date.init(unixSeconds:)),
+                         summary: row[14], steps: [])
+    }
+
+    static func job(_ db: Database, id: Int64) throws -> JobRecord? {
+        guard var job = try Row.fetchOne(db, sql: "SELECT \(jobColumns) FROM jobs WHERE id = ?", arguments: [id])
+            .flatMap(Self.job(from:)) else { return nil }
+        job.steps = try steps(db, job: id)
+        return job
+    }
+
+    static func steps(_ db: Database, job: Int64) throws -> [JobStepRecord] {
+        try Row.fetchAll(db, sql: """
+            SELECT step_index, name, status, reason, started_at, duration_ms FROM job_steps WHERE job_id = ? ORDER BY step_index
+            """, arguments: [job]).map {
+            JobStepRecord(index: $0[0], name: $0[1], status: $0[2], reason: $0[3], startedAt: Date(unixSeconds: $0[4]),
+                          duration: TimeInterval($0[5] as Int64) / 1000)
+        }
+    }
+
+    /// Writes a job inside the caller's transaction. - Returns: its id.
+    static func insertJob(_ db: Database, _ draft: JobDraft, at: Date) throws -> Int64 {
+        try db.execute(sql: """
+            INSERT INTO jobs (customer_id, playbook_name, requested_by, channel, issue_id, approval_id, plan, plan_hash,
+                              state, reason, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [draft.store.rawValue, draft.playbook, draft.requester.actor, draft.requester.channel,
+                             draft.issueID, draft.approvalID, try jsonText(draft.plan), draft.planHash,
+                             draft.state.rawValue, draft.reason, at.unixSeconds])
+        return db.lastInsertedRowID
+    }
+
+    public func admitJob(_ draft: JobDraft, at: Date) async throws -> JobAdmission {
+        try await pool.write { db in
+            if let same = try Row.fetchOne(db, sql: """
+                SELECT \(Self.jobColumns) FROM jobs WHERE customer_id = ? AND playbook_name = ? AND state = 'queued'
+                ORDER BY id LIMIT 1
+                """, arguments: [draft.store.rawValue, draft.playbook]).flatMap(Self.job(from:)) {
+                return .duplicate(same)
+            }
+            let ahead = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM jobs WHERE customer_id = ? AND state IN ('queued', 'running')
+                """, arguments: [draft.store.rawValue]) ?? 0
+            var queued = draft
+            if queued.state != .held { queued.state = .queued }
+            let id = try Self.insertJob(db, queued, at: at)
+            return .admitted(try Self.job(db, id: id)!, ahead: ahead)
+        }
+    }
+
+    public func claimNextJob(of store: StoreID, at: Date) async throws -> JobRecord? {
+        try await pool.write { db in
+            let running = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE customer_id = ? AND state = 'running'",
+                                           arguments: [store.rawValue]) ?? 0
+            guard running == 0, let id = try Int64.fetchOne(db, sql: """
+                SELECT id FROM jobs WHERE customer_id = ? AND state = 'queued' ORDER BY id LIMIT 1
+                """, arguments: [store.rawValue]) else { return nil }
+            try db.execute(sql: "UPDATE jobs SET state = 'running', started_at = ? WHERE id = ?", arguments: [at.unixSeconds, id])
+            return try Self.job(db, id: id)
+        }
+    }
+
+    public func recordJobStep(_ job: JobRecord, step: JobStepRecord, argv: [String], exitCode: Int32?, output: String,
+                              at: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO job_steps (job_id, step_index, name, status, reason, started_at, duration_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [job.id, step.index, step.name, step.status, step.reason.map { String($0.prefix(500)) },
+                                 step.startedAt.unixSeconds, Int((step.duration * 1000).rounded())])
+            guard step.status != "skipped" else { return }
+            try db.execute(sql: """
+                INSERT INTO automation_actions (customer_id, issue_id, playbook_name, action_name, argv, executed_at,
+                    duration_ms, exit_code, output, success, result, job_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [job.store.rawValue, job.issueID, job.playbook, step.name, try jsonText(argv),
+                                 step.startedAt.unixSeconds, Int((step.duration * 1000).rounded()), exitCode.map { Int($0) },
+                                 String(output.prefix(16 * 1024)), step.status == "succeeded",
+                                 try jsonText(["exit_code": exitCode.map { String($0) } ?? "none"]), job.id])
+        }
+    }
+
+    public func finishJob(_ id: Int64, state: JobState, summary: String, at: Date) async throws {
+        try await pool.write { db in try Self.finishJob(db, id, state: state, summary: summary, at: at) }
+    }
+
+    /// Ends a job inside the caller's transaction, with its audit entry and intervention record.
+    static func finishJob(_ db: Database, _ id: Int64, state: JobState, summary: String, at: Date) throws {
+        guard let job = try job(db, id: id), !job.state.isFinal else { return }
+        try db.execute(sql: "UPDATE jobs SET state = ?, ended_at = ?, summary = ? WHERE id = ?",
+                       arguments: [state.rawValue, at.unixSeconds, summary, id])
+        // A proposal that never ran is in the audit log as its decision (or its expiry), not again as a job.
+        guard job.state != .held else { return }
+        try db.execute(sql: """
+            INSERT INTO audit_log (at, actor, channel, action, customer_id, details, result) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [at.unixSeconds, job.requestedBy, job.channel, "job.\(state.rawValue)", job.store.rawValue,
+                             try jsonText(["job": "\(id)", "playbook": job.playbook]), summary])
+        let ran = job.steps.contains { $0.status != "skipped" }
+        if job.channel != "policy" && ran {
+            let counts = Dictionary(grouping: job.steps, by: \.status).mapValues { String($0.count) }
+            try db.execute(sql: """
+                INSERT INTO admin_interventions (customer_id, admin_user_id, playbook_name, executed_at, reason, result)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [job.store.rawValue, job.requestedBy, job.playbook, at.unixSeconds,
+                                 "\(job.reason) (job \(id))", try jsonText(counts.merging(["state": state.rawValue]) { $1 })])
+        }
+        if state == .succeeded, job.channel == "policy", let issue = job.issueID {
+            try db.execute(sql: "UPDATE performance_issues SET auto_fixed = 1 WHERE id = ?", arguments: [issue])
+        }
+    }
+
+    public func interruptRunningJobs(at: Date) async throws -> [JobRecord] {
+        try await pool.write { db in
+            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM jobs WHERE state = 'running' ORDER BY id")
+            var interrupted: [JobRecord] = []
+            for id in ids {
+                guard let job = try Self.job(db, id: id) else { continue }
+                let done = job.steps.filter { $0.status != "skipped" }.count
+                try Self.finishJob(db, id, state: .interrupted,
+                                   summary: "interrupted after \(done) of \(job.plan.count) steps", at: at)
+                if let finished = try Self.job(db, id: id) { interrupted.append(finished) }
+            }
+            return interrupted
+        }
+    }
+
+    public func storesWithQueuedJobs() async throws -> [StoreID] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT customer_id FROM jobs WHERE state = 'queued' ORDER BY customer_id")
+                .compactMap(StoreID.init)
+        }
+    }
+
+    public func job(_ id: Int64) async throws -> JobRecord? {
+        try await pool.read { db in try Self.job(db, id: id) }
+    }
+
+    public func jobs(store: StoreID?, limit: Int) async throws -> [JobRecord] {
+        try await pool.read { db in
+            let filter = store == nil ? "" : "AND customer_id = ?"
+            var arguments: StatementArguments = []
+            if let store { arguments += [store.rawValue] }
+            arguments += [limit]
+            let ids = try Int64.fetchAll(db, sql: """
+                SELECT id FROM jobs WHERE state != 'held' \(filter)
+                ORDER BY CASE state WHEN 'running' THEN 0 WHEN 'queued' THEN 1 ELSE 2 END, id DESC LIMIT ?
+                """, arguments: arguments)
+            return try ids.compactMap { try Self.job(db, id: $0) }
+        }
+    }
+
+    public func cancelJob(_ id: Int64, by: String, at: Date) async throws -> Bool {
+        try await pool.write { db in
+            guard let job = try Self.job(db, id: id), [.queued, .held, .approved].contains(job.state) else { return false }
+            try Self.finishJob(db, id, state: .cancelled, summary: "cancelled by \(by) before it started", at: at)
+            if let approval = job.approvalID {
+                try db.execute(sql: "UPDATE approvals SET status = 'cancelled' WHERE id = ? AND status = 'pending'",
+                               arguments: [approval])
+            }
+            return true
+        }
+    }
+
+    public func jobCounts() async throws -> [JobState: Int] {
+        try await pool.read { db in
+            var counts: [JobState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM jobs GROUP BY state") {
+                if let state = JobState(rawValue: row[0]) { counts[state] = row[1] }
+            }
+            return counts
+        }
+    }
+
+    /// Ends the held job of a closed proposal (`expired`, or `cancelled` when withdrawn or rejected), inside
+    /// the caller's transaction.
+    static func endHeldJob(_ db: Database, approval: String, state: JobState, summary: String, at: Date) throws {
+        guard let id = try Int64.fetchOne(db, sql: "SELECT job_id FROM approvals WHERE id = ?", arguments: [approval])
+        else { return }
+        try finishJob(db, id, state: state, summary: summary, at: at)
+    }
+}
+
+extension SQLiteStore {
+    public func report(since: Date) async throws -> OperationsReport {
+        try await pool.read { db in
+            var report = OperationsReport()
+            let from = since.unixSeconds
+            report.issuesOpened = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM performance_issues WHERE detected_at >= ?",
+                                                   arguments: [from]) ?? 0
+            let resolved = try Row.fetchAll(db, sql: """
+                SELECT resolved_at - detected_at, auto_fixed FROM performance_issues
+                WHERE resolved_at IS NOT NULL AND resolved_at >= ?
+                """, arguments: [from])
+            report.issuesResolved = resolved.count
+            report.autoFixed = resolved.filter { ($0[1] as Int64) != 0 }.count
+            report.medianResolveSeconds = Self.median(resolved.map { Double($0[0] as Int64) })
+            report.medianDetectSeconds = Self.median(try Int64.fetchAll(db, sql: """
+                SELECT detected_at - onset_at FROM performance_issues WHERE detected_at >= ? AND onset_at IS NOT NULL
+                """, arguments: [from]).map(Double.init))
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) FROM approvals WHERE created_at >= ? GROUP BY status",
+                                        arguments: [from]) {
+                report.proposals[row[0]] = row[1]
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM jobs WHERE created_at >= ? AND state != 'held' GROUP BY state",
+                                        arguments: [from]) {
+                report.jobs[row[0]] = row[1]
+            }
+            report.topStores = try Row.fetchAll(db, sql: """
+                SELECT customer_id, COUNT(*) AS n FROM performance_issues WHERE detected_at >= ?
+                GROUP BY customer_id ORDER BY n DESC, customer_id LIMIT 5
+                """, arguments: [from]).map { ($0[0], $0[1]) }
+            return report
+        }
+    }
+
+    static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+}
