@@ -34,14 +34,11 @@ extension OperationsPlugin {
 
     /// `skip_restarts`, `restart` or `restarts` → `skip_restarts`.
     static func exceptionName(_ word: String) throws -> String {
-        let lowered = word.lowercased()
-        if exceptionNames.contains(lowered) { return lowered }
-        if let tag = ActionTag(rawValue: lowered) ?? ActionTag(rawValue: String(lowered.dropLast())), tag != .readOnly {
-            return tag.exceptionName
+        guard let name = ActionTag.exception(named: word) else {
+            throw BotError.invalid("`\(word.prefix(40))` is not an exception. Known: "
+                + ActionTag.exceptionNames.map { "`\($0)`" }.joined(separator: ", ") + ".")
         }
-        if exceptionNames.contains("skip_" + lowered) { return "skip_" + lowered }
-        throw BotError.invalid("`\(word.prefix(40))` is not an exception. Known: "
-            + exceptionNames.map { "`\($0)`" }.joined(separator: ", ") + ".")
+        return name
     }
 
     func describe(_ customer: Customer) -> BotReply {

@@ -46,8 +46,6 @@ public struct OperationsPlugin: BotPlugin {
     }
 
     static let dryRun = FlagSpec("dry-run", help: "list every step with its exact argv, target and safety; run nothing")
-    /// The exception names a customer can set, one per action tag.
-    static let exceptionNames = ActionTag.allCases.filter { $0 != .readOnly }.map(\.exceptionName)
 
     public var commands: [CommandSpec] {
         [

@@ -67,9 +67,13 @@ extension PerfbotServer {
                 let label = alert.labels[settings.alertStoreLabel]
                 let origin = source == "grafana" ? "Grafana" : "Alertmanager"
                 let marker = alert.severity == .critical ? "🔴" : "🟠"
+                // Names, labels and annotations come from outside: escaped, so `<!channel>` or a disguised link
+                // arrive as plain text.
+                let (name, shown, summary) = (Wording.escapedForSlack(alert.name), Wording.escapedForSlack(label ?? ""),
+                                              Wording.escapedForSlack(alert.summary))
                 let notify: @Sendable (Bool) -> QueuedAlert? = { opened in
-                    queuedAlert(opened ? "\(marker) *\(alert.name)* on *\(label ?? "")* (from \(origin)): \(alert.summary)"
-                        : "✅ Resolved: *\(alert.name)* on \(label ?? "").")
+                    queuedAlert(opened ? "\(marker) *\(name)* on *\(shown)* (from \(origin)): \(summary)"
+                        : "✅ Resolved: *\(name)* on \(shown).")
                 }
                 let effect = try await store.ingest(ExternalAlert(
                     source: source, identity: alert.identity, firing: alert.isFiring, startsAt: alert.startsAt ?? "",

@@ -45,10 +45,14 @@ extension CustomerFile {
         let host = try optional("host", { Validation.isHost($0) ? $0 : nil }, "a host name")
         let executor = try optional("executor", { ExecutorKind(rawValue: $0.lowercased()) }, "local, docker or ssh")
         let level = try optional("automation_level", { Int($0).flatMap(AutomationLevel.init(rawValue:)) }, "1, 2 or 3")
-        let exceptions = record.lists["automation_exceptions"] ?? []
-        for tag in exceptions where !Validation.isTag(tag) {
-            throw CustomerFileProblem(line: record.values["automation_exceptions"]?.line ?? record.line,
-                                      message: "automation_exceptions: '\(tag.prefix(40))' is not a tag (lowercase letters and _)")
+        // An unknown exception would exclude nothing: a typo is refused, with the list of those that exist.
+        let exceptions = try (record.lists["automation_exceptions"] ?? []).map { word in
+            guard let name = ActionTag.exception(named: word) else {
+                throw CustomerFileProblem(line: record.values["automation_exceptions"]?.line ?? record.line,
+                                          message: "automation_exceptions: '\(word.prefix(40))' is not an exception; valid: "
+                                              + ActionTag.exceptionNames.joined(separator: ", "))
+            }
+            return name
         }
         let limits = ResourceLimits(
             memoryMB: try optional("memory_mb", { Int($0).flatMap { $0 > 0 ? $0 : nil } }, "a positive whole number"),
@@ -130,10 +134,6 @@ public enum Validation {
         guard text.count <= 2048, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
               scheme == "http" || scheme == "https", let host = url.host, isHost(host) else { return false }
         return true
-    }
-
-    public static func isTag(_ text: String) -> Bool {
-        (1...64).contains(text.count) && text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || $0 == "_" }
     }
 }
 

@@ -14,6 +14,19 @@ public enum ActionTag: String, Sendable, CaseIterable, Hashable, Comparable {
 
     public static func < (lhs: ActionTag, rhs: ActionTag) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// Every exception a customer can set, one per kind of action.
+    public static let exceptionNames = allCases.filter { $0 != .readOnly }.map(\.exceptionName)
+
+    /// The exception `word` names: `skip_restarts`, `restart` or `restarts` → `skip_restarts`; nil for no exception.
+    public static func exception(named word: String) -> String? {
+        let lowered = word.lowercased()
+        if exceptionNames.contains(lowered) { return lowered }
+        if let tag = ActionTag(rawValue: lowered) ?? ActionTag(rawValue: String(lowered.dropLast())), tag != .readOnly {
+            return tag.exceptionName
+        }
+        return exceptionNames.contains("skip_" + lowered) ? "skip_" + lowered : nil
+    }
+
     /// The customer exception that excludes this tag from automation (`skip_restarts`).
     public var exceptionName: String {
         switch self {

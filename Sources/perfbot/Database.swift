@@ -1,0 +1,55 @@
+import ArgumentParser
+import BotCore
+import BotStore
+import Foundation
+import PerfbotApp
+
+struct Database: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db", abstract: "Look after perfbot's SQLite file.", subcommands: [Stats.self, Prune.self])
+
+    struct Stats: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rows and bytes per table, each table's retention, and when the next pruning runs.")
+
+        @OptionGroup var options: ConfigOptions
+
+        func run() async throws {
+            let configuration = try options.load()
+            let store = try Runner.openStore(configuration)
+            let (tables, lastPrune) = try await store.tableStats()
+            let rules = configuration.retention.rules
+            // The retention service runs hourly while `perfbot serve` runs.
+            let next = lastPrune.map { "next pruning at \(Wording.dayAndTime($0.addingTimeInterval(3600))) "
+                + "(last \(Wording.dayAndTime($0)))" } ?? "next pruning within an hour of `perfbot serve` starting (never pruned yet)"
+            func size(_ bytes: Int?) -> String {
+                guard let bytes else { return "?" }
+                if bytes >= 1 << 20 { return "\(Wording.number(Double(bytes) / 1048576)) MiB" }
+                return "\(Wording.number(Double(bytes) / 1024)) KiB"
+            }
+            let width = tables.map(\.name.count).max() ?? 10
+            print("\(configuration.databasePath): \(next)")
+            print("table".padding(toLength: width, withPad: " ", startingAt: 0) + "        rows        size  retention")
+            for table in tables {
+                print(table.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                      + String(repeating: " ", count: max(1, 12 - "\(table.rows)".count)) + "\(table.rows)"
+                      + String(repeating: " ", count: max(1, 12 - size(table.bytes).count)) + size(table.bytes)
+                      + "  " + (rules[table.name] ?? "kept"))
+            }
+        }
+    }
+
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Prune now, as the hourly retention service does.")
+
+        @OptionGroup var options: ConfigOptions
+
+        func run() async throws {
+            let configuration = try options.load()
+            let store = try Runner.openStore(configuration)
+            let removed = try await store.prune(configuration.retention, now: Date())
+            print(removed.isEmpty ? "Nothing to prune." : removed.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+                .joined(separator: "\n"))
+        }
+    }
+}
