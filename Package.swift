@@ -89,7 +89,7 @@ let package = Package(
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BotCoreTests", dependencies: ["BotCore"]),
-        .testTarget(name: "BotStoreTests", dependencies: ["BotStore"]),
+        .testTarget(name: "BotStoreTests", dependencies: ["BotStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "BotPlaybooksTests", dependencies: ["BotPlaybooks"], exclude: ["Fixtures"]),
         .testTarget(name: "BotProbesTests", dependencies: ["BotProbes", "BotPlaybooks", "TestSupport"]),
         .testTarget(name: "BotChannelsTests", dependencies: ["BotChannels"], exclude: ["Fixtures"]),
@@ -98,6 +98,8 @@ let package = Package(
             dependencies: [
                 "BotServer", "PerfbotApp", "ConsolePlugin", "BotPlaybooks", "BotProbes", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

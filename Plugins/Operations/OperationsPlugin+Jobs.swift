@@ -37,7 +37,7 @@ extension OperationsPlugin {
                 (step.status == "succeeded" ? "✅" : step.status == "failed" ? "❌" : "⏭️") + " " + step.name
             }
             let notRun = job.plan.count - job.steps.count
-            text += "\n      " + marks.joined(separator: " · ") + (notRun > 0 ? " · \(notRun) not run" : "")
+            text += "\n      " + marks.joined(separator: " · ") + (notRun > 0 ? " · \(notRun) \(job.state == .running ? "to go" : "not run")" : "")
         }
         return text
     }

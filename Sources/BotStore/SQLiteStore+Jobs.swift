@@ -8,6 +8,9 @@ extension SQLiteStore: JobStore {
         created_at, started_at, ended_at, summary
         """
 
+    /// Jobs someone asked for or approved: not proposals that were never approved (those are approvals).
+    static let actedOn = "NOT (approval_id IS NOT NULL AND approved_at IS NULL)"
+
     static func job(from row: Row) -> JobRecord? {
         guard let store = StoreID(row[1]), let state = JobState(rawValue: row[9]) else { return nil }
         let plan: String = row[7]
@@ -161,7 +164,7 @@ extension SQLiteStore: JobStore {
             if let store { arguments += [store.rawValue] }
             arguments += [limit]
             let ids = try Int64.fetchAll(db, sql: """
-                SELECT id FROM jobs WHERE state != 'held' \(filter)
+                SELECT id FROM jobs WHERE \(Self.actedOn) \(filter)
                 ORDER BY CASE state WHEN 'running' THEN 0 WHEN 'queued' THEN 1 ELSE 2 END, id DESC LIMIT ?
                 """, arguments: arguments)
             return try ids.compactMap { try Self.job(db, id: $0) }
@@ -220,7 +223,7 @@ extension SQLiteStore {
                                         arguments: [from]) {
                 report.proposals[row[0]] = row[1]
             }
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM jobs WHERE created_at >= ? AND state != 'held' GROUP BY state",
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM jobs WHERE created_at >= ? AND \(Self.actedOn) GROUP BY state",
                                         arguments: [from]) {
                 report.jobs[row[0]] = row[1]
             }

@@ -106,18 +106,6 @@ extension SQLiteStore: MetricReader {
         }
     }
 
-    /// Deletes raw samples older than `rawBefore` and rollups older than `rollupsBefore`.
-    /// - Returns: the numbers of samples and rollups deleted.
-    @discardableResult
-    public func prune(rawBefore: Date, rollupsBefore: Date) async throws -> (samples: Int, rollups: Int) {
-        try await pool.write { db in
-            try db.execute(sql: "DELETE FROM metric_samples WHERE at < ?", arguments: [rawBefore.unixSeconds])
-            let samples = db.changesCount
-            try db.execute(sql: "DELETE FROM metric_rollups WHERE hour < ?", arguments: [rollupsBefore.unixSeconds])
-            return (samples, db.changesCount)
-        }
-    }
-
     /// `AND <column> IN (?, …)` for `stores`; nothing for nil (every store).
     static func storeFilter(_ stores: [StoreID]?, column: String = "customer_id") -> (String, StatementArguments) {
         guard let stores else { return ("", []) }

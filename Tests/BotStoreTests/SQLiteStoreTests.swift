@@ -93,9 +93,12 @@ func customer(_ name: String, platform: Platform = .woocommerce) -> Customer {
             MetricSample(store: store("acme-store"), metric: .cpuPercent, at: t0, value: 1),
             MetricSample(store: store("acme-store"), metric: .cpuPercent, at: t0.addingTimeInterval(3 * 86400), value: 2),
         ])
-        let pruned = try await db.prune(rawBefore: t0.addingTimeInterval(86400), rollupsBefore: t0.addingTimeInterval(60))
-        #expect(pruned.samples == 1)
-        #expect(pruned.rollups == 1)
+        var policy = RetentionPolicy()
+        policy.samples = 2 * 86400
+        policy.rollups = 3 * 86400 - 60
+        let pruned = try await db.prune(policy, now: t0.addingTimeInterval(3 * 86400))
+        #expect(pruned["metric_samples"] == 1)
+        #expect(pruned["metric_rollups"] == 1)
     }
 
     func record(_ key: String, body: [UInt8] = []) -> DeliveryRecord {

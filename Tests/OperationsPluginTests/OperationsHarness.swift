@@ -28,11 +28,12 @@ struct StandIn {
     let path: String
     let log: String
 
-    init(name: String, in directory: URL, exitCode: Int = 0) throws {
+    init(name: String, in directory: URL, exitCode: Int = 0, delay: Double = 0) throws {
         path = directory.appendingPathComponent(name).path
         log = directory.appendingPathComponent("\(name).log").path
         let script = """
             #!/bin/sh
+            sleep \(delay)
             for argument in "$@"; do printf '%s\\037' "$argument"; done >> '\(log)'
             printf '\\n' >> '\(log)'
             exit \(exitCode)
@@ -63,10 +64,10 @@ struct OperationsBot {
     let ssh: StandIn
     let wiring: Wiring
 
-    init(customers: [Customer], metrics: [MetricName: Double] = [.memoryPercent: 61]) async throws {
+    init(customers: [Customer], metrics: [MetricName: Double] = [.memoryPercent: 61], dockerDelay: Double = 0) async throws {
         let directory = try temporaryDirectory()
         store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
-        docker = try StandIn(name: "docker", in: directory)
+        docker = try StandIn(name: "docker", in: directory, delay: dockerDelay)
         ssh = try StandIn(name: "ssh", in: directory)
         try await store.upsert(customers, at: now)
         for customer in customers {

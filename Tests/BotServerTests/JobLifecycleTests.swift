@@ -1,0 +1,187 @@
+import BotChannels
+import BotCore
+import BotStore
+import Foundation
+import Subprocess
+import Synchronization
+import SystemPackage
+import Testing
+import TestSupport
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `perfbot serve` as a real child process over a temporary database, with a playbook whose first step
+/// takes `seconds` (a real `sleep` on this host), reached by signed slash commands over loopback.
+struct LiveBot {
+    let directory: URL
+    let database: String
+    let port: Int
+    let config: String
+    let binary = repositoryPath(".build/debug/perfbot")
+
+    init(stepSeconds: Int, drainSeconds: Int = 60, extra: [String: String] = [:]) async throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
+        let playbooks = directory.appendingPathComponent("Playbooks")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: repositoryPath("Playbooks"), toPath: playbooks.path)
+        try """
+            name: slow_step
+            title: A slow step, then a quick one
+            platform: woocommerce
+            trigger: manual
+            actions:
+              - name: Wait \(stepSeconds) seconds
+                run: [sleep, "\(stepSeconds)"]
+                timeout: 120s
+                tags: [read_only]
+                reversible: true
+                safe: true
+              - name: Touch the marker
+                run: [touch, "{app_path}/second-step-ran"]
+                tags: [read_only]
+                reversible: true
+                safe: true
+            """.write(to: playbooks.appendingPathComponent("woocommerce/slow_step.yaml"), atomically: true, encoding: .utf8)
+        database = directory.appendingPathComponent("bot.sqlite").path
+        let store = try SQLiteStore(path: database)
+        try await store.upsert([Customer(id: StoreID("acme-store")!, platform: .woocommerce, plan: .premium,
+                                         contactEmail: "owner@acme-store.example", executor: .local,
+                                         settings: ["app_path": directory.path])], at: Date())
+        port = freePort()
+        config = directory.appendingPathComponent("perfbot.yaml").path
+        var values = [
+            "PERFBOT_DATABASE": database, "PERFBOT_PORT": "\(port)", "PERFBOT_PLAYBOOKS": playbooks.path,
+            "SLACK_SIGNING_SECRET": signingSecret, "PERFBOT_SLACK_USERS": "U0DEMOADM:admin",
+            "PERFBOT_DRAIN_SECONDS": "\(drainSeconds)", "PERFBOT_CHECK_INTERVAL": "3600",
+        ]
+        values.merge(extra) { _, new in new }
+        try values.map { "\($0.key): \($0.value)" }.joined(separator: "\n")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+    }
+
+    /// Runs `perfbot serve` while `body` works with its pid; returns how it ended.
+    func serve(_ body: @escaping @Sendable (pid_t) async throws -> Void) async throws -> TerminationStatus {
+        let result = try await Subprocess.run(.path(FilePath(binary)), arguments: ["serve", "--config", config],
+                                              workingDirectory: FilePath(directory.path), input: .none,
+                                              output: .discarded, error: .discarded) { execution in
+            let pid = execution.processIdentifier.value
+            do {
+                try await waitUntilHealthy()
+                try await body(pid)
+            } catch {
+                kill(pid, SIGKILL)
+                throw error
+            }
+        }
+        return result.terminationStatus
+    }
+
+    func waitUntilHealthy() async throws {
+        for _ in 0..<200 {
+            if let (_, response) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!),
+               (response as? HTTPURLResponse)?.statusCode == 200 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw LiveBotError.notStarted
+    }
+
+    /// Posts `/perf <text>` signed as Slack would; returns the reply's text.
+    func command(_ text: String) async throws -> String {
+        let body = TestBot.commandBody(text)
+        let timestamp = String(Int(Date().timeIntervalSince1970))
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/slack/commands")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body.utf8)
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        request.setValue(timestamp, forHTTPHeaderField: "X-Slack-Request-Timestamp")
+        request.setValue(SlackSignatureVerifier.sign(body: Array(body.utf8), timestamp: timestamp, secret: signingSecret),
+                         forHTTPHeaderField: "X-Slack-Signature")
+        let (data, _) = try await URLSession.shared.data(for: request)
+        return (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["text"] as? String ?? ""
+    }
+
+    /// Waits until the first job has reached `state`.
+    func waitForJob(_ predicate: @Sendable (JobRecord) -> Bool, seconds: Double = 20) async throws -> JobRecord {
+        let store = try SQLiteStore(path: database)
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let job = try await store.job(1), predicate(job) { return job }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw LiveBotError.jobNotReached
+    }
+
+    enum LiveBotError: Error { case notStarted, jobNotReached }
+}
+
+@Suite(.serialized) struct JobLifecycleTests {
+    /// SIGTERM while a 5-second step runs: the step finishes, the next one does not start, the job is
+    /// recorded `interrupted` with what ran, and only then does perfbot exit.
+    @Test func sigtermLetsTheRunningStepFinish() async throws {
+        let bot = try await LiveBot(stepSeconds: 5)
+        let stopped = Mutex<Date?>(nil)
+        let status = try await bot.serve { pid in
+            let answer = try await bot.command("run slow_step acme-store")
+            #expect(answer.contains("as job 1"), "\(answer)")
+            _ = try await bot.waitForJob { $0.state == .running }
+            try await Task.sleep(for: .seconds(1))
+            stopped.withLock { $0 = Date() }
+            kill(pid, SIGTERM)
+        }
+        let took = Date().timeIntervalSince(stopped.withLock { $0 } ?? Date())
+        #expect(status == .exited(0))
+        #expect(took >= 2 && took < 20, "perfbot exited \(took) s after SIGTERM")  // the step had about 3.5 s left
+        let job = try #require(try await SQLiteStore(path: bot.database).job(1))
+        #expect(job.state == .interrupted)
+        #expect(job.steps.map(\.status) == ["succeeded"])
+        #expect((job.steps.first?.duration ?? 0) >= 4.5)
+        #expect(job.summary?.contains("stopped after 1 of 2 steps") == true, "\(job.summary ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: bot.directory.appendingPathComponent("second-step-ran").path))
+    }
+
+    /// A step that outlasts the drain window: the job is recorded `interrupted` first, then the step is killed.
+    @Test func aStepPastTheDrainWindowIsRecordedThenKilled() async throws {
+        let bot = try await LiveBot(stepSeconds: 60, drainSeconds: 1)
+        let status = try await bot.serve { pid in
+            _ = try await bot.command("run slow_step acme-store")
+            _ = try await bot.waitForJob { $0.state == .running }
+            kill(pid, SIGTERM)
+        }
+        #expect(status == .exited(0))
+        let job = try #require(try await SQLiteStore(path: bot.database).job(1))
+        #expect(job.state == .interrupted)
+        #expect(job.summary?.contains("outlasted the drain window") == true, "\(job.summary ?? "")")
+    }
+
+    /// `kill -9` during a running job, then a restart: the job is `interrupted`, never re-run, and the admins are told
+    /// which steps ran and which did not.
+    @Test func aKilledJobIsReportedInterruptedAfterARestart() async throws {
+        let slack = SlackStandIn()
+        try await slack.serve { base in
+            let bot = try await LiveBot(stepSeconds: 30, extra: [
+                "SLACK_BOT_TOKEN": "xoxb-live-test", "SLACK_API_URL": base + "/api", "SLACK_ALERTS_CHANNEL": "C0ALERTS",
+            ])
+            let killed = try await bot.serve { pid in
+                _ = try await bot.command("run slow_step acme-store")
+                _ = try await bot.waitForJob { $0.state == .running }
+                kill(pid, SIGKILL)
+            }
+            #expect(killed == .signaled(SIGKILL))
+            let restarted = try await bot.serve { pid in
+                for _ in 0..<100 where await !slack.received.contains(where: { $0.body.contains("interrupted") }) {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                kill(pid, SIGTERM)
+            }
+            #expect(restarted == .exited(0))
+            let job = try #require(try await SQLiteStore(path: bot.database).job(1))
+            #expect(job.state == .interrupted)
+            #expect(job.steps.isEmpty)
+        }
+        let report = try #require(await slack.received.first { $0.body.contains("interrupted") }?.body)
+        #expect(report.contains("Job 1 (`slow_step` on acme-store, asked by <@U0DEMOADM>) interrupted"))
+        #expect(report.contains("Not run: Wait 30 seconds · Touch the marker"))
+        #expect(report.contains("It is not re-run on its own."))
+    }
+}
