@@ -67,6 +67,30 @@ import Testing
         }
     }
 
+    @Test func aTypoInAnExceptionIsRefusedWithTheValidOnes() {
+        let yaml = """
+        customers:
+          - id: acme-store
+            platform: woocommerce
+            plan: premium
+            contact_email: dana@acme.example
+            container: acme-store-app
+            automation_exceptions: [skip_restarst]
+        """
+        do {
+            _ = try CustomerFile.parse(yaml, isCSV: false)
+            Issue.record("a misspelt exception, which would exclude nothing, was imported")
+        } catch {
+            #expect(error.problems.map(\.description) == [
+                "line 7: automation_exceptions: 'skip_restarst' is not an exception; valid: skip_cache_clear, skip_restarts, "
+                    + "skip_kill_queries, skip_delete_files, skip_reindex, skip_purges, skip_rewrite, skip_optimize_tables",
+            ])
+        }
+        // The words `/perf automation … skip` accepts are accepted here too, and stored by their full name.
+        let aliases = yaml.replacingOccurrences(of: "[skip_restarst]", with: "[restarts, kill_query]")
+        #expect((try? CustomerFile.parse(aliases, isCSV: false).first?.automationExceptions) == ["skip_restarts", "skip_kill_queries"])
+    }
+
     @Test func yamlProblemsCarryTheirLines() {
         let yaml = """
         customers:
