@@ -112,12 +112,12 @@ struct LiveBot {
             ?? "HTTP \((response as? HTTPURLResponse)?.statusCode ?? 0): \(String(decoding: data, as: UTF8.self))"
     }
 
-    /// Waits until the first job has reached `state`.
-    func waitForJob(_ predicate: @Sendable (JobRecord) -> Bool, seconds: Double = 20) async throws -> JobRecord {
+    /// Waits until job `id` satisfies `predicate`.
+    func waitForJob(_ id: Int64 = 1, _ predicate: @Sendable (JobRecord) -> Bool, seconds: Double = 20) async throws -> JobRecord {
         let store = try SQLiteStore(path: database)
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if let job = try await store.job(1), predicate(job) { return job }
+            if let job = try await store.job(id), predicate(job) { return job }
             try await Task.sleep(for: .milliseconds(100))
         }
         let logged = (try? String(contentsOfFile: log, encoding: .utf8)) ?? "(nothing)"
@@ -181,6 +181,9 @@ struct LiveBot {
             let killed = try await bot.serve { pid in
                 _ = try await bot.command("run slow_step acme-store")
                 _ = try await bot.waitForJob { $0.state == .running }
+                // A second job waits its turn behind the first.
+                let queued = try await bot.command("run cache_miss_storm acme-store")
+                #expect(queued.hasPrefix("⏳ Queued *Cache miss storm* on acme-store as job 2"), "\(queued)")
                 kill(pid, SIGKILL)
             }
             #expect(killed == .signaled(SIGKILL))
@@ -188,12 +191,17 @@ struct LiveBot {
                 for _ in 0..<100 where await !slack.received.contains(where: { $0.body.contains("interrupted") }) {
                     try await Task.sleep(for: .milliseconds(100))
                 }
+                _ = try await bot.waitForJob(2) { $0.state.isFinal }
                 kill(pid, SIGTERM)
             }
             #expect(restarted == .exited(0))
-            let job = try #require(try await SQLiteStore(path: bot.database).job(1))
+            let store = try SQLiteStore(path: bot.database)
+            let job = try #require(try await store.job(1))
             #expect(job.state == .interrupted)
             #expect(job.steps.isEmpty)
+            // The queued job resumed after the restart and ran (`wp` does not exist on this host: its steps fail).
+            let resumed = try #require(try await store.job(2))
+            #expect(resumed.state == .failed && resumed.steps.count == 2, "\(resumed.state) \(resumed.steps)")
         }
         let report = try #require(await slack.received.first { $0.body.contains("interrupted") }?.body)
         #expect(report.contains("Job 1 (`slow_step` on acme-store, asked by <@U0DEMOADM>) interrupted"))
