@@ -46,6 +46,10 @@ public struct EmailReplies: Sendable {
             try await passOn(mail)
             return .refused("no proposal matches the reply address")
         }
+        if mail.fromAddresses.count > 1 {
+            try await refused(approval, from: mail, reason: "the From line names more than one address")
+            return .refused("the From line names more than one address")
+        }
         guard let customer = try await store.customer(approval.store),
               MailAddress.same(mail.from, customer.contactEmail) else {
             logger.notice("reply from someone else refused", metadata: ["approval": "\(approval.id)"])
@@ -53,7 +57,8 @@ public struct EmailReplies: Sendable {
             return .refused("the sender is not the store's contact")
         }
         if mail.failedAuthentication {
-            try await refused(approval, from: mail, reason: "SPF, DKIM or DMARC failed")
+            logger.notice("reply failing SPF, DKIM or DMARC refused", metadata: ["approval": "\(approval.id)"])
+            try await refused(approval, from: mail, reason: "SPF, DKIM or DMARC failed (fail, softfail or permerror)")
             return .refused("SPF, DKIM or DMARC failed")
         }
         let (_, decision) = ReplyReader.read(mail.text)

@@ -12,7 +12,7 @@ struct Perfbot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "perfbot",
         abstract: "Keeps WooCommerce and Magento stores fast: Slack commands, monitor webhooks, safe fixes.",
-        subcommands: [Serve.self, Check.self, Demo.self, Customers.self, Playbooks.self, Mail.self, Outbox.self, Database.self,
+        subcommands: [Serve.self, Check.self, Demo.self, Customers.self, Playbooks.self, Mail.self, Outbox.self, Database.self, BenchMail.self,
                       BenchCycle.self],
         defaultSubcommand: Serve.self)
 }
@@ -104,6 +104,7 @@ struct Mail: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: file) else { throw fail("cannot read \(file)") }
             let mail = InboundMail(raw: Array(data))
             let (text, decision) = ReplyReader.read(mail.text)
+            let why = decision == .forwarded ? "it forwards another message" : ReplyReader.explain(text).reason
             print("""
                 from:           \(mail.from)
                 sender address: \(MailAddress.address(in: mail.from) ?? "(none)")
@@ -113,7 +114,8 @@ struct Mail: AsyncParsableCommand {
                 authentication: \(mail.failedAuthentication ? "a failed SPF, DKIM or DMARC check — refused" : "no failure reported")
                 reply text:
                 \(text.isEmpty ? "  (nothing)" : text.split(separator: "\n", omittingEmptySubsequences: false).map { "  | \($0)" }.joined(separator: "\n"))
-                decision:       \(mail.isAutomatic ? "none (auto-reply)" : decision.rawValue)
+                decision:       \(mail.isAutomatic ? "none (auto-reply)" : "\(decision.rawValue): \(why)")
+                from check:     \(mail.fromAddresses.count == 1 ? "one address" : "\(mail.fromAddresses.count) addresses — refused")
                 """)
         }
     }

@@ -28,8 +28,33 @@ enum ReplyCorpus {
 }
 
 @Suite struct ReplyReaderTests {
-    @Test func theCorpusHasAtLeastThirtyMessages() {
-        #expect(ReplyCorpus.cases.count >= 30)
+    @Test func theCorpusHasAtLeastSixtyMessages() {
+        #expect(ReplyCorpus.cases.count >= 60)
+    }
+
+    /// Each way a reply can be unclear is read as "not understood", never as a yes.
+    @Test(arguments: [
+        ("OK, reject it.", "both yes and no"), ("Yes, please don't do that right now.", "both yes and no"),
+        ("Ok? What does this do exactly?", "a question"), ("OK\n\nOn second thought, reject.", "both yes and no"),
+        ("Approve. Actually no, reject.", "both yes and no"), ("Approve, but only after 18:00.", "a condition"),
+        ("Ja, aber erst morgen.", "a condition"), ("Oui si vous voulez", "a condition"), ("Not approved.", "both yes and no"),
+        ("Fine by me", "no word of yes or no"), ("¿Sí?", "a question"), ("👍 👎", "both yes and no"),
+    ])
+    func ambiguousRepliesAreNotUnderstood(_ text: String, _ why: String) {
+        let (decision, reason) = ReplyReader.explain(text)
+        #expect(decision == .notUnderstood, "\(text): \(reason)")
+        let expected = ["both yes and no": "it says both yes", "a question": "it asks a question",
+                        "a condition": "comes with a condition", "no word of yes or no": "it has no word of yes or no"][why] ?? why
+        #expect(reason.contains(expected), "\(text): \(reason)")
+    }
+
+    @Test func yesAndNoAreReadInSixLanguagesAndEmoji() {
+        for yes in ["Yes", "Sure, go ahead", "Ja, gerne", "Oui, d'accord", "Sí, de acuerdo", "Akkoord", "Sim, aprovado", "👍🏽", "✅"] {
+            #expect(ReplyReader.decide(yes) == .approve, "\(yes)")
+        }
+        for no in ["No", "Nein danke", "Non", "No, gracias", "Nee", "Não", "👎", "❌ please leave it"] {
+            #expect(ReplyReader.decide(no) == .reject, "\(no)")
+        }
     }
 
     @Test(arguments: ReplyCorpus.cases)

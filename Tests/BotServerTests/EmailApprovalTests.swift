@@ -151,6 +151,30 @@ struct FailingPoster: HTTPPoster {
             && $0.result == "the sender is not the store's contact" })
     }
 
+    /// Sender checks fail closed: two addresses in From, or a soft failure of SPF, DKIM or DMARC, decide nothing;
+    /// the contact's own address in another case is theirs.
+    @Test func senderChecksFailClosedButAddressesCompareWithoutCase() async throws {
+        let bot = try await TestBot(extra: ["PERFBOT_REPLY_DOMAIN": "fix.example.com", "MAILGUN_SIGNING_KEY": mailgunKey])
+        let to = try await proposal(bot, store: "acme-store", id: "fix_acmestore2", expiresAt: t0.addingTimeInterval(86400))
+        try await bot.app.test(.router) { client in
+            func post(from: String, body: String = "REJECT", headers: [[String]] = []) async throws -> String? {
+                try await postMailgun(client, mailgunForm(to: to, from: from, body: body, timestamp: t0, headers: headers)).1
+            }
+            let twoAddresses = try await post(from: "owner@acme-store.example, Mallory <mallory@evil.example>")
+            #expect(twoAddresses == "refused: the From line names more than one address")
+            for verdict in [["Authentication-Results", "mx.fix.example.com; spf=softfail smtp.mailfrom=acme-store.example"],
+                            ["Authentication-Results", "mx.fix.example.com; dkim=permerror header.d=acme-store.example"],
+                            ["X-Mailgun-Spf", "SoftFail"], ["Received-SPF", "permerror (domain of acme-store.example)"]] {
+                let answer = try await post(from: "owner@acme-store.example", headers: [verdict])
+                #expect(answer == "refused: SPF, DKIM or DMARC failed", "\(verdict)")
+            }
+            #expect(try await bot.store.approval(id: "fix_acmestore2")?.status == .pending)
+            let mixedCase = try await post(from: "Owner <Owner@ACME-Store.Example>")
+            #expect(mixedCase == "rejected")
+        }
+        #expect(try await bot.store.approval(id: "fix_acmestore2")?.status == .rejected)
+    }
+
     /// A store's contact answering a report (no proposal address) is not lost: the admins get the gist.
     @Test func aContactsMailWithoutAProposalReachesTheAdmins() async throws {
         let bot = try await TestBot(extra: ["PERFBOT_REPLY_DOMAIN": "fix.example.com", "MAILGUN_SIGNING_KEY": mailgunKey,

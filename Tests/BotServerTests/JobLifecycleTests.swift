@@ -84,6 +84,10 @@ struct LiveBot {
                 throw error
             }
         }
+        if case let .signaled(signal) = result.terminationStatus, signal != SIGKILL {
+            let logged = (try? String(contentsOfFile: log, encoding: .utf8)) ?? "(nothing)"
+            Issue.record("perfbot serve ended by signal \(signal); it logged:\n\(logged)")
+        }
         return result.terminationStatus
     }
 

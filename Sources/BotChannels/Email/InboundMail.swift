@@ -61,13 +61,24 @@ public struct InboundMail: Sendable, Equatable {
         return header("Return-Path").contains { $0.trimmingCharacters(in: .whitespaces) == "<>" }
     }
 
-    /// Whether the provider reported a failed SPF, DKIM or DMARC check.
+    /// Whether any verdict on the message is a failure: SPF, DKIM or DMARC `fail`, `softfail` or `permerror`
+    /// (in `Authentication-Results`, Mailgun's `X-Mailgun-Spf` / `X-Mailgun-Dkim-Check-Result`, or
+    /// `Received-SPF`). Trusting a failure from any header only makes perfbot more careful, so none is ignored.
     public var failedAuthentication: Bool {
+        let failures = ["fail", "softfail", "permerror"]
         let results = header("Authentication-Results").joined(separator: ";").lowercased()
-        if ["spf=fail", "dkim=fail", "dmarc=fail"].contains(where: results.contains) { return true }
+        for method in ["spf", "dkim", "dmarc"] where failures.contains(where: { results.contains("\(method)=\($0)") }) {
+            return true
+        }
         let verdicts = header("X-Mailgun-Spf") + header("X-Mailgun-Dkim-Check-Result") + header("Received-SPF")
-        return verdicts.contains { $0.lowercased().trimmingCharacters(in: .whitespaces).hasPrefix("fail") }
+        return verdicts.contains { verdict in
+            let word = verdict.lowercased().trimmingCharacters(in: .whitespaces).prefix { $0.isLetter }
+            return failures.contains(String(word))
+        }
     }
+
+    /// The addresses in the From header: more than one (or none) means perfbot cannot tell who wrote.
+    public var fromAddresses: [String] { MailAddress.addresses(in: from) }
 }
 
 /// E-mail addresses in `Name <a@b>` and bare forms.
@@ -83,10 +94,37 @@ public enum MailAddress {
         return "\(parts[0])@\(parts[1].lowercased())"
     }
 
-    /// The same mailbox: local parts exactly, domains case-insensitively.
+    /// The same mailbox, compared case-insensitively as mail providers do (`Dana.Owner@Acme.example` is
+    /// `dana.owner@acme.example`). A header with more than one address is nobody's.
     public static func same(_ a: String, _ b: String) -> Bool {
-        guard let x = address(in: a), let y = address(in: b) else { return false }
-        return x == y
+        let left = addresses(in: a), right = addresses(in: b)
+        guard left.count == 1, right.count == 1 else { return false }
+        return left[0].lowercased() == right[0].lowercased()
+    }
+
+    /// Every address in a header such as `Dana <dana@acme.example>, ops@acme.example` (commas inside
+    /// quoted display names are not separators).
+    public static func addresses(in text: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var quoted = false, angled = false
+        for character in text {
+            switch character {
+            case "\"": quoted.toggle()
+            case "<" where !quoted: angled = true
+            case ">" where !quoted: angled = false
+            case ",", ";":
+                if !quoted && !angled {
+                    parts.append(current)
+                    current = ""
+                    continue
+                }
+            default: break
+            }
+            current.append(character)
+        }
+        parts.append(current)
+        return parts.compactMap { address(in: $0) }
     }
 }
 

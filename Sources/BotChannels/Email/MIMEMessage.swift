@@ -166,19 +166,7 @@ public struct MIMEMessage: Sendable {
         return result
     }
 
-    /// HTML as text: line breaks for blocks, `>` for blockquotes and Gmail's quote, tags dropped, entities decoded.
-    public static func text(fromHTML html: String) -> String {
-        var text = html.replacingOccurrences(of: "\n", with: " ")
-        for (pattern, replacement) in [("(?i)<br\\s*/?>", "\n"), ("(?i)</(p|div|li|tr|h[1-6])>", "\n"),
-                                       ("(?is)<(blockquote|div class=\"gmail_quote\")[^>]*>.*", "\n> (quoted)"),
-                                       ("(?is)<(style|script)[^>]*>.*?</\\1>", ""), ("<[^>]+>", "")] {
-            text = text.replacingOccurrences(of: pattern, with: replacement, options: .regularExpression)
-        }
-        for (entity, character) in [("&nbsp;", " "), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&")] {
-            text = text.replacingOccurrences(of: entity, with: character)
-        }
-        return text.split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "\n")
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    /// HTML as text: line breaks for blocks, `>` for blockquotes and Gmail's quote, tags dropped, entities
+    /// decoded; linear in the input (`HTMLText`).
+    public static func text(fromHTML html: String) -> String { HTMLText.text(html) }
 }

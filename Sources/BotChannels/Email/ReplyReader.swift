@@ -14,9 +14,8 @@ public enum ReplyDecision: String, Sendable, Equatable {
 /// Drops `>` quotes, the `On … wrote:` family across line wraps and in common languages, Outlook's
 /// `-----Original Message-----` and `From:/Sent:` header blocks (also as `*From:*`), `-- `
 /// signatures, phone footers ("Sent from my iPhone") and closing lines ("Thanks"); keeps text below
-/// a quote (bottom posts) and between quotes (inline answers). The decision is the first word of the
-/// reply (after a courtesy such as "please"): APPROVE/APPROVED/YES/OK or REJECT/REJECTED/NO/DECLINE
-/// (and their German and French forms); a reply whose lines start with both kinds is not understood.
+/// a quote (bottom posts) and between quotes (inline answers). The decision leans to the safe side:
+/// see `explain`.
 public enum ReplyReader {
     /// The reply text and the decision in it.
     public static func read(_ body: String) -> (text: String, decision: ReplyDecision) {
@@ -41,6 +40,7 @@ public enum ReplyReader {
             kept.append(line)
             index += 1
         }
+        while let last = kept.last, last.trimmingCharacters(in: .whitespaces).isEmpty { kept.removeLast() }
         // A closing ("Thanks", "Best regards") near the end, perhaps followed by a name, is not part of the answer.
         if let closing = kept.lastIndex(where: { isClosing($0.trimmingCharacters(in: .whitespaces)) }), closing > 0,
            kept.count - closing <= 3,
@@ -130,30 +130,100 @@ public enum ReplyReader {
 
     // MARK: Decision
 
-    static let approveWords: Set<String> = ["approve", "approved", "approving", "yes", "ok", "okay", "agree", "agreed",
-                                            "ja", "freigeben", "genehmigt", "genehmigen", "oui", "approuvé", "approuve",
-                                            "d'accord", "accepté"]
-    static let rejectWords: Set<String> = ["reject", "rejected", "no", "decline", "declined", "deny", "nein", "ablehnen",
-                                           "abgelehnt", "non", "refuse", "refusé", "rejeté"]
-    static let courtesies: Set<String> = ["please", "pls", "bitte", "hi", "hello", "hallo", "bonjour", "merci", "thanks"]
+    /// Words and phrases that say yes, in English, German, French, Spanish, Dutch and Portuguese.
+    static let approvePhrases: [[String]] = [
+        ["approve"], ["approved"], ["approving"], ["yes"], ["yep"], ["yeah"], ["ok"], ["okay"], ["sure"], ["agree"],
+        ["agreed"], ["confirm"], ["confirmed"], ["go", "ahead"], ["do", "it"], ["👍"], ["✅"],
+        ["ja"], ["freigeben"], ["genehmigt"], ["genehmigen"], ["einverstanden"], ["gerne"], ["in", "ordnung"],
+        ["oui"], ["approuvé"], ["approuve"], ["d'accord"], ["accepté"], ["accepte"], ["allez", "y"],
+        ["sí"], ["adelante"], ["apruebo"], ["aprobado"], ["de", "acuerdo"], ["vale"],
+        ["akkoord"], ["goedgekeurd"], ["prima"], ["ga", "je", "gang"],
+        ["sim"], ["aprovado"], ["aprovo"], ["de", "acordo"], ["pode", "aplicar"], ["pode", "fazer"],
+    ]
+    /// Words and phrases that say no, or negate what stands beside them (a "yes" with one of these is no yes).
+    static let rejectPhrases: [[String]] = [
+        ["reject"], ["rejected"], ["no"], ["nope"], ["decline"], ["declined"], ["deny"], ["denied"], ["refuse"],
+        ["not"], ["don't"], ["dont"], ["do", "not"], ["never"], ["stop"], ["cancel"], ["hold", "off"], ["👎"], ["❌"],
+        ["nein"], ["nicht"], ["kein"], ["keine"], ["ablehnen"], ["abgelehnt"],
+        ["non"], ["pas"], ["ne"], ["n'"], ["refusé"], ["rejeté"], ["jamais"],
+        ["rechazo"], ["rechazar"], ["rechazado"], ["nunca"],
+        ["nee"], ["niet"], ["afgewezen"], ["afwijzen"],
+        ["não"], ["nao"], ["rejeitado"], ["recuso"],
+    ]
+    /// Words that make a yes conditional ("approve, but only after 6 pm"): no yes can be read from them.
+    static let conditions: Set<String> = [
+        "but", "only", "if", "unless", "after", "later", "tomorrow", "tonight", "wait", "until", "first", "maybe",
+        "aber", "nur", "wenn", "falls", "erst", "später", "morgen", "vielleicht",
+        "mais", "seulement", "si", "après", "demain", "peut-être", "attendez",
+        "pero", "solo", "sólo", "después", "mañana", "quizás",
+        "maar", "alleen", "als", "straks", "misschien",
+        "mas", "só", "depois", "amanhã", "talvez",
+    ]
 
-    static func words(_ line: String) -> [String] {
-        line.lowercased().split(whereSeparator: { $0.isWhitespace || ",.!?;:()-–—\"*".contains($0) }).map(String.init)
-    }
-
-    static func kind(_ word: String) -> ReplyDecision? {
-        approveWords.contains(word) ? .approve : rejectWords.contains(word) ? .reject : nil
-    }
-
-    /// The decision: the first word of the reply, unless another line starts with the opposite word.
-    public static func decide(_ text: String) -> ReplyDecision {
-        let lines = text.split(separator: "\n").map(String.init).filter { !words($0).isEmpty }
-        guard let first = lines.first else { return .notUnderstood }
-        let leading = words(first).drop { courtesies.contains($0) }
-        guard let word = leading.first, let decision = kind(word) else { return .notUnderstood }
-        for line in lines.dropFirst() {
-            if let other = words(line).first.flatMap(kind), other != decision { return .notUnderstood }
+    /// The words of `text`: lowercased, split at anything that is not a letter, digit or apostrophe
+    /// (curly apostrophes are straightened); an emoji is a word of its own, skin tones dropped.
+    static func words(_ text: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        func flush() {
+            if !current.isEmpty { words.append(current) }
+            current = ""
         }
-        return decision
+        for character in text.lowercased().replacingOccurrences(of: "’", with: "'") {
+            if character.isLetter || character.isNumber || character == "'" {
+                current.append(character)
+            } else if let scalar = character.unicodeScalars.first, scalar.properties.isEmojiPresentation || character == "✅" || character == "❌" {
+                flush()
+                words.append(String(scalar))
+            } else {
+                flush()
+            }
+        }
+        flush()
+        // "n'est" and "l'ai": the elided French negation stands on its own.
+        return words.flatMap { word in word.hasPrefix("n'") && word.count > 2 ? ["n'", String(word.dropFirst(2))] : [word] }
     }
+
+    /// The phrases of `phrases` found in `words`, as written.
+    static func found(_ phrases: [[String]], in words: [String]) -> [String] {
+        phrases.filter { phrase in
+            words.indices.contains { start in
+                start + phrase.count <= words.count && Array(words[start..<(start + phrase.count)]) == phrase
+            }
+        }.map { $0.joined(separator: " ") }
+    }
+
+    /// The decision in the customer's own text, and why, in words (for `perfbot mail explain` and tests).
+    ///
+    /// A yes is taken only when nothing else in the text could mean otherwise: a word of yes, and no word
+    /// of no or negation, no question, no condition. A no is taken when there is a word of no and no yes
+    /// and no question. Anything else, both kinds of word, a question, a condition, or no decision word at
+    /// all, is not understood: a wrong yes runs a fix the customer refused, a "not understood" only asks again.
+    public static func explain(_ text: String) -> (decision: ReplyDecision, reason: String) {
+        let words = words(text)
+        guard !words.isEmpty else { return (.notUnderstood, "the reply has no text of its own") }
+        let yes = found(approvePhrases, in: words)
+        let no = found(rejectPhrases, in: words)
+        let conditional = words.filter(conditions.contains)
+        func quoted(_ list: [String]) -> String { list.prefix(3).map { "'\($0)'" }.joined(separator: ", ") }
+        if text.contains("?") || text.contains("¿") {
+            return (.notUnderstood, "it asks a question")
+        }
+        switch (yes.isEmpty, no.isEmpty) {
+        case (false, false):
+            return (.notUnderstood, "it says both yes (\(quoted(yes))) and no or not (\(quoted(no)))")
+        case (false, true):
+            guard conditional.isEmpty else {
+                return (.notUnderstood, "its yes (\(quoted(yes))) comes with a condition (\(quoted(conditional)))")
+            }
+            return (.approve, "it says yes (\(quoted(yes))) with no negation, question or condition")
+        case (true, false):
+            return (.reject, "it says no (\(quoted(no))) and nothing that means yes")
+        case (true, true):
+            return (.notUnderstood, "it has no word of yes or no")
+        }
+    }
+
+    /// The decision in the customer's own text (see `explain`).
+    public static func decide(_ text: String) -> ReplyDecision { explain(text).decision }
 }

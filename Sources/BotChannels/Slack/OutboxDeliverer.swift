@@ -38,17 +38,28 @@ public struct OutboxDeliverer: BotService {
     }
 
     public func run() async throws {
+        let stopping = StopFlag()
         while !Task.isCancelled {
-            let delivered = try await deliverDue()
+            // A send under way is never cancelled half-way (a request cut off may have reached Slack, and
+            // URLSession's cancellation is fragile on Linux): on shutdown the current message finishes and
+            // no further one starts.
+            let round = Task { try await deliverDue(stopping: stopping) }
+            let delivered = try await withTaskCancellationHandler {
+                try await round.value
+            } onCancel: {
+                stopping.set()
+            }
             if delivered == 0 { try await Task.sleep(for: pollInterval) }
         }
     }
 
     /// Tries every message that is due once. - Returns: how many were delivered.
+    /// - Parameter stopping: checked between messages; once set, no further message starts.
     @discardableResult
-    public func deliverDue() async throws -> Int {
+    public func deliverDue(stopping: StopFlag? = nil) async throws -> Int {
         var delivered = 0
         for var message in try await store.dueMessages(now: clock.now, limit: 50) {
+            if stopping?.isSet == true { break }
             var method = "chat.postMessage"
             if let thread = message.thread, message.channel == .slack {
                 if let ts = try await store.threadTS(thread) {
@@ -208,6 +219,17 @@ public struct OutboxDeliverer: BotService {
     func backoff(_ attempts: Int) -> TimeInterval {
         min(900, 10 * pow(2, Double(min(attempts, 10))))
     }
+}
+
+/// A flag one side sets and the other reads, across tasks.
+public final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    public init() {}
+
+    public func set() { lock.withLock { value = true } }
+    public var isSet: Bool { lock.withLock { value } }
 }
 
 /// Spaces out sends per destination.

@@ -184,13 +184,14 @@ public actor JobEngine: BotService {
         let jobID = outcome.job.id
         running[id] = nil
         stopRequests[jobID] = nil
+        // Listeners (or the reporter) first: whoever waits finds the result already queued.
         let told = listeners.removeValue(forKey: jobID) ?? []
-        for waiter in (waiters.removeValue(forKey: jobID) ?? [:]).values { waiter.resume(returning: outcome) }
         if told.isEmpty {
             await reporter(outcome)
         } else {
             for listener in told { await listener(outcome) }
         }
+        for waiter in (waiters.removeValue(forKey: jobID) ?? [:]).values { waiter.resume(returning: outcome) }
         await kick(id)
     }
 
