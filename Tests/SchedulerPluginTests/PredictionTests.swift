@@ -48,3 +48,28 @@ import Testing
         #expect(calm.contains("memory: 60.") && calm.contains("no limit ahead"))
     }
 }
+
+@Suite struct DailyRunTests {
+    /// perfbot restarts (its services start again, each from scratch, on the same database): the day's
+    /// prediction notices went out once, and are not sent again.
+    @Test func aRestartSendsNoSecondPredictionNotice() async throws {
+        let bot = try await SchedulerBot(customers: [shop("growing-shop")])
+        bot.clock.advance(by: 1)
+        try await PredictionTests().week(bot, "growing-shop", .memoryPercent) { 50 + 4 * Double($0) / 24 }
+        func notices() async throws -> Int {
+            try await bot.store.pendingMessages().filter { $0.payload.contains(#""template":"prediction_notice""#) }.count
+        }
+        for start in 0..<2 {
+            // Each start runs the scheduler plugin's services until its daily run had its chance.
+            let services = try bot.wiring.plugins().flatMap(\.services).filter { $0.name == "predictions" }
+            #expect(services.count == 1)
+            let running = Task { try await services[0].run() }
+            for _ in 0..<100 where try await notices() == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            try await Task.sleep(for: .milliseconds(200))
+            running.cancel()
+            _ = await running.result
+            #expect(try await notices() == 1, "after start \(start + 1)")
+            bot.clock.advance(by: 3600)
+        }
+    }
+}
