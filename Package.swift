@@ -68,12 +68,13 @@ let package = Package(
         .target(name: "WooCommercePlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/WooCommerce"),
         .target(name: "MagentoPlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/Magento"),
         .target(name: "SchedulerPlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/Scheduler"),
+        .target(name: "CustomerPlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/Customer"),
         // Configuration, wiring, demo fleet, customer import, benchmark: everything the CLI runs.
         .target(
             name: "PerfbotApp",
             dependencies: [
                 "BotCore", "BotStore", "BotChannels", "BotServer", "BotPlaybooks", "BotProbes", "ConsolePlugin", "OperationsPlugin",
-                "WooCommercePlugin", "MagentoPlugin", "SchedulerPlugin",
+                "WooCommercePlugin", "MagentoPlugin", "SchedulerPlugin", "CustomerPlugin",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

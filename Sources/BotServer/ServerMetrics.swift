@@ -72,6 +72,13 @@ public final class ServerMetrics: Sendable {
             .set(completedAt.timeIntervalSince1970)
     }
 
+    /// Counts an e-mail command by what became of it (`answered`, `stranger`, `unauthenticated`).
+    public func recordMailCommand(_ result: String) {
+        registry.makeCounter(descriptor: .init(namespace: "perfbot", metricName: "mail_commands", unitName: "total",
+                                               helpText: "E-mail commands by result"),
+                             labels: [("result", result)]).increment()
+    }
+
     /// Sets the jobs per state and the outbox messages waiting per channel (read at each scrape).
     func setQueues(jobs: [String: Int], outbox: [String: Int]) {
         for state in ["requested", "held", "approved", "queued", "running", "succeeded", "failed", "interrupted",

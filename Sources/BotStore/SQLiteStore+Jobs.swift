@@ -203,34 +203,40 @@ extension SQLiteStore: JobStore {
 }
 
 extension SQLiteStore {
-    public func report(since: Date) async throws -> OperationsReport {
+    public func report(since: Date) async throws -> OperationsReport { try await report(since: since, store: nil) }
+
+    /// The report's figures since `since`, of `store` or of all stores.
+    public func report(since: Date, store: StoreID?) async throws -> OperationsReport {
         try await pool.read { db in
             var report = OperationsReport()
             let from = since.unixSeconds
-            report.issuesOpened = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM performance_issues WHERE detected_at >= ?",
-                                                   arguments: [from]) ?? 0
+            // Every query below filters by store when one is given (`?2` is the store or NULL).
+            let mine = "(?2 IS NULL OR customer_id = ?2)"
+            let arguments: StatementArguments = [from, store?.rawValue]
+            report.issuesOpened = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM performance_issues WHERE detected_at >= ?1 AND \(mine)",
+                                                   arguments: arguments) ?? 0
             let resolved = try Row.fetchAll(db, sql: """
                 SELECT resolved_at - detected_at, auto_fixed FROM performance_issues
-                WHERE resolved_at IS NOT NULL AND resolved_at >= ?
-                """, arguments: [from])
+                WHERE resolved_at IS NOT NULL AND resolved_at >= ?1 AND \(mine)
+                """, arguments: arguments)
             report.issuesResolved = resolved.count
             report.autoFixed = resolved.filter { ($0[1] as Int64) != 0 }.count
             report.medianResolveSeconds = Self.median(resolved.map { Double($0[0] as Int64) })
             report.medianDetectSeconds = Self.median(try Int64.fetchAll(db, sql: """
-                SELECT detected_at - onset_at FROM performance_issues WHERE detected_at >= ? AND onset_at IS NOT NULL
-                """, arguments: [from]).map(Double.init))
-            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) FROM approvals WHERE created_at >= ? GROUP BY status",
-                                        arguments: [from]) {
+                SELECT detected_at - onset_at FROM performance_issues WHERE detected_at >= ?1 AND onset_at IS NOT NULL AND \(mine)
+                """, arguments: arguments).map(Double.init))
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) FROM approvals WHERE created_at >= ?1 AND \(mine) GROUP BY status",
+                                        arguments: arguments) {
                 report.proposals[row[0]] = row[1]
             }
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM jobs WHERE created_at >= ? AND \(Self.actedOn) GROUP BY state",
-                                        arguments: [from]) {
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM jobs WHERE created_at >= ?1 AND \(mine) AND \(Self.actedOn) GROUP BY state",
+                                        arguments: arguments) {
                 report.jobs[row[0]] = row[1]
             }
             report.topStores = try Row.fetchAll(db, sql: """
-                SELECT customer_id, COUNT(*) AS n FROM performance_issues WHERE detected_at >= ?
+                SELECT customer_id, COUNT(*) AS n FROM performance_issues WHERE detected_at >= ?1 AND \(mine)
                 GROUP BY customer_id ORDER BY n DESC, customer_id LIMIT 5
-                """, arguments: [from]).map { ($0[0], $0[1]) }
+                """, arguments: arguments).map { ($0[0], $0[1]) }
             return report
         }
     }
@@ -240,5 +246,28 @@ extension SQLiteStore {
         let sorted = values.sorted()
         let middle = sorted.count / 2
         return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+}
+
+extension SQLiteStore: CustomerStore {
+    public func feed(of store: StoreID, limit: Int) async throws -> [FeedEntry] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT at, kind, title, body FROM insights WHERE customer_id = ? ORDER BY at DESC, id DESC LIMIT ?",
+                             arguments: [store.rawValue, limit]).map {
+                FeedEntry(at: Date(unixSeconds: $0[0]), kind: $0[1], title: $0[2], body: $0[3])
+            }
+        }
+    }
+
+    public func propose(_ draft: ApprovalDraft, at: Date) async throws {
+        try await pool.write { db in try Self.insert(db, draft, issueID: nil, at: at) }
+    }
+
+    public func scores(of store: StoreID, since: Date) async throws -> [(at: Date, score: Int)] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT timestamp, health_score FROM performance_snapshots WHERE customer_id = ? AND timestamp >= ? ORDER BY timestamp
+                """, arguments: [store.rawValue, since.unixSeconds]).map { (Date(unixSeconds: $0[0]), $0[1]) }
+        }
     }
 }

@@ -16,6 +16,12 @@ public struct EmailReplies: Sendable {
     let clock: any BotClock
     let alertsChannel: String?
     let logger: Logger
+    /// E-mail commands: the router (its customer grammar), the address they go to, the authserv-ids
+    /// trusted for an authentication pass, and a counter of what became of each.
+    var commands: CommandRouter?
+    var commandAddress: String?
+    var authservIDs: Set<String> = []
+    var count: @Sendable (String) -> Void = { _ in }
 
     /// What a reply led to (the HTTP answer to the mail provider, and the tests).
     public enum Outcome: Equatable, Sendable, CustomStringConvertible {
@@ -27,6 +33,8 @@ public struct EmailReplies: Sendable {
         /// Decided before, expired, or its issue resolved: answered, nothing runs.
         case closed(String)
         case notUnderstood
+        /// An e-mail command, answered to the contact's address on file.
+        case answered(String)
 
         public var description: String {
             switch self {
@@ -36,12 +44,16 @@ public struct EmailReplies: Sendable {
             case .rejected: "rejected"
             case let .closed(reason): "closed: \(reason)"
             case .notUnderstood: "not understood"
+            case let .answered(command): "answered: \(command)"
             }
         }
     }
 
     public func handle(_ mail: InboundMail) async throws -> Outcome {
         if mail.isAutomatic { return .ignored("auto-reply") }
+        if mail.token == nil, let address = commandAddress, MailAddress.same(mail.recipient, address) {
+            return try await command(mail)
+        }
         guard let token = mail.token, let approval = try await store.approval(tokenHash: ApprovalToken.hash(token)) else {
             try await passOn(mail)
             return .refused("no proposal matches the reply address")
@@ -61,10 +73,14 @@ public struct EmailReplies: Sendable {
             try await refused(approval, from: mail, reason: "SPF, DKIM or DMARC failed (fail, softfail or permerror)")
             return .refused("SPF, DKIM or DMARC failed")
         }
-        let (_, decision) = ReplyReader.read(mail.text)
+        let (text, decision) = ReplyReader.read(mail.text)
         switch decision {
         case .notUnderstood, .forwarded:
-            try await mailCustomer(customer, template: "reply_not_understood", ["store": .string(customer.id.rawValue)])
+            // The answer quotes what was read and why it is no clear yes or no, and asks for one word.
+            let why = decision == .forwarded ? "it forwards another message" : ReplyReader.explain(text).reason
+            try await mailCustomer(customer, template: "reply_not_understood",
+                                   ["store": .string(customer.id.rawValue), "read": .string(String(text.prefix(400))),
+                                    "why": .string(why)])
             return .notUnderstood
         case .approve, .reject:
             let approve = decision == .approve
@@ -102,6 +118,64 @@ public struct EmailReplies: Sendable {
                 return .rejected
             }
         }
+    }
+
+    /// A command mailed to the command address: only from a store's contact, only with an authentication
+    /// pass from a trusted authserv-id; the answer goes to the address on file, never to the From line.
+    /// Strangers and unauthenticated mail get nothing (they are counted and logged).
+    func command(_ mail: InboundMail) async throws -> Outcome {
+        guard let router = commands else { return .refused("e-mail commands are off") }
+        var text = ReplyReader.extract(mail.text).split(separator: "\n").first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            .map(String.init) ?? ""
+        if text.isEmpty {
+            text = mail.subject.replacingOccurrences(of: #"^\s*((re|fwd?|aw|wg|tr)\s*:\s*)+"#, with: "",
+                                                     options: [.regularExpression, .caseInsensitive])
+        }
+        text = String(text.prefix(200))
+        // Mail that is no command (an answer to a report, a question) goes to the team as before.
+        if case .unknown = router.match(text, audience: .customer) {
+            try await passOn(mail)
+            return .refused("no proposal matches the reply address")
+        }
+        guard mail.fromAddresses.count == 1, let sender = mail.fromAddresses.first else {
+            count("unreadable_from")
+            logger.notice("e-mail command refused", metadata: ["reason": "the From line does not name exactly one address"])
+            return .refused("the From line does not name exactly one address")
+        }
+        let mine = try await store.allCustomers().filter { MailAddress.same($0.contactEmail, sender) }
+        guard let first = mine.first else {
+            count("stranger")
+            logger.notice("e-mail command from a stranger ignored")
+            return .refused("the sender is not a store's contact")
+        }
+        let authentication = MailAuthentication.check(mail, trusting: authservIDs)
+        guard authentication.passed else {
+            count("unauthenticated")
+            logger.notice("e-mail command without an authentication pass refused",
+                          metadata: ["reason": "\(authentication.reason)"])
+            try await store.audit(actor: first.contactEmail, channel: "email", action: "email.command.refused",
+                                  store: first.id, details: [:], result: authentication.reason, at: clock.now)
+            return .refused("no authentication pass: \(authentication.reason)")
+        }
+        let contact = Contact(email: first.contactEmail, stores: mine.map(\.id))
+        let reply = await router.route(text, contact: contact, logger: logger)
+        let name = text.split(separator: " ").first.map { $0.lowercased() } ?? "help"
+        count("answered")
+        try await store.audit(actor: first.contactEmail, channel: "email", action: "email.command", store: mine.count == 1 ? first.id : nil,
+                              details: ["command": String(name.prefix(20))], result: "answered", at: clock.now)
+        // The reply's header is the subject; without one, the subject names the command it answers.
+        var subject = "Your command “\(text.prefix(60))”"
+        var body = reply
+        if case let .header(title)? = reply.blocks.first {
+            subject = title
+            body.blocks.removeFirst()
+        }
+        let lines = body.plainText.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
+        let pairs: [(String, JSONValue)] = [("template", .string("command_reply")), ("to", .string(first.contactEmail)),
+                                            ("subject", .string(subject)), ("lines", .array(lines.map { .string($0) }))]
+        try await store.enqueue(.email, to: first.contactEmail,
+                                payload: String(decoding: JSONValue.object(pairs).bytes(), as: UTF8.self), at: clock.now)
+        return .answered(String(name.prefix(20)))
     }
 
     /// Mail from a store's contact that is not a reply to a proposal (an answer to a report or a prediction

@@ -32,6 +32,10 @@ public struct PerfbotConfiguration: Sendable {
     public var grafanaTimestampHeader: String?
     /// Largest request body, bytes.
     public var bodyLimit = 1 << 20
+    /// Where customers mail commands (default `perfbot@<PERFBOT_REPLY_DOMAIN>`).
+    public var commandAddress: String?
+    /// The authserv-ids whose `Authentication-Results` perfbot trusts (the receiving MTA's, the provider's).
+    public var mailAuthservIDs: Set<String> = []
     /// How long a running step may finish after SIGTERM before it is killed, seconds.
     public var drainSeconds = 60
     /// How long each growing table keeps its rows.
@@ -58,6 +62,7 @@ public struct PerfbotConfiguration: Sendable {
         "SMTP_USER", "SMTP_PASSWORD", "PERFBOT_MAIL_FROM", "PERFBOT_REPLY_DOMAIN", "MAILGUN_SIGNING_KEY",
         "PERFBOT_CHECK_INTERVAL", "PERFBOT_SLACK_USERS", "PERFBOT_BODY_LIMIT", "PERFBOT_ALERT_STORE_LABEL",
         "PERFBOT_APPROVAL_HOURS", "GRAFANA_HMAC_SECRET", "GRAFANA_TIMESTAMP_HEADER", "PERFBOT_DRAIN_SECONDS",
+        "PERFBOT_COMMAND_ADDRESS", "PERFBOT_MAIL_AUTHSERV_ID",
     ] + retentionKeys.map(\.key)
 
     public init() {}
@@ -104,6 +109,12 @@ public struct PerfbotConfiguration: Sendable {
         approvalTTL = TimeInterval(try integer("PERFBOT_APPROVAL_HOURS", 1...168) ?? 24) * 3600
         bodyLimit = try integer("PERFBOT_BODY_LIMIT", 1024...(64 << 20)) ?? bodyLimit
         drainSeconds = try integer("PERFBOT_DRAIN_SECONDS", 0...3600) ?? drainSeconds
+        commandAddress = text("PERFBOT_COMMAND_ADDRESS")?.lowercased() ?? replyDomain.map { "perfbot@\($0.lowercased())" }
+        if let address = commandAddress, address.split(separator: "@").count != 2 || address.contains("+") {
+            throw ConfigurationError.invalid(key: "PERFBOT_COMMAND_ADDRESS", reason: "expected a plain address such as perfbot@fix.example.com")
+        }
+        mailAuthservIDs = Set((text("PERFBOT_MAIL_AUTHSERV_ID") ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
         for (key, unit, keyPath) in Self.retentionKeys {
             if let value = try integer(key, 1...3650) { retention[keyPath: keyPath] = TimeInterval(value) * unit }
         }

@@ -5,6 +5,7 @@ import BotPlaybooks
 import BotProbes
 import BotStore
 import ConsolePlugin
+import CustomerPlugin
 import Foundation
 import Logging
 import MagentoPlugin
@@ -56,6 +57,7 @@ public struct Wiring: Sendable {
                            runner: PlaybookRunner(metrics: StoreCurrentMetrics(store: store, clock: clock), sleeper: sleeper,
                                                   clock: clock),
                            clock: clock, logger: logger, drainWindow: .seconds(configuration.drainSeconds),
+                           applySetting: { [store, clock] job in try await Self.applySetting(job, store: store, at: clock.now) },
                            reporter: { outcome in
                                do { try await reporter.report(outcome) } catch {
                                    logger.error("could not report a job", metadata: ["job": "\(outcome.job.id)", "error": "\(error)"])
@@ -100,15 +102,50 @@ public struct Wiring: Sendable {
                                             metrics.recordCycle(duration: .seconds(report.duration), checked: report.checked,
                                                                 errors: report.errors.count, completedAt: completedAt)
                                         })
-        return [ConsolePlugin(reader: store, clock: clock), operations, scheduler]
+        let customer = CustomerPlugin(store: store, library: library,
+                                      planner: JobPlanner(executors: executors, platforms: Self.platforms),
+                                      proposer: proposer(), clock: clock)
+        return [ConsolePlugin(reader: store, clock: clock), operations, scheduler, customer]
             + Self.platforms.map { $0 as any BotPlugin }
     }
 
-    /// Customers' replies to proposals.
+    /// Customers' replies to proposals, and their e-mail commands.
     public func emailReplies() -> EmailReplies {
-        EmailReplies(store: store, library: library, engine: engine,
+        emailReplies(router: try? commandRouter())
+    }
+
+    func emailReplies(router: CommandRouter?) -> EmailReplies {
+        var replies = EmailReplies(store: store, library: library, engine: engine,
                      approvalCheck: ApprovalCheck(library: library, planner: JobPlanner(executors: executors, platforms: Self.platforms)),
                      proposer: proposer(), clock: clock, alertsChannel: configuration.slackAlertsChannel, logger: logger)
+        replies.commands = router
+        replies.commandAddress = configuration.commandAddress
+        replies.authservIDs = configuration.mailAuthservIDs
+        let metrics = self.metrics
+        replies.count = { metrics.recordMailCommand($0) }
+        return replies
+    }
+
+    /// A setting a contact confirmed: their automation level, or an exception added or removed.
+    static func applySetting(_ job: JobRecord, store: SQLiteStore, at: Date) async throws -> String {
+        guard let (key, value) = JobDraft.setting(job.playbook), let customer = try await store.customer(job.store) else {
+            throw BotError.invalid("unknown setting `\(job.playbook)`")
+        }
+        var level = customer.automationLevel, exceptions = customer.automationExceptions
+        switch key {
+        case "level":
+            guard let number = Int(value), let chosen = AutomationLevel(rawValue: number) else { throw BotError.invalid("bad level") }
+            level = chosen
+        case "skip":
+            guard ActionTag.exceptionNames.contains(value) else { throw BotError.invalid("bad exception") }
+            if !exceptions.contains(value) { exceptions.append(value) }
+        case "unskip":
+            exceptions.removeAll { $0 == value }
+        default:
+            throw BotError.invalid("unknown setting `\(key)`")
+        }
+        try await store.setAutomation(job.store, level: level, exceptions: exceptions, at: at)
+        return "level \(level.rawValue), exceptions \(exceptions.joined(separator: ", "))"
     }
 
     /// Makes proposals (approval, held job, e-mail) with the configured reply domain and lifetime.
@@ -176,7 +213,8 @@ public struct Wiring: Sendable {
         settings.grafanaTimestampHeader = configuration.grafanaTimestampHeader
         settings.alertsChannel = configuration.slackAlertsChannel
         settings.mailgunSigningKey = configuration.mailgunSigningKey
-        let replies = emailReplies()
+        let router = try CommandRouter(plugins: plugins, access: configuration.slackUsers)
+        let replies = emailReplies(router: router)
         let inbound: (@Sendable (InboundMail) async throws -> String)?
         if configuration.replyDomain != nil {
             inbound = { mail in
@@ -187,7 +225,7 @@ public struct Wiring: Sendable {
             inbound = nil
         }
         return PerfbotServer(
-            store: store, commands: try CommandRouter(plugins: plugins, access: configuration.slackUsers),
+            store: store, commands: router,
             clock: clock,
             settings: settings,
             metrics: metrics, logger: logger,

@@ -174,6 +174,37 @@ struct LiveBot {
         #expect(job.summary?.contains("outlasted the drain window") == true, "\(job.summary ?? "")")
     }
 
+    /// A playbook's wait runs no process: SIGTERM ends it at once, and the step after it never starts.
+    @Test func sigtermEndsAWaitBetweenSteps() async throws {
+        let bot = try await LiveBot(stepSeconds: 1)
+        try """
+            name: waits_first
+            title: Waits, then acts
+            platform: woocommerce
+            trigger: manual
+            actions:
+              - name: Touch the marker after ten minutes
+                wait: 10m
+                run: [touch, "{app_path}/second-step-ran"]
+                tags: [read_only]
+                reversible: true
+                safe: true
+            """.write(to: bot.directory.appendingPathComponent("Playbooks/woocommerce/waits_first.yaml"), atomically: true,
+                    encoding: .utf8)
+        let stopped = Mutex<Date?>(nil)
+        let status = try await bot.serve { pid in
+            _ = try await bot.command("run waits_first acme-store")
+            _ = try await bot.waitForJob { $0.state == .running }
+            stopped.withLock { $0 = Date() }
+            kill(pid, SIGTERM)
+        }
+        #expect(status == .exited(0))
+        #expect(Date().timeIntervalSince(stopped.withLock { $0 } ?? .distantPast) < 10)
+        let job = try #require(try await SQLiteStore(path: bot.database).job(1))
+        #expect(job.state == .interrupted && job.steps.isEmpty, "\(job.state) \(job.steps)")
+        #expect(!FileManager.default.fileExists(atPath: bot.directory.appendingPathComponent("second-step-ran").path))
+    }
+
     /// `kill -9` during a running job, then a restart: the job is `interrupted`, never re-run, and the admins are told
     /// which steps ran and which did not.
     @Test func aKilledJobIsReportedInterruptedAfterARestart() async throws {

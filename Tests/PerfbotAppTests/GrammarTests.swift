@@ -26,12 +26,14 @@ import Testing
             for example in spec.examples {
                 examples += 1
                 let words = CommandTokenizer.words(example)
+                // Each audience (the team in Slack, customers by e-mail) has a grammar of its own.
                 let matching = router.specs.filter {
-                    $0.name == words.first && (try? CommandParser.parse(Array(words.dropFirst()), as: $0).get()) != nil
+                    $0.audience == spec.audience && $0.name == words.first
+                        && (try? CommandParser.parse(Array(words.dropFirst()), as: $0).get()) != nil
                 }
                 #expect(matching.count == 1, "\(example) matches \(matching.count) entries")
                 #expect(matching.first?.formKey == spec.formKey, "\(example) matches another form")
-                guard case .matched = router.match(example) else {
+                guard case .matched = router.match(example, audience: spec.audience) else {
                     Issue.record("\(example) does not route")
                     continue
                 }

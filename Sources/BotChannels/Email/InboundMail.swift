@@ -37,7 +37,7 @@ public struct InboundMail: Sendable, Equatable {
         lhs.recipient == rhs.recipient && lhs.from == rhs.from && lhs.text == rhs.text
     }
 
-    func header(_ name: String) -> [String] {
+    public func header(_ name: String) -> [String] {
         headers.filter { $0.0.lowercased() == name.lowercased() }.map(\.1)
     }
 

@@ -16,6 +16,16 @@ public enum MailTemplates {
         let store = field("store")
         let (subject, lines): (String, [String])
         switch template {
+        case "proposal" where field("requested") == "true":
+            // Something the contact asked for by e-mail: confirmed by a reply before anything runs.
+            let steps = (object["steps"] as? [String] ?? []).map { "  • \($0)" }
+            subject = "[\(store)] Please confirm \(field("issue"))"
+            lines = ["Hello,", "", field("explanation"), "", "These are the steps:"] + steps + [
+                "",
+                "To be sure the request came from you, nothing runs until you confirm. Reply YES to this e-mail to go "
+                    + "ahead, or NO to cancel. The request stands until \(field("expires_at")).", "",
+                "— perfbot, for your hosting team",
+            ]
         case "proposal":
             let steps = (object["steps"] as? [String] ?? []).map { "  • \($0)" }
             subject = "[\(store)] \(field("issue")): may we fix it?"
@@ -27,7 +37,7 @@ public enum MailTemplates {
             ] + steps + [
                 "",
                 "This proposal stands until \(field("expires_at")).",
-                "Reply APPROVE to let us apply it, or REJECT to decline. Nothing runs without your yes.", "",
+                "Reply YES to let us apply it, or NO to decline. Nothing runs without your yes.", "",
                 "— perfbot, for your hosting team",
             ]
         case "prediction_notice":
@@ -59,10 +69,18 @@ public enum MailTemplates {
             lines = ["Hello,", "", "Understood — nothing was changed on \(store). Our team has been told and may get in touch.",
                      "", "— perfbot, for your hosting team"]
         case "reply_not_understood":
-            subject = "[\(store)] Please reply APPROVE or REJECT"
-            lines = ["Hello,", "", "We could not tell from your reply whether you approve the proposed fix, so nothing was changed.",
-                     "Please reply to the proposal with APPROVE or REJECT as the first word.", "",
+            subject = "[\(store)] Please reply YES or NO"
+            let read = field("read")
+            lines = ["Hello,", "",
+                     read.isEmpty ? "We could not find an answer in your reply, so nothing was changed."
+                        : "We read: “\(read.count > 300 ? String(read.prefix(300)) + "…" : read)”",
+                     read.isEmpty ? "" : "We could not tell for sure whether that is a yes (\(field("why"))), so nothing was changed.",
+                     "",
+                     "Please reply to the proposal with one word: YES to apply the fix, or NO to leave it.", "",
                      "— perfbot, for your hosting team"]
+        case "command_reply":
+            subject = "[perfbot] " + field("subject")
+            lines = ["Hello,", ""] + (object["lines"] as? [String] ?? []) + ["", "— perfbot, for your hosting team"]
         case "proposal_expired":
             subject = "[\(store)] Our proposal has expired; nothing was changed"
             lines = ["Hello,", "",

@@ -54,12 +54,12 @@ public struct CommandRouter: Sendable {
         case usage(name: String, message: String)
     }
 
-    /// Matches `text` against the grammar.
-    public func match(_ text: String) -> Match {
+    /// Matches `text` against the grammar of `audience`.
+    public func match(_ text: String, audience: CommandSpec.Audience = .team) -> Match {
         let words = CommandTokenizer.words(text)
         guard let first = words.first else { return .empty }
         let name = first.lowercased()
-        let candidates = entries.filter { $0.spec.name == name }
+        let candidates = entries.filter { $0.spec.name == name && ($0.spec.audience == audience || $0.plugin == nil) }
         guard !candidates.isEmpty else { return .unknown(first) }
         var best: CommandParseError?
         var matches: [(ParsedCommand, (any BotPlugin)?)] = []
@@ -99,12 +99,12 @@ public struct CommandRouter: Sendable {
         case .empty:
             return help(nil, role: role)
         case let .unknown(word):
-            let names = Array(Set(entries.map(\.spec.name))).sorted()
+            let names = Array(Set(entries.filter { $0.spec.audience == .team }.map(\.spec.name))).sorted()
             let close = NameSuggester.closest(to: word, in: names, limit: 2)
             let hint = close.isEmpty ? "" : " Did you mean " + close.map { "`\($0)`" }.joined(separator: " or ") + "?"
             return .text("I don't know the command `\(word.prefix(40))`.\(hint) Try `\(prefix) help`.")
         case let .usage(name, message):
-            let forms = entries.filter { $0.spec.name == name }.map { "`\(prefix) \($0.spec.usage)`" }
+            let forms = entries.filter { $0.spec.name == name && $0.spec.audience == .team }.map { "`\(prefix) \($0.spec.usage)`" }
             return BotReply([.text("⚠️ \(message)"), .context("Usage: " + forms.joined(separator: "  ·  "))])
         case let .matched(command, plugin):
             guard role >= command.spec.role else {
@@ -131,10 +131,50 @@ public struct CommandRouter: Sendable {
         }
     }
 
+    /// Answers `text` written by a store's contact (an e-mail command): only the customer grammar, scoped
+    /// to their stores by the plugins through `context.invoker.contact`.
+    public func route(_ text: String, contact: Contact, logger: Logger) async -> BotReply {
+        switch match(text, audience: .customer) {
+        case .empty:
+            return customerHelp()
+        case let .unknown(word):
+            let names = Array(Set(entries.filter { $0.spec.audience == .customer }.map(\.spec.name))).sorted()
+            let close = NameSuggester.closest(to: word, in: names, limit: 2)
+            let hint = close.isEmpty ? "" : " Did you mean " + close.map { "\"\($0)\"" }.joined(separator: " or ") + "?"
+            return .text("perfbot does not know the command \"\(word.prefix(40))\".\(hint) Write \"help\" for the list.")
+        case let .usage(name, message):
+            let forms = entries.filter { $0.spec.name == name && $0.spec.audience == .customer }.map { $0.spec.usage }
+            return BotReply([.text("\(message)"), .context("Write it as: " + forms.joined(separator: "  or  "))])
+        case let .matched(command, plugin):
+            guard let plugin else { return customerHelp() }
+            var log = logger
+            log[metadataKey: "plugin"] = .string(plugin.name)
+            log[metadataKey: "command"] = .string("email:" + command.name)
+            do {
+                return try await plugin.handle(command, context: CommandContext(invoker: .customer(contact), logger: log))
+            } catch let error as BotError {
+                return .text(error.userMessage.replacingOccurrences(of: "`", with: "\""))
+            } catch {
+                log.error("e-mail command failed", metadata: ["error": .string(String(describing: error))])
+                return .text("Sorry, something went wrong on our side; your hosting team has been told.")
+            }
+        }
+    }
+
+    /// The e-mail commands a store's contact may write.
+    public func customerHelp() -> BotReply {
+        let lines = entries.filter { $0.spec.audience == .customer }.map { "  • \($0.spec.usage) — \($0.spec.summary)" }
+        return BotReply([.header("What you can ask perfbot by e-mail"),
+                         .text("Write one command as the first line of your e-mail (or as its subject):\n"
+                               + (["  • help — this list"] + lines).joined(separator: "\n")),
+                         .context("With several stores, name one: \"status acme-store\". Commands that change something "
+                                  + "are confirmed by a reply before anything runs.")])
+    }
+
     /// The help text: every command, or one in detail.
     public func help(_ name: String?, role: Role) -> BotReply {
         if let name = name?.lowercased() {
-            let forms = entries.filter { $0.spec.name == name }.map(\.spec)
+            let forms = entries.filter { $0.spec.name == name && $0.spec.audience == .team }.map(\.spec)
             guard let first = forms.first else {
                 return .text("There is no command `\(name.prefix(40))`. Try `\(prefix) help`.")
             }
@@ -148,7 +188,7 @@ public struct CommandRouter: Sendable {
             blocks.append(.context("Examples: " + examples.joined(separator: "  ·  ")))
             return BotReply(blocks)
         }
-        let lines = entries.map { entry in
+        let lines = entries.filter { $0.spec.audience == .team }.map { entry in
             "`\(prefix) \(entry.spec.usage)`\(roleNote(entry.spec.role)) — \(entry.spec.summary)"
         }
         return BotReply([

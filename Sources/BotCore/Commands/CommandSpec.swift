@@ -80,9 +80,21 @@ public struct CommandSpec: Sendable, Equatable {
     public var examples: [String]
     /// Whether it only reads: such a command may be answered before its delivery is recorded.
     public var isReadOnly: Bool
+    /// Who may type it: the hosting team in Slack, or a store's contact by e-mail.
+    public var audience: Audience
+
+    /// The two sides perfbot talks to, each with a grammar of its own through the same parser and router.
+    public enum Audience: String, Sendable, Equatable {
+        /// Admins, operators and viewers, in Slack.
+        case team
+        /// A store's contact, by e-mail, scoped to their own stores.
+        case customer
+    }
 
     public init(_ name: String, arguments: [ArgumentSpec] = [], flags: [FlagSpec] = [],
-                role: Role = .viewer, readOnly: Bool = false, summary: String, examples: [String]) {
+                role: Role = .viewer, readOnly: Bool = false, audience: Audience = .team, summary: String,
+                examples: [String]) {
+        self.audience = audience
         self.name = name
         self.arguments = arguments
         self.flags = flags
@@ -99,7 +111,7 @@ public struct CommandSpec: Sendable, Equatable {
 
     /// A key that tells two forms of the same command apart (`automation <store> level <level>`).
     public var formKey: String {
-        ([name] + arguments.map { arg in
+        ([audience == .team ? name : "customer:" + name] + arguments.map { arg in
             if case let .keyword(word) = arg.kind { return word }
             return "_"
         }).joined(separator: " ")

@@ -122,6 +122,18 @@ public struct JobDraft: Sendable, Equatable {
     }
 }
 
+extension JobDraft {
+    /// Jobs that change a setting rather than run a playbook are named `setting:<what>=<value>`.
+    public static func isSetting(_ name: String) -> Bool { name.hasPrefix("setting:") }
+
+    /// `setting:level=3` → (`level`, `3`).
+    public static func setting(_ name: String) -> (key: String, value: String)? {
+        guard isSetting(name), let equals = name.firstIndex(of: "=") else { return nil }
+        let key = name[name.index(name.startIndex, offsetBy: 8)..<equals]
+        return (String(key), String(name[name.index(after: equals)...]))
+    }
+}
+
 /// A job as stored.
 public struct JobRecord: Sendable, Equatable {
     public var id: Int64

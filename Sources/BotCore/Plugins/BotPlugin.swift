@@ -6,11 +6,31 @@ public struct Invoker: Sendable, Equatable {
     public var user: SlackUserID
     public var role: Role
     public var channel: String?
+    /// Set when a store's contact wrote by e-mail: who, and the stores they may ask about.
+    public var contact: Contact?
 
-    public init(user: SlackUserID, role: Role, channel: String? = nil) {
+    public init(user: SlackUserID, role: Role, channel: String? = nil, contact: Contact? = nil) {
         self.user = user
         self.role = role
         self.channel = channel
+        self.contact = contact
+    }
+
+    /// A store's contact writing by e-mail (they have no Slack id; plugins read `contact`).
+    public static func customer(_ contact: Contact) -> Invoker {
+        Invoker(user: SlackUserID("U0EMAIL00")!, role: .viewer, channel: "email", contact: contact)
+    }
+}
+
+/// A store's contact as perfbot knows them: their address on file and their stores.
+public struct Contact: Sendable, Equatable {
+    /// The address on file (answers go there, never to a message's From).
+    public var email: String
+    public var stores: [StoreID]
+
+    public init(email: String, stores: [StoreID]) {
+        self.email = email
+        self.stores = stores
     }
 }
 

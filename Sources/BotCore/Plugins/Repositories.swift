@@ -157,6 +157,34 @@ public protocol OperationsStore: CustomerDirectory, JobStore {
     func decideApproval(_ id: String, approve: Bool, by: String, channel: ApprovalChannel, at: Date) async throws -> ApprovalResult
 }
 
+/// One entry of a store's insights feed (ORIGINAL-DESIGN §1.2).
+public struct FeedEntry: Sendable, Equatable {
+    public var at: Date
+    /// `issue`, `resolved`, `action`, `prediction` or `recommendation`.
+    public var kind: String
+    public var title: String
+    public var body: String
+
+    public init(at: Date, kind: String, title: String, body: String) {
+        self.at = at
+        self.kind = kind
+        self.title = title
+        self.body = body
+    }
+}
+
+/// What a store's contact may read and ask for by e-mail.
+public protocol CustomerStore: ConsoleReader, CustomerDirectory, JobStore {
+    /// The newest entries of the store's insights feed, newest first.
+    func feed(of store: StoreID, limit: Int) async throws -> [FeedEntry]
+    /// Stores a proposal the contact asked for (no issue behind it) with its held job and e-mail.
+    func propose(_ draft: ApprovalDraft, at: Date) async throws
+    /// The figures of the report since `since`, of one store or all.
+    func report(since: Date, store: StoreID?) async throws -> OperationsReport
+    /// Health scores of the store's snapshots since `since`, oldest first.
+    func scores(of store: StoreID, since: Date) async throws -> [(at: Date, score: Int)]
+}
+
 /// The seed's success metrics (ORIGINAL-DESIGN §7) over a period.
 public struct OperationsReport: Sendable, Equatable {
     public var issuesOpened = 0

@@ -142,7 +142,14 @@ public struct PlaybookRunner: Sendable {
                 steps.append(StepResult(action: action, argv: argv, status: .planned, startedAt: clock.now))
                 continue
             }
-            if action.wait > 0 { try await sleeper.sleep(seconds: action.wait) }
+            if action.wait > 0 {
+                // A wait runs no process: a stop (a cancel, a shutdown) ends it at once, and the step does not start.
+                if let reason = try await wait(action.wait, control: control, before: index) {
+                    stopped = reason
+                    steps.append(StepResult(action: action, argv: argv, status: .skipped("not run: \(reason)"), startedAt: clock.now))
+                    continue
+                }
+            }
             if let condition = action.when, let reason = try await unmet(condition, store: store) {
                 steps.append(StepResult(action: action, argv: argv, status: .skipped(reason), startedAt: clock.now))
                 await control?.ended(steps[steps.count - 1], index: index)
@@ -163,6 +170,21 @@ public struct PlaybookRunner: Sendable {
             await control?.ended(step, index: index)
         }
         return RunReport(playbook: playbook, store: store, dryRun: dryRun, executorLabel: executor.label, steps: steps)
+    }
+
+    /// Waits `seconds`, in slices of a second when a control may stop the run. - Returns: why it stopped, or nil.
+    func wait(_ seconds: TimeInterval, control: (any StepControl)?, before index: Int) async throws -> String? {
+        guard let control else {
+            try await sleeper.sleep(seconds: seconds)
+            return nil
+        }
+        var left = seconds
+        while left > 0 {
+            if let reason = await control.stopReason(before: index) { return reason }
+            try await sleeper.sleep(seconds: min(1, left))
+            left -= 1
+        }
+        return await control.stopReason(before: index)
     }
 
     /// Why `condition` does not hold now, or nil when it does.

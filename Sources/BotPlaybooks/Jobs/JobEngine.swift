@@ -41,6 +41,9 @@ public actor JobEngine: BotService {
     /// interrupted), and tells whoever must know.
     let reporter: @Sendable (JobOutcome) async -> Void
     let drainWindow: Duration
+    /// Applies a setting job (`setting:…`: an automation level or exception a contact confirmed);
+    /// returns what changed, in words.
+    let applySetting: @Sendable (JobRecord) async throws -> String
 
     private var running: [StoreID: (id: Int64, task: Task<Void, Never>)] = [:]
     private var listeners: [Int64: [@Sendable (JobOutcome) async -> Void]] = [:]
@@ -50,7 +53,11 @@ public actor JobEngine: BotService {
 
     public init(store: any JobStore, customers: any CustomerDirectory, library: PlaybookLibrary, planner: JobPlanner,
                 runner: PlaybookRunner, clock: any BotClock, logger: Logger, drainWindow: Duration = .seconds(60),
+                applySetting: @escaping @Sendable (JobRecord) async throws -> String = { _ in
+                    throw BotError.invalid("setting changes are not wired")
+                },
                 reporter: @escaping @Sendable (JobOutcome) async -> Void = { _ in }) {
+        self.applySetting = applySetting
         self.store = store
         self.customers = customers
         self.library = library
@@ -200,6 +207,7 @@ public actor JobEngine: BotService {
         guard let customer = try await customers.customer(job.store) else {
             throw BotError.invalid("\(job.store) is no longer a customer; nothing ran.")
         }
+        if JobDraft.isSetting(job.playbook) { return try await changeSetting(job, platform: customer.platform) }
         guard let playbook = library.playbook(job.playbook, for: customer.platform) else {
             throw BotError.invalid("the playbook `\(job.playbook)` no longer exists; nothing ran.")
         }
@@ -212,6 +220,22 @@ public actor JobEngine: BotService {
         let target = try planner.target(customer)
         return try await runner.run(playbook, on: target, dryRun: false, held: held, issueID: job.issueID,
                                     control: JobStepControl(engine: self, job: job, store: store, clock: clock))
+    }
+
+    /// A setting change as a one-step run, recorded like any step.
+    private func changeSetting(_ job: JobRecord, platform: Platform) async throws -> RunReport {
+        let name = job.plan.first?.name ?? job.playbook
+        let action = PlaybookAction(name: name, run: [], tags: [.rewrite], reversible: true, safe: true)
+        let playbook = Playbook(name: job.playbook, title: name, platform: platform, trigger: .manual, actions: [action])
+        let started = clock.now
+        var step = StepResult(action: action, argv: [], status: .succeeded, startedAt: started)
+        do {
+            _ = try await applySetting(job)
+        } catch {
+            step.status = .failed((error as? BotError)?.userMessage ?? "\(error)")
+        }
+        await JobStepControl(engine: self, job: job, store: store, clock: clock).ended(step, index: 0)
+        return RunReport(playbook: playbook, store: job.store, dryRun: false, executorLabel: "perfbot", steps: [step])
     }
 
     // MARK: Start and stop

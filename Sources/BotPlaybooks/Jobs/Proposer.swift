@@ -21,8 +21,9 @@ public struct Proposer: Sendable {
     /// The proposal of `playbook` for `customer`, whose plan is `plan`.
     /// - Parameters:
     ///   - issue: the problem's title; `explanation` the problem in plain words.
+    /// - Parameter requested: the contact asked for it (an e-mail command): the mail asks them to confirm.
     public func draft(_ playbook: Playbook, plan: [PlannedStep], customer: Customer, issueID: Int64?, issue: String,
-                      explanation: String, now: Date) -> ApprovalDraft {
+                      explanation: String, now: Date, requested: Bool = false) -> ApprovalDraft {
         let (token, hash) = tokens()
         let approval = Approval(id: Approval.newID(), store: customer.id, issueID: issueID, playbook: playbook.name,
                                 steps: playbook.actions.map(\.name), createdAt: now,
@@ -36,6 +37,7 @@ public struct Proposer: Sendable {
                 ("playbook", .string(playbook.title)),
                 ("steps", .array(playbook.actions.map { .string("\($0.name): \($0.plainEffect)") })),
                 ("expires_at", .string(Wording.dayAndTime(approval.expiresAt))),
+                ("requested", .string(requested ? "true" : "false")),
             ])
             proposal = (.email, customer.contactEmail, String(decoding: mail.bytes(), as: UTF8.self))
         }

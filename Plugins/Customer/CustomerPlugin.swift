@@ -1,0 +1,224 @@
+import BotCore
+import BotPlaybooks
+import Foundation
+
+/// What a store's contact can ask perfbot by e-mail: their store's status, its insights feed, a week in
+/// review, and (confirmed by a reply, as a job like every fix) the one-click optimize and their automation
+/// preferences. Every command is scoped to the contact's own stores.
+public struct CustomerPlugin: BotPlugin {
+    public let name = "customer"
+    let store: any CustomerStore
+    let library: PlaybookLibrary
+    let planner: JobPlanner
+    let proposer: Proposer
+    let clock: any BotClock
+    let gate = ActionGate()
+    let scorer = HealthScorer()
+
+    public init(store: any CustomerStore, library: PlaybookLibrary, planner: JobPlanner, proposer: Proposer,
+                clock: any BotClock) {
+        self.store = store
+        self.library = library
+        self.planner = planner
+        self.proposer = proposer
+        self.clock = clock
+    }
+
+    static let storeArgument = ArgumentSpec("store", .store, optional: true)
+
+    public var commands: [CommandSpec] {
+        [
+            CommandSpec("status", arguments: [Self.storeArgument], readOnly: true, audience: .customer,
+                        summary: "your store's health score, what counts in it, open problems and what perfbot did lately",
+                        examples: ["status", "status acme-store"]),
+            CommandSpec("insights", arguments: [Self.storeArgument], readOnly: true, audience: .customer,
+                        summary: "the latest entries of your store's insights feed", examples: ["insights"]),
+            CommandSpec("report", arguments: [Self.storeArgument], readOnly: true, audience: .customer,
+                        summary: "the last seven days in review", examples: ["report"]),
+            CommandSpec("optimize", arguments: [Self.storeArgument], audience: .customer,
+                        summary: "the one-click optimize: we mail you its steps, and run it when you reply yes",
+                        examples: ["optimize", "optimize acme-store"]),
+            CommandSpec("level", arguments: [ArgumentSpec("value", .integer(1...3)), Self.storeArgument], audience: .customer,
+                        summary: "your automation level: 1 ask me first, 2 safe fixes on their own, 3 every fix on its own",
+                        examples: ["level 1", "level 3 acme-store"]),
+            CommandSpec("skip", arguments: [ArgumentSpec("kind", .word), Self.storeArgument], audience: .customer,
+                        summary: "never do this kind of action on its own (restarts, cache_clear, purges, …)",
+                        examples: ["skip restarts"]),
+            CommandSpec("unskip", arguments: [ArgumentSpec("kind", .word), Self.storeArgument], audience: .customer,
+                        summary: "allow that kind of action again", examples: ["unskip restarts"]),
+        ]
+    }
+
+    public func handle(_ command: ParsedCommand, context: CommandContext) async throws -> BotReply {
+        guard let contact = context.invoker.contact else { throw BotError.invalid("These commands come by e-mail.") }
+        let customer = try await resolve(command.store(), for: contact)
+        switch command.name {
+        case "status": return try await status(customer)
+        case "insights": return try await insights(customer)
+        case "report": return try await report(customer)
+        case "optimize": return try await optimize(customer, contact: contact)
+        case "level":
+            guard let value = command.integer("value"), let level = AutomationLevel(rawValue: value) else {
+                throw BotError.invalid("The level is 1, 2 or 3.")
+            }
+            guard level != customer.automationLevel else {
+                return .text("\(customer.id) is already on level \(level.rawValue) (\(level.name)); nothing to change.")
+            }
+            return try await proposeSetting(customer, contact: contact, key: "level", value: "\(level.rawValue)",
+                                            step: "Set the automation level of \(customer.id) to \(level.rawValue) (\(level.name))")
+        case "skip", "unskip":
+            let word = command.value("kind") ?? ""
+            guard let exception = ActionTag.exception(named: word) else {
+                throw BotError.invalid("\"\(word.prefix(40))\" is not a kind of action perfbot knows. Known: "
+                    + ActionTag.exceptionNames.map { $0.replacingOccurrences(of: "skip_", with: "") }.joined(separator: ", ") + ".")
+            }
+            let skipping = command.name == "skip"
+            let kind = exception.replacingOccurrences(of: "skip_", with: "").replacingOccurrences(of: "_", with: " ")
+            guard customer.automationExceptions.contains(exception) != skipping else {
+                return .text(skipping ? "perfbot already never does \(kind) on \(customer.id) on its own."
+                    : "\(kind.capitalized) are not excluded on \(customer.id); nothing to change.")
+            }
+            return try await proposeSetting(customer, contact: contact, key: command.name, value: exception,
+                                            step: skipping ? "Never do \(kind) on \(customer.id) on their own"
+                                                : "Allow \(kind) on \(customer.id) again")
+        default:
+            throw BotError.unsupported(command.name)
+        }
+    }
+
+    /// The store the contact means: the one they named if it is theirs, or their only one.
+    func resolve(_ named: StoreID?, for contact: Contact) async throws -> Customer {
+        let id: StoreID
+        if let named {
+            // Another customer's store is answered like one that does not exist.
+            guard contact.stores.contains(named) else {
+                throw BotError.invalid("\(named) is not one of your stores. Yours: "
+                    + contact.stores.map(\.rawValue).joined(separator: ", ") + ".")
+            }
+            id = named
+        } else {
+            guard contact.stores.count == 1, let only = contact.stores.first else {
+                throw BotError.invalid("You have several stores; name one, for example \"status \(contact.stores.first?.rawValue ?? "")\". "
+                    + "Yours: " + contact.stores.map(\.rawValue).joined(separator: ", ") + ".")
+            }
+            id = only
+        }
+        guard let customer = try await store.customer(id) else { throw BotError.invalid("\(id) is no longer looked after by perfbot.") }
+        return customer
+    }
+
+    func status(_ customer: Customer) async throws -> BotReply {
+        let now = clock.now
+        guard let readings = try await store.storeReadings(customer.id, asOf: now) else { return .text("No data yet.") }
+        let fresh = readings.latest.fresh(asOf: now)
+        var blocks: [ReplyBlock] = [.header("Status of \(customer.id)")]
+        if let report = fresh.values.isEmpty ? nil : scorer.report(HealthInputs(latest: fresh, uptime24h: readings.uptime24h)),
+           let score = report.score {
+            let band = HealthBand(score: score)
+            var line = "Health score: \(score) / 100 (\(band.rawValue))"
+            let dayAgo = readings.dayAgo.fresh(asOf: now.addingTimeInterval(-86400))
+            if !dayAgo.values.isEmpty,
+               let previous = scorer.report(HealthInputs(latest: dayAgo, uptime24h: readings.uptime24hDayAgo)).score {
+                line += score > previous ? ", up \(score - previous) since yesterday" : score < previous
+                    ? ", down \(previous - score) since yesterday" : ", the same as yesterday"
+            }
+            blocks.append(.text(line))
+            blocks.append(.text("What counts in it:\n" + report.factors.map { factor in
+                "  • \(factor.factor.title): \(Int(factor.score.rounded())) / 100 — "
+                    + factor.measures.map { "\($0.name) \(Wording.measure($0.value, unit: $0.unit))" }.joined(separator: ", ")
+            }.joined(separator: "\n")))
+        } else {
+            blocks.append(.text("We have no recent measurements of your store, so there is no health score right now. "
+                + "Your hosting team has been told."))
+        }
+        let issues = readings.openIssues
+        blocks.append(.text(issues.isEmpty ? "No open problems."
+            : "Open problems:\n" + issues.prefix(5).map { "  • \($0.summary), since \(Wording.ago($0.detectedAt, now: now))" }
+                .joined(separator: "\n")))
+        let done = try await store.feed(of: customer.id, limit: 20).filter { $0.kind == "action" }.prefix(3)
+        if !done.isEmpty {
+            blocks.append(.text("What perfbot did lately:\n"
+                + done.map { "  • \($0.title) (\(Wording.ago($0.at, now: now)))" }.joined(separator: "\n")))
+        }
+        blocks.append(.context("Automation level \(customer.automationLevel.rawValue): \(customer.automationLevel.name)."))
+        return BotReply(blocks)
+    }
+
+    func insights(_ customer: Customer) async throws -> BotReply {
+        let now = clock.now
+        let entries = try await store.feed(of: customer.id, limit: 10)
+        guard !entries.isEmpty else { return .text("Nothing in the insights feed of \(customer.id) yet.") }
+        let marks = ["issue": "⚠️", "resolved": "✅", "action": "🔧", "prediction": "📈", "recommendation": "💡"]
+        return BotReply([.header("Insights for \(customer.id)"),
+                         .text(entries.map { "  • \(marks[$0.kind] ?? "•") \($0.title) — \(Wording.ago($0.at, now: now))" }
+                            .joined(separator: "\n"))])
+    }
+
+    func report(_ customer: Customer) async throws -> BotReply {
+        let now = clock.now
+        let week = now.addingTimeInterval(-7 * 86400)
+        let figures = try await store.report(since: week, store: customer.id)
+        let scores = try await store.scores(of: customer.id, since: week)
+        var lines = ["Problems found: \(figures.issuesOpened); resolved: \(figures.issuesResolved)"
+            + (figures.autoFixed > 0 ? ", \(figures.autoFixed) of them fixed automatically" : "") + "."]
+        let ran = figures.jobs["succeeded", default: 0] + figures.jobs["failed", default: 0]
+        lines.append("Fixes run on your store: \(ran)"
+            + (figures.jobs["failed", default: 0] > 0 ? " (\(figures.jobs["failed", default: 0]) did not complete)" : "") + ".")
+        if let first = scores.first, let last = scores.last {
+            lines.append("Health score: \(first.score) a week ago, \(last.score) now.")
+        }
+        return BotReply([.header("The last seven days of \(customer.id)"), .text(lines.joined(separator: "\n"))])
+    }
+
+    /// The one-click battery as a proposal the contact confirms by replying.
+    func optimize(_ customer: Customer, contact: Contact) async throws -> BotReply {
+        guard let platform = planner.platform(of: customer),
+              let playbook = library.playbook(platform.batteryPlaybook, for: customer.platform) else {
+            throw BotError.invalid("There is no one-click optimize for \(customer.platform.displayName) stores yet.")
+        }
+        let now = clock.now
+        let held: [Int: String]
+        switch gate.decide(playbook.actionPlan(battery: true), customer: customer, requester: .customer(contact.email),
+                           entry: .approval, silence: nil, now: now) {
+        case let .refuse(reason): return .text("We cannot run it: \(reason).")
+        case let .holdForApproval(reason): return .text("We cannot run it: \(reason).")
+        case let .run(skipped): held = skipped
+        }
+        let plan = try planner.plan(playbook, for: customer, held: held)
+        let draft = proposer.draft(playbook, plan: plan, customer: customer, issueID: nil,
+                                   issue: "the one-click optimize",
+                                   explanation: "You asked perfbot to run the one-click optimize on \(customer.id).", now: now,
+                                   requested: true)
+        guard draft.proposal != nil else { throw BotError.invalid("Proposals cannot be mailed yet; your hosting team has been told.") }
+        try await store.propose(draft, at: now)
+        return .text("We have mailed you the steps of the one-click optimize for \(customer.id) in a separate message. "
+            + "Reply YES to that message to run them; nothing runs before.")
+    }
+
+    /// A setting change as a proposal: it runs as a job once the contact replies yes.
+    func proposeSetting(_ customer: Customer, contact: Contact, key: String, value: String, step: String) async throws -> BotReply {
+        let now = clock.now
+        let name = "setting:\(key)=\(value)"
+        let (token, hash) = proposer.tokens()
+        let approval = Approval(id: Approval.newID(), store: customer.id, issueID: nil, playbook: name, steps: [step],
+                                createdAt: now, expiresAt: now.addingTimeInterval(proposer.ttl))
+        guard let domain = proposer.replyDomain else {
+            throw BotError.invalid("Changes cannot be confirmed by e-mail yet; your hosting team has been told.")
+        }
+        let mail: JSONValue = .object([
+            ("template", .string("proposal")), ("to", .string(contact.email)),
+            ("reply_to", .string("approve+\(token)@\(domain)")), ("store", .string(customer.id.rawValue)),
+            ("issue", .string("a change to your automation settings")), ("requested", .string("true")),
+            ("explanation", .string("You asked perfbot to change how it looks after \(customer.id).")),
+            ("steps", .array([.string(step)])), ("expires_at", .string(Wording.dayAndTime(approval.expiresAt))),
+        ])
+        let job = JobDraft(store: customer.id, playbook: name, requester: .customer(contact.email), approvalID: approval.id,
+                           plan: [PlannedStep(name: step, argv: [])], planHash: name, state: .held,
+                           reason: "asked by e-mail")
+        try await store.propose(ApprovalDraft(approval: approval, tokenHash: hash,
+                                              proposal: (.email, contact.email, String(decoding: mail.bytes(), as: UTF8.self)),
+                                              job: job), at: now)
+        return .text("To be sure it was you, we have mailed you a confirmation: \(step). "
+            + "Reply YES to that message to apply it; nothing changes before.")
+    }
+}

@@ -1,0 +1,110 @@
+import BotChannels
+import BotCore
+import BotPlaybooks
+import BotStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Customers mail commands to perfbot: answered only to a store's contact whose mail the receiving side
+/// authenticated, always at the address on file; what acts is confirmed by a reply, as a job.
+@Suite(.serialized) struct EmailCommandTests {
+    static let passed = ["Authentication-Results", "mx.fix.example.com; dkim=pass (2048-bit key) header.d=acme-store.example header.s=s1; spf=pass smtp.mailfrom=owner@acme-store.example"]
+
+    func bot(smtp port: Int, docker: String? = nil) async throws -> TestBot {
+        try await TestBot(extra: ["SMTP_URL": "smtp://127.0.0.1:\(port)", "PERFBOT_REPLY_DOMAIN": "fix.example.com",
+                                  "MAILGUN_SIGNING_KEY": mailgunKey, "PERFBOT_MAIL_AUTHSERV_ID": "mx.fix.example.com",
+                                  "PERFBOT_MAIL_FROM": "perfbot <perfbot@fix.example.com>"],
+                          executors: docker.map { ExecutorFactory(docker: $0) } ?? ExecutorFactory())
+    }
+
+    func command(_ client: some TestClientProtocol, _ bot: TestBot, from: String, body: String,
+                 headers: [[String]] = [passed], to: String = "perfbot@fix.example.com") async throws -> String? {
+        try await postMailgun(client, mailgunForm(to: to, from: from, body: body, timestamp: bot.clock.now, headers: headers)).1
+    }
+
+    /// Keeps the e-mails a test produced under `.build/mails/`, to be read as the customer reads them.
+    func keep(_ mails: [String], as name: String) {
+        let folder = URL(fileURLWithPath: repositoryPath(".build/mails"))
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (index, mail) in mails.enumerated() {
+            try? mail.write(to: folder.appendingPathComponent("\(name)-\(index + 1).eml"), atomically: true, encoding: .utf8)
+        }
+    }
+
+    @Test func aContactsStatusIsAnsweredAndAStrangerGetsNothing() async throws {
+        try await EmailLoopTests().withSMTP { port, maildir in
+            let bot = try await bot(smtp: port)
+            try await bot.app.test(.router) { client in
+                // The contact's address in another case, a forged From elsewhere, and no authentication pass.
+                let answer1 = try await command(client, bot, from: "Owner <Owner@Acme-Store.example>",
+                                          body: "status\n\nSent from my iPhone")
+                #expect(answer1 == "answered: status")
+                let answer2 = try await command(client, bot, from: "mallory@evil.example", body: "status")
+                #expect(answer2 == "refused: the sender is not a store's contact")
+                let answer3 = try await command(client, bot, from: "owner@acme-store.example", body: "level 3", headers: [])
+                #expect(answer3 == "refused: no authentication pass: no authentication results")
+                // A pass written by the sender (another authserv-id) is no pass.
+                let forged = [["Authentication-Results", "evil.example; dkim=pass header.d=acme-store.example"]]
+                let answer4 = try await command(client, bot, from: "owner@acme-store.example", body: "level 3", headers: forged)
+                #expect(answer4 == "refused: no authentication pass: no pass from a trusted authserv-id (1 result from others ignored)")
+                let answer5 = try await command(client, bot, from: "owner@acme-store.example", body: "status widgets-inc")
+                #expect(answer5 == "answered: status")
+            }
+            try await bot.wiring.outbox(poster: FailingPoster()).deliverDue()
+            let mails = EmailLoopTests().mails(in: maildir)
+            keep(mails, as: "status")
+            #expect(mails.count == 2, "only the contact's two commands are answered")
+            let status = try #require(mails.first { $0.contains("Subject: [perfbot] Status of acme-store") }, "\(mails)")
+            #expect(status.contains("To: owner@acme-store.example"))
+            #expect(status.contains("Health score:") && status.contains("What counts in it:"))
+            let other = try #require(mails.first { $0.contains("not one of your stores") })
+            #expect(!other.contains("widgets-inc's"))
+            #expect(try await bot.store.customer(StoreID("acme-store")!)?.automationLevel != .fullAuto)
+            let metrics = String(decoding: bot.wiring.metrics.render(), as: UTF8.self)
+            #expect(metrics.contains(#"perfbot_mail_commands_total{result="stranger"} 1"#))
+            #expect(metrics.contains(#"perfbot_mail_commands_total{result="unauthenticated"} 2"#))
+        }
+    }
+
+    @Test func optimizeByMailRunsOnlyAfterTheConfirmingReply() async throws {
+        let docker = try standInDocker("exit 0")
+        try await EmailLoopTests().withSMTP { port, maildir in
+            let bot = try await bot(smtp: port, docker: docker)
+            let outbox = bot.wiring.outbox(poster: FailingPoster())
+            try await bot.app.test(.router) { client in
+                let answer6 = try await command(client, bot, from: "owner@acme-store.example", body: "optimize")
+                #expect(answer6 == "answered: optimize")
+                let answer7 = try await command(client, bot, from: "owner@acme-store.example", body: "level 3")
+                #expect(answer7 == "answered: level")
+            }
+            try await outbox.deliverDue()
+            #expect(try await bot.store.jobs(store: StoreID("acme-store")!, limit: 10).isEmpty, "nothing ran before the yes")
+            let mails = EmailLoopTests().mails(in: maildir)
+            keep(mails, as: "optimize")
+            let proposal = try #require(mails.first { $0.contains("Please confirm the one-click optimize") && $0.contains("Reply-To") },
+                                        "\(mails.map { $0.prefix(300) })")
+            let replyTo = try #require(proposal.range(of: #"approve\+[a-z2-7]{32}@fix\.example\.com"#, options: .regularExpression)
+                .map { String(proposal[$0]) })
+            let level = try #require(mails.first { $0.contains("Set the automation level of acme-store to 3") && $0.contains("Reply-To") })
+            let levelReplyTo = try #require(level.range(of: #"approve\+[a-z2-7]{32}@fix\.example\.com"#, options: .regularExpression)
+                .map { String(level[$0]) })
+            try await bot.app.test(.router) { client in
+                let yes = try await postMailgun(client, mailgunForm(to: replyTo, from: "owner@acme-store.example", body: "Yes, go ahead.",
+                                                                  timestamp: bot.clock.now))
+                #expect(yes.1 == "approved")
+                let confirm = try await postMailgun(client, mailgunForm(to: levelReplyTo, from: "owner@acme-store.example", body: "yes",
+                                                                      timestamp: bot.clock.now))
+                #expect(confirm.1 == "approved")
+            }
+            let jobs = try await bot.store.jobs(store: StoreID("acme-store")!, limit: 10)
+            for job in jobs { _ = await bot.wiring.engine.outcome(of: job.id) }
+            let ended = try await bot.store.jobs(store: StoreID("acme-store")!, limit: 10)
+            #expect(ended.count == 2 && ended.allSatisfy { $0.state == .succeeded && $0.channel == "email" }, "\(ended.map(\.state))")
+            #expect(try await bot.store.customer(StoreID("acme-store")!)?.automationLevel == .fullAuto)
+            #expect(try await bot.store.actions(of: StoreID("acme-store")!).contains { $0.playbook == "optimize" })
+        }
+    }
+}
