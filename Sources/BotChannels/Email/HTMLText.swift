@@ -54,17 +54,41 @@ enum HTMLText {
             output.append(byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") ? UInt8(ascii: " ") : byte)
             index += 1
         }
-        return String(decoding: output, as: UTF8.self)
-            .split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "\n")
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(decoding: trimmedLines(output), as: UTF8.self)
     }
 
-    /// A tag's name (lowercased) and whether it closes, read from the bytes between `<` and `>`.
+    /// Each line without the spaces and tabs around it, and no blank lines at either end, on the bytes (a
+    /// String's lines would be walked character by character, grapheme breaking included).
+    static func trimmedLines(_ bytes: [UInt8]) -> [UInt8] {
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count)
+        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0xA0 }
+        var start = 0
+        while start <= bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+            var low = start, high = end
+            while low < high, blank(bytes[low]) { low += 1 }
+            while high > low, blank(bytes[high - 1]) { high -= 1 }
+            if start > 0 { result.append(0x0A) }
+            result.append(contentsOf: bytes[low..<high])
+            start = end + 1
+        }
+        while let first = result.first, first == 0x0A || blank(first) { result.removeFirst() }
+        while let last = result.last, last == 0x0A || blank(last) { result.removeLast() }
+        return result
+    }
+
+    /// A tag's name (lowercased) and whether it closes, read from the bytes between `<` and `>`; only the
+    /// names this reader acts on are told apart, the rest read as "".
     struct Tag {
         var name = ""
         var closing = false
         let body: ArraySlice<UInt8>
+        static let known = ["br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "style", "script"]
+        static let packed: [UInt64: String] = Dictionary(uniqueKeysWithValues: known.map { name in
+            (name.utf8.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }, name)
+        })
 
         init(_ body: ArraySlice<UInt8>) {
             self.body = body
@@ -73,14 +97,22 @@ enum HTMLText {
                 closing = true
                 position += 1
             }
-            var name: [UInt8] = []
-            while position < body.endIndex, name.count < 16 {
+            // Up to eight bytes of name packed into one integer: no allocation per tag.
+            var key: UInt64 = 0, length = 0
+            while position < body.endIndex {
                 let byte = body[position]
                 guard (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) else { break }
-                name.append(byte | 0x20)
+                length += 1
+                if length > 10 { return }
+                key = key << 8 | UInt64(byte | 0x20)
                 position += 1
             }
-            self.name = String(decoding: name, as: UTF8.self)
+            name = length <= 8 ? Self.packed[key] ?? "" : Self.longName(body[(body.startIndex + (closing ? 1 : 0))..<position])
+        }
+
+        /// `blockquote` is the one name longer than eight bytes.
+        static func longName(_ bytes: ArraySlice<UInt8>) -> String {
+            bytes.count == 10 && bytes.map { $0 | 0x20 }.elementsEqual("blockquote".utf8) ? "blockquote" : ""
         }
 
         /// `<div class="gmail_quote …">`.
@@ -138,7 +170,12 @@ enum HTMLText {
     /// The entity at `index` (`&amp;`, `&#39;`, `&#x27;`), decoded, and its length; nil when it is none.
     static func entity(in bytes: [UInt8], at index: Int) -> ([UInt8], Int)? {
         var end = index + 1
-        while end < bytes.count, end - index <= 10, bytes[end] != UInt8(ascii: ";") { end += 1 }
+        while end < bytes.count, end - index <= 10, bytes[end] != UInt8(ascii: ";") {
+            let byte = bytes[end]
+            // Entities are letters, digits and `#`: anything else ends the search before a String is made.
+            guard (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || byte == 0x23 else { return nil }
+            end += 1
+        }
         guard end < bytes.count, bytes[end] == UInt8(ascii: ";"), end > index + 1 else { return nil }
         let name = String(decoding: bytes[(index + 1)..<end], as: UTF8.self)
         if name.hasPrefix("#") {
