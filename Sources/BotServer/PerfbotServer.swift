@@ -20,11 +20,15 @@ public struct PerfbotServer: Sendable {
     let gate: DeliveryGate
     /// Acts on a customer's reply; answers with a short outcome.
     let inboundMail: (@Sendable (InboundMail) async throws -> String)?
+    /// The stores' status pages; nil while `PERFBOT_LINK_SECRET` is not set.
+    let statusPages: (any StatusPages)?
 
     public init(store: SQLiteStore, commands: CommandRouter, clock: any BotClock, settings: ServerSettings,
                 metrics: ServerMetrics, logger: Logger, webhookSources: [WebhookSource] = [],
-                inboundMail: (@Sendable (InboundMail) async throws -> String)? = nil) {
+                inboundMail: (@Sendable (InboundMail) async throws -> String)? = nil,
+                statusPages: (any StatusPages)? = nil) {
         self.inboundMail = inboundMail
+        self.statusPages = statusPages
         self.store = store
         self.commands = commands
         self.clock = clock
@@ -58,6 +62,7 @@ public struct PerfbotServer: Sendable {
                      body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
         }
         router.post("/slack/commands") { request, context in try await slackCommand(request, context: context) }
+        addStatusRoutes(to: router)
         router.post("/slack/interactions") { request, context in try await slackInteraction(request, context: context) }
         router.post("/slack/events") { request, context in try await slackEvent(request, context: context) }
         router.post("/webhooks/metrics") { request, context in try await metricPush(request, context: context) }

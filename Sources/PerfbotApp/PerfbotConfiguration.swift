@@ -32,6 +32,12 @@ public struct PerfbotConfiguration: Sendable {
     public var grafanaTimestampHeader: String?
     /// Largest request body, bytes.
     public var bodyLimit = 1 << 20
+    /// The address customers reach perfbot at (status page links).
+    public var publicURL: String?
+    /// Signs status page links; without it there are no links and no page.
+    public var linkSecret: String?
+    /// How long a status page link is valid, days.
+    public var linkDays = 7
     /// Where customers mail commands (default `perfbot@<PERFBOT_REPLY_DOMAIN>`).
     public var commandAddress: String?
     /// The authserv-ids whose `Authentication-Results` perfbot trusts (the receiving MTA's, the provider's).
@@ -62,7 +68,7 @@ public struct PerfbotConfiguration: Sendable {
         "SMTP_USER", "SMTP_PASSWORD", "PERFBOT_MAIL_FROM", "PERFBOT_REPLY_DOMAIN", "MAILGUN_SIGNING_KEY",
         "PERFBOT_CHECK_INTERVAL", "PERFBOT_SLACK_USERS", "PERFBOT_BODY_LIMIT", "PERFBOT_ALERT_STORE_LABEL",
         "PERFBOT_APPROVAL_HOURS", "GRAFANA_HMAC_SECRET", "GRAFANA_TIMESTAMP_HEADER", "PERFBOT_DRAIN_SECONDS",
-        "PERFBOT_COMMAND_ADDRESS", "PERFBOT_MAIL_AUTHSERV_ID",
+        "PERFBOT_COMMAND_ADDRESS", "PERFBOT_MAIL_AUTHSERV_ID", "PERFBOT_PUBLIC_URL", "PERFBOT_LINK_SECRET", "PERFBOT_LINK_DAYS",
     ] + retentionKeys.map(\.key)
 
     public init() {}
@@ -113,6 +119,15 @@ public struct PerfbotConfiguration: Sendable {
         if let address = commandAddress, address.split(separator: "@").count != 2 || address.contains("+") {
             throw ConfigurationError.invalid(key: "PERFBOT_COMMAND_ADDRESS", reason: "expected a plain address such as perfbot@fix.example.com")
         }
+        publicURL = text("PERFBOT_PUBLIC_URL")
+        if let url = publicURL, !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
+            throw ConfigurationError.invalid(key: "PERFBOT_PUBLIC_URL", reason: "expected an http(s) URL")
+        }
+        linkSecret = text("PERFBOT_LINK_SECRET")
+        if let secret = linkSecret, secret.count < 16 {
+            throw ConfigurationError.invalid(key: "PERFBOT_LINK_SECRET", reason: "use at least 16 characters")
+        }
+        linkDays = try integer("PERFBOT_LINK_DAYS", 1...90) ?? linkDays
         mailAuthservIDs = Set((text("PERFBOT_MAIL_AUTHSERV_ID") ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
         for (key, unit, keyPath) in Self.retentionKeys {

@@ -224,19 +224,31 @@ public struct Wiring: Sendable {
         } else {
             inbound = nil
         }
+        let pages = statusLink().map { link in
+            StatusPageService(store: store, link: link, clock: clock, replies: replies, router: router,
+                              commandAddress: configuration.commandAddress, logger: logger) as any StatusPages
+        }
         return PerfbotServer(
             store: store, commands: router,
             clock: clock,
             settings: settings,
             metrics: metrics, logger: logger,
             webhookSources: plugins.flatMap(\.webhookSources),
-            inboundMail: inbound)
+            inboundMail: inbound, statusPages: pages)
     }
 
     /// Delivers queued Slack messages and replies.
     public func outbox(poster: any HTTPPoster = URLSessionPoster()) -> OutboxDeliverer {
         OutboxDeliverer(store: store, poster: poster, clock: clock, slackAPI: configuration.slackAPIURL,
                         slackToken: configuration.slackBotToken, logger: logger, mail: mailer())
+    }
+
+    /// Signs status page links; nil while `PERFBOT_LINK_SECRET` is not set.
+    public func statusLink() -> StatusLink? {
+        configuration.linkSecret.map { secret in
+            StatusLink(secret: secret, publicURL: configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)",
+                       days: configuration.linkDays)
+        }
     }
 
     /// Renders and sends an outbox e-mail through SMTP; nil while `SMTP_URL` is not set.
@@ -246,8 +258,11 @@ public struct Wiring: Sendable {
         let domain = configuration.replyDomain ?? "perfbot.invalid"
         let from = configuration.mailFrom ?? "perfbot <perfbot@\(domain)>"
         let clock = self.clock
+        let link = statusLink()
         return { payload in
-            try await sender.send(try MailTemplates.message(payload: payload, from: from, domain: domain, now: clock.now))
+            let now = clock.now
+            try await sender.send(try MailTemplates.message(payload: payload, from: from, domain: domain, now: now,
+                                                            statusLink: link.map { link in { link.url(for: $0, now: now) } }))
         }
     }
 

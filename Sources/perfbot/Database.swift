@@ -1,5 +1,6 @@
 import ArgumentParser
 import BotCore
+import BotChannels
 import BotStore
 import Foundation
 import PerfbotApp
@@ -51,5 +52,23 @@ struct Database: AsyncParsableCommand {
             print(removed.isEmpty ? "Nothing to prune." : removed.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
                 .joined(separator: "\n"))
         }
+    }
+}
+
+/// `perfbot status-link <store>`: a fresh signed link to a store's status page (as the e-mails carry).
+struct StatusLinkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status-link",
+                                                    abstract: "Print a fresh signed link to a store's status page.")
+
+    @OptionGroup var options: ConfigOptions
+    @Argument(help: "The store.") var store: String
+
+    func run() async throws {
+        let configuration = try options.load()
+        guard let id = StoreID(store) else { throw fail("'\(store.prefix(40))' is not a store name") }
+        guard let secret = configuration.linkSecret else { throw fail("PERFBOT_LINK_SECRET is not set: there are no status pages") }
+        let link = StatusLink(secret: secret, publicURL: configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)",
+                              days: configuration.linkDays)
+        print(link.url(for: id, now: Date()))
     }
 }

@@ -7,14 +7,17 @@ public enum MailTemplates {
     public struct UnknownTemplate: Error, Equatable { public let name: String }
 
     /// Renders `payload` (`{"template": …, "to": …, …}`) as a message from `from`.
-    public static func message(payload: [UInt8], from: String, domain: String, now: Date) throws -> MailMessage {
+    /// - Parameter statusLink: the signed link to the store's status page, added to every e-mail about a store.
+    public static func message(payload: [UInt8], from: String, domain: String, now: Date,
+                               statusLink: ((StoreID) -> String)? = nil) throws -> MailMessage {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any],
               let template = object["template"] as? String, let to = object["to"] as? String else {
             throw UnknownTemplate(name: "(unreadable payload)")
         }
         func field(_ name: String) -> String { object[name] as? String ?? "" }
         let store = field("store")
-        let (subject, lines): (String, [String])
+        let subject: String
+        let lines: [String]
         switch template {
         case "proposal" where field("requested") == "true":
             // Something the contact asked for by e-mail: confirmed by a reply before anything runs.
@@ -95,8 +98,13 @@ public enum MailTemplates {
         default:
             throw UnknownTemplate(name: template)
         }
-        let text = lines.joined(separator: "\n")
-        let html = "<html><body>" + Self.html(lines) + "</body></html>"
+        var body = lines
+        if let statusLink, let id = StoreID(store), let signature = body.lastIndex(where: { $0.hasPrefix("— perfbot") }) {
+            body.insert(contentsOf: ["Your store's status page (health, trends, what perfbot did, proposals waiting for you):",
+                                      statusLink(id), ""], at: signature)
+        }
+        let text = body.joined(separator: "\n")
+        let html = "<html><body>" + Self.html(body) + "</body></html>"
         return MailMessage(from: from, to: to, replyTo: object["reply_to"] as? String, subject: subject, text: text,
                            html: html, messageID: "<\(UUID().uuidString.lowercased())@\(domain)>", date: now)
     }
@@ -113,6 +121,8 @@ public enum MailTemplates {
             if item != inList { html += item ? "<ul>" : "</ul>"; inList = item }
             if item {
                 html += "<li>" + escaped(String(line.dropFirst(4))) + "</li>"
+            } else if line.hasPrefix("https://") || line.hasPrefix("http://"), !line.contains(" ") {
+                html += "<p><a href=\"" + escaped(line) + "\">" + escaped(line) + "</a></p>"
             } else if !line.isEmpty {
                 html += "<p>" + escaped(line) + "</p>"
             }

@@ -1,0 +1,289 @@
+import BotChannels
+import BotCore
+import BotServer
+import BotStore
+import Foundation
+import Logging
+
+/// A store's status page: server-rendered HTML with inline SVG (no script at all), reached by the signed
+/// link every customer e-mail carries. It shows the health gauge, each factor with its contribution,
+/// 7-day trends, the insights feed, and the proposals waiting for the contact, whose Approve and Reject
+/// buttons decide through the same approval path as an e-mail reply; the one-click optimize and the
+/// automation level go through the e-mail commands' path (a proposal, then a job).
+struct StatusPageService: StatusPages {
+    let store: SQLiteStore
+    let link: StatusLink
+    let clock: any BotClock
+    let replies: EmailReplies
+    let router: CommandRouter
+    let commandAddress: String?
+    let logger: Logger
+    let scorer = HealthScorer()
+
+    // MARK: Access
+
+    /// The customer the link opens, or the page that refuses it.
+    func open(_ name: String, expires: String?, signature: String?) async -> Result<(Customer, Int64), Refusal> {
+        guard let id = StoreID(name) else { return .failure(.invalid) }
+        switch link.verify(id, expires: expires, signature: signature, now: clock.now) {
+        case .invalid: return .failure(.invalid)
+        case .expired: return .failure(.expired)
+        case .valid: break
+        }
+        guard let customer = try? await store.customer(id), customer.active else { return .failure(.invalid) }
+        return .success((customer, Int64(expires ?? "") ?? 0))
+    }
+
+    enum Refusal: Error { case invalid, expired, forbidden }
+
+    func refusal(_ reason: Refusal) -> (status: Int, html: String) {
+        let why = switch reason {
+        case .expired: "This link has expired: links to a status page are valid for a few days."
+        case .invalid: "This link is not valid: it may have been changed or cut short."
+        case .forbidden: "This form could not be checked, so nothing was changed."
+        }
+        let fresh = commandAddress.map { "To get a fresh link, mail the word <b>status</b> to <b>\(Self.escaped($0))</b> from your contact address." }
+            ?? "Ask your hosting team for a fresh link."
+        return (403, Self.document(title: "Link not valid", body: """
+            <main class="narrow"><h1>This page cannot be shown</h1><p>\(why)</p><p>\(fresh)</p></main>
+            """))
+    }
+
+    // MARK: StatusPages
+
+    func page(store name: String, query: [String: String]) async -> (status: Int, html: String) {
+        switch await open(name, expires: query["expires"], signature: query["sig"]) {
+        case let .failure(reason): return refusal(reason)
+        case let .success((customer, expires)):
+            do {
+                return (200, try await render(customer, expires: expires, notice: nil))
+            } catch {
+                logger.error("status page failed", metadata: ["store": "\(customer.id)", "error": "\(error)"])
+                return (500, Self.document(title: "Error", body: "<main class=\"narrow\"><h1>Sorry</h1><p>The page could not be built; your hosting team has been told.</p></main>"))
+            }
+        }
+    }
+
+    func act(store name: String, form: [String: String]) async -> (status: Int, html: String) {
+        guard case let .success((customer, expires)) = await open(name, expires: form["expires"], signature: form["sig"]) else {
+            return refusal(.invalid)
+        }
+        guard link.verifyCSRF(form["csrf"], store: customer.id, expires: expires) else { return refusal(.forbidden) }
+        let notice: String
+        do {
+            notice = try await perform(form["action"] ?? "", form: form, customer: customer)
+            return (200, try await render(customer, expires: expires, notice: notice))
+        } catch {
+            logger.error("status page action failed", metadata: ["store": "\(customer.id)", "error": "\(error)"])
+            return (500, Self.document(title: "Error", body: "<main class=\"narrow\"><h1>Sorry</h1><p>That did not work; nothing was changed and your hosting team has been told.</p></main>"))
+        }
+    }
+
+    /// Carries out a button: decides a proposal, or asks for the optimize or a level (both confirmed later).
+    func perform(_ action: String, form: [String: String], customer: Customer) async throws -> String {
+        let contact = Contact(email: customer.contactEmail,
+                              stores: try await store.allCustomers().filter { MailAddress.same($0.contactEmail, customer.contactEmail) }.map(\.id))
+        switch action {
+        case "approve", "reject":
+            guard let id = form["approval"], Approval.isValidID(id), let approval = try await store.approval(id: id),
+                  approval.store == customer.id else { return "That proposal is not one of this store's." }
+            let approve = action == "approve"
+            if approve, approval.status == .pending, approval.expiresAt > clock.now,
+               let refused = try await replies.check(approval, customer: customer, sender: customer.contactEmail) {
+                return "Nothing was changed: \(refused)."
+            }
+            switch try await store.decideApproval(id, approve: approve, by: customer.contactEmail, channel: .email, at: clock.now) {
+            case let .decided(decided):
+                try await replies.updateAlert(decided, approve
+                    ? "✅ Approved by \(Wording.escapedForSlack(customer.contactEmail)) on the status page at \(Wording.clockTime(clock.now))."
+                    : "❌ Rejected by \(Wording.escapedForSlack(customer.contactEmail)) on the status page; nothing ran.")
+                if approve {
+                    try await replies.follow(decided, for: customer)
+                    return "Thank you: the fix is being applied. We will mail you when it is done."
+                }
+                return "Understood: the fix will not be applied."
+            case let .alreadyDecided(decided): return "This proposal was already \(decided.status.rawValue)."
+            case .expired: return "This proposal had expired; nothing was changed."
+            case .issueResolved: return "The problem went away on its own, so no fix is needed."
+            case .unknown: return "That proposal is not one of this store's."
+            }
+        case "optimize":
+            return await router.route("optimize \(customer.id)", contact: contact, logger: logger).plainText
+        case "level":
+            guard let value = form["level"], ["1", "2", "3"].contains(value) else { return "Choose a level from 1 to 3." }
+            return await router.route("level \(value) \(customer.id)", contact: contact, logger: logger).plainText
+        default:
+            return "Nothing was changed."
+        }
+    }
+
+    // MARK: Rendering
+
+    func render(_ customer: Customer, expires: Int64, notice: String?) async throws -> String {
+        let now = clock.now
+        let id = customer.id
+        guard let readings = try await store.storeReadings(id, asOf: now) else { return Self.document(title: "\(id)", body: "") }
+        let fresh = readings.latest.fresh(asOf: now)
+        let report = fresh.values.isEmpty ? nil : scorer.report(HealthInputs(latest: fresh, uptime24h: readings.uptime24h))
+        let dayAgoSnapshot = readings.dayAgo.fresh(asOf: now.addingTimeInterval(-86400))
+        let dayAgo = dayAgoSnapshot.values.isEmpty ? nil
+            : scorer.report(HealthInputs(latest: dayAgoSnapshot, uptime24h: readings.uptime24hDayAgo)).score
+        let week = now.addingTimeInterval(-7 * 86400)
+        let scores = try await store.scores(of: id, since: week).map { (at: $0.at, value: Double($0.score)) }
+        let ttfb = try await store.hourlyMeans(.ttfbMs, of: id, from: week, to: now)
+        let memory = try await store.hourlyMeans(.memoryPercent, of: id, from: week, to: now)
+        let cpu = try await store.hourlyMeans(.cpuPercent, of: id, from: week, to: now)
+        let feed = try await store.feed(of: id, limit: 12)
+        let waiting = try await store.approvals(store: id, since: now, limit: 10).filter { $0.status == .pending && $0.expiresAt > now }
+        let csrf = link.csrf(id, expires: expires)
+        let action = Self.escaped(link.path(for: id, expires: expires))
+        func form(_ fields: [(String, String)], button: String, style: String = "") -> String {
+            let hidden = ([("expires", "\(expires)"), ("sig", link.signature(id, expires)),
+                           ("csrf", csrf)] + fields)
+                .map { "<input type=\"hidden\" name=\"\(Self.escaped($0.0))\" value=\"\(Self.escaped($0.1))\">" }.joined()
+            return "<form method=\"post\" action=\"\(action)\">\(hidden)<button class=\"\(style)\">\(Self.escaped(button))</button></form>"
+        }
+
+        var html = "<header><h1>\(Self.escaped(id.rawValue))</h1><p>\(customer.platform.displayName) · \(customer.plan.rawValue) plan · "
+            + "last measured \(readings.latest.lastSampleAt.map { Wording.ago($0, now: now) } ?? "never")</p></header>"
+        if let notice { html += "<p class=\"notice\" role=\"status\">\(Self.escaped(notice))</p>" }
+        // The gauge and the factors.
+        html += "<section class=\"top\">"
+        if let report, let score = report.score {
+            let band = HealthBand(score: score)
+            let trend = dayAgo.map { score > $0 ? "▲ \(score - $0) since yesterday" : score < $0 ? "▼ \($0 - score) since yesterday" : "▶ same as yesterday" }
+                ?? "no score yesterday to compare"
+            html += Self.gauge(score: score, band: band)
+            html += "<div class=\"summary\"><p class=\"band \(band.rawValue)\">\(band.rawValue.capitalized)</p><p>\(trend)</p>"
+                + (report.missing.isEmpty ? "" : "<p class=\"muted\">No recent data for \(report.missing.map(\.title).joined(separator: ", ")); "
+                    + "the score weighs the rest.</p>") + "</div></section>"
+            html += "<section><h2>What counts in the score</h2><table><thead><tr><th>Factor</th><th>Measured</th><th>Score</th>"
+                + "<th>Weight</th><th>Points</th></tr></thead><tbody>"
+            for factor in report.factors {
+                let measured: String = factor.measures.map { "\($0.name) \(Wording.measure($0.value, unit: $0.unit))" }.joined(separator: ", ")
+                html += "<tr><td>\(factor.factor.title)</td><td>\(Self.escaped(measured))</td><td>\(Int(factor.score.rounded()))</td>"
+                    + "<td>\(Int((factor.effectiveWeight * 100).rounded())) %</td><td>\(Wording.number(factor.contribution))</td></tr>"
+            }
+            html += "</tbody></table></section>"
+        } else {
+            html += "<div id=\"gauge\" class=\"nodata\">No recent measurements, so no score right now.</div></section>"
+        }
+        // Seven days of trends.
+        html += "<section><h2>The last 7 days</h2><div class=\"charts\">"
+        html += Self.chart("health", title: "Health score", unit: "", points: scores, from: week, to: now, fixed: 0...100)
+        html += Self.chart("ttfb", title: "Time to first byte", unit: " ms", points: ttfb, from: week, to: now, fixed: nil)
+        html += Self.chart("memory", title: "Memory", unit: " %", points: memory, from: week, to: now, fixed: 0...100)
+        html += Self.chart("cpu", title: "CPU", unit: " %", points: cpu, from: week, to: now, fixed: 0...100)
+        html += "</div></section>"
+        // Proposals waiting for the contact.
+        html += "<section><h2>Waiting for your decision</h2>"
+        if waiting.isEmpty {
+            html += "<p class=\"muted\">Nothing waits for you.</p>"
+        } else {
+            for approval in waiting {
+                let what = JobDraft.isSetting(approval.playbook) ? "Change a setting" : approval.playbook.replacingOccurrences(of: "_", with: " ").capitalized
+                html += "<div class=\"proposal\"><h3>\(Self.escaped(what))</h3><ul>"
+                    + approval.steps.map { "<li>\(Self.escaped($0))</li>" }.joined()
+                    + "</ul><p class=\"muted\">Stands until \(Wording.dayAndTime(approval.expiresAt)).</p><div class=\"buttons\">"
+                    + form([("action", "approve"), ("approval", approval.id)], button: "Approve", style: "primary")
+                    + form([("action", "reject"), ("approval", approval.id)], button: "Reject")
+                    + "</div></div>"
+            }
+        }
+        html += "</section>"
+        // The feed, the optimize button and the level.
+        html += "<section><h2>Insights</h2>"
+        // Words rather than emoji (fonts differ), and an issue's technical condition is left out.
+        let marks = ["issue": "Problem", "resolved": "Resolved", "action": "Done", "prediction": "Forecast", "recommendation": "Tip"]
+        html += feed.isEmpty ? "<p class=\"muted\">Nothing yet.</p>" : "<ul class=\"feed\">" + feed.map { entry -> String in
+            let body = entry.kind == "issue" || entry.body.isEmpty ? "" : "<br><span class=\"muted\">\(Self.escaped(entry.body))</span>"
+            return "<li><span class=\"tag \(entry.kind)\">\(marks[entry.kind] ?? "Note")</span> <b>\(Self.escaped(entry.title))</b> "
+                + "<span class=\"muted\">\(Wording.ago(entry.at, now: now))</span>\(body)</li>"
+        }.joined() + "</ul>"
+        html += "</section><section class=\"controls\"><div><h2>One-click optimize</h2><p>Clears caches and tidies up "
+            + "safely. We list the steps and run them when you approve.</p>"
+            + form([("action", "optimize")], button: "Optimize my store", style: "primary") + "</div>"
+        let levels = [(1, "ask me before every fix"), (2, "safe fixes on their own"), (3, "every fix on its own")]
+        html += "<div><h2>Automation</h2><p>Level \(customer.automationLevel.rawValue): \(customer.automationLevel.name).</p>"
+            + "<div class=\"buttons\">" + levels.filter { $0.0 != customer.automationLevel.rawValue }.map {
+                form([("action", "level"), ("level", "\($0.0)")], button: "Level \($0.0): \($0.1)")
+            }.joined() + "</div></div></section>"
+        html += "<footer>perfbot, for your hosting team · this link is valid until "
+            + "\(Wording.dayAndTime(Date(timeIntervalSince1970: TimeInterval(expires))))</footer>"
+        return Self.document(title: "\(id) · status", body: "<main>\(html)</main>")
+    }
+
+    static func gauge(score: Int, band: HealthBand) -> String {
+        // A 240° arc: its length is the score's share.
+        let colour = band == .healthy ? "#2e9e44" : band == .warning ? "#e0a800" : "#d13b2e"
+        let radius = 80.0, length = 2 * Double.pi * radius * 240 / 360
+        let filled = length * Double(score) / 100
+        return """
+            <svg id="gauge" class="gauge" viewBox="0 0 200 180" role="img" aria-label="Health score \(score) of 100">\
+            <circle cx="100" cy="100" r="80" fill="none" stroke="#e6e8eb" stroke-width="18" stroke-linecap="round" \
+            stroke-dasharray="\(Wording.number(length)) 1000" transform="rotate(150 100 100)"/>\
+            <circle cx="100" cy="100" r="80" fill="none" stroke="\(colour)" stroke-width="18" stroke-linecap="round" \
+            stroke-dasharray="\(Wording.number(filled)) 1000" transform="rotate(150 100 100)"/>\
+            <text x="100" y="108" text-anchor="middle" font-size="44" font-weight="700" fill="#1d2330">\(score)</text>\
+            <text x="100" y="135" text-anchor="middle" font-size="13" fill="#5b6475">of 100</text></svg>
+            """
+    }
+
+    static func chart(_ name: String, title: String, unit: String, points: [(at: Date, value: Double)], from: Date, to: Date,
+                      fixed: ClosedRange<Double>?) -> String {
+        let width = 320.0, height = 120.0
+        guard points.count >= 2 else {
+            return "<figure class=\"chart\" id=\"chart-\(name)\"><svg viewBox=\"0 0 320 120\" role=\"img\" aria-label=\"\(title): no data\">"
+                + "<text x=\"160\" y=\"64\" text-anchor=\"middle\" font-size=\"12\" fill=\"#8a93a3\">No data yet</text></svg>"
+                + "<figcaption>\(title)</figcaption></figure>"
+        }
+        let values = points.map(\.value)
+        let low = fixed?.lowerBound ?? max(0, (values.min() ?? 0) * 0.9)
+        let high = max(fixed?.upperBound ?? (values.max() ?? 1) * 1.1, low + 1)
+        let span = max(1, to.timeIntervalSince(from))
+        let path = points.map { point -> String in
+            let x = (point.at.timeIntervalSince(from) / span) * width
+            let y = height - 8 - (point.value - low) / (high - low) * (height - 16)
+            return "\(Wording.number(x)),\(Wording.number(y))"
+        }.joined(separator: " ")
+        let last = values.last ?? 0
+        return "<figure class=\"chart\" id=\"chart-\(name)\"><svg viewBox=\"0 0 320 120\" preserveAspectRatio=\"none\" role=\"img\" "
+            + "aria-label=\"\(title) over 7 days\"><line x1=\"0\" y1=\"112\" x2=\"320\" y2=\"112\" stroke=\"#e6e8eb\"/>"
+            + "<polyline fill=\"none\" stroke=\"#3465d9\" stroke-width=\"2\" points=\"\(path)\"/></svg>"
+            + "<figcaption>\(title) · now \(Wording.number(last))\(unit)</figcaption></figure>"
+    }
+
+    static func escaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    static func document(title: String, body: String) -> String {
+        """
+        <!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">\
+        <meta name="referrer" content="no-referrer"><title>\(escaped(title))</title><style>\(css)</style></head><body>\(body)</body></html>
+        """
+    }
+
+    static let css = """
+        body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;background:#f5f6f8;color:#1d2330}\
+        main{max-width:980px;margin:0 auto;padding:24px}main.narrow{max-width:560px;padding-top:80px}\
+        header h1{margin:0 0 4px;font-size:28px}header p,.muted{color:#5b6475;margin:0}\
+        section{background:#fff;border-radius:10px;padding:18px 22px;margin:16px 0;box-shadow:0 1px 2px rgba(0,0,0,.06)}\
+        section.top{display:flex;align-items:center;gap:28px}.gauge{width:200px;height:180px}\
+        .band{font-size:22px;font-weight:700;margin:0 0 6px}.band.healthy{color:#2e9e44}.band.warning{color:#b38600}.band.critical{color:#d13b2e}\
+        h2{font-size:17px;margin:0 0 12px}h3{font-size:15px;margin:0 0 6px}\
+        table{width:100%;border-collapse:collapse;font-size:14px}th,td{text-align:left;padding:7px 8px;border-bottom:1px solid #eceef1}\
+        th{color:#5b6475;font-weight:600}.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:14px}\
+        .chart{margin:0}.chart svg{width:100%;height:110px;background:#fafbfc;border-radius:6px}\
+        figcaption{font-size:13px;color:#5b6475;margin-top:4px}.proposal{border:1px solid #e3e6ea;border-radius:8px;padding:12px 14px;margin:10px 0}\
+        .buttons{display:flex;gap:10px;flex-wrap:wrap;margin-top:8px}form{display:inline}\
+        button{font:inherit;font-size:14px;padding:8px 14px;border-radius:6px;border:1px solid #c6ccd5;background:#fff;cursor:pointer}\
+        button.primary{background:#3465d9;border-color:#3465d9;color:#fff}.feed{list-style:none;padding:0;margin:0}\
+        .feed li{padding:6px 0;border-bottom:1px solid #f0f1f3;font-size:14px}.controls{display:grid;grid-template-columns:1fr 1fr;gap:24px}\
+        .notice{background:#eef6ee;border:1px solid #bfe0c2;border-radius:8px;padding:10px 14px;margin:12px 0}\
+        .nodata{color:#5b6475}.tag{display:inline-block;min-width:64px;font-size:12px;padding:1px 6px;border-radius:4px;background:#eef0f3;color:#394150;text-align:center}\
+        .tag.issue{background:#fdecea;color:#a3261b}.tag.resolved,.tag.action{background:#e8f5ea;color:#1f7a33}.tag.prediction{background:#fff6e0;color:#8a6400}\
+        footer{color:#8a93a3;font-size:12px;text-align:center;margin:20px 0}
+        """
+}
