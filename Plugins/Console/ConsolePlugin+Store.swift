@@ -43,6 +43,10 @@ extension ConsolePlugin {
                 + "; the score weighs the other factors (weights renormalised)."))
         }
         blocks.append(issueBlock(issues, now: now))
+        let tips = Recommendations.current(readings.latest.fresh(asOf: now), platform: customer.platform)
+        if !tips.isEmpty {
+            blocks.append(.text("*💡 Recommendations*\n" + tips.map { "• *\($0.title)*: \($0.evidence)" }.joined(separator: "\n")))
+        }
         let lastCheck = readings.latest.lastSampleAt.map { Wording.ago($0, now: now) } ?? "never"
         blocks.append(.context("Last check \(lastCheck) · automation level \(customer.automationLevel.rawValue) "
             + "(\(customer.automationLevel.name))"))

@@ -135,6 +135,10 @@ public struct CustomerPlugin: BotPlugin {
         blocks.append(.text(issues.isEmpty ? "No open problems."
             : "Open problems:\n" + issues.prefix(5).map { "  • \($0.summary), since \(Wording.ago($0.detectedAt, now: now))" }
                 .joined(separator: "\n")))
+        let tips = Recommendations.current(fresh, platform: customer.platform)
+        if !tips.isEmpty {
+            blocks.append(.text("What we recommend:\n" + tips.map { "  • \($0.title): \($0.evidence)" }.joined(separator: "\n")))
+        }
         let done = try await store.feed(of: customer.id, limit: 20).filter { $0.kind == "action" }.prefix(3)
         if !done.isEmpty {
             blocks.append(.text("What perfbot did lately:\n"

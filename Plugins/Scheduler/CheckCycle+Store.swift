@@ -86,6 +86,17 @@ extension CheckCycle {
             report.resolved.append(.init(store: id, what: issue.type))
         }
 
+        // 💡 Recommendations: each goes to the feed once, and again only when its evidence changes.
+        if !current.values.isEmpty {
+            let new = try await recommendations.fresh(Recommendations.current(current, platform: customer.platform), for: id) {
+                try await store.shownRecommendations(of: id)
+            }
+            for recommendation in new {
+                try await store.addInsight(id, at: now, kind: "recommendation", title: recommendation.title,
+                                           body: recommendation.evidence)
+            }
+        }
+
         if !current.values.isEmpty, let score = scorer.report(HealthInputs(latest: current, uptime24h: uptime)).score {
             report.snapshots.append(SnapshotRecord(store: id, score: score, metrics: current))
         }

@@ -3,6 +3,20 @@ import BotPlaybooks
 import Foundation
 import Logging
 
+/// The recommendations each store's feed shows, so each is added once until its evidence changes.
+actor RecommendationMemory {
+    private var shown: [StoreID: [String: String]] = [:]
+
+    /// The recommendations of `current` that are new or whose evidence changed; they count as shown now.
+    func fresh(_ current: [Recommendation], for store: StoreID,
+               load: () async throws -> [String: String]) async throws -> [Recommendation] {
+        if shown[store] == nil { shown[store] = try await load() }
+        let new = current.filter { shown[store]?[$0.title] != $0.evidence }
+        for recommendation in new { shown[store, default: [:]][recommendation.title] = recommendation.evidence }
+        return new
+    }
+}
+
 /// What one check cycle found and did.
 public struct CycleReport: Sendable {
     public struct Event: Sendable, Equatable {
@@ -72,6 +86,8 @@ public struct CheckCycle: Sendable {
     /// A new one-time approval token and the hash that is stored.
     let tokens: @Sendable () -> (token: String, hash: String)
     let scorer = HealthScorer()
+    /// Which recommendation evidence each store's feed already shows (loaded from the feed on first sight).
+    let recommendations = RecommendationMemory()
 
     public init(store: any SchedulerStore, rules: @escaping @Sendable (Customer) -> [DetectionRule], automation: Automation,
                 clock: any BotClock, settings: Settings, logger: Logger,

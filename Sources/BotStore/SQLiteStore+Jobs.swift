@@ -263,6 +263,18 @@ extension SQLiteStore: CustomerStore {
         try await pool.write { db in try Self.insert(db, draft, issueID: nil, at: at) }
     }
 
+    public func shownRecommendations(of store: StoreID) async throws -> [String: String] {
+        try await pool.read { db in
+            var shown: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT title, body FROM insights WHERE customer_id = ? AND kind = 'recommendation' ORDER BY id
+                """, arguments: [store.rawValue]) {
+                shown[row[0]] = row[1]
+            }
+            return shown
+        }
+    }
+
     public func scores(of store: StoreID, since: Date) async throws -> [(at: Date, score: Int)] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: """

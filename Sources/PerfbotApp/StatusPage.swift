@@ -168,6 +168,13 @@ struct StatusPageService: StatusPages {
         } else {
             html += "<div id=\"gauge\" class=\"nodata\">No recent measurements, so no score right now.</div></section>"
         }
+        let tips = Recommendations.current(fresh, platform: customer.platform)
+        if !tips.isEmpty {
+            html += "<section><h2>What we recommend</h2><ul class=\"feed\">" + tips.map { tip -> String in
+                "<li><span class=\"tag recommendation\">Tip</span> <b>\(Self.escaped(tip.title))</b><br>"
+                    + "<span class=\"muted\">\(Self.escaped(tip.evidence))</span></li>"
+            }.joined() + "</ul></section>"
+        }
         // Seven days of trends.
         html += "<section><h2>The last 7 days</h2><div class=\"charts\">"
         html += Self.chart("health", title: "Health score", unit: "", points: scores, from: week, to: now, fixed: 0...100)

@@ -17,8 +17,9 @@ import Testing
     }
 
     @Test func aSecondRunOnABusyStoreIsQueuedAndAnIdenticalOneRefused() async throws {
-        // Each docker step takes 0.4 s: the first run holds the store for about 2 s.
-        let bot = try await OperationsBot(customers: [woo(), woo("other-store", container: "other-store-app")], dockerDelay: 0.4)
+        // Each docker step takes 1.5 s: the first run holds the store for about 6 s, long enough for the rest
+        // of the test even on a busy machine.
+        let bot = try await OperationsBot(customers: [woo(), woo("other-store", container: "other-store-app")], dockerDelay: 1.5)
         let first = Task { await bot.ask("optimize acme-store") }
         try await wait(bot, job: 1, .running)
         let second = await bot.ask("run cache_miss_storm acme-store")
@@ -44,7 +45,7 @@ import Testing
     }
 
     @Test func operatorsCancelAWaitingJobOrStopARunningOneBetweenSteps() async throws {
-        let bot = try await OperationsBot(customers: [woo()], dockerDelay: 0.4)
+        let bot = try await OperationsBot(customers: [woo()], dockerDelay: 1.0)
         let first = Task { await bot.ask("optimize acme-store") }
         try await wait(bot, job: 1, .running)
         _ = await bot.ask("run cache_miss_storm acme-store")

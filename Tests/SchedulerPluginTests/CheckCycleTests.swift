@@ -226,3 +226,30 @@ func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
         #expect(silence.contains("needs the operator role"))
     }
 }
+
+@Suite struct RecommendationFeedTests {
+    /// A recommendation reaches the store's feed once, again only when its evidence changes, and not again
+    /// after a restart.
+    @Test func eachRecommendationIsShownOnceUntilItsEvidenceChanges() async throws {
+        let bot = try await SchedulerBot(customers: [shop("acme-store")])
+        func tips() async throws -> [String] {
+            try await bot.store.insights(of: StoreID("acme-store")!).filter { $0.kind == "recommendation" }.map(\.body)
+        }
+        try await bot.feed("acme-store", .redisHitRate, [62])
+        _ = try await bot.cycle()
+        bot.clock.advance(by: 60)
+        try await bot.feed("acme-store", .redisHitRate, [61])
+        _ = try await bot.cycle()
+        #expect(try await tips() == ["Only 60% of object cache lookups hit (80% or more is healthy)."])
+        // perfbot restarts: a new cycle remembers what the feed shows.
+        bot.clock.advance(by: 60)
+        try await bot.feed("acme-store", .redisHitRate, [62])
+        _ = try await bot.wiring.checkCycle(inline: true).run()
+        #expect(try await tips().count == 1)
+        bot.clock.advance(by: 60)
+        try await bot.feed("acme-store", .redisHitRate, [41])
+        _ = try await bot.cycle()
+        #expect(try await tips() == ["Only 40% of object cache lookups hit (80% or more is healthy).",
+                                     "Only 60% of object cache lookups hit (80% or more is healthy)."])
+    }
+}

@@ -460,6 +460,8 @@ public protocol SchedulerStore: OutboxStore, SampleReader, CustomerDirectory, Me
     /// Stores collected samples. - Returns: how many were new.
     @discardableResult
     func insert(_ samples: [MetricSample]) async throws -> Int
+    /// The newest evidence of each recommendation in the store's feed (title → evidence).
+    func shownRecommendations(of store: StoreID) async throws -> [String: String]
     /// Claims the daily task `name` at `at`: true when it last ran at least `interval` ago (or never).
     func claimDailyRun(_ name: String, at: Date, interval: TimeInterval) async throws -> Bool
     /// Hourly means of `metric` for `store` over `from..<to`, oldest first (from the rollups).
