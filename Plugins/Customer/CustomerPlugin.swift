@@ -35,6 +35,8 @@ public struct CustomerPlugin: BotPlugin {
                         summary: "the latest entries of your store's insights feed", examples: ["insights"]),
             CommandSpec("report", arguments: [Self.storeArgument], readOnly: true, audience: .customer,
                         summary: "the last seven days in review", examples: ["report"]),
+            CommandSpec("reports", arguments: [ArgumentSpec("switch", .choice(["on", "off"])), Self.storeArgument], audience: .customer,
+                        summary: "the weekly report e-mail: off to stop it, on to get it again", examples: ["reports off"]),
             CommandSpec("optimize", arguments: [Self.storeArgument], audience: .customer,
                         summary: "the one-click optimize: we mail you its steps, and run it when you reply yes",
                         examples: ["optimize", "optimize acme-store"]),
@@ -56,6 +58,11 @@ public struct CustomerPlugin: BotPlugin {
         case "status": return try await status(customer)
         case "insights": return try await insights(customer)
         case "report": return try await report(customer)
+        case "reports":
+            let enabled = command.value("switch") == "on"
+            try await store.setWeeklyReport(customer.id, enabled: enabled, at: clock.now)
+            return .text(enabled ? "You will get the weekly report of \(customer.id) again, every Monday."
+                : "You will no longer get the weekly report of \(customer.id). Write \"reports on\" to get it again.")
         case "optimize": return try await optimize(customer, contact: contact)
         case "level":
             guard let value = command.integer("value"), let level = AutomationLevel(rawValue: value) else {
@@ -158,7 +165,8 @@ public struct CustomerPlugin: BotPlugin {
                             .joined(separator: "\n"))])
     }
 
-    func report(_ customer: Customer) async throws -> BotReply {
+    /// The last seven days of `customer` (the `report` command, and the weekly e-mail).
+    public func report(_ customer: Customer) async throws -> BotReply {
         let now = clock.now
         let week = now.addingTimeInterval(-7 * 86400)
         let figures = try await store.report(since: week, store: customer.id)
@@ -171,7 +179,19 @@ public struct CustomerPlugin: BotPlugin {
         if let first = scores.first, let last = scores.last {
             lines.append("Health score: \(first.score) a week ago, \(last.score) now.")
         }
-        return BotReply([.header("The last seven days of \(customer.id)"), .text(lines.joined(separator: "\n"))])
+        var blocks: [ReplyBlock] = [.header("The last seven days of \(customer.id)"), .text(lines.joined(separator: "\n"))]
+        let done = try await store.feed(of: customer.id, limit: 50).filter { $0.kind == "action" && $0.at >= week }.prefix(5)
+        if !done.isEmpty {
+            blocks.append(.text("What perfbot did:\n" + done.map { "  • \($0.title) (\(Wording.ago($0.at, now: now)))" }
+                .joined(separator: "\n")))
+        }
+        if let readings = try await store.storeReadings(customer.id, asOf: now) {
+            let tips = Recommendations.current(readings.latest.fresh(asOf: now), platform: customer.platform)
+            if !tips.isEmpty {
+                blocks.append(.text("What we recommend:\n" + tips.map { "  • \($0.title): \($0.evidence)" }.joined(separator: "\n")))
+            }
+        }
+        return BotReply(blocks)
     }
 
     /// The one-click battery as a proposal the contact confirms by replying.

@@ -23,6 +23,15 @@ enum Migrations {
         migrator.registerMigration("v6-jobs-retention") { db in
             try db.execute(sql: v6)
         }
+        migrator.registerMigration("v7-report-opt-outs") { db in
+            // Contacts who wrote "reports off": no weekly report for that store.
+            try db.execute(sql: """
+                CREATE TABLE report_opt_outs (
+                    customer_id TEXT PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE,
+                    at INTEGER NOT NULL
+                ) STRICT
+                """)
+        }
         return migrator
     }
 

@@ -263,6 +263,23 @@ extension SQLiteStore: CustomerStore {
         try await pool.write { db in try Self.insert(db, draft, issueID: nil, at: at) }
     }
 
+    public func setWeeklyReport(_ store: StoreID, enabled: Bool, at: Date) async throws {
+        try await pool.write { db in
+            if enabled {
+                try db.execute(sql: "DELETE FROM report_opt_outs WHERE customer_id = ?", arguments: [store.rawValue])
+            } else {
+                try db.execute(sql: "INSERT OR REPLACE INTO report_opt_outs (customer_id, at) VALUES (?, ?)",
+                               arguments: [store.rawValue, at.unixSeconds])
+            }
+        }
+    }
+
+    public func weeklyReport(of store: StoreID) async throws -> Bool {
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM report_opt_outs WHERE customer_id = ?", arguments: [store.rawValue]) == 0
+        }
+    }
+
     public func shownRecommendations(of store: StoreID) async throws -> [String: String] {
         try await pool.read { db in
             var shown: [String: String] = [:]

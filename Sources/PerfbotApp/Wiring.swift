@@ -126,6 +126,38 @@ public struct Wiring: Sendable {
         return replies
     }
 
+    /// Once a week (remembered across restarts), each active store's contact gets the week in review,
+    /// unless they wrote "reports off" or customers get no mail.
+    public func weeklyReports() -> PeriodicService {
+        let (store, clock, logger, configuration) = (self.store, self.clock, self.logger, self.configuration)
+        let plugin = CustomerPlugin(store: store, library: library, planner: JobPlanner(executors: executors, platforms: Self.platforms),
+                                    proposer: proposer(), clock: clock)
+        return PeriodicService(name: "weekly-reports", every: .seconds(600), logger: logger) {
+            guard configuration.replyDomain != nil,
+                  try await store.claimDailyRun("weekly_report", at: clock.now, interval: 7 * 86400) else { return }
+            let sent = try await Self.sendWeeklyReports(store: store, plugin: plugin, commandAddress: configuration.commandAddress ?? "",
+                                                        at: clock.now)
+            logger.info("weekly reports", metadata: ["sent": "\(sent)"])
+        }
+    }
+
+    /// Queues the weekly report of every active store whose contact wants it. - Returns: how many.
+    static func sendWeeklyReports(store: SQLiteStore, plugin: CustomerPlugin, commandAddress: String, at: Date) async throws -> Int {
+        var sent = 0
+        for customer in try await store.allCustomers() where customer.active {
+            guard try await store.weeklyReport(of: customer.id) else { continue }
+            var reply = try await plugin.report(customer)
+            if case .header? = reply.blocks.first { reply.blocks.removeFirst() }
+            let lines = reply.plainText.split(separator: "\n", omittingEmptySubsequences: false).map { JSONValue.string(String($0)) }
+            let mail = JSONValue.object([("template", .string("weekly_report")), ("to", .string(customer.contactEmail)),
+                                         ("store", .string(customer.id.rawValue)), ("lines", .array(lines)),
+                                         ("command_address", .string(commandAddress))])
+            try await store.enqueue(.email, to: customer.contactEmail, payload: String(decoding: mail.bytes(), as: UTF8.self), at: at)
+            sent += 1
+        }
+        return sent
+    }
+
     /// A setting a contact confirmed: their automation level, or an exception added or removed.
     static func applySetting(_ job: JobRecord, store: SQLiteStore, at: Date) async throws -> String {
         guard let (key, value) = JobDraft.setting(job.playbook), let customer = try await store.customer(job.store) else {
@@ -276,7 +308,7 @@ public struct Wiring: Sendable {
                 logger.info("retention", metadata: pruned.mapValues { "\($0)" }.reduce(into: Logger.Metadata()) { $0[$1.key] = $1.value })
             }
         }
-        return [retention, engine, jobs, outbox()] + plugins().flatMap(\.services)
+        return [retention, engine, jobs, outbox(), weeklyReports()] + plugins().flatMap(\.services)
     }
 }
 

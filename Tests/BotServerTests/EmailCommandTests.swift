@@ -107,4 +107,33 @@ import Testing
             #expect(try await bot.store.actions(of: StoreID("acme-store")!).contains { $0.playbook == "optimize" })
         }
     }
+
+    /// Every active store's contact gets the week in review, once a week, unless they wrote "reports off".
+    @Test func theWeeklyReportGoesToEveryContactButThoseWhoOptedOut() async throws {
+        try await EmailLoopTests().withSMTP { port, maildir in
+            let bot = try await bot(smtp: port)
+            try await bot.app.test(.router) { client in
+                let off = try await command(client, bot, from: "owner@acme-store.example", body: "reports off")
+                #expect(off == "answered: reports")
+            }
+            for _ in 0..<2 {  // started twice, as after a restart: one report each
+                let service = Task { try await bot.wiring.weeklyReports().run() }
+                for _ in 0..<100 where try await bot.store.pendingMessages().filter({ $0.payload.contains("weekly_report") }).isEmpty {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                try await Task.sleep(for: .milliseconds(200))
+                service.cancel()
+                _ = await service.result
+            }
+            try await bot.wiring.outbox(poster: FailingPoster()).deliverDue()
+            let mails = EmailLoopTests().mails(in: maildir)
+            keep(mails, as: "weekly")
+            let reports = mails.filter { $0.contains("Your week with perfbot") }
+            #expect(reports.count == 2, "\(reports.count) reports")
+            #expect(!reports.contains { $0.contains("To: owner@acme-store.example") })
+            let report = try #require(reports.first)
+            #expect(report.contains("Problems found:") && report.contains("reports off"))
+            #expect(mails.contains { $0.contains("You will no longer get the weekly report of acme-store") })
+        }
+    }
 }

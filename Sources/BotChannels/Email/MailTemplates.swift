@@ -81,6 +81,11 @@ public enum MailTemplates {
                      "",
                      "Please reply to the proposal with one word: YES to apply the fix, or NO to leave it.", "",
                      "— perfbot, for your hosting team"]
+        case "weekly_report":
+            subject = "[\(store)] Your week with perfbot"
+            lines = ["Hello,", ""] + (object["lines"] as? [String] ?? []) + [
+                "", "To stop these weekly e-mails, write \"reports off\" to \(field("command_address")).", "",
+                "— perfbot, for your hosting team"]
         case "command_reply":
             subject = "[perfbot] " + field("subject")
             lines = ["Hello,", ""] + (object["lines"] as? [String] ?? []) + ["", "— perfbot, for your hosting team"]

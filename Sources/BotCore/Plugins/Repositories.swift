@@ -181,6 +181,10 @@ public protocol CustomerStore: ConsoleReader, CustomerDirectory, JobStore {
     func propose(_ draft: ApprovalDraft, at: Date) async throws
     /// The figures of the report since `since`, of one store or all.
     func report(since: Date, store: StoreID?) async throws -> OperationsReport
+    /// Turns the weekly report e-mail of `store` off or on.
+    func setWeeklyReport(_ store: StoreID, enabled: Bool, at: Date) async throws
+    /// Whether `store`'s contact gets the weekly report.
+    func weeklyReport(of store: StoreID) async throws -> Bool
     /// Health scores of the store's snapshots since `since`, oldest first.
     func scores(of store: StoreID, since: Date) async throws -> [(at: Date, score: Int)]
 }
