@@ -47,7 +47,7 @@ public struct RetentionPolicy: Sendable, Equatable {
             "silences": "ended: \(days(history))", "slack_threads": "issue resolved \(days(history)) ago",
             "slow_queries": "last seen \(days(history)) ago",
             "performance_issues": "kept (the report's history)", "audit_log": "kept", "customers": "kept",
-            "daily_runs": "one row per daily task",
+            "daily_runs": "one row per daily task", "report_opt_outs": "one row per store that opted out",
         ]
     }
 }
