@@ -44,7 +44,9 @@ extension PerfbotServer {
             let body = try await request.boundedBody(limit: settings.bodyLimit)
             let postmark = try decodeJSON(PostmarkInbound.self, body)
             let domain = (postmark.originalRecipient ?? postmark.to ?? "").split(separator: "@").last.map(String.init) ?? ""
-            let recipient = postmark.mailboxHash.map { "approve+\($0)@\(domain)" } ?? postmark.originalRecipient ?? postmark.to ?? ""
+            // Postmark sends an empty MailboxHash for an address without one (the command address).
+            let hash = postmark.mailboxHash.flatMap { $0.isEmpty ? nil : $0 }
+            let recipient = hash.map { "approve+\($0)@\(domain)" } ?? postmark.originalRecipient ?? postmark.to ?? ""
             mail = InboundMail(recipient: recipient, from: postmark.from, subject: postmark.subject ?? "",
                                text: postmark.textBody.flatMap { $0.isEmpty ? nil : $0 }
                                    ?? postmark.htmlBody.map(MIMEMessage.text(fromHTML:)) ?? "", headers: (postmark.headers ?? []).map { ($0.name, $0.value) })

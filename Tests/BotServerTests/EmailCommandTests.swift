@@ -136,4 +136,47 @@ import Testing
             #expect(mails.contains { $0.contains("You will no longer get the weekly report of acme-store") })
         }
     }
+
+    /// The same command through Postmark's JSON and as a raw message: each format reaches the same path.
+    @Test func commandsArriveThroughPostmarkAndRawMessagesToo() async throws {
+        let bot = try await TestBot(extra: ["PERFBOT_REPLY_DOMAIN": "fix.example.com", "PERFBOT_MAIL_AUTHSERV_ID": "mx.fix.example.com"])
+        try await bot.app.test(.router) { client in
+            let postmark: [String: Any] = [
+                "From": "owner@acme-store.example", "FromName": "Owner", "To": "perfbot@fix.example.com",
+                "OriginalRecipient": "perfbot@fix.example.com", "MailboxHash": "", "Subject": "insights", "MessageID": UUID().uuidString,
+                "TextBody": "", "HtmlBody": "", "StrippedTextReply": "",
+                "Headers": [["Name": "Authentication-Results", "Value": "mx.fix.example.com; dmarc=pass header.from=acme-store.example"]],
+                "Attachments": [],
+            ]
+            let basic = "Basic " + Data("postmark:\(webhookToken)".utf8).base64EncodedString()
+            let viaPostmark = try await client.execute(uri: "/email/inbound", method: .post,
+                                                       headers: [.contentType: "application/json", .authorization: basic],
+                                                       body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: postmark)))
+            #expect(try json(viaPostmark)["result"] as? String == "answered: insights")
+            let raw = """
+                Delivered-To: perfbot@fix.example.com\r
+                Authentication-Results: mx.fix.example.com; dkim=pass header.d=acme-store.example; spf=fail smtp.mailfrom=acme-store.example\r
+                From: Owner <owner@acme-store.example>\r
+                To: perfbot@fix.example.com\r
+                Subject: help\r
+                Content-Type: text/plain; charset=utf-8\r
+                \r
+                help\r
+
+                """
+            let viaRaw = try await client.execute(uri: "/email/inbound", method: .post,
+                                                  headers: [.contentType: "message/rfc822", .authorization: "Bearer \(webhookToken)"],
+                                                  body: ByteBuffer(string: raw))
+            // A DKIM pass does not outweigh an SPF failure in the same verdict.
+            #expect(try json(viaRaw)["result"] as? String == "refused: no authentication pass: SPF, DKIM or DMARC failed")
+            let passing = try await client.execute(uri: "/email/inbound", method: .post,
+                                                   headers: [.contentType: "message/rfc822", .authorization: "Bearer \(webhookToken)"],
+                                                   body: ByteBuffer(string: raw.replacingOccurrences(of: "spf=fail", with: "spf=pass")))
+            #expect(try json(passing)["result"] as? String == "answered: help")
+        }
+        let answers = try await bot.store.pendingMessages().filter { $0.channel == "email" }.map(\.payload)
+        #expect(answers.count == 2 && answers.allSatisfy { $0.contains(#""to":"owner@acme-store.example""#) })
+        #expect(answers.contains { $0.contains("Insights for acme-store") || $0.contains("insights feed of acme-store") })
+        #expect(answers.contains { $0.contains("What you can ask perfbot by e-mail") })
+    }
 }
