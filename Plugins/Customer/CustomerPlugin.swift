@@ -221,27 +221,11 @@ public struct CustomerPlugin: BotPlugin {
 
     /// A setting change as a proposal: it runs as a job once the contact replies yes.
     func proposeSetting(_ customer: Customer, contact: Contact, key: String, value: String, step: String) async throws -> BotReply {
-        let now = clock.now
-        let name = "setting:\(key)=\(value)"
-        let (token, hash) = proposer.tokens()
-        let approval = Approval(id: Approval.newID(), store: customer.id, issueID: nil, playbook: name, steps: [step],
-                                createdAt: now, expiresAt: now.addingTimeInterval(proposer.ttl))
-        guard let domain = proposer.replyDomain else {
+        let draft = proposer.settingDraft(key: key, value: value, step: step, customer: customer, contact: contact.email, now: clock.now)
+        guard draft.proposal != nil else {
             throw BotError.invalid("Changes cannot be confirmed by e-mail yet; your hosting team has been told.")
         }
-        let mail: JSONValue = .object([
-            ("template", .string("proposal")), ("to", .string(contact.email)),
-            ("reply_to", .string("approve+\(token)@\(domain)")), ("store", .string(customer.id.rawValue)),
-            ("issue", .string("a change to your automation settings")), ("requested", .string("true")),
-            ("explanation", .string("You asked perfbot to change how it looks after \(customer.id).")),
-            ("steps", .array([.string(step)])), ("expires_at", .string(Wording.dayAndTime(approval.expiresAt))),
-        ])
-        let job = JobDraft(store: customer.id, playbook: name, requester: .customer(contact.email), approvalID: approval.id,
-                           plan: [PlannedStep(name: step, argv: [])], planHash: name, state: .held,
-                           reason: "asked by e-mail")
-        try await store.propose(ApprovalDraft(approval: approval, tokenHash: hash,
-                                              proposal: (.email, contact.email, String(decoding: mail.bytes(), as: UTF8.self)),
-                                              job: job), at: now)
+        try await store.propose(draft, at: clock.now)
         return .text("To be sure it was you, we have mailed you a confirmation: \(step). "
             + "Reply YES to that message to apply it; nothing changes before.")
     }

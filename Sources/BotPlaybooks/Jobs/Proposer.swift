@@ -21,29 +21,45 @@ public struct Proposer: Sendable {
     /// The proposal of `playbook` for `customer`, whose plan is `plan`.
     /// - Parameters:
     ///   - issue: the problem's title; `explanation` the problem in plain words.
-    /// - Parameter requested: the contact asked for it (an e-mail command): the mail asks them to confirm.
+    ///   - requested: the contact asked for it (an e-mail command): the mail asks them to confirm.
     public func draft(_ playbook: Playbook, plan: [PlannedStep], customer: Customer, issueID: Int64?, issue: String,
                       explanation: String, now: Date, requested: Bool = false) -> ApprovalDraft {
+        draft(name: playbook.name, title: playbook.title, steps: playbook.actions.map { ($0.name, "\($0.name): \($0.plainEffect)") },
+              plan: plan, planHash: playbook.contentHash, requester: .policy, customer: customer, issueID: issueID, issue: issue,
+              explanation: explanation, now: now, requested: requested)
+    }
+
+    /// A setting change the contact asked for, to confirm by reply: a one-step plan (`setting:<key>=<value>`).
+    public func settingDraft(key: String, value: String, step: String, customer: Customer, contact: String, now: Date) -> ApprovalDraft {
+        let name = "setting:\(key)=\(value)"
+        return draft(name: name, title: step, steps: [(step, step)], plan: [PlannedStep(name: step, argv: [])], planHash: name,
+                     requester: .customer(contact), customer: customer, issueID: nil, issue: "a change to your automation settings",
+                     explanation: "You asked perfbot to change how it looks after \(customer.id).", now: now, requested: true)
+    }
+
+    /// The approval, its held job and (when customers get mail) the proposal e-mail.
+    /// - Parameter steps: each step's name and how the e-mail describes it.
+    func draft(name: String, title: String, steps: [(name: String, described: String)], plan: [PlannedStep], planHash: String,
+               requester: Requester, customer: Customer, issueID: Int64?, issue: String, explanation: String, now: Date,
+               requested: Bool) -> ApprovalDraft {
         let (token, hash) = tokens()
-        let approval = Approval(id: Approval.newID(), store: customer.id, issueID: issueID, playbook: playbook.name,
-                                steps: playbook.actions.map(\.name), createdAt: now,
-                                expiresAt: now.addingTimeInterval(ttl))
+        let approval = Approval(id: Approval.newID(), store: customer.id, issueID: issueID, playbook: name,
+                                steps: steps.map(\.name), createdAt: now, expiresAt: now.addingTimeInterval(ttl))
         var proposal: (OutboxMessage.Channel, String, String)?
         if let domain = replyDomain {
             let mail: JSONValue = .object([
                 ("template", .string("proposal")), ("to", .string(customer.contactEmail)),
                 ("reply_to", .string("approve+\(token)@\(domain)")), ("store", .string(customer.id.rawValue)),
-                ("issue", .string(issue)), ("explanation", .string(explanation)),
-                ("playbook", .string(playbook.title)),
-                ("steps", .array(playbook.actions.map { .string("\($0.name): \($0.plainEffect)") })),
+                ("issue", .string(issue)), ("explanation", .string(explanation)), ("playbook", .string(title)),
+                ("steps", .array(steps.map { .string($0.described) })),
                 ("expires_at", .string(Wording.dayAndTime(approval.expiresAt))),
                 ("requested", .string(requested ? "true" : "false")),
             ])
             proposal = (.email, customer.contactEmail, String(decoding: mail.bytes(), as: UTF8.self))
         }
-        let job = JobDraft(store: customer.id, playbook: playbook.name, requester: .policy, issueID: issueID,
-                           approvalID: approval.id, plan: plan, planHash: playbook.contentHash, state: .held,
-                           reason: "proposed for: \(issue)")
+        let job = JobDraft(store: customer.id, playbook: name, requester: requester, issueID: issueID, approvalID: approval.id,
+                           plan: plan, planHash: planHash, state: .held,
+                           reason: requested ? "asked by e-mail" : "proposed for: \(issue)")
         return ApprovalDraft(approval: approval, tokenHash: hash, proposal: proposal, job: job)
     }
 }
