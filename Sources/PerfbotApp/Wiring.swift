@@ -270,7 +270,7 @@ public struct Wiring: Sendable {
     }
 
     /// Delivers queued Slack messages and replies.
-    public func outbox(poster: any HTTPPoster = URLSessionPoster()) -> OutboxDeliverer {
+    public func outbox(poster: any HTTPPoster = CurlPoster()) -> OutboxDeliverer {
         OutboxDeliverer(store: store, poster: poster, clock: clock, slackAPI: configuration.slackAPIURL,
                         slackToken: configuration.slackBotToken, logger: logger, mail: mailer())
     }

@@ -21,7 +21,7 @@ public struct OutboxDeliverer: BotService {
     /// Sends an e-mail payload (`{"template": …}`); nil while SMTP is not configured.
     let mail: (@Sendable (_ payload: [UInt8]) async throws -> Void)?
 
-    public init(store: any OutboxStore, poster: any HTTPPoster = URLSessionPoster(), clock: any BotClock,
+    public init(store: any OutboxStore, poster: any HTTPPoster = CurlPoster(), clock: any BotClock,
                 slackAPI: String, slackToken: String?, logger: Logger, maxAttempts: Int = 8,
                 pollInterval: Duration = .seconds(1), pacing: Duration = .seconds(1),
                 mail: (@Sendable (_ payload: [UInt8]) async throws -> Void)? = nil) {
@@ -40,9 +40,8 @@ public struct OutboxDeliverer: BotService {
     public func run() async throws {
         let stopping = StopFlag()
         while !Task.isCancelled {
-            // A send under way is never cancelled half-way (a request cut off may have reached Slack, and
-            // URLSession's cancellation is fragile on Linux): on shutdown the current message finishes and
-            // no further one starts.
+            // A send under way is never cancelled half-way (a request cut off may have reached Slack): on
+            // shutdown the current message finishes and no further one starts.
             let round = Task { try await deliverDue(stopping: stopping) }
             let delivered = try await withTaskCancellationHandler {
                 try await round.value
@@ -152,7 +151,7 @@ public struct OutboxDeliverer: BotService {
         do {
             answer = try await poster.post(url, json: Array(message.payload.utf8), bearer: bearer)
         } catch {
-            return .retry("network: \(error.localizedDescription)", after: nil)
+            return .retry("network: \(error)", after: nil)
         }
         switch answer.status {
         case 429:
