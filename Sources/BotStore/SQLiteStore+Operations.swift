@@ -11,30 +11,6 @@ extension SQLiteStore: OperationsStore {
         }
     }
 
-    public func recordAction(_ record: ActionRecord) async throws {
-        try await pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO automation_actions (customer_id, issue_id, playbook_name, action_name, argv, executed_at,
-                    duration_ms, exit_code, output, success, result)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [record.store.rawValue, record.issueID, record.playbook, record.action,
-                                 try jsonText(record.argv), record.executedAt.unixSeconds,
-                                 Int((record.duration * 1000).rounded()), record.exitCode.map { Int($0) },
-                                 String(record.output.prefix(16 * 1024)), record.succeeded,
-                                 try jsonText(["exit_code": record.exitCode.map { String($0) } ?? "none"])])
-        }
-    }
-
-    public func recordIntervention(store: StoreID, admin: String, playbook: String, reason: String?,
-                                   result: [String: String], at: Date) async throws {
-        try await pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO admin_interventions (customer_id, admin_user_id, playbook_name, executed_at, reason, result)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [store.rawValue, admin, playbook, at.unixSeconds, reason, try jsonText(result)])
-        }
-    }
-
     /// Executed actions of `store`, newest first: (playbook, action, argv JSON, exit code, success).
     public func actions(of store: StoreID) async throws -> [(playbook: String, action: String, argv: String, exitCode: Int?, success: Bool)] {
         try await pool.read { db in

@@ -74,35 +74,6 @@ public protocol ConsoleReader: Sendable {
     func storeNames() async throws -> [String]
 }
 
-/// One executed action, as written to `automation_actions`.
-public struct ActionRecord: Sendable, Equatable {
-    public var store: StoreID
-    public var issueID: Int64?
-    public var playbook: String
-    public var action: String
-    public var argv: [String]
-    public var executedAt: Date
-    public var duration: TimeInterval
-    public var exitCode: Int32?
-    /// Bounded output of the command.
-    public var output: String
-    public var succeeded: Bool
-
-    public init(store: StoreID, issueID: Int64?, playbook: String, action: String, argv: [String], executedAt: Date,
-                duration: TimeInterval, exitCode: Int32?, output: String, succeeded: Bool) {
-        self.store = store
-        self.issueID = issueID
-        self.playbook = playbook
-        self.action = action
-        self.argv = argv
-        self.executedAt = executedAt
-        self.duration = duration
-        self.exitCode = exitCode
-        self.output = output
-        self.succeeded = succeeded
-    }
-}
-
 /// One line of the audit log.
 public struct AuditEntry: Sendable, Equatable {
     public var at: Date
@@ -137,11 +108,6 @@ public protocol OperationsStore: CustomerDirectory, JobStore {
     func report(since: Date) async throws -> OperationsReport
     /// Sets a customer's automation level and exceptions.
     func setAutomation(_ store: StoreID, level: AutomationLevel, exceptions: [String], at: Date) async throws
-    /// Writes an executed action to `automation_actions`.
-    func recordAction(_ record: ActionRecord) async throws
-    /// Writes an admin-initiated run to `admin_interventions`.
-    func recordIntervention(store: StoreID, admin: String, playbook: String, reason: String?, result: [String: String],
-                            at: Date) async throws
     /// Appends to the audit log.
     func audit(actor: String, channel: String, action: String, store: StoreID?, details: [String: String],
                result: String?, at: Date) async throws

@@ -94,32 +94,24 @@ public protocol StepControl: Sendable {
     func ended(_ step: StepResult, index: Int) async
 }
 
-/// Writes executed steps to `automation_actions`.
-public protocol StepRecorder: Sendable {
-    func record(_ step: StepResult, playbook: String, store: StoreID, issueID: Int64?) async throws
-}
-
 /// Runs a playbook's actions in order: renders argv from validated values, waits, checks conditions,
 /// skips what policy holds back, runs through the executor, and reports every step.
 public struct PlaybookRunner: Sendable {
     let metrics: any CurrentMetrics
     let sleeper: any Sleeper
     let clock: any BotClock
-    let recorder: (any StepRecorder)?
 
-    public init(metrics: any CurrentMetrics, sleeper: any Sleeper = TaskSleeper(), clock: any BotClock,
-                recorder: (any StepRecorder)? = nil) {
+    public init(metrics: any CurrentMetrics, sleeper: any Sleeper = TaskSleeper(), clock: any BotClock) {
         self.metrics = metrics
         self.sleeper = sleeper
         self.clock = clock
-        self.recorder = recorder
     }
 
     /// Runs (or, with `dryRun`, plans) `playbook` for `store`.
     /// - Parameter held: actions (by index) that must not run, with the reason shown for each.
     public func run(_ playbook: Playbook, store: StoreID, values: TemplateValues, executor: any CommandExecutor,
                     workingDirectory: String?, dryRun: Bool, held: [Int: String] = [:],
-                    issueID: Int64? = nil, control: (any StepControl)? = nil) async throws -> RunReport {
+                    control: (any StepControl)? = nil) async throws -> RunReport {
         // Render everything first: a bad value stops the run before any process starts.
         var commands: [[String]] = []
         for action in playbook.actions { commands.append(try ArgvTemplate.render(action.run, with: values)) }
@@ -166,7 +158,6 @@ public struct PlaybookRunner: Sendable {
                 step = StepResult(action: action, argv: argv, status: .failed("\(error)"), startedAt: started)
             }
             steps.append(step)
-            try await recorder?.record(step, playbook: playbook.name, store: store, issueID: issueID)
             await control?.ended(step, index: index)
         }
         return RunReport(playbook: playbook, store: store, dryRun: dryRun, executorLabel: executor.label, steps: steps)

@@ -218,7 +218,7 @@ public actor JobEngine: BotService {
             throw BotError.invalid("`\(job.playbook)` changed after this job was planned, so nothing ran; ask again to see the new plan.")
         }
         let target = try planner.target(customer)
-        return try await runner.run(playbook, on: target, dryRun: false, held: held, issueID: job.issueID,
+        return try await runner.run(playbook, on: target, dryRun: false, held: held,
                                     control: JobStepControl(engine: self, job: job, store: store, clock: clock))
     }
 

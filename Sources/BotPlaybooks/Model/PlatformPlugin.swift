@@ -78,9 +78,9 @@ public struct StoreTarget: Sendable {
 extension PlaybookRunner {
     /// Runs (or plans) `playbook` on `target`, in the store's app path.
     public func run(_ playbook: Playbook, on target: StoreTarget, dryRun: Bool, held: [Int: String] = [:],
-                    issueID: Int64? = nil, control: (any StepControl)? = nil) async throws -> RunReport {
+                    control: (any StepControl)? = nil) async throws -> RunReport {
         try await run(playbook, store: target.store, values: target.values, executor: target.executor,
-                      workingDirectory: target.values[.appPath], dryRun: dryRun, held: held, issueID: issueID,
+                      workingDirectory: target.values[.appPath], dryRun: dryRun, held: held,
                       control: control)
     }
 }
