@@ -172,11 +172,9 @@ public struct EmailReplies: Sendable {
         }
         let lines = body.plainText.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
         // With one store, its status page link goes along (added when the e-mail is rendered).
-        let pairs: [(String, JSONValue)] = [("template", .string("command_reply")), ("to", .string(first.contactEmail)),
-                                            ("subject", .string(subject)), ("lines", .array(lines.map { .string($0) })),
-                                            ("store", .string(mine.count == 1 ? first.id.rawValue : ""))]
-        try await store.enqueue(.email, to: first.contactEmail,
-                                payload: String(decoding: JSONValue.object(pairs).bytes(), as: UTF8.self), at: clock.now)
+        try await mailCustomer(first, template: "command_reply",
+                               ["subject": .string(subject), "lines": .array(lines.map { .string($0) }),
+                                "store": .string(mine.count == 1 ? first.id.rawValue : "")])
         return .answered(String(name.prefix(20)))
     }
 

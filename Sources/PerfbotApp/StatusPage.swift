@@ -260,10 +260,7 @@ struct StatusPageService: StatusPages {
             + "<figcaption>\(title) · now \(Wording.number(last))\(unit)</figcaption></figure>"
     }
 
-    static func escaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
+    static func escaped(_ text: String) -> String { HTMLText.escaped(text) }
 
     static func document(title: String, body: String) -> String {
         """

@@ -7,7 +7,13 @@ import Foundation
 /// Line breaks for `<br>` and the ends of blocks (`p`, `div`, `li`, `tr`, `h1`–`h6`); `<style>` and
 /// `<script>` dropped with their content; a `<blockquote>` or Gmail's `gmail_quote` ends the reply
 /// (the rest is the quoted original, shown as `> (quoted)`); other tags dropped; entities decoded.
-enum HTMLText {
+public enum HTMLText {
+    /// Text made safe inside HTML elements and quoted attributes.
+    public static func escaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
     static func text(_ html: String) -> String {
         let bytes = Array(html.utf8)
         var output: [UInt8] = []

@@ -116,10 +116,7 @@ public enum MailTemplates {
 
     /// The lines as HTML: paragraphs, and the `  • ` lines as a list.
     static func html(_ lines: [String]) -> String {
-        func escaped(_ text: String) -> String {
-            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;")
-        }
+        let escaped = HTMLText.escaped
         var html = "", inList = false
         for line in lines {
             let item = line.hasPrefix("  • ")

@@ -177,6 +177,13 @@ public struct JobRecord: Sendable, Equatable {
         self.steps = steps
     }
 
+    /// The record of an id that names no job (asked for after it was pruned, say).
+    public static func missing(_ id: Int64, at: Date) -> JobRecord {
+        JobRecord(id: id, store: StoreID("unknown")!, playbook: "", requestedBy: "", channel: "policy", issueID: nil,
+                  approvalID: nil, plan: [], planHash: "", state: .cancelled, reason: "", createdAt: at, startedAt: nil,
+                  endedAt: at, summary: "no such job", steps: [])
+    }
+
     /// The actor as Slack shows it.
     public var requesterLabel: String {
         if SlackUserID(requestedBy) != nil { return "<@\(requestedBy)>" }

@@ -52,7 +52,7 @@ actor ReplyPromise {
 /// Runs background work as children of one long-running service, so nothing is fire-and-forget and
 /// shutdown waits for work in progress.
 public final class JobRunner: BackgroundWork, BotService {
-    public let name = "jobs"
+    public let name = "background"
     private let jobs: AsyncStream<@Sendable () async -> Void>
     private let submit: AsyncStream<@Sendable () async -> Void>.Continuation
 

@@ -42,7 +42,7 @@ public struct ActionGate: Sendable {
                        silence: Silence?, now: Date) -> PolicyDecision {
         if case let .slack(_, role) = requester, role < plan.requiredRole {
             let risky = plan.actions.filter { !$0.safe && !$0.reversible }
-            let what = risky.first.map { Self.effects($0) } ?? "changes the store"
+            let what = risky.first?.effects ?? "changes the store"
             let verb = entry == .approval ? "approving" : "running"
             return .refuse("`\(plan.name)` \(what) (\(risky.map { "'\($0.name)'" }.joined(separator: ", ")) "
                 + "is neither safe nor reversible): \(verb) it needs an admin, and you are \(role.withArticle)")
@@ -58,10 +58,5 @@ public struct ActionGate: Sendable {
         case .requested, .approval:
             return policy.requested(plan.actions, playbookPremiumOnly: plan.premiumOnly, customer: customer)
         }
-    }
-
-    static func effects(_ action: ActionTraits) -> String {
-        let words = action.tags.sorted().filter { $0 != .readOnly }.map(\.effect)
-        return words.isEmpty ? "changes the store" : words.joined(separator: " and ")
     }
 }

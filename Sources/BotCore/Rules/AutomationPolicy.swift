@@ -99,8 +99,13 @@ public struct AutomationPolicy: Sendable {
         "'\(action.name)' \(effects(action))"
     }
 
-    private func effects(_ action: ActionTraits) -> String {
-        let words = action.tags.sorted().filter { $0 != .readOnly }.map(\.effect)
+    private func effects(_ action: ActionTraits) -> String { action.effects }
+}
+
+extension ActionTraits {
+    /// What the action does, in words ("restarts a service and clears a cache").
+    public var effects: String {
+        let words = tags.sorted().filter { $0 != .readOnly }.map(\.effect)
         return words.isEmpty ? "changes the store" : words.joined(separator: " and ")
     }
 }

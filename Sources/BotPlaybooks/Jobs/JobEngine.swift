@@ -91,30 +91,28 @@ public actor JobEngine: BotService {
     }
 
     /// Waits for the job to end. A cancelled waiter stops waiting (the job goes on) and gets the job as it is.
+    /// An id that names no job ends at once, with a record that says so.
     public func outcome(of id: Int64) async -> JobOutcome {
-        if let job = try? await store.job(id), job.state.isFinal { return JobOutcome(job: job, report: nil) }
+        guard let known = try? await store.job(id) else { return JobOutcome(job: .missing(id, at: clock.now), report: nil) }
+        if known.state.isFinal { return JobOutcome(job: known, report: nil) }
         let key = UUID()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 if Task.isCancelled {
-                    Task { await self.abandon(id, key: key, continuation: continuation) }
+                    Task { await self.abandon(known, key: key, continuation: continuation) }
                 } else {
                     waiters[id, default: [:]][key] = continuation
                 }
             }
         } onCancel: {
-            Task { await self.abandon(id, key: key, continuation: nil) }
+            Task { await self.abandon(known, key: key, continuation: nil) }
         }
     }
 
-    private func abandon(_ id: Int64, key: UUID, continuation: CheckedContinuation<JobOutcome, Never>?) async {
-        guard let waiting = continuation ?? waiters[id]?.removeValue(forKey: key) else { return }
-        let job = try? await store.job(id)
-        waiting.resume(returning: JobOutcome(job: job ?? JobRecord(id: id, store: StoreID("unknown")!, playbook: "", requestedBy: "",
-                                                                    channel: "policy", issueID: nil, approvalID: nil, plan: [],
-                                                                    planHash: "", state: .running, reason: "", createdAt: clock.now,
-                                                                    startedAt: nil, endedAt: nil, summary: nil, steps: []),
-                                             report: nil))
+    /// A waiter that gave up gets the job as it stands now.
+    private func abandon(_ known: JobRecord, key: UUID, continuation: CheckedContinuation<JobOutcome, Never>?) async {
+        guard let waiting = continuation ?? waiters[known.id]?.removeValue(forKey: key) else { return }
+        waiting.resume(returning: JobOutcome(job: (try? await store.job(known.id)) ?? known, report: nil))
     }
 
     /// Starts the next queued job of `store` if none runs.
