@@ -50,7 +50,7 @@ let package = Package(
         // libcurl, with a few typed wrappers for its variadic calls.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Collectors and report readers: HTTP timing, Lighthouse, Redis, Varnish, PHP-FPM, MySQL.
-        .target(name: "BotProbes", dependencies: ["BotCore", "CCurl"]),
+        .target(name: "BotProbes", dependencies: ["BotCore", "CCurl", .product(name: "Crypto", package: "swift-crypto")]),
         // The Hummingbird application: routes, verification, limits, errors, metrics.
         .target(
             name: "BotServer",
