@@ -92,7 +92,14 @@ let package = Package(
         .testTarget(name: "BotCoreTests", dependencies: ["BotCore"]),
         .testTarget(name: "BotStoreTests", dependencies: ["BotStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "BotPlaybooksTests", dependencies: ["BotPlaybooks"], exclude: ["Fixtures"]),
-        .testTarget(name: "BotProbesTests", dependencies: ["BotProbes", "BotPlaybooks", "TestSupport"]),
+        .testTarget(
+            name: "BotProbesTests",
+            dependencies: [
+                "BotProbes", "BotPlaybooks", "TestSupport",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         .testTarget(name: "BotChannelsTests", dependencies: ["BotChannels"], exclude: ["Fixtures"]),
         .testTarget(
             name: "BotServerTests",

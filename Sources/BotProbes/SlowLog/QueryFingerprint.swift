@@ -7,48 +7,109 @@ import Foundation
 /// The rules run in Percona's order over bytes, each as one linear pass into a reused buffer; a pass whose
 /// trigger is absent (no comment, no quote, no `union`, …) is skipped. Keep one fingerprinter per thread.
 public struct QueryFingerprinter {
-    private var front: [UInt8] = []
-    private var back: [UInt8] = []
+    private var front: UnsafeMutablePointer<UInt8>
+    private var back: UnsafeMutablePointer<UInt8>
+    private var frontCount = 0
+    private var capacity: Int
 
     public init() {
-        front.reserveCapacity(4096)
-        back.reserveCapacity(4096)
+        capacity = 4096
+        front = .allocate(capacity: capacity)
+        back = .allocate(capacity: capacity)
+    }
+
+    /// Frees the buffers; the fingerprinter must not be used after.
+    public mutating func close() {
+        front.deallocate()
+        back.deallocate()
+        capacity = 0
     }
 
     /// The fingerprint of `query` (a statement as the slow log wrote it, without its final `;`).
     public static func fingerprint(_ query: String) -> String {
         var fingerprinter = QueryFingerprinter()
-        var bytes = Array(query.utf8)
-        return bytes.withUnsafeMutableBufferPointer { String(decoding: fingerprinter.fingerprint($0.readOnly), as: UTF8.self) }
+        defer { fingerprinter.close() }
+        let bytes = Array(query.utf8)
+        return bytes.withUnsafeBufferPointer { String(decoding: fingerprinter.fingerprint($0), as: UTF8.self) }
     }
 
-    /// The fingerprint of `query`. The result is valid until the next call.
-    public mutating func fingerprint(_ query: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        if let special = Self.special(query) { return special }
-        front.removeAll(keepingCapacity: true)
-        front.append(contentsOf: Self.multiRowInsertPrefix(query))
-        var flags = Flags(front)
+    /// The fingerprint of `query`, as a view valid until the next call.
+    public mutating func fingerprint(_ query: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        if let special = Self.special(query) {
+            reserve(special.count)
+            special.withUnsafeBufferPointer { _ = UnsafeMutableBufferPointer(start: front, count: $0.count).initialize(from: $0) }
+            frontCount = special.count
+            return UnsafeBufferPointer(start: front, count: frontCount)
+        }
+        let start = Self.multiRowInsertPrefix(query)
+        // Passes shrink the text, except IN lists and UNIONs, which grow it by a few bytes at most.
+        reserve(start.count * 3 + 128)
+        if start.count > 0 { front.update(from: start.baseAddress!, count: start.count) }
+        frontCount = start.count
+        var flags = Flags(UnsafeBufferPointer(start: front, count: frontCount), afterCase: false)
         if flags.slashStar { pass(Self.stripBlockComments) }
         if flags.lineComment { pass(Self.stripLineComments) }
-        if Self.isUse(front) { return Array("use ?".utf8) }
+        if Self.isUse(UnsafeBufferPointer(start: front, count: frontCount)) {
+            return Self.use.withUnsafeBufferPointer { use in
+                front.update(from: use.baseAddress!, count: use.count)
+                frontCount = use.count
+                return UnsafeBufferPointer(start: front, count: frontCount)
+            }
+        }
         if flags.backslash { pass(Self.stripEscapedQuotes) }
         if flags.doubleQuote { pass { Self.replaceQuoted($0, &$1, quote: UInt8(ascii: "\"")) } }
         if flags.singleQuote { pass { Self.replaceQuoted($0, &$1, quote: UInt8(ascii: "'")) } }
         if flags.boolean { pass(Self.replaceBooleans) }
         pass(Self.numbersSpacesAndCase)
-        flags = Flags(front)
+        flags = Flags(UnsafeBufferPointer(start: front, count: frontCount), afterCase: true)
         if flags.null { pass(Self.replaceNull) }
         if flags.parenthesis { pass(Self.collapseLists) }
         if flags.union { pass(Self.collapseUnions) }
         if flags.limit { pass(Self.collapseLimit) }
         if flags.orderBy { pass(Self.dropAscending) }
-        return front
+        return UnsafeBufferPointer(start: front, count: frontCount)
     }
 
-    private mutating func pass(_ body: (UnsafeBufferPointer<UInt8>, inout [UInt8]) -> Void) {
-        back.removeAll(keepingCapacity: true)
-        front.withUnsafeBufferPointer { body($0, &back) }
+    private static let use = Array("use ?".utf8)
+
+    private mutating func reserve(_ needed: Int) {
+        guard needed > capacity else { return }
+        front.deallocate()
+        back.deallocate()
+        capacity = max(needed, capacity * 2)
+        front = .allocate(capacity: capacity)
+        back = .allocate(capacity: capacity)
+    }
+
+    private mutating func pass(_ body: (UnsafeBufferPointer<UInt8>, inout Writer) -> Void) {
+        var writer = Writer(base: back)
+        body(UnsafeBufferPointer(start: front, count: frontCount), &writer)
         swap(&front, &back)
+        frontCount = writer.count
+    }
+
+    /// Appends to a buffer the fingerprinter sized beforehand (no bounds or uniqueness checks per byte).
+    struct Writer {
+        let base: UnsafeMutablePointer<UInt8>
+        var count = 0
+
+        @inline(__always) mutating func append(_ byte: UInt8) {
+            base[count] = byte
+            count += 1
+        }
+
+        @inline(__always) mutating func append(contentsOf bytes: Slice<UnsafeBufferPointer<UInt8>>) {
+            guard !bytes.isEmpty else { return }
+            (base + count).update(from: bytes.base.baseAddress! + bytes.startIndex, count: bytes.count)
+            count += bytes.count
+        }
+
+        @inline(__always) mutating func append(contentsOf text: StaticString) {
+            (base + count).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+            count += text.utf8CodeUnitCount
+        }
+
+        @inline(__always) mutating func replaceLast(with byte: UInt8) { base[count - 1] = byte }
     }
 
     // MARK: Which passes apply
@@ -57,34 +118,52 @@ public struct QueryFingerprinter {
         var slashStar = false, lineComment = false, backslash = false, doubleQuote = false, singleQuote = false
         var boolean = false, null = false, parenthesis = false, union = false, limit = false, orderBy = false
 
-        init(_ bytes: [UInt8]) {
-            bytes.withUnsafeBufferPointer { b in
-                let n = b.count
-                var i = 0
-                while i < n {
-                    switch b[i] {
-                    case UInt8(ascii: "/"): if i + 1 < n, b[i + 1] == UInt8(ascii: "*") { slashStar = true }
-                    case UInt8(ascii: "-"): if i + 1 < n, b[i + 1] == UInt8(ascii: "-") { lineComment = true }
-                    case UInt8(ascii: "#"): lineComment = true
-                    case UInt8(ascii: "\\"): backslash = true
-                    case UInt8(ascii: "\""): doubleQuote = true
-                    case UInt8(ascii: "'"): singleQuote = true
-                    case UInt8(ascii: "("): parenthesis = true
-                    case UInt8(ascii: "t"), UInt8(ascii: "T"): if matchesWord(b, i, "true") { boolean = true }
-                    case UInt8(ascii: "f"), UInt8(ascii: "F"): if matchesWord(b, i, "false") { boolean = true }
-                    case UInt8(ascii: "n"): if matchesWord(b, i, "null") { null = true }
-                    case UInt8(ascii: "u"): if matchesWord(b, i, "union") { union = true }
-                    case UInt8(ascii: "l"): if matchesWord(b, i, "limit") { limit = true }
-                    case UInt8(ascii: "o"): if matchesWord(b, i, "order by ") { orderBy = true }
-                    default: break
-                    }
+        /// Every word rule starts at a word boundary, so words are only tried where one begins.
+        init(_ b: UnsafeBufferPointer<UInt8>, afterCase: Bool) {
+            let n = b.count
+            var i = 0
+            var previousWord = false
+            while i < n {
+                let byte = b[i]
+                let word = QueryFingerprinter.isWord(byte)
+                defer {
+                    previousWord = word
                     i += 1
+                }
+                if word {
+                    guard !previousWord else { continue }
+                    if afterCase {
+                        switch byte {
+                        case UInt8(ascii: "n"): if has(b, i, "null") { null = true }
+                        case UInt8(ascii: "u"): if has(b, i, "union") { union = true }
+                        case UInt8(ascii: "l"): if has(b, i, "limit") { limit = true }
+                        case UInt8(ascii: "o"): if has(b, i, "order by ") { orderBy = true }
+                        default: break
+                        }
+                    } else {
+                        switch byte | 0x20 {
+                        case UInt8(ascii: "t"): if QueryFingerprinter.hasPrefix(b, at: i, "true", caseInsensitive: true) { boolean = true }
+                        case UInt8(ascii: "f"): if QueryFingerprinter.hasPrefix(b, at: i, "false", caseInsensitive: true) { boolean = true }
+                        default: break
+                        }
+                    }
+                    continue
+                }
+                switch byte {
+                case UInt8(ascii: "/"): if i + 1 < n, b[i + 1] == UInt8(ascii: "*") { slashStar = true }
+                case UInt8(ascii: "-"): if i + 1 < n, b[i + 1] == UInt8(ascii: "-") { lineComment = true }
+                case UInt8(ascii: "#"): lineComment = true
+                case UInt8(ascii: "\\"): backslash = true
+                case UInt8(ascii: "\""): doubleQuote = true
+                case UInt8(ascii: "'"): singleQuote = true
+                case UInt8(ascii: "("): parenthesis = true
+                default: break
                 }
             }
         }
 
-        private func matchesWord(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ word: StaticString) -> Bool {
-            QueryFingerprinter.hasPrefix(b, at: i, word, caseInsensitive: true)
+        @inline(__always) private func has(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ word: StaticString) -> Bool {
+            QueryFingerprinter.hasPrefix(b, at: i, word)
         }
     }
 
@@ -184,7 +263,7 @@ public struct QueryFingerprinter {
     // MARK: Comments
 
     /// `/\*[^!].*?\*/` (dot matches newlines): block comments, but not `/*!version */` hints.
-    private static func stripBlockComments(_ q: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
+    private static func stripBlockComments(_ q: UnsafeBufferPointer<UInt8>, _ out: inout Writer) {
         let n = q.count
         var i = 0
         var copied = 0
@@ -202,7 +281,7 @@ public struct QueryFingerprinter {
     }
 
     /// `(?:--|#)[^'"\r\n]*(?=[\r\n]|\Z)`: a comment to the end of its line, unless a quote comes first.
-    private static func stripLineComments(_ q: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
+    private static func stripLineComments(_ q: UnsafeBufferPointer<UInt8>, _ out: inout Writer) {
         let n = q.count
         var i = 0
         var copied = 0
@@ -225,21 +304,19 @@ public struct QueryFingerprinter {
     }
 
     /// `\Ause \S+\Z` (case-insensitive).
-    private static func isUse(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBufferPointer { q in
-            guard hasPrefix(q, at: 0, "use ", caseInsensitive: true) else { return false }
-            var n = q.count
-            if n > 0, q[n - 1] == 10 { n -= 1 }
-            guard n > 4 else { return false }
-            for i in 4..<n where isSpace(q[i]) { return false }
-            return true
-        }
+    private static func isUse(_ q: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard hasPrefix(q, at: 0, "use ", caseInsensitive: true) else { return false }
+        var n = q.count
+        if n > 0, q[n - 1] == 10 { n -= 1 }
+        guard n > 4 else { return false }
+        for i in 4..<n where isSpace(q[i]) { return false }
+        return true
     }
 
     // MARK: Literals
 
     /// `s/\\["']//g`
-    private static func stripEscapedQuotes(_ q: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
+    private static func stripEscapedQuotes(_ q: UnsafeBufferPointer<UInt8>, _ out: inout Writer) {
         var i = 0
         while i < q.count {
             if q[i] == UInt8(ascii: "\\"), i + 1 < q.count, q[i + 1] == UInt8(ascii: "'") || q[i + 1] == UInt8(ascii: "\"") {
@@ -252,7 +329,7 @@ public struct QueryFingerprinter {
     }
 
     /// `s/".*?"/?/sg` or the same with `'`.
-    private static func replaceQuoted(_ q: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8], quote: UInt8) {
+    private static func replaceQuoted(_ q: UnsafeBufferPointer<UInt8>, _ out: inout Writer, quote: UInt8) {
         var i = 0
         var copied = 0
         while i < q.count {
@@ -270,16 +347,16 @@ public struct QueryFingerprinter {
     }
 
     /// `s/\bfalse\b|\btrue\b/?/isg`
-    private static func replaceBooleans(_ q: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
+    private static func replaceBooleans(_ q: UnsafeBufferPointer<UInt8>, _ out: inout Writer) {
         replaceWords(q, &out, ["true", "false"], caseInsensitive: true)
     }
 
     /// `s/\bnull\b/?/g` (after lowercasing).
-    private static func replaceNull(_ q: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
+    private static func replaceNull(_ q: UnsafeBufferPointer<UInt8>, _ out: inout Writer) {
         replaceWords(q, &out, ["null"], caseInsensitive: false)
     }
 
-    private static func replaceWords(_ q: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8], _ words: [StaticString],
+    private static func replaceWords(_ q: UnsafeBufferPointer<UInt8>, _ out: inout Writer, _ words: [StaticString],
                                      caseInsensitive: Bool) {
         var i = 0
         let n = q.count
@@ -305,7 +382,7 @@ public struct QueryFingerprinter {
     /// Four of Percona's rules in one pass, in their order of effect:
     /// `s/[0-9+-][0-9a-f.xb+-]*/?/g`, then `s/[xb.+-]\?/?/g`, then leading whitespace trimmed, one final
     /// newline chomped, `tr[ \n\t\r\f][ ]s`, and `lc`.
-    private static func numbersSpacesAndCase(_ q: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
+    private static func numbersSpacesAndCase(_ q: UnsafeBufferPointer<UInt8>, _ out: inout Writer) {
         var n = q.count
         var i = 0
         // A number run never holds whitespace, so trimming first gives the same text.
@@ -314,10 +391,10 @@ public struct QueryFingerprinter {
         // The byte last written, as it was before lowercasing (the `[xb.+-]\?` rule is case-sensitive);
         // 0 after a `?` or a space.
         var last: UInt8 = 0
-        func question(_ out: inout [UInt8]) {
+        func question(_ out: inout Writer) {
             switch last {
             case UInt8(ascii: "x"), UInt8(ascii: "b"), UInt8(ascii: "."), UInt8(ascii: "+"), UInt8(ascii: "-"):
-                out[out.count - 1] = UInt8(ascii: "?")
+                out.replaceLast(with: UInt8(ascii: "?"))
             default:
                 out.append(UInt8(ascii: "?"))
             }
@@ -352,28 +429,33 @@ public struct QueryFingerprinter {
     // MARK: Shapes (after lowercasing)
 
     /// `s/\b(in|values?)(?:[\s,]*\([\s?,]*\))+/$1(?+)/gx`
-    private static func collapseLists(_ q: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
+    private static func collapseLists(_ q: UnsafeBufferPointer<UInt8>, _ out: inout Writer) {
         let n = q.count
         var i = 0
+        var copied = 0
         while i < n {
-            if i == 0 || !isWord(q[i - 1]) {
-                for word: StaticString in ["in", "values", "value"] where hasPrefix(q, at: i, word) {
-                    let wordEnd = i + word.utf8CodeUnitCount
-                    var end = wordEnd
-                    while let next = listGroup(q, from: end) { end = next }
-                    if end > wordEnd {
-                        out.append(contentsOf: q[i..<wordEnd])
-                        out.append(contentsOf: "(?+)".utf8)
-                        i = end
-                        break
-                    }
-                }
-                if i < n, !(i == 0 || !isWord(q[i - 1])) { continue }
+            let byte = q[i]
+            guard byte == UInt8(ascii: "i") || byte == UInt8(ascii: "v"), i == 0 || !isWord(q[i - 1]) else {
+                i += 1
+                continue
             }
-            guard i < n else { break }
-            out.append(q[i])
-            i += 1
+            var matched = false
+            for word: StaticString in ["in", "values", "value"] where hasPrefix(q, at: i, word) {
+                let wordEnd = i + word.utf8CodeUnitCount
+                var end = wordEnd
+                while let next = listGroup(q, from: end) { end = next }
+                if end > wordEnd {
+                    out.append(contentsOf: q[copied..<wordEnd])
+                    out.append(contentsOf: "(?+)")
+                    i = end
+                    copied = end
+                    matched = true
+                    break
+                }
+            }
+            if !matched { i += 1 }
         }
+        out.append(contentsOf: q[copied..<n])
     }
 
     /// `[\s,]*\([\s?,]*\)` at `start`: the index after it.
@@ -388,7 +470,7 @@ public struct QueryFingerprinter {
     }
 
     /// `s/\b(select\s.*?)(?:(\sunion(?:\sall)?)\s\1)+/$1 \/*repeat$2*\//xg`
-    private static func collapseUnions(_ q: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
+    private static func collapseUnions(_ q: UnsafeBufferPointer<UInt8>, _ out: inout Writer) {
         let n = q.count
         var i = 0
         var copied = 0
@@ -408,9 +490,9 @@ public struct QueryFingerprinter {
                 }
                 if let separator {
                     out.append(contentsOf: q[copied..<(i + length)])
-                    out.append(contentsOf: " /*repeat".utf8)
+                    out.append(contentsOf: " /*repeat")
                     out.append(contentsOf: q[separator])
-                    out.append(contentsOf: "*/".utf8)
+                    out.append(contentsOf: "*/")
                     i = end
                     copied = end
                     continue scan
@@ -443,7 +525,7 @@ public struct QueryFingerprinter {
     }
 
     /// `s/\blimit \?(?:, ?\?| offset \?)?/limit ?/` (the first only).
-    private static func collapseLimit(_ q: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
+    private static func collapseLimit(_ q: UnsafeBufferPointer<UInt8>, _ out: inout Writer) {
         let n = q.count
         var i = 0
         while i < n {
@@ -453,7 +535,7 @@ public struct QueryFingerprinter {
                 else if hasPrefix(q, at: end, ",?") { end += 2 }
                 else if hasPrefix(q, at: end, " offset ?") { end += 9 }
                 out.append(contentsOf: q[0..<i])
-                out.append(contentsOf: "limit ?".utf8)
+                out.append(contentsOf: "limit ?")
                 out.append(contentsOf: q[end..<n])
                 return
             }
@@ -463,7 +545,7 @@ public struct QueryFingerprinter {
     }
 
     /// After the first `\bORDER BY `, `1 while s/\G(.+?)\s+ASC/$1/gi && pos`: consecutive `… asc` lose their ` asc`.
-    private static func dropAscending(_ q: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
+    private static func dropAscending(_ q: UnsafeBufferPointer<UInt8>, _ out: inout Writer) {
         let n = q.count
         var start = 0
         while start < n {
@@ -545,6 +627,3 @@ public struct QueryFingerprinter {
     }
 }
 
-extension UnsafeMutableBufferPointer {
-    var readOnly: UnsafeBufferPointer<Element> { UnsafeBufferPointer(self) }
-}

@@ -65,7 +65,7 @@ public struct SlowLogDigester {
     public var until: Int64?
     public private(set) var entries = 0
     private var fingerprinter = QueryFingerprinter()
-    private var index: [[UInt8]: Int] = [:]
+    private var table = FingerprintTable()
     private var classes: [Accumulator] = []
 
     static let bucketBase = 1.05
@@ -76,6 +76,7 @@ public struct SlowLogDigester {
 
     struct Accumulator {
         var fingerprint: [UInt8]
+        var hash: UInt64
         var count = 0
         var queryTimeSum = 0.0, queryTimeMax = 0.0, lockSum = 0.0, lockMax = 0.0
         var sentSum = 0.0, sentMax = 0.0, examinedSum = 0.0, examinedMax = 0.0
@@ -102,13 +103,14 @@ public struct SlowLogDigester {
         }
         entries += 1
         let fingerprint = fingerprinter.fingerprint(event.query)
+        let hash = FingerprintTable.hash(fingerprint)
         let slot: Int
-        if let known = index[fingerprint] {
+        if let known = table.find(fingerprint, hash: hash, in: classes) {
             slot = known
         } else {
             slot = classes.count
-            index[fingerprint] = slot
-            classes.append(Accumulator(fingerprint: fingerprint))
+            classes.append(Accumulator(fingerprint: Array(fingerprint), hash: hash))
+            table.insert(slot, hash: hash, in: classes)
         }
         classes[slot].add(event)
     }
@@ -191,5 +193,60 @@ extension SlowLogDigester.Accumulator {
             rowsExamined: .init(sum: examinedSum, avg: examinedSum / n, max: examinedMax),
             firstSeen: date(first), lastSeen: date(last), databases: databases.map(text), users: users.map(text),
             example: text(example), exampleAt: date(exampleAt))
+    }
+}
+
+/// An open-addressing table from fingerprint bytes to class index: looked up with a view of the
+/// fingerprinter's buffer, so a known class costs no allocation; hashed eight bytes at a time.
+struct FingerprintTable {
+    private var slots = [Int32](repeating: -1, count: 1024)
+    private var used = 0
+
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+        guard let base = bytes.baseAddress else { return h }
+        let raw = UnsafeRawPointer(base)
+        var i = 0
+        while i + 8 <= bytes.count {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 32
+            i += 8
+        }
+        var tail: UInt64 = 0
+        while i < bytes.count {
+            tail = tail << 8 | UInt64(bytes[i])
+            i += 1
+        }
+        h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+        return h ^ (h >> 29)
+    }
+
+    func find(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64, in classes: [SlowLogDigester.Accumulator]) -> Int? {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let slot = Int(slots[i])
+            if slot < 0 { return nil }
+            let candidate = classes[slot]
+            if candidate.hash == hash, SlowLogReader.equal(bytes, candidate.fingerprint) { return slot }
+            i = (i + 1) & mask
+        }
+    }
+
+    mutating func insert(_ slot: Int, hash: UInt64, in classes: [SlowLogDigester.Accumulator]) {
+        if (used + 1) * 2 > slots.count {
+            slots = [Int32](repeating: -1, count: slots.count * 2)
+            used = 0
+            for (index, known) in classes.enumerated() where index != slot { place(index, hash: known.hash) }
+        }
+        place(slot, hash: hash)
+    }
+
+    private mutating func place(_ slot: Int, hash: UInt64) {
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: hash) & mask
+        while slots[i] >= 0 { i = (i + 1) & mask }
+        slots[i] = Int32(slot)
+        used += 1
     }
 }

@@ -359,7 +359,10 @@ public struct SlowLogReader {
             }
             return false
         }
-        guard first == UInt8(ascii: "/") || (first >= 65 && first <= 90) else { return false }
+        // `[/A-Z].*mysqld,\sVersion`: a path, `/usr/sbin/mysqld` or `C:\…\mysqld.exe` (statements such as
+        // `SELECT` start with a capital too: the second byte tells them apart before any search).
+        guard first == UInt8(ascii: "/") || (first >= 65 && first <= 90 && end - start > 1 && b[start + 1] == UInt8(ascii: ":"))
+        else { return false }
         // The banner line ends with `started with:` (or names the embedded library): test the end first.
         var last = end
         while last > start, QueryFingerprinter.isSpace(b[last - 1]) { last -= 1 }
