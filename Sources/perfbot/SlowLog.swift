@@ -23,6 +23,7 @@ struct SlowLog: ParsableCommand {
         @Option(help: "Only entries at or after this time: 24h, 7d, 2026-01-06, 2026-01-06T09:00:00 or epoch seconds.")
         var since: String?
         @Option(help: "Only entries at or before this time (same forms as --since).") var until: String?
+        @Option(help: "Threads to read with (default: one per core).") var threads: Int?
 
         enum OutputFormat: String, ExpressibleByArgument { case text, json }
 
@@ -33,16 +34,21 @@ struct SlowLog: ParsableCommand {
         }
 
         func run() throws {
-            var digester = SlowLogDigester(since: since.flatMap { TimeBound.parse($0) }, until: until.flatMap { TimeBound.parse($0) })
-            var reader = SlowLogReader()
-            defer { reader.close() }
             let size = file == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int64) ?? nil
             let meter = ProgressMeter(total: size)
+            let read: (digester: SlowLogDigester, oversized: Int)
             do {
-                try reader.read(path: file, progress: meter.map { meter in { meter.update($0) } }) { digester.add($0) }
+                // One part per core: entries are independent, classes merge.
+                let parts = max(1, min(threads ?? ProcessInfo.processInfo.activeProcessorCount, 16))
+                let from: Int64? = since.flatMap { TimeBound.parse($0) }
+                let to: Int64? = until.flatMap { TimeBound.parse($0) }
+                var progress: (@Sendable (Int64) -> Void)?
+                if let meter { progress = { meter.update($0) } }
+                read = try SlowLogDigester.digest(path: file, parts: parts, since: from, until: to, progress: progress)
             } catch {
                 throw fail("\(error)")
             }
+            let digester = read.digester
             meter?.done()
             let all = digester.digest()
             let digest = SlowLogDigest(entries: all.entries, classes: limit == 0 ? all.classes : Array(all.classes.prefix(limit)))
@@ -55,8 +61,8 @@ struct SlowLog: ParsableCommand {
             case .text:
                 print(SlowLogText.render(digest, totalClasses: all.classes.count, source: file == "-" ? "standard input" : file))
             }
-            if reader.oversized > 0 {
-                FileHandle.standardError.write(Data("perfbot: skipped \(reader.oversized) entries longer than 16 MiB\n".utf8))
+            if read.oversized > 0 {
+                FileHandle.standardError.write(Data("perfbot: skipped \(read.oversized) entries longer than 16 MiB\n".utf8))
             }
         }
     }
@@ -103,7 +109,7 @@ enum TimeBound {
 }
 
 /// Progress on standard error for large files, only when it is a terminal.
-final class ProgressMeter {
+final class ProgressMeter: @unchecked Sendable {
     let total: Int64
     var lastShown = DispatchTime.now().uptimeNanoseconds
 

@@ -46,7 +46,7 @@ public struct QueryFingerprinter {
         reserve(start.count * 3 + 128)
         if start.count > 0 { front.update(from: start.baseAddress!, count: start.count) }
         frontCount = start.count
-        var flags = Flags(UnsafeBufferPointer(start: front, count: frontCount), afterCase: false)
+        let flags = Flags(UnsafeBufferPointer(start: front, count: frontCount))
         if flags.slashStar { pass(Self.stripBlockComments) }
         if flags.lineComment { pass(Self.stripLineComments) }
         if Self.isUse(UnsafeBufferPointer(start: front, count: frontCount)) {
@@ -60,13 +60,13 @@ public struct QueryFingerprinter {
         if flags.doubleQuote { pass { Self.replaceQuoted($0, &$1, quote: UInt8(ascii: "\"")) } }
         if flags.singleQuote { pass { Self.replaceQuoted($0, &$1, quote: UInt8(ascii: "'")) } }
         if flags.boolean { pass(Self.replaceBooleans) }
-        pass(Self.numbersSpacesAndCase)
-        flags = Flags(UnsafeBufferPointer(start: front, count: frontCount), afterCase: true)
-        if flags.null { pass(Self.replaceNull) }
-        if flags.parenthesis { pass(Self.collapseLists) }
-        if flags.union { pass(Self.collapseUnions) }
-        if flags.limit { pass(Self.collapseLimit) }
-        if flags.orderBy { pass(Self.dropAscending) }
+        var shapes = Flags()
+        pass { Self.numbersSpacesAndCase($0, &$1, shapes: &shapes) }
+        if shapes.null { pass(Self.replaceNull) }
+        if shapes.parenthesis { pass(Self.collapseLists) }
+        if shapes.union { pass(Self.collapseUnions) }
+        if shapes.limit { pass(Self.collapseLimit) }
+        if shapes.orderBy { pass(Self.dropAscending) }
         return UnsafeBufferPointer(start: front, count: frontCount)
     }
 
@@ -114,39 +114,22 @@ public struct QueryFingerprinter {
 
     // MARK: Which passes apply
 
-    private struct Flags {
+    /// Which passes apply, from one look at each byte through the class table.
+    struct Flags {
         var slashStar = false, lineComment = false, backslash = false, doubleQuote = false, singleQuote = false
         var boolean = false, null = false, parenthesis = false, union = false, limit = false, orderBy = false
 
-        /// Every word rule starts at a word boundary, so words are only tried where one begins.
-        init(_ b: UnsafeBufferPointer<UInt8>, afterCase: Bool) {
+        init() {}
+
+        /// The flags of the rules that run before lowercasing.
+        init(_ b: UnsafeBufferPointer<UInt8>) {
+            let classes = byteClasses
             let n = b.count
             var i = 0
-            var previousWord = false
             while i < n {
                 let byte = b[i]
-                let word = QueryFingerprinter.isWord(byte)
-                defer {
-                    previousWord = word
+                if classes[Int(byte)] & ByteClass.marker == 0 {
                     i += 1
-                }
-                if word {
-                    guard !previousWord else { continue }
-                    if afterCase {
-                        switch byte {
-                        case UInt8(ascii: "n"): if has(b, i, "null") { null = true }
-                        case UInt8(ascii: "u"): if has(b, i, "union") { union = true }
-                        case UInt8(ascii: "l"): if has(b, i, "limit") { limit = true }
-                        case UInt8(ascii: "o"): if has(b, i, "order by ") { orderBy = true }
-                        default: break
-                        }
-                    } else {
-                        switch byte | 0x20 {
-                        case UInt8(ascii: "t"): if QueryFingerprinter.hasPrefix(b, at: i, "true", caseInsensitive: true) { boolean = true }
-                        case UInt8(ascii: "f"): if QueryFingerprinter.hasPrefix(b, at: i, "false", caseInsensitive: true) { boolean = true }
-                        default: break
-                        }
-                    }
                     continue
                 }
                 switch byte {
@@ -156,14 +139,14 @@ public struct QueryFingerprinter {
                 case UInt8(ascii: "\\"): backslash = true
                 case UInt8(ascii: "\""): doubleQuote = true
                 case UInt8(ascii: "'"): singleQuote = true
-                case UInt8(ascii: "("): parenthesis = true
+                case UInt8(ascii: "t"), UInt8(ascii: "T"):
+                    if i == 0 || !isWord(b[i - 1]), hasPrefix(b, at: i, "true", caseInsensitive: true) { boolean = true }
+                case UInt8(ascii: "f"), UInt8(ascii: "F"):
+                    if i == 0 || !isWord(b[i - 1]), hasPrefix(b, at: i, "false", caseInsensitive: true) { boolean = true }
                 default: break
                 }
+                i += 1
             }
-        }
-
-        @inline(__always) private func has(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ word: StaticString) -> Bool {
-            QueryFingerprinter.hasPrefix(b, at: i, word)
         }
     }
 
@@ -382,7 +365,8 @@ public struct QueryFingerprinter {
     /// Four of Percona's rules in one pass, in their order of effect:
     /// `s/[0-9+-][0-9a-f.xb+-]*/?/g`, then `s/[xb.+-]\?/?/g`, then leading whitespace trimmed, one final
     /// newline chomped, `tr[ \n\t\r\f][ ]s`, and `lc`.
-    private static func numbersSpacesAndCase(_ q: UnsafeBufferPointer<UInt8>, _ out: inout Writer) {
+    private static func numbersSpacesAndCase(_ q: UnsafeBufferPointer<UInt8>, _ out: inout Writer, shapes: inout Flags) {
+        let classes = byteClasses
         var n = q.count
         var i = 0
         // A number run never holds whitespace, so trimming first gives the same text.
@@ -391,39 +375,62 @@ public struct QueryFingerprinter {
         // The byte last written, as it was before lowercasing (the `[xb.+-]\?` rule is case-sensitive);
         // 0 after a `?` or a space.
         var last: UInt8 = 0
-        func question(_ out: inout Writer) {
-            switch last {
-            case UInt8(ascii: "x"), UInt8(ascii: "b"), UInt8(ascii: "."), UInt8(ascii: "+"), UInt8(ascii: "-"):
-                out.replaceLast(with: UInt8(ascii: "?"))
-            default:
-                out.append(UInt8(ascii: "?"))
-            }
-            last = 0
-        }
+        // Whether the last byte written is a word byte: the later word rules start at word boundaries.
+        var afterWord = false
         while i < n {
             let byte = q[i]
-            if isDigit(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") {
+            let kind = classes[Int(byte)]
+            if kind & ByteClass.numberStart != 0 {
                 i += 1
-                while i < n, isNumberTail(q[i]) { i += 1 }
-                question(&out)
+                while i < n, classes[Int(q[i])] & ByteClass.numberTail != 0 { i += 1 }
+                question(&out, last: &last)
+                afterWord = false
+                continue
+            }
+            if kind & ByteClass.space != 0 {
+                out.append(32)
+                i += 1
+                while i < n, classes[Int(q[i])] & ByteClass.space != 0 { i += 1 }
+                last = 0
+                afterWord = false
                 continue
             }
             if byte == UInt8(ascii: "?") {
-                question(&out)
+                question(&out, last: &last)
+                afterWord = false
                 i += 1
                 continue
             }
-            if byte == 32 || byte == 10 || byte == 9 || byte == 13 || byte == 12 {
-                out.append(32)
-                i += 1
-                while i < n, q[i] == 32 || q[i] == 10 || q[i] == 9 || q[i] == 13 || q[i] == 12 { i += 1 }
-                last = 0
-                continue
+            if kind & ByteClass.word != 0 {
+                if !afterWord, kind & ByteClass.shapeWord != 0 {
+                    // Tell the later passes whether their word occurs (a false alarm costs one pass).
+                    switch byte | 0x20 {
+                    case UInt8(ascii: "n"): if hasPrefix(q, at: i, "null", caseInsensitive: true) { shapes.null = true }
+                    case UInt8(ascii: "u"): if hasPrefix(q, at: i, "union", caseInsensitive: true) { shapes.union = true }
+                    case UInt8(ascii: "l"): if hasPrefix(q, at: i, "limit", caseInsensitive: true) { shapes.limit = true }
+                    default: if hasPrefix(q, at: i, "order", caseInsensitive: true) { shapes.orderBy = true }
+                    }
+                }
+                afterWord = true
+            } else {
+                if byte == UInt8(ascii: "(") { shapes.parenthesis = true }
+                afterWord = false
             }
             out.append(lower(byte))
             last = byte
             i += 1
         }
+    }
+
+    @inline(__always)
+    private static func question(_ out: inout Writer, last: inout UInt8) {
+        switch last {
+        case UInt8(ascii: "x"), UInt8(ascii: "b"), UInt8(ascii: "."), UInt8(ascii: "+"), UInt8(ascii: "-"):
+            out.replaceLast(with: UInt8(ascii: "?"))
+        default:
+            out.append(UInt8(ascii: "?"))
+        }
+        last = 0
     }
 
     // MARK: Shapes (after lowercasing)
@@ -627,3 +634,36 @@ public struct QueryFingerprinter {
     }
 }
 
+
+/// What each byte is to the fingerprint rules, one table lookup per byte.
+enum ByteClass {
+    static let word: UInt8 = 1
+    /// `[0-9+-]`
+    static let numberStart: UInt8 = 2
+    /// `[0-9a-f.xb+-]`
+    static let numberTail: UInt8 = 4
+    /// `[ \n\t\r\f]`, what `tr[ \n\t\r\f][ ]s` collapses.
+    static let space: UInt8 = 8
+    /// A byte that may start something a pass before lowercasing handles: `/ - # \ " '`, `t`, `f`.
+    static let marker: UInt8 = 16
+    /// `n u l o` in either case: the first letters of `null`, `union`, `limit`, `order`.
+    static let shapeWord: UInt8 = 32
+}
+
+/// The class table (256 entries), built once.
+nonisolated(unsafe) let byteClasses: UnsafePointer<UInt8> = {
+    let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+    table.initialize(repeating: 0, count: 256)
+    for byte in 0..<256 {
+        let b = UInt8(byte)
+        var kind: UInt8 = 0
+        if QueryFingerprinter.isWord(b) { kind |= ByteClass.word }
+        if QueryFingerprinter.isDigit(b) || b == UInt8(ascii: "+") || b == UInt8(ascii: "-") { kind |= ByteClass.numberStart }
+        if QueryFingerprinter.isNumberTail(b) { kind |= ByteClass.numberTail }
+        if [32, 10, 9, 13, 12].contains(b) { kind |= ByteClass.space }
+        if Array("/-#\\\"'tTfF".utf8).contains(b) { kind |= ByteClass.marker }
+        if Array("nulNUL".utf8).contains(b) || b | 0x20 == UInt8(ascii: "o") { kind |= ByteClass.shapeWord }
+        table[byte] = kind
+    }
+    return UnsafePointer(table)
+}()

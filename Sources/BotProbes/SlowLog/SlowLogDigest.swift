@@ -124,6 +124,58 @@ public struct SlowLogDigester {
         return SlowLogDigest(entries: entries, classes: kept.map { $0.queryClass })
     }
 
+    /// Adds another digester's classes (of another part of the same log).
+    public mutating func merge(_ other: SlowLogDigester) {
+        entries += other.entries
+        for theirs in other.classes {
+            let found = theirs.fingerprint.withUnsafeBufferPointer { table.find($0, hash: theirs.hash, in: classes) }
+            if let slot = found {
+                classes[slot].merge(theirs)
+            } else {
+                classes.append(theirs)
+                table.insert(classes.count - 1, hash: theirs.hash, in: classes)
+            }
+        }
+    }
+
+    /// Digests a file with one reader per part on `parts` threads (standard input: one).
+    public static func digest(path: String, parts: Int, since: Int64?, until: Int64?,
+                              progress: (@Sendable (Int64) -> Void)? = nil) throws -> (digester: SlowLogDigester, oversized: Int) {
+        let pieces = path == "-" ? nil : SlowLogReader.parts(of: path, count: parts)
+        guard let pieces, pieces.count > 1 else {
+            var digester = SlowLogDigester(since: since, until: until)
+            var reader = SlowLogReader()
+            defer { reader.close() }
+            try reader.read(path: path, progress: progress) { digester.add($0) }
+            return (digester, reader.oversized)
+        }
+        let results = UnsafeMutableBufferPointer<Result<(SlowLogDigester, Int), any Error>?>.allocate(capacity: pieces.count)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        nonisolated(unsafe) let slots = results
+        DispatchQueue.concurrentPerform(iterations: pieces.count) { k in
+            slots[k] = Result {
+                var digester = SlowLogDigester(since: since, until: until)
+                var reader = SlowLogReader()
+                defer { reader.close() }
+                // Progress comes from the first part, scaled to the whole.
+                let scaled: ((Int64) -> Void)? = k == 0 ? progress.map { report in { report($0 * Int64(pieces.count)) } } : nil
+                try reader.read(path: path, range: pieces[k].range, inheritedDatabase: pieces[k].database, progress: scaled) {
+                    digester.add($0)
+                }
+                return (digester, reader.oversized)
+            }
+        }
+        var merged = SlowLogDigester(since: since, until: until)
+        var oversized = 0
+        for k in 0..<pieces.count {
+            let (part, skipped) = try results[k]!.get()
+            merged.merge(part)
+            oversized += skipped
+        }
+        return (merged, oversized)
+    }
+
     /// Every class so far, unranked, for merging into storage.
     public var allClasses: [QueryClass] { classes.map(\.queryClass) }
 }
@@ -152,6 +204,28 @@ extension SlowLogDigester.Accumulator {
             exampleAt = event.timestamp
             example.removeAll(keepingCapacity: true)
             example.append(contentsOf: event.query.prefix(SlowLogDigester.exampleLimit))
+        }
+    }
+
+    mutating func merge(_ other: Self) {
+        count += other.count
+        queryTimeSum += other.queryTimeSum
+        queryTimeMax = max(queryTimeMax, other.queryTimeMax)
+        lockSum += other.lockSum
+        lockMax = max(lockMax, other.lockMax)
+        sentSum += other.sentSum
+        sentMax = max(sentMax, other.sentMax)
+        examinedSum += other.examinedSum
+        examinedMax = max(examinedMax, other.examinedMax)
+        for index in buckets.indices { buckets[index] &+= other.buckets[index] }
+        if let theirs = other.first { first = min(first ?? theirs, theirs) }
+        if let theirs = other.last { last = max(last ?? theirs, theirs) }
+        for database in other.databases where !databases.contains(database) && databases.count < 8 { databases.append(database) }
+        for user in other.users where !users.contains(user) && users.count < 8 { users.append(user) }
+        if other.exampleTime > exampleTime {
+            exampleTime = other.exampleTime
+            exampleAt = other.exampleAt
+            example = other.example
         }
     }
 

@@ -56,17 +56,27 @@ public struct SlowLogReader {
 
     /// Reads a whole file (or standard input for `-`), calling `body` for every entry.
     /// - Parameter progress: called now and then with the bytes read so far.
-    public mutating func read(path: String, progress: ((Int64) -> Void)? = nil,
-                              _ body: (borrowing SlowLogEvent) -> Void) throws {
+    /// - Parameters:
+    ///   - range: the bytes to read (a part of the file that starts at an entry); nil for all of it.
+    ///   - inheritedDatabase: the database in effect where `range` starts.
+    public mutating func read(path: String, range: Range<Int64>? = nil, inheritedDatabase: [UInt8] = [],
+                              progress: ((Int64) -> Void)? = nil, _ body: (borrowing SlowLogEvent) -> Void) throws {
         let fd = path == "-" ? STDIN_FILENO : open(path, O_RDONLY)
         guard fd >= 0 else { throw SlowLogError.unreadable(path, String(cString: strerror(errno))) }
         defer { if fd != STDIN_FILENO { Glibc.close(fd) } }
+        inherited.database = inheritedDatabase
         var total: Int64 = 0
+        var offset = range?.lowerBound ?? 0
         while true {
             let got = try fill { space in
                 var n: Int
-                repeat { n = Glibc.read(fd, space.baseAddress, space.count) } while n < 0 && errno == EINTR
+                let wanted = range.map { min(space.count, Int($0.upperBound - offset)) } ?? space.count
+                guard wanted > 0 else { return 0 }
+                repeat {
+                    n = range == nil ? Glibc.read(fd, space.baseAddress, wanted) : pread(fd, space.baseAddress, wanted, off_t(offset))
+                } while n < 0 && errno == EINTR
                 guard n >= 0 else { throw SlowLogError.unreadable(path, String(cString: strerror(errno))) }
+                offset += Int64(n)
                 return n
             }
             if got == 0 { break }
@@ -491,5 +501,59 @@ public enum SlowLogError: Error, CustomStringConvertible {
         switch self {
         case let .unreadable(path, reason): "cannot read \(path): \(reason)"
         }
+    }
+}
+
+extension SlowLogReader {
+    /// Where to cut a file into `parts` pieces that each start at an entry, with the database in effect at each
+    /// cut (MySQL writes `use db;` only when it changes).
+    public static func parts(of path: String, count: Int) -> [(range: Range<Int64>, database: [UInt8])]? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        let size = Int64(info.st_size)
+        guard count > 1, size > 8 << 20 else { return [(0..<size, [])] }
+        var cuts: [Int64] = [0]
+        var probe = [UInt8](repeating: 0, count: 1 << 20)
+        for k in 1..<count {
+            let guess = size * Int64(k) / Int64(count)
+            let got = probe.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(guess)) }
+            guard got > 0, let start = SlowLogIngest.firstEntry(in: Array(probe[..<got])) else { continue }
+            let cut = guess + Int64(start)
+            if cut > cuts.last! { cuts.append(cut) }
+        }
+        cuts.append(size)
+        var result: [(Range<Int64>, [UInt8])] = []
+        for k in 0..<(cuts.count - 1) {
+            result.append((cuts[k]..<cuts[k + 1], k == 0 ? [] : lastDatabase(fd: fd, before: cuts[k])))
+        }
+        return result
+    }
+
+    /// The last `use db;` line before `offset`, looking back up to 16 MiB.
+    static func lastDatabase(fd: Int32, before offset: Int64) -> [UInt8] {
+        var end = offset
+        let window: Int64 = 256 << 10
+        while end > 0, offset - end < 16 << 20 {
+            let start = max(0, end - window)
+            var bytes = [UInt8](repeating: 0, count: Int(end - start) + 4)
+            let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
+            guard got > 0 else { return [] }
+            bytes.removeLast(bytes.count - got)
+            var i = min(bytes.count, Int(end - start)) - 5
+            while i >= 0 {
+                if bytes[i] == UInt8(ascii: "u"), i == 0 || bytes[i - 1] == 10, bytes[i + 1] == UInt8(ascii: "s"),
+                   bytes[i + 2] == UInt8(ascii: "e"), bytes[i + 3] == 32 {
+                    var j = i + 4
+                    while j < bytes.count, bytes[j] != UInt8(ascii: ";"), bytes[j] != 10 { j += 1 }
+                    return Array(bytes[(i + 4)..<j])
+                }
+                i -= 1
+            }
+            end = start
+        }
+        return []
     }
 }
