@@ -154,7 +154,10 @@ public struct QueryFingerprinter {
 
     private static func special(_ q: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         if hasPrefix(q, at: 0, "SELECT /*!40001 SQL_NO_CACHE */ * FROM `") { return Array("mysqldump".utf8) }
-        if containsToolkitComment(q) { return Array("percona-toolkit".utf8) }
+        // `/*` is rare: look for one with memchr before trying the pattern at each `/`.
+        if let base = q.baseAddress, memchr(base, Int32(UInt8(ascii: "/")), q.count) != nil, containsToolkitComment(q) {
+            return Array("percona-toolkit".utf8)
+        }
         if hasPrefix(q, at: 0, "administrator command: ") { return Array(q) }
         // `\A\s*(call\s+\S+)\(` → lc($1): the name is the longest run of non-spaces that a `(` follows.
         var i = 0
