@@ -81,6 +81,7 @@ public struct OperationsPlugin: BotPlugin {
                         readOnly: true,
                         summary: "Auto-fix rate, time to resolve, proposals and the stores with the most issues.",
                         examples: ["report", "report --days 30"]),
+        ] + Self.databaseCommands + [
             CommandSpec("automation", arguments: [ArgumentSpec("store", .store)], readOnly: true,
                         summary: "Show a store's automation level and exceptions.", examples: ["automation acme-store"]),
             CommandSpec("automation", arguments: [ArgumentSpec("store", .store), ArgumentSpec("level", .keyword("level")),
@@ -135,6 +136,8 @@ public struct OperationsPlugin: BotPlugin {
             return try await approvals(command.store())
         case "approve", "reject":
             return try await decide(command.value("approval") ?? "", approve: command.name == "approve", context: context)
+        case "slow-queries", "tables", "explain", "index", "optimize-tables", "revert":
+            return try await database(command, context: context)
         default:
             throw BotError.unsupported(command.name)
         }

@@ -32,8 +32,46 @@ enum Migrations {
                 ) STRICT
                 """)
         }
+        migrator.registerMigration("v8-slow-queries-hourly") { db in
+            // Nothing wrote the v1 table; it becomes per store, class and hour, with the reading position.
+            try db.execute(sql: v8)
+        }
         return migrator
     }
+
+    /// `slow_queries` per store, query class and hour (query_hash = pt-query-digest's checksum of the
+    /// fingerprint; query_text = the fingerprint, never a statement with its literals), and where perfbot is
+    /// in each store's slow log.
+    static let v8 = """
+        DROP TABLE slow_queries;
+        CREATE TABLE slow_queries (
+            id INTEGER PRIMARY KEY,
+            customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+            query_hash TEXT NOT NULL,
+            query_text TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            occurrence_count INTEGER NOT NULL,
+            execution_time_ms REAL NOT NULL,
+            max_time_ms REAL NOT NULL,
+            lock_time_ms REAL NOT NULL,
+            rows_examined REAL NOT NULL,
+            rows_sent REAL NOT NULL,
+            time_histogram TEXT NOT NULL CHECK (json_valid(time_histogram)),
+            tables TEXT NOT NULL CHECK (json_valid(tables)),
+            first_seen INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            UNIQUE (customer_id, query_hash, hour)
+        ) STRICT;
+        CREATE INDEX idx_slow_customer_hour ON slow_queries (customer_id, hour);
+        CREATE INDEX idx_slow_last_seen ON slow_queries (last_seen);
+        CREATE TABLE slow_log_cursors (
+            customer_id TEXT PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE,
+            path TEXT NOT NULL,
+            identity TEXT NOT NULL,
+            offset INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) STRICT;
+        """
 
     /// Jobs (the one way anything acts), their steps, the plan an approval showed, what an issue's
     /// detection and resolution took, daily work's last run, and the indexes retention prunes by.

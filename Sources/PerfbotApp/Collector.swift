@@ -11,11 +11,20 @@ public actor Collector {
     let http: HTTPProbe
     let clock: any BotClock
     let logger: Logger
+    /// Where slow-log classes go; nil leaves the slow-log collector off.
+    let slowQueries: (any SlowQueryStore)?
+    /// The most of a slow log read per store and cycle.
+    let slowLogBytesPerCycle: Int
+    /// When each store's slow log was last read (its recent counts start there).
+    private var lastSlowLogRead: [StoreID: Date] = [:]
     /// The previous readings of cumulative counters, per store.
     private var lastRedis: [StoreID: RedisInfo] = [:]
     private var lastSlowQueries: [StoreID: Double] = [:]
 
-    public init(executors: ExecutorFactory, http: HTTPProbe = HTTPProbe(), clock: any BotClock, logger: Logger) {
+    public init(executors: ExecutorFactory, http: HTTPProbe = HTTPProbe(), clock: any BotClock, logger: Logger,
+                slowQueries: (any SlowQueryStore)? = nil, slowLogBytesPerCycle: Int = 4 << 20) {
+        self.slowQueries = slowQueries
+        self.slowLogBytesPerCycle = slowLogBytesPerCycle
         self.executors = executors
         self.http = http
         self.clock = clock
@@ -73,13 +82,18 @@ public actor Collector {
                     let status = MySQLStatus(try await run(["mysql", "--batch",
                         "--execute=SHOW GLOBAL STATUS WHERE Variable_name IN ('Threads_connected', 'Slow_queries')"], for: customer))
                     add(.activeConnections, status.number("threads_connected"))
-                    if let slow = status.number("slow_queries") {
+                    // The slow log, when read, counts slow queries itself (by their own times).
+                    if !customer.probes.contains(.slowLog), let slow = status.number("slow_queries") {
                         if let previous = lastSlowQueries[customer.id], slow >= previous { add(.slowQueryCount, slow - previous) }
                         lastSlowQueries[customer.id] = slow
                     }
                     let variables = MySQLStatus(try await run(
                         ["mysql", "--batch", "--execute=SHOW GLOBAL VARIABLES LIKE 'max_connections'"], for: customer))
                     add(.maxConnections, variables.number("max_connections"))
+                case .slowLog:
+                    let counts = try await ingestSlowLog(customer, now: now)
+                    add(.slowQueryCount, counts.slow)
+                    add(.slowQuery3sCount, counts.over3s)
                 }
             } catch {
                 logger.notice("probe failed", metadata: ["store": "\(customer.id)", "probe": "\(probe.rawValue)",
@@ -87,6 +101,56 @@ public actor Collector {
             }
         }
         return samples
+    }
+
+    /// Reads what the store's slow log gained since the last cycle (at most `slowLogBytesPerCycle`) into
+    /// `slow_queries`, through the store's executor: `stat` for the file's identity and size, `dd` for the bytes.
+    /// A new inode or a shorter file (rotation, truncation) starts over at 0; a log never read before starts
+    /// at its last entries. - Returns: queries of 1 s or more, and of 3 s or more, since the last read.
+    func ingestSlowLog(_ customer: Customer, now: Date) async throws -> (slow: Double, over3s: Double) {
+        guard customer.plan.isPremium else { throw ProbeParseError.invalid("the slow-log collector is for premium plans") }
+        guard let slowQueries else { throw ProbeParseError.invalid("no slow-query store") }
+        guard let path = customer.settings[TemplateVariable.slowLog.rawValue], TemplateVariable.slowLog.accepts(path) else {
+            throw ProbeParseError.invalid("set slow_log (the slow log's path) in the store's settings")
+        }
+        let stat = try await run(["stat", "--format=%i %s", "--", path], for: customer)
+        let fields = stat.split(whereSeparator: \.isWhitespace)
+        guard fields.count == 2, let size = Int64(fields[1]) else { throw ProbeParseError.invalid("stat \(path): \(stat.prefix(80))") }
+        let identity = String(fields[0])
+        let window = Int64(slowLogBytesPerCycle)
+        var offset: Int64
+        var fresh = false
+        if let cursor = try await slowQueries.slowLogCursor(customer.id) {
+            offset = cursor.path == path && cursor.identity == identity && cursor.offset <= size ? cursor.offset : 0
+        } else {
+            offset = max(0, size - window)
+            fresh = offset > 0
+        }
+        let since = lastSlowLogRead[customer.id] ?? now.addingTimeInterval(-60)
+        lastSlowLogRead[customer.id] = now
+        guard size > offset else {
+            try await slowQueries.recordSlowQueries(customer.id, hours: [], cursor: SlowLogCursor(path: path, identity: identity, offset: offset), at: now)
+            return (0, 0)
+        }
+        let count = min(size - offset, window)
+        let outcome = try await executors.executor(for: customer).run(CommandRequest(
+            argv: ["dd", "if=\(path)", "bs=65536", "iflag=skip_bytes,count_bytes", "skip=\(offset)", "count=\(count)", "status=none"],
+            timeout: 20, outputLimit: Int(count)))
+        guard outcome.succeeded else { throw ProbeParseError.invalid("dd \(path): \(outcome.failureReason)") }
+        var bytes = outcome.bytes
+        var skipped: Int64 = 0
+        if fresh {
+            // Started inside the file: begin at the first whole entry.
+            guard let start = SlowLogIngest.firstEntry(in: bytes) else { return (0, 0) }
+            bytes.removeFirst(start)
+            skipped = Int64(start)
+        }
+        var ingest = SlowLogIngest(recentSince: since)
+        let reachedEnd = offset + count == size
+        ingest.read(bytes, complete: reachedEnd && bytes.suffix(2) == [UInt8(ascii: ";"), 10], fallbackTime: now)
+        let cursor = SlowLogCursor(path: path, identity: identity, offset: offset + skipped + ingest.consumed)
+        try await slowQueries.recordSlowQueries(customer.id, hours: ingest.hours, cursor: cursor, at: now)
+        return (Double(ingest.recentSlow), Double(ingest.recentOver3s))
     }
 
     private func run(_ argv: [String], for customer: Customer) async throws -> String {

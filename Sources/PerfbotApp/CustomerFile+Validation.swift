@@ -99,7 +99,8 @@ extension CustomerFile {
     /// What a store setting must look like, for the problem message.
     static func settingRule(_ variable: TemplateVariable) -> String {
         switch variable {
-        case .appPath: "an absolute path of letters, digits, / _ . -"
+        case .appPath, .slowLog: "an absolute path of letters, digits, / _ . -"
+        case .dbReadonlyUser: "letters, digits and _, at most 80"
         case .dbName: "letters, digits and _, at most 64"
         case .phpFpmService: "a service name of letters, digits, . - @"
         case .varnishURL: "an http(s) URL of letters, digits, : / . _ -"

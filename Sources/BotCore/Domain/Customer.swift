@@ -74,6 +74,8 @@ public enum ProbeKind: String, Sendable, CaseIterable, Comparable {
     case phpFpm = "php_fpm"
     /// `SHOW GLOBAL STATUS` (connections, slow queries).
     case mysql
+    /// The slow query log, read incrementally into `slow_queries` (premium; `slow_log` in the store's settings).
+    case slowLog = "slow_log"
 
     public static func < (lhs: ProbeKind, rhs: ProbeKind) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -97,7 +97,9 @@ public struct AuditEntry: Sendable, Equatable {
 }
 
 /// What the operations commands read and write.
-public protocol OperationsStore: CustomerDirectory, JobStore {
+public protocol OperationsStore: CustomerDirectory, JobStore, SlowQueryStore {
+    /// Stores a proposal with its held job (and e-mail, when customers get mail).
+    func propose(_ draft: ApprovalDraft, at: Date) async throws
     /// The silence covering `store` at `at`, if any.
     func activeSilence(_ store: StoreID, at: Date) async throws -> Silence?
     /// The approval `id`.

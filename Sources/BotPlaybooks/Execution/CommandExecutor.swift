@@ -7,11 +7,14 @@ public struct CommandRequest: Sendable, Equatable {
     public var timeout: TimeInterval
     /// The directory it runs in (the store's app path).
     public var workingDirectory: String?
+    /// The most output to keep, when the executor's default is too small (a piece of a slow log).
+    public var outputLimit: Int?
 
-    public init(argv: [String], timeout: TimeInterval, workingDirectory: String? = nil) {
+    public init(argv: [String], timeout: TimeInterval, workingDirectory: String? = nil, outputLimit: Int? = nil) {
         self.argv = argv
         self.timeout = timeout
         self.workingDirectory = workingDirectory
+        self.outputLimit = outputLimit
     }
 }
 
@@ -26,6 +29,8 @@ public struct CommandOutcome: Sendable, Equatable {
     public var output: String
     /// Whether output past the limit was dropped.
     public var truncated: Bool
+    /// The output's bytes as read (for readers that count bytes, such as a slow log's offset).
+    public var bytes: [UInt8] = []
     public var duration: TimeInterval
 
     public init(exitCode: Int32?, signal: Int32? = nil, timedOut: Bool = false, output: String = "",

@@ -50,7 +50,7 @@ public struct LocalExecutor: CommandExecutor {
         let environment = Environment.custom(Dictionary(uniqueKeysWithValues: self.environment.compactMap { key, value in
             Environment.Key(rawValue: key).map { ($0, value) }
         }))
-        let limit = outputLimit
+        let limit = request.outputLimit ?? outputLimit
         let timeout = request.timeout
         let started = ContinuousClock.now
         let result = try await Subprocess.run(
@@ -71,6 +71,7 @@ public struct LocalExecutor: CommandExecutor {
                                      output: String(decoding: captured.bytes, as: UTF8.self),
                                      truncated: captured.truncated,
                                      duration: (ContinuousClock.now - started).seconds)
+        if request.outputLimit != nil { outcome.bytes = captured.bytes }
         switch result.terminationStatus {
         case let .exited(code): outcome.exitCode = code
         case let .signaled(signal): outcome.signal = signal

@@ -28,7 +28,8 @@ public struct DockerExecutor: CommandExecutor {
 
     public func run(_ request: CommandRequest) async throws -> CommandOutcome {
         // The client gets a little longer than the command inside, so the inner timeout fires first.
-        try await local.run(CommandRequest(argv: effectiveArgv(request), timeout: request.timeout + 10))
+        try await local.run(CommandRequest(argv: effectiveArgv(request), timeout: request.timeout + 10,
+                                           outputLimit: request.outputLimit))
     }
 }
 
@@ -57,7 +58,8 @@ public struct SSHExecutor: CommandExecutor {
     }
 
     public func run(_ request: CommandRequest) async throws -> CommandOutcome {
-        try await local.run(CommandRequest(argv: effectiveArgv(request), timeout: request.timeout + 15))
+        try await local.run(CommandRequest(argv: effectiveArgv(request), timeout: request.timeout + 15,
+                                           outputLimit: request.outputLimit))
     }
 
     /// `it's` → `'it'\''s'`.

@@ -51,8 +51,10 @@ public struct PlaybookLibrary: Sendable {
     }
 
     /// The playbook `name` for `platform`.
+    /// Database changes perfbot builds (`db:…`) resolve here too, so they plan, approve and run like the rest.
     public func playbook(_ name: String, for platform: Platform) -> Playbook? {
-        playbooks.first { $0.name == name && $0.platform == platform }
+        if let change = DatabaseChange(name: name) { return change.playbook(for: platform) }
+        return playbooks.first { $0.name == name && $0.platform == platform }
     }
 
     /// The playbook a detection rule triggers on `platform`.

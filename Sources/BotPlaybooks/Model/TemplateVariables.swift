@@ -10,10 +10,15 @@ public enum TemplateVariable: String, Sendable, CaseIterable {
     case dbName = "db_name"
     case phpFpmService = "php_fpm_service"
     case varnishURL = "varnish_url"
+    /// The MySQL/MariaDB slow query log, read by the slow-log collector (premium).
+    case slowLog = "slow_log"
+    /// The database account `/perf explain` and `/perf tables` use: it should only have SELECT.
+    case dbReadonlyUser = "db_readonly_user"
 
     /// The variables a store may set for itself in the customers file (`settings:`); the others come from
     /// the store's own fields.
-    public static let storeSettings: [TemplateVariable] = [.appPath, .dbName, .phpFpmService, .varnishURL]
+    public static let storeSettings: [TemplateVariable] = [.appPath, .dbName, .phpFpmService, .varnishURL, .slowLog,
+                                                           .dbReadonlyUser]
 
     /// Whether `value` may be placed into an argv element for this variable.
     ///
@@ -29,7 +34,8 @@ public enum TemplateVariable: String, Sendable, CaseIterable {
         case .store: return StoreID.isValid(value)
         case .container: return only("_.-")
         case .host: return only(".-") && !value.hasPrefix(".")
-        case .appPath: return value.hasPrefix("/") && only("/_.-") && !value.contains("//")
+        case .appPath, .slowLog: return value.hasPrefix("/") && only("/_.-") && !value.contains("//")
+        case .dbReadonlyUser: return only("_") && value.count <= 80
         case .dbName: return only("_") && value.count <= 64
         case .phpFpmService: return only(".-@") && value.count <= 64
         case .varnishURL:

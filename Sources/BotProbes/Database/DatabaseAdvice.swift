@@ -1,0 +1,237 @@
+import Foundation
+
+/// A finding in plain words, with what to do about it.
+public struct DatabaseFinding: Sendable, Equatable {
+    public var problem: String
+    public var suggestion: String
+
+    public init(_ problem: String, _ suggestion: String) {
+        self.problem = problem
+        self.suggestion = suggestion
+    }
+}
+
+/// An index perfbot may propose: a table, a name and its columns (identifiers already checked).
+public struct IndexSuggestion: Sendable, Equatable {
+    public var table: String
+    public var columns: [String]
+
+    public init(table: String, columns: [String]) {
+        self.table = table
+        self.columns = columns
+    }
+
+    /// `perfbot_<columns>`, at most 64 characters.
+    public var name: String { String(("perfbot_" + columns.joined(separator: "_")).prefix(64)) }
+    public var sql: String {
+        "CREATE INDEX \(name) ON \(table) (\(columns.joined(separator: ", ")))"
+    }
+}
+
+public enum SQLIdentifier {
+    /// A bare MySQL identifier perfbot will place into a statement: letters, digits, `_` and `$`, 1–64, not only digits.
+    public static func isValid(_ text: String) -> Bool {
+        (1...64).contains(text.utf8.count)
+            && text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || (($0 | 0x20) >= 97 && ($0 | 0x20) <= 122) || $0 == 95 || $0 == 36 }
+            && !text.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
+    }
+}
+
+/// `/perf explain`: what may be explained, and what the plan says.
+public enum ExplainAdvice {
+    /// Why `sql` may not be explained, or nil when it is exactly one SELECT. The statement is only ever
+    /// placed after `EXPLAIN FORMAT=JSON`, in one argv element, and run with the read-only account.
+    public static func refusal(_ sql: String) -> String? {
+        let text = sql.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { return "give the SELECT to explain" }
+        guard text.utf8.count <= 20_000 else { return "the statement is longer than 20,000 characters" }
+        guard !text.contains("\0") else { return "the statement holds a NUL byte" }
+        let lowered = text.lowercased()
+        guard lowered.hasPrefix("select") || lowered.hasPrefix("(select"), let first = lowered.dropFirst(lowered.hasPrefix("(") ? 7 : 6).first,
+              first.isWhitespace || first == "*" || first == "`" || first == "(" else {
+            let verb = lowered.split(whereSeparator: \.isWhitespace).first.map(String.init) ?? lowered
+            return "only a SELECT can be explained, and this is `\(verb.prefix(20))`: perfbot never runs statements that change data"
+        }
+        // One statement: no `;` outside quotes (one at the very end is fine), no comments that could hide one.
+        var quote: Character?
+        var previous: Character = " "
+        let characters = Array(text)
+        for (index, character) in characters.enumerated() {
+            if let open = quote {
+                if character == open, previous != "\\" { quote = nil }
+            } else if character == "'" || character == "\"" || character == "`" {
+                quote = character
+            } else if character == ";", index != characters.count - 1 {
+                return "give exactly one statement: there is a `;` before the end"
+            } else if (character == "*" && previous == "/") || (character == "-" && previous == "-") || character == "#" {
+                return "remove the comments: perfbot explains plain statements only"
+            }
+            previous = (previous == "\\" && character == "\\") ? " " : character
+        }
+        if quote != nil { return "a quote is not closed" }
+        for word in ["into outfile", "into dumpfile", "for update", "lock in share mode", "for share"] where lowered.contains(word) {
+            return "`\(word.uppercased())` is not allowed in a statement to explain"
+        }
+        if lowered.range(of: #"\binto\s+@"#, options: .regularExpression) != nil { return "`INTO @variable` is not allowed" }
+        return nil
+    }
+
+    /// The statement without a final `;`, ready for `EXPLAIN FORMAT=JSON `.
+    public static func statement(_ sql: String) -> String {
+        var text = sql.trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.hasSuffix(";") { text.removeLast() }
+        return text
+    }
+
+    /// One table's access in the plan.
+    public struct Access: Sendable, Equatable {
+        public var table: String
+        public var type: String
+        public var rows: Double
+        public var key: String?
+        public var possibleKeys: [String]
+        public var condition: String?
+    }
+
+    /// The plan's findings (MySQL's and MariaDB's `EXPLAIN FORMAT=JSON`) and the index that would help most.
+    public static func analyze(json: String, sql: String) -> (findings: [DatabaseFinding], accesses: [Access], index: IndexSuggestion?)? {
+        guard let root = try? JSONSerialization.jsonObject(with: Data(json.utf8)) else { return nil }
+        var accesses: [Access] = []
+        var filesort = false
+        var temporary = false
+        var sortKey: String?
+        func walk(_ value: Any) {
+            if let object = value as? [String: Any] {
+                if let name = object["table_name"] as? String {
+                    let rows: Double = Self.number(object["rows"]) ?? Self.number(object["rows_examined_per_scan"]) ?? 0
+                    accesses.append(Access(table: name, type: (object["access_type"] as? String) ?? "?", rows: rows,
+                                           key: object["key"] as? String, possibleKeys: (object["possible_keys"] as? [String]) ?? [],
+                                           condition: object["attached_condition"] as? String))
+                }
+                if object["filesort"] != nil || (object["using_filesort"] as? Bool) == true { filesort = true }
+                if let sort = object["filesort"] as? [String: Any], let key = sort["sort_key"] as? String { sortKey = key }
+                if object["temporary_table"] != nil || (object["using_temporary_table"] as? Bool) == true { temporary = true }
+                for (_, child) in object { walk(child) }
+            } else if let array = value as? [Any] {
+                for child in array { walk(child) }
+            }
+        }
+        walk(root)
+        var findings: [DatabaseFinding] = []
+        var index: IndexSuggestion?
+        let totalRows = accesses.reduce(0) { $0 + $1.rows }
+        for access in accesses where access.type == "ALL" || access.type == "index" {
+            let scan = access.type == "ALL" ? "reads every row of" : "reads the whole index of"
+            let columns = indexColumns(for: access.table, condition: access.condition, sql: sql, sortKey: sortKey)
+            if index == nil, !columns.isEmpty { index = IndexSuggestion(table: access.table, columns: columns) }
+            findings.append(DatabaseFinding(
+                "Full scan: it \(scan) `\(access.table)` (about \(Int(access.rows)) rows) because no index fits"
+                    + (access.possibleKeys.isEmpty ? "." : " (it could use \(access.possibleKeys.joined(separator: ", ")), but does not)."),
+                columns.isEmpty ? "Add an index on the columns this query filters `\(access.table)` by."
+                    : "Add an index on `\(access.table)` (\(columns.joined(separator: ", "))): `/perf index <store> \(access.table) \(columns.joined(separator: ","))` proposes it."))
+        }
+        if filesort {
+            findings.append(DatabaseFinding("Sorts rows itself (filesort) rather than reading them in index order.",
+                                            "An index that ends with the ORDER BY columns lets it read rows already sorted."))
+        }
+        if temporary {
+            findings.append(DatabaseFinding("Builds a temporary table (for GROUP BY, DISTINCT or a UNION).",
+                                            "Group or sort by indexed columns of one table, or make the result smaller first."))
+        }
+        if totalRows >= 10_000 {
+            findings.append(DatabaseFinding("Examines about \(Int(totalRows)) rows in all.",
+                                            "Filter on indexed columns so it reads only the rows it returns."))
+        }
+        if findings.isEmpty {
+            findings.append(DatabaseFinding("Uses indexes for every table (\(accesses.map { "\($0.table): \($0.key ?? $0.type)" }.joined(separator: ", "))).",
+                                            "Nothing to change in this plan."))
+        }
+        return (findings, accesses, index)
+    }
+
+    static func number(_ value: Any?) -> Double? {
+        if let number = value as? NSNumber { return number.doubleValue }
+        if let text = value as? String { return Double(text) }
+        return nil
+    }
+
+    /// The columns of `table` compared with `=` or `IN` in the plan's condition (or the statement), then the
+    /// sort columns, at most three: the index the scan lacks.
+    static func indexColumns(for table: String, condition: String?, sql: String, sortKey: String?) -> [String] {
+        let source = (condition ?? sql)
+        var equality: [String] = []
+        var range: [String] = []
+        // `table`.`column` = …, `db`.`table`.`column` in (…), column >= …
+        let pattern = #"(?:`?[A-Za-z0-9_$]+`?\.)?(?:`?([A-Za-z0-9_$]+)`?\.)?`?([A-Za-z0-9_$]+)`?\s*(=|<=|>=|<|>|\s+in\s*\(|\s+between\s|\s+like\s)"#
+        guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) else { return [] }
+        let range0 = NSRange(source.startIndex..., in: source)
+        for match in regex.matches(in: source, range: range0) {
+            guard let columnRange = Range(match.range(at: 2), in: source), let opRange = Range(match.range(at: 3), in: source) else { continue }
+            if let qualifierRange = Range(match.range(at: 1), in: source), source[qualifierRange].lowercased() != table.lowercased() { continue }
+            let column = String(source[columnRange])
+            guard SQLIdentifier.isValid(column), !["and", "or", "not", "where", "on"].contains(column.lowercased()) else { continue }
+            let op = source[opRange].trimmingCharacters(in: .whitespaces).lowercased()
+            if op == "=" || op.hasPrefix("in") {
+                if !equality.contains(column) { equality.append(column) }
+            } else if !range.contains(column) {
+                range.append(column)
+            }
+        }
+        var columns = equality
+        if let first = range.first(where: { !columns.contains($0) }) { columns.append(first) }
+        if range.isEmpty, let sortKey {
+            for part in sortKey.split(separator: ",") {
+                let name = part.split(whereSeparator: \.isWhitespace).first.map { String($0.split(separator: ".").last ?? "") } ?? ""
+                let clean = name.trimmingCharacters(in: CharacterSet(charactersIn: "`"))
+                if SQLIdentifier.isValid(clean), !columns.contains(clean) { columns.append(clean) }
+            }
+        }
+        return Array(columns.prefix(3))
+    }
+}
+
+/// `/perf tables`: one table's size from `information_schema.TABLES`.
+public struct TableStats: Sendable, Equatable {
+    public var name: String
+    public var engine: String
+    public var rows: Double
+    public var dataBytes: Double
+    public var indexBytes: Double
+    public var freeBytes: Double
+
+    public init(name: String, engine: String, rows: Double, dataBytes: Double, indexBytes: Double, freeBytes: Double) {
+        self.name = name
+        self.engine = engine
+        self.rows = rows
+        self.dataBytes = dataBytes
+        self.indexBytes = indexBytes
+        self.freeBytes = freeBytes
+    }
+
+    /// The query the read-only account runs (tab-separated, no header).
+    public static let query = """
+        SELECT TABLE_NAME, IFNULL(ENGINE, ''), IFNULL(TABLE_ROWS, 0), IFNULL(DATA_LENGTH, 0), IFNULL(INDEX_LENGTH, 0), \
+        IFNULL(DATA_FREE, 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' \
+        ORDER BY DATA_LENGTH + INDEX_LENGTH DESC LIMIT 200
+        """
+
+    /// Unused indexes, where `sys` can tell (performance_schema on); the query fails otherwise.
+    public static let unusedIndexQuery =
+        "SELECT object_name, index_name FROM sys.schema_unused_indexes WHERE object_schema = DATABASE() LIMIT 50"
+
+    public static func parse(_ output: String) -> [TableStats] {
+        output.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 6, SQLIdentifier.isValid(fields[0]) else { return nil }
+            return TableStats(name: fields[0], engine: fields[1], rows: Double(fields[2]) ?? 0, dataBytes: Double(fields[3]) ?? 0,
+                              indexBytes: Double(fields[4]) ?? 0, freeBytes: Double(fields[5]) ?? 0)
+        }
+    }
+
+    public var totalBytes: Double { dataBytes + indexBytes }
+
+    /// Fragmented: free space inside the table of more than `share` of its size and more than `minimumBytes`.
+    public func isFragmented(share: Double = 0.10, minimumBytes: Double = 64 * 1_048_576) -> Bool {
+        freeBytes > minimumBytes && freeBytes > share * max(totalBytes, 1)
+    }
+}
