@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(name: "PerfbotAppTests", dependencies: ["PerfbotApp", "BotPlaybooks"]),
         .testTarget(
             name: "SchedulerPluginTests",
-            dependencies: ["SchedulerPlugin", "PerfbotApp", "BotStore", "BotPlaybooks", "BotChannels", "TestSupport"]
+            dependencies: ["SchedulerPlugin", "PerfbotApp", "BotStore", "BotPlaybooks", "BotChannels", "BotProbes", "TestSupport"]
         ),
     ]
 )

@@ -79,8 +79,8 @@ extension OperationsPlugin {
         var lines: [String] = []
         for (offset, query) in classes.enumerated() {
             let rank = (number - 1) * perPage + offset + 1
-            let ratio = query.rowsSent > 0 ? "\(Wording.number(query.examinedPerSent, decimals: 0)) rows read per row sent"
-                : "\(Wording.number(query.rowsExamined / Double(max(query.count, 1)), decimals: 0)) rows read each, none sent"
+            let ratio = query.rowsSent > 0 ? "\(ExplainAdvice.grouped(query.examinedPerSent)) rows read per row sent"
+                : "\(ExplainAdvice.grouped(query.rowsExamined / Double(max(query.count, 1)))) rows read each, none sent"
             lines.append("*\(rank).* `\(Wording.escapedForSlack(String(query.fingerprint.prefix(300))))`\n"
                 + "      ×\(query.count) · avg \(milliseconds(query.averageMs)) · p95 \(milliseconds(query.p95Ms)) · \(ratio)"
                 + (query.tables.isEmpty ? "" : " · \(query.tables.prefix(4).joined(separator: ", "))")
@@ -123,7 +123,7 @@ extension OperationsPlugin {
         for table in tables {
             if table.isFragmented(share: Self.fragmentedShare, minimumBytes: Self.fragmentedBytes) {
                 findings.append("• `\(table.name)` has \(bytes(table.freeBytes)) of free space inside it "
-                    + "(\(Wording.number(table.freeBytes / max(table.totalBytes, 1) * 100, decimals: 0)) % of its size) after deletes: "
+                    + "(\(Wording.number(table.freeBytes / max(table.totalBytes, 1) * 100, decimals: 0)) % of its size): "
                     + "OPTIMIZE TABLE gives it back — `/perf optimize-tables \(customer.id)`.")
             }
             if table.indexBytes > 2 * table.dataBytes, table.indexBytes > 16 * 1_048_576 {
@@ -141,7 +141,7 @@ extension OperationsPlugin {
                 : "Unused since the server started: " + pairs.prefix(10).map { "`\($0)`" }.joined(separator: ", ") + "."
         }
         let table = ReplyTable(columns: ["Table", "Rows", "Data", "Index", "Free"],
-                               rows: tables.prefix(15).map { [$0.name, Wording.number($0.rows, decimals: 0), bytes($0.dataBytes),
+                               rows: tables.prefix(15).map { [$0.name, ExplainAdvice.grouped($0.rows), bytes($0.dataBytes),
                                                               bytes($0.indexBytes), bytes($0.freeBytes)] },
                                rightAligned: [1, 2, 3, 4])
         return BotReply([.header("Tables · \(customer.id)"), .table(table),
@@ -190,12 +190,15 @@ extension OperationsPlugin {
         let change = DatabaseChange.createIndex(table: table, name: suggestion.name, columns: columns)
         let playbook = change.playbook(for: customer.platform)
         // The evidence: the worst class that reads this table, and the plan before the index.
-        let since = clock.now.addingTimeInterval(-7 * 86400)
-        let worst = try await store.slowQueryClasses(customer.id, since: since, limit: 50, offset: 0).classes
-            .first { $0.tables.contains(table.lowercased()) }
-        let evidence = worst.map { "the slowest class on \(table) (`\($0.queryID.suffix(16))`, ×\($0.count), "
-            + "\(Wording.number($0.rowsExamined / Double(max($0.count, 1)), decimals: 0)) rows read each)" }
-            ?? "your request"
+        let since = clock.now.addingTimeInterval(-90 * 86400)
+        let recent = try await store.slowQueryClasses(customer.id, since: since, limit: 100, offset: 0).classes
+            .filter { $0.tables.contains(table.lowercased()) }
+        // A read that filters on the first column is the evidence; any class on the table otherwise.
+        let worst = recent.first { $0.fingerprint.hasPrefix("select") && $0.fingerprint.contains(columns[0].lowercased()) } ?? recent.first
+        let evidence = worst.map { "the slowest class on \(table) that it would serve (`\($0.queryID.suffix(16))`, ×\($0.count), "
+            + "\(ExplainAdvice.grouped($0.rowsExamined / Double(max($0.count, 1)))) rows read each): "
+            + "`\(Wording.escapedForSlack(String($0.fingerprint.prefix(160))))`" }
+            ?? "your request (no slow query on \(table) recorded yet)"
         let plan = try planner.plan(playbook, for: customer, held: [:])
         let draft = proposer.draft(playbook, plan: plan, customer: customer, issueID: nil, issue: "a missing index on \(table)",
                                    explanation: "Queries on \(table) read many rows for each one they return; an index on "
@@ -205,7 +208,7 @@ extension OperationsPlugin {
         let id = draft.approval.id
         return BotReply([
             .header("Index proposal · \(customer.id)"),
-            .text("`\(suggestion.sql)`\nEvidence: \(Wording.escapedForSlack(evidence)).\n"
+            .text("`\(suggestion.sql)`\nEvidence: \(evidence).\n"
                 + "It runs only when approved, as a job (`mysql --execute=ALTER TABLE … ADD INDEX …`). "
                 + "Undo: `DROP INDEX \(suggestion.name)` with `/perf revert <job>`."),
             .buttons([ReplyButton(label: "Approve", actionID: "fix_approve", value: id, style: .primary, command: "/perf approve \(id)"),

@@ -21,6 +21,17 @@ extension OperationsPlugin {
         case let .holdForApproval(reason): return .text("Held for approval: \(reason).")
         case let .run(held): skipped = held
         }
+        // Every step held back by the store's exceptions: a job would do nothing, so say why instead.
+        if !dryRun, !playbook.actions.isEmpty, skipped.count == playbook.actions.count {
+            let exceptions = Set(skipped.values.flatMap { reason in
+                reason.matches(of: /\((skip_[a-z_]+)\)/).map { String($0.output.1) }
+            }).sorted()
+            guard !exceptions.isEmpty else {
+                return .text("Not run: every step is held back for \(customer.id) (\(Set(skipped.values).sorted().joined(separator: "; "))).")
+            }
+            return .text("Not run: \(customer.id)'s automation settings exclude what it does (\(exceptions.joined(separator: ", "))). "
+                + "`/perf automation \(customer.id) unskip \(exceptions.joined(separator: " "))` allows it again.")
+        }
         if dryRun {
             let target = try planner.target(customer)
             let report = try await runner.run(playbook, on: target, dryRun: true, held: skipped)

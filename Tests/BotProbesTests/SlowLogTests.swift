@@ -41,7 +41,6 @@ import Testing
         "SELECT SQL_CALC_FOUND_ROWS wp_posts.ID FROM wp_posts\n  WHERE 1=1\n\tAND wp_posts.post_type = 'product'   ORDER BY wp_posts.menu_order ASC, wp_posts.post_title ASC LIMIT 0, 16",
         "update t set a = a - 1, b = b+1 where id = 0xFF",
         "select max(box1), abc123def, t.b1 from t",
-        "/* only a comment */",
         "call  proc_name(1)",
         "SELECT * FROM t1 WHERE a = 1 /*!50000 AND b = 2 */",
         "DELETE FROM wp_options WHERE option_name LIKE '\\_transient\\_%' -- cleanup 12",
@@ -59,7 +58,9 @@ import Testing
     }
 
     @Test func agreesWithPTFingerprint() async throws {
-        let queries = Self.perconaCases.map(\.0) + Self.moreCases
+        // Debian's pt-fingerprint 3.2.1 predates the true/false rule that its pt-query-digest (and current
+        // Percona) apply: that case is checked above, against the published table, and left out here.
+        let queries = Self.perconaCases.map(\.0).filter { !$0.contains("flag=true") } + Self.moreCases
         let theirs = try await Self.ptFingerprint(queries)
         #expect(theirs.count == queries.count)
         for (query, expected) in zip(queries, theirs) {
@@ -201,10 +202,14 @@ import Testing
         #expect(digest.entries == 5)
         #expect(digest.classes.map(\.count) == [2, 2, 1])
         let top = digest.classes[0]
-        #expect(top.fingerprint == "select option_value from wp_options where option_name = ? limit ?")
-        #expect(abs(top.queryTime.sum - 2.518307) < 1e-9 && top.queryTime.max == 2.418307)
-        #expect(top.example.contains("'siteurl'") && top.databases == ["shopdb"] && top.users == ["shop", "admin"])
-        #expect(top.firstSeen == Date(timeIntervalSince1970: 1767690843))
+        #expect(top.fingerprint == "select id from wp_posts where post_status = ? order by post_date desc limit ?")
+        #expect(abs(top.queryTime.sum - 2.918307) < 1e-9 && top.queryTime.max == 2.418307)
+        #expect(top.example.contains("'publish'") && top.databases == ["shopdb"] && top.users == ["shop"])
+        let options = digest.classes[1]
+        #expect(options.fingerprint == "select option_value from wp_options where option_name = ? limit ?")
+        #expect(abs(options.queryTime.sum - 2.518307) < 1e-9 && options.users == ["shop", "admin"])
+        #expect(options.databases == ["shopdb"], "an empty Schema: keeps the database before")
+        #expect(options.firstSeen == Date(timeIntervalSince1970: 1767690843))
 
         var recent = SlowLogDigester(since: 1767690844)
         var again = SlowLogReader()

@@ -70,7 +70,9 @@ public enum DatabaseChange: Sendable, Equatable {
         switch self {
         case let .createIndex(table, _, columns): "Add an index on \(table) (\(columns.joined(separator: ", ")))"
         case let .dropIndex(table, name): "Drop the index \(name) of \(table)"
-        case let .optimize(tables): "Optimize \(tables.count == 1 ? "table \(tables[0])" : "\(tables.count) tables")"
+        case let .optimize(tables):
+            "Optimize table\(tables.count == 1 ? "" : "s") " + tables.prefix(3).joined(separator: ", ")
+                + (tables.count > 3 ? " and \(tables.count - 3) more" : "")
         }
     }
 

@@ -125,10 +125,10 @@ public enum ExplainAdvice {
             let columns = indexColumns(for: access.table, condition: access.condition, sql: sql, sortKey: sortKey)
             if index == nil, !columns.isEmpty { index = IndexSuggestion(table: access.table, columns: columns) }
             findings.append(DatabaseFinding(
-                "Full scan: it \(scan) `\(access.table)` (about \(Int(access.rows)) rows) because no index fits"
+                "Full scan: it \(scan) `\(access.table)` (about \(grouped(access.rows)) rows) because no index fits"
                     + (access.possibleKeys.isEmpty ? "." : " (it could use \(access.possibleKeys.joined(separator: ", ")), but does not)."),
                 columns.isEmpty ? "Add an index on the columns this query filters `\(access.table)` by."
-                    : "Add an index on `\(access.table)` (\(columns.joined(separator: ", "))): `/perf index <store> \(access.table) \(columns.joined(separator: ","))` proposes it."))
+                    : "Add an index on `\(access.table)` (\(columns.joined(separator: ", ")))."))
         }
         if filesort {
             findings.append(DatabaseFinding("Sorts rows itself (filesort) rather than reading them in index order.",
@@ -139,7 +139,7 @@ public enum ExplainAdvice {
                                             "Group or sort by indexed columns of one table, or make the result smaller first."))
         }
         if totalRows >= 10_000 {
-            findings.append(DatabaseFinding("Examines about \(Int(totalRows)) rows in all.",
+            findings.append(DatabaseFinding("Examines about \(grouped(totalRows)) rows in all.",
                                             "Filter on indexed columns so it reads only the rows it returns."))
         }
         if findings.isEmpty {
@@ -147,6 +147,17 @@ public enum ExplainAdvice {
                                             "Nothing to change in this plan."))
         }
         return (findings, accesses, index)
+    }
+
+    /// `19,701`
+    public static func grouped(_ value: Double) -> String {
+        let digits = String(Int(value.rounded()))
+        var out = ""
+        for (index, character) in digits.reversed().enumerated() {
+            if index > 0, index % 3 == 0, character != "-" { out.append(",") }
+            out.append(character)
+        }
+        return String(out.reversed())
     }
 
     static func number(_ value: Any?) -> Double? {
