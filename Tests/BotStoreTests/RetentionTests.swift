@@ -68,9 +68,10 @@ import Testing
                     INSERT INTO silences (customer_id, starts_at, ends_at, created_by, end_announced) VALUES ('acme-store', ?, ?, 'U', 1)
                     """, arguments: [ago(days), ago(days)])
                 try db.execute(sql: """
-                    INSERT INTO slow_queries (customer_id, query_hash, query_text, execution_time_ms, first_seen, last_seen)
-                    VALUES ('acme-store', ?, 'SELECT ?', 1, ?, ?)
-                    """, arguments: ["q\(days)", ago(days), ago(days)])
+                    INSERT INTO slow_queries (customer_id, query_hash, query_text, hour, occurrence_count, execution_time_ms,
+                        max_time_ms, lock_time_ms, rows_examined, rows_sent, time_histogram, tables, first_seen, last_seen)
+                    VALUES ('acme-store', ?, 'select ?', ?, 1, 1, 1, 0, 1, 1, '[]', '[]', ?, ?)
+                    """, arguments: ["q\(days)", ago(days), ago(days), ago(days)])
                 try db.execute(sql: """
                     INSERT INTO performance_issues (customer_id, issue_type, severity, title, detected_at, last_seen_at, resolved_at)
                     VALUES ('acme-store', ?, 'warning', 't', ?, ?, ?)

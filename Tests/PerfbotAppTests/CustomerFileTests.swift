@@ -63,7 +63,7 @@ import Testing
             _ = try CustomerFile.parse(unknown, isCSV: false)
             Issue.record("accepted an unknown setting")
         } catch {
-            #expect(error.problems.first?.message == "settings: unknown field 'container' (expected app_path, db_name, php_fpm_service, varnish_url)")
+            #expect(error.problems.first?.message == "settings: unknown field 'container' (expected app_path, db_name, db_readonly_user, php_fpm_service, slow_log, varnish_url)")
         }
     }
 
