@@ -22,9 +22,10 @@ extension OperationsPlugin {
             CommandSpec("explain", arguments: [store, ArgumentSpec("sql", .rest)], role: .operator, readOnly: true,
                         summary: "EXPLAIN one SELECT with the store's read-only account, in plain findings (premium).",
                         examples: ["explain acme-store SELECT * FROM wp_postmeta WHERE meta_key = '_price'"]),
-            CommandSpec("index", arguments: [store, ArgumentSpec("table", .word), ArgumentSpec("columns", .word)], role: .operator,
-                        summary: "Propose an index (an approved job; `/perf revert <job>` drops it again) (premium).",
-                        examples: ["index acme-store wp_postmeta meta_key"]),
+            CommandSpec("index", arguments: [store, ArgumentSpec("table", .word, optional: true), ArgumentSpec("columns", .rest, optional: true)],
+                        role: .operator,
+                        summary: "Propose the index the worst slow queries lack, or the one named: an approved job, reverted by `/perf revert <job>` (premium).",
+                        examples: ["index acme-store", "index acme-store wp_postmeta meta_key"]),
             CommandSpec("optimize-tables", arguments: [store, ArgumentSpec("tables", .word, optional: true, repeated: true)],
                         role: .operator,
                         summary: "OPTIMIZE the fragmented tables (or those named) as a job under the automation policy (premium).",
@@ -52,7 +53,8 @@ extension OperationsPlugin {
         case "slow-queries": return try await slowQueries(customer, since: command.option("since"), page: command.option("page"))
         case "tables": return try await tables(customer)
         case "explain": return try await explain(customer, sql: command.values("sql").joined(separator: " "))
-        case "index": return try await proposeIndex(customer, table: command.value("table") ?? "", columns: command.value("columns") ?? "",
+        case "index": return try await proposeIndex(customer, table: command.value("table"),
+                                                    columns: command.values("columns").joined(separator: ","),
                                                     context: context)
         default: return try await optimizeTables(customer, named: command.values("tables"), context: context)
         }
@@ -180,35 +182,76 @@ extension OperationsPlugin {
 
     // MARK: Changing (always jobs)
 
-    func proposeIndex(_ customer: Customer, table: String, columns text: String, context: CommandContext) async throws -> BotReply {
-        let columns = text.split(separator: ",").map(String.init)
+    /// `/perf index <store> [<table> <columns>]`: the index named, or the one the worst classes lack.
+    func proposeIndex(_ customer: Customer, table: String?, columns text: String?, context: CommandContext) async throws -> BotReply {
+        guard let table else { return try await suggestIndex(customer) }
+        let columns = (text ?? "").split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
         guard DatabaseChange.isIdentifier(table), !columns.isEmpty, columns.count <= 5, columns.allSatisfy(DatabaseChange.isIdentifier) else {
             throw BotError.invalid("Give a table and its columns as plain names, columns separated by commas: "
-                + "`/perf index \(customer.id) wp_postmeta meta_key,post_id`.")
+                + "`/perf index \(customer.id) wp_postmeta meta_key,post_id`, or no table to let perfbot find one.")
         }
-        let suggestion = IndexSuggestion(table: table, columns: columns)
-        let change = DatabaseChange.createIndex(table: table, name: suggestion.name, columns: columns)
-        let playbook = change.playbook(for: customer.platform)
-        // The evidence: the worst class that reads this table, and the plan before the index.
-        let since = clock.now.addingTimeInterval(-90 * 86400)
-        let recent = try await store.slowQueryClasses(customer.id, since: since, limit: 100, offset: 0).classes
-            .filter { $0.tables.contains(table.lowercased()) }
+        let recent = try await store.slowQueryClasses(customer.id, since: clock.now.addingTimeInterval(-90 * 86400), limit: 100, offset: 0)
+            .classes.filter { $0.tables.contains(table.lowercased()) }
         // A read that filters on the first column is the evidence; any class on the table otherwise.
         let worst = recent.first { $0.fingerprint.hasPrefix("select") && $0.fingerprint.contains(columns[0].lowercased()) } ?? recent.first
-        let evidence = worst.map { "the slowest class on \(table) that it would serve (`\($0.queryID.suffix(16))`, ×\($0.count), "
-            + "\(ExplainAdvice.grouped($0.rowsExamined / Double(max($0.count, 1)))) rows read each): "
-            + "`\(Wording.escapedForSlack(String($0.fingerprint.prefix(160))))`" }
-            ?? "your request (no slow query on \(table) recorded yet)"
+        var plan: String?
+        if let worst, let sql = ExplainAdvice.explainable(worst.fingerprint) {
+            plan = try? await explainSummary(customer, sql)
+        }
+        return try await propose(IndexSuggestion(table: table, columns: columns), customer: customer, evidence: worst, planBefore: plan)
+    }
+
+    /// Explains the worst read classes of the last week (literals stood in by `'0'`) and proposes the first
+    /// index a full scan lacks.
+    func suggestIndex(_ customer: Customer) async throws -> BotReply {
+        let classes = try await store.slowQueryClasses(customer.id, since: clock.now.addingTimeInterval(-7 * 86400), limit: 20, offset: 0)
+            .classes.filter { $0.fingerprint.hasPrefix("select") && $0.examinedPerSent >= 10 }
+        for query in classes.prefix(8) {
+            guard let sql = ExplainAdvice.explainable(query.fingerprint) else { continue }
+            let outcome = try await readDatabase(customer, "EXPLAIN FORMAT=JSON " + sql)
+            guard outcome.succeeded, let analysis = ExplainAdvice.analyze(json: outcome.output, sql: sql), let index = analysis.index else {
+                continue
+            }
+            return try await propose(index, customer: customer, evidence: query, planBefore: Self.summary(analysis.accesses))
+        }
+        return .text("No index to suggest for \(customer.id): none of its worst read classes of the last 7 days (\(classes.count) "
+            + "that read 10 rows or more per row sent) scans a table an index would spare. `/perf slow-queries \(customer.id)` lists them.")
+    }
+
+    func explainSummary(_ customer: Customer, _ sql: String) async throws -> String? {
+        let outcome = try await readDatabase(customer, "EXPLAIN FORMAT=JSON " + sql)
+        guard outcome.succeeded, let analysis = ExplainAdvice.analyze(json: outcome.output, sql: sql) else { return nil }
+        return Self.summary(analysis.accesses)
+    }
+
+    static func summary(_ accesses: [ExplainAdvice.Access]) -> String {
+        accesses.map { access in
+            let how = access.type == "ALL" ? "a full scan" : access.type == "index" ? "a full index scan"
+                : "\(access.type) via \(access.key ?? "no index")"
+            return "\(how) of \(access.table) (about \(ExplainAdvice.grouped(access.rows)) rows)"
+        }.joined(separator: ", then ")
+    }
+
+    /// The proposal: a held `db:create_index:` job with its approval, naming its evidence (the class, rows
+    /// examined, the plan before); the customer's contact gets it by e-mail like any proposal.
+    func propose(_ suggestion: IndexSuggestion, customer: Customer, evidence query: SlowQuerySummary?, planBefore: String?) async throws -> BotReply {
+        let change = DatabaseChange.createIndex(table: suggestion.table, name: suggestion.name, columns: suggestion.columns)
+        let playbook = change.playbook(for: customer.platform)
+        var evidence = query.map { "the slowest class on \(suggestion.table) that it would serve (\($0.queryID.suffix(16)), ×\($0.count), "
+            + "\(ExplainAdvice.grouped($0.rowsExamined / Double(max($0.count, 1)))) rows read each): \(String($0.fingerprint.prefix(160)))" }
+            ?? "a request from your hosting team (no slow query on \(suggestion.table) recorded yet)"
+        if let planBefore { evidence += ". Its plan today: \(planBefore)" }
         let plan = try planner.plan(playbook, for: customer, held: [:])
-        let draft = proposer.draft(playbook, plan: plan, customer: customer, issueID: nil, issue: "a missing index on \(table)",
-                                   explanation: "Queries on \(table) read many rows for each one they return; an index on "
-                                       + "\(columns.joined(separator: ", ")) lets the database find them directly. Evidence: \(evidence).",
+        let draft = proposer.draft(playbook, plan: plan, customer: customer, issueID: nil, issue: "a missing index on \(suggestion.table)",
+                                   explanation: "Queries on \(suggestion.table) read many rows for each one they return; an index on "
+                                       + "\(suggestion.columns.joined(separator: ", ")) lets the database find them directly. "
+                                       + "Evidence: \(evidence).",
                                    now: clock.now)
         try await store.propose(draft, at: clock.now)
         let id = draft.approval.id
         return BotReply([
             .header("Index proposal · \(customer.id)"),
-            .text("`\(suggestion.sql)`\nEvidence: \(evidence).\n"
+            .text("`\(suggestion.sql)`\nEvidence: \(Wording.escapedForSlack(evidence)).\n"
                 + "It runs only when approved, as a job (`mysql --execute=ALTER TABLE … ADD INDEX …`). "
                 + "Undo: `DROP INDEX \(suggestion.name)` with `/perf revert <job>`."),
             .buttons([ReplyButton(label: "Approve", actionID: "fix_approve", value: id, style: .primary, command: "/perf approve \(id)"),

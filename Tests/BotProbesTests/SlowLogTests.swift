@@ -219,3 +219,48 @@ import Testing
         #expect(recent.digest().entries == 2, "--since keeps the entries at or after it")
     }
 }
+
+@Suite struct ExplainAdviceTests {
+    @Test func onlyOnePlainSelectIsExplained() {
+        #expect(ExplainAdvice.refusal("SELECT * FROM wp_posts WHERE ID = 1;") == nil)
+        #expect(ExplainAdvice.refusal("select a from t where b = 'x;y'") == nil, "a ; inside quotes is text")
+        let refused = [
+            "DELETE FROM t": "only a SELECT",
+            "UPDATE t SET a = 1": "only a SELECT",
+            "SELECT 1; DROP TABLE t": "exactly one statement",
+            "SELECT 1 /* x */": "remove the comments",
+            "SELECT 1 -- x": "remove the comments",
+            "SELECT * FROM t INTO OUTFILE '/tmp/x'": "INTO OUTFILE",
+            "SELECT * FROM t FOR UPDATE": "FOR UPDATE",
+            "SELECT a INTO @x FROM t": "INTO @variable",
+            "SELECT 'open": "quote is not closed",
+            "selectx FROM t": "only a SELECT",
+            "": "give the SELECT",
+        ]
+        for (sql, reason) in refused {
+            #expect(ExplainAdvice.refusal(sql)?.contains(reason) == true, "\(sql): \(ExplainAdvice.refusal(sql) ?? "accepted")")
+        }
+    }
+
+    @Test func fingerprintsBecomePlannableStatementsWhenTheyCan() {
+        #expect(ExplainAdvice.explainable("select id from wp_posts where post_status = ? order by post_date desc limit ?")
+            == "select id from wp_posts where post_status = '0' order by post_date desc limit 1")
+        #expect(ExplainAdvice.explainable("select a from t where b in(?+)") == "select a from t where b in('0')")
+        #expect(ExplainAdvice.explainable("select option_value from wp_?_options where option_name = ?") == nil)
+        #expect(ExplainAdvice.explainable("select ? /*repeat union all*/") == nil)
+        #expect(ExplainAdvice.explainable("update t set a = ?") == nil)
+    }
+
+    @Test func mysqlAndMariaDBPlansGiveFindings() throws {
+        let mysql = #"{"query_block":{"select_id":1,"ordering_operation":{"using_filesort":true,"table":{"table_name":"wp_posts","access_type":"ALL","rows_examined_per_scan":184220,"attached_condition":"(`shop`.`wp_posts`.`post_status` = 'publish')"}}}}"#
+        let analysis = try #require(ExplainAdvice.analyze(json: mysql, sql: "SELECT ID FROM wp_posts WHERE post_status = 'publish' ORDER BY post_date DESC"))
+        #expect(analysis.findings.map(\.problem).contains("Full scan: it reads every row of `wp_posts` (about 184,220 rows) because no index fits."))
+        #expect(analysis.findings.contains { $0.problem.hasPrefix("Sorts rows itself (filesort)") })
+        #expect(analysis.index == IndexSuggestion(table: "wp_posts", columns: ["post_status"]))
+        let mariadb = #"{"query_block":{"select_id":1,"filesort":{"sort_key":"wp_posts.post_date desc","temporary_table":{"table":{"table_name":"wp_posts","access_type":"ALL","rows":3000,"filtered":100,"attached_condition":"wp_posts.post_status = 'publish'"}}}}}"#
+        let maria = try #require(ExplainAdvice.analyze(json: mariadb, sql: ""))
+        #expect(maria.index == IndexSuggestion(table: "wp_posts", columns: ["post_status", "post_date"]))
+        #expect(maria.findings.contains { $0.problem.hasPrefix("Builds a temporary table") })
+        #expect(ExplainAdvice.analyze(json: "not json", sql: "") == nil)
+    }
+}

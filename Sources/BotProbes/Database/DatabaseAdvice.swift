@@ -76,6 +76,25 @@ public enum ExplainAdvice {
         return nil
     }
 
+    /// A statement the database can plan, made from a SELECT class's fingerprint: `in(?+)` → `in('0')`,
+    /// `limit ?` → `limit 1`, every other `?` → `'0'`. Nil when the fingerprint names tables or columns whose
+    /// digits it replaced (`wp_?_options`), repeats a UNION, or is not a single plain SELECT.
+    public static func explainable(_ fingerprint: String) -> String? {
+        guard fingerprint.hasPrefix("select "), !fingerprint.contains("/*") else { return nil }
+        var text = fingerprint.replacingOccurrences(of: "in(?+)", with: "in('0')")
+            .replacingOccurrences(of: "limit ?", with: "limit 1")
+        // A `?` glued to a name is a number inside an identifier: no statement can be rebuilt.
+        let bytes = Array(text.utf8)
+        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "?") {
+            let before = index > 0 ? bytes[index - 1] : 32
+            let after = index + 1 < bytes.count ? bytes[index + 1] : 32
+            func glued(_ b: UInt8) -> Bool { (b | 0x20) >= 97 && (b | 0x20) <= 122 || b == 95 || (b >= 48 && b <= 57) }
+            if glued(before) || glued(after) { return nil }
+        }
+        text = text.replacingOccurrences(of: "?", with: "'0'")
+        return refusal(text) == nil ? text : nil
+    }
+
     /// The statement without a final `;`, ready for `EXPLAIN FORMAT=JSON `.
     public static func statement(_ sql: String) -> String {
         var text = sql.trimmingCharacters(in: .whitespacesAndNewlines)
