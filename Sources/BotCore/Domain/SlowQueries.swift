@@ -113,3 +113,13 @@ public protocol SlowQueryStore: Sendable {
     /// The classes seen since `since`, worst total time first: one page, and how many there are.
     func slowQueryClasses(_ store: StoreID, since: Date, limit: Int, offset: Int) async throws -> (classes: [SlowQuerySummary], total: Int)
 }
+
+/// A bare MySQL identifier perfbot places into a statement (between backquotes): letters, digits, `_` and
+/// `$`, 1–64 long, not only digits.
+public enum SQLIdentifier {
+    public static func isValid(_ text: String) -> Bool {
+        (1...64).contains(text.utf8.count)
+            && text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || (($0 | 0x20) >= 97 && ($0 | 0x20) <= 122) || $0 == 95 || $0 == 36 }
+            && !text.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
+    }
+}

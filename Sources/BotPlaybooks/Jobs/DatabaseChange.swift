@@ -45,11 +45,7 @@ public enum DatabaseChange: Sendable, Equatable {
     }
 
     /// Letters, digits, `_` and `$`, 1–64 long, not only digits: safe between backquotes.
-    public static func isIdentifier(_ text: String) -> Bool {
-        (1...64).contains(text.utf8.count)
-            && text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || (($0 | 0x20) >= 97 && ($0 | 0x20) <= 122) || $0 == 95 || $0 == 36 }
-            && !text.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
-    }
+    public static func isIdentifier(_ text: String) -> Bool { SQLIdentifier.isValid(text) }
 
     /// The change that undoes it, recorded with it.
     public var revert: DatabaseChange? {

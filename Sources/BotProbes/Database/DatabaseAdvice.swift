@@ -1,3 +1,4 @@
+import BotCore
 import Foundation
 
 /// A finding in plain words, with what to do about it.
@@ -25,15 +26,6 @@ public struct IndexSuggestion: Sendable, Equatable {
     public var name: String { String(("perfbot_" + columns.joined(separator: "_")).prefix(64)) }
     public var sql: String {
         "CREATE INDEX \(name) ON \(table) (\(columns.joined(separator: ", ")))"
-    }
-}
-
-public enum SQLIdentifier {
-    /// A bare MySQL identifier perfbot will place into a statement: letters, digits, `_` and `$`, 1–64, not only digits.
-    public static func isValid(_ text: String) -> Bool {
-        (1...64).contains(text.utf8.count)
-            && text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || (($0 | 0x20) >= 97 && ($0 | 0x20) <= 122) || $0 == 95 || $0 == 36 }
-            && !text.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 }
 
