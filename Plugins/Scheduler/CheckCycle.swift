@@ -122,7 +122,8 @@ public struct CheckCycle: Sendable {
         report.proposalsClosed = try await closeLapsedProposals(customers: customers, now: now)
         // Collect first (concurrently, bounded), so this cycle's rules see this cycle's readings.
         try await withThrowingTaskGroup(of: Void.self) { group in
-            var waiting = customers.filter { !$0.probes.isEmpty }[...]
+            // Every store: the collector knows which readings each has (its probes, the fleet's Prometheus).
+            var waiting = customers[...]
             func next() {
                 guard let customer = waiting.popFirst() else { return }
                 group.addTask { try await store.insert(await collect(customer)) }

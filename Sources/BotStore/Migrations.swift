@@ -36,6 +36,20 @@ enum Migrations {
             // Nothing wrote the v1 table; it becomes per store, class and hour, with the reading position.
             try db.execute(sql: v8)
         }
+        migrator.registerMigration("v9-collector-status") { db in
+            // What each of a store's readings came from, when it last worked, and its last error.
+            try db.execute(sql: """
+                CREATE TABLE collector_status (
+                    customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+                    reading TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    last_success_at INTEGER,
+                    last_error TEXT,
+                    last_error_at INTEGER,
+                    PRIMARY KEY (customer_id, reading)
+                ) STRICT
+                """)
+        }
         return migrator
     }
 

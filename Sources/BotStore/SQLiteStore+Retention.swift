@@ -48,6 +48,8 @@ public struct RetentionPolicy: Sendable, Equatable {
             "slow_queries": "last seen \(days(history)) ago",
             "performance_issues": "kept (the report's history)", "audit_log": "kept", "customers": "kept",
             "daily_runs": "one row per daily task", "report_opt_outs": "one row per store that opted out",
+            "slow_log_cursors": "one row per store whose slow log is read",
+            "collector_status": "one row per store and reading",
         ]
     }
 }

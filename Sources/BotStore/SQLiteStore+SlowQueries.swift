@@ -83,3 +83,36 @@ extension SQLiteStore: SlowQueryStore {
         }
     }
 }
+
+extension SQLiteStore: CollectorStatusStore {
+    public func recordCollector(_ store: StoreID, reading: String, source: String, error: String?, at now: Date) async throws {
+        try await pool.write { db in
+            if let error {
+                try db.execute(sql: """
+                    INSERT INTO collector_status (customer_id, reading, source, last_error, last_error_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (customer_id, reading) DO UPDATE SET source = excluded.source, last_error = excluded.last_error,
+                        last_error_at = excluded.last_error_at
+                    """, arguments: [store.rawValue, reading, source, String(error.prefix(500)), now.unixSeconds])
+            } else {
+                try db.execute(sql: """
+                    INSERT INTO collector_status (customer_id, reading, source, last_success_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (customer_id, reading) DO UPDATE SET source = excluded.source,
+                        last_success_at = excluded.last_success_at
+                    """, arguments: [store.rawValue, reading, source, now.unixSeconds])
+            }
+        }
+    }
+
+    public func collectorStatuses(store: StoreID?) async throws -> [CollectorStatus] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM collector_status WHERE ?1 IS NULL OR customer_id = ?1 ORDER BY customer_id, reading
+                """, arguments: [store?.rawValue]).compactMap { row in
+                guard let id = StoreID(row["customer_id"] as String) else { return nil }
+                func date(_ column: String) -> Date? { (row[column] as Int64?).map { Date(timeIntervalSince1970: TimeInterval($0)) } }
+                return CollectorStatus(store: id, reading: row["reading"], source: row["source"], lastSuccess: date("last_success_at"),
+                                       lastError: row["last_error"], lastErrorAt: date("last_error_at"))
+            }
+        }
+    }
+}

@@ -17,13 +17,29 @@ public actor Collector {
     let slowLogBytesPerCycle: Int
     /// When each store's slow log was last read (its recent counts start there).
     private var lastSlowLogRead: [StoreID: Date] = [:]
+    /// The Prometheus read for the whole fleet, and what it asks.
+    let prometheus: PrometheusClient?
+    let prometheusQueries: PrometheusQueries
+    /// The fleet's readings of this cycle: one query per reading, shared by every store.
+    private var fleetReadings: (at: Date, task: Task<FleetReadings, Never>)?
+    /// Queries sent to Prometheus since start (they must not grow with the number of stores).
+    public private(set) var prometheusQueryCount = 0
+    /// Where each reading's outcome is kept, for `perfbot collectors`.
+    let statuses: (any CollectorStatusStore)?
+    /// The last outcome written per store and reading: a success is rewritten at most every 5 minutes.
+    private var written: [String: (error: String?, at: Date)] = [:]
     /// The previous readings of cumulative counters, per store.
     private var lastRedis: [StoreID: RedisInfo] = [:]
     private var lastSlowQueries: [StoreID: Double] = [:]
 
     public init(executors: ExecutorFactory, http: HTTPProbe = HTTPProbe(), clock: any BotClock, logger: Logger,
-                slowQueries: (any SlowQueryStore)? = nil, slowLogBytesPerCycle: Int = 4 << 20) {
+                slowQueries: (any SlowQueryStore)? = nil, slowLogBytesPerCycle: Int = 4 << 20,
+                prometheus: PrometheusClient? = nil, prometheusQueries: PrometheusQueries = PrometheusQueries(),
+                statuses: (any CollectorStatusStore)? = nil) {
         self.slowQueries = slowQueries
+        self.prometheus = prometheus
+        self.prometheusQueries = prometheusQueries
+        self.statuses = statuses
         self.slowLogBytesPerCycle = slowLogBytesPerCycle
         self.executors = executors
         self.http = http
@@ -95,12 +111,85 @@ public actor Collector {
                     add(.slowQueryCount, counts.slow)
                     add(.slowQuery3sCount, counts.over3s)
                 }
+                await record(customer, reading: probe.rawValue, source: source(of: probe, for: customer), error: nil, at: now)
             } catch {
                 logger.notice("probe failed", metadata: ["store": "\(customer.id)", "probe": "\(probe.rawValue)",
                                                           "error": "\(error)"])
+                await record(customer, reading: probe.rawValue, source: source(of: probe, for: customer), error: "\(error)", at: now)
             }
         }
+        if let prometheus, let container = customer.container {
+            let fleet = await fleetReadings(now: now)
+            let readings = fleet.values.compactMapValues { $0[container] }
+            add(.memoryPercent, readings[.memoryPercent])
+            if let cores = readings[.cpuCores], let limit = customer.limits.cpuCores, limit > 0 { add(.cpuPercent, cores / limit * 100) }
+            add(.oomKills, readings[.oomKills].map { $0.rounded() })
+            if let used = readings[.diskBytes], let limit = customer.limits.diskGB, limit > 0 {
+                add(.diskPercent, used / (Double(limit) * 1_073_741_824) * 100)
+            }
+            var error = fleet.errors.isEmpty ? nil : fleet.errors.sorted { $0.key.rawValue < $1.key.rawValue }
+                .map { "\($0.key.rawValue): \($0.value)" }.joined(separator: "; ")
+            if error == nil, readings.isEmpty { error = "no series with \(prometheusQueries.label)=\"\(container)\"" }
+            await record(customer, reading: "prometheus", source: prometheus.baseURL, error: error, at: now)
+        }
         return samples
+    }
+
+    /// What Prometheus answered for the fleet: each reading's values by container, or its error.
+    struct FleetReadings: Sendable {
+        var values: [PrometheusReading: [String: Double]] = [:]
+        var errors: [PrometheusReading: String] = [:]
+    }
+
+    /// The fleet's readings of this cycle: the first store to ask starts the queries, the others wait for the
+    /// same answer; readings older than 30 s are asked again.
+    func fleetReadings(now: Date) async -> FleetReadings {
+        if let current = fleetReadings, abs(now.timeIntervalSince(current.at)) < 30 { return await current.task.value }
+        guard let prometheus else { return FleetReadings() }
+        let queries = prometheusQueries
+        prometheusQueryCount += queries.all.count
+        let task = Task {
+            await withTaskGroup(of: (PrometheusReading, Result<[String: Double], any Error>).self) { group in
+                for (reading, query) in queries.all {
+                    group.addTask {
+                        do {
+                            return (reading, .success(try await prometheus.query(query, label: queries.label)))
+                        } catch {
+                            return (reading, .failure(error))
+                        }
+                    }
+                }
+                var fleet = FleetReadings()
+                for await (reading, result) in group {
+                    switch result {
+                    case let .success(values): fleet.values[reading] = values
+                    case let .failure(error): fleet.errors[reading] = "\(error)"
+                    }
+                }
+                return fleet
+            }
+        }
+        fleetReadings = (now, task)
+        return await task.value
+    }
+
+    /// Where a probe reads, in words for `perfbot collectors`.
+    func source(of probe: ProbeKind, for customer: Customer) -> String {
+        if probe == .http { return customer.url ?? "no url" }
+        return (try? executors.executor(for: customer).label) ?? "unreachable"
+    }
+
+    /// Writes a reading's outcome when it changed, or a success every 5 minutes.
+    func record(_ customer: Customer, reading: String, source: String, error: String?, at now: Date) async {
+        guard let statuses else { return }
+        let key = "\(customer.id)|\(reading)"
+        if let last = written[key], last.error == error, error != nil || now.timeIntervalSince(last.at) < 300 { return }
+        written[key] = (error, now)
+        do {
+            try await statuses.recordCollector(customer.id, reading: reading, source: source, error: error, at: now)
+        } catch {
+            logger.warning("could not record a collector's outcome", metadata: ["store": "\(customer.id)", "error": "\(error)"])
+        }
     }
 
     /// Reads what the store's slow log gained since the last cycle (at most `slowLogBytesPerCycle`) into

@@ -1,5 +1,6 @@
 import BotCore
 import BotStore
+import BotProbes
 import Foundation
 import Yams
 
@@ -46,6 +47,9 @@ public struct PerfbotConfiguration: Sendable {
     public var drainSeconds = 60
     /// How long each growing table keeps its rows.
     public var retention = RetentionPolicy()
+    /// A Prometheus to read container memory, CPU, OOM kills and disk from (one query per reading per cycle).
+    public var prometheusURL: String?
+    public var prometheusQueries = PrometheusQueries()
 
     /// The retention keys: `PERFBOT_RETENTION_<TABLE>_DAYS` (hours for the two short ones), with their setter.
     static var retentionKeys: [(key: String, unit: TimeInterval, keyPath: WritableKeyPath<RetentionPolicy, TimeInterval>)] { [
@@ -69,6 +73,8 @@ public struct PerfbotConfiguration: Sendable {
         "PERFBOT_CHECK_INTERVAL", "PERFBOT_SLACK_USERS", "PERFBOT_BODY_LIMIT", "PERFBOT_ALERT_STORE_LABEL",
         "PERFBOT_APPROVAL_HOURS", "GRAFANA_HMAC_SECRET", "GRAFANA_TIMESTAMP_HEADER", "PERFBOT_DRAIN_SECONDS",
         "PERFBOT_COMMAND_ADDRESS", "PERFBOT_MAIL_AUTHSERV_ID", "PERFBOT_PUBLIC_URL", "PERFBOT_LINK_SECRET", "PERFBOT_LINK_DAYS",
+        "PERFBOT_PROMETHEUS_URL", "PERFBOT_PROMETHEUS_LABEL", "PERFBOT_PROMETHEUS_MEMORY_PERCENT", "PERFBOT_PROMETHEUS_CPU_CORES",
+        "PERFBOT_PROMETHEUS_OOM_KILLS", "PERFBOT_PROMETHEUS_DISK_BYTES",
     ] + retentionKeys.map(\.key)
 
     public init() {}
@@ -128,6 +134,15 @@ public struct PerfbotConfiguration: Sendable {
             throw ConfigurationError.invalid(key: "PERFBOT_LINK_SECRET", reason: "use at least 16 characters")
         }
         linkDays = try integer("PERFBOT_LINK_DAYS", 1...90) ?? linkDays
+        prometheusURL = text("PERFBOT_PROMETHEUS_URL")
+        if let url = prometheusURL, !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
+            throw ConfigurationError.invalid(key: "PERFBOT_PROMETHEUS_URL", reason: "expected an http(s) URL")
+        }
+        prometheusQueries.label = text("PERFBOT_PROMETHEUS_LABEL") ?? prometheusQueries.label
+        prometheusQueries.memoryPercent = text("PERFBOT_PROMETHEUS_MEMORY_PERCENT") ?? prometheusQueries.memoryPercent
+        prometheusQueries.cpuCores = text("PERFBOT_PROMETHEUS_CPU_CORES") ?? prometheusQueries.cpuCores
+        prometheusQueries.oomKills = text("PERFBOT_PROMETHEUS_OOM_KILLS") ?? prometheusQueries.oomKills
+        prometheusQueries.diskBytes = text("PERFBOT_PROMETHEUS_DISK_BYTES") ?? prometheusQueries.diskBytes
         mailAuthservIDs = Set((text("PERFBOT_MAIL_AUTHSERV_ID") ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
         for (key, unit, keyPath) in Self.retentionKeys {

@@ -49,7 +49,9 @@ public struct Wiring: Sendable {
                                              rules: Self.platforms.flatMap(\.rules))
         self.executors = executors
         self.sleeper = sleeper
-        collector = Collector(executors: executors, clock: clock, logger: logger, slowQueries: store)
+        collector = Collector(executors: executors, clock: clock, logger: logger, slowQueries: store,
+                              prometheus: configuration.prometheusURL.map { PrometheusClient(baseURL: $0) },
+                              prometheusQueries: configuration.prometheusQueries, statuses: store)
         let reporter = JobReporter(store: store, alertsChannel: configuration.slackAlertsChannel,
                                    mailCustomers: configuration.replyDomain != nil, clock: clock)
         engine = JobEngine(store: store, customers: store, library: self.library,

@@ -123,3 +123,31 @@ public enum SQLIdentifier {
             && !text.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 }
+
+/// How one of a store's readings fared: where it comes from, when it last worked, its last error.
+public struct CollectorStatus: Sendable, Equatable {
+    public var store: StoreID
+    /// `prometheus`, `redis`, `slow_log`, …
+    public var reading: String
+    /// Where it is read (`http://prometheus:9090`, `docker exec acme-app`).
+    public var source: String
+    public var lastSuccess: Date?
+    public var lastError: String?
+    public var lastErrorAt: Date?
+
+    public init(store: StoreID, reading: String, source: String, lastSuccess: Date?, lastError: String?, lastErrorAt: Date?) {
+        self.store = store
+        self.reading = reading
+        self.source = source
+        self.lastSuccess = lastSuccess
+        self.lastError = lastError
+        self.lastErrorAt = lastErrorAt
+    }
+}
+
+/// Where collectors' outcomes are kept, for `perfbot collectors`.
+public protocol CollectorStatusStore: Sendable {
+    /// A success (`error` nil) or a failure of one reading.
+    func recordCollector(_ store: StoreID, reading: String, source: String, error: String?, at: Date) async throws
+    func collectorStatuses(store: StoreID?) async throws -> [CollectorStatus]
+}
