@@ -20,6 +20,7 @@ struct BenchCycle: AsyncParsableCommand {
     @Flag(help: "Create the fleet and its history.") var prepare = false
     @Flag(help: "Run one cycle and print its figures.") var run = false
     @Option(help: "The playbooks directory.") var playbooks = "Playbooks"
+    @Option(help: "A Prometheus to read the fleet's containers from during the cycle.") var prometheus: String?
 
     static let metrics: [MetricName] = [.cpuPercent, .memoryPercent, .diskPercent, .ttfbMs, .redisHitRate,
                                         .slowQueryCount, .slowQuery3sCount, .activeConnections, .uptimePercent,
@@ -90,6 +91,7 @@ struct BenchCycle: AsyncParsableCommand {
         var configuration = try PerfbotConfiguration(values: [:])
         configuration.databasePath = database
         configuration.playbooksPath = playbooks
+        configuration.prometheusURL = prometheus
         let wiring = try Wiring(configuration: configuration, store: store, clock: ManualClock(Self.now))
         let cycle = wiring.checkCycle()
         let floorStart = ContinuousClock.now
@@ -109,6 +111,11 @@ struct BenchCycle: AsyncParsableCommand {
             → cycle = \(String(format: "%.1f", seconds / max(floor.seconds, 0.001)))× the floor
             peak resident memory: \(usage.ru_maxrss / 1024) MB · load average \(load)
             """)
+        if prometheus != nil {
+            let readings = try await store.latestMetrics(stores: nil).values.filter { $0[.memoryPercent] != nil }.count
+            print("Prometheus: \(await wiring.collector.prometheusQueryCount) queries for the whole fleet; "
+                + "container memory read for \(readings) stores")
+        }
     }
 }
 
