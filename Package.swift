@@ -88,7 +88,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["BotCore", "BotPlaybooks"], path: "Tests/TestSupport"),
+        .testTarget(name: "WooCommercePluginTests", dependencies: ["WooCommercePlugin", "MagentoPlugin", "BotPlaybooks", "TestSupport"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "MagentoPluginTests", dependencies: ["MagentoPlugin", "WooCommercePlugin", "BotPlaybooks", "TestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "BotCoreTests", dependencies: ["BotCore"]),
         .testTarget(name: "BotStoreTests", dependencies: ["BotStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "BotPlaybooksTests", dependencies: ["BotPlaybooks"], exclude: ["Fixtures"]),

@@ -9,13 +9,21 @@ public struct MagentoPlugin: PlatformPlugin {
 
     public init() {}
 
-    /// The eleven standard rules plus a low Varnish hit rate, which hurts Magento most.
+    /// The eleven standard rules plus a low Varnish hit rate (which hurts Magento most), indexers left invalid
+    /// and cache types switched off.
     public var rules: [DetectionRule] {
         StandardRules.all + [
             DetectionRule(name: "varnish_hit_rate_low", metric: .varnishHitRate, .below, 80, for: 900,
                           severity: .warning, title: "Varnish hit rate low"),
+            DetectionRule(name: "indexers_invalid", metric: .invalidIndexers, .above, 0, for: 1800, severity: .warning,
+                          title: "Indexers need a reindex"),
+            DetectionRule(name: "cache_disabled", metric: .cacheTypesDisabled, .above, 0, for: 600, severity: .warning,
+                          title: "Cache types switched off"),
         ]
     }
+
+    /// Invalid indexers and disabled cache types, through `bin/magento`.
+    public var collectors: [PackCollector] { MagentoCollectors.all }
 
     public func templateDefaults(for customer: Customer) -> [TemplateVariable: String] {
         [.appPath: "/var/www/html", .dbName: "magento", .phpFpmService: "php8.2-fpm", .varnishURL: "http://varnish:6081/"]

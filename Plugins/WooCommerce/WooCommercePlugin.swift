@@ -9,13 +9,19 @@ public struct WooCommercePlugin: PlatformPlugin {
 
     public init() {}
 
-    /// The eleven standard rules plus autoloaded options past WordPress Site Health's 800 kB warning.
+    /// The eleven standard rules plus autoloaded options past WordPress Site Health's 800 kB warning and a
+    /// WP-Cron backlog.
     public var rules: [DetectionRule] {
         StandardRules.all + [
             DetectionRule(name: "autoload_bloat", metric: .autoloadBytes, .above, 800_000, severity: .warning,
                           title: "Autoloaded options too large"),
+            DetectionRule(name: "cron_backlog", metric: .cronBacklog, .above, 20, for: 900, severity: .warning,
+                          title: "WP-Cron events overdue"),
         ]
     }
+
+    /// Autoloaded options' bytes and the WP-Cron backlog, through WP-CLI.
+    public var collectors: [PackCollector] { WooCommerceCollectors.all }
 
     public func templateDefaults(for customer: Customer) -> [TemplateVariable: String] {
         [.appPath: "/var/www/html", .dbName: "wordpress", .phpFpmService: "php8.2-fpm"]

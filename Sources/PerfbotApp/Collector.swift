@@ -24,6 +24,8 @@ public actor Collector {
     private var fleetReadings: (at: Date, task: Task<FleetReadings, Never>)?
     /// Queries sent to Prometheus since start (they must not grow with the number of stores).
     public private(set) var prometheusQueryCount = 0
+    /// The platform packs, whose own readings run for stores with the `platform` probe.
+    let packs: [Platform: any PlatformPlugin]
     /// Where each reading's outcome is kept, for `perfbot collectors`.
     let statuses: (any CollectorStatusStore)?
     /// The last outcome written per store and reading: a success is rewritten at most every 5 minutes.
@@ -35,7 +37,8 @@ public actor Collector {
     public init(executors: ExecutorFactory, http: HTTPProbe = HTTPProbe(), clock: any BotClock, logger: Logger,
                 slowQueries: (any SlowQueryStore)? = nil, slowLogBytesPerCycle: Int = 4 << 20,
                 prometheus: PrometheusClient? = nil, prometheusQueries: PrometheusQueries = PrometheusQueries(),
-                statuses: (any CollectorStatusStore)? = nil) {
+                statuses: (any CollectorStatusStore)? = nil, packs: [any PlatformPlugin] = []) {
+        self.packs = Dictionary(packs.map { ($0.platform, $0) }, uniquingKeysWith: { first, _ in first })
         self.slowQueries = slowQueries
         self.prometheus = prometheus
         self.prometheusQueries = prometheusQueries
@@ -110,6 +113,10 @@ public actor Collector {
                     let counts = try await ingestSlowLog(customer, now: now)
                     add(.slowQueryCount, counts.slow)
                     add(.slowQuery3sCount, counts.over3s)
+                case .platform:
+                    // Each of the pack's readings succeeds or fails on its own, and is recorded under its own name.
+                    for (metric, value) in await packReadings(customer, now: now) { add(metric, value) }
+                    continue
                 }
                 await record(customer, reading: probe.rawValue, source: source(of: probe, for: customer), error: nil, at: now)
             } catch {
@@ -133,6 +140,30 @@ public actor Collector {
             await record(customer, reading: "prometheus", source: prometheus.baseURL, error: error, at: now)
         }
         return samples
+    }
+
+    /// The platform pack's readings of `customer` (`wp option list`, `bin/magento indexer:status`, …), each
+    /// rendered from the pack's argv template and run in the store's app path through its executor.
+    func packReadings(_ customer: Customer, now: Date) async -> [(MetricName, Double)] {
+        guard let pack = packs[customer.platform] else { return [] }
+        var readings: [(MetricName, Double)] = []
+        let executor = try? executors.executor(for: customer)
+        for collector in pack.collectors {
+            do {
+                guard let executor else { throw PackCollectorError("the store cannot be reached (no container or host)") }
+                let values = try pack.templateValues(for: customer)
+                let outcome = try await executor.run(CommandRequest(argv: try collector.render(values), timeout: collector.timeout,
+                                                                    workingDirectory: values[.appPath]))
+                guard outcome.succeeded else { throw PackCollectorError("\(collector.argv[0]): \(outcome.failureReason)") }
+                readings += try collector.read(outcome.output, now)
+                await record(customer, reading: collector.name, source: executor.label, error: nil, at: now)
+            } catch {
+                logger.notice("pack reading failed", metadata: ["store": "\(customer.id)", "reading": "\(collector.name)",
+                                                                 "error": "\(error)"])
+                await record(customer, reading: collector.name, source: executor?.label ?? "unreachable", error: "\(error)", at: now)
+            }
+        }
+        return readings
     }
 
     /// What Prometheus answered for the fleet: each reading's values by container, or its error.

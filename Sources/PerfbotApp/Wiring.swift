@@ -51,7 +51,7 @@ public struct Wiring: Sendable {
         self.sleeper = sleeper
         collector = Collector(executors: executors, clock: clock, logger: logger, slowQueries: store,
                               prometheus: configuration.prometheusURL.map { PrometheusClient(baseURL: $0) },
-                              prometheusQueries: configuration.prometheusQueries, statuses: store)
+                              prometheusQueries: configuration.prometheusQueries, statuses: store, packs: Self.platforms)
         let reporter = JobReporter(store: store, alertsChannel: configuration.slackAlertsChannel,
                                    mailCustomers: configuration.replyDomain != nil, clock: clock)
         engine = JobEngine(store: store, customers: store, library: self.library,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BotCore
+import BotPlaybooks
 import BotStore
 import Foundation
 import PerfbotApp
@@ -21,6 +22,8 @@ struct Collectors: AsyncParsableCommand {
         "php_fpm": "php_fpm_busy_percent",
         "mysql": "active_connections, max_connections, slow_query_count",
         "slow_log": "slow_queries, slow_query_count, slow_query_3s_count",
+        "wp_autoload": "autoload_bytes (WooCommerce)", "wp_cron": "cron_backlog (WooCommerce)",
+        "magento_indexers": "invalid_indexers (Magento)", "magento_cache": "cache_types_disabled (Magento)",
     ]
 
     func run() async throws {
@@ -37,7 +40,10 @@ struct Collectors: AsyncParsableCommand {
         func ago(_ date: Date?) -> String { date.map { Wording.ago($0, now: now) } ?? "never" }
         for customer in customers {
             print("\(customer.id) (\(customer.platform.displayName), \(customer.plan))")
-            var readings = Set(customer.probes.map(\.rawValue))
+            var readings = Set(customer.probes.filter { $0 != .platform }.map(\.rawValue))
+            if customer.probes.contains(.platform) {
+                readings.formUnion(Wiring.platforms.first { $0.platform == customer.platform }?.collectors.map(\.name) ?? [])
+            }
             if configuration.prometheusURL != nil, customer.container != nil { readings.insert("prometheus") }
             let known = statuses.filter { $0.store == customer.id }
             readings.formUnion(known.map(\.reading))

@@ -76,6 +76,8 @@ public enum ProbeKind: String, Sendable, CaseIterable, Comparable {
     case mysql
     /// The slow query log, read incrementally into `slow_queries` (premium; `slow_log` in the store's settings).
     case slowLog = "slow_log"
+    /// The platform pack's own readings (WordPress autoload and cron; Magento indexers and cache types).
+    case platform
 
     public static func < (lhs: ProbeKind, rhs: ProbeKind) -> Bool { lhs.rawValue < rhs.rawValue }
 }

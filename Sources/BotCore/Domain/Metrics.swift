@@ -29,6 +29,10 @@ public enum MetricName: String, Sendable, CaseIterable, Codable {
     case autoloadBytes = "autoload_bytes"
     /// Magento indexers marked invalid (need a reindex).
     case invalidIndexers = "invalid_indexers"
+    /// Magento cache types switched off.
+    case cacheTypesDisabled = "cache_types_disabled"
+    /// WP-Cron events overdue by more than 10 minutes.
+    case cronBacklog = "cron_backlog"
     /// PHP-FPM workers busy, percent of all.
     case phpFpmBusyPercent = "php_fpm_busy_percent"
     /// The HTTP probe's phases, milliseconds: name lookup, TCP connect, TLS handshake, the whole request.

@@ -25,6 +25,8 @@ extension MetricName {
         case .oomKills: "processes stopped for lack of memory"
         case .autoloadBytes: "the options WordPress loads on every page"
         case .invalidIndexers: "Magento indexes that need a rebuild"
+        case .cacheTypesDisabled: "Magento cache types switched off"
+        case .cronBacklog: "WordPress scheduled tasks that are overdue"
         case .phpFpmBusyPercent: "busy PHP workers"
         case .httpDNSMs: "the time to look up the store's address"
         case .httpConnectMs: "the time to connect to the store"

@@ -5,6 +5,8 @@ import Foundation
 public protocol PlatformPlugin: BotPlugin {
     /// The platform it owns.
     var platform: Platform { get }
+    /// The readings only this platform has, taken through the store's executor when its probes include `platform`.
+    var collectors: [PackCollector] { get }
     /// The playbook `/perf optimize` runs.
     var batteryPlaybook: String { get }
     /// Template values for `customer` (paths, database, services), before validation.
@@ -13,6 +15,7 @@ public protocol PlatformPlugin: BotPlugin {
 
 extension PlatformPlugin {
     public var batteryPlaybook: String { "optimize" }
+    public var collectors: [PackCollector] { [] }
     public var playbookFolders: [String] { [platform.rawValue] }
 
     /// The validated template values for `customer`.
@@ -83,4 +86,33 @@ extension PlaybookRunner {
                       workingDirectory: target.values[.appPath], dryRun: dryRun, held: held,
                       control: control)
     }
+}
+
+/// A reading a platform pack takes from a store: an argv template (placeholders validated like a playbook's,
+/// run in the store's app path) and the reader of its output.
+public struct PackCollector: Sendable {
+    public var name: String
+    public var argv: [String]
+    public var timeout: TimeInterval
+    /// The metrics in `output`, read at `now`. - Throws: when the output is not what the tool prints.
+    public var read: @Sendable (_ output: String, _ now: Date) throws -> [(MetricName, Double)]
+
+    public init(name: String, argv: [String], timeout: TimeInterval = 30,
+                read: @escaping @Sendable (_ output: String, _ now: Date) throws -> [(MetricName, Double)]) {
+        self.name = name
+        self.argv = argv
+        self.timeout = timeout
+        self.read = read
+    }
+
+    /// The argv for a store's values. - Throws: `PlaybookError` for a missing or unsafe value.
+    public func render(_ values: TemplateValues) throws(PlaybookError) -> [String] {
+        try ArgvTemplate.render(argv, with: values)
+    }
+}
+
+/// A tool's output that a pack collector cannot read.
+public struct PackCollectorError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,80 @@
+import BotCore
+import BotPlaybooks
+import Foundation
+import MagentoPlugin
+import Testing
+import TestSupport
+import WooCommercePlugin
+
+@Suite struct MagentoPackTests {
+    let pack = MagentoPlugin()
+    let packs: [any PlatformPlugin] = [WooCommercePlugin(), MagentoPlugin()]
+
+    @Test func everyRuleFiresOnItsFixtureAndNotAtItsThreshold() {
+        #expect(pack.rules.count == 14)
+        for rule in pack.rules {
+            #expect(PackChecks.fires(rule), "\(rule.name)")
+            #expect(PackChecks.staysQuietAtItsThreshold(rule), "\(rule.name)")
+        }
+    }
+
+    @Test func everyPlaybookTriggersOnARuleOfThisPack() throws {
+        let names = Set(pack.rules.map(\.name))
+        let playbooks = try PackChecks.playbooks(of: pack, packs: packs)
+        #expect(playbooks.count >= 13)
+        for playbook in playbooks {
+            if case let .rule(rule) = playbook.trigger { #expect(names.contains(rule), "\(playbook.name) triggers on \(rule)") }
+        }
+    }
+
+    @Test func everyPlaybooksExactArgvForASampleStore() throws {
+        let store = Customer(id: StoreID("widgets-inc")!, platform: .magento, plan: .premium, contactEmail: "o@widgets.example",
+                             container: "widgets-inc-app", settings: ["varnish_url": "http://varnish:6081/"])
+        let listing = try PackChecks.argvListing(try PackChecks.playbooks(of: pack, packs: packs), pack: pack, customer: store)
+        #expect(listing == PackChecks.fixture("argv.txt", writing: listing), "\(listing)")
+    }
+
+    @Test func invalidIndexersAreReadFromBothOutputLayouts() throws {
+        let collector = try #require(pack.collectors.first { $0.name == "magento_indexers" })
+        #expect(collector.argv == ["bin/magento", "indexer:status"])
+        // Magento 2.3: `sprintf('%-50s ', $title . ':') . $status` per indexer.
+        let lines = """
+            Design Config Grid:                                Ready
+            Customer Grid:                                     Reindex required
+            Category Products:                                 Ready
+            Product Categories:                                Processing
+            Catalog Search:                                    Reindex required
+
+            """
+        #expect(try collector.read(lines, PackChecks.now).map(\.1) == [2])
+        // Magento 2.4: a table with a Status column.
+        let table = """
+            +----------------------+------------------+------------------+-------------+---------------------+
+            | ID                   | Title            | Status           | Update On   | Schedule Status     |
+            +----------------------+------------------+------------------+-------------+---------------------+
+            | catalog_product_price | Product Price   | Reindex required | Schedule    | idle (0 in backlog) |
+            | cataloginventory_stock | Stock          | Ready            | Schedule    | idle (0 in backlog) |
+            +----------------------+------------------+------------------+-------------+---------------------+
+
+            """
+        #expect(try collector.read(table, PackChecks.now).map(\.1) == [1])
+        #expect(throws: PackCollectorError.self) { try collector.read("Could not open input file: bin/magento\n", PackChecks.now) }
+    }
+
+    @Test func disabledCacheTypesAreCounted() throws {
+        let collector = try #require(pack.collectors.first { $0.name == "magento_cache" })
+        let output = """
+            Current status:
+                                    config: 1
+                                    layout: 1
+                                block_html: 0
+                               collections: 1
+                                full_page: 0
+                                 translate: 1
+
+            """
+        let readings = try collector.read(output, PackChecks.now)
+        #expect(readings.map(\.0) == [.cacheTypesDisabled] && readings.map(\.1) == [2])
+        #expect(throws: PackCollectorError.self) { try collector.read("In Bootstrap.php line 1: cannot connect\n", PackChecks.now) }
+    }
+}

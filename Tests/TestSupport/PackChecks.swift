@@ -1,0 +1,70 @@
+import BotCore
+import BotPlaybooks
+import Foundation
+
+/// What every platform pack's tests check: its rules fire on a breach held past their window (and not at
+/// the threshold), its playbooks trigger on its own rules, and the exact argv of each playbook for a sample store.
+public enum PackChecks {
+    public static let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    /// One sample a minute for the rule's window and two minutes more, each `value` (the reference of a
+    /// `percentOf` rule is 100).
+    public static func samples(_ rule: DetectionRule, value: Double) -> [(at: Date, value: Double)] {
+        let minutes = Int(rule.window / 60) + 2
+        return (0...minutes).reversed().map { (now.addingTimeInterval(TimeInterval(-$0 * 60)), value) }
+    }
+
+    /// A value that breaches the rule: past its threshold on every sample, or, for a sum, in one sample.
+    public static func fires(_ rule: DetectionRule) -> Bool {
+        let breach = rule.comparison == .above ? rule.threshold + 1 : max(0, rule.threshold - 1)
+        switch rule.mode {
+        case .sumOver:
+            var points = samples(rule, value: 0)
+            points[points.count - 1].value = breach
+            return rule.fires(samples: points, now: now)
+        case .percentOf:
+            return rule.fires(samples: samples(rule, value: breach), now: now, reference: 100)
+        case .sustained:
+            return rule.fires(samples: samples(rule, value: breach), now: now)
+        }
+    }
+
+    /// The same series at the threshold itself: no breach.
+    public static func staysQuietAtItsThreshold(_ rule: DetectionRule) -> Bool {
+        let points = samples(rule, value: rule.mode == .sumOver ? 0 : rule.threshold)
+        return !rule.fires(samples: points, now: now, reference: 100)
+    }
+
+    public static var playbooksDirectory: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Playbooks").path
+    }
+
+    /// Every playbook of `pack`'s platform, loaded and validated against every pack's rules.
+    public static func playbooks(of pack: any PlatformPlugin, packs: [any PlatformPlugin]) throws -> [Playbook] {
+        let known = Dictionary(packs.map { ($0.platform, Set($0.rules.map(\.name))) }, uniquingKeysWith: { $0.union($1) })
+        return try PlaybookLibrary.load(directory: playbooksDirectory, knownRules: known).list(pack.platform)
+    }
+
+    /// Each playbook's steps with their exact argv for `customer` (docker executor), one line per step.
+    public static func argvListing(_ playbooks: [Playbook], pack: any PlatformPlugin, customer: Customer) throws -> String {
+        let planner = JobPlanner(executors: ExecutorFactory(), platforms: [pack])
+        var lines: [String] = []
+        for playbook in playbooks.sorted(by: { $0.name < $1.name }) {
+            lines.append("\(playbook.name) (\(playbook.trigger)):")
+            for step in try planner.plan(playbook, for: customer, held: [:]) {
+                lines.append("  \(step.name): \(step.argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The fixture `name` beside the calling test; `PERFBOT_WRITE_FIXTURES=1` writes `text` there first.
+    public static func fixture(_ name: String, writing text: String, file: String = #filePath) -> String? {
+        let path = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)").path
+        if ProcessInfo.processInfo.environment["PERFBOT_WRITE_FIXTURES"] == "1" {
+            try? text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        return try? String(contentsOfFile: path, encoding: .utf8)
+    }
+}
