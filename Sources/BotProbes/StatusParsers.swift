@@ -108,6 +108,12 @@ public struct MySQLStatus: Sendable, Equatable {
 }
 
 /// Output a collector could not read.
-public enum ProbeParseError: Error, Equatable, Sendable {
+public enum ProbeParseError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalid(String)
+
+    public var description: String {
+        switch self {
+        case let .invalid(reason): reason
+        }
+    }
 }

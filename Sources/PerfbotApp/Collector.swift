@@ -134,8 +134,12 @@ public actor Collector {
             if let used = readings[.diskBytes], let limit = customer.limits.diskGB, limit > 0 {
                 add(.diskPercent, used / (Double(limit) * 1_073_741_824) * 100)
             }
-            var error = fleet.errors.isEmpty ? nil : fleet.errors.sorted { $0.key.rawValue < $1.key.rawValue }
-                .map { "\($0.key.rawValue): \($0.value)" }.joined(separator: "; ")
+            // One failure for every query (Prometheus down) is said once; different ones each with their reading.
+            let distinct = Set(fleet.errors.values)
+            var error = distinct.count == 1 && fleet.errors.count == prometheusQueries.all.count
+                ? "\(distinct.first!) (all \(fleet.errors.count) queries)"
+                : fleet.errors.isEmpty ? nil : fleet.errors.sorted { $0.key.rawValue < $1.key.rawValue }
+                    .map { "\($0.key.rawValue): \($0.value)" }.joined(separator: "; ")
             if error == nil, readings.isEmpty { error = "no series with \(prometheusQueries.label)=\"\(container)\"" }
             await record(customer, reading: "prometheus", source: prometheus.baseURL, error: error, at: now)
         }
