@@ -23,8 +23,19 @@ public enum HTTPProbeError: Error, Equatable, Sendable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .invalidURL: "not an http(s) URL"
-        case let .failed(reason): reason
+        case let .failed(reason): "\(kind): \(reason)"
         }
+    }
+
+    /// The kind of failure, for the uptime record (ORIGINAL-DESIGN §4.3): `dns`, `connect`, `tls`, `timeout` or `other`.
+    public var kind: String {
+        guard case let .failed(reason) = self else { return "url" }
+        let lowered = reason.lowercased()
+        if lowered.contains("resolve") { return "dns" }
+        if lowered.contains("timeout") || lowered.contains("timed out") { return "timeout" }
+        if lowered.contains("ssl") || lowered.contains("tls") || lowered.contains("certificate") { return "tls" }
+        if lowered.contains("connect") { return "connect" }
+        return "other"
     }
 }
 

@@ -24,6 +24,11 @@ public actor Collector {
     private var fleetReadings: (at: Date, task: Task<FleetReadings, Never>)?
     /// Queries sent to Prometheus since start (they must not grow with the number of stores).
     public private(set) var prometheusQueryCount = 0
+    /// Lighthouse, run from here every 6 hours per store at a time of its own; nil when the command is missing.
+    let lighthouse: LighthouseRunner?
+    /// The 6-hour slot each store last ran (or was first seen) in, and the runs under way.
+    private var lighthouseSlots: [StoreID: Int] = [:]
+    private var lighthouseRunning: Set<StoreID> = []
     /// The platform packs, whose own readings run for stores with the `platform` probe.
     let packs: [Platform: any PlatformPlugin]
     /// Where each reading's outcome is kept, for `perfbot collectors`.
@@ -37,7 +42,9 @@ public actor Collector {
     public init(executors: ExecutorFactory, http: HTTPProbe = HTTPProbe(), clock: any BotClock, logger: Logger,
                 slowQueries: (any SlowQueryStore)? = nil, slowLogBytesPerCycle: Int = 4 << 20,
                 prometheus: PrometheusClient? = nil, prometheusQueries: PrometheusQueries = PrometheusQueries(),
-                statuses: (any CollectorStatusStore)? = nil, packs: [any PlatformPlugin] = []) {
+                statuses: (any CollectorStatusStore)? = nil, packs: [any PlatformPlugin] = [],
+                lighthouse: LighthouseRunner? = nil) {
+        self.lighthouse = lighthouse
         self.packs = Dictionary(packs.map { ($0.platform, $0) }, uniquingKeysWith: { first, _ in first })
         self.slowQueries = slowQueries
         self.prometheus = prometheus
@@ -64,18 +71,22 @@ public actor Collector {
                 switch probe {
                 case .http:
                     guard let url = customer.url else { continue }
+                    let timing: HTTPTiming
                     do {
-                        let timing = try await http.probe(url)
-                        add(.ttfbMs, timing.ttfbMs)
-                        add(.httpDNSMs, timing.dnsMs)
-                        add(.httpConnectMs, timing.connectMs)
-                        if url.lowercased().hasPrefix("https://") { add(.httpTLSMs, timing.tlsMs) }
-                        add(.httpTotalMs, timing.totalMs)
-                        add(.uptimePercent, timing.statusCode < 500 ? 100 : 0)
+                        timing = try await http.probe(url)
                     } catch {
+                        // No answer: down, and the failure's kind (dns, connect, tls, timeout) goes to the record.
                         add(.uptimePercent, 0)
                         throw error
                     }
+                    add(.ttfbMs, timing.ttfbMs)
+                    add(.httpDNSMs, timing.dnsMs)
+                    add(.httpConnectMs, timing.connectMs)
+                    if url.lowercased().hasPrefix("https://") { add(.httpTLSMs, timing.tlsMs) }
+                    add(.httpTotalMs, timing.totalMs)
+                    add(.uptimePercent, timing.statusCode < 500 ? 100 : 0)
+                    add(.httpStatusCode, Double(timing.statusCode))
+                    if timing.statusCode >= 500 { throw ProbeParseError.invalid("http \(timing.statusCode): the page answered with an error") }
                 case .redis:
                     let info = RedisInfo(try await run(["redis-cli", "INFO"], for: customer))
                     if let previous = lastRedis[customer.id] {
@@ -116,6 +127,10 @@ public actor Collector {
                 case .platform:
                     // Each of the pack's readings succeeds or fails on its own, and is recorded under its own name.
                     for (metric, value) in await packReadings(customer, now: now) { add(metric, value) }
+                    continue
+                case .lighthouse:
+                    // Runs in the background (a minute or so); its figures arrive when it ends.
+                    await startLighthouse(customer, now: now)
                     continue
                 }
                 await record(customer, reading: probe.rawValue, source: source(of: probe, for: customer), error: nil, at: now)
@@ -168,6 +183,43 @@ public actor Collector {
             }
         }
         return readings
+    }
+
+    /// Starts the store's Lighthouse run when its 6-hour slot comes round. Each store's slots start at an offset
+    /// of its own (a hash of its name), so a fleet's runs spread over the six hours; a store first seen runs at
+    /// once only if its slot began within the last hour. At most two runs at a time.
+    func startLighthouse(_ customer: Customer, now: Date) async {
+        guard let lighthouse else {
+            await record(customer, reading: "lighthouse", source: "PERFBOT_LIGHTHOUSE_COMMAND",
+                         error: "the Lighthouse command was not found when perfbot started", at: now)
+            return
+        }
+        guard let url = customer.url else {
+            await record(customer, reading: "lighthouse", source: lighthouse.command, error: "the store has no url", at: now)
+            return
+        }
+        let period: TimeInterval = 6 * 3600
+        let offset = TimeInterval(customer.id.rawValue.utf8.reduce(UInt64(14_695_981_039_346_656_037)) {
+            ($0 ^ UInt64($1)) &* 1_099_511_628_211
+        } % UInt64(period))
+        let since = now.timeIntervalSince1970 - offset
+        let slot = Int((since / period).rounded(.down))
+        let last = lighthouseSlots[customer.id] ?? (since.truncatingRemainder(dividingBy: period) < 3600 ? slot - 1 : slot)
+        guard slot > last, !lighthouseRunning.contains(customer.id), lighthouseRunning.count < 2 else {
+            if lighthouseSlots[customer.id] == nil { lighthouseSlots[customer.id] = last }
+            return
+        }
+        lighthouseSlots[customer.id] = slot
+        lighthouseRunning.insert(customer.id)
+        Task {
+            let outcome = await lighthouse.run(url: url, store: customer.id, now: now)
+            await self.lighthouseEnded(customer, error: outcome, source: lighthouse.command, now: now)
+        }
+    }
+
+    private func lighthouseEnded(_ customer: Customer, error: String?, source: String, now: Date) async {
+        lighthouseRunning.remove(customer.id)
+        await record(customer, reading: "lighthouse", source: source, error: error, at: clock.now)
     }
 
     /// What Prometheus answered for the fleet: each reading's values by container, or its error.
@@ -281,5 +333,47 @@ public actor Collector {
         let outcome = try await executors.executor(for: customer).run(CommandRequest(argv: argv, timeout: 10))
         guard outcome.succeeded else { throw ProbeParseError.invalid("\(argv[0]): \(outcome.failureReason)") }
         return outcome.output
+    }
+}
+
+/// Runs Lighthouse (`PERFBOT_LIGHTHOUSE_COMMAND`, default `lighthouse`) from perfbot's host against a store's
+/// URL, reads its JSON with the same reader as the Lighthouse webhook, and records it.
+public struct LighthouseRunner: Sendable {
+    /// The resolved command.
+    public let command: String
+    let local: LocalExecutor
+    let timeout: TimeInterval
+    let recordReport: @Sendable (StoreID, LighthouseReport, [UInt8]) async throws -> Void
+
+    /// Nil when `command` is not found (said once, at start, by whoever builds it).
+    public init?(command: String, local: LocalExecutor = LocalExecutor(outputLimit: 32 << 20), timeout: TimeInterval = 180,
+                 record: @escaping @Sendable (StoreID, LighthouseReport, [UInt8]) async throws -> Void) {
+        guard let path = local.resolve(command, in: nil) else { return nil }
+        self.command = path
+        self.local = local
+        self.timeout = timeout
+        self.recordReport = record
+    }
+
+    /// The argv for `url` (checked: http(s), no spaces, not an option).
+    public func argv(url: String) -> [String]? {
+        let lowered = url.lowercased()
+        guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://"), !url.contains(where: \.isWhitespace) else { return nil }
+        return [command, url, "--output=json", "--quiet", "--only-categories=performance",
+                "--chrome-flags=--headless=new --no-sandbox"]
+    }
+
+    /// Runs it; nil when it worked, else why not.
+    func run(url: String, store: StoreID, now: Date) async -> String? {
+        guard let argv = argv(url: url) else { return "the store's url is not an http(s) URL" }
+        do {
+            let outcome = try await local.run(CommandRequest(argv: argv, timeout: timeout, outputLimit: 32 << 20))
+            guard outcome.succeeded else { return "lighthouse: \(outcome.failureReason)" }
+            let report = try LighthouseReport(json: outcome.bytes)
+            try await recordReport(store, report, outcome.bytes)
+            return report.runtimeError.map { "Lighthouse ran but could not load the page: \($0)" }
+        } catch {
+            return "lighthouse: \(error)"
+        }
     }
 }

@@ -50,6 +50,8 @@ public struct PerfbotConfiguration: Sendable {
     /// A Prometheus to read container memory, CPU, OOM kills and disk from (one query per reading per cycle).
     public var prometheusURL: String?
     public var prometheusQueries = PrometheusQueries()
+    /// The Lighthouse CLI, run every 6 hours per store with the `lighthouse` probe.
+    public var lighthouseCommand = "lighthouse"
 
     /// The retention keys: `PERFBOT_RETENTION_<TABLE>_DAYS` (hours for the two short ones), with their setter.
     static var retentionKeys: [(key: String, unit: TimeInterval, keyPath: WritableKeyPath<RetentionPolicy, TimeInterval>)] { [
@@ -74,7 +76,7 @@ public struct PerfbotConfiguration: Sendable {
         "PERFBOT_APPROVAL_HOURS", "GRAFANA_HMAC_SECRET", "GRAFANA_TIMESTAMP_HEADER", "PERFBOT_DRAIN_SECONDS",
         "PERFBOT_COMMAND_ADDRESS", "PERFBOT_MAIL_AUTHSERV_ID", "PERFBOT_PUBLIC_URL", "PERFBOT_LINK_SECRET", "PERFBOT_LINK_DAYS",
         "PERFBOT_PROMETHEUS_URL", "PERFBOT_PROMETHEUS_LABEL", "PERFBOT_PROMETHEUS_MEMORY_PERCENT", "PERFBOT_PROMETHEUS_CPU_CORES",
-        "PERFBOT_PROMETHEUS_OOM_KILLS", "PERFBOT_PROMETHEUS_DISK_BYTES",
+        "PERFBOT_PROMETHEUS_OOM_KILLS", "PERFBOT_PROMETHEUS_DISK_BYTES", "PERFBOT_LIGHTHOUSE_COMMAND",
     ] + retentionKeys.map(\.key)
 
     public init() {}
@@ -135,6 +137,10 @@ public struct PerfbotConfiguration: Sendable {
         }
         linkDays = try integer("PERFBOT_LINK_DAYS", 1...90) ?? linkDays
         prometheusURL = text("PERFBOT_PROMETHEUS_URL")
+        lighthouseCommand = text("PERFBOT_LIGHTHOUSE_COMMAND") ?? lighthouseCommand
+        if lighthouseCommand.hasPrefix("-") || lighthouseCommand.contains(where: \.isWhitespace) {
+            throw ConfigurationError.invalid(key: "PERFBOT_LIGHTHOUSE_COMMAND", reason: "expected a program name or path, without arguments")
+        }
         if let url = prometheusURL, !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
             throw ConfigurationError.invalid(key: "PERFBOT_PROMETHEUS_URL", reason: "expected an http(s) URL")
         }

@@ -49,9 +49,21 @@ public struct Wiring: Sendable {
                                              rules: Self.platforms.flatMap(\.rules))
         self.executors = executors
         self.sleeper = sleeper
+        let lighthouse = LighthouseRunner(command: configuration.lighthouseCommand, local: LocalExecutor(
+            searchPath: executors.local.searchPath, outputLimit: 32 << 20)) { [store] id, report, body in
+            try await store.recordLighthouse(store: id, at: report.fetchedAt ?? Date(), score: report.performanceScore,
+                                             fcp: report.fcpMs, lcp: report.lcpMs, cls: report.cls, tbt: report.tbtMs,
+                                             ttfb: report.ttfbMs, report: LighthouseReport.compact(body))
+        }
+        if lighthouse == nil {
+            // Said once, here, rather than by every cycle: the stores with the lighthouse probe show it in `perfbot collectors`.
+            logger.notice("Lighthouse is not installed: stores with the lighthouse probe get no runs",
+                          metadata: ["command": "\(configuration.lighthouseCommand)"])
+        }
         collector = Collector(executors: executors, clock: clock, logger: logger, slowQueries: store,
                               prometheus: configuration.prometheusURL.map { PrometheusClient(baseURL: $0) },
-                              prometheusQueries: configuration.prometheusQueries, statuses: store, packs: Self.platforms)
+                              prometheusQueries: configuration.prometheusQueries, statuses: store, packs: Self.platforms,
+                              lighthouse: lighthouse)
         let reporter = JobReporter(store: store, alertsChannel: configuration.slackAlertsChannel,
                                    mailCustomers: configuration.replyDomain != nil, clock: clock)
         engine = JobEngine(store: store, customers: store, library: self.library,

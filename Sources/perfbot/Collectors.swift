@@ -16,7 +16,8 @@ struct Collectors: AsyncParsableCommand {
     /// The metrics each reading gives.
     static let gives: [String: String] = [
         "prometheus": "memory_percent, cpu_percent, oom_kills, disk_percent",
-        "http": "ttfb_ms, uptime_percent and the request's phases",
+        "http": "ttfb_ms, uptime_percent, http_status_code and the request's phases",
+        "lighthouse": "lcp_ms, fcp_ms and the report, every 6 hours",
         "redis": "redis_hit_rate, redis_memory_*, redis_evictions",
         "varnish": "varnish_hit_rate",
         "php_fpm": "php_fpm_busy_percent",

@@ -78,6 +78,8 @@ public enum ProbeKind: String, Sendable, CaseIterable, Comparable {
     case slowLog = "slow_log"
     /// The platform pack's own readings (WordPress autoload and cron; Magento indexers and cache types).
     case platform
+    /// Lighthouse against the store's url, every 6 hours at a time of the store's own (from perfbot's host).
+    case lighthouse
 
     public static func < (lhs: ProbeKind, rhs: ProbeKind) -> Bool { lhs.rawValue < rhs.rawValue }
 }

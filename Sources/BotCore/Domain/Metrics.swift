@@ -40,6 +40,8 @@ public enum MetricName: String, Sendable, CaseIterable, Codable {
     case httpConnectMs = "http_connect_ms"
     case httpTLSMs = "http_tls_ms"
     case httpTotalMs = "http_total_ms"
+    /// The uptime probe's HTTP status code.
+    case httpStatusCode = "http_status_code"
 
     /// Whether a value of this metric is a percentage (0–100).
     public var isPercent: Bool {

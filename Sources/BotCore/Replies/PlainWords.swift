@@ -27,6 +27,7 @@ extension MetricName {
         case .invalidIndexers: "Magento indexes that need a rebuild"
         case .cacheTypesDisabled: "Magento cache types switched off"
         case .cronBacklog: "WordPress scheduled tasks that are overdue"
+        case .httpStatusCode: "the status code the store's page answered with"
         case .phpFpmBusyPercent: "busy PHP workers"
         case .httpDNSMs: "the time to look up the store's address"
         case .httpConnectMs: "the time to connect to the store"

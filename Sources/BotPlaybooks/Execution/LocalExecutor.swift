@@ -31,7 +31,7 @@ public struct LocalExecutor: CommandExecutor {
     }
 
     /// The file that `program` names, or nil.
-    func resolve(_ program: String, in directory: String?) -> String? {
+    public func resolve(_ program: String, in directory: String?) -> String? {
         let files = FileManager.default
         if program.contains("/") {
             let path = program.hasPrefix("/") ? program : ((directory ?? files.currentDirectoryPath) as NSString)
