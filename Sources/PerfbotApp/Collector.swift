@@ -38,6 +38,7 @@ public actor Collector {
     /// The previous readings of cumulative counters, per store.
     private var lastRedis: [StoreID: RedisInfo] = [:]
     private var lastSlowQueries: [StoreID: Double] = [:]
+    private var lastCgroup: [StoreID: (at: Date, stats: CgroupStats)] = [:]
 
     public init(executors: ExecutorFactory, http: HTTPProbe = HTTPProbe(), clock: any BotClock, logger: Logger,
                 slowQueries: (any SlowQueryStore)? = nil, slowLogBytesPerCycle: Int = 4 << 20,
@@ -128,6 +129,28 @@ public actor Collector {
                     // Each of the pack's readings succeeds or fails on its own, and is recorded under its own name.
                     for (metric, value) in await packReadings(customer, now: now) { add(metric, value) }
                     continue
+                case .docker:
+                    guard let container = customer.container else { throw ProbeParseError.invalid("docker stats needs the store's container") }
+                    // On perfbot's host, where the containers run (the store's executor would run it inside one).
+                    let outcome = try await executors.local.run(CommandRequest(
+                        argv: [executors.docker, "stats", "--no-stream", "--format", "{{json .}}", container], timeout: 20))
+                    guard outcome.succeeded else { throw ProbeParseError.invalid("docker stats: \(outcome.failureReason)") }
+                    let stats = try DockerStats(json: outcome.output.split(whereSeparator: \.isNewline).first.map(String.init) ?? "")
+                    add(.memoryPercent, stats.memoryPercent)
+                    if let cores = customer.limits.cpuCores, cores > 0 { add(.cpuPercent, min(100, stats.cpuPercentOfOneCore / cores)) }
+                case .cgroup:
+                    let stats = try CgroupStats(try await run(["cat", "/sys/fs/cgroup/memory.current", "/sys/fs/cgroup/memory.max",
+                                                               "/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/cpu.stat"], for: customer))
+                    add(.memoryPercent, stats.memoryPercent ?? customer.limits.memoryMB.map { stats.memoryBytes / (Double($0) * 1_048_576) * 100 })
+                    if let previous = lastCgroup[customer.id], now > previous.at {
+                        // Counters: the CPU time and the OOM kills since the last reading.
+                        let cores = (stats.cpuMicroseconds - previous.stats.cpuMicroseconds) / 1e6 / now.timeIntervalSince(previous.at)
+                        if let limit = customer.limits.cpuCores, limit > 0, cores >= 0 { add(.cpuPercent, min(100, cores / limit * 100)) }
+                        if stats.oomKills >= previous.stats.oomKills { add(.oomKills, stats.oomKills - previous.stats.oomKills) }
+                    }
+                    lastCgroup[customer.id] = (now, stats)
+                    let path = (try? packs[customer.platform]?.templateValues(for: customer))?[.appPath] ?? "/"
+                    add(.diskPercent, try DiskUsage(try await run(["df", "-P", "-B1", "--", path], for: customer)).percent)
                 case .lighthouse:
                     // Runs in the background (a minute or so); its figures arrive when it ends.
                     await startLighthouse(customer, now: now)

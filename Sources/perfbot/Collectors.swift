@@ -18,6 +18,8 @@ struct Collectors: AsyncParsableCommand {
         "prometheus": "memory_percent, cpu_percent, oom_kills, disk_percent",
         "http": "ttfb_ms, uptime_percent, http_status_code and the request's phases",
         "lighthouse": "lcp_ms, fcp_ms and the report, every 6 hours",
+        "docker": "memory_percent, cpu_percent (docker stats)",
+        "cgroup": "memory_percent, cpu_percent, oom_kills (cgroup v2), disk_percent (df)",
         "redis": "redis_hit_rate, redis_memory_*, redis_evictions",
         "varnish": "varnish_hit_rate",
         "php_fpm": "php_fpm_busy_percent",

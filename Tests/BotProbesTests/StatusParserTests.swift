@@ -82,3 +82,46 @@ import TestSupport
         }
     }
 }
+
+@Suite struct ContainerStatsTests {
+    @Test func dockerStatsJSONLine() throws {
+        // `docker stats --no-stream --format '{{json .}}' acme-store-app` (Docker 24).
+        let line = #"{"BlockIO":"12.3MB / 4.1MB","CPUPerc":"150.25%","Container":"acme-store-app","ID":"4b1f0e","MemPerc":"62.50%","MemUsage":"640MiB / 1GiB","Name":"acme-store-app","NetIO":"1.2MB / 3.4MB","PIDs":"37"}"#
+        let stats = try DockerStats(json: line)
+        #expect(stats.cpuPercentOfOneCore == 150.25 && stats.memoryPercent == 62.5)
+        #expect(throws: ProbeParseError.self) { try DockerStats(json: "Error response from daemon: No such container: x") }
+    }
+
+    @Test func cgroupV2Files() throws {
+        // `cat memory.current memory.max memory.events cpu.stat` in a container limited to 1 GiB.
+        let output = """
+            805306368
+            1073741824
+            low 0
+            high 0
+            max 12
+            oom 3
+            oom_kill 2
+            oom_group_kill 0
+            usage_usec 123456789
+            user_usec 100000000
+            system_usec 23456789
+            nr_periods 0
+            nr_throttled 0
+            throttled_usec 0
+
+            """
+        let stats = try CgroupStats(output)
+        #expect(stats.memoryPercent == 75 && stats.oomKills == 2 && stats.cpuMicroseconds == 123_456_789)
+        #expect(try CgroupStats("1048576\nmax\noom_kill 0\nusage_usec 5\n").memoryLimit == nil)
+        #expect(throws: ProbeParseError.self) { try CgroupStats("cat: /sys/fs/cgroup/memory.current: No such file or directory\n") }
+    }
+
+    @Test func dfOfARealDirectory() async throws {
+        // The real `df -P -B1`, on this machine.
+        let outcome = try await LocalExecutor().run(CommandRequest(argv: ["df", "-P", "-B1", "--", "/tmp"], timeout: 10))
+        let usage = try DiskUsage(outcome.output)
+        #expect(usage.sizeBytes > 0 && usage.usedBytes > 0 && usage.percent > 0 && usage.percent < 100, "\(outcome.output)")
+        #expect(throws: ProbeParseError.self) { try DiskUsage("df: /nope: No such file or directory\n") }
+    }
+}

@@ -38,14 +38,16 @@ struct SchedulerBot {
     let wiring: Wiring
     let dockerLog: String
 
+    /// - Parameter dockerPrints: what the stand-in `docker` prints (a `docker stats` line, say).
     init(customers: [Customer], dockerDelay: Double = 0, local: LocalExecutor = LocalExecutor(),
-         extra: [String: String] = [:]) async throws {
+         extra: [String: String] = [:], dockerPrints: String? = nil) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
         dockerLog = directory.appendingPathComponent("docker.log").path
         let docker = directory.appendingPathComponent("docker").path
-        try "#!/bin/sh\nsleep \(dockerDelay)\necho \"$*\" >> '\(dockerLog)'\n".write(toFile: docker, atomically: true, encoding: .utf8)
+        try ("#!/bin/sh\nsleep \(dockerDelay)\necho \"$*\" >> '\(dockerLog)'\n" + (dockerPrints.map { "cat <<'EOF'\n\($0)\nEOF\n" } ?? ""))
+            .write(toFile: docker, atomically: true, encoding: .utf8)
         chmod(docker, 0o755)
         try await store.upsert(customers, at: start)
         var configuration = try PerfbotConfiguration(values: ["SLACK_ALERTS_CHANNEL": "C0ALERTS", "SLACK_BOT_TOKEN": "xoxb-t",

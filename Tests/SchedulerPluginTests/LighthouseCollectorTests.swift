@@ -76,3 +76,46 @@ import TestSupport
         #expect(status.reading == "http" && status.lastError?.hasPrefix("connect: ") == true, "\(status.lastError ?? "")")
     }
 }
+
+@Suite struct ContainerCollectorTests {
+    @Test func dockerStatsAndCgroupFilesBecomeMemoryCPUOOMAndDisk() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cgroup-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        func script(_ name: String, _ body: String) throws {
+            try ("#!/bin/sh\n" + body).write(toFile: folder.appendingPathComponent(name).path, atomically: true, encoding: .utf8)
+            chmod(folder.appendingPathComponent(name).path, 0o755)
+        }
+        let counter = folder.appendingPathComponent("reading").path
+        try "1\n".write(toFile: counter, atomically: true, encoding: .utf8)
+        // Stand-ins for what cannot run here: the Docker CLI (its `docker stats` line), and a container's cgroup v2
+        // files (read with `cat`).
+        try script("cat", """
+            case "$1" in
+            /sys/fs/cgroup/memory.current)
+              n=$(/bin/cat '\(counter)')
+              printf '536870912\\n1073741824\\nlow 0\\nhigh 0\\nmax 0\\noom 0\\noom_kill %s\\n' $((n * 2 - 2))
+              printf 'usage_usec %s\\nuser_usec 1\\nsystem_usec 1\\n' $((n * 30000000)) ;;
+            *) exec /bin/cat "$@" ;;
+            esac
+            """)
+        let local = LocalExecutor(searchPath: [folder.path, "/usr/bin", "/bin"])
+        let docker = Customer(id: StoreID("dock-shop")!, platform: .woocommerce, plan: .premium, contactEmail: "o@d.example",
+                              container: "dock-shop-app", executor: .local, limits: ResourceLimits(cpuCores: 2), probes: [.docker])
+        let cgroup = Customer(id: StoreID("cg-shop")!, platform: .woocommerce, plan: .premium, contactEmail: "o@c.example",
+                              executor: .local, limits: ResourceLimits(cpuCores: 1), probes: [.cgroup], settings: ["app_path": "/tmp"])
+        let bot = try await SchedulerBot(customers: [docker, cgroup], local: local,
+                                         dockerPrints: #"{"CPUPerc":"50.00%","MemPerc":"40.00%","Name":"dock-shop-app"}"#)
+        _ = try await bot.cycle()
+        try "2\n".write(toFile: counter, atomically: true, encoding: .utf8)
+        bot.clock.advance(by: 60)
+        _ = try await bot.cycle()
+        let latest = try await bot.store.latestMetrics(stores: nil)
+        #expect(latest[docker.id]?[.memoryPercent] == 40 && latest[docker.id]?[.cpuPercent] == 25)
+        #expect(bot.dockerRuns.last == "stats --no-stream --format {{json .}} dock-shop-app")
+        let c = try #require(latest[cgroup.id])
+        #expect(c[.memoryPercent] == 50)
+        #expect(c[.cpuPercent] == 50, "30 s of CPU in 60 s on one core")
+        #expect(c[.oomKills] == 2, "two OOM kills between the readings")
+        #expect((c[.diskPercent] ?? 0) > 0, "df of the app path")
+    }
+}

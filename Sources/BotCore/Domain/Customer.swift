@@ -80,6 +80,10 @@ public enum ProbeKind: String, Sendable, CaseIterable, Comparable {
     case platform
     /// Lighthouse against the store's url, every 6 hours at a time of the store's own (from perfbot's host).
     case lighthouse
+    /// `docker stats` of the store's container, on perfbot's host (where `docker exec` reaches it).
+    case docker
+    /// cgroup v2 inside the container (`memory.current`, `memory.max`, `memory.events`, `cpu.stat`) and `df` of the app path.
+    case cgroup
 
     public static func < (lhs: ProbeKind, rhs: ProbeKind) -> Bool { lhs.rawValue < rhs.rawValue }
 }
