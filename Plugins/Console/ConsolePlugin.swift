@@ -22,7 +22,7 @@ public struct ConsolePlugin: BotPlugin {
         flags: [
             FlagSpec("sort", values: FleetSort.allCases.map(\.rawValue),
                      help: "order of the table: health (worst first), cpu, memory or issues (highest first)"),
-            FlagSpec("platform", values: Platform.allCases.map(\.rawValue), help: "only stores on this platform"),
+            FlagSpec("platform", values: Platform.registered.map(\.rawValue), help: "only stores on this platform"),
         ],
         readOnly: true,
         summary: "Fleet overview: totals, health distribution and the stores that need attention.",

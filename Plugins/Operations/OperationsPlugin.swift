@@ -52,7 +52,7 @@ public struct OperationsPlugin: BotPlugin {
             CommandSpec("optimize", arguments: [ArgumentSpec("store", .store)], flags: [Self.dryRun], role: .operator,
                         summary: "Run the platform's one-click optimize battery on a store.",
                         examples: ["optimize acme-store --dry-run", "optimize acme-store"]),
-            CommandSpec("playbooks", arguments: [ArgumentSpec("platform", .choice(Platform.allCases.map(\.rawValue)), optional: true)],
+            CommandSpec("playbooks", arguments: [ArgumentSpec("platform", .choice(platforms.keys.sorted().map(\.rawValue)), optional: true)],
                         readOnly: true, summary: "List playbooks with their trigger and safety.",
                         examples: ["playbooks", "playbooks magento"]),
             CommandSpec("run", arguments: [ArgumentSpec("playbook", .word), ArgumentSpec("store", .store)],

@@ -28,8 +28,10 @@ extension CustomerFile {
                 message: "id: '\(idEntry.value.prefix(60))' is not a store name (lowercase letters, digits and -)")
         }
         let platformEntry = try required("platform")
-        guard let platform = Platform(rawValue: platformEntry.value.lowercased()) else {
-            throw CustomerFileProblem(line: platformEntry.line, message: "platform: expected woocommerce or magento")
+        let packs = Wiring.platforms.map(\.platform)
+        guard let platform = Platform(rawValue: platformEntry.value.lowercased()), packs.contains(platform) else {
+            throw CustomerFileProblem(line: platformEntry.line, message: "platform: expected "
+                + packs.map(\.rawValue).joined(separator: " or ") + " (the platform packs perfbot has)")
         }
         let planEntry = try required("plan")
         guard let plan = Plan(planEntry.value.lowercased()) else {

@@ -80,7 +80,13 @@ public struct Wiring: Sendable {
     }
 
     /// The platform plugins.
-    public static let platforms: [any PlatformPlugin] = [WooCommercePlugin(), MagentoPlugin()]
+    /// The platform packs: a platform is whatever is listed here (a third pack is its folder and one entry on
+    /// this line). Each pack's platform is registered, so the customers file and playbooks accept it.
+    public static let platforms: [any PlatformPlugin] = {
+        let packs: [any PlatformPlugin] = [WooCommercePlugin(), MagentoPlugin()]
+        for pack in packs { Platform.register(pack.platform) }
+        return packs
+    }()
 
     /// Per platform, the detection rule names a playbook may trigger on.
     public static var knownRules: [Platform: Set<String>] {

@@ -82,7 +82,7 @@ import Testing
                 reversible: true
                 safe: true
             """.write(to: directory.appendingPathComponent("magento/optimize_tables.yaml"), atomically: true, encoding: .utf8)
-        let library = try PlaybookLibrary.load(directory: directory.path, knownRules: [:])
+        let library = try PlaybookLibrary.load(directory: directory.path, knownRules: [.magento: []])
         let playbook = try #require(library.playbook("optimize_tables", for: .magento))
         let decision = AutomationPolicy().requested(playbook.actions.map(\.traits), playbookPremiumOnly: true,
                                                     customer: magento(plan: .basic))

@@ -117,7 +117,7 @@ import Testing
         } catch {
             #expect(error.problems.map(\.description) == [
                 "line 2: id: 'Acme Store' is not a store name (lowercase letters, digits and -)",
-                "line 8: platform: expected woocommerce or magento",
+                "line 8: platform: expected woocommerce or magento (the platform packs perfbot has)",
                 "line 17: unknown field 'colour'",
             ])
         }

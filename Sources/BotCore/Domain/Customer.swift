@@ -1,19 +1,54 @@
 import Foundation
 
-/// The e-commerce platform a store runs on.
-public enum Platform: String, Sendable, CaseIterable, Codable, Comparable {
-    case woocommerce
-    case magento
+/// The e-commerce platform a store runs on: whichever platform pack is registered. perfbot ships the
+/// WooCommerce and Magento packs; a third is a folder of its own and one line of wiring, with no change here.
+public struct Platform: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The name in the customers file, playbooks and the database (`woocommerce`).
+    public let rawValue: String
 
-    /// The name people use for it.
-    public var displayName: String {
-        switch self {
-        case .woocommerce: "WooCommerce"
-        case .magento: "Magento"
-        }
+    /// A platform named `rawValue`: 1–32 lowercase letters, digits, `_` or `-`. Whether a pack handles it is
+    /// for the registry (`isRegistered`), asked where input is checked (the customers file, playbooks).
+    public init?(rawValue: String) {
+        guard (1...32).contains(rawValue.utf8.count),
+              rawValue.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 || $0 == 45 }) else { return nil }
+        self.rawValue = rawValue
     }
 
+    /// A platform a pack declares, with the name people use for it.
+    public init(_ rawValue: String, displayName: String) {
+        self.rawValue = rawValue
+        Platform.registry.name(rawValue, displayName)
+    }
+
+    /// The platforms of the shipped packs.
+    public static let woocommerce = Platform("woocommerce", displayName: "WooCommerce")
+    public static let magento = Platform("magento", displayName: "Magento")
+
+    /// The name people use for it (the pack's), or the raw name capitalised.
+    public var displayName: String { Platform.registry.displayName(rawValue) ?? rawValue.capitalized }
+
+    public var description: String { rawValue }
     public static func < (lhs: Platform, rhs: Platform) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// Makes `platform` one stores may run on (the wiring registers each pack's).
+    public static func register(_ platform: Platform) { registry.register(platform) }
+    /// The registered platforms, by name.
+    public static var registered: [Platform] { registry.registered() }
+    public var isRegistered: Bool { Platform.registered.contains(self) }
+
+    private static let registry = Registry()
+
+    /// Display names and registered platforms, shared by every thread.
+    private final class Registry: @unchecked Sendable {
+        private let lock = NSLock()
+        private var names: [String: String] = [:]
+        private var platforms: Set<String> = []
+
+        func name(_ raw: String, _ display: String) { lock.withLock { names[raw] = display } }
+        func displayName(_ raw: String) -> String? { lock.withLock { names[raw] } }
+        func register(_ platform: Platform) { lock.withLock { _ = platforms.insert(platform.rawValue) } }
+        func registered() -> [Platform] { lock.withLock { platforms.sorted().compactMap(Platform.init(rawValue:)) } }
+    }
 }
 
 /// A hosting plan such as `basic` or `premium` (lowercase word).

@@ -20,7 +20,8 @@ public struct PlaybookLibrary: Sendable {
         guard files.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw PlaybookErrors([PlaybookProblem(file: directory, line: 1, column: 1, message: "no such directory")])
         }
-        for platform in Platform.allCases {
+        // The platforms are the packs' (the keys of `knownRules`): none is listed here.
+        for platform in knownRules.keys.sorted() {
             let parser = PlaybookParser(knownRules: knownRules[platform] ?? [])
             let folder = (directory as NSString).appendingPathComponent(platform.rawValue)
             let names = ((try? files.contentsOfDirectory(atPath: folder)) ?? [])

@@ -57,7 +57,7 @@ public struct PlaybookParser: Sendable {
         if let text = context.requiredString(mapping, "platform", in: root) {
             platform = Platform(rawValue: text.value)
             if platform == nil {
-                context.problem(at: text.node, "platform must be woocommerce or magento")
+                context.problem(at: text.node, "platform must be a platform pack's name (lowercase letters, digits, _ and -)")
             } else if let expected, platform != expected {
                 context.problem(at: text.node, "platform \(text.value) does not match its folder (\(expected.rawValue))")
             }

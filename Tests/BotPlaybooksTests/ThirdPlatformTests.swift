@@ -1,0 +1,44 @@
+import BotCore
+import BotPlaybooks
+import Foundation
+import Testing
+
+/// A platform the core has never heard of: a pack declares it, its playbooks load from its own folder and
+/// plan for its stores, and nothing in the core lists platforms.
+@Suite struct ThirdPlatformTests {
+    struct ShopwarePack: PlatformPlugin {
+        let name = "shopware"
+        let platform = Platform("shopware", displayName: "Shopware")
+        var rules: [DetectionRule] {
+            StandardRules.all + [DetectionRule(name: "queue_backlog", metric: .cronBacklog, .above, 100, severity: .warning,
+                                               title: "Message queue backlog")]
+        }
+        func templateDefaults(for customer: Customer) -> [TemplateVariable: String] { [.appPath: "/var/www/shopware"] }
+    }
+
+    @Test func aPackIsAllItTakes() throws {
+        let pack = ShopwarePack()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("packs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("shopware"), withIntermediateDirectories: true)
+        try """
+            name: queue_backlog
+            title: Work off the message queue
+            platform: shopware
+            trigger: queue_backlog
+            actions:
+              - name: Consume queued messages
+                run: [bin/console, messenger:consume, --time-limit=60]
+                reversible: true
+                safe: true
+
+            """.write(to: directory.appendingPathComponent("shopware/queue_backlog.yaml"), atomically: true, encoding: .utf8)
+        let library = try PlaybookLibrary.load(directory: directory.path, knownRules: [pack.platform: Set(pack.rules.map(\.name))])
+        let playbook = try #require(library.playbook(triggeredBy: "queue_backlog", for: pack.platform))
+        #expect(pack.platform.displayName == "Shopware" && Platform(rawValue: "shopware") == pack.platform)
+        let store = Customer(id: StoreID("sw-shop")!, platform: pack.platform, plan: .premium, contactEmail: "o@sw.example",
+                             container: "sw-shop-app")
+        let plan = try JobPlanner(executors: ExecutorFactory(), platforms: [pack]).plan(playbook, for: store, held: [:])
+        #expect(plan.map(\.argv) == [["docker", "exec", "-w", "/var/www/shopware", "sw-shop-app", "timeout", "-k", "5", "60",
+                                      "bin/console", "messenger:consume", "--time-limit=60"]])
+    }
+}
