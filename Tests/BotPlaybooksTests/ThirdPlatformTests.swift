@@ -42,3 +42,49 @@ import Testing
                                       "bin/console", "messenger:consume", "--time-limit=60"]])
     }
 }
+
+@Suite struct SharedPlaybookTests {
+    @Test func oneFileServesEveryPackWithItsOwnStepsWhereTheyDiffer() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shared-\(UUID().uuidString)")
+        for folder in ["shared", "magento"] {
+            try FileManager.default.createDirectory(at: directory.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        try """
+            name: tidy
+            title: Tidy {platform}
+            trigger: manual
+            actions:
+              - name: Everyone
+                run: [true]
+                reversible: true
+                safe: true
+              - name: WooCommerce only
+                only: woocommerce
+                run: [wp, cache, flush]
+                reversible: true
+                safe: true
+
+            """.write(to: directory.appendingPathComponent("shared/tidy.yaml"), atomically: true, encoding: .utf8)
+        let rules: [Platform: Set<String>] = [.woocommerce: [], .magento: []]
+        let library = try PlaybookLibrary.load(directory: directory.path, knownRules: rules)
+        #expect(library.playbook("tidy", for: .woocommerce)?.actions.map(\.name) == ["Everyone", "WooCommerce only"])
+        #expect(library.playbook("tidy", for: .magento)?.actions.map(\.name) == ["Everyone"])
+        #expect(library.playbook("tidy", for: .magento)?.title == "Tidy Magento")
+        // A platform's own file of the same name wins over the shared one.
+        try """
+            name: tidy
+            title: Tidy Magento its own way
+            platform: magento
+            trigger: manual
+            actions:
+              - name: Magento's own
+                run: [bin/magento, cache:clean]
+                reversible: true
+                safe: true
+
+            """.write(to: directory.appendingPathComponent("magento/tidy.yaml"), atomically: true, encoding: .utf8)
+        let overridden = try PlaybookLibrary.load(directory: directory.path, knownRules: rules)
+        #expect(overridden.playbook("tidy", for: .magento)?.actions.map(\.name) == ["Magento's own"])
+        #expect(overridden.playbook("tidy", for: .woocommerce)?.actions.count == 2)
+    }
+}

@@ -20,30 +20,36 @@ public struct PlaybookLibrary: Sendable {
         guard files.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw PlaybookErrors([PlaybookProblem(file: directory, line: 1, column: 1, message: "no such directory")])
         }
-        // The platforms are the packs' (the keys of `knownRules`): none is listed here.
+        // The platforms are the packs' (the keys of `knownRules`): none is listed here. Each reads its own folder,
+        // then the shared playbooks it has no file of its own for.
+        let sharedFolder = (directory as NSString).appendingPathComponent("shared")
         for platform in knownRules.keys.sorted() {
             let parser = PlaybookParser(knownRules: knownRules[platform] ?? [])
-            let folder = (directory as NSString).appendingPathComponent(platform.rawValue)
-            let names = ((try? files.contentsOfDirectory(atPath: folder)) ?? [])
-                .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
             var seen: [String: String] = [:]
-            for name in names {
-                let path = (folder as NSString).appendingPathComponent(name)
-                guard let data = files.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                    problems.append(PlaybookProblem(file: path, line: 1, column: 1, message: "cannot read the file as UTF-8"))
-                    continue
-                }
-                switch parser.parse(text, file: path, platform: platform) {
-                case let .success(playbook):
-                    if let other = seen[playbook.name] {
-                        problems.append(PlaybookProblem(file: path, line: 1, column: 1,
-                                                        message: "playbook name '\(playbook.name)' is already used by \(other)"))
-                    } else {
-                        seen[playbook.name] = path
-                        playbooks.append(playbook)
+            for (folder, shared) in [((directory as NSString).appendingPathComponent(platform.rawValue), false), (sharedFolder, true)] {
+                let names = ((try? files.contentsOfDirectory(atPath: folder)) ?? [])
+                    .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+                for name in names {
+                    let path = (folder as NSString).appendingPathComponent(name)
+                    guard let data = files.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                        problems.append(PlaybookProblem(file: path, line: 1, column: 1, message: "cannot read the file as UTF-8"))
+                        continue
                     }
-                case let .failure(errors):
-                    problems += errors.problems
+                    switch parser.parse(text, file: path, platform: platform, shared: shared) {
+                    case let .success(playbook):
+                        if let other = seen[playbook.name] {
+                            // The platform's own file wins over the shared one of the same name.
+                            if shared, !other.hasPrefix(sharedFolder) { continue }
+                            problems.append(PlaybookProblem(file: path, line: 1, column: 1,
+                                                            message: "playbook name '\(playbook.name)' is already used by \(other)"))
+                        } else if !playbook.actions.isEmpty {
+                            seen[playbook.name] = path
+                            playbooks.append(playbook)
+                        }
+                    case let .failure(errors):
+                        // A shared playbook's problem is the same for every platform: reported once.
+                        if !shared || platform == knownRules.keys.sorted().first { problems += errors.problems }
+                    }
                 }
             }
         }

@@ -15,7 +15,7 @@ public struct PlaybookProblem: Error, Sendable, Equatable, CustomStringConvertib
 /// Reads one playbook file and checks everything about it that can be checked before a run.
 public struct PlaybookParser: Sendable {
     static let topKeys: Set<String> = ["name", "title", "platform", "trigger", "actions", "notifications", "premium_only"]
-    static let actionKeys: Set<String> = ["name", "run", "target", "when", "wait", "timeout", "tags", "reversible", "safe"]
+    static let actionKeys: Set<String> = ["name", "run", "target", "when", "wait", "timeout", "tags", "reversible", "safe", "only"]
     static let notificationKeys: Set<String> = ["dashboard", "email", "slack"]
     /// Programs that would interpret a string as code; a playbook never runs them.
     static let interpreters: Set<String> = ["sh", "bash", "dash", "zsh", "ksh", "csh", "tcsh", "fish", "busybox",
@@ -31,7 +31,10 @@ public struct PlaybookParser: Sendable {
     }
 
     /// Parses `text` from `file`; the playbook, or every problem found.
-    public func parse(_ text: String, file: String, platform expected: Platform? = nil) -> Result<Playbook, PlaybookErrors> {
+    /// - Parameter shared: a shared playbook (`Playbooks/shared/`), read for the platform `expected`: it names no
+    ///   platform, `{platform}` in its title is the platform's name, and steps marked `only: <platform>` are kept for
+    ///   that platform alone. - Returns: nil in `success` when no step is left for the platform.
+    public func parse(_ text: String, file: String, platform expected: Platform? = nil, shared: Bool = false) -> Result<Playbook, PlaybookErrors> {
         var context = Context(file: file)
         let root: Node?
         do {
@@ -54,7 +57,12 @@ public struct PlaybookParser: Sendable {
         }
         let title = context.requiredString(mapping, "title", in: root)
         var platform: Platform?
-        if let text = context.requiredString(mapping, "platform", in: root) {
+        if shared {
+            platform = expected
+            if let text = context.optionalString(mapping, "platform") {
+                context.problem(at: text.node, "a shared playbook names no platform; mark a platform's own steps with only:")
+            }
+        } else if let text = context.requiredString(mapping, "platform", in: root) {
             platform = Platform(rawValue: text.value)
             if platform == nil {
                 context.problem(at: text.node, "platform must be a platform pack's name (lowercase letters, digits, _ and -)")
@@ -78,6 +86,12 @@ public struct PlaybookParser: Sendable {
         if let list = mapping["actions"] {
             if let items = list.sequence, !items.isEmpty {
                 for item in items {
+                    // `only: <platform>`: a step of one platform in a shared playbook.
+                    if let only = item.mapping.flatMap({ context.optionalString($0, "only") }) {
+                        if !shared { context.problem(at: only.node, "only: is for shared playbooks") }
+                        if Platform(rawValue: only.value) == nil { context.problem(at: only.node, "only: names a platform pack") }
+                        if only.value != expected?.rawValue { _ = parseAction(item, &context); continue }
+                    }
                     if let action = parseAction(item, &context) { actions.append(action) }
                 }
             } else {
@@ -89,7 +103,8 @@ public struct PlaybookParser: Sendable {
         guard context.problems.isEmpty, let name, let title, let platform else {
             return .failure(PlaybookErrors(context.problems))
         }
-        return .success(Playbook(name: name.value, title: title.value, platform: platform, trigger: trigger,
+        let shownTitle = title.value.replacingOccurrences(of: "{platform}", with: platform.displayName)
+        return .success(Playbook(name: name.value, title: shownTitle, platform: platform, trigger: trigger,
                                  actions: actions, notifications: notifications, premiumOnly: premiumOnly, file: file))
     }
 
