@@ -44,7 +44,7 @@ public struct Wiring: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.library = try library ?? PlaybookLibrary.load(directory: configuration.playbooksPath,
-                                                           knownRules: Self.knownRules)
+                                                           knownRules: Self.knownRules, folders: Self.playbookFolders)
         thresholds = try RuleThresholds.load(file: Self.thresholdsFile(in: configuration.playbooksPath),
                                              rules: Self.platforms.flatMap(\.rules))
         self.executors = executors
@@ -88,6 +88,11 @@ public struct Wiring: Sendable {
         return packs
     }()
 
+    /// Per platform, the folders its pack's playbooks are in.
+    public static var playbookFolders: [Platform: [String]] {
+        Dictionary(platforms.map { ($0.platform, $0.playbookFolders) }, uniquingKeysWith: +)
+    }
+
     /// Per platform, the detection rule names a playbook may trigger on.
     public static var knownRules: [Platform: Set<String>] {
         Dictionary(platforms.map { ($0.platform, Set($0.rules.map(\.name))) }, uniquingKeysWith: { $0.union($1) })
@@ -95,7 +100,7 @@ public struct Wiring: Sendable {
 
     /// Validates the playbooks and thresholds in `directory` as `serve` would.
     public static func validatePlaybooks(in directory: String) throws(PlaybookErrors) -> PlaybookLibrary {
-        let library = try PlaybookLibrary.load(directory: directory, knownRules: knownRules)
+        let library = try PlaybookLibrary.load(directory: directory, knownRules: knownRules, folders: playbookFolders)
         _ = try RuleThresholds.load(file: thresholdsFile(in: directory), rules: platforms.flatMap(\.rules))
         return library
     }

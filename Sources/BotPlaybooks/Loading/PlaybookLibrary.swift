@@ -12,7 +12,10 @@ public struct PlaybookLibrary: Sendable {
     /// Loads and checks every playbook of each platform folder in `directory`.
     /// - Parameter knownRules: per platform, the rule names a trigger may name.
     /// - Throws: `PlaybookErrors` with every problem of every file.
-    public static func load(directory: String, knownRules: [Platform: Set<String>]) throws(PlaybookErrors) -> PlaybookLibrary {
+    /// - Parameter folders: each platform's folders under `directory` (a pack's `playbookFolders`); by default the
+    ///   platform's name.
+    public static func load(directory: String, knownRules: [Platform: Set<String>],
+                            folders: [Platform: [String]] = [:]) throws(PlaybookErrors) -> PlaybookLibrary {
         let files = FileManager.default
         var playbooks: [Playbook] = []
         var problems: [PlaybookProblem] = []
@@ -26,7 +29,8 @@ public struct PlaybookLibrary: Sendable {
         for platform in knownRules.keys.sorted() {
             let parser = PlaybookParser(knownRules: knownRules[platform] ?? [])
             var seen: [String: String] = [:]
-            for (folder, shared) in [((directory as NSString).appendingPathComponent(platform.rawValue), false), (sharedFolder, true)] {
+            let own = (folders[platform] ?? [platform.rawValue]).map { ((directory as NSString).appendingPathComponent($0), false) }
+            for (folder, shared) in own + [(sharedFolder, true)] {
                 let names = ((try? files.contentsOfDirectory(atPath: folder)) ?? [])
                     .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
                 for name in names {
