@@ -35,6 +35,20 @@ public enum PackChecks {
         return !rule.fires(samples: points, now: now, reference: 100)
     }
 
+    /// Rule names of `pack` that do not fire on a breach, or fire at their threshold (empty when all is well).
+    public static func misbehavingRules(of pack: any PlatformPlugin) -> [String] {
+        pack.rules.filter { !fires($0) || !staysQuietAtItsThreshold($0) }.map(\.name)
+    }
+
+    /// Playbooks of `pack` whose trigger is not one of its rules (`name → rule`).
+    public static func foreignTriggers(of pack: any PlatformPlugin, packs: [any PlatformPlugin]) throws -> [String] {
+        let names = Set(pack.rules.map(\.name))
+        return try playbooks(of: pack, packs: packs).compactMap { playbook in
+            if case let .rule(rule) = playbook.trigger, !names.contains(rule) { return "\(playbook.name) → \(rule)" }
+            return nil
+        }
+    }
+
     public static var playbooksDirectory: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Playbooks").path
