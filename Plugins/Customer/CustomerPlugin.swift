@@ -48,6 +48,10 @@ public struct CustomerPlugin: BotPlugin {
                         examples: ["skip restarts"]),
             CommandSpec("unskip", arguments: [ArgumentSpec("kind", .word), Self.storeArgument], audience: .customer,
                         summary: "allow that kind of action again", examples: ["unskip restarts"]),
+            CommandSpec("slow", arguments: [ArgumentSpec("queries", .keyword("queries")), Self.storeArgument], readOnly: true,
+                        audience: .customer,
+                        summary: "premium plans: the database queries that took your store the most time this week",
+                        examples: ["slow queries", "slow queries acme-store"]),
         ]
     }
 
@@ -64,6 +68,7 @@ public struct CustomerPlugin: BotPlugin {
             return .text(enabled ? "You will get the weekly report of \(customer.id) again, every Monday."
                 : "You will no longer get the weekly report of \(customer.id). Write \"reports on\" to get it again.")
         case "optimize": return try await optimize(customer, contact: contact)
+        case "slow": return try await slowQueries(customer)
         case "level":
             guard let value = command.integer("value"), let level = AutomationLevel(rawValue: value) else {
                 throw BotError.invalid("The level is 1, 2 or 3.")
@@ -192,6 +197,30 @@ public struct CustomerPlugin: BotPlugin {
             }
         }
         return BotReply(blocks)
+    }
+
+    /// The week's slowest query classes, in words: their shape (literals removed: never a statement as it ran),
+    /// how often and how long. Premium plans only.
+    func slowQueries(_ customer: Customer) async throws -> BotReply {
+        guard customer.plan.isPremium else {
+            return .text("Slow-query reports come with premium plans; \(customer.id) is on the \(customer.plan) plan. "
+                + "Your hosting team can tell you more.")
+        }
+        let (classes, total) = try await store.slowQueryClasses(customer.id, since: clock.now.addingTimeInterval(-7 * 86400),
+                                                                limit: 5, offset: 0)
+        guard total > 0 else { return .text("No slow database queries were recorded for \(customer.id) in the last 7 days.") }
+        var lines = ["The queries that took \(customer.id) the most time in the last 7 days (\(total) kinds in all):", ""]
+        for (rank, query) in classes.enumerated() {
+            let average = query.averageMs >= 1000 ? "\(Wording.number(query.averageMs / 1000, decimals: 1)) s"
+                : "\(Wording.number(query.averageMs, decimals: 0)) ms"
+            lines.append("\(rank + 1). \(query.count == 1 ? "once" : "\(query.count) times"), \(average)\(query.count == 1 ? "" : " on average")"
+                + (query.tables.isEmpty ? "" : ", on \(query.tables.prefix(3).joined(separator: ", "))") + ":")
+            lines.append("   \(query.fingerprint.prefix(200))")
+        }
+        lines.append("")
+        lines.append("Values are shown as ? : perfbot keeps the shape of each query, never its data. Your hosting team "
+            + "can look at a query's plan and propose an index.")
+        return .text(lines.joined(separator: "\n"))
     }
 
     /// The one-click battery as a proposal the contact confirms by replying.

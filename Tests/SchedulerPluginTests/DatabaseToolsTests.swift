@@ -112,6 +112,13 @@ import TestSupport
             #expect(listing.contains("select id from wp_posts where post_status = ? order by post_date desc limit ?"), "\(listing)")
             #expect(listing.contains("rows read per row sent"))
             #expect(!listing.contains("'publish'") && !listing.contains("_meta_3"), "literals never leave the collector")
+            // The store's contact, by e-mail: the week's slowest kinds of query, shapes only.
+            let mail = await try bot.wiring.commandRouter().route("slow queries", contact: Contact(email: "o@db-shop.example",
+                                                                                                 stores: [customer.id]),
+                                                              logger: Logger(label: "t")).plainText
+            #expect(mail.contains("2. 6 times, 6 ms on average, on wp_postmeta:\n   select post_id, meta_value from wp_postmeta where meta_key = ?")
+                || mail.contains("select post_id, meta_value from wp_postmeta where meta_key = ?"), "\(mail)")
+            #expect(mail.contains("1. once, ") && !mail.contains("_meta_"), "\(mail)")
             let cursor = try #require(try await bot.store.slowLogCursor(customer.id))
             #expect(cursor.offset == Int64(try FileManager.default.attributesOfItem(atPath: slowLog)[.size] as! Int))
 

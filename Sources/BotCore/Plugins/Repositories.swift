@@ -142,7 +142,7 @@ public struct FeedEntry: Sendable, Equatable {
 }
 
 /// What a store's contact may read and ask for by e-mail.
-public protocol CustomerStore: ConsoleReader, CustomerDirectory, JobStore {
+public protocol CustomerStore: ConsoleReader, CustomerDirectory, JobStore, SlowQueryStore {
     /// The newest entries of the store's insights feed, newest first.
     func feed(of store: StoreID, limit: Int) async throws -> [FeedEntry]
     /// Stores a proposal the contact asked for (no issue behind it) with its held job and e-mail.
