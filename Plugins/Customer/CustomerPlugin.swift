@@ -218,7 +218,7 @@ public struct CustomerPlugin: BotPlugin {
             lines.append("   \(query.fingerprint.prefix(200))")
         }
         lines.append("")
-        lines.append("Values are shown as ? : perfbot keeps the shape of each query, never its data. Your hosting team "
+        lines.append("Values appear as \"?\": perfbot keeps the shape of each query, never its data. Your hosting team "
             + "can look at a query's plan and propose an index.")
         return .text(lines.joined(separator: "\n"))
     }

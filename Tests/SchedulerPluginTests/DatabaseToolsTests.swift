@@ -116,9 +116,8 @@ import TestSupport
             let mail = await try bot.wiring.commandRouter().route("slow queries", contact: Contact(email: "o@db-shop.example",
                                                                                                  stores: [customer.id]),
                                                               logger: Logger(label: "t")).plainText
-            #expect(mail.contains("2. 6 times, 6 ms on average, on wp_postmeta:\n   select post_id, meta_value from wp_postmeta where meta_key = ?")
-                || mail.contains("select post_id, meta_value from wp_postmeta where meta_key = ?"), "\(mail)")
-            #expect(mail.contains("1. once, ") && !mail.contains("_meta_"), "\(mail)")
+            #expect(mail.contains("6 times") && mail.contains("select post_id, meta_value from wp_postmeta where meta_key = ?"), "\(mail)")
+            #expect(!mail.contains("_meta_") && !mail.contains("'publish'"), "values never reach the contact: \(mail)")
             let cursor = try #require(try await bot.store.slowLogCursor(customer.id))
             #expect(cursor.offset == Int64(try FileManager.default.attributesOfItem(atPath: slowLog)[.size] as! Int))
 
