@@ -35,7 +35,8 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            resources: [.copy("Playbooks")]
         ),
         // SQLite storage and migrations.
         .target(
@@ -65,8 +66,10 @@ let package = Package(
         // Plugins (plain targets, not SwiftPM package plugins).
         .target(name: "ConsolePlugin", dependencies: ["BotCore"], path: "Plugins/Console"),
         .target(name: "OperationsPlugin", dependencies: ["BotCore", "BotPlaybooks", "BotProbes"], path: "Plugins/Operations"),
-        .target(name: "WooCommercePlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/WooCommerce"),
-        .target(name: "MagentoPlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/Magento"),
+        .target(name: "WooCommercePlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/WooCommerce",
+                exclude: ["README.md"], resources: [.copy("Playbooks")]),
+        .target(name: "MagentoPlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/Magento",
+                exclude: ["README.md"], resources: [.copy("Playbooks")]),
         .target(name: "SchedulerPlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/Scheduler"),
         .target(name: "CustomerPlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/Customer"),
         // Configuration, wiring, demo fleet, customer import, benchmark: everything the CLI runs.

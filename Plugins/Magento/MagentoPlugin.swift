@@ -9,6 +9,9 @@ public struct MagentoPlugin: PlatformPlugin {
 
     public init() {}
 
+    /// `Playbooks/<platform>/*.yaml`, shipped inside the pack.
+    public var playbookRoot: String? { Bundle.module.path(forResource: "Playbooks", ofType: nil) }
+
     /// The eleven standard rules plus a low Varnish hit rate (which hurts Magento most), indexers left invalid
     /// and cache types switched off.
     public var rules: [DetectionRule] {

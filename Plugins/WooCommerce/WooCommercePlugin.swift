@@ -9,6 +9,9 @@ public struct WooCommercePlugin: PlatformPlugin {
 
     public init() {}
 
+    /// `Playbooks/<platform>/*.yaml`, shipped inside the pack.
+    public var playbookRoot: String? { Bundle.module.path(forResource: "Playbooks", ofType: nil) }
+
     /// The eleven standard rules plus autoloaded options past WordPress Site Health's 800 kB warning and a
     /// WP-Cron backlog.
     public var rules: [DetectionRule] {

@@ -43,8 +43,7 @@ public struct Wiring: Sendable {
         self.clock = clock
         self.metrics = metrics
         self.logger = logger
-        self.library = try library ?? PlaybookLibrary.load(directory: configuration.playbooksPath,
-                                                           knownRules: Self.knownRules, folders: Self.playbookFolders)
+        self.library = try library ?? Self.loadPlaybooks(operatorDirectory: configuration.playbooksPath)
         thresholds = try RuleThresholds.load(file: Self.thresholdsFile(in: configuration.playbooksPath),
                                              rules: Self.platforms.flatMap(\.rules))
         self.executors = executors
@@ -98,9 +97,24 @@ public struct Wiring: Sendable {
         Dictionary(platforms.map { ($0.platform, Set($0.rules.map(\.name))) }, uniquingKeysWith: { $0.union($1) })
     }
 
-    /// Validates the playbooks and thresholds in `directory` as `serve` would.
+    /// The shipped playbooks (shared, then each pack's), with `operatorDirectory`'s on top when it exists: its
+    /// `<platform>/` and `shared/` files replace the shipped ones of the same name, or add to them.
+    public static func loadPlaybooks(operatorDirectory: String?) throws(PlaybookErrors) -> PlaybookLibrary {
+        var isDirectory: ObjCBool = false
+        let layer = operatorDirectory.flatMap {
+            FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && isDirectory.boolValue ? $0 : nil
+        }
+        let roots = [PlaybookLibrary.sharedRoot].compactMap { $0 } + platforms.compactMap(\.playbookRoot) + (layer.map { [$0] } ?? [])
+        return try PlaybookLibrary.load(roots: roots, knownRules: knownRules, folders: playbookFolders)
+    }
+
+    /// Validates the playbooks and thresholds in `directory` as `serve` would (over the shipped ones).
     public static func validatePlaybooks(in directory: String) throws(PlaybookErrors) -> PlaybookLibrary {
-        let library = try PlaybookLibrary.load(directory: directory, knownRules: knownRules, folders: playbookFolders)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw PlaybookErrors([PlaybookProblem(file: directory, line: 1, column: 1, message: "no such directory")])
+        }
+        let library = try loadPlaybooks(operatorDirectory: directory)
         _ = try RuleThresholds.load(file: thresholdsFile(in: directory), rules: platforms.flatMap(\.rules))
         return library
     }

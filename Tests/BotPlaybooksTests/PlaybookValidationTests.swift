@@ -33,7 +33,9 @@ let knownRules: [Platform: Set<String>] = [
     }
 
     @Test func theShippedPlaybooksAreValidAndComplete() throws {
-        let library = try PlaybookLibrary.load(directory: repositoryPath("Playbooks"), knownRules: knownRules)
+        // What ships: the shared playbooks (a resource of this module) and each pack's.
+        let roots = [PlaybookLibrary.sharedRoot!, repositoryPath("Plugins/WooCommerce/Playbooks"), repositoryPath("Plugins/Magento/Playbooks")]
+        let library = try PlaybookLibrary.load(roots: roots, knownRules: knownRules)
         let required = ["high_memory", "critical_memory", "slow_queries", "query_explosion", "disk_filling", "disk_critical",
                         "cache_miss_storm", "connection_exhaustion", "container_oom", "response_time_degradation", "optimize"]
         for platform in [Platform.woocommerce, .magento] {
@@ -50,7 +52,9 @@ let knownRules: [Platform: Set<String>] = [
     }
 
     @Test func magentoCleansByDefaultAndPurgingIsIrreversible() throws {
-        let library = try PlaybookLibrary.load(directory: repositoryPath("Playbooks"), knownRules: knownRules)
+        // What ships: the shared playbooks (a resource of this module) and each pack's.
+        let roots = [PlaybookLibrary.sharedRoot!, repositoryPath("Plugins/WooCommerce/Playbooks"), repositoryPath("Plugins/Magento/Playbooks")]
+        let library = try PlaybookLibrary.load(roots: roots, knownRules: knownRules)
         for playbook in library.list(.magento) where playbook.name != "flush_cache_storage" {
             #expect(!playbook.actions.contains { $0.run.contains("cache:flush") }, "\(playbook.name) flushes shared storage")
         }

@@ -27,6 +27,8 @@ struct LiveBot {
         let playbooks = directory.appendingPathComponent("Playbooks")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: repositoryPath("Playbooks"), toPath: playbooks.path)
+        // An operator's playbook, added to the shipped ones.
+        try FileManager.default.createDirectory(at: playbooks.appendingPathComponent("woocommerce"), withIntermediateDirectories: true)
         try """
             name: slow_step
             title: A slow step, then a quick one

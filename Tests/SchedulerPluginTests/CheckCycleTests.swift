@@ -127,8 +127,11 @@ func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Playbooks")
         try FileManager.default.copyItem(at: source, to: playbooks)
+        // The operator's directory overrides the shipped playbook with its own copy.
+        try FileManager.default.createDirectory(at: playbooks.appendingPathComponent("woocommerce"), withIntermediateDirectories: true)
         let file = playbooks.appendingPathComponent("woocommerce/high_memory.yaml")
-        let text = try String(contentsOf: file, encoding: .utf8)
+        let shipped = source.deletingLastPathComponent().appendingPathComponent("Plugins/WooCommerce/Playbooks/woocommerce/high_memory.yaml")
+        let text = try String(contentsOf: shipped, encoding: .utf8)
         try (text + "  slack: false\n").write(to: file, atomically: true, encoding: .utf8)
         let bot = try await SchedulerBot(customers: [shop("acme-store")], extra: ["PERFBOT_PLAYBOOKS": playbooks.path])
         try await bot.feed("acme-store", .memoryPercent, Array(repeating: 90, count: 7))

@@ -9,30 +9,44 @@ public struct PlaybookLibrary: Sendable {
         self.playbooks = playbooks.sorted { ($0.platform, $0.name) < ($1.platform, $1.name) }
     }
 
-    /// Loads and checks every playbook of each platform folder in `directory`.
+    /// The shared playbooks perfbot ships (a package resource: `shared/*.yaml`).
+    public static var sharedRoot: String? { Bundle.module.path(forResource: "Playbooks", ofType: nil) }
+
+    /// Loads and checks every playbook of each platform folder in `directory` (and its `shared/`).
     /// - Parameter knownRules: per platform, the rule names a trigger may name.
     /// - Throws: `PlaybookErrors` with every problem of every file.
-    /// - Parameter folders: each platform's folders under `directory` (a pack's `playbookFolders`); by default the
-    ///   platform's name.
     public static func load(directory: String, knownRules: [Platform: Set<String>],
+                            folders: [Platform: [String]] = [:]) throws(PlaybookErrors) -> PlaybookLibrary {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw PlaybookErrors([PlaybookProblem(file: directory, line: 1, column: 1, message: "no such directory")])
+        }
+        return try load(roots: [directory], knownRules: knownRules, folders: folders)
+    }
+
+    /// Loads layers of playbooks: each root holds `<platform>/` folders and `shared/`; a later root's playbook
+    /// replaces an earlier one of the same name (the packs' own, then an operator's directory), and a platform's
+    /// own playbook replaces a shared one. Every file of every layer is checked.
+    public static func load(roots: [String], knownRules: [Platform: Set<String>],
                             folders: [Platform: [String]] = [:]) throws(PlaybookErrors) -> PlaybookLibrary {
         let files = FileManager.default
         var playbooks: [Playbook] = []
         var problems: [PlaybookProblem] = []
-        var isDirectory: ObjCBool = false
-        guard files.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw PlaybookErrors([PlaybookProblem(file: directory, line: 1, column: 1, message: "no such directory")])
-        }
-        // The platforms are the packs' (the keys of `knownRules`): none is listed here. Each reads its own folder,
-        // then the shared playbooks it has no file of its own for.
-        let sharedFolder = (directory as NSString).appendingPathComponent("shared")
+        // The platforms are the packs' (the keys of `knownRules`): none is listed here.
         for platform in knownRules.keys.sorted() {
             let parser = PlaybookParser(knownRules: knownRules[platform] ?? [])
-            var seen: [String: String] = [:]
-            let own = (folders[platform] ?? [platform.rawValue]).map { ((directory as NSString).appendingPathComponent($0), false) }
-            for (folder, shared) in own + [(sharedFolder, true)] {
+            // Lowest priority first: the layers' shared playbooks, then the layers' own.
+            var layers: [(folder: String, shared: Bool)] = roots.map { (($0 as NSString).appendingPathComponent("shared"), true) }
+            for root in roots {
+                for folder in folders[platform] ?? [platform.rawValue] {
+                    layers.append(((root as NSString).appendingPathComponent(folder), false))
+                }
+            }
+            var chosen: [String: Playbook] = [:]
+            for (folder, shared) in layers {
                 let names = ((try? files.contentsOfDirectory(atPath: folder)) ?? [])
                     .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+                var seen: [String: String] = [:]
                 for name in names {
                     let path = (folder as NSString).appendingPathComponent(name)
                     guard let data = files.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
@@ -42,13 +56,12 @@ public struct PlaybookLibrary: Sendable {
                     switch parser.parse(text, file: path, platform: platform, shared: shared) {
                     case let .success(playbook):
                         if let other = seen[playbook.name] {
-                            // The platform's own file wins over the shared one of the same name.
-                            if shared, !other.hasPrefix(sharedFolder) { continue }
                             problems.append(PlaybookProblem(file: path, line: 1, column: 1,
                                                             message: "playbook name '\(playbook.name)' is already used by \(other)"))
-                        } else if !playbook.actions.isEmpty {
+                        } else {
                             seen[playbook.name] = path
-                            playbooks.append(playbook)
+                            // A shared playbook with no step for this platform leaves what was there.
+                            if !playbook.actions.isEmpty { chosen[playbook.name] = playbook }
                         }
                     case let .failure(errors):
                         // A shared playbook's problem is the same for every platform: reported once.
@@ -56,6 +69,7 @@ public struct PlaybookLibrary: Sendable {
                     }
                 }
             }
+            playbooks += chosen.values
         }
         guard problems.isEmpty else { throw PlaybookErrors(problems) }
         return PlaybookLibrary(playbooks)

@@ -10,6 +10,13 @@ public struct PlaybookProblem: Error, Sendable, Equatable, CustomStringConvertib
     public var message: String
 
     public var description: String { "\(file):\(line):\(column): \(message)" }
+
+    public init(file: String, line: Int, column: Int, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
 }
 
 /// Reads one playbook file and checks everything about it that can be checked before a run.

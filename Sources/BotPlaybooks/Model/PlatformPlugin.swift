@@ -7,6 +7,8 @@ public protocol PlatformPlugin: BotPlugin {
     var platform: Platform { get }
     /// The readings only this platform has, taken through the store's executor when its probes include `platform`.
     var collectors: [PackCollector] { get }
+    /// The pack's own playbooks: a directory holding its `<platform>/` folder (a package resource).
+    var playbookRoot: String? { get }
     /// The playbook `/perf optimize` runs.
     var batteryPlaybook: String { get }
     /// Template values for `customer` (paths, database, services), before validation.
@@ -16,6 +18,7 @@ public protocol PlatformPlugin: BotPlugin {
 extension PlatformPlugin {
     public var batteryPlaybook: String { "optimize" }
     public var collectors: [PackCollector] { [] }
+    public var playbookRoot: String? { nil }
     public var playbookFolders: [String] { [platform.rawValue] }
 
     /// The validated template values for `customer`.
