@@ -178,7 +178,10 @@ struct Playbooks: AsyncParsableCommand {
                 let library = try Wiring.validatePlaybooks(in: path)
                 let platforms = Dictionary(grouping: library.playbooks, by: \.platform)
                     .map { "\($0.value.count) \($0.key.displayName)" }.sorted().joined(separator: ", ")
-                print("\(library.playbooks.count) playbooks OK (\(platforms)) in \(path)")
+                let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+                let own = library.playbooks.filter { URL(fileURLWithPath: $0.file).standardizedFileURL.path.hasPrefix(absolute + "/") }
+                print("\(library.playbooks.count) playbooks OK (\(platforms)): the packs' own, with "
+                    + (own.isEmpty ? "none from \(path)" : "\(own.count) from \(path) (\(own.map { "\($0.platform)/\($0.name)" }.joined(separator: ", ")))"))
             } catch {
                 for problem in error.problems { print(problem.description) }
                 throw ExitCode(1)
