@@ -123,7 +123,7 @@ let package = Package(
             name: "OperationsPluginTests",
             dependencies: ["OperationsPlugin", "WooCommercePlugin", "MagentoPlugin", "BotPlaybooks", "BotStore", "PerfbotApp"]
         ),
-        .testTarget(name: "PerfbotAppTests", dependencies: ["PerfbotApp", "BotPlaybooks"]),
+        .testTarget(name: "PerfbotAppTests", dependencies: ["PerfbotApp", "BotPlaybooks", "BotProbes"]),
         .testTarget(
             name: "SchedulerPluginTests",
             dependencies: ["SchedulerPlugin", "PerfbotApp", "BotStore", "BotPlaybooks", "BotChannels", "BotProbes", "TestSupport"]

@@ -180,6 +180,18 @@ public struct PerfbotConfiguration: Sendable {
         var values: [String: String] = [:]
         for (key, value) in mapping {
             guard let name = key.string else { continue }
+            // `prometheus:` as a section: url, label and the queries, for the PERFBOT_PROMETHEUS_* keys.
+            if name == "prometheus", let section = value.mapping {
+                for (inner, innerValue) in section {
+                    let flat = "PERFBOT_PROMETHEUS_" + (inner.string ?? "").uppercased()
+                    guard keys.contains(flat), let scalar = innerValue.scalar?.string else {
+                        throw ConfigurationError.invalid(key: "prometheus.\(inner.string ?? "?")", reason:
+                            "unknown or not a single value in \(path) (known: url, label, memory_percent, cpu_cores, oom_kills, disk_bytes)")
+                    }
+                    values[flat] = scalar
+                }
+                continue
+            }
             guard keys.contains(name) else {
                 throw ConfigurationError.invalid(key: name, reason: "unknown key in \(path) (line \(key.mark?.line ?? 0))")
             }

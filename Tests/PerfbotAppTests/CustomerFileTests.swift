@@ -1,5 +1,6 @@
 import BotCore
 import Foundation
+import BotProbes
 import PerfbotApp
 import Testing
 
@@ -208,5 +209,26 @@ import Testing
         let configuration = try? PerfbotConfiguration(values: ["SLACK_SIGNING_SECRET": "s3cr3t-value-123"])
         #expect(configuration?.summary.contains("s3cr3t") == false)
         #expect(configuration?.summary.contains("slack=on") == true)
+    }
+}
+
+@Suite struct PrometheusConfigurationTests {
+    @Test func aPrometheusSectionInTheFileSetsItsKeys() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString).yaml")
+        try """
+            PERFBOT_PORT: 9000
+            prometheus:
+              url: http://prometheus:9090
+              label: container
+              cpu_cores: irate(container_cpu_usage_seconds_total[1m])
+
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let configuration = try PerfbotConfiguration.load(environment: [:], file: file.path)
+        #expect(configuration.prometheusURL == "http://prometheus:9090")
+        #expect(configuration.prometheusQueries.label == "container")
+        #expect(configuration.prometheusQueries.cpuCores == "irate(container_cpu_usage_seconds_total[1m])")
+        #expect(configuration.prometheusQueries.oomKills == PrometheusQueries().oomKills)
+        try "prometheus:\n  urll: http://x\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigurationError.self) { try PerfbotConfiguration.load(environment: [:], file: file.path) }
     }
 }
