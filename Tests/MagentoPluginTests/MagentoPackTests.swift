@@ -13,6 +13,7 @@ import WooCommercePlugin
     @Test func everyRuleFiresOnItsFixtureAndNotAtItsThreshold() {
         #expect(pack.rules.count == 14)
         #expect(PackChecks.misbehavingRules(of: pack).isEmpty)
+        #expect(pack.rules.first { $0.name == "high_cpu" }?.condition == "cpu_percent > 90 for 15 min", "tuned for reindexing")
     }
 
     @Test func everyPlaybookTriggersOnARuleOfThisPack() throws {

@@ -93,6 +93,7 @@ import TestSupport
                 let store = await try bot.wiring.commandRouter().route("store shop-a", user: SlackUserID("U0VIEW001")!, channel: nil,
                                                                      logger: Logger(label: "t")).plainText
                 #expect(store.contains("Memory") && store.contains("75"), "\(store)")
+                #expect(store.contains("CPU") && store.contains("25"), "\(store)")
 
                 // The OOM killer strikes shop-b twice: the counter rises, the container OOM issue opens.
                 try scratch.write("oom", "2\n")
