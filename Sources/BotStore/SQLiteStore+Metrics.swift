@@ -8,7 +8,9 @@ extension SQLiteStore: MetricReader {
     /// - Returns: how many samples were new.
     @discardableResult
     public func insert(_ samples: [MetricSample]) async throws -> Int {
-        try await pool.write { db in try Self.insert(db, samples) }
+        // Nothing to write: no write transaction (a cycle asks for every store, most with nothing new of their own).
+        guard !samples.isEmpty else { return 0 }
+        return try await pool.write { db in try Self.insert(db, samples) }
     }
 
     static func insert(_ db: Database, _ samples: [MetricSample]) throws -> Int {
