@@ -59,7 +59,8 @@ struct SlowLog: ParsableCommand {
                 encoder.dateEncodingStrategy = .iso8601
                 print(String(decoding: try encoder.encode(digest), as: UTF8.self))
             case .text:
-                print(SlowLogText.render(digest, totalClasses: all.classes.count, source: file == "-" ? "standard input" : file))
+                print(SlowLogText.render(digest, totalClasses: all.classes.count, totalTime: all.classes.reduce(0) { $0 + $1.queryTime.sum },
+                                         source: file == "-" ? "standard input" : file))
             }
             if read.oversized > 0 {
                 FileHandle.standardError.write(Data("perfbot: skipped \(read.oversized) entries longer than 16 MiB\n".utf8))

@@ -211,6 +211,13 @@ import Testing
         #expect(options.databases == ["shopdb"], "an empty Schema: keeps the database before")
         #expect(options.firstSeen == Date(timeIntervalSince1970: 1767690843))
 
+        // The report as an admin reads it: the worst class first, its share of all the time, figures, an example.
+        let text = SlowLogText.render(SlowLogDigest(entries: digest.entries, classes: [top]), totalClasses: 3,
+                                      totalTime: digest.classes.reduce(0) { $0 + $1.queryTime.sum }, source: "slow.log")
+        #expect(text.hasPrefix("# slow.log: 5 entries in 3 classes; the 1 worst by total time\n\n## 1. \(top.queryID)  ×2  2.92 s in total (53.7 % of all the time)"), "\(text)")
+        #expect(text.contains("   time    avg 1.46 s  p95 2.39 s  max 2.42 s"), "\(text)")
+        #expect(text.contains("   example 2026-01-06 09:14:03 UTC, 2.42 s:\n     SELECT ID FROM wp_posts WHERE post_status = 'publish'"), "\(text)")
+
         var recent = SlowLogDigester(since: 1767690844)
         var again = SlowLogReader()
         defer { again.close() }

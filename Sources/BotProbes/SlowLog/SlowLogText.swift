@@ -2,12 +2,12 @@ import Foundation
 
 /// The digest as a report for people: one block per class, worst total time first.
 public enum SlowLogText {
-    public static func render(_ digest: SlowLogDigest, totalClasses: Int, source: String) -> String {
-        let totalTime = digest.classes.reduce(0) { $0 + $1.queryTime.sum }
+    /// - Parameter totalTime: the query time of every class, shown or not (each class's share is of it).
+    public static func render(_ digest: SlowLogDigest, totalClasses: Int, totalTime: Double, source: String) -> String {
         var lines = ["# \(source): \(digest.entries) entries in \(totalClasses) classes"
             + (digest.classes.count < totalClasses ? "; the \(digest.classes.count) worst by total time" : ", by total time")]
         for (rank, query) in digest.classes.enumerated() {
-            let share = totalTime > 0 ? " (\(percent(query.queryTime.sum / totalTime)) of the time shown)" : ""
+            let share = totalTime > 0 ? " (\(percent(query.queryTime.sum / totalTime)) of all the time)" : ""
             lines.append("")
             lines.append("## \(rank + 1). \(query.queryID)  ×\(query.count)  \(seconds(query.queryTime.sum)) in total\(share)")
             lines.append("   \(clip(query.fingerprint, 400))")
