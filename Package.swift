@@ -46,12 +46,14 @@ let package = Package(
         // Slack signing, payloads and Block Kit rendering.
         .target(
             name: "BotChannels",
-            dependencies: ["BotCore", "CCurl", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["BotCore", "CCurl", "CurlTransfer", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // libcurl, with a few typed wrappers for its variadic calls.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // One libcurl HTTP transfer (Slack's API, Prometheus), off the cooperative threads.
+        .target(name: "CurlTransfer", dependencies: ["CCurl"]),
         // Collectors and report readers: HTTP timing, Lighthouse, Redis, Varnish, PHP-FPM, MySQL.
-        .target(name: "BotProbes", dependencies: ["BotCore", "CCurl", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "BotProbes", dependencies: ["BotCore", "CCurl", "CurlTransfer", .product(name: "Crypto", package: "swift-crypto")]),
         // The Hummingbird application: routes, verification, limits, errors, metrics.
         .target(
             name: "BotServer",

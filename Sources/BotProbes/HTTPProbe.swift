@@ -1,5 +1,6 @@
 import BotCore
 import CCurl
+import CurlTransfer
 import Dispatch
 import Foundation
 
@@ -51,7 +52,7 @@ public struct HTTPProbe: Sendable {
     }
 
     /// `curl_global_init`, once per process.
-    static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+    static var globalInit: Void { CurlTransfer.initialized }
 
     public func probe(_ url: String) async throws(HTTPProbeError) -> HTTPTiming {
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? "") else {

@@ -1,4 +1,4 @@
-import CCurl
+import CurlTransfer
 import Foundation
 
 /// The PromQL perfbot asks a Prometheus for, one query per reading for the whole fleet, and the label that
@@ -44,12 +44,12 @@ public struct PrometheusClient: Sendable {
     public func query(_ query: String, label: String) async throws -> [String: Double] {
         let encoded = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         let url = "\(baseURL)/api/v1/query?query=\(encoded)"
-        let timeout = self.timeout
-        let answer: Result<(Int, [UInt8]), PrometheusError> = await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: Self.get(url, timeout: timeout)) }
+        // A whole fleet's answer is a few MB; far more is not a Prometheus answer.
+        let request = CurlTransfer.Request(url: url, timeout: timeout, bodyLimit: 64 << 20, overflow: .fail)
+        switch await CurlTransfer.run(request, on: queue) {
+        case let .success(answer): return try Self.vector(answer.body, status: answer.status, label: label)
+        case let .failure(error): throw PrometheusError.failed(error.reason)
         }
-        let (status, body) = try answer.get()
-        return try Self.vector(body, status: status, label: label)
     }
 
     static func vector(_ body: [UInt8], status: Int, label: String) throws -> [String: Double] {
@@ -72,40 +72,6 @@ public struct PrometheusClient: Sendable {
             values[name, default: 0] += value
         }
         return values
-    }
-
-    final class Collected {
-        var body: [UInt8] = []
-    }
-
-    static func get(_ url: String, timeout: TimeInterval) -> Result<(Int, [UInt8]), PrometheusError> {
-        guard let handle = curl_easy_init() else { return .failure(.failed("libcurl could not start")) }
-        defer { curl_easy_cleanup(handle) }
-        let collected = Collected()
-        let context = Unmanaged.passRetained(collected)
-        defer { context.release() }
-        _ = ccurl_setopt_str(handle, CURLOPT_URL, url)
-        _ = ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-        _ = ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(timeout * 1000))
-        _ = ccurl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
-        _ = ccurl_setopt_str(handle, CURLOPT_USERAGENT, "perfbot/1")
-        _ = ccurl_setopt_ptr(handle, CURLOPT_WRITEDATA, context.toOpaque())
-        _ = ccurl_setopt_write(handle) { data, size, count, pointer in
-            guard let data, let pointer else { return 0 }
-            let collected = Unmanaged<Collected>.fromOpaque(pointer).takeUnretainedValue()
-            let length = size * count
-            // A whole fleet's answer is a few MB; far more is not a Prometheus answer.
-            guard collected.body.count + length <= 64 << 20 else { return 0 }
-            data.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
-                collected.body.append(contentsOf: UnsafeBufferPointer(start: bytes, count: length))
-            }
-            return length
-        }
-        let code = curl_easy_perform(handle)
-        guard code == CURLE_OK else { return .failure(.failed(String(cString: curl_easy_strerror(code)))) }
-        var status = 0
-        _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return .success((status, collected.body))
     }
 }
 

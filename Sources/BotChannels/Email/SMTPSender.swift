@@ -1,5 +1,6 @@
 import BotCore
 import CCurl
+import CurlTransfer
 import Dispatch
 import Foundation
 
@@ -17,7 +18,7 @@ public struct SMTPSender: Sendable {
         self.user = user
         self.password = password
         self.timeout = timeout
-        _ = HTTPProbeGlobal.initialized
+        _ = CurlTransfer.initialized
     }
 
     /// Why a message was not sent (the server's or libcurl's words; never the password).
@@ -94,9 +95,4 @@ public struct SMTPSender: Sendable {
         let code = curl_easy_perform(handle)
         return code == CURLE_OK ? nil : String(cString: curl_easy_strerror(code))
     }
-}
-
-/// `curl_global_init`, once per process, for every libcurl user in this module.
-enum HTTPProbeGlobal {
-    static let initialized: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 }
