@@ -37,9 +37,6 @@ extension OperationsPlugin {
 
     /// A table is fragmented past this share of its size and this many bytes (ORIGINAL-DESIGN §1.5).
     static let fragmentedShare = 0.10
-    static var fragmentedBytes: Double {
-        Double(ProcessInfo.processInfo.environment["PERFBOT_FRAGMENTED_BYTES"].flatMap(Int.init) ?? 64 << 20)
-    }
 
     func database(_ command: ParsedCommand, context: CommandContext) async throws -> BotReply {
         if command.name == "revert" { return try await revert(Int64(command.integer("job") ?? 0), context: context) }
@@ -123,7 +120,7 @@ extension OperationsPlugin {
         let unused = try? await readDatabase(customer, TableStats.unusedIndexQuery)
         var findings: [String] = []
         for table in tables {
-            if table.isFragmented(share: Self.fragmentedShare, minimumBytes: Self.fragmentedBytes) {
+            if table.isFragmented(share: Self.fragmentedShare, minimumBytes: fragmentedBytes) {
                 findings.append("• `\(table.name)` has \(bytes(table.freeBytes)) of free space inside it "
                     + "(\(Wording.number(table.freeBytes / max(table.totalBytes, 1) * 100, decimals: 0)) % of its size): "
                     + "OPTIMIZE TABLE gives it back — `/perf optimize-tables \(customer.id)`.")
@@ -268,7 +265,7 @@ extension OperationsPlugin {
                 throw BotError.invalid("Could not read \(customer.id)'s tables: \(Wording.escapedForSlack(outcome.failureReason)).")
             }
             tables = TableStats.parse(outcome.output)
-                .filter { $0.isFragmented(share: Self.fragmentedShare, minimumBytes: Self.fragmentedBytes) }.map(\.name)
+                .filter { $0.isFragmented(share: Self.fragmentedShare, minimumBytes: fragmentedBytes) }.map(\.name)
             guard !tables.isEmpty else { return .text("No table of \(customer.id) is fragmented enough to optimize.") }
         }
         guard tables.count <= 16, tables.allSatisfy(DatabaseChange.isIdentifier) else {

@@ -22,6 +22,8 @@ public struct OperationsPlugin: BotPlugin {
     let work: any BackgroundWork
     /// How long a run may take before the answer becomes "running…" and the result follows later.
     let patience: Duration
+    /// Free space inside a table (over 10 % of it) from which `/perf tables` calls it fragmented.
+    let fragmentedBytes: Double
 
     /// - Parameters:
     ///   - work: where waiting for a job goes when it may outlast Slack's 3-second answer.
@@ -30,7 +32,8 @@ public struct OperationsPlugin: BotPlugin {
     public init(store: any OperationsStore, library: PlaybookLibrary, platforms: [any PlatformPlugin],
                 executors: ExecutorFactory, runner: PlaybookRunner, engine: JobEngine, proposer: Proposer,
                 clock: any BotClock, work: any BackgroundWork = InlineWork(), patience: Duration = .seconds(2),
-                alertsChannel: String? = nil) {
+                alertsChannel: String? = nil, fragmentedBytes: Int = 64 << 20) {
+        self.fragmentedBytes = Double(fragmentedBytes)
         self.alertsChannel = alertsChannel
         self.work = work
         self.patience = patience

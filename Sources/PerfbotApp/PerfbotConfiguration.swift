@@ -50,6 +50,8 @@ public struct PerfbotConfiguration: Sendable {
     /// A Prometheus to read container memory, CPU, OOM kills and disk from (one query per reading per cycle).
     public var prometheusURL: String?
     public var prometheusQueries = PrometheusQueries()
+    /// Free space inside a table (over 10 % of its size) from which `/perf tables` calls it fragmented.
+    public var fragmentedBytes = 64 << 20
     /// The Lighthouse CLI, run every 6 hours per store with the `lighthouse` probe.
     public var lighthouseCommand = "lighthouse"
 
@@ -76,7 +78,7 @@ public struct PerfbotConfiguration: Sendable {
         "PERFBOT_APPROVAL_HOURS", "GRAFANA_HMAC_SECRET", "GRAFANA_TIMESTAMP_HEADER", "PERFBOT_DRAIN_SECONDS",
         "PERFBOT_COMMAND_ADDRESS", "PERFBOT_MAIL_AUTHSERV_ID", "PERFBOT_PUBLIC_URL", "PERFBOT_LINK_SECRET", "PERFBOT_LINK_DAYS",
         "PERFBOT_PROMETHEUS_URL", "PERFBOT_PROMETHEUS_LABEL", "PERFBOT_PROMETHEUS_MEMORY_PERCENT", "PERFBOT_PROMETHEUS_CPU_CORES",
-        "PERFBOT_PROMETHEUS_OOM_KILLS", "PERFBOT_PROMETHEUS_DISK_BYTES", "PERFBOT_LIGHTHOUSE_COMMAND",
+        "PERFBOT_PROMETHEUS_OOM_KILLS", "PERFBOT_PROMETHEUS_DISK_BYTES", "PERFBOT_LIGHTHOUSE_COMMAND", "PERFBOT_FRAGMENTED_BYTES",
     ] + retentionKeys.map(\.key)
 
     public init() {}
@@ -138,6 +140,7 @@ public struct PerfbotConfiguration: Sendable {
         linkDays = try integer("PERFBOT_LINK_DAYS", 1...90) ?? linkDays
         prometheusURL = text("PERFBOT_PROMETHEUS_URL")
         lighthouseCommand = text("PERFBOT_LIGHTHOUSE_COMMAND") ?? lighthouseCommand
+        fragmentedBytes = try integer("PERFBOT_FRAGMENTED_BYTES", 1...(1 << 50)) ?? fragmentedBytes
         if lighthouseCommand.hasPrefix("-") || lighthouseCommand.contains(where: \.isWhitespace) {
             throw ConfigurationError.invalid(key: "PERFBOT_LIGHTHOUSE_COMMAND", reason: "expected a program name or path, without arguments")
         }

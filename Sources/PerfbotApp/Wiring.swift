@@ -133,7 +133,8 @@ public struct Wiring: Sendable {
     public func plugins() -> [any BotPlugin] {
         let operations = OperationsPlugin(store: store, library: library, platforms: Self.platforms,
                                           executors: executors, runner: runner(), engine: engine, proposer: proposer(),
-                                          clock: clock, work: jobs, alertsChannel: configuration.slackAlertsChannel)
+                                          clock: clock, work: jobs, alertsChannel: configuration.slackAlertsChannel,
+                                          fragmentedBytes: configuration.fragmentedBytes)
         let metrics = self.metrics
         let scheduler = SchedulerPlugin(cycle: checkCycle(), store: store, clock: clock,
                                         interval: .seconds(configuration.checkInterval), predictions: predictions(),
