@@ -63,10 +63,11 @@ public struct CustomerPlugin: BotPlugin {
         case "insights": return try await insights(customer)
         case "report": return try await report(customer)
         case "reports":
+            // Like every change, confirmed by a reply to the mail on file: a forged command changes nothing.
             let enabled = command.value("switch") == "on"
-            try await store.setWeeklyReport(customer.id, enabled: enabled, at: clock.now)
-            return .text(enabled ? "You will get the weekly report of \(customer.id) again, every Monday."
-                : "You will no longer get the weekly report of \(customer.id). Write \"reports on\" to get it again.")
+            return try await proposeSetting(customer, contact: contact, key: "reports", value: enabled ? "on" : "off",
+                                            step: enabled ? "Send the weekly report of \(customer.id) again"
+                                                : "Stop the weekly report of \(customer.id)")
         case "optimize": return try await optimize(customer, contact: contact)
         case "slow": return try await slowQueries(customer)
         case "level":

@@ -40,6 +40,6 @@ public struct MagentoPlugin: PlatformPlugin {
     public var collectors: [PackCollector] { MagentoCollectors.all }
 
     public func templateDefaults(for customer: Customer) -> [TemplateVariable: String] {
-        [.appPath: "/var/www/html", .dbName: "magento", .phpFpmService: "php8.2-fpm", .varnishURL: "http://varnish:6081/"]
+        [.appPath: "/var/www/html", .dbName: "magento", .dbUser: "magento", .phpFpmService: "php8.2-fpm", .varnishURL: "http://varnish:6081/"]
     }
 }

@@ -48,9 +48,20 @@ extension OperationsPlugin {
         }
         switch command.name {
         case "slow-queries": return try await slowQueries(customer, since: command.option("since"), page: command.option("page"))
-        case "tables": return try await tables(customer)
-        case "explain": return try await explain(customer, sql: command.values("sql").joined(separator: " "))
-        case "index": return try await proposeIndex(customer, table: command.value("table"),
+        case "tables":
+            try await auditRead(customer, action: "db.tables", details: [:], context: context)
+            return try await tables(customer)
+        case "explain":
+            // Audited before anything runs, refused or not: someone tried to reach the store's database.
+            let sql = command.values("sql").joined(separator: " ")
+            let refusal = ExplainAdvice.refusal(sql)
+            try await auditRead(customer, action: "db.explain", details: ["statement": String(sql.prefix(500))],
+                                result: refusal.map { "refused: \($0)" } ?? "explained", context: context)
+            return try await explain(customer, sql: sql)
+        case "index":
+            try await auditRead(customer, action: "db.index", details: ["table": command.value("table") ?? "(worst classes)"],
+                                context: context)
+            return try await proposeIndex(customer, table: command.value("table"),
                                                     columns: command.values("columns").joined(separator: ","),
                                                     context: context)
         default: return try await optimizeTables(customer, named: command.values("tables"), context: context)
@@ -58,6 +69,13 @@ extension OperationsPlugin {
     }
 
     // MARK: Reading
+
+    /// Every command that reaches a store's database is in the audit log: who, which store, what, and how it ended.
+    func auditRead(_ customer: Customer, action: String, details: [String: String], result: String = "read",
+                   context: CommandContext) async throws {
+        try await store.audit(actor: context.invoker.user.rawValue, channel: "slack", action: action, store: customer.id,
+                              details: details, result: result, at: clock.now)
+    }
 
     func slowQueries(_ customer: Customer, since: String?, page: String?) async throws -> BotReply {
         let span = since ?? "24h"
@@ -105,9 +123,15 @@ extension OperationsPlugin {
         guard let database = target.values[.dbName] else {
             throw BotError.invalid("\(customer.id) has no `db_name` in its settings.")
         }
+        // The statement passed the refusal (one statement, no backslash, no newline) and still reaches a client
+        // that interprets none of it.
+        guard ExplainAdvice.clientHazard(sql) == nil else {
+            throw BotError.invalid("perfbot does not pass that statement to the database client.")
+        }
         return try await target.executor.run(CommandRequest(
-            argv: ["mysql", "--user=\(user)", "--database=\(database)", "--batch", "--raw", "--skip-column-names",
-                   "--execute=\(sql)"], timeout: 30, outputLimit: 1 << 20))
+            argv: DatabaseClient.argv(sql, user: user, database: database, settings: customer.settings,
+                                      extra: ["--raw", "--skip-column-names"]),
+            timeout: 30, outputLimit: 1 << 20))
     }
 
     func tables(_ customer: Customer) async throws -> BotReply {

@@ -27,6 +27,6 @@ public struct WooCommercePlugin: PlatformPlugin {
     public var collectors: [PackCollector] { WooCommerceCollectors.all }
 
     public func templateDefaults(for customer: Customer) -> [TemplateVariable: String] {
-        [.appPath: "/var/www/html", .dbName: "wordpress", .phpFpmService: "php8.2-fpm"]
+        [.appPath: "/var/www/html", .dbName: "wordpress", .dbUser: "wordpress", .phpFpmService: "php8.2-fpm"]
     }
 }

@@ -50,6 +50,14 @@ enum Migrations {
                 ) STRICT
                 """)
         }
+        migrator.registerMigration("v10-plan-tiers") { db in
+            // Premium is what a plan was declared to be, never "any name but basic": only `premium` keeps it
+            // until the customers file is imported again with its plans declared.
+            try db.execute(sql: """
+                ALTER TABLE customers ADD COLUMN plan_premium INTEGER NOT NULL DEFAULT 0 CHECK (plan_premium IN (0, 1));
+                UPDATE customers SET plan_premium = 1 WHERE plan = 'premium';
+                """)
+        }
         return migrator
     }
 

@@ -13,12 +13,12 @@ extension SQLiteStore: CustomerDirectory {
         try await pool.write { db in
             for customer in customers {
                 try db.execute(sql: """
-                    INSERT INTO customers (id, platform, plan, contact_email, url, container, host, executor,
+                    INSERT INTO customers (id, platform, plan, plan_premium, contact_email, url, container, host, executor,
                         automation_level, automation_exceptions, memory_limit_mb, cpu_cores, disk_limit_gb,
                         catalog_size, orders_per_day, active, created_at, updated_at, probes, settings)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET
-                        platform = excluded.platform, plan = excluded.plan, contact_email = excluded.contact_email,
+                        platform = excluded.platform, plan = excluded.plan, plan_premium = excluded.plan_premium, contact_email = excluded.contact_email,
                         url = excluded.url, container = excluded.container, host = excluded.host,
                         executor = excluded.executor, automation_level = excluded.automation_level,
                         automation_exceptions = excluded.automation_exceptions,
@@ -27,7 +27,7 @@ extension SQLiteStore: CustomerDirectory {
                         orders_per_day = excluded.orders_per_day, active = excluded.active,
                         updated_at = excluded.updated_at, probes = excluded.probes, settings = excluded.settings
                     """, arguments: [
-                        customer.id.rawValue, customer.platform.rawValue, customer.plan.rawValue,
+                        customer.id.rawValue, customer.platform.rawValue, customer.plan.rawValue, customer.plan.isPremium,
                         customer.contactEmail, customer.url, customer.container, customer.host,
                         customer.executor.rawValue, customer.automationLevel.rawValue,
                         try jsonText(customer.automationExceptions), customer.limits.memoryMB,
@@ -65,7 +65,7 @@ extension SQLiteStore: CustomerDirectory {
 
     static func customer(from row: Row) -> Customer? {
         guard let id = StoreID(row["id"]), let platform = Platform(rawValue: row["platform"]),
-              let plan = Plan(row["plan"]) else { return nil }
+              let plan = Plan(row["plan"], premium: row["plan_premium"] as Bool? ?? false) else { return nil }
         let exceptionsText: String = row["automation_exceptions"]
         let exceptions = (try? JSONDecoder().decode([String].self, from: Data(exceptionsText.utf8))) ?? []
         let probesText: String = row["probes"] ?? "[]"

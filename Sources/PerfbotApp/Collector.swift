@@ -17,6 +17,8 @@ public actor Collector {
     let slowLogBytesPerCycle: Int
     /// When each store's slow log was last read (its recent counts start there).
     private var lastSlowLogRead: [StoreID: Date] = [:]
+    /// The database in effect where each store's slow-log cursor stands (MySQL names it only when it changes).
+    private var slowLogDatabase: [StoreID: [UInt8]] = [:]
     /// The Prometheus read for the whole fleet, and what it asks.
     let prometheus: PrometheusClient?
     let prometheusQueries: PrometheusQueries
@@ -312,6 +314,12 @@ public actor Collector {
         guard let path = customer.settings[TemplateVariable.slowLog.rawValue], TemplateVariable.slowLog.accepts(path) else {
             throw ProbeParseError.invalid("set slow_log (the slow log's path) in the store's settings")
         }
+        // A slow log is server-wide: only the entries of the store's own database (and account, where set) are its.
+        guard let database = customer.settings[TemplateVariable.dbName.rawValue]
+                ?? packs[customer.platform]?.templateDefaults(for: customer)[.dbName],
+              TemplateVariable.dbName.accepts(database) else {
+            throw ProbeParseError.invalid("set db_name in the store's settings: only its database's entries are read")
+        }
         let stat = try await run(["stat", "--format=%i %s", "--", path], for: customer)
         let fields = stat.split(whereSeparator: \.isWhitespace)
         guard fields.count == 2, let size = Int64(fields[1]) else { throw ProbeParseError.invalid("stat \(path): \(stat.prefix(80))") }
@@ -344,10 +352,13 @@ public actor Collector {
             bytes.removeFirst(start)
             skipped = Int64(start)
         }
-        var ingest = SlowLogIngest(recentSince: since)
+        var ingest = SlowLogIngest(recentSince: since, database: database, user: customer.settings[TemplateVariable.dbUser.rawValue])
+        // Unknown after a restart or a rotation: entries before the next `use`/`Schema:` are left out, never guessed.
+        ingest.databaseInEffect = offset == 0 || fresh ? [] : slowLogDatabase[customer.id] ?? []
         let reachedEnd = offset + count == size
         ingest.read(bytes, complete: reachedEnd && bytes.suffix(2) == [UInt8(ascii: ";"), 10], fallbackTime: now)
         let cursor = SlowLogCursor(path: path, identity: identity, offset: offset + skipped + ingest.consumed)
+        slowLogDatabase[customer.id] = ingest.databaseInEffect
         try await slowQueries.recordSlowQueries(customer.id, hours: ingest.hours, cursor: cursor, at: now)
         return (Double(ingest.recentSlow), Double(ingest.recentOver3s))
     }

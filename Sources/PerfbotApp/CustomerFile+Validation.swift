@@ -4,7 +4,7 @@ import Foundation
 
 extension CustomerFile {
     /// Turns raw fields into a `Customer`, or throws the first problem with its line.
-    static func validate(_ record: Record) throws -> Customer {
+    static func validate(_ record: Record, plans: PlanCatalog) throws -> Customer {
         for (name, entry) in record.values where !fields.contains(name) && !nestedFields.contains(name) {
             throw CustomerFileProblem(line: entry.line, message: "unknown field '\(name)'")
         }
@@ -34,8 +34,11 @@ extension CustomerFile {
                 + packs.map(\.rawValue).joined(separator: " or ") + " (the platform packs perfbot has)")
         }
         let planEntry = try required("plan")
-        guard let plan = Plan(planEntry.value.lowercased()) else {
-            throw CustomerFileProblem(line: planEntry.line, message: "plan: expected a word such as basic or premium")
+        guard let plan = plans.plan(named: planEntry.value) else {
+            let close = NameSuggester.closest(to: planEntry.value.lowercased(), in: plans.names)
+            throw CustomerFileProblem(line: planEntry.line, message: "plan: '\(planEntry.value.prefix(40))' is not a plan perfbot knows"
+                + (close.isEmpty ? "" : " (did you mean \(close[0])?)") + "; known: \(plans.names.joined(separator: ", ")) "
+                + "(declare others in PERFBOT_PLANS)")
         }
         let emailEntry = try required("contact_email")
         guard Validation.isEmail(emailEntry.value) else {
@@ -101,8 +104,9 @@ extension CustomerFile {
     /// What a store setting must look like, for the problem message.
     static func settingRule(_ variable: TemplateVariable) -> String {
         switch variable {
-        case .appPath, .slowLog: "an absolute path of letters, digits, / _ . -"
-        case .dbReadonlyUser: "letters, digits and _, at most 80"
+        case .appPath, .slowLog, .dbOptionFile: "an absolute path of letters, digits, / _ . -"
+        case .dbReadonlyUser, .dbUser: "letters, digits and _, at most 80"
+        case .dbClient: "mariadb or mysql"
         case .dbName: "letters, digits and _, at most 64"
         case .phpFpmService: "a service name of letters, digits, . - @"
         case .varnishURL: "an http(s) URL of letters, digits, : / . _ -"

@@ -24,18 +24,19 @@ public enum CustomerFile {
 
     /// Parses `text`; CSV when `isCSV`, else YAML.
     /// - Throws: every problem found, each with its line, as `[CustomerFileProblem]`.
-    public static func parse(_ text: String, isCSV: Bool) throws(CustomerFileErrors) -> [Customer] {
+    public static func parse(_ text: String, isCSV: Bool, plans: PlanCatalog = .standard) throws(CustomerFileErrors) -> [Customer] {
         let records = isCSV ? try csvRecords(text) : try yamlRecords(text)
         var customers: [Customer] = []
         var problems: [CustomerFileProblem] = []
         var seen: [StoreID: Int] = [:]
         for record in records {
             do {
-                let customer = try validate(record)
+                let customer = try validate(record, plans: plans)
                 if let first = seen[customer.id] {
                     throw CustomerFileProblem(line: record.line, message: "id '\(customer.id)' already appears on line \(first)")
                 }
                 seen[customer.id] = record.line
+                if let problem = sharedSlowLog(customer, line: record.line, among: customers, lines: seen) { throw problem }
                 customers.append(customer)
             } catch let problem as CustomerFileProblem {
                 problems.append(problem)
@@ -45,6 +46,21 @@ public enum CustomerFile {
         }
         guard problems.isEmpty else { throw CustomerFileErrors(problems: problems) }
         return customers
+    }
+
+    /// A slow log is server-wide: two stores reading the same file must each name their own `db_name`, or each
+    /// would be shown (and act on) the other's queries.
+    static func sharedSlowLog(_ customer: Customer, line: Int, among earlier: [Customer], lines: [StoreID: Int]) -> CustomerFileProblem? {
+        let key = TemplateVariable.slowLog.rawValue, name = TemplateVariable.dbName.rawValue
+        guard let path = customer.settings[key] else { return nil }
+        func place(_ c: Customer) -> String { "\(c.executor.rawValue):\(c.host ?? c.container ?? "")" }
+        for other in earlier where other.settings[key] == path && place(other) == place(customer) {
+            guard let mine = customer.settings[name], let theirs = other.settings[name], mine != theirs else {
+                return CustomerFileProblem(line: line, message: "settings.slow_log: '\(customer.id)' reads the same slow log as '\(other.id)' "
+                    + "(line \(lines[other.id] ?? 0)); give each its own db_name so each sees only its own database's queries")
+            }
+        }
+        return nil
     }
 
     /// One customer's raw fields with the line of each.

@@ -58,12 +58,12 @@ public struct EmailReplies: Sendable {
             try await passOn(mail)
             return .refused("no proposal matches the reply address")
         }
-        if mail.fromAddresses.count > 1 {
-            try await refused(approval, from: mail, reason: "the From line names more than one address")
-            return .refused("the From line names more than one address")
+        guard let from = mail.fromAddress else {
+            try await refused(approval, from: mail, reason: "the From line is not exactly one plain address")
+            return .refused("the From line is not exactly one plain address")
         }
         guard let customer = try await store.customer(approval.store),
-              MailAddress.same(mail.from, customer.contactEmail) else {
+              MailAddress.same(from, customer.contactEmail) else {
             logger.notice("reply from someone else refused", metadata: ["approval": "\(approval.id)"])
             try await refused(approval, from: mail, reason: "the sender is not the store's contact")
             return .refused("the sender is not the store's contact")
@@ -84,7 +84,7 @@ public struct EmailReplies: Sendable {
             return .notUnderstood
         case .approve, .reject:
             let approve = decision == .approve
-            let sender = MailAddress.address(in: mail.from) ?? customer.contactEmail
+            let sender = from
             if approve, approval.status == .pending, approval.expiresAt > clock.now,
                let early = try await check(approval, customer: customer, sender: sender) {
                 return early
@@ -137,10 +137,10 @@ public struct EmailReplies: Sendable {
             try await passOn(mail)
             return .refused("no proposal matches the reply address")
         }
-        guard mail.fromAddresses.count == 1, let sender = mail.fromAddresses.first else {
+        guard let sender = mail.fromAddress else {
             count("unreadable_from")
-            logger.notice("e-mail command refused", metadata: ["reason": "the From line does not name exactly one address"])
-            return .refused("the From line does not name exactly one address")
+            logger.notice("e-mail command refused", metadata: ["reason": "the From line is not exactly one plain address"])
+            return .refused("the From line is not exactly one plain address")
         }
         let mine = try await store.allCustomers().filter { MailAddress.same($0.contactEmail, sender) }
         guard let first = mine.first else {
@@ -183,7 +183,8 @@ public struct EmailReplies: Sendable {
     /// else, or failing SPF/DKIM/DMARC, is left in the delivery log.
     func passOn(_ mail: InboundMail) async throws {
         guard !mail.failedAuthentication,
-              let customer = try await store.allCustomers().first(where: { MailAddress.same(mail.from, $0.contactEmail) })
+              let from = mail.fromAddress,
+              let customer = try await store.allCustomers().first(where: { MailAddress.same(from, $0.contactEmail) })
         else { return }
         var gist = ReplyReader.extract(mail.text).replacingOccurrences(of: "\n", with: " ")
         if gist.count > 300 { gist = String(gist.prefix(300)) + "…" }
@@ -197,7 +198,7 @@ public struct EmailReplies: Sendable {
     /// A reply to a real proposal that may not decide it: kept in the audit log, and the admins told (the
     /// sender is not answered, since the From line may be forged). Often a colleague of the owner replied.
     func refused(_ approval: Approval, from mail: InboundMail, reason: String) async throws {
-        let sender = MailAddress.address(in: mail.from) ?? "an unreadable address"
+        let sender = mail.fromAddress ?? "an unreadable From line"
         try await store.audit(actor: String(sender.prefix(200)), channel: "email", action: "approval.refused",
                               store: approval.store, details: ["approval": approval.id], result: reason, at: clock.now)
         try await tellAdmins("⚠️ A reply to \(approval.store)'s proposal \(approval.id) was not acted on: \(reason) "

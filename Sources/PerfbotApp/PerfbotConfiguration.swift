@@ -52,6 +52,8 @@ public struct PerfbotConfiguration: Sendable {
     public var prometheusQueries = PrometheusQueries()
     /// Free space inside a table (over 10 % of its size) from which `/perf tables` calls it fragmented.
     public var fragmentedBytes = 64 << 20
+    /// The plans the customers file may name (`PERFBOT_PLANS` adds to basic and premium).
+    public var plans = PlanCatalog.standard
     /// The Lighthouse CLI, run every 6 hours per store with the `lighthouse` probe.
     public var lighthouseCommand = "lighthouse"
 
@@ -79,6 +81,7 @@ public struct PerfbotConfiguration: Sendable {
         "PERFBOT_COMMAND_ADDRESS", "PERFBOT_MAIL_AUTHSERV_ID", "PERFBOT_PUBLIC_URL", "PERFBOT_LINK_SECRET", "PERFBOT_LINK_DAYS",
         "PERFBOT_PROMETHEUS_URL", "PERFBOT_PROMETHEUS_LABEL", "PERFBOT_PROMETHEUS_MEMORY_PERCENT", "PERFBOT_PROMETHEUS_CPU_CORES",
         "PERFBOT_PROMETHEUS_OOM_KILLS", "PERFBOT_PROMETHEUS_DISK_BYTES", "PERFBOT_LIGHTHOUSE_COMMAND", "PERFBOT_FRAGMENTED_BYTES",
+        "PERFBOT_PLANS",
     ] + retentionKeys.map(\.key)
 
     public init() {}
@@ -141,6 +144,10 @@ public struct PerfbotConfiguration: Sendable {
         prometheusURL = text("PERFBOT_PROMETHEUS_URL")
         lighthouseCommand = text("PERFBOT_LIGHTHOUSE_COMMAND") ?? lighthouseCommand
         fragmentedBytes = try integer("PERFBOT_FRAGMENTED_BYTES", 1...(1 << 50)) ?? fragmentedBytes
+        switch PlanCatalog.parse(text("PERFBOT_PLANS") ?? "") {
+        case let .success(catalog): plans = catalog
+        case let .failure(error): throw ConfigurationError.invalid(key: "PERFBOT_PLANS", reason: error.userMessage)
+        }
         if lighthouseCommand.hasPrefix("-") || lighthouseCommand.contains(where: \.isWhitespace) {
             throw ConfigurationError.invalid(key: "PERFBOT_LIGHTHOUSE_COMMAND", reason: "expected a program name or path, without arguments")
         }

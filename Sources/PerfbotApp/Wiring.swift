@@ -213,6 +213,10 @@ public struct Wiring: Sendable {
             if !exceptions.contains(value) { exceptions.append(value) }
         case "unskip":
             exceptions.removeAll { $0 == value }
+        case "reports":
+            guard value == "on" || value == "off" else { throw BotError.invalid("bad reports switch") }
+            try await store.setWeeklyReport(job.store, enabled: value == "on", at: at)
+            return "weekly report \(value)"
         default:
             throw BotError.invalid("unknown setting `\(key)`")
         }

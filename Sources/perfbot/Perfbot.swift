@@ -107,7 +107,7 @@ struct Mail: AsyncParsableCommand {
             let why = decision == .forwarded ? "it forwards another message" : ReplyReader.explain(text).reason
             print("""
                 from:           \(mail.from)
-                sender address: \(MailAddress.address(in: mail.from) ?? "(none)")
+                sender address: \(mail.fromAddress ?? "(none: not exactly one plain address)")
                 recipient:      \(mail.recipient)
                 token:          \(mail.token.map { "\($0.prefix(6))… (\($0.count) characters)" } ?? "(none: not a reply to a proposal)")
                 auto-reply:     \(mail.isAutomatic ? "yes — ignored without an answer" : "no")
@@ -115,7 +115,6 @@ struct Mail: AsyncParsableCommand {
                 reply text:
                 \(text.isEmpty ? "  (nothing)" : text.split(separator: "\n", omittingEmptySubsequences: false).map { "  | \($0)" }.joined(separator: "\n"))
                 decision:       \(mail.isAutomatic ? "none (auto-reply)" : "\(decision.rawValue): \(why)")
-                from check:     \(mail.fromAddresses.count == 1 ? "one address" : "\(mail.fromAddresses.count) addresses — refused")
                 """)
         }
     }
@@ -207,7 +206,7 @@ struct Customers: AsyncParsableCommand {
             let customers: [Customer]
             do {
                 customers = try CustomerFile.parse(String(decoding: data, as: UTF8.self),
-                                                   isCSV: file.lowercased().hasSuffix(".csv"))
+                                                   isCSV: file.lowercased().hasSuffix(".csv"), plans: configuration.plans)
             } catch {
                 let lines = error.problems.map { "\(file):\($0.line): \($0.message)" }
                 throw fail(lines.joined(separator: "\nperfbot: ") + "\nperfbot: nothing imported")

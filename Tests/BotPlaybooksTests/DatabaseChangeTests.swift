@@ -23,7 +23,7 @@ import Testing
     @Test func thePlaybookIsOneMysqlStepWithItsStatementInOneArgvElement() throws {
         let playbook = DatabaseChange.createIndex(table: "wp_postmeta", name: "perfbot_meta_key", columns: ["meta_key"])
             .playbook(for: .woocommerce)
-        #expect(playbook.actions.map(\.run) == [["mysql", "--database={db_name}", "--batch",
+        #expect(playbook.actions.map(\.run) == [["mysql", "--binary-mode", "--database={db_name}", "--batch",
                                                  "--execute=ALTER TABLE `wp_postmeta` ADD INDEX `perfbot_meta_key` (`meta_key`)"]])
         #expect(playbook.actions[0].reversible && !playbook.actions[0].safe && playbook.premiumOnly)
         let optimize = DatabaseChange.optimize(tables: ["wp_options"]).playbook(for: .magento)

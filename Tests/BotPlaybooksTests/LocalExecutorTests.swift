@@ -54,8 +54,29 @@ func temporaryDirectory() throws -> URL {
         setenv("SLACK_SIGNING_SECRET", "do-not-leak-either", 1)
         let outcome = try await executor.run(CommandRequest(argv: ["env"], timeout: 5))
         let names = Set(outcome.output.split(separator: "\n").compactMap { $0.split(separator: "=").first.map(String.init) })
-        #expect(names == ["PATH", "LANG", "LC_ALL", "HOME"])
+        #expect(names == ["PATH", "LANG", "LC_ALL", "HOME", "TMPDIR"])
         #expect(!outcome.output.contains("do-not-leak"))
+    }
+
+    /// Every child gets a HOME of perfbot's own (0700), never the shared temp directory where anyone may plant a
+    /// `.my.cnf` or a `.ssh/config`; if it stops being private, nothing starts.
+    @Test func childrenGetAPrivateHome() async throws {
+        let outcome = try await executor.run(CommandRequest(argv: ["env"], timeout: 5))
+        let home = try #require(outcome.output.split(separator: "\n").first { $0.hasPrefix("HOME=") }).dropFirst(5)
+        #expect(String(home) == PrivateHome.path && !PrivateHome.path.isEmpty)
+        #expect(String(home) != FileManager.default.temporaryDirectory.path && home != "/tmp")
+        let mode = try await executor.run(CommandRequest(argv: ["stat", "--format=%a %u %F", "--", String(home)], timeout: 5))
+        #expect(mode.output.trimmingCharacters(in: .whitespacesAndNewlines) == "700 \(geteuid()) directory")
+        #expect(PrivateHome.isPrivate)
+        // The check that runs before every child: a shared or borrowed directory is not private.
+        let other = try temporaryDirectory()
+        chmod(other.path, 0o700)
+        #expect(PrivateHome.isPrivate(other.path))
+        chmod(other.path, 0o1777)
+        #expect(!PrivateHome.isPrivate(other.path) && !PrivateHome.isPrivate("/tmp"))
+        let link = other.appendingPathComponent("link").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: PrivateHome.path)
+        #expect(!PrivateHome.isPrivate(link))
     }
 
     @Test func theWorkingDirectoryAndRelativeProgramsResolveInIt() async throws {

@@ -161,7 +161,7 @@ struct FailingPoster: HTTPPoster {
                 try await postMailgun(client, mailgunForm(to: to, from: from, body: body, timestamp: t0, headers: headers)).1
             }
             let twoAddresses = try await post(from: "owner@acme-store.example, Mallory <mallory@evil.example>")
-            #expect(twoAddresses == "refused: the From line names more than one address")
+            #expect(twoAddresses == "refused: the From line is not exactly one plain address")
             for verdict in [["Authentication-Results", "mx.fix.example.com; spf=softfail smtp.mailfrom=acme-store.example"],
                             ["Authentication-Results", "mx.fix.example.com; dkim=permerror header.d=acme-store.example"],
                             ["X-Mailgun-Spf", "SoftFail"], ["Received-SPF", "permerror (domain of acme-store.example)"]] {

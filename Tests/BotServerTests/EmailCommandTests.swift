@@ -49,7 +49,7 @@ import Testing
                 // A pass written by the sender (another authserv-id) is no pass.
                 let forged = [["Authentication-Results", "evil.example; dkim=pass header.d=acme-store.example"]]
                 let answer4 = try await command(client, bot, from: "owner@acme-store.example", body: "level 3", headers: forged)
-                #expect(answer4 == "refused: no authentication pass: no pass from a trusted authserv-id (1 result from others ignored)")
+                #expect(answer4 == "refused: no authentication pass: no result from a trusted authserv-id (1 from others ignored)")
                 let answer5 = try await command(client, bot, from: "owner@acme-store.example", body: "status widgets-inc")
                 #expect(answer5 == "answered: status")
             }
@@ -116,6 +116,18 @@ import Testing
                 let off = try await command(client, bot, from: "owner@acme-store.example", body: "reports off")
                 #expect(off == "answered: reports")
             }
+            // Stopping the reports is a change like any other: nothing changes before the contact's confirming reply.
+            try await bot.wiring.outbox(poster: FailingPoster()).deliverDue()
+            #expect(try await bot.store.weeklyReport(of: StoreID("acme-store")!))
+            let asked = try #require(EmailLoopTests().mails(in: maildir).first { $0.contains("Reply-To") && $0.contains("weekly report") })
+            let replyTo = try #require(asked.range(of: #"approve\+[a-z2-7]{32}@fix\.example\.com"#, options: .regularExpression)
+                .map { String(asked[$0]) })
+            try await bot.app.test(.router) { client in
+                let yes = try await postMailgun(client, mailgunForm(to: replyTo, from: "owner@acme-store.example", body: "yes",
+                                                                  timestamp: bot.clock.now))
+                #expect(yes.1 == "approved")
+            }
+            for job in try await bot.store.jobs(store: StoreID("acme-store")!, limit: 10) { _ = await bot.wiring.engine.outcome(of: job.id) }
             for _ in 0..<2 {  // started twice, as after a restart: one report each
                 let service = Task { try await bot.wiring.weeklyReports().run() }
                 for _ in 0..<100 where try await bot.store.pendingMessages().filter({ $0.payload.contains("weekly_report") }).isEmpty {
@@ -133,7 +145,7 @@ import Testing
             #expect(!reports.contains { $0.contains("To: owner@acme-store.example") })
             let report = try #require(reports.first)
             #expect(report.contains("Problems found:") && report.contains("reports off"))
-            #expect(mails.contains { $0.contains("You will no longer get the weekly report of acme-store") })
+            #expect(try await !bot.store.weeklyReport(of: StoreID("acme-store")!))
         }
     }
 
@@ -178,5 +190,53 @@ import Testing
         #expect(answers.count == 2 && answers.allSatisfy { $0.contains(#""to":"owner@acme-store.example""#) })
         #expect(answers.contains { $0.contains("Insights for acme-store") || $0.contains("insights feed of acme-store") })
         #expect(answers.contains { $0.contains("What you can ask perfbot by e-mail") })
+    }
+
+    /// Raw messages as an attacker writes them: a From that the MTA reads one way and a naive parser another, a
+    /// pass for another domain, a pass hidden in a quoted string or below the MTA's own header. None acts.
+    @Test func borrowedPassesAndDisguisedSendersAreRefused() async throws {
+        let bot = try await TestBot(extra: ["PERFBOT_REPLY_DOMAIN": "fix.example.com", "PERFBOT_MAIL_AUTHSERV_ID": "mx.fix.example.com"])
+        @Sendable func raw(from: String, results: [String], body: String = "level 3") -> String {
+            "Delivered-To: perfbot@fix.example.com\r\n"
+                + results.map { "Authentication-Results: \($0)\r\n" }.joined()
+                + "From: \(from)\r\nTo: perfbot@fix.example.com\r\nSubject: \(body)\r\nContent-Type: text/plain\r\n\r\n\(body)\r\n"
+        }
+        let evilPass = "mx.fix.example.com; dmarc=pass header.from=evil.example; spf=pass smtp.mailfrom=a@evil.example"
+        let cases: [(String, String, [String])] = [
+            ("a comment holding the contact", "attacker@evil.example (<owner@acme-store.example>)", [evilPass]),
+            ("an encoded word holding the contact", "=?utf-8?q?=3Cowner=40acme-store=2Eexample=3E?=", [evilPass]),
+            ("an encoded word before the real address", "=?utf-8?q?owner=40acme-store=2Eexample?= <attacker@evil.example>", [evilPass]),
+            ("two addresses", "owner@acme-store.example, attacker@evil.example", [evilPass]),
+            ("a DMARC pass for another domain", "owner@acme-store.example", ["mx.fix.example.com; dmarc=pass header.from=evil.example"]),
+            ("an unaligned DKIM pass", "owner@acme-store.example", ["mx.fix.example.com; dkim=pass header.d=evil.example"]),
+            ("an unaligned SPF pass", "owner@acme-store.example", ["mx.fix.example.com; spf=pass smtp.mailfrom=bounce@evil.example"]),
+            ("a pass inside a quoted string", "owner@acme-store.example",
+             [#"mx.fix.example.com; dkim=fail reason="x; dkim=pass header.d=acme-store.example" header.d=acme-store.example"#]),
+            ("a pass below the MTA's own verdict", "owner@acme-store.example",
+             ["mx.fix.example.com; dmarc=fail header.from=acme-store.example",
+              "mx.fix.example.com; dmarc=pass header.from=acme-store.example"]),
+            ("a trusted name in a comment", "owner@acme-store.example",
+             ["evil.example (mx.fix.example.com); dmarc=pass header.from=acme-store.example"]),
+        ]
+        let levelBefore = try await bot.store.customer(StoreID("acme-store")!)?.automationLevel
+        try await bot.app.test(.router) { client in
+            func post(_ message: String) async throws -> String? {
+                let response = try await client.execute(uri: "/email/inbound", method: .post,
+                                                        headers: [.contentType: "message/rfc822", .authorization: "Bearer \(webhookToken)"],
+                                                        body: ByteBuffer(string: message))
+                return try json(response)["result"] as? String
+            }
+            for (name, from, results) in cases {
+                let answer = try await post(raw(from: from, results: results))
+                #expect(answer?.hasPrefix("refused:") == true, "\(name): \(answer ?? "nil")")
+            }
+            // The same contact, properly authenticated, is heard.
+            let heard = try await post(raw(from: "Owner <owner@acme-store.example>",
+                                           results: ["mx.fix.example.com; dmarc=pass header.from=acme-store.example"], body: "help"))
+            #expect(heard == "answered: help")
+        }
+        #expect(try await bot.store.customer(StoreID("acme-store")!)?.automationLevel == levelBefore)
+        let mails = try await bot.store.pendingMessages().filter { $0.channel == "email" }
+        #expect(mails.count == 1 && !mails.contains { $0.payload.contains("Please confirm") || $0.payload.contains("\"requested\"") }, "no proposal was mailed")
     }
 }

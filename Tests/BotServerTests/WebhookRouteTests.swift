@@ -47,14 +47,16 @@ import Testing
             {"samples":[{"store":"Bad Store","at":"2027-01-15T07:59:00Z","metrics":{}},
                         {"store":"acme-store","at":"yesterday","metrics":{"cpu_percent":1}},
                         {"store":"acme-store","at":"2027-01-16T00:00:00Z","metrics":{"cpu_percent":1}},
-                        {"store":"acme-store","at":"2027-01-15T07:59:30.250Z","metrics":{"cpu_percent":140,"disk_percent":50}}]}
+                        {"store":"acme-store","at":"2027-01-15T07:59:30.250Z","metrics":{"cpu_percent":250,"disk_percent":140,"memory_percent":10001}}]}
             """#
             let response = try await client.execute(uri: "/webhooks/metrics", method: .post, headers: auth,
                                                     body: ByteBuffer(string: body))
             let result = try json(response)
             let reasons = (result["rejected"] as? [[String: Any]] ?? []).compactMap { $0["reason"] as? String }
             #expect(reasons == ["store is not a store name", "at is not an ISO 8601 time such as 2026-11-26T17:00:00Z",
-                                "at is in the future", "cpu_percent = 140.0 is out of range"])
+                                "at is in the future", "disk_percent = 140.0 is out of range",
+                                "memory_percent = 10001.0 is out of range"])
+            // A container at 2.5 times its CPU allocation is a real reading (kept up to 10,000 %); a disk is never 140 % full.
             #expect(result["accepted"] as? Int == 1)
         }
     }

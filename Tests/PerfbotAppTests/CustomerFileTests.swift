@@ -64,7 +64,7 @@ import Testing
             _ = try CustomerFile.parse(unknown, isCSV: false)
             Issue.record("accepted an unknown setting")
         } catch {
-            #expect(error.problems.first?.message == "settings: unknown field 'container' (expected app_path, db_name, db_readonly_user, php_fpm_service, slow_log, varnish_url)")
+            #expect(error.problems.first?.message == "settings: unknown field 'container' (expected app_path, db_client, db_name, db_option_file, db_readonly_user, db_user, php_fpm_service, slow_log, varnish_url)")
         }
     }
 
@@ -230,5 +230,44 @@ import Testing
         #expect(configuration.prometheusQueries.oomKills == PrometheusQueries().oomKills)
         try "prometheus:\n  urll: http://x\n".write(to: file, atomically: true, encoding: .utf8)
         #expect(throws: ConfigurationError.self) { try PerfbotConfiguration.load(environment: [:], file: file.path) }
+    }
+
+    /// Plans are declared: a typo is refused with the nearest name, never read as premium.
+    @Test func anUnknownPlanIsRefusedAndDeclaredPlansAreRead() throws {
+        let yaml = "customers:\n  - {id: typo-shop, platform: woocommerce, plan: basci, contact_email: o@typo.example}\n"
+        do {
+            _ = try CustomerFile.parse(yaml, isCSV: false)
+            Issue.record("a plan named basci was accepted")
+        } catch {
+            #expect(error.problems.map(\.message).first?.contains("plan: 'basci' is not a plan perfbot knows (did you mean basic?)") == true, "\(error.problems)")
+            #expect(error.problems.map(\.message).first?.contains("basic") == true)
+        }
+        let catalog = try PlanCatalog.parse("gold:premium,starter:basic").get()
+        let gold = try CustomerFile.parse(yaml.replacingOccurrences(of: "basci", with: "gold"), isCSV: false, plans: catalog)
+        #expect(gold.first?.plan.isPremium == true && gold.first?.plan.rawValue == "gold")
+        let starter = try CustomerFile.parse(yaml.replacingOccurrences(of: "basci", with: "starter"), isCSV: false, plans: catalog)
+        #expect(starter.first?.plan.isPremium == false)
+    }
+
+    /// Two stores reading one server's slow log must each name their database, or each would see the other's queries.
+    @Test func storesSharingASlowLogMustNameTheirDatabases() throws {
+        func file(_ first: String, _ second: String) -> String {
+            """
+            customers:
+              - {id: one-shop, platform: woocommerce, plan: premium, contact_email: o@one.example, executor: ssh, host: db1.example,
+                 settings: {slow_log: /var/log/mysql/slow.log\(first)}}
+              - {id: two-shop, platform: woocommerce, plan: premium, contact_email: o@two.example, executor: ssh, host: db1.example,
+                 settings: {slow_log: /var/log/mysql/slow.log\(second)}}
+            """
+        }
+        do {
+            _ = try CustomerFile.parse(file("", ""), isCSV: false)
+            Issue.record("two stores shared a slow log without db_name")
+        } catch {
+            #expect(error.problems.map(\.message) == ["settings.slow_log: 'two-shop' reads the same slow log as 'one-shop' (line 2); "
+                + "give each its own db_name so each sees only its own database's queries"])
+        }
+        let apart = try CustomerFile.parse(file(", db_name: one", ", db_name: two"), isCSV: false)
+        #expect(apart.map { $0.settings["db_name"] } == ["one", "two"])
     }
 }

@@ -121,6 +121,18 @@ func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
         #expect(insights.contains { $0.kind == "action" && $0.title == "Memory optimization applied automatically" })
     }
 
+    /// A container at 2.5 times its CPU allocation reads 250 %: the reading is kept, and it is the worst
+    /// case of `high_cpu`, not an invalid sample.
+    @Test func aReadingAboveTheAllocationIsKeptAndFiresHighCPU() async throws {
+        let bot = try await SchedulerBot(customers: [shop("hot-shop", level: .notifyOnly)])
+        let sample = MetricSample(store: StoreID("hot-shop")!, metric: .cpuPercent, at: bot.clock.now, value: 250)
+        #expect(MetricName.cpuPercent.accepts(250) && !MetricName.cpuPercent.accepts(10_001))
+        try await bot.feed("hot-shop", .cpuPercent, Array(repeating: sample.value, count: 12))
+        let report = try await bot.cycle()
+        #expect(report.opened.map(\.what) == ["high_cpu (warning)"])
+        #expect(try await bot.store.openIssues(store: nil).map(\.type) == ["high_cpu"])
+    }
+
     /// A playbook whose notifications say `slack: false` runs without its result in the thread; the alert still goes.
     @Test func aQuietPlaybookLeavesItsResultOutOfTheThread() async throws {
         let playbooks = FileManager.default.temporaryDirectory.appendingPathComponent("playbooks-\(UUID().uuidString)")

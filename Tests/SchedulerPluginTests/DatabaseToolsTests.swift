@@ -72,7 +72,16 @@ import TestSupport
             "--auth-root-authentication-method=socket", "--skip-test-db"])
         try #require(install.succeeded, "\(install.output)")
         // The store's own `mysql`, pointed at its server (as in the store's container); root unless told otherwise.
-        try scratch.write("mysql", "#!/bin/sh\nexec /usr/bin/mysql --no-defaults --socket=\(socket) -uroot \"$@\"\n", executable: true)
+        // perfbot's own calls say `--no-defaults` (or a private `--defaults-file=`) first, which the client requires
+        // first; anything else reads the option files of HOME, as a careless client would.
+        try scratch.write("mysql", """
+            #!/bin/sh
+            case "$1" in
+              --no-defaults|--defaults-file=*) first=$1; shift; exec /usr/bin/mysql "$first" --socket=\(socket) -uroot "$@" ;;
+              *) exec /usr/bin/mysql --socket=\(socket) -uroot "$@" ;;
+            esac
+
+            """, executable: true)
         try await scratch.withServer([
             "/usr/sbin/mariadbd", "--no-defaults", "--datadir=\(scratch.path("data"))", "--socket=\(socket)",
             "--skip-networking", "--user=root", "--pid-file=\(scratch.path("mysqld.pid"))",
@@ -134,8 +143,39 @@ import TestSupport
             #expect(twoStatements.hasPrefix("Not explained: give exactly one statement"), "\(twoStatements)")
             #expect(try await scratch.run(["mysql", "--database=shop", "--execute=SELECT count(*) FROM wp_posts"]).output.contains("3000"))
 
+            // A tenant's SQL never reaches a shell. A client of the store, in a `NO_BACKSLASH_ESCAPES` session, writes a
+            // statement whose `\!` a backslash-escaping fingerprinter leaves outside every literal …
+            let planted = "/tmp/perfbot-pwned-\(UInt32.random(in: 0...UInt32.max))"
+            defer { try? FileManager.default.removeItem(atPath: planted) }
+            let attack = "SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'; SELECT post_id FROM wp_postmeta "
+                + "WHERE meta_value = 'a\\' OR meta_value = '\\! touch \(planted) #'"
+            #expect(try await scratch.run(["mysql", "--database=shop", "--execute=\(attack)"]).succeeded)
+            bot.clock.advance(by: 60)
+            _ = try await bot.cycle()
+            let hostile = try await bot.store.slowQueryClasses(customer.id, since: Date(timeIntervalSince1970: 0), limit: 200, offset: 0)
+                .classes.first { $0.fingerprint.contains("\\!") }
+            let shape = try #require(hostile, "the hostile class reached the store: the test must hold it").fingerprint
+            #expect(ExplainAdvice.clientHazard(shape) != nil, "\(shape)")
+            // … and an operator's `index` (EXPLAIN of the worst classes) and a typed `explain` run nothing of it.
+            _ = try await ask(bot, "index db-shop")
+            let typed = try await ask(bot, "explain db-shop SELECT 1 \\! touch \(planted)")
+            #expect(typed.hasPrefix("Not explained:") && typed.contains("backslash"), "\(typed)")
+            #expect(!FileManager.default.fileExists(atPath: planted), "a shell command ran from SQL text")
+            // Even a statement that got past the check is inert in the client perfbot starts: `--binary-mode` and
+            // `--sandbox` turn the client's own commands off.
+            let direct = try await scratch.local.run(CommandRequest(argv: DatabaseClient.argv("SELECT 1 \\! touch \(planted)",
+                                                                                           settings: [:]), timeout: 20))
+            #expect(!direct.succeeded && !FileManager.default.fileExists(atPath: planted), "\(direct.output)")
+            let audit = try await bot.store.auditEntries(store: customer.id, limit: 50)
+            #expect(audit.contains { $0.action == "db.explain" && $0.result?.hasPrefix("refused:") == true }, "explain is audited")
+
+            // An option file planted in a child's HOME is not read (`--no-defaults`): here one that would turn the
+            // output into HTML and break every reading.
+            let optionFile = (PrivateHome.path as NSString).appendingPathComponent(".my.cnf")
+            try "[mysql]\nhtml\n".write(toFile: optionFile, atomically: true, encoding: .utf8)
             // The table fragmented by deletes is found, then optimized by a job.
             let tables = try await ask(bot, "tables db-shop")
+            try? FileManager.default.removeItem(atPath: optionFile)
             #expect(tables.contains("`wp_actionscheduler_logs` has"), "\(tables)")
             #expect(tables.contains("OPTIMIZE TABLE gives it back"))
             #expect(tables.contains("`wp_actionscheduler_logs` is MyISAM"))

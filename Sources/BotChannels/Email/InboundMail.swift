@@ -26,7 +26,9 @@ public struct InboundMail: Sendable, Equatable {
     public init(raw: [UInt8]) {
         let message = MIMEMessage(raw: raw)
         let recipient = message.header("Delivered-To") ?? message.header("X-Original-To") ?? message.header("To") ?? ""
-        self.init(recipient: recipient, from: message.header("From") ?? "", subject: message.header("Subject") ?? "",
+        // The From as sent, never decoded: who wrote is read exactly as the MTA that checked it read it.
+        let from = message.headers.first { $0.0.lowercased() == "from" }?.1 ?? ""
+        self.init(recipient: recipient, from: from, subject: message.header("Subject") ?? "",
                   text: message.plainText, headers: message.headers)
     }
 
@@ -77,12 +79,47 @@ public struct InboundMail: Sendable, Equatable {
         }
     }
 
-    /// The addresses in the From header: more than one (or none) means perfbot cannot tell who wrote.
-    public var fromAddresses: [String] { MailAddress.addresses(in: from) }
+    /// The one plain mailbox of the From header as sent; nil (nobody) for anything else: two addresses, a
+    /// comment, an encoded word beside the address.
+    public var fromAddress: String? { MailAddress.singleMailbox(from) }
 }
 
 /// E-mail addresses in `Name <a@b>` and bare forms.
 public enum MailAddress {
+    /// The one mailbox of a From header as sent, or nil: `a@b`, or a display name then `<a@b>` and nothing after.
+    /// Refused: comments, a second address, groups, an encoded word or anything else after the address or
+    /// beside a bare one, and `<`, `>` or `@` in the name. The display name is never decoded, so an encoded word
+    /// in it can hide nothing.
+    public static func singleMailbox(_ header: String) -> String? {
+        let text = header.trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty, text.utf8.count <= 998, !text.contains("("), !text.contains(")"), !text.contains(","),
+              !text.contains(";") else { return nil }
+        let spec: Substring
+        if let open = text.firstIndex(of: "<") {
+            guard text.last == ">", text.lastIndex(of: "<") == open, text.firstIndex(of: ">") == text.index(before: text.endIndex) else {
+                return nil
+            }
+            let name = text[..<open]
+            // A quoted display name may hold anything but what could end the quote or make a second address.
+            guard !name.contains("@"), !name.contains(":"), !name.contains("\\"), name.filter({ $0 == "\"" }).count % 2 == 0 else {
+                return nil
+            }
+            spec = text[text.index(after: open)..<text.index(before: text.endIndex)]
+        } else {
+            guard !text.contains(">"), !text.contains("=?"), !text.contains(where: \.isWhitespace) else { return nil }
+            spec = Substring(text)
+        }
+        let parts = spec.split(separator: "@", omittingEmptySubsequences: false)
+        let local = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.!#$%&'*+/=?^_`{|}~-")
+        let host = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64, parts[1].contains("."), parts[1].count <= 253,
+              !parts[0].contains("=?"), parts[0].unicodeScalars.allSatisfy(local.contains),
+              parts[1].unicodeScalars.allSatisfy(host.contains), !parts[1].hasPrefix("."), !parts[1].hasSuffix(".") else {
+            return nil
+        }
+        return "\(parts[0])@\(parts[1].lowercased())"
+    }
+
     /// The address part, lowercased in its domain; nil when there is none.
     public static func address(in text: String) -> String? {
         var candidate = text.trimmingCharacters(in: .whitespaces)

@@ -152,18 +152,70 @@ public struct MIMEMessage: Sendable {
         return output
     }
 
-    /// `=?UTF-8?B?…?=` and `=?ISO-8859-1?Q?…?=` words in a header.
+    /// `=?UTF-8?B?…?=` and `=?ISO-8859-1?Q?…?=` words in a header (RFC 2047; the blanks between two words go).
+    /// One pass: a word is at most 256 bytes and holds no blank, so no byte is looked at more than that often.
     static func decodeWords(_ value: String) -> String {
-        var result = value
-        while let start = result.range(of: "=?"), let end = result.range(of: "?=", range: start.upperBound..<result.endIndex) {
-            let inner = result[start.upperBound..<end.lowerBound].split(separator: "?", maxSplits: 2).map(String.init)
-            guard inner.count == 3 else { break }
-            let bytes: [UInt8] = inner[1].uppercased() == "B"
-                ? Array(Data(base64Encoded: inner[2]) ?? Data())
-                : quotedPrintable(inner[2].replacingOccurrences(of: "_", with: " "))
-            result.replaceSubrange(start.lowerBound..<end.upperBound, with: string(bytes, charset: inner[0].lowercased()))
+        let input = Array(value.utf8)
+        guard input.count > 1, value.contains("=?") else { return value }
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count)
+        var index = 0
+        var pendingBlanks: [UInt8] = []
+        var afterWord = false
+        let question = UInt8(ascii: "?"), equals = UInt8(ascii: "=")
+        while index < input.count {
+            if input[index] == equals, index + 1 < input.count, input[index + 1] == question,
+               let (decoded, next) = encodedWord(input, at: index) {
+                if !afterWord { output += pendingBlanks }
+                pendingBlanks.removeAll()
+                output += decoded
+                index = next
+                afterWord = true
+                continue
+            }
+            let byte = input[index]
+            if byte == 32 || byte == 9 {
+                pendingBlanks.append(byte)
+            } else {
+                output += pendingBlanks
+                pendingBlanks.removeAll()
+                output.append(byte)
+                afterWord = false
+            }
+            index += 1
         }
-        return result
+        output += pendingBlanks
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// The encoded word starting at `start` (`=?charset?B|Q?text?=`), decoded to UTF-8, and the index after it.
+    static func encodedWord(_ input: [UInt8], at start: Int) -> ([UInt8], Int)? {
+        let limit = min(input.count, start + 256)
+        var marks: [Int] = []  // the `?` after the charset, after the encoding, and before `=`
+        var index = start + 2
+        while index < limit {
+            let byte = input[index]
+            if byte == 32 || byte == 9 || byte == 10 || byte == 13 { return nil }
+            if byte == UInt8(ascii: "?") {
+                if marks.count == 2 {
+                    guard index + 1 < input.count, input[index + 1] == UInt8(ascii: "=") else { return nil }
+                    let charset = String(decoding: input[(start + 2)..<marks[0]], as: UTF8.self).lowercased()
+                    let encoding = input[(marks[0] + 1)..<marks[1]]
+                    let text = String(decoding: input[(marks[1] + 1)..<index], as: UTF8.self)
+                    guard encoding.count == 1 else { return nil }
+                    let bytes: [UInt8]
+                    switch encoding.first! | 0x20 {
+                    case UInt8(ascii: "b"): bytes = Array(Data(base64Encoded: text) ?? Data())
+                    case UInt8(ascii: "q"): bytes = quotedPrintable(text.replacingOccurrences(of: "_", with: " "))
+                    default: return nil
+                    }
+                    return (Array(string(bytes, charset: charset).utf8), index + 2)
+                }
+                marks.append(index)
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// HTML as text: line breaks for blocks, `>` for blockquotes and Gmail's quote, tags dropped, entities

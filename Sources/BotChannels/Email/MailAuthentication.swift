@@ -11,9 +11,12 @@ public struct MailAuthentication: Sendable, Equatable {
     public var reason: String
 
     public static func check(_ mail: InboundMail, trusting authservIDs: Set<String>) -> MailAuthentication {
-        guard mail.fromAddresses.count == 1, let from = mail.fromAddresses.first,
+        // The From must be one plain mailbox, read from the header as sent: a comment or an encoded word
+        // beside the address is how a second address reaches a reader that differs from the MTA's.
+        guard let from = MailAddress.singleMailbox(mail.from),
               let domain = from.split(separator: "@").last.map({ String($0).lowercased() }) else {
-            return MailAuthentication(passed: false, reason: "the From line does not name exactly one address")
+            return MailAuthentication(passed: false, reason: "the From line is not exactly one plain address "
+                + "(no comments, no encoded words beside the address, no second address)")
         }
         if mail.failedAuthentication {
             return MailAuthentication(passed: false, reason: "SPF, DKIM or DMARC failed")
@@ -21,29 +24,26 @@ public struct MailAuthentication: Sendable, Equatable {
         guard !authservIDs.isEmpty else {
             return MailAuthentication(passed: false, reason: "no trusted authserv-id is configured (PERFBOT_MAIL_AUTHSERV_ID)")
         }
-        var untrusted = 0
-        for header in mail.header("Authentication-Results") {
-            let results = parse(header)
-            guard authservIDs.contains(results.authservID) else {
-                untrusted += 1
+        // Only the topmost header of a trusted authserv-id: the receiving MTA prepends its own above everything
+        // the message carried, so any lower one with that id was written by someone else.
+        let all = mail.header("Authentication-Results").map(parse)
+        guard let results = all.first(where: { authservIDs.contains($0.authservID) }) else {
+            return MailAuthentication(passed: false, reason: all.isEmpty ? "no authentication results"
+                : "no result from a trusted authserv-id (\(all.count) from others ignored)")
+        }
+        for result in results.methods where result.verdict == "pass" {
+            switch result.method {
+            case "dmarc" where result.properties["header.from"].map({ $0 == domain }) ?? false:
+                return MailAuthentication(passed: true, reason: "DMARC pass for \(domain) from \(results.authservID)")
+            case "dkim" where aligned(result.properties["header.d"], with: domain):
+                return MailAuthentication(passed: true, reason: "DKIM pass for \(domain) from \(results.authservID)")
+            case "spf" where aligned(result.properties["smtp.mailfrom"], with: domain):
+                return MailAuthentication(passed: true, reason: "SPF pass for \(domain) from \(results.authservID)")
+            default:
                 continue
             }
-            for result in results.methods where result.verdict == "pass" {
-                switch result.method {
-                case "dmarc":
-                    return MailAuthentication(passed: true, reason: "DMARC pass from \(results.authservID)")
-                case "dkim" where aligned(result.properties["header.d"] ?? result.properties["header.i"], with: domain):
-                    return MailAuthentication(passed: true, reason: "DKIM pass for \(domain) from \(results.authservID)")
-                case "spf" where aligned(result.properties["smtp.mailfrom"], with: domain):
-                    return MailAuthentication(passed: true, reason: "SPF pass for \(domain) from \(results.authservID)")
-                default:
-                    continue
-                }
-            }
         }
-        return MailAuthentication(passed: false, reason: untrusted > 0
-            ? "no pass from a trusted authserv-id (\(untrusted) result\(untrusted == 1 ? "" : "s") from others ignored)"
-            : "no authentication results")
+        return MailAuthentication(passed: false, reason: "no pass for \(domain) from \(results.authservID)")
     }
 
     struct Results {
@@ -51,25 +51,49 @@ public struct MailAuthentication: Sendable, Equatable {
         var methods: [(method: String, verdict: String, properties: [String: String])]
     }
 
-    /// `mx.example.com 1; dkim=pass (2048-bit key) header.d=acme.example; spf=pass smtp.mailfrom=a@acme.example`.
+    /// `mx.example.com 1; dkim=pass (2048-bit key) header.d=acme.example; spf=pass smtp.mailfrom=a@acme.example`,
+    /// read as RFC 8601 writes it: comments (nested, with quoted pairs) dropped, quoted strings kept whole (a `;`
+    /// or `(` inside one is text), `;` between results only outside both. Linear in the header.
     static func parse(_ header: String) -> Results {
-        var text = ""
-        var depth = 0
-        for character in header {  // comments in parentheses go
-            if character == "(" { depth += 1; continue }
-            if character == ")" { depth = max(0, depth - 1); continue }
-            if depth == 0 { text.append(character) }
+        var pieces: [[String]] = [[]]
+        var word = ""
+        var depth = 0, quoted = false, escaped = false
+        func endWord() {
+            if !word.isEmpty { pieces[pieces.count - 1].append(word) }
+            word = ""
         }
-        let parts = text.split(separator: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        let id = parts.first?.split(separator: " ").first.map { String($0).lowercased() } ?? ""
-        let methods = parts.dropFirst().compactMap { part -> (String, String, [String: String])? in
-            let words = part.split(whereSeparator: \.isWhitespace).map(String.init)
+        for character in header {
+            if escaped {
+                if depth == 0 { word.append(character) }
+                escaped = false
+            } else if character == "\\", quoted || depth > 0 {
+                escaped = true
+            } else if quoted {
+                if character == "\"" { quoted = false } else { word.append(character) }
+            } else if character == "(" {
+                depth += 1
+            } else if depth > 0 {
+                if character == ")" { depth -= 1 }
+            } else if character == "\"" {
+                quoted = true
+            } else if character == ";" {
+                endWord()
+                pieces.append([])
+            } else if character.isWhitespace {
+                endWord()
+            } else {
+                word.append(character)
+            }
+        }
+        endWord()
+        let id = pieces.first?.first?.lowercased() ?? ""
+        let methods = pieces.dropFirst().compactMap { words -> (String, String, [String: String])? in
             guard let first = words.first, let equals = first.firstIndex(of: "=") else { return nil }
             var properties: [String: String] = [:]
             for word in words.dropFirst() {
                 guard let sign = word.firstIndex(of: "=") else { continue }
-                properties[word[..<sign].lowercased()] = String(word[word.index(after: sign)...])
-                    .trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
+                let key = word[..<sign].lowercased()
+                if properties[key] == nil { properties[key] = String(word[word.index(after: sign)...]).lowercased() }
             }
             return (first[..<equals].lowercased(), first[first.index(after: equals)...].lowercased(), properties)
         }

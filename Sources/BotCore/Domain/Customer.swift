@@ -51,25 +51,62 @@ public struct Platform: Hashable, Sendable, Comparable, CustomStringConvertible 
     }
 }
 
-/// A hosting plan such as `basic` or `premium` (lowercase word).
+/// A hosting plan: a declared name (`basic`, `premium`, or one of `PERFBOT_PLANS`) and whether it has the
+/// premium features. A plan perfbot was not told about is no plan at all, never premium by default.
 public struct Plan: Hashable, Sendable, CustomStringConvertible {
     public let rawValue: String
-    public static let basic = Plan(validated: "basic")
-    public static let premium = Plan(validated: "premium")
+    /// Premium-only features (database tools, the slow-log collector) are open to it.
+    public let isPremium: Bool
+    public static let basic = Plan(validated: "basic", premium: false)
+    public static let premium = Plan(validated: "premium", premium: true)
 
-    /// Validates a plan name: 1–32 lowercase letters, digits, `-` or `_`.
-    public init?(_ rawValue: String) {
-        let ok = (1...32).contains(rawValue.count) && rawValue.unicodeScalars.allSatisfy {
+    /// A plan name: 1–32 lowercase letters, digits, `-` or `_`.
+    public static func isValidName(_ name: String) -> Bool {
+        (1...32).contains(name.count) && name.unicodeScalars.allSatisfy {
             ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
         }
-        guard ok else { return nil }
-        self.rawValue = rawValue
     }
 
-    private init(validated: String) { rawValue = validated }
+    /// A plan of that name and tier; nil when the name is not a plan name.
+    public init?(_ name: String, premium: Bool) {
+        guard Self.isValidName(name) else { return nil }
+        self.init(validated: name, premium: premium)
+    }
+
+    private init(validated: String, premium: Bool) {
+        rawValue = validated
+        isPremium = premium
+    }
+
     public var description: String { rawValue }
-    /// Premium-only features are open to every plan except `basic`.
-    public var isPremium: Bool { self != .basic }
+}
+
+/// The plans perfbot knows: `basic` and `premium`, and those the operator declares (`PERFBOT_PLANS`,
+/// `gold:premium,starter:basic`). The customers file may name only these.
+public struct PlanCatalog: Sendable, Equatable {
+    public private(set) var plans: [String: Plan]
+
+    public static let standard = PlanCatalog(plans: [Plan.basic.rawValue: .basic, Plan.premium.rawValue: .premium])
+
+    init(plans: [String: Plan]) { self.plans = plans }
+
+    /// `name:tier` pairs separated by commas, tier `basic` or `premium`, over the two standard plans.
+    /// - Returns: the catalog, or the entry at fault.
+    public static func parse(_ text: String) -> Result<PlanCatalog, BotError> {
+        var catalog = standard
+        for entry in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !entry.isEmpty {
+            let parts = entry.split(separator: ":").map(String.init)
+            guard parts.count == 2, parts[1] == "basic" || parts[1] == "premium",
+                  let plan = Plan(parts[0].lowercased(), premium: parts[1] == "premium") else {
+                return .failure(.invalid("`\(entry.prefix(40))`: expected name:basic or name:premium"))
+            }
+            catalog.plans[plan.rawValue] = plan
+        }
+        return .success(catalog)
+    }
+
+    public func plan(named name: String) -> Plan? { plans[name.lowercased()] }
+    public var names: [String] { plans.keys.sorted() }
 }
 
 /// How much perfbot may do on its own for a customer (ORIGINAL-DESIGN §2.1).

@@ -52,9 +52,23 @@ public enum MetricName: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// Whether a value is a share of an allocation that a store can overrun: a container using twice its CPU
+    /// allocation reads 200 %, Redis past its `maxmemory` more than 100 %. Such readings are the worst ones, so
+    /// they are kept (up to `overrunBound`) for the rules and hotspots to see.
+    public var isAllocationShare: Bool {
+        switch self {
+        case .cpuPercent, .memoryPercent, .redisMemoryPercent, .phpFpmBusyPercent: true
+        default: false
+        }
+    }
+
+    /// The largest share of an allocation perfbot keeps: 100 times the allocation.
+    public static let overrunBound = 10_000.0
+
     /// Whether `value` is possible for this metric.
     public func accepts(_ value: Double) -> Bool {
         guard value.isFinite, value >= 0 else { return false }
+        if isAllocationShare { return value <= Self.overrunBound }
         return isPercent ? value <= 100 : true
     }
 }

@@ -25,9 +25,11 @@ public struct LocalExecutor: CommandExecutor {
 
     public func effectiveArgv(_ request: CommandRequest) -> [String] { request.argv }
 
-    /// The environment a child sees: nothing of perfbot's own (no secrets), just enough to run.
+    /// The environment a child sees: nothing of perfbot's own (no secrets), just enough to run, and a HOME
+    /// that only perfbot can write (no planted `.my.cnf`, `.ssh/config` or `.docker/config.json`).
     public var environment: [String: String] {
-        ["PATH": searchPath.joined(separator: ":"), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": "/tmp"]
+        ["PATH": searchPath.joined(separator: ":"), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": PrivateHome.path,
+         "TMPDIR": PrivateHome.path]
     }
 
     /// The file that `program` names, or nil.
@@ -45,6 +47,7 @@ public struct LocalExecutor: CommandExecutor {
     public func run(_ request: CommandRequest) async throws -> CommandOutcome {
         guard let program = request.argv.first else { throw ExecutorError.emptyCommand }
         guard let path = resolve(program, in: request.workingDirectory) else { throw ExecutorError.programNotFound(program) }
+        guard PrivateHome.isPrivate else { throw ExecutorError.unreachable("perfbot's private HOME for commands was changed; restart perfbot") }
         var options = PlatformOptions()
         options.processGroupID = 0  // its own group, so a timeout kills its children too
         let environment = Environment.custom(Dictionary(uniqueKeysWithValues: self.environment.compactMap { key, value in
@@ -117,6 +120,28 @@ public struct LocalExecutor: CommandExecutor {
             }
             return Captured(timedOut: timedOut)
         }
+    }
+}
+
+/// The HOME of every child perfbot starts: a directory made for this process with `mkdtemp` (so nobody could
+/// have made it first), mode 0700, owned by perfbot's user; checked again before each use.
+public enum PrivateHome {
+    public static let path: String = {
+        let base = FileManager.default.temporaryDirectory.path
+        var template = Array("\(base)/perfbot-home.XXXXXX".utf8CString)
+        // Without one, `isPrivate` is false and no command starts.
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else { return "" }
+        return String(cString: made)
+    }()
+
+    /// Whether the directory is still perfbot's alone: a directory (not a link), owned by this user, mode 0700.
+    public static var isPrivate: Bool { isPrivate(path) }
+
+    /// Whether `directory` is a directory (not a link) owned by this user with mode 0700.
+    public static func isPrivate(_ directory: String) -> Bool {
+        var info = stat()
+        guard !directory.isEmpty, lstat(directory, &info) == 0 else { return false }
+        return (info.st_mode & S_IFMT) == S_IFDIR && info.st_uid == geteuid() && (info.st_mode & 0o777) == 0o700
     }
 }
 

@@ -75,7 +75,8 @@ public enum DatabaseChange: Sendable, Equatable {
     /// The change as a one-step playbook for `platform`: `mysql --database={db_name} --execute=<statement>`.
     public func playbook(for platform: Platform) -> Playbook {
         let action: PlaybookAction
-        let argv = ["mysql", "--database={db_name}", "--batch", "--execute=\(statement)"]
+        // The store's own account (its option files) makes the change; the client interprets nothing of the text.
+        let argv = ["mysql", "--binary-mode", "--database={db_name}", "--batch", "--execute=\(statement)"]
         switch self {
         case .createIndex, .dropIndex:
             action = PlaybookAction(name: title, run: argv, target: .db, timeout: 1800, tags: [.rewrite], reversible: true, safe: false)

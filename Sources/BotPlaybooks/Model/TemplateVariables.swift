@@ -14,11 +14,19 @@ public enum TemplateVariable: String, Sendable, CaseIterable {
     case slowLog = "slow_log"
     /// The database account `/perf explain` and `/perf tables` use: it should only have SELECT.
     case dbReadonlyUser = "db_readonly_user"
+    /// The account the store's application uses: slow-log entries of other accounts are not the store's, and
+    /// `pt-kill` matches only it.
+    case dbUser = "db_user"
+    /// An option file on the store's side for the database reads (credentials of `db_readonly_user`); without
+    /// one, the client reads no option file at all (`--no-defaults`).
+    case dbOptionFile = "db_option_file"
+    /// The store's database client: `mariadb` (default; `--sandbox`) or `mysql` (8.0.40+; `--skip-system-command`).
+    case dbClient = "db_client"
 
     /// The variables a store may set for itself in the customers file (`settings:`); the others come from
     /// the store's own fields.
     public static let storeSettings: [TemplateVariable] = [.appPath, .dbName, .phpFpmService, .varnishURL, .slowLog,
-                                                           .dbReadonlyUser]
+                                                           .dbReadonlyUser, .dbOptionFile, .dbClient, .dbUser]
 
     /// Whether `value` may be placed into an argv element for this variable.
     ///
@@ -34,8 +42,9 @@ public enum TemplateVariable: String, Sendable, CaseIterable {
         case .store: return StoreID.isValid(value)
         case .container: return only("_.-")
         case .host: return only(".-") && !value.hasPrefix(".")
-        case .appPath, .slowLog: return value.hasPrefix("/") && only("/_.-") && !value.contains("//")
-        case .dbReadonlyUser: return only("_") && value.count <= 80
+        case .appPath, .slowLog, .dbOptionFile: return value.hasPrefix("/") && only("/_.-") && !value.contains("//")
+        case .dbReadonlyUser, .dbUser: return only("_") && value.count <= 80
+        case .dbClient: return value == "mariadb" || value == "mysql"
         case .dbName: return only("_") && value.count <= 64
         case .phpFpmService: return only(".-@") && value.count <= 64
         case .varnishURL:

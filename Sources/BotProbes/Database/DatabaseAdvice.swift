@@ -34,23 +34,44 @@ public enum ExplainAdvice {
     /// Why `sql` may not be explained, or nil when it is exactly one SELECT. The statement is only ever
     /// placed after `EXPLAIN FORMAT=JSON`, in one argv element, and run with the read-only account.
     public static func refusal(_ sql: String) -> String? {
-        let text = sql.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = sql.trimmingCharacters(in: .whitespaces)
         guard !text.isEmpty else { return "give the SELECT to explain" }
         guard text.utf8.count <= 20_000 else { return "the statement is longer than 20,000 characters" }
-        guard !text.contains("\0") else { return "the statement holds a NUL byte" }
+        if let hazard = clientHazard(text) { return hazard }
         let lowered = text.lowercased()
         guard lowered.hasPrefix("select") || lowered.hasPrefix("(select"), let first = lowered.dropFirst(lowered.hasPrefix("(") ? 7 : 6).first,
               first.isWhitespace || first == "*" || first == "`" || first == "(" else {
             let verb = lowered.split(whereSeparator: \.isWhitespace).first.map(String.init) ?? lowered
             return "only a SELECT can be explained, and this is `\(verb.prefix(20))`: perfbot never runs statements that change data"
         }
+        for word in ["into outfile", "into dumpfile", "for update", "lock in share mode", "for share"] where lowered.contains(word) {
+            return "`\(word.uppercased())` is not allowed in a statement to explain"
+        }
+        if lowered.range(of: #"\binto\s+@"#, options: .regularExpression) != nil { return "`INTO @variable` is not allowed" }
+        return nil
+    }
+
+    /// Why `text` may not be handed to a database client, or nil: it must be one statement on one line with no
+    /// backslash anywhere (the client reads `\!` as a shell command, and whether a `\'` closes a string depends on
+    /// the session's `NO_BACKSLASH_ESCAPES`, so no reading of the quotes can be trusted), no comment and no `;`
+    /// but a final one. Checked for typed SQL, for statements rebuilt from fingerprints and for perfbot's own.
+    public static func clientHazard(_ text: String) -> String? {
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": return "the statement holds a backslash: perfbot passes no escapes to the database client"
+            case "\n", "\r", "\u{2028}", "\u{2029}", "\u{85}":
+                return "the statement spans several lines: give it on one line"
+            case "\0": return "the statement holds a NUL byte"
+            default: continue
+            }
+        }
         // One statement: no `;` outside quotes (one at the very end is fine), no comments that could hide one.
         var quote: Character?
         var previous: Character = " "
-        let characters = Array(text)
+        let characters = Array(text.trimmingCharacters(in: .whitespaces))
         for (index, character) in characters.enumerated() {
             if let open = quote {
-                if character == open, previous != "\\" { quote = nil }
+                if character == open { quote = nil }
             } else if character == "'" || character == "\"" || character == "`" {
                 quote = character
             } else if character == ";", index != characters.count - 1 {
@@ -58,13 +79,9 @@ public enum ExplainAdvice {
             } else if (character == "*" && previous == "/") || (character == "-" && previous == "-") || character == "#" {
                 return "remove the comments: perfbot explains plain statements only"
             }
-            previous = (previous == "\\" && character == "\\") ? " " : character
+            previous = character
         }
         if quote != nil { return "a quote is not closed" }
-        for word in ["into outfile", "into dumpfile", "for update", "lock in share mode", "for share"] where lowered.contains(word) {
-            return "`\(word.uppercased())` is not allowed in a statement to explain"
-        }
-        if lowered.range(of: #"\binto\s+@"#, options: .regularExpression) != nil { return "`INTO @variable` is not allowed" }
         return nil
     }
 

@@ -13,10 +13,24 @@ public struct SlowLogIngest {
     public private(set) var recentOver3s = 0
     public private(set) var entries = 0
 
-    private let recentSince: Int64
+    /// Entries left out because they belong to another database or account (another tenant of a shared server).
+    public private(set) var foreign = 0
 
-    public init(recentSince: Date) {
+    /// The database in effect at the end of what was read, to resume from (empty: not known).
+    public var databaseInEffect: [UInt8] = []
+
+    private let recentSince: Int64
+    private let database: [UInt8]?
+    private let user: [UInt8]?
+
+    /// - Parameters:
+    ///   - database: only entries whose database is this one are the store's (nil keeps every entry: for a
+    ///     log perfbot digests for an operator, never for a store).
+    ///   - user: where set, only entries of this account are the store's.
+    public init(recentSince: Date, database: String? = nil, user: String? = nil) {
         self.recentSince = Int64(recentSince.timeIntervalSince1970)
+        self.database = database.map { Array($0.utf8) }
+        self.user = user.map { Array($0.utf8) }
     }
 
     /// Reads `bytes`. - Parameter complete: they end at the end of the file and the last entry is whole.
@@ -27,11 +41,23 @@ public struct SlowLogIngest {
         var index: [String: Int] = [:]
         var reader = SlowLogReader(bufferBytes: max(64 << 10, bytes.count + 1))
         defer { reader.close() }
+        reader.databaseInEffect = databaseInEffect
         let fallback = Int64(fallbackTime.timeIntervalSince1970)
         let recentSince = self.recentSince
         var hours = self.hours, entries = self.entries, recentSlow = self.recentSlow, recentOver3s = self.recentOver3s
+        var foreign = self.foreign
+        let wantedDatabase = database, wantedUser = user
         let handle: (borrowing SlowLogEvent) -> Void = { event in
             entries += 1
+            // Another tenant's statement on a shared server: not this store's, not a word of it kept or counted.
+            if let wantedDatabase, event.database.map({ !$0.elementsEqual(wantedDatabase) }) ?? true {
+                foreign += 1
+                return
+            }
+            if let wantedUser, event.user.map({ !$0.elementsEqual(wantedUser) }) ?? true {
+                foreign += 1
+                return
+            }
             let at = event.timestamp ?? fallback
             if at >= recentSince {
                 if event.queryTime >= 1 { recentSlow += 1 }
@@ -73,10 +99,12 @@ public struct SlowLogIngest {
         bytes.withUnsafeBufferPointer { reader.feed($0, handle) }
         if complete { reader.finish(handle) }
         consumed = reader.consumed
+        databaseInEffect = reader.databaseInEffect
         self.hours = hours
         self.entries = entries
         self.recentSlow = recentSlow
         self.recentOver3s = recentOver3s
+        self.foreign = foreign
     }
 
     /// Where to start in a log perfbot has not read before: the first entry in the last `window` bytes.

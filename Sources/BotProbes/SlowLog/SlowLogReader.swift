@@ -37,6 +37,13 @@ public struct SlowLogReader {
     private var buffer: UnsafeMutableBufferPointer<UInt8>
     private var filled = 0
     private var inherited = Inherited()
+
+    /// The database in effect after the entries read so far (MySQL writes `use db;` only when it changes, so a
+    /// reader that resumes mid-file carries it over).
+    public var databaseInEffect: [UInt8] {
+        get { inherited.database }
+        set { inherited.database = newValue }
+    }
     private var skippingOversized = false
 
     private struct Inherited {
