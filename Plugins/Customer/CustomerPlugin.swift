@@ -244,9 +244,15 @@ public struct CustomerPlugin: BotPlugin {
                                    explanation: "You asked perfbot to run the one-click optimize on \(customer.id).", now: now,
                                    requested: true)
         guard draft.proposal != nil else { throw BotError.invalid("Proposals cannot be mailed yet; your hosting team has been told.") }
-        try await store.propose(draft, at: now)
+        if case let .alreadyWaiting(same) = try await store.propose(draft, at: now) { return alreadyWaiting(same) }
         return .text("We have mailed you the steps of the one-click optimize for \(customer.id) in a separate message. "
             + "Reply YES to that message to run them; nothing runs before.")
+    }
+
+    /// The same request already waits for the contact's reply: nothing is mailed again.
+    func alreadyWaiting(_ same: Approval) -> BotReply {
+        .text("This request already waits for your confirmation: reply YES to the e-mail we sent you at "
+            + "\(Wording.dayAndTime(same.createdAt)); it stands until \(Wording.dayAndTime(same.expiresAt)). Nothing was mailed again.")
     }
 
     /// A setting change as a proposal: it runs as a job once the contact replies yes.
@@ -255,7 +261,7 @@ public struct CustomerPlugin: BotPlugin {
         guard draft.proposal != nil else {
             throw BotError.invalid("Changes cannot be confirmed by e-mail yet; your hosting team has been told.")
         }
-        try await store.propose(draft, at: clock.now)
+        if case let .alreadyWaiting(same) = try await store.propose(draft, at: clock.now) { return alreadyWaiting(same) }
         return .text("To be sure it was you, we have mailed you a confirmation: \(step). "
             + "Reply YES to that message to apply it; nothing changes before.")
     }

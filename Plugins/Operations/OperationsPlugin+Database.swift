@@ -268,8 +268,8 @@ extension OperationsPlugin {
                                        + "\(suggestion.columns.joined(separator: ", ")) lets the database find them directly. "
                                        + "Evidence: \(evidence).",
                                    now: clock.now)
-        try await store.propose(draft, at: clock.now)
-        let id = draft.approval.id
+        var id = draft.approval.id
+        if case let .alreadyWaiting(same) = try await store.propose(draft, at: clock.now) { id = same.id }
         return BotReply([
             .header("Index proposal · \(customer.id)"),
             .text("`\(suggestion.sql)`\nEvidence: \(Wording.escapedForSlack(evidence)).\n"

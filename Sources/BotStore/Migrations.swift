@@ -58,6 +58,43 @@ enum Migrations {
                 UPDATE customers SET plan_premium = 1 WHERE plan = 'premium';
                 """)
         }
+        migrator.registerMigration("v11-status-links") { db in
+            // A decision made on the status page is recorded as such (the CHECK grows `status_page`: the table is
+            // rebuilt, as SQLite changes no constraint in place); every link mailed is recorded, to be revoked.
+            try db.execute(sql: """
+                CREATE TABLE approvals_v11 (
+                    id TEXT PRIMARY KEY,
+                    customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+                    issue_id INTEGER REFERENCES performance_issues(id),
+                    playbook_name TEXT NOT NULL,
+                    steps TEXT NOT NULL CHECK (json_valid(steps)),
+                    token_hash TEXT NOT NULL UNIQUE,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'pending'
+                        CHECK (status IN ('pending', 'approved', 'rejected', 'expired', 'cancelled')),
+                    decided_at INTEGER,
+                    decided_by TEXT,
+                    channel TEXT CHECK (channel IS NULL OR channel IN ('email', 'slack', 'status_page')),
+                    job_id INTEGER
+                ) STRICT;
+                INSERT INTO approvals_v11 SELECT id, customer_id, issue_id, playbook_name, steps, token_hash, created_at,
+                    expires_at, status, decided_at, decided_by, channel, job_id FROM approvals;
+                DROP TABLE approvals;
+                ALTER TABLE approvals_v11 RENAME TO approvals;
+                CREATE INDEX idx_approvals_status ON approvals (status, expires_at);
+
+                CREATE TABLE status_links (
+                    id TEXT PRIMARY KEY,
+                    customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+                    contact TEXT NOT NULL,
+                    issued_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                ) STRICT;
+                CREATE INDEX idx_status_links_customer ON status_links (customer_id, contact);
+                """)
+        }
         return migrator
     }
 

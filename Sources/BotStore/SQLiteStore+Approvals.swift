@@ -58,11 +58,11 @@ extension SQLiteStore {
         try await pool.read { db in try Self.approval(db, sql: "WHERE token_hash = ?", tokenHash) }
     }
 
-    static func approval(_ db: Database, sql filter: String, _ value: String) throws -> Approval? {
+    static func approval(_ db: Database, sql filter: String, _ values: (any DatabaseValueConvertible)...) throws -> Approval? {
         guard let row = try Row.fetchOne(db, sql: """
             SELECT id, customer_id, issue_id, playbook_name, steps, created_at, expires_at, status, decided_at,
                    decided_by, channel, job_id FROM approvals \(filter)
-            """, arguments: [value]), let store = StoreID(row[1]) else { return nil }
+            """, arguments: StatementArguments(values)), let store = StoreID(row[1]) else { return nil }
         let steps: String = row[4]
         let decided: Int64? = row[8]
         let channel: String? = row[10]
@@ -165,7 +165,8 @@ extension SQLiteStore {
                 if approve {
                     // Approved and queued in one step: a crash after this still runs the fix at the next start.
                     try db.execute(sql: "UPDATE jobs SET state = 'queued', approved_at = ?, requested_by = ?, channel = ? WHERE id = ? AND state = 'held'",
-                                   arguments: [at.unixSeconds, by, channel.rawValue, job])
+                                   // Decided on the status page, the job's result still goes to the contact by e-mail.
+                                   arguments: [at.unixSeconds, by, channel == .statusPage ? "email" : channel.rawValue, job])
                 } else {
                     try Self.finishJob(db, job, state: .cancelled, summary: "rejected by \(by)", at: at)
                 }

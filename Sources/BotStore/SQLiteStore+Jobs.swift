@@ -259,8 +259,22 @@ extension SQLiteStore: CustomerStore {
         }
     }
 
-    public func propose(_ draft: ApprovalDraft, at: Date) async throws {
-        try await pool.write { db in try Self.insert(db, draft, issueID: nil, at: at) }
+    /// Stores `draft`; a request without an issue behind it (asked for by a person) that matches a pending one of the
+    /// same store (same playbook, same steps) collapses into it: replayed requests mail nothing more.
+    @discardableResult
+    public func propose(_ draft: ApprovalDraft, at: Date) async throws -> ProposalOutcome {
+        try await pool.write { db in
+            let wanted = draft.approval
+            if wanted.issueID == nil,
+               let same = try Self.approval(db, sql: """
+                   WHERE customer_id = ? AND playbook_name = ? AND steps = ? AND issue_id IS NULL AND status = 'pending'
+                   AND expires_at > ? ORDER BY created_at DESC LIMIT 1
+                   """, wanted.store.rawValue, wanted.playbook, try jsonText(wanted.steps), at.unixSeconds) {
+                return .alreadyWaiting(same)
+            }
+            try Self.insert(db, draft, issueID: nil, at: at)
+            return .proposed
+        }
     }
 
     public func setWeeklyReport(_ store: StoreID, enabled: Bool, at: Date) async throws {

@@ -89,6 +89,7 @@ extension SQLiteStore {
             try run("jobs", "DELETE FROM jobs WHERE state IN ('succeeded', 'failed', 'interrupted', 'cancelled', 'expired') AND COALESCE(ended_at, created_at) < ?", [history])
             try run("approvals", "DELETE FROM approvals WHERE status != 'pending' AND created_at < ?", [history])
             try run("insights", "DELETE FROM insights WHERE at < ?", [history])
+            try run("status_links", "DELETE FROM status_links WHERE expires_at < ?", [history])
             try run("silences", "DELETE FROM silences WHERE ends_at < ? AND end_announced = 1", [history])
             try run("slow_queries", "DELETE FROM slow_queries WHERE last_seen < ?", [history])
             try run("slack_threads", """

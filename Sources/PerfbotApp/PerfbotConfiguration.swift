@@ -39,6 +39,8 @@ public struct PerfbotConfiguration: Sendable {
     public var linkSecret: String?
     /// How long a status page link is valid, days.
     public var linkDays = 7
+    /// How long a loaded status page may act (approve, reject, ask for a change), minutes.
+    public var linkActMinutes = 30
     /// Where customers mail commands (default `perfbot@<PERFBOT_REPLY_DOMAIN>`).
     public var commandAddress: String?
     /// The authserv-ids whose `Authentication-Results` perfbot trusts (the receiving MTA's, the provider's).
@@ -78,7 +80,7 @@ public struct PerfbotConfiguration: Sendable {
         "SMTP_USER", "SMTP_PASSWORD", "PERFBOT_MAIL_FROM", "PERFBOT_REPLY_DOMAIN", "MAILGUN_SIGNING_KEY",
         "PERFBOT_CHECK_INTERVAL", "PERFBOT_SLACK_USERS", "PERFBOT_BODY_LIMIT", "PERFBOT_ALERT_STORE_LABEL",
         "PERFBOT_APPROVAL_HOURS", "GRAFANA_HMAC_SECRET", "GRAFANA_TIMESTAMP_HEADER", "PERFBOT_DRAIN_SECONDS",
-        "PERFBOT_COMMAND_ADDRESS", "PERFBOT_MAIL_AUTHSERV_ID", "PERFBOT_PUBLIC_URL", "PERFBOT_LINK_SECRET", "PERFBOT_LINK_DAYS",
+        "PERFBOT_COMMAND_ADDRESS", "PERFBOT_MAIL_AUTHSERV_ID", "PERFBOT_PUBLIC_URL", "PERFBOT_LINK_SECRET", "PERFBOT_LINK_DAYS", "PERFBOT_LINK_ACT_MINUTES",
         "PERFBOT_PROMETHEUS_URL", "PERFBOT_PROMETHEUS_LABEL", "PERFBOT_PROMETHEUS_MEMORY_PERCENT", "PERFBOT_PROMETHEUS_CPU_CORES",
         "PERFBOT_PROMETHEUS_OOM_KILLS", "PERFBOT_PROMETHEUS_DISK_BYTES", "PERFBOT_LIGHTHOUSE_COMMAND", "PERFBOT_FRAGMENTED_BYTES",
         "PERFBOT_PLANS",
@@ -141,6 +143,7 @@ public struct PerfbotConfiguration: Sendable {
             throw ConfigurationError.invalid(key: "PERFBOT_LINK_SECRET", reason: "use at least 16 characters")
         }
         linkDays = try integer("PERFBOT_LINK_DAYS", 1...90) ?? linkDays
+        linkActMinutes = try integer("PERFBOT_LINK_ACT_MINUTES", 1...1440) ?? linkActMinutes
         prometheusURL = text("PERFBOT_PROMETHEUS_URL")
         lighthouseCommand = text("PERFBOT_LIGHTHOUSE_COMMAND") ?? lighthouseCommand
         fragmentedBytes = try integer("PERFBOT_FRAGMENTED_BYTES", 1...(1 << 50)) ?? fragmentedBytes

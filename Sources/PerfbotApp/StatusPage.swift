@@ -22,25 +22,38 @@ struct StatusPageService: StatusPages {
 
     // MARK: Access
 
-    /// The customer the link opens, or the page that refuses it.
-    func open(_ name: String, expires: String?, signature: String?) async -> Result<(Customer, Int64), Refusal> {
+    /// A link that opened a page: whose store, which link, until when.
+    struct Opened {
+        var customer: Customer
+        var linkID: String
+        var expires: Int64
+    }
+
+    /// The customer the link opens, or the page that refuses it: the signature, the expiry, and the record of the
+    /// link (issued for this store, to its contact of today, not revoked).
+    func open(_ name: String, query: [String: String]) async -> Result<Opened, Refusal> {
         guard let id = StoreID(name) else { return .failure(.invalid) }
-        switch link.verify(id, expires: expires, signature: signature, now: clock.now) {
+        switch link.verify(id, id: query["link"], expires: query["expires"], signature: query["sig"], now: clock.now) {
         case .invalid: return .failure(.invalid)
         case .expired: return .failure(.expired)
         case .valid: break
         }
-        guard let customer = try? await store.customer(id), customer.active else { return .failure(.invalid) }
-        return .success((customer, Int64(expires ?? "") ?? 0))
+        guard let linkID = query["link"], let expires = Int64(query["expires"] ?? ""),
+              let issued = try? await store.statusLink(id: linkID, store: id),
+              let customer = try? await store.customer(id), customer.active else { return .failure(.invalid) }
+        guard issued.revokedAt == nil, MailAddress.same(issued.contact, customer.contactEmail) else { return .failure(.revoked) }
+        return .success(Opened(customer: customer, linkID: linkID, expires: expires))
     }
 
-    enum Refusal: Error { case invalid, expired, forbidden }
+    enum Refusal: Error { case invalid, expired, revoked, forbidden, stale }
 
     func refusal(_ reason: Refusal) -> (status: Int, html: String) {
         let why = switch reason {
         case .expired: "This link has expired: links to a status page are valid for a few days."
         case .invalid: "This link is not valid: it may have been changed or cut short."
+        case .revoked: "This link was withdrawn: your hosting team closed it, or the store's contact changed."
         case .forbidden: "This form could not be checked, so nothing was changed."
+        case .stale: "This page was open too long to act from, so nothing was changed. Open the link again and retry."
         }
         let fresh = commandAddress.map { "To get a fresh link, mail the word <b>status</b> to <b>\(Self.escaped($0))</b> from your contact address." }
             ?? "Ask your hosting team for a fresh link."
@@ -52,34 +65,44 @@ struct StatusPageService: StatusPages {
     // MARK: StatusPages
 
     func page(store name: String, query: [String: String]) async -> (status: Int, html: String) {
-        switch await open(name, expires: query["expires"], signature: query["sig"]) {
+        switch await open(name, query: query) {
         case let .failure(reason): return refusal(reason)
-        case let .success((customer, expires)):
+        case let .success(opened):
             do {
-                return (200, try await render(customer, expires: expires, notice: nil))
+                return (200, try await render(opened, notice: nil))
             } catch {
-                logger.error("status page failed", metadata: ["store": "\(customer.id)", "error": "\(error)"])
+                logger.error("status page failed", metadata: ["store": "\(opened.customer.id)", "error": "\(error)"])
                 return (500, Self.document(title: "Error", body: "<main class=\"narrow\"><h1>Sorry</h1><p>The page could not be built; your hosting team has been told.</p></main>"))
             }
         }
     }
 
     func act(store name: String, form: [String: String]) async -> (status: Int, html: String) {
-        guard case let .success((customer, expires)) = await open(name, expires: form["expires"], signature: form["sig"]) else {
-            return refusal(.invalid)
+        let opened: Opened
+        switch await open(name, query: form) {
+        case let .failure(reason): return refusal(reason)
+        case let .success(found): opened = found
         }
-        guard link.verifyCSRF(form["csrf"], store: customer.id, expires: expires) else { return refusal(.forbidden) }
-        let notice: String
+        let customer = opened.customer
+        guard let token = form["act"], let until = form["act_until"] else { return refusal(.forbidden) }
+        guard link.verifyAct(token, store: customer.id, id: opened.linkID, until: until, now: clock.now) else {
+            return refusal(link.verifyAct(token, store: customer.id, id: opened.linkID, until: until, now: .distantPast) ? .stale : .forbidden)
+        }
         do {
-            notice = try await perform(form["action"] ?? "", form: form, customer: customer)
-            return (200, try await render(customer, expires: expires, notice: notice))
+            let notice = try await perform(form["action"] ?? "", form: form, customer: customer)
+            return (200, try await render(opened, notice: notice))
         } catch {
             logger.error("status page action failed", metadata: ["store": "\(customer.id)", "error": "\(error)"])
             return (500, Self.document(title: "Error", body: "<main class=\"narrow\"><h1>Sorry</h1><p>That did not work; nothing was changed and your hosting team has been told.</p></main>"))
         }
     }
 
-    /// Carries out a button: decides a proposal, or asks for the optimize or a level (both confirmed later).
+    /// Whether a proposal may be decided on the page: only fixes perfbot proposed for a problem it found. What
+    /// someone asked for (the optimize, a setting, from the page or by mail) is confirmed by replying to the
+    /// e-mail sent to the contact, so the page alone can never both ask and approve.
+    static func decidableOnPage(_ approval: Approval) -> Bool { approval.issueID != nil }
+
+    /// Carries out a button: decides a proposal, or asks for the optimize or a level (both confirmed by e-mail).
     func perform(_ action: String, form: [String: String], customer: Customer) async throws -> String {
         let contact = Contact(email: customer.contactEmail,
                               stores: try await store.allCustomers().filter { MailAddress.same($0.contactEmail, customer.contactEmail) }.map(\.id))
@@ -87,21 +110,24 @@ struct StatusPageService: StatusPages {
         case "approve", "reject":
             guard let id = form["approval"], Approval.isValidID(id), let approval = try await store.approval(id: id),
                   approval.store == customer.id else { return "That proposal is not one of this store's." }
+            guard Self.decidableOnPage(approval) else {
+                return "Nothing was changed: this request is confirmed by replying YES to the e-mail we sent you, not on this page."
+            }
             let approve = action == "approve"
             if approve, approval.status == .pending, approval.expiresAt > clock.now,
                let refused = try await replies.check(approval, customer: customer, sender: customer.contactEmail) {
                 return "Nothing was changed: \(refused)."
             }
-            switch try await store.decideApproval(id, approve: approve, by: customer.contactEmail, channel: .email, at: clock.now) {
+            switch try await store.decideApproval(id, approve: approve, by: customer.contactEmail, channel: .statusPage, at: clock.now) {
             case let .decided(decided):
                 try await replies.updateAlert(decided, approve
                     ? "✅ Approved by \(Wording.escapedForSlack(customer.contactEmail)) on the status page at \(Wording.clockTime(clock.now))."
                     : "❌ Rejected by \(Wording.escapedForSlack(customer.contactEmail)) on the status page; nothing ran.")
                 if approve {
                     try await replies.follow(decided, for: customer)
-                    return "Thank you: the fix is being applied. We will mail you when it is done."
+                    return "Approved: the fix is running now. We will mail you the result."
                 }
-                return "Understood: the fix will not be applied."
+                return "Rejected: the fix will not be applied."
             case let .alreadyDecided(decided): return "This proposal was already \(decided.status.rawValue)."
             case .expired: return "This proposal had expired; nothing was changed."
             case .issueResolved: return "The problem went away on its own, so no fix is needed."
@@ -119,8 +145,9 @@ struct StatusPageService: StatusPages {
 
     // MARK: Rendering
 
-    func render(_ customer: Customer, expires: Int64, notice: String?) async throws -> String {
+    func render(_ opened: Opened, notice: String?) async throws -> String {
         let now = clock.now
+        let (customer, expires) = (opened.customer, opened.expires)
         let id = customer.id
         guard let readings = try await store.storeReadings(id, asOf: now) else { return Self.document(title: "\(id)", body: "") }
         let fresh = readings.latest.fresh(asOf: now)
@@ -135,11 +162,12 @@ struct StatusPageService: StatusPages {
         let cpu = try await store.hourlyMeans(.cpuPercent, of: id, from: week, to: now)
         let feed = try await store.feed(of: id, limit: 12)
         let waiting = try await store.approvals(store: id, since: now, limit: 10).filter { $0.status == .pending && $0.expiresAt > now }
-        let csrf = link.csrf(id, expires: expires)
-        let action = Self.escaped(link.path(for: id, expires: expires))
+        let actUntil = Int64(now.addingTimeInterval(link.actLifetime).timeIntervalSince1970)
+        let act = link.actToken(id, id: opened.linkID, until: actUntil)
+        let action = Self.escaped(link.path(for: id, id: opened.linkID, expires: expires))
         func form(_ fields: [(String, String)], button: String, style: String = "") -> String {
-            let hidden = ([("expires", "\(expires)"), ("sig", link.signature(id, expires)),
-                           ("csrf", csrf)] + fields)
+            let hidden = ([("link", opened.linkID), ("expires", "\(expires)"), ("sig", link.signature(id, opened.linkID, expires)),
+                           ("act", act), ("act_until", "\(actUntil)")] + fields)
                 .map { "<input type=\"hidden\" name=\"\(Self.escaped($0.0))\" value=\"\(Self.escaped($0.1))\">" }.joined()
             return "<form method=\"post\" action=\"\(action)\">\(hidden)<button class=\"\(style)\">\(Self.escaped(button))</button></form>"
         }
@@ -191,10 +219,14 @@ struct StatusPageService: StatusPages {
                 let what = JobDraft.isSetting(approval.playbook) ? "Change a setting" : approval.playbook.replacingOccurrences(of: "_", with: " ").capitalized
                 html += "<div class=\"proposal\"><h3>\(Self.escaped(what))</h3><ul>"
                     + approval.steps.map { "<li>\(Self.escaped($0))</li>" }.joined()
-                    + "</ul><p class=\"muted\">Stands until \(Wording.dayAndTime(approval.expiresAt)).</p><div class=\"buttons\">"
-                    + form([("action", "approve"), ("approval", approval.id)], button: "Approve", style: "primary")
-                    + form([("action", "reject"), ("approval", approval.id)], button: "Reject")
-                    + "</div></div>"
+                    + "</ul><p class=\"muted\">Stands until \(Wording.dayAndTime(approval.expiresAt)).</p>"
+                    + (Self.decidableOnPage(approval)
+                        ? "<div class=\"buttons\">"
+                            + form([("action", "approve"), ("approval", approval.id)], button: "Approve", style: "primary")
+                            + form([("action", "reject"), ("approval", approval.id)], button: "Reject") + "</div>"
+                        : "<p>To be sure it was you, this is confirmed by e-mail: reply <b>YES</b> to the message we sent "
+                            + "\(Self.escaped(customer.contactEmail)) (or <b>NO</b> to cancel).</p>")
+                    + "</div>"
             }
         }
         html += "</section>"
@@ -208,7 +240,7 @@ struct StatusPageService: StatusPages {
                 + "<span class=\"muted\">\(Wording.ago(entry.at, now: now))</span>\(body)</li>"
         }.joined() + "</ul>"
         html += "</section><section class=\"controls\"><div><h2>One-click optimize</h2><p>Clears caches and tidies up "
-            + "safely. We list the steps and run them when you approve.</p>"
+            + "safely. We mail you its steps; they run when you reply YES to that e-mail.</p>"
             + form([("action", "optimize")], button: "Optimize my store", style: "primary") + "</div>"
         let levels = [(1, "ask me before every fix"), (2, "safe fixes on their own"), (3, "every fix on its own")]
         html += "<div><h2>Automation</h2><p>Level \(customer.automationLevel.rawValue): \(customer.automationLevel.name).</p>"

@@ -323,7 +323,7 @@ public struct Wiring: Sendable {
     public func statusLink() -> StatusLink? {
         configuration.linkSecret.map { secret in
             StatusLink(secret: secret, publicURL: configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)",
-                       days: configuration.linkDays)
+                       days: configuration.linkDays, actMinutes: configuration.linkActMinutes)
         }
     }
 
@@ -334,11 +334,16 @@ public struct Wiring: Sendable {
         let domain = configuration.replyDomain ?? "perfbot.invalid"
         let from = configuration.mailFrom ?? "perfbot <perfbot@\(domain)>"
         let clock = self.clock
-        let link = statusLink()
+        let issuer = statusLink().map { StatusLinkIssuer(link: $0, store: store) }
         return { payload in
             let now = clock.now
+            // A link of its own for each mail, recorded before it leaves, so it can be revoked.
+            var url: String?
+            if let issuer, let (id, to) = MailTemplates.addressee(of: payload) {
+                url = try await issuer.issue(for: id, contact: to, now: now)
+            }
             try await sender.send(try MailTemplates.message(payload: payload, from: from, domain: domain, now: now,
-                                                            statusLink: link.map { link in { link.url(for: $0, now: now) } }))
+                                                            statusLink: url.map { url in { _ in url } }))
         }
     }
 

@@ -55,7 +55,8 @@ struct Database: AsyncParsableCommand {
     }
 }
 
-/// `perfbot status-link <store>`: a fresh signed link to a store's status page (as the e-mails carry).
+/// `perfbot status-link <store>`: a fresh signed link to a store's status page (as the e-mails carry), recorded so
+/// `perfbot links revoke` can withdraw it.
 struct StatusLinkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status-link",
                                                     abstract: "Print a fresh signed link to a store's status page.")
@@ -67,8 +68,37 @@ struct StatusLinkCommand: AsyncParsableCommand {
         let configuration = try options.load()
         guard let id = StoreID(store) else { throw fail("'\(store.prefix(40))' is not a store name") }
         guard let secret = configuration.linkSecret else { throw fail("PERFBOT_LINK_SECRET is not set: there are no status pages") }
+        let database = try Runner.openStore(configuration)
+        guard let customer = try await database.customer(id) else { throw fail("no store named \(id)") }
         let link = StatusLink(secret: secret, publicURL: configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)",
-                              days: configuration.linkDays)
-        print(link.url(for: id, now: Date()))
+                              days: configuration.linkDays, actMinutes: configuration.linkActMinutes)
+        print(try await StatusLinkIssuer(link: link, store: database).issue(for: id, contact: customer.contactEmail, now: Date()))
+    }
+}
+
+/// `perfbot links revoke <store> [--contact <address>]`: withdraws a store's status page links at once.
+struct Links: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Status page links.", subcommands: [Revoke.self])
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Withdraw every live status page link of a store (only those mailed to one contact with --contact).")
+
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "The store.") var store: String
+        @Option(help: "Only the links mailed to this address.") var contact: String?
+
+        func run() async throws {
+            let configuration = try options.load()
+            guard let id = StoreID(store) else { throw fail("'\(store.prefix(40))' is not a store name") }
+            if let contact, contact.split(separator: "@").count != 2 { throw fail("'\(contact.prefix(60))' is not an e-mail address") }
+            let database = try Runner.openStore(configuration)
+            guard try await database.customer(id) != nil else { throw fail("no store named \(id)") }
+            let count = try await database.revokeStatusLinks(store: id, contact: contact, at: Date())
+            try await database.audit(actor: "cli", channel: "cli", action: "links.revoke", store: id,
+                                     details: contact.map { ["contact": $0] } ?? [:], result: "\(count) revoked", at: Date())
+            print("Revoked \(count) live link\(count == 1 ? "" : "s") of \(id)\(contact.map { " mailed to \($0)" } ?? ""). "
+                + "Pages opened with them now say the link was withdrawn.")
+        }
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import PerfbotApp
 import Testing
 
 /// The store's status page: opened from the link an e-mail carries, refused when tampered with or
@@ -43,7 +44,7 @@ import Testing
             // Quoted-printable may fold the long link: unfold before reading it.
             let unfolded = mail.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=\n", with: "")
                 .replacingOccurrences(of: "=3D", with: "=")
-            let link = try #require(unfolded.range(of: #"https://perfbot\.example\.com/status/acme-store\?expires=[0-9]+&sig=[0-9a-f]{64}"#,
+            let link = try #require(unfolded.range(of: #"https://perfbot\.example\.com/status/acme-store\?link=[a-z2-7]{20}&expires=[0-9]+&sig=[0-9a-f]{64}"#,
                                                    options: .regularExpression).map { String(unfolded[$0]) }, "\(unfolded)")
             try await bot.app.test(.router) { client in
                 let (status, page) = try await get(client, path(link))
@@ -65,44 +66,121 @@ import Testing
         }
     }
 
+    /// A fresh link to acme-store's page, recorded as the mailer records it.
+    func issue(_ bot: TestBot, contact: String = "owner@acme-store.example") async throws -> String {
+        let issuer = StatusLinkIssuer(link: try #require(bot.wiring.statusLink()), store: bot.store)
+        return try await issuer.issue(for: StoreID("acme-store")!, contact: contact, now: bot.clock.now)
+    }
+
+    /// A form of the page, as rendered: where it posts and its fields.
+    struct PageForm {
+        var action: String
+        var fields: [(String, String)]
+        func with(_ name: String, _ value: String) -> [(String, String)] { fields.map { $0.0 == name ? ($0.0, value) : $0 } }
+    }
+
+    /// The forms of `page` whose `action` field is `name`.
+    func forms(_ page: String, action name: String) throws -> [PageForm] {
+        let regex = try NSRegularExpression(pattern: #"<input type="hidden" name="([a-z_]+)" value="([^"]*)">"#)
+        return page.components(separatedBy: #"<form method="post""#).dropFirst().compactMap { chunk -> PageForm? in
+            let html = String(chunk[..<(chunk.range(of: "</form>")?.lowerBound ?? chunk.endIndex)])
+            var fields: [(String, String)] = []
+            for match in regex.matches(in: html, range: NSRange(html.startIndex..., in: html)) {
+                fields.append((String(html[Range(match.range(at: 1), in: html)!]), String(html[Range(match.range(at: 2), in: html)!])))
+            }
+            guard fields.contains(where: { $0 == ("action", name) }),
+                  let action = html.range(of: #"action="([^"]+)""#, options: .regularExpression).map({
+                      String(html[$0].dropFirst(8).dropLast()).replacingOccurrences(of: "&amp;", with: "&")
+                  }) else { return nil }
+            return PageForm(action: action, fields: fields)
+        }
+    }
+
+    func post(_ client: some TestClientProtocol, _ action: String, _ fields: [(String, String)]) async throws -> (HTTPResponse.Status, String) {
+        let response = try await client.execute(uri: action, method: .post,
+                                                 headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                 body: ByteBuffer(string: FormBody.encode(fields)))
+        return (response.status, String(buffer: response.body))
+    }
+
     @Test func theApproveButtonDecidesThroughTheApprovalPath() async throws {
         let docker = try standInDocker("exit 0")
         let bot = try await bot(docker: docker)
         try await bot.store.setAutomation(StoreID("acme-store")!, level: .notifyOnly, exceptions: [], at: t0)
         _ = try await bot.wiring.checkCycle(inline: true).run()
-        let link = try #require(bot.wiring.statusLink()).url(for: StoreID("acme-store")!, now: bot.clock.now)
+        let link = try await issue(bot)
         try await bot.app.test(.router) { client in
             let (_, page) = try await get(client, path(link))
             #expect(page.contains("<h2>Waiting for your decision</h2>") && page.contains(">Approve</button>"))
             // The Approve form as the page renders it.
-            let start = try #require(page.range(of: #"<form method="post""#)?.lowerBound)
-            let approveForm = String(page[start...])
-            var fields: [(String, String)] = []
-            let regex = try NSRegularExpression(pattern: #"<input type="hidden" name="([a-z]+)" value="([^"]*)">"#)
-            let formHTML = String(approveForm[..<(approveForm.range(of: "</form>")?.lowerBound ?? approveForm.endIndex)])
-            for match in regex.matches(in: formHTML, range: NSRange(formHTML.startIndex..., in: formHTML)) {
-                fields.append((String(formHTML[Range(match.range(at: 1), in: formHTML)!]), String(formHTML[Range(match.range(at: 2), in: formHTML)!])))
-            }
-            #expect(fields.map(\.0) == ["expires", "sig", "csrf", "action", "approval"])
-            let action = try #require(formHTML.range(of: #"action="([^"]+)""#, options: .regularExpression).map {
-                String(formHTML[$0].dropFirst(8).dropLast()).replacingOccurrences(of: "&amp;", with: "&")
-            })
-            func post(_ fields: [(String, String)]) async throws -> (HTTPResponse.Status, String) {
-                let response = try await client.execute(uri: action, method: .post,
-                                                         headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                         body: ByteBuffer(string: FormBody.encode(fields)))
-                return (response.status, String(buffer: response.body))
-            }
-            // Without the page's CSRF token, nothing is decided.
-            let forged = try await post(fields.map { $0.0 == "csrf" ? ($0.0, String(repeating: "0", count: 64)) : $0 })
+            let approve = try #require(try forms(page, action: "approve").first)
+            #expect(approve.fields.map(\.0) == ["link", "expires", "sig", "act", "act_until", "action", "approval"])
+            // Without the page's acting token, nothing is decided.
+            let forged = try await post(client, approve.action, approve.with("act", String(repeating: "0", count: 64)))
             #expect(forged.0 == .forbidden)
-            let approved = try await post(fields)
-            #expect(approved.0 == .ok && approved.1.contains("Thank you: the fix is being applied."), "\(approved.1.prefix(600))")
+            // A page left open past its acting time acts no more.
+            let lapsed = approve.with("act_until", "\(Int(bot.clock.now.timeIntervalSince1970) - 1)")
+            #expect(try await post(client, approve.action, lapsed).0 == .forbidden)
+            let approved = try await post(client, approve.action, approve.fields)
+            #expect(approved.0 == .ok && approved.1.contains("Approved: the fix is running now."), "\(approved.0) \(approved.1.suffix(300))")
         }
         let approval = try #require(try await bot.store.approvals(store: StoreID("acme-store")!, since: t0.addingTimeInterval(-60), limit: 5).first)
-        #expect(approval.status == .approved && approval.decidedBy == "owner@acme-store.example")
+        #expect(approval.status == .approved && approval.decidedBy == "owner@acme-store.example" && approval.channel == .statusPage)
         let job = try #require(approval.jobID)
+        try #require(approval.status == .approved, "the job would wait for ever")
         let outcome = await bot.wiring.engine.outcome(of: job)
         #expect(outcome.job.state == .succeeded && outcome.job.channel == "email")
+    }
+
+    /// The page can ask for a change but never confirm it: replayed requests collapse into one proposal, mailed
+    /// once, and its only confirmation is a reply to that e-mail.
+    @Test func twoPostsFromThePageLeaveTheLevelUnchanged() async throws {
+        let bot = try await bot()
+        let store = StoreID("acme-store")!
+        let before = try #require(try await bot.store.customer(store)).automationLevel
+        let link = try await issue(bot)
+        try await bot.app.test(.router) { client in
+            let page = try await get(client, path(link)).1
+            let level = try #require(try forms(page, action: "level").first { $0.fields.contains { $0 == ("level", "3") } }
+                                     ?? forms(page, action: "level").first)
+            for _ in 0..<3 {
+                let asked = try await post(client, level.action, level.fields)
+                #expect(asked.0 == .ok)
+            }
+            let waiting = try await bot.store.approvals(store: store, since: t0.addingTimeInterval(-60), limit: 10).filter { $0.status == .pending }
+            #expect(waiting.count == 1, "identical requests collapse into one")
+            let proposal = try #require(waiting.first)
+            // The page shows it without buttons, and refuses a hand-made Approve for it.
+            let after = try await get(client, path(link)).1
+            #expect(after.contains("this is confirmed by e-mail") && !after.contains(">Approve</button>"), "\(after)")
+            let forged = level.fields.filter { $0.0 != "action" && $0.0 != "level" } + [("action", "approve"), ("approval", proposal.id)]
+            let refused = try await post(client, level.action, forged)
+            #expect(refused.1.contains("Nothing was changed: this request is confirmed by replying YES"), "\(refused.1.prefix(600))")
+        }
+        #expect(try await bot.store.customer(store)?.automationLevel == before)
+        let mails = try await bot.store.pendingMessages().filter { $0.channel == "email" }
+        #expect(mails.count == 1, "one confirmation mailed, however often the form was posted")
+    }
+
+    /// Every link has an id recorded at issue: revoked for a store, or only those mailed to one contact.
+    @Test func linksAreRevokedPerStoreAndPerContact() async throws {
+        let bot = try await bot()
+        let store = StoreID("acme-store")!
+        let owner = try await issue(bot), old = try await issue(bot, contact: "former@acme-store.example")
+        try await bot.app.test(.router) { client in
+            #expect(try await get(client, path(owner)).0 == .ok)
+            // A link mailed to a former contact opens nothing once the store's contact is someone else.
+            let former = try await get(client, path(old))
+            #expect(former.0 == .forbidden && former.1.contains("withdrawn"))
+            #expect(try await bot.store.revokeStatusLinks(store: store, contact: "someone@else.example", at: bot.clock.now) == 0)
+            #expect(try await get(client, path(owner)).0 == .ok)
+            #expect(try await bot.store.revokeStatusLinks(store: store, contact: "Owner@Acme-Store.example", at: bot.clock.now) == 1)
+            let revoked = try await get(client, path(owner))
+            #expect(revoked.0 == .forbidden && revoked.1.contains("This link was withdrawn"))
+            // A well-signed link that was never recorded opens nothing either.
+            let link = try #require(bot.wiring.statusLink())
+            let unrecorded = link.path(for: store, id: StatusLink.newID(), expires: link.expiry(from: bot.clock.now))
+            #expect(try await get(client, unrecorded).0 == .forbidden)
+        }
     }
 }

@@ -6,6 +6,13 @@ public enum MailTemplates {
     /// A payload perfbot cannot turn into an e-mail.
     public struct UnknownTemplate: Error, Equatable { public let name: String }
 
+    /// The store and recipient of a payload about a store, for the link it will carry.
+    public static func addressee(of payload: [UInt8]) -> (StoreID, String)? {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any],
+              let store = (object["store"] as? String).flatMap(StoreID.init), let to = object["to"] as? String else { return nil }
+        return (store, to)
+    }
+
     /// Renders `payload` (`{"template": …, "to": …, …}`) as a message from `from`.
     /// - Parameter statusLink: the signed link to the store's status page, added to every e-mail about a store.
     public static func message(payload: [UInt8], from: String, domain: String, now: Date,

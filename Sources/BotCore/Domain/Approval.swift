@@ -8,6 +8,8 @@ public enum ApprovalStatus: String, Sendable, Equatable {
 /// Through what a decision arrived.
 public enum ApprovalChannel: String, Sendable, Equatable {
     case email, slack
+    /// The store's status page, opened by a link mailed to the contact.
+    case statusPage = "status_page"
 }
 
 /// A proposed fix for one issue, waiting for the customer's or an operator's decision.

@@ -98,8 +98,8 @@ public struct AuditEntry: Sendable, Equatable {
 
 /// What the operations commands read and write.
 public protocol OperationsStore: CustomerDirectory, JobStore, SlowQueryStore {
-    /// Stores a proposal with its held job (and e-mail, when customers get mail).
-    func propose(_ draft: ApprovalDraft, at: Date) async throws
+    /// Stores a proposal with its held job (and e-mail, when customers get mail), unless the same one waits.
+    @discardableResult func propose(_ draft: ApprovalDraft, at: Date) async throws -> ProposalOutcome
     /// The silence covering `store` at `at`, if any.
     func activeSilence(_ store: StoreID, at: Date) async throws -> Silence?
     /// The approval `id`.
@@ -145,8 +145,9 @@ public struct FeedEntry: Sendable, Equatable {
 public protocol CustomerStore: ConsoleReader, CustomerDirectory, JobStore, SlowQueryStore {
     /// The newest entries of the store's insights feed, newest first.
     func feed(of store: StoreID, limit: Int) async throws -> [FeedEntry]
-    /// Stores a proposal the contact asked for (no issue behind it) with its held job and e-mail.
-    func propose(_ draft: ApprovalDraft, at: Date) async throws
+    /// Stores a proposal the contact asked for (no issue behind it) with its held job and e-mail, unless the
+    /// same one already waits for a decision (then nothing is stored or mailed again).
+    @discardableResult func propose(_ draft: ApprovalDraft, at: Date) async throws -> ProposalOutcome
     /// The figures of the report since `since`, of one store or all.
     func report(since: Date, store: StoreID?) async throws -> OperationsReport
     /// Turns the weekly report e-mail of `store` off or on.
@@ -342,6 +343,12 @@ public struct InsightEntry: Sendable {
 
 /// A proposal to store with the issue it is for: the approval, its token's hash, and the customer's
 /// proposal e-mail (queued in the same transaction).
+/// What became of a proposal: stored (and mailed), or the same one already waits for a decision.
+public enum ProposalOutcome: Sendable, Equatable {
+    case proposed
+    case alreadyWaiting(Approval)
+}
+
 public struct ApprovalDraft: Sendable {
     public var approval: Approval
     public var tokenHash: String
