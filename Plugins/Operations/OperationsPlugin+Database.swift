@@ -100,7 +100,7 @@ extension OperationsPlugin {
                 : "\(ExplainAdvice.grouped(query.rowsExamined / Double(max(query.count, 1)))) rows read each, none sent"
             lines.append("*\(rank).* `\(Wording.escapedForSlack(String(query.fingerprint.prefix(300))))`\n"
                 + "      ×\(query.count) · avg \(milliseconds(query.averageMs)) · p95 \(milliseconds(query.p95Ms)) · \(ratio)"
-                + (query.tables.isEmpty ? "" : " · \(query.tables.prefix(4).joined(separator: ", "))")
+                + (query.tables.isEmpty ? "" : " · \(Wording.escapedForSlack(query.tables.prefix(4).joined(separator: ", ")))")
                 + " · id `\(query.queryID.suffix(16))`")
         }
         return BotReply([.header("Slow queries · \(customer.id) · last \(span)"), .text(lines.joined(separator: "\n")),
@@ -144,27 +144,29 @@ extension OperationsPlugin {
         let unused = try? await readDatabase(customer, TableStats.unusedIndexQuery)
         var findings: [String] = []
         for table in tables {
+            // Names come from the tenant's database: escaped, so a table called `<!channel>` stays text.
+            let name = Wording.escapedForSlack(table.name)
             if table.isFragmented(share: Self.fragmentedShare, minimumBytes: fragmentedBytes) {
-                findings.append("• `\(table.name)` has \(bytes(table.freeBytes)) of free space inside it "
+                findings.append("• `\(name)` has \(bytes(table.freeBytes)) of free space inside it "
                     + "(\(Wording.number(table.freeBytes / max(table.totalBytes, 1) * 100, decimals: 0)) % of its size): "
                     + "OPTIMIZE TABLE gives it back — `/perf optimize-tables \(customer.id)`.")
             }
             if table.indexBytes > 2 * table.dataBytes, table.indexBytes > 16 * 1_048_576 {
-                findings.append("• `\(table.name)`'s indexes (\(bytes(table.indexBytes))) are more than twice its data: "
+                findings.append("• `\(name)`'s indexes (\(bytes(table.indexBytes))) are more than twice its data: "
                     + "look for indexes no query uses.")
             }
             if table.engine.lowercased() == "myisam" {
-                findings.append("• `\(table.name)` is MyISAM: every write locks the whole table. Converting it to InnoDB avoids that.")
+                findings.append("• `\(name)` is MyISAM: every write locks the whole table. Converting it to InnoDB avoids that.")
             }
         }
         var unusedLine = "Unused indexes: unknown here (performance_schema is off)."
         if let unused, unused.succeeded {
             let pairs = unused.output.split(separator: "\n").map { $0.split(separator: "\t").joined(separator: ".") }
             unusedLine = pairs.isEmpty ? "Unused indexes: none since the server started."
-                : "Unused since the server started: " + pairs.prefix(10).map { "`\($0)`" }.joined(separator: ", ") + "."
+                : "Unused since the server started: " + pairs.prefix(10).map { "`\(Wording.escapedForSlack($0))`" }.joined(separator: ", ") + "."
         }
         let table = ReplyTable(columns: ["Table", "Rows", "Data", "Index", "Free"],
-                               rows: tables.prefix(15).map { [$0.name, ExplainAdvice.grouped($0.rows), bytes($0.dataBytes),
+                               rows: tables.prefix(15).map { [Wording.escapedForSlack($0.name), ExplainAdvice.grouped($0.rows), bytes($0.dataBytes),
                                                               bytes($0.indexBytes), bytes($0.freeBytes)] },
                                rightAligned: [1, 2, 3, 4])
         return BotReply([.header("Tables · \(customer.id)"), .table(table),
@@ -195,7 +197,8 @@ extension OperationsPlugin {
                                     .context("Plan: " + Wording.escapedForSlack(plan.joined(separator: "; ")) + ". Nothing was run but EXPLAIN.")]
         if let index = analysis.index {
             let columns = index.columns.joined(separator: ",")
-            blocks.insert(.text("Suggested: `\(index.sql)`. `/perf index \(customer.id) \(index.table) \(columns)` proposes it "
+            blocks.insert(.text("Suggested: `\(Wording.escapedForSlack(index.sql))`. "
+                + "`/perf index \(customer.id) \(Wording.escapedForSlack(index.table)) \(Wording.escapedForSlack(columns))` proposes it "
                 + "as a job to approve; it can be reverted."), at: 2)
         }
         return BotReply(blocks)
@@ -272,7 +275,7 @@ extension OperationsPlugin {
         if case let .alreadyWaiting(same) = try await store.propose(draft, at: clock.now) { id = same.id }
         return BotReply([
             .header("Index proposal · \(customer.id)"),
-            .text("`\(suggestion.sql)`\nEvidence: \(Wording.escapedForSlack(evidence)).\n"
+            .text("`\(Wording.escapedForSlack(suggestion.sql))`\nEvidence: \(Wording.escapedForSlack(evidence)).\n"
                 + "It runs only when approved, as a job (`mysql --execute=ALTER TABLE … ADD INDEX …`). "
                 + "Undo: `DROP INDEX \(suggestion.name)` with `/perf revert <job>`."),
             .buttons([ReplyButton(label: "Approve", actionID: "fix_approve", value: id, style: .primary, command: "/perf approve \(id)"),

@@ -42,7 +42,7 @@ extension OperationsPlugin {
         return text
     }
 
-    /// `/perf cancel <job>`: takes a waiting job out, or stops a running one before its next step.
+    /// `/perf cancel <job>`: takes a waiting job out, or stops a running one (its step under way too).
     func cancel(_ id: Int64, context: CommandContext) async throws -> BotReply {
         let who = "<@\(context.invoker.user)>"
         switch try await engine.cancel(id, by: context.invoker.user.rawValue) {
@@ -53,8 +53,8 @@ extension OperationsPlugin {
         case .cancelled:
             return BotReply([.text("🚫 Job \(id) cancelled by \(who) before it started; nothing of it ran.")], visibility: .inChannel)
         case .stopping:
-            return BotReply([.text("🛑 Job \(id) stops before its next step (\(who) asked); the step under way finishes first. "
-                + "`/perf jobs` shows what ran.")], visibility: .inChannel)
+            return BotReply([.text("🛑 Job \(id) is stopping (\(who) asked): the step under way is being ended where it runs, "
+                + "and nothing after it starts. `/perf jobs` shows what ran.")], visibility: .inChannel)
         }
     }
 

@@ -122,6 +122,8 @@ extension OperationsPlugin {
         } else {
             let failed = report.steps.filter { if case .failed = $0.status { true } else { false } }.count
             header = failed == 0 ? "Done in \(Wording.number(elapsed)) s via \(report.executorLabel)."
+                : report.steps.contains(where: \.status.unreachable)
+                ? "Stopped: the store could not be reached (via \(report.executorLabel)), so nothing after that step was tried."
                 : "\(failed) of \(report.steps.count) steps failed (\(Wording.number(elapsed)) s via \(report.executorLabel))."
         }
         return BotReply([.header(title), .text(header), .text(lines.joined(separator: "\n")),

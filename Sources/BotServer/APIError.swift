@@ -41,6 +41,21 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
                                           message: "The body is larger than this endpoint accepts.")
     public static let notFound = APIError(.notFound, code: "not_found",
                                           message: "No such route. See the README for perfbot's endpoints.")
+    /// 429 with `Retry-After`: what was over its limit, and that nothing was done.
+    public static func rateLimited(_ kind: RateKeyKind, limit: RateLimit, retryAfter: Int) -> APIError {
+        let what = switch kind {
+        case .slackUser: "from this Slack user"
+        case .statusLink: "with this status page link"
+        case .emailContact: "from this e-mail address"
+        case .sourceToken: "with this token"
+        }
+        var error = APIError(.tooManyRequests, code: "rate_limited",
+                             message: "Too many requests \(what) (limit \(limit)). This one was not acted on; "
+                                 + "send it again in \(retryAfter) s.")
+        error.headers[.retryAfter] = String(retryAfter)
+        return error
+    }
+
     public static func disabled(_ what: String, missing: String) -> APIError {
         APIError(.serviceUnavailable, code: "disabled", message: "\(what): turned off until \(missing) is set.")
     }

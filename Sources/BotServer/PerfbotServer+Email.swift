@@ -37,10 +37,8 @@ extension PerfbotServer {
         let mail: InboundMail
         let record: DeliveryRecord
         if mediaType == "application/json" {
-            guard let token = settings.webhookToken else { throw APIError.disabled("Postmark", missing: "PERFBOT_WEBHOOK_TOKEN") }
-            try verified(route: "/email/inbound") { () throws(VerificationFailure) in
-                try BasicPasswordVerifier(password: token).verify(authorization: request.headers[.authorization])
-            }
+            // Postmark sends the token as the basic-auth password; `verifiedCaller` reads either form.
+            _ = try await verifiedCaller(request, source: .mail, route: "/email/inbound")
             let body = try await request.boundedBody(limit: settings.bodyLimit)
             let postmark = try decodeJSON(PostmarkInbound.self, body)
             let domain = (postmark.originalRecipient ?? postmark.to ?? "").split(separator: "@").last.map(String.init) ?? ""
@@ -70,10 +68,7 @@ extension PerfbotServer {
             record = gate.record(source: "mailgun", key: "mailgun:\(fields["token"] ?? "")",
                                  contentType: request.headers[.contentType], body: body)
         } else if mediaType == "message/rfc822" {
-            guard let verifier = tokenVerifier else { throw APIError.disabled("Raw e-mail", missing: "PERFBOT_WEBHOOK_TOKEN") }
-            try verified(route: "/email/inbound") { () throws(VerificationFailure) in
-                try verifier.verify(authorization: request.headers[.authorization])
-            }
+            _ = try await verifiedCaller(request, source: .mail, route: "/email/inbound")
             let body = try await request.boundedBody(limit: settings.bodyLimit)
             mail = InboundMail(raw: body)
             record = gate.record(source: "raw_mail", key: "raw:\(mail.messageID ?? BodyDigest.sha256Hex(body))",
@@ -82,6 +77,9 @@ extension PerfbotServer {
             throw APIError.unsupportedMediaType(
                 expected: "application/x-www-form-urlencoded or multipart/form-data (Mailgun), application/json (Postmark) or message/rfc822 (raw)")
         }
+        // Counted per sender address (as written: an unauthenticated sender is refused later, but counted here).
+        let sender = (mail.fromAddress ?? String(mail.from.prefix(320))).lowercased()
+        try await limit(.emailContact, key: sender, route: "/email/inbound")
         return try await gate.once(record, logger: context.logger) { _ in
             .json(.object([("result", .string(try await inboundMail(mail)))]))
         }
@@ -96,17 +94,5 @@ extension PerfbotServer {
         do { return try FormBody(multipart: body, boundary: boundary) } catch {
             throw APIError.malformed(error.field, "is not valid multipart/form-data")
         }
-    }
-}
-
-/// Checks `Authorization: Basic …` against the expected password (any user name), in constant time.
-struct BasicPasswordVerifier {
-    let password: String
-
-    func verify(authorization: String?) throws(VerificationFailure) {
-        guard let authorization, authorization.lowercased().hasPrefix("basic "),
-              let decoded = Data(base64Encoded: String(authorization.dropFirst(6))),
-              let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":") else { throw .badToken }
-        try BearerTokenVerifier(token: password).verify(authorization: "Bearer " + text[text.index(after: colon)...])
     }
 }

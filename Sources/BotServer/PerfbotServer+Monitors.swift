@@ -28,7 +28,7 @@ struct UptimeBatch: Decodable {
 
 extension PerfbotServer {
     func alertmanager(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let body = try await verifiedWebhookBody(request, route: "/webhooks/alertmanager")
+        let body = try await verifiedWebhookBody(request, source: .alertmanager, route: "/webhooks/alertmanager").body
         return try await alerts(body, source: "alertmanager", version: "4", request: request, context: context)
     }
 
@@ -36,6 +36,7 @@ extension PerfbotServer {
         let route = "/webhooks/grafana"
         let body: [UInt8]
         if let secret = settings.grafanaSecret, let signature = request.headers[.grafanaSignature] {
+            try await limit(.sourceToken, key: "source:grafana", route: route)
             body = try await request.boundedBody(limit: settings.bodyLimit)
             let timestampHeader = settings.grafanaTimestampHeader.flatMap { HTTPField.Name($0) }
             let verifier = GrafanaSignatureVerifier(secret: secret, clock: clock)
@@ -44,7 +45,7 @@ extension PerfbotServer {
                                     usesTimestamp: timestampHeader != nil, body: body)
             }
         } else {
-            body = try await verifiedWebhookBody(request, route: route)
+            body = try await verifiedWebhookBody(request, source: .grafana, route: route).body
         }
         return try await alerts(body, source: "grafana", version: "1", request: request, context: context)
     }
@@ -107,11 +108,8 @@ extension PerfbotServer {
     }
 
     func lighthouse(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        guard let verifier = tokenVerifier else { throw APIError.disabled("Webhooks", missing: "PERFBOT_WEBHOOK_TOKEN") }
-        try verified(route: "/webhooks/lighthouse") { () throws(VerificationFailure) in
-            try verifier.verify(authorization: request.headers[.authorization])
-        }
-        let body = try await request.boundedBody(limit: settings.lighthouseBodyLimit)
+        let body = try await verifiedWebhookBody(request, source: .lighthouse, route: "/webhooks/lighthouse",
+                                                 limit: settings.lighthouseBodyLimit).body
         try request.requireMediaType("application/json")
         let report: LighthouseReport
         do { report = try LighthouseReport(json: body) } catch { throw APIError.malformed("body", error.message) }
@@ -141,7 +139,7 @@ extension PerfbotServer {
     }
 
     func uptime(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let body = try await verifiedWebhookBody(request, route: "/webhooks/uptime")
+        let body = try await verifiedWebhookBody(request, source: .uptime, route: "/webhooks/uptime").body
         try request.requireMediaType("application/json")
         let batch = try decodeJSON(UptimeBatch.self, body)
         var samples: [MetricSample] = []

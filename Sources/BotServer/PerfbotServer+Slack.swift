@@ -35,6 +35,9 @@ extension PerfbotServer {
         userLog[metadataKey: "user"] = .string(command.user.rawValue)
         let log = userLog
         let later = replyLater(command.responseURL, logger: log)
+        try await limit(.slackUser, key: command.user.rawValue, route: "/slack/commands") { seconds in
+            await later?(Self.slowDown(seconds))
+        }
         let answer: @Sendable () async -> StoredResponse = {
             let reply = await dispatch(command.text, user: command.user, channel: command.channelID, logger: log,
                                        replyLater: later)
@@ -55,6 +58,9 @@ extension PerfbotServer {
         let interaction: SlackInteraction
         do { interaction = try SlackInteraction(form: form(body)) } catch let error as SlackPayloadError {
             throw APIError.malformed(error.field, error.problem)
+        }
+        try await limit(.slackUser, key: interaction.user.id, route: "/slack/interactions") { seconds in
+            await replyLater(interaction.responseURL, logger: context.logger)?(Self.slowDown(seconds))
         }
         let record = gate.record(source: "slack_interaction", key: interaction.idempotencyKey,
                                  contentType: request.headers[.contentType], body: body)
@@ -89,6 +95,10 @@ extension PerfbotServer {
         case let .urlVerification(challenge):
             return APIError.jsonResponse(status: .ok, body: .object([("challenge", .string(challenge))]))
         case let .callback(eventID, inner):
+            // Slack retries a refused event later, so nothing is lost; mentions by bots are not counted.
+            if let user = inner.user, inner.botID == nil {
+                try await limit(.slackUser, key: user, route: "/slack/events")
+            }
             let record = gate.record(source: "slack_event", key: "slack-event:\(eventID)",
                                      contentType: request.headers[.contentType], body: body)
             return try await gate.onceQueuing(record, logger: context.logger) { _ in
@@ -109,6 +119,12 @@ extension PerfbotServer {
         pairs.append(("text", .string(String(reply.plainText.prefix(3000)))))
         pairs.append(("blocks", .array(BlockKitRenderer.blocks(reply))))
         return [(.slack, channel, String(decoding: JSONValue.object(pairs).bytes(), as: UTF8.self))]
+    }
+
+    /// Told once when a user's commands are refused for going too fast.
+    static func slowDown(_ seconds: Int) -> BotReply {
+        .text("⏳ You are sending commands faster than perfbot takes them, so that one was not run. "
+            + "Try again in \(seconds) s.")
     }
 
     /// `<@U0BOT0001> store acme` → `store acme`.

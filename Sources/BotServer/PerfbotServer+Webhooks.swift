@@ -18,15 +18,28 @@ struct MetricBatch: Decodable {
 }
 
 extension PerfbotServer {
-    /// Checks the bearer token (before the body is read) and returns the bounded body.
-    func verifiedWebhookBody(_ request: Request, route: String) async throws -> [UInt8] {
-        guard let verifier = tokenVerifier else {
-            throw APIError.disabled("Webhooks", missing: "PERFBOT_WEBHOOK_TOKEN")
+    /// Checks the source's token and its rate limit (before the body is read); returns who called and the bounded body.
+    func verifiedWebhookBody(_ request: Request, source: TokenSource, route: String,
+                             limit: Int? = nil) async throws -> (caller: WebhookCaller, body: [UInt8]) {
+        let caller = try await verifiedCaller(request, source: source, route: route)
+        return (caller, try await request.boundedBody(limit: limit ?? settings.bodyLimit))
+    }
+
+    /// Checks the source's token (401 when wrong, 503 when the source has none) and the token's rate limit.
+    func verifiedCaller(_ request: Request, source: TokenSource, route: String) async throws -> WebhookCaller {
+        guard tokens.accepts(source) else {
+            throw APIError.disabled(route, missing: WebhookTokens.missing(source))
         }
+        let found = try await tokens.caller(for: source, authorization: request.headers[.authorization]) { digest in
+            try await store.storeForToken(digest: digest)
+        }
+        var caller = WebhookCaller.shared
         try verified(route: route) { () throws(VerificationFailure) in
-            try verifier.verify(authorization: request.headers[.authorization])
+            guard let found else { throw .badToken }
+            caller = found
         }
-        return try await request.boundedBody(limit: settings.bodyLimit)
+        try await limit(.sourceToken, key: caller.rateKey, route: route)
+        return caller
     }
 
     /// Decodes a JSON body, answering 400 with the path of the first field at fault.
@@ -51,9 +64,13 @@ extension PerfbotServer {
     }
 
     func metricPush(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let body = try await verifiedWebhookBody(request, route: "/webhooks/metrics")
+        let (caller, body) = try await verifiedWebhookBody(request, source: .metrics, route: "/webhooks/metrics")
         try request.requireMediaType("application/json")
         let batch = try decodeJSON(MetricBatch.self, body)
+        if case let .store(own) = caller, let index = batch.samples.firstIndex(where: { $0.store != own.rawValue }) {
+            throw APIError(.forbidden, code: "wrong_store",
+                           message: "This token may push \(own)'s samples only; sample \(index) names another store. Nothing was stored.")
+        }
         guard batch.samples.count <= MetricBatch.maxSamples else {
             throw APIError(.unprocessableContent, code: "too_many_samples",
                            message: "A batch holds at most \(MetricBatch.maxSamples) samples; split it.")
@@ -100,7 +117,15 @@ extension PerfbotServer {
     }
 
     func pluginWebhook(_ source: WebhookSource, _ request: Request, context: BasicRequestContext) async throws -> Response {
-        let body = try await verifiedWebhookBody(request, route: "/webhooks/\(source.path)")
+        // Plugin senders have no token of their own yet: the shared token opens them.
+        guard let shared = settings.webhookToken else {
+            throw APIError.disabled("/webhooks/\(source.path)", missing: "PERFBOT_WEBHOOK_TOKEN")
+        }
+        try verified(route: "/webhooks/\(source.path)") { () throws(VerificationFailure) in
+            try BearerTokenVerifier(token: shared).verify(authorization: request.headers[.authorization])
+        }
+        try await limit(.sourceToken, key: "plugin:\(source.path)", route: "/webhooks/\(source.path)")
+        let body = try await request.boundedBody(limit: settings.bodyLimit)
         try request.requireMediaType("application/json")
         let key = try idempotencyKey(request, source: source.path, body: body)
         let record = gate.record(source: source.path, key: key, contentType: request.headers[.contentType], body: body)

@@ -16,7 +16,8 @@ public struct PerfbotServer: Sendable {
     let logger: Logger
     let webhookSources: [WebhookSource]
     let slackVerifier: SlackSignatureVerifier?
-    let tokenVerifier: BearerTokenVerifier?
+    let tokens: WebhookTokens
+    let limiter: RateLimiter
     let gate: DeliveryGate
     /// Acts on a customer's reply; answers with a short outcome.
     let inboundMail: (@Sendable (InboundMail) async throws -> String)?
@@ -37,13 +38,19 @@ public struct PerfbotServer: Sendable {
         self.logger = logger
         self.webhookSources = webhookSources
         slackVerifier = settings.slackSigningSecret.map { SlackSignatureVerifier(signingSecret: $0, clock: clock) }
-        tokenVerifier = settings.webhookToken.map(BearerTokenVerifier.init(token:))
+        tokens = WebhookTokens(sources: settings.sourceTokens, shared: settings.webhookToken)
+        limiter = RateLimiter(limits: settings.rateLimits, clock: clock)
         gate = DeliveryGate(store: store, clock: clock, metrics: metrics)
         if slackVerifier == nil {
             logger.warning("SLACK_SIGNING_SECRET is not set: /slack/* answers 503 until it is")
         }
-        if tokenVerifier == nil {
-            logger.warning("PERFBOT_WEBHOOK_TOKEN is not set: /webhooks/* answers 503 until it is")
+        let without = TokenSource.allCases.filter { settings.sourceTokens[$0] == nil }
+        if settings.webhookToken != nil, !without.isEmpty {
+            logger.warning("PERFBOT_WEBHOOK_TOKEN is one token shared by several senders; give each its own",
+                           metadata: ["sources": "\(without.map(\.rawValue))", "settings": "\(without.map(\.settingKey))"])
+        } else if settings.webhookToken == nil, !without.isEmpty {
+            logger.warning("some senders have no token: their routes answer 503 until one is set",
+                           metadata: ["settings": "\(without.map(\.settingKey))"])
         }
     }
 
@@ -89,6 +96,16 @@ public struct PerfbotServer: Sendable {
             services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger)
+    }
+
+    /// Refuses with 429 and `Retry-After` when `key` is over its limit; counts it.
+    /// `notice` is told once per run of refusals (a person is worth telling once, not at every refused request).
+    func limit(_ kind: RateKeyKind, key: String, route: String, notice: ((Int) async -> Void)? = nil) async throws {
+        guard case let .limited(retryAfter, first) = limiter.admit(kind, key: key) else { return }
+        metrics.recordRateLimited(route: route, keyKind: kind.rawValue)
+        logger.notice("rate limited", metadata: ["route": "\(route)", "key_kind": "\(kind.rawValue)"])
+        if first, let notice { await notice(retryAfter) }
+        throw APIError.rateLimited(kind, limit: limiter.limits[kind] ?? kind.defaultLimit, retryAfter: retryAfter)
     }
 
     /// Refuses with 401, counting the reason, when `check` fails.

@@ -35,6 +35,14 @@ public final class ServerMetrics: Sendable {
             labels: [("route", route), ("reason", reason)]).increment()
     }
 
+    /// Counts a request refused by a rate limit, by route and by what the limit is counted per.
+    func recordRateLimited(route: String, keyKind: String) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "perfbot", metricName: "rate_limited", unitName: "total",
+                              helpText: "Requests answered 429 by a rate limit, by route and key kind"),
+            labels: [("route", route), ("key_kind", keyKind)]).increment()
+    }
+
     /// Records how long a command took from grammar to reply.
     func recordDispatch(command: String, duration: Duration) {
         registry.makeDurationHistogram(

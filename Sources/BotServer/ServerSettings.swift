@@ -7,8 +7,12 @@ public struct ServerSettings: Sendable {
     public var bodyLimit: Int
     /// Slack's signing secret; nil disables the Slack routes.
     public var slackSigningSecret: String?
-    /// The bearer token of `/webhooks/*`; nil disables them.
+    /// The old single token of `/webhooks/*` and raw mail, for the sources without a token of their own.
     public var webhookToken: String?
+    /// Each source's own token (metrics, alertmanager, grafana, lighthouse, uptime, mail).
+    public var sourceTokens: [TokenSource: String] = [:]
+    /// The rate limits that differ from the defaults.
+    public var rateLimits: [RateKeyKind: RateLimit] = [:]
     /// How users type commands (`/perf`), for help and usage lines.
     public var commandPrefix: String
     /// How far in the future a pushed sample may be stamped (clock skew).

@@ -95,6 +95,18 @@ enum Migrations {
                 CREATE INDEX idx_status_links_customer ON status_links (customer_id, contact);
                 """)
         }
+        migrator.registerMigration("v12-store-tokens") { db in
+            // Store-scoped metrics tokens: only their SHA-256 is kept; the token itself is shown once, at issue.
+            try db.execute(sql: """
+                CREATE TABLE store_tokens (
+                    digest TEXT PRIMARY KEY,
+                    customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+                    issued_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                ) STRICT;
+                CREATE INDEX idx_store_tokens_customer ON store_tokens (customer_id);
+                """)
+        }
         return migrator
     }
 

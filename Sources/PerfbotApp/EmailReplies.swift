@@ -107,6 +107,11 @@ public struct EmailReplies: Sendable {
                     ? "✅ Approved by \(by) by e-mail at \(Wording.clockTime(clock.now)); the result follows in this thread."
                     : "❌ Rejected by \(by) by e-mail at \(Wording.clockTime(clock.now)); nothing ran.")
                 if approve {
+                    // Answered at once, by the same channel; the result follows when the job ends.
+                    let title = library.playbook(decided.playbook, for: customer.platform)?.title
+                        ?? decided.steps.first ?? decided.playbook
+                    try await mailCustomer(customer, template: "approval_acknowledged",
+                                           ["store": .string(customer.id.rawValue), "playbook": .string(title)])
                     try await follow(decided, for: customer)
                     return .approved
                 }
@@ -267,6 +272,13 @@ public struct EmailReplies: Sendable {
                 ? "We started the fix, but it was interrupted before it finished; our team has been told and will check your store."
                 : "We could not apply the fix; nothing was changed and our team has been told.")
             try await tellAdmins("⚠️ \(customer.id)'s approved `\(job.playbook)` (job \(job.id)) \(job.state.rawValue): "
+                + Wording.escapedForSlack(job.summary ?? ""), issue: approval.issueID)
+            return
+        }
+        if report.steps.contains(where: \.status.unreachable) {
+            try await close(customer, "We could not reach your store to apply the fix, so nothing was changed. "
+                + "Our team has been told and will look into it.")
+            try await tellAdmins("⚠️ \(customer.id)'s approved `\(job.playbook)` (job \(job.id)) stopped: "
                 + Wording.escapedForSlack(job.summary ?? ""), issue: approval.issueID)
             return
         }

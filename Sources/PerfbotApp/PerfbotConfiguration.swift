@@ -1,6 +1,7 @@
 import BotCore
 import BotStore
 import BotProbes
+import BotServer
 import Foundation
 import Yams
 
@@ -12,6 +13,10 @@ public struct PerfbotConfiguration: Sendable {
     public var port = 8080
     public var playbooksPath = "Playbooks"
     public var webhookToken: String?
+    /// Each sender's own token (`PERFBOT_TOKEN_METRICS`, …); a sender without one falls back to `webhookToken`.
+    public var sourceTokens: [TokenSource: String] = [:]
+    /// Rate limits that differ from the defaults (`PERFBOT_RATE_SLACK_USER`, …).
+    public var rateLimits: [RateKeyKind: RateLimit] = [:]
     public var slackSigningSecret: String?
     public var slackBotToken: String?
     public var slackAlertsChannel: String?
@@ -84,7 +89,10 @@ public struct PerfbotConfiguration: Sendable {
         "PERFBOT_PROMETHEUS_URL", "PERFBOT_PROMETHEUS_LABEL", "PERFBOT_PROMETHEUS_MEMORY_PERCENT", "PERFBOT_PROMETHEUS_CPU_CORES",
         "PERFBOT_PROMETHEUS_OOM_KILLS", "PERFBOT_PROMETHEUS_DISK_BYTES", "PERFBOT_LIGHTHOUSE_COMMAND", "PERFBOT_FRAGMENTED_BYTES",
         "PERFBOT_PLANS",
-    ] + retentionKeys.map(\.key)
+    ] + retentionKeys.map(\.key) + TokenSource.allCases.map(\.settingKey) + RateKeyKind.allCases.map(\.settingKey)
+
+    /// Sections of `perfbot.yaml` and the prefix their keys take (`rate_limits: {slack_user: 30/min}`).
+    static let sections = ["prometheus": "PERFBOT_PROMETHEUS_", "tokens": "PERFBOT_TOKEN_", "rate_limits": "PERFBOT_RATE_"]
 
     public init() {}
 
@@ -174,6 +182,24 @@ public struct PerfbotConfiguration: Sendable {
         if let token = webhookToken, token.count < 16 {
             throw ConfigurationError.invalid(key: "PERFBOT_WEBHOOK_TOKEN", reason: "use at least 16 characters")
         }
+        for source in TokenSource.allCases {
+            guard let token = text(source.settingKey) else { continue }
+            guard token.count >= 16, token.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+                throw ConfigurationError.invalid(key: source.settingKey, reason: "use at least 16 visible ASCII characters")
+            }
+            sourceTokens[source] = token
+        }
+        let distinct = Set(sourceTokens.values)
+        if distinct.count < sourceTokens.count {
+            throw ConfigurationError.invalid(key: "PERFBOT_TOKEN_*", reason: "each sender needs a token of its own; two are the same")
+        }
+        for kind in RateKeyKind.allCases {
+            guard let raw = text(kind.settingKey) else { continue }
+            guard let limit = RateLimit(parsing: raw) else {
+                throw ConfigurationError.invalid(key: kind.settingKey, reason: "expected a rate such as 30/min, 5/s or 200/h")
+            }
+            rateLimits[kind] = limit
+        }
         guard slackAPIURL.hasPrefix("https://") || slackAPIURL.hasPrefix("http://") else {
             throw ConfigurationError.invalid(key: "SLACK_API_URL", reason: "expected an http(s) URL")
         }
@@ -193,13 +219,14 @@ public struct PerfbotConfiguration: Sendable {
         var values: [String: String] = [:]
         for (key, value) in mapping {
             guard let name = key.string else { continue }
-            // `prometheus:` as a section: url, label and the queries, for the PERFBOT_PROMETHEUS_* keys.
-            if name == "prometheus", let section = value.mapping {
+            // A section (`prometheus:`, `tokens:`, `rate_limits:`) holds the keys of its prefix in lower case.
+            if let prefix = sections[name], let section = value.mapping {
                 for (inner, innerValue) in section {
-                    let flat = "PERFBOT_PROMETHEUS_" + (inner.string ?? "").uppercased()
+                    let flat = prefix + (inner.string ?? "").uppercased()
                     guard keys.contains(flat), let scalar = innerValue.scalar?.string else {
-                        throw ConfigurationError.invalid(key: "prometheus.\(inner.string ?? "?")", reason:
-                            "unknown or not a single value in \(path) (known: url, label, memory_percent, cpu_cores, oom_kills, disk_bytes)")
+                        let known = keys.filter { $0.hasPrefix(prefix) }.map { $0.dropFirst(prefix.count).lowercased() }
+                        throw ConfigurationError.invalid(key: "\(name).\(inner.string ?? "?")", reason:
+                            "unknown or not a single value in \(path) (known: \(known.joined(separator: ", ")))")
                     }
                     values[flat] = scalar
                 }
@@ -220,6 +247,6 @@ public struct PerfbotConfiguration: Sendable {
     public var summary: String {
         func on(_ value: String?) -> String { value == nil ? "off" : "on" }
         return "database=\(databasePath) listen=\(host):\(port) slack=\(on(slackSigningSecret)) "
-            + "webhooks=\(on(webhookToken)) slack_users=\(slackUsers.roles.count)"
+            + "webhooks=\(webhookToken == nil && sourceTokens.isEmpty ? "off" : "on") slack_users=\(slackUsers.roles.count)"
     }
 }

@@ -289,6 +289,8 @@ public struct Wiring: Sendable {
         settings.grafanaTimestampHeader = configuration.grafanaTimestampHeader
         settings.alertsChannel = configuration.slackAlertsChannel
         settings.mailgunSigningKey = configuration.mailgunSigningKey
+        settings.sourceTokens = configuration.sourceTokens
+        settings.rateLimits = configuration.rateLimits
         let router = try CommandRouter(plugins: plugins, access: configuration.slackUsers)
         let replies = emailReplies(router: router)
         let inbound: (@Sendable (InboundMail) async throws -> String)?

@@ -102,3 +102,47 @@ struct Links: AsyncParsableCommand {
         }
     }
 }
+
+/// `perfbot tokens issue|revoke <store>`: metrics tokens that may push one store's samples only.
+struct Tokens: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Store-scoped metrics tokens (POST /webhooks/metrics for one store only).",
+        subcommands: [Issue.self, Revoke.self])
+
+    struct Issue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a new metrics token for one store; it is printed once and only its digest is kept.")
+
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "The store.") var store: String
+
+        func run() async throws {
+            let configuration = try options.load()
+            guard let id = StoreID(store) else { throw fail("'\(store.prefix(40))' is not a store name") }
+            let database = try Runner.openStore(configuration)
+            guard try await database.customer(id) != nil else { throw fail("no store named \(id)") }
+            let token = WebhookToken.generate()
+            try await database.issueStoreToken(digest: WebhookToken.digest(token), store: id, at: Date())
+            try await database.audit(actor: "cli", channel: "cli", action: "tokens.issue", store: id, details: [:],
+                                     result: "issued", at: Date())
+            print(token)
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Withdraw every metrics token of a store at once.")
+
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "The store.") var store: String
+
+        func run() async throws {
+            let configuration = try options.load()
+            guard let id = StoreID(store) else { throw fail("'\(store.prefix(40))' is not a store name") }
+            let database = try Runner.openStore(configuration)
+            let count = try await database.revokeStoreTokens(store: id, at: Date())
+            try await database.audit(actor: "cli", channel: "cli", action: "tokens.revoke", store: id, details: [:],
+                                     result: "\(count) revoked", at: Date())
+            print("Revoked \(count) metrics token\(count == 1 ? "" : "s") of \(id); pushes with them now get 401.")
+        }
+    }
+}

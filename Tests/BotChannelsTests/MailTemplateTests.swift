@@ -19,6 +19,7 @@ import Testing
         ("memory_optimization_applied", ["store": "acme-store", "issue": "High memory", "playbook": "High memory usage",
                                          "explanation": "Memory use has stayed above 85% for 5 minutes; it is now 91%.",
                                          "steps": ["Flush the object cache: done"]]),
+        ("approval_acknowledged", ["store": "acme-store", "playbook": "High memory usage"]),
         ("rejection_acknowledged", ["store": "acme-store", "playbook": "High memory usage"]),
         ("reply_not_understood", ["store": "acme-store", "read": "Yes, please don't do that right now.",
                                   "why": "it says both yes ('yes') and no or not ('don't')"]),

@@ -64,6 +64,9 @@ struct FailingPoster: HTTPPoster {
                                                       headers: [.contentType: "application/x-www-form-urlencoded"],
                                                       body: ByteBuffer(string: form))
                 #expect(try json(answer)["result"] as? String == "approved")
+                // Answered at once, before the job's result: the fix is running and its result follows.
+                let queued = try await bot.store.pendingMessages().filter { $0.channel == "email" }.map(\.payload)
+                #expect(queued.contains { $0.contains(#""template":"approval_acknowledged""#) && $0.contains("owner@acme-store.example") })
             }
             for _ in 0..<100 where try await !bot.store.pendingMessages().contains(where: { $0.payload.contains(#""template":"fix_applied""#) }) {
                 try await Task.sleep(for: .milliseconds(50))

@@ -47,6 +47,20 @@ import Testing
         ])
     }
 
+    /// A job's step starts under the fixed stop wrapper: its values are positional parameters, never script text,
+    /// and the pid file is perfbot's own name.
+    @Test func aJobStepRecordsItsPidForAStop() async throws {
+        let bot = try await OperationsBot(customers: [woo()])
+        _ = await bot.ask("optimize acme-store")
+        let first = try #require(bot.docker.rawRuns().first)
+        #expect(Array(first.prefix(7)) == ["exec", "-w", "/var/www/html", "acme-store-app", "sh", "-c", RemoteStep.runScript])
+        let pidFile = first[7]
+        #expect(pidFile.hasPrefix("/tmp/perfbot-step-") && pidFile.hasSuffix(".pid")
+                && pidFile.dropFirst(18).dropLast(4).allSatisfy { $0.isHexDigit || $0 == "-" })
+        #expect(Array(first.dropFirst(8)) == ["60", "wp", "cache", "flush", "--path=/var/www/html"])
+        #expect(!RemoteStep.runScript.contains("'") && !RemoteStep.runScript.contains("`"))
+    }
+
     @Test func aDryRunListsTheExactArgvAndRunsNothing() async throws {
         let bot = try await OperationsBot(customers: [woo()])
         let reply = await bot.ask("optimize acme-store --dry-run")

@@ -44,7 +44,7 @@ import Testing
         #expect(all.contains("Recent") && all.contains("`cache_miss_storm` on other-store"))
     }
 
-    @Test func operatorsCancelAWaitingJobOrStopARunningOneBetweenSteps() async throws {
+    @Test func operatorsCancelAWaitingJobOrStopARunningOne() async throws {
         let bot = try await OperationsBot(customers: [woo()], dockerDelay: 1.0)
         let first = Task { await bot.ask("optimize acme-store") }
         try await wait(bot, job: 1, .running)
@@ -54,13 +54,59 @@ import Testing
         #expect(await bot.ask("cancel 2") == "Job 2 has already ended (cancelled); there is nothing to cancel.")
         #expect(await bot.ask("cancel 99") == "There is no job 99. `/perf jobs` lists them.")
         let stopping = await bot.ask("cancel 1")
-        #expect(stopping.hasPrefix("🛑 Job 1 stops before its next step"))
+        #expect(stopping.hasPrefix("🛑 Job 1 is stopping (<@U0OPS0001> asked): the step under way is being ended"))
         let result = await first.value
         #expect(result.contains("🚫 Job 1 cancelled: stopped after"), "\(result)")
         #expect(result.contains("not run: cancelled by U0OPS0001"))
         let job = try #require(try await bot.store.job(1))
         #expect(job.state == .cancelled && job.steps.count < 5)
-        #expect(bot.docker.runs().count == job.steps.filter { $0.status == "succeeded" }.count)
+        // The step under way was ended in its container: the stand-in was asked once to stop the recorded process group
+        // (the stand-in waits a second before it records a step, so at most one step was recorded).
+        let runs = bot.docker.rawRuns()
+        let stops = runs.filter { Array($0.prefix(4)) == ["exec", "acme-store-app", "sh", "-c"] && $0.dropFirst(4).first == RemoteStep.stopScript }
+        #expect(stops.count == 1 && runs.count - stops.count <= 1, "\(runs)")
+        #expect(job.steps.contains { $0.reason?.hasPrefix("stopped: cancelled by U0OPS0001; its process was ended") == true },
+                "\(job.steps)")
         #expect(try await bot.store.job(2)?.state == .cancelled)
+    }
+
+    /// A cancel ends the step's process in the container, not only the local client, and the job is recorded once it
+    /// is gone. Without the stop (or with only the client killed), the `wp` below would sleep on for five minutes.
+    @Test func aCancelledStepsProcessInTheContainerIsGone() async throws {
+        let bot = try await OperationsBot(customers: [woo()], container: true)
+        let first = Task { await bot.ask("optimize acme-store") }
+        var pid: pid_t?
+        for _ in 0..<200 where pid == nil {
+            pid = bot.wpPids.first
+            if pid == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let step = try #require(pid, "the first step never started in the container")
+        #expect(isAlive(step))
+        #expect(await bot.ask("cancel 1").hasPrefix("🛑 Job 1 is stopping"))
+        try await wait(bot, job: 1, .cancelled)
+        #expect(!isAlive(step), "the step's process outlived the cancel")
+        let job = try #require(try await bot.store.job(1))
+        #expect(job.state == .cancelled && job.steps.count == 1, "\(job.state) \(job.steps)")
+        #expect(job.steps.first?.reason?.hasPrefix("stopped: cancelled by U0OPS0001; its process was ended") == true,
+                "\(job.steps.first?.reason ?? "")")
+        #expect(bot.wpPids.count == 1)
+        _ = await first.value
+    }
+
+    /// When the first step cannot reach the store (the container is stopped), the job stops there and says so:
+    /// no other step is tried.
+    @Test func aJobWhoseFirstStepCannotReachTheStoreStopsThere() async throws {
+        let bot = try await OperationsBot(customers: [woo()])
+        try "#!/bin/sh\necho x >> '\(bot.docker.log)'\necho 'Error response from daemon: container 5f3a is not running' >&2\nexit 1\n"
+            .write(toFile: bot.docker.path, atomically: true, encoding: .utf8)
+        chmod(bot.docker.path, 0o755)
+        let reply = await bot.ask("optimize acme-store")
+        let job = try #require(try await bot.store.job(1))
+        #expect(job.state == .failed)
+        #expect(job.summary == "could not reach the store at step 1 of 5 (docker could not reach acme-store-app: "
+            + "Error response from daemon: container 5f3a is not running); nothing after it ran", "\(job.summary ?? "")")
+        #expect(job.steps.count == 1)
+        #expect(((try? String(contentsOfFile: bot.docker.log, encoding: .utf8)) ?? "").split(separator: "\n").count == 1)
+        #expect(reply.contains("could not reach acme-store-app"), "\(reply)")
     }
 }

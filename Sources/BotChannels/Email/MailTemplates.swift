@@ -74,6 +74,13 @@ public enum MailTemplates {
                      "As your automation settings allow, we fixed it right away (\"\(field("playbook"))\"):"] + steps
                 + ["", "Nothing is needed from you. If you would rather be asked before each fix, tell your hosting team.", "",
                    "— perfbot, for your hosting team"]
+        case "approval_acknowledged":
+            subject = "[\(store)] Approved: applying the fix for \"\(field("playbook"))\" now"
+            lines = ["Hello,", "",
+                     "Thank you — your approval arrived. We are applying the fix for \"\(field("playbook"))\" on \(store) now "
+                        + "(right after any fix already under way on the store).",
+                     "We will e-mail you the result as soon as it is done.", "",
+                     "— perfbot, for your hosting team"]
         case "rejection_acknowledged":
             subject = "[\(store)] Understood: we will not apply the fix for \(field("playbook"))"
             lines = ["Hello,", "", "Understood — nothing was changed on \(store). Our team has been told and may get in touch.",

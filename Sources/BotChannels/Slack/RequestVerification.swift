@@ -99,6 +99,35 @@ public struct BearerTokenVerifier: Sendable {
     }
 }
 
+/// Webhook tokens perfbot makes: random, and known afterwards only by their digest.
+public enum WebhookToken {
+    /// A new token: `pbt_` and 48 hex digits (192 random bits).
+    public static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "pbt_" + Hex.encode((0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    }
+
+    /// The lowercase hex SHA-256 a token is stored and looked up by.
+    public static func digest(_ token: some StringProtocol) -> String {
+        Hex.encode(Array(SHA256.hash(data: Data(token.utf8))))
+    }
+
+    /// The token of an `Authorization: Bearer <token>` value (or of `Basic`, its password), nil otherwise.
+    public static func presented(in authorization: String?) -> Substring? {
+        guard let authorization, authorization.count <= 4096 else { return nil }
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2 else { return nil }
+        switch parts[0].lowercased() {
+        case "bearer": return parts[1]
+        case "basic":
+            guard let decoded = Data(base64Encoded: String(parts[1])), let text = String(data: decoded, encoding: .utf8),
+                  let colon = text.firstIndex(of: ":") else { return nil }
+            return Substring(text[text.index(after: colon)...])
+        default: return nil
+        }
+    }
+}
+
 /// Lowercase hexadecimal encoding.
 public enum Hex {
     public static func encode(_ bytes: [UInt8]) -> String {

@@ -9,8 +9,13 @@ public struct CommandRequest: Sendable, Equatable {
     public var workingDirectory: String?
     /// The most output to keep, when the executor's default is too small (a piece of a slow log).
     public var outputLimit: Int?
+    /// A job's step: run so that a stop reaches it wherever it runs (in a container, on another host), not only
+    /// the local client. Reads that end on their own (collectors) do without the extra bookkeeping.
+    public var stoppable = false
 
-    public init(argv: [String], timeout: TimeInterval, workingDirectory: String? = nil, outputLimit: Int? = nil) {
+    public init(argv: [String], timeout: TimeInterval, workingDirectory: String? = nil, outputLimit: Int? = nil,
+                stoppable: Bool = false) {
+        self.stoppable = stoppable
         self.argv = argv
         self.timeout = timeout
         self.workingDirectory = workingDirectory
@@ -62,4 +67,19 @@ public protocol CommandExecutor: Sendable {
     func effectiveArgv(_ request: CommandRequest) -> [String]
     /// Runs `request`; a failure to start is thrown, a non-zero exit is an outcome.
     func run(_ request: CommandRequest) async throws -> CommandOutcome
+    /// Why `outcome` means the store was not reached at all (no container, no host), rather than a command that
+    /// failed there; nil when it was reached.
+    func unreachable(_ outcome: CommandOutcome) -> String?
+    /// Why a command that could not be started means the store is not reachable this way; nil when only this
+    /// command is at fault (a program missing on this host).
+    func unreachable(error: any Error) -> String?
+}
+
+extension CommandExecutor {
+    public func unreachable(_ outcome: CommandOutcome) -> String? { nil }
+
+    public func unreachable(error: any Error) -> String? {
+        if case let .unreachable(reason)? = error as? ExecutorError { return reason }
+        return nil
+    }
 }

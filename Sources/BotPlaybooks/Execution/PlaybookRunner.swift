@@ -92,6 +92,35 @@ public protocol StepControl: Sendable {
     func stopReason(before index: Int) async -> String?
     /// A step ended (succeeded, skipped or failed).
     func ended(_ step: StepResult, index: Int) async
+    /// A step's command started; `stop` ends it (wherever it runs) — nil once it has ended.
+    func running(index: Int, stop: (@Sendable () -> Void)?) async
+}
+
+extension StepControl {
+    public func running(index: Int, stop: (@Sendable () -> Void)?) async {}
+}
+
+extension StepStatus {
+    /// The prefix of a step stopped while it ran (a cancel, the end of a drain window).
+    public static let stoppedPrefix = "stopped: "
+    /// The prefix of a step that did not start because the run was stopped.
+    public static let notRunPrefix = "not run: "
+    /// The prefix of a step that could not reach the store (no container, no host); the run stops there.
+    public static let unreachablePrefix = "unreachable: "
+
+    /// Whether this step could not reach the store.
+    public var unreachable: Bool {
+        if case let .failed(reason) = self { reason.hasPrefix(Self.unreachablePrefix) } else { false }
+    }
+
+    /// Whether this step was stopped, or not run because the run was.
+    public var endedByStop: Bool {
+        switch self {
+        case let .skipped(reason): reason.hasPrefix(Self.notRunPrefix)
+        case let .failed(reason): reason.hasPrefix(Self.stoppedPrefix)
+        default: false
+        }
+    }
 }
 
 /// Runs a playbook's actions in order: renders argv from validated values, waits, checks conditions,
@@ -118,11 +147,13 @@ public struct PlaybookRunner: Sendable {
         var steps: [StepResult] = []
         var stopped: String?
         for (index, action) in playbook.actions.enumerated() {
-            let request = CommandRequest(argv: commands[index], timeout: action.timeout, workingDirectory: workingDirectory)
+            let request = CommandRequest(argv: commands[index], timeout: action.timeout, workingDirectory: workingDirectory,
+                                         stoppable: control != nil)
             let argv = executor.effectiveArgv(request)
             if stopped == nil, !dryRun, let control { stopped = await control.stopReason(before: index) }
             if let reason = stopped {
-                steps.append(StepResult(action: action, argv: argv, status: .skipped("not run: \(reason)"), startedAt: clock.now))
+                steps.append(StepResult(action: action, argv: argv, status: .skipped(StepStatus.notRunPrefix + reason),
+                                        startedAt: clock.now))
                 continue
             }
             if let reason = held[index] {
@@ -138,7 +169,8 @@ public struct PlaybookRunner: Sendable {
                 // A wait runs no process: a stop (a cancel, a shutdown) ends it at once, and the step does not start.
                 if let reason = try await wait(action.wait, control: control, before: index) {
                     stopped = reason
-                    steps.append(StepResult(action: action, argv: argv, status: .skipped("not run: \(reason)"), startedAt: clock.now))
+                    steps.append(StepResult(action: action, argv: argv, status: .skipped(StepStatus.notRunPrefix + reason),
+                                            startedAt: clock.now))
                     continue
                 }
             }
@@ -149,13 +181,36 @@ public struct PlaybookRunner: Sendable {
             }
             let started = clock.now
             var step: StepResult
+            // The command runs in a task of its own, so a stop can end this step (and only it) while it runs.
+            let work = Task { try await executor.run(request) }
+            await control?.running(index: index, stop: { work.cancel() })
             do {
-                let outcome = try await executor.run(request)
+                let outcome = try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
                 step = StepResult(action: action, argv: argv,
                                   status: outcome.succeeded ? .succeeded : .failed(outcome.failureReason),
                                   outcome: outcome, startedAt: started)
+            } catch where !work.isCancelled && executor.unreachable(error: error) != nil {
+                // Nothing could be started this way (no docker or ssh client, no container): nor can the next step.
+                step = StepResult(action: action, argv: argv,
+                                  status: .failed(StepStatus.unreachablePrefix + (executor.unreachable(error: error) ?? "")),
+                                  startedAt: started)
+                stopped = "the store could not be reached"
             } catch {
                 step = StepResult(action: action, argv: argv, status: .failed("\(error)"), startedAt: started)
+            }
+            await control?.running(index: index, stop: nil)
+            if let outcome = step.outcome, case .failed = step.status, let reason = executor.unreachable(outcome) {
+                // Nothing after it could reach the store either: the run stops here, and says so.
+                step.status = .failed(StepStatus.unreachablePrefix + reason)
+                stopped = "the store could not be reached"
+            }
+            if work.isCancelled {
+                let reason = await control?.stopReason(before: index + 1) ?? "perfbot was stopping"
+                stopped = reason
+                step.status = .failed(StepStatus.stoppedPrefix + reason
+                    + ((step.outcome?.output.contains("not confirmed") ?? false)
+                        ? "; its process could not be confirmed ended, and its own time limit has passed"
+                        : "; its process was ended"))
             }
             steps.append(step)
             await control?.ended(step, index: index)

@@ -50,6 +50,10 @@ public actor JobEngine: BotService {
     private var waiters: [Int64: [UUID: CheckedContinuation<JobOutcome, Never>]] = [:]
     private var stopRequests: [Int64: String] = [:]
     private var draining = false
+    /// The drain window has passed: steps still running are stopped.
+    private var drainExpired = false
+    /// How to end the step each running job is in (set while a step's command runs).
+    private var stepStops: [Int64: @Sendable () -> Void] = [:]
 
     public init(store: any JobStore, customers: any CustomerDirectory, library: PlaybookLibrary, planner: JobPlanner,
                 runner: PlaybookRunner, clock: any BotClock, logger: Logger, drainWindow: Duration = .seconds(60),
@@ -137,6 +141,9 @@ public actor JobEngine: BotService {
         if job.state.isFinal { return .alreadyEnded(job.state) }
         if job.state == .running {
             stopRequests[id] = "cancelled by \(by)"
+            // The step under way is ended too (in its container or on its host), and the job is recorded only once
+            // its process is gone.
+            stepStops[id]?()
             return .stopping
         }
         return try await store.cancelJob(id, by: by, at: clock.now) ? .cancelled
@@ -147,7 +154,14 @@ public actor JobEngine: BotService {
 
     func stopReason(_ id: Int64) -> String? {
         if let reason = stopRequests[id] { return reason }
+        if drainExpired { return "perfbot stopped and the step outlasted the drain window" }
         return draining ? "perfbot was stopping" : nil
+    }
+
+    /// A job's step started (with how to end it) or ended (nil). A stop already asked for ends it at once.
+    func stepRunning(_ id: Int64, stop: (@Sendable () -> Void)?) {
+        stepStops[id] = stop
+        if let stop, stopRequests[id] != nil || drainExpired { stop() }
     }
 
     private func execute(_ job: JobRecord) async {
@@ -157,10 +171,14 @@ public actor JobEngine: BotService {
         do {
             report = try await run(job)
             let steps = report?.steps ?? []
-            let stopped = steps.contains { if case let .skipped(reason) = $0.status { reason.hasPrefix("not run: ") } else { false } }
+            let stopped = steps.contains { $0.status.endedByStop }
             let done = steps.filter { $0.status == .succeeded }.count
             let failed = steps.filter { if case .failed = $0.status { true } else { false } }.count
-            if stopped {
+            if let index = steps.firstIndex(where: \.status.unreachable), case let .failed(reason) = steps[index].status {
+                state = .failed
+                summary = "could not reach the store at step \(index + 1) of \(steps.count) "
+                    + "(\(reason.dropFirst(StepStatus.unreachablePrefix.count))); nothing after it ran"
+            } else if stopped {
                 state = stopRequests[job.id] != nil ? .cancelled : .interrupted
                 summary = "stopped after \(done) of \(steps.count) steps (\(stopReason(job.id) ?? "stopped")); the rest did not run"
             } else {
@@ -189,6 +207,7 @@ public actor JobEngine: BotService {
         let jobID = outcome.job.id
         running[id] = nil
         stopRequests[jobID] = nil
+        stepStops[jobID] = nil
         // Listeners (or the reporter) first: whoever waits finds the result already queued.
         let told = listeners.removeValue(forKey: jobID) ?? []
         if told.isEmpty {
@@ -251,8 +270,9 @@ public actor JobEngine: BotService {
         return interrupted
     }
 
-    /// Stops taking steps: the running ones get `window` to finish; what is still running then is recorded
-    /// `interrupted` first, and only then its process group is killed. Queued jobs stay queued for the next start.
+    /// Stops taking steps: the running ones get `window` to finish; a step still running then is stopped where it
+    /// runs (its local process group, and its process in the container or on the host), and its job is recorded
+    /// `interrupted` once that is gone. Queued jobs stay queued for the next start.
     public func drain(window: Duration? = nil) async {
         draining = true
         let window = window ?? drainWindow
@@ -263,17 +283,10 @@ public actor JobEngine: BotService {
         while !running.isEmpty, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(100))
         }
-        for (_, entry) in running {
-            do {
-                try await store.finishJob(entry.id, state: .interrupted,
-                                          summary: "interrupted: perfbot stopped and the step outlasted the drain window",
-                                          at: clock.now)
-                if let job = try await store.job(entry.id) { await reporter(JobOutcome(job: job, report: nil)) }
-            } catch {
-                logger.error("could not record an interrupted job", metadata: ["job": "\(entry.id)", "error": "\(error)"])
-            }
-            entry.task.cancel()
-        }
+        // Past the window: each step still running is stopped where it runs; its job records itself `interrupted`
+        // once the process is gone (or its own time limit has passed).
+        drainExpired = true
+        for (_, entry) in running { stepStops[entry.id]?() }
         for (_, entry) in running { await entry.task.value }
     }
 
@@ -294,6 +307,8 @@ struct JobStepControl: StepControl {
     let clock: any BotClock
 
     func stopReason(before index: Int) async -> String? { await engine.stopReason(job.id) }
+
+    func running(index: Int, stop: (@Sendable () -> Void)?) async { await engine.stepRunning(job.id, stop: stop) }
 
     func ended(_ step: StepResult, index: Int) async {
         let (status, reason): (String, String?) = switch step.status {
