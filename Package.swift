@@ -93,6 +93,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Feeds every parser of outside bytes edited fixtures (`scripts/fuzz`).
+        .executableTarget(name: "perfbot-fuzz", dependencies: ["BotCore", "BotChannels", "BotProbes"], path: "Sources/PerfbotFuzz"),
         .target(name: "TestSupport", dependencies: ["BotCore", "BotPlaybooks"], path: "Tests/TestSupport"),
         .testTarget(name: "WooCommercePluginTests", dependencies: ["WooCommercePlugin", "MagentoPlugin", "BotPlaybooks", "TestSupport"],
                     exclude: ["Fixtures"]),

@@ -52,7 +52,7 @@ public struct PrometheusClient: Sendable {
         }
     }
 
-    static func vector(_ body: [UInt8], status: Int, label: String) throws -> [String: Double] {
+    public static func vector(_ body: [UInt8], status: Int, label: String) throws -> [String: Double] {
         guard let root = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
             throw PrometheusError.failed("HTTP \(status), not a Prometheus answer")
         }

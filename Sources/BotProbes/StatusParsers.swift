@@ -7,9 +7,10 @@ public struct RedisInfo: Sendable, Equatable {
 
     public init(_ text: String) {
         var fields: [String: String] = [:]
-        for line in text.split(whereSeparator: \.isNewline) where !line.hasPrefix("#") {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            fields[String(line[..<colon])] = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+        // Lines are cut in the bytes: output of any size is read in one pass.
+        for line in StatusLines.lines(text) where line.first != UInt8(ascii: "#") {
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
+            fields[String(decoding: line[..<colon], as: UTF8.self)] = StatusLines.trimmed(line[(colon + 1)...])
         }
         self.fields = fields
     }
@@ -96,10 +97,11 @@ public struct MySQLStatus: Sendable, Equatable {
 
     public init(_ text: String) {
         var values: [String: String] = [:]
-        for line in text.split(whereSeparator: \.isNewline) {
-            let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, parts[0] != "Variable_name" else { continue }
-            values[String(parts[0]).lowercased()] = String(parts[1])
+        for line in StatusLines.lines(text) {
+            guard let tab = line.firstIndex(of: 9) else { continue }
+            let name = String(decoding: line[..<tab], as: UTF8.self)
+            guard name != "Variable_name" else { continue }
+            values[name.lowercased()] = String(decoding: line[(tab + 1)...], as: UTF8.self)
         }
         self.values = values
     }
@@ -115,5 +117,20 @@ public enum ProbeParseError: Error, Equatable, Sendable, CustomStringConvertible
         switch self {
         case let .invalid(reason): reason
         }
+    }
+}
+
+/// Lines of a service's text output, cut in its bytes.
+enum StatusLines {
+    static func lines(_ text: String) -> [ArraySlice<UInt8>] {
+        Array(text.utf8).split(omittingEmptySubsequences: true) { $0 == 10 || $0 == 13 }
+    }
+
+    /// The bytes as text without surrounding spaces and tabs.
+    static func trimmed(_ bytes: ArraySlice<UInt8>) -> String {
+        var low = bytes.startIndex, high = bytes.endIndex
+        while low < high, bytes[low] == 32 || bytes[low] == 9 { low += 1 }
+        while high > low, bytes[high - 1] == 32 || bytes[high - 1] == 9 { high -= 1 }
+        return String(decoding: bytes[low..<high], as: UTF8.self)
     }
 }

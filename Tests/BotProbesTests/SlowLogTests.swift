@@ -82,7 +82,7 @@ import Testing
         let result = try await Subprocess.run(.path(FilePath("/usr/bin/pt-fingerprint")), arguments: [file.path],
                                               output: .string(limit: 1 << 20), error: .discarded)
         #expect(result.terminationStatus.isSuccess, "pt-fingerprint (Debian percona-toolkit) must be installed: scripts/setup does it")
-        return (result.standardOutput ?? "").split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+        return result.standardOutput.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
     }
 }
 

@@ -18,8 +18,8 @@ public struct MIMEMessage: Sendable {
     }
 
     init(raw: [UInt8], depth: Int) {
-        let text = Self.latin1OrUTF8(raw).replacingOccurrences(of: "\r\n", with: "\n")
-        let (headerText, bodyText) = Self.split(text)
+        // Line ends and the blank line are found in the bytes: one pass each, before any text is made.
+        let (headerText, bodyText) = Self.split(Self.withoutCarriageReturns(raw))
         headers = Self.headers(headerText)
         let type = headers.first { $0.0.lowercased() == "content-type" }?.1 ?? "text/plain"
         contentType = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "text/plain"
@@ -67,16 +67,49 @@ public struct MIMEMessage: Sendable {
         return (String(text[..<range.lowerBound]), String(text[range.upperBound...]))
     }
 
-    /// Header lines, folded continuations joined.
+    /// The headers and the body, apart at the first blank line, each as text.
+    static func split(_ bytes: [UInt8]) -> (String, String) {
+        var index = 0
+        while index + 1 < bytes.count {
+            if bytes[index] == 10, bytes[index + 1] == 10 {
+                return (latin1OrUTF8(Array(bytes[..<index])), latin1OrUTF8(Array(bytes[(index + 2)...])))
+            }
+            index += 1
+        }
+        return (latin1OrUTF8(bytes), "")
+    }
+
+    /// `bytes` with every CR of a CRLF dropped.
+    static func withoutCarriageReturns(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.contains(13) else { return bytes }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        for (index, byte) in bytes.enumerated() where !(byte == 13 && index + 1 < bytes.count && bytes[index + 1] == 10) {
+            out.append(byte)
+        }
+        return out
+    }
+
+    /// Header lines, folded continuations joined; read as bytes (a header may be a megabyte long).
     static func headers(_ text: String) -> [(String, String)] {
         var headers: [(String, String)] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if let first = line.first, first == " " || first == "\t", !headers.isEmpty {
-                headers[headers.count - 1].1 += " " + line.trimmingCharacters(in: .whitespaces)
-            } else if let colon = line.firstIndex(of: ":") {
-                headers.append((String(line[..<colon]).trimmingCharacters(in: .whitespaces),
-                                String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
+        let bytes = Array(text.utf8)
+        func trimmed(_ slice: ArraySlice<UInt8>) -> String {
+            var low = slice.startIndex, high = slice.endIndex
+            while low < high, slice[low] == 32 || slice[low] == 9 { low += 1 }
+            while high > low, slice[high - 1] == 32 || slice[high - 1] == 9 { high -= 1 }
+            return String(decoding: slice[low..<high], as: UTF8.self)
+        }
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: 10) ?? bytes.count
+            let line = bytes[start..<end]
+            if let first = line.first, first == 32 || first == 9, !headers.isEmpty {
+                headers[headers.count - 1].1 += " " + trimmed(line)
+            } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+                headers.append((trimmed(line[..<colon]), trimmed(line[(colon + 1)...])))
             }
+            start = end + 1
         }
         return headers
     }
@@ -132,21 +165,33 @@ public struct MIMEMessage: Sendable {
     }
 
     static func quotedPrintable(_ text: String) -> [UInt8] {
+        quotedPrintable(Array(text.utf8)[...], underscoreIsSpace: false)
+    }
+
+    /// Quoted-printable bytes decoded (`=XX`, soft line breaks; `_` as a space in an encoded word).
+    static func quotedPrintable(_ input: ArraySlice<UInt8>, underscoreIsSpace: Bool) -> [UInt8] {
+        func nibble(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case 48...57: byte - 48
+            case 65...70: byte - 55
+            case 97...102: byte - 87
+            default: nil
+            }
+        }
         var output: [UInt8] = []
-        let input = Array(text.utf8)
-        var index = 0
-        while index < input.count {
+        output.reserveCapacity(input.count)
+        var index = input.startIndex
+        while index < input.endIndex {
             let byte = input[index]
-            if byte == UInt8(ascii: "="), index + 1 < input.count {
+            if byte == UInt8(ascii: "="), index + 1 < input.endIndex {
                 if input[index + 1] == 10 { index += 2; continue }  // soft line break
-                if index + 2 < input.count,
-                   let value = UInt8(String(decoding: input[(index + 1)...(index + 2)], as: UTF8.self), radix: 16) {
-                    output.append(value)
+                if index + 2 < input.endIndex, let high = nibble(input[index + 1]), let low = nibble(input[index + 2]) {
+                    output.append(high << 4 | low)
                     index += 3
                     continue
                 }
             }
-            output.append(byte)
+            output.append(underscoreIsSpace && byte == UInt8(ascii: "_") ? 32 : byte)
             index += 1
         }
         return output
@@ -156,20 +201,21 @@ public struct MIMEMessage: Sendable {
     /// One pass: a word is at most 256 bytes and holds no blank, so no byte is looked at more than that often.
     static func decodeWords(_ value: String) -> String {
         let input = Array(value.utf8)
-        guard input.count > 1, value.contains("=?") else { return value }
+        let question = UInt8(ascii: "?"), equals = UInt8(ascii: "=")
+        guard input.count > 1, input.indices.dropLast().contains(where: { input[$0] == equals && input[$0 + 1] == question })
+        else { return value }
         var output: [UInt8] = []
         output.reserveCapacity(input.count)
         var index = 0
         var pendingBlanks: [UInt8] = []
         var afterWord = false
-        let question = UInt8(ascii: "?"), equals = UInt8(ascii: "=")
         while index < input.count {
             if input[index] == equals, index + 1 < input.count, input[index + 1] == question,
-               let (decoded, next) = encodedWord(input, at: index) {
+               let word = encodedWord(input, at: index) {
                 if !afterWord { output += pendingBlanks }
                 pendingBlanks.removeAll()
-                output += decoded
-                index = next
+                decode(word, from: input, into: &output)
+                index = word.end
                 afterWord = true
                 continue
             }
@@ -185,11 +231,21 @@ public struct MIMEMessage: Sendable {
             index += 1
         }
         output += pendingBlanks
+        // One conversion at the end: what is not valid UTF-8 becomes U+FFFD.
         return String(decoding: output, as: UTF8.self)
     }
 
     /// The encoded word starting at `start` (`=?charset?B|Q?text?=`), decoded to UTF-8, and the index after it.
-    static func encodedWord(_ input: [UInt8], at start: Int) -> ([UInt8], Int)? {
+    /// Where an encoded word `=?charset?e?text?=` starting at `start` keeps its parts (at most 256 bytes long).
+    struct EncodedWord {
+        var charset: Range<Int>
+        var base64: Bool
+        var text: Range<Int>
+        /// The index after its `?=`.
+        var end: Int
+    }
+
+    static func encodedWord(_ input: [UInt8], at start: Int) -> EncodedWord? {
         let limit = min(input.count, start + 256)
         var marks: [Int] = []  // the `?` after the charset, after the encoding, and before `=`
         var index = start + 2
@@ -198,24 +254,65 @@ public struct MIMEMessage: Sendable {
             if byte == 32 || byte == 9 || byte == 10 || byte == 13 { return nil }
             if byte == UInt8(ascii: "?") {
                 if marks.count == 2 {
-                    guard index + 1 < input.count, input[index + 1] == UInt8(ascii: "=") else { return nil }
-                    let charset = String(decoding: input[(start + 2)..<marks[0]], as: UTF8.self).lowercased()
-                    let encoding = input[(marks[0] + 1)..<marks[1]]
-                    let text = String(decoding: input[(marks[1] + 1)..<index], as: UTF8.self)
-                    guard encoding.count == 1 else { return nil }
-                    let bytes: [UInt8]
-                    switch encoding.first! | 0x20 {
-                    case UInt8(ascii: "b"): bytes = Array(Data(base64Encoded: text) ?? Data())
-                    case UInt8(ascii: "q"): bytes = quotedPrintable(text.replacingOccurrences(of: "_", with: " "))
-                    default: return nil
-                    }
-                    return (Array(string(bytes, charset: charset).utf8), index + 2)
+                    guard index + 1 < input.count, input[index + 1] == UInt8(ascii: "="), marks[1] - marks[0] == 2 else { return nil }
+                    let kind = input[marks[0] + 1] | 0x20
+                    guard kind == UInt8(ascii: "b") || kind == UInt8(ascii: "q") else { return nil }
+                    return EncodedWord(charset: (start + 2)..<marks[0], base64: kind == UInt8(ascii: "b"),
+                                       text: (marks[1] + 1)..<index, end: index + 2)
                 }
                 marks.append(index)
             }
             index += 1
         }
         return nil
+    }
+
+    /// Appends the word's text, as UTF-8, to `output`: byte by byte, no text made per word, so a header of
+    /// thousands of words stays one linear pass.
+    static func decode(_ word: EncodedWord, from input: [UInt8], into output: inout [UInt8]) {
+        let singleByte = isSingleByte(input[word.charset])
+        func append(_ byte: UInt8) {
+            if byte < 0x80 || !singleByte { output.append(byte) } else { output += [0xC0 | (byte >> 6), 0x80 | (byte & 0x3F)] }
+        }
+        if word.base64 {
+            for byte in Data(base64Encoded: Data(input[word.text])) ?? Data() { append(byte) }
+            return
+        }
+        var index = word.text.lowerBound
+        while index < word.text.upperBound {
+            let byte = input[index]
+            if byte == UInt8(ascii: "="), index + 2 < word.text.upperBound,
+               let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2]) {
+                append(high << 4 | low)
+                index += 3
+                continue
+            }
+            append(byte == UInt8(ascii: "_") ? 32 : byte)
+            index += 1
+        }
+    }
+
+    @inline(__always) static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 48...57: byte - 48
+        case 65...70: byte - 55
+        case 97...102: byte - 87
+        default: nil
+        }
+    }
+
+    /// Whether a charset name (`ISO-8859-1`, `windows-1252`, `latin1`) is one byte per character.
+    static func isSingleByte(_ charset: ArraySlice<UInt8>) -> Bool {
+        func contains(_ needle: StaticString) -> Bool {
+            let count = needle.utf8CodeUnitCount
+            guard charset.count >= count else { return false }
+            return needle.withUTF8Buffer { pattern in
+                (charset.startIndex...(charset.endIndex - count)).contains { start in
+                    (0..<count).allSatisfy { (charset[start + $0] | 0x20) == pattern[$0] | 0x20 }
+                }
+            }
+        }
+        return contains("8859") || contains("1252") || contains("latin")
     }
 
     /// HTML as text: line breaks for blocks, `>` for blockquotes and Gmail's quote, tags dropped, entities

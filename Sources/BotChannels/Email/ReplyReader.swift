@@ -26,8 +26,7 @@ public enum ReplyReader {
 
     /// The text the customer wrote, without quotes, splitters and signatures.
     public static func extract(_ body: String) -> String {
-        let lines = body.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-            .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let lines = Self.lines(body)
         var kept: [String] = []
         var index = 0
         scan: while index < lines.count {
@@ -50,6 +49,29 @@ public enum ReplyReader {
         while let last = kept.last, last.trimmingCharacters(in: .whitespaces).isEmpty { kept.removeLast() }
         while let first = kept.first, first.trimmingCharacters(in: .whitespaces).isEmpty { kept.removeFirst() }
         return kept.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The lines of a reply that are read: an answer is at its top or just below the quote, and past this a
+    /// reply of nothing but lines is not read further (what was not read cannot make a yes).
+    static let maxLines = 2_000
+
+    /// The first `maxLines` lines of `body` (CRLF, CR and LF all end a line), cut in its bytes.
+    static func lines(_ body: String) -> [String] {
+        var lines: [String] = []
+        let bytes = Array(body.utf8)
+        var start = 0, index = 0
+        while index < bytes.count, lines.count < maxLines {
+            let byte = bytes[index]
+            if byte == 10 || byte == 13 {
+                lines.append(String(decoding: bytes[start..<index], as: UTF8.self))
+                index += byte == 13 && index + 1 < bytes.count && bytes[index + 1] == 10 ? 2 : 1
+                start = index
+                continue
+            }
+            index += 1
+        }
+        if lines.count < maxLines { lines.append(String(decoding: bytes[start..<bytes.count], as: UTF8.self)) }
+        return lines
     }
 
     // MARK: Splitters
@@ -124,8 +146,8 @@ public enum ReplyReader {
 
     /// A forward marker before anything the customer wrote themselves counts as a forward.
     static func isForward(_ body: String, before text: String) -> Bool {
-        body.split(separator: "\n").contains { isForwardMarker($0.trimmingCharacters(in: .whitespaces)) }
-            || body.lowercased().hasPrefix("fwd:") || body.lowercased().hasPrefix("fw:")
+        lines(body).contains { isForwardMarker($0.trimmingCharacters(in: .whitespaces)) }
+            || body.prefix(8).lowercased().hasPrefix("fwd:") || body.prefix(8).lowercased().hasPrefix("fw:")
     }
 
     // MARK: Decision
@@ -186,9 +208,12 @@ public enum ReplyReader {
 
     /// The phrases of `phrases` found in `words`, as written.
     static func found(_ phrases: [[String]], in words: [String]) -> [String] {
-        phrases.filter { phrase in
-            words.indices.contains { start in
-                start + phrase.count <= words.count && Array(words[start..<(start + phrase.count)]) == phrase
+        // Where each word stands, so each phrase is looked for only where its first word is: one pass over the text.
+        var positions: [String: [Int]] = [:]
+        for (index, word) in words.enumerated() { positions[word, default: []].append(index) }
+        return phrases.filter { phrase in
+            (positions[phrase[0]] ?? []).contains { start in
+                start + phrase.count <= words.count && zip(phrase.dropFirst(), words[(start + 1)...]).allSatisfy { $0 == $1 }
             }
         }.map { $0.joined(separator: " ") }
     }

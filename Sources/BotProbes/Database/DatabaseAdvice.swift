@@ -34,6 +34,7 @@ public enum ExplainAdvice {
     /// Why `sql` may not be explained, or nil when it is exactly one SELECT. The statement is only ever
     /// placed after `EXPLAIN FORMAT=JSON`, in one argv element, and run with the read-only account.
     public static func refusal(_ sql: String) -> String? {
+        guard sql.utf8.count <= 20_100 else { return "the statement is longer than 20,000 characters" }
         let text = sql.trimmingCharacters(in: .whitespaces)
         guard !text.isEmpty else { return "give the SELECT to explain" }
         guard text.utf8.count <= 20_000 else { return "the statement is longer than 20,000 characters" }
@@ -56,6 +57,8 @@ public enum ExplainAdvice {
     /// the session's `NO_BACKSLASH_ESCAPES`, so no reading of the quotes can be trusted), no comment and no `;`
     /// but a final one. Checked for typed SQL, for statements rebuilt from fingerprints and for perfbot's own.
     public static func clientHazard(_ text: String) -> String? {
+        // Longer than anything perfbot explains: refused before it is read character by character.
+        guard text.utf8.count <= 20_100 else { return "the statement is longer than 20,000 characters" }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\\": return "the statement holds a backslash: perfbot passes no escapes to the database client"

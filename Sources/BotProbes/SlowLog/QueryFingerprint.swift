@@ -254,8 +254,9 @@ public struct QueryFingerprinter {
         var i = 0
         var copied = 0
         while i + 2 < n {
-            if q[i] == UInt8(ascii: "/"), q[i + 1] == UInt8(ascii: "*"), q[i + 2] != UInt8(ascii: "!"),
-               let end = find(q, "*/", from: i + 3) {
+            if q[i] == UInt8(ascii: "/"), q[i + 1] == UInt8(ascii: "*"), q[i + 2] != UInt8(ascii: "!") {
+                // No `*/` after this one means none after any later `/*` either: the rest stays as it is.
+                guard let end = find(q, "*/", from: i + 3) else { break }
                 out.append(contentsOf: q[copied..<i])
                 i = end + 2
                 copied = i
@@ -283,6 +284,10 @@ public struct QueryFingerprinter {
                     copied = j
                     continue
                 }
+                // A quote came first. Every comment start before it would reach the same quote: none of them is a
+                // comment either, so the scan goes on from the quote (one pass, where trying each start was quadratic).
+                i = j
+                continue
             }
             i += 1
         }
@@ -482,6 +487,21 @@ public struct QueryFingerprinter {
     /// `s/\b(select\s.*?)(?:(\sunion(?:\sall)?)\s\1)+/$1 \/*repeat$2*\//xg`
     private static func collapseUnions(_ q: UnsafeBufferPointer<UInt8>, _ out: inout Writer) {
         let n = q.count
+        // `.*?` grows one byte at a time (it does not cross a newline; there are none left), but it can only end
+        // where ` union` follows: those places, found once, are the only lengths tried.
+        var unions: [Int] = []
+        var at = 0
+        while at + 6 <= n {
+            if isPerlSpace(q[at]), hasPrefix(q, at: at + 1, "union") { unions.append(at) }
+            at += 1
+        }
+        guard !unions.isEmpty else {
+            out.append(contentsOf: q[0..<n])
+            return
+        }
+        // Bytes compared in all: a statement built to make the lazy match try every pair stops being collapsed once
+        // this is spent (Perl would take quadratic time over it); real statements spend a small part of it.
+        var budget = 16 * n + 65_536
         var i = 0
         var copied = 0
         scan: while i < n {
@@ -489,14 +509,16 @@ public struct QueryFingerprinter {
                 i += 1
                 continue
             }
-            // `.*?` grows one byte at a time (it does not cross a newline; there are none left).
-            var length = 7
-            while i + length <= n {
+            var next = Self.firstIndex(in: unions, atLeast: i + 7)
+            while next < unions.count {
+                let length = unions[next] - i
                 var end = i + length
                 var separator: Range<Int>?
-                while let (next, sep) = unionRepeat(q, body: i..<(i + length), at: end) {
-                    end = next
+                budget -= length
+                while budget > 0, let (after, sep) = unionRepeat(q, body: i..<(i + length), at: end) {
+                    end = after
                     separator = sep
+                    budget -= length
                 }
                 if let separator {
                     out.append(contentsOf: q[copied..<(i + length)])
@@ -507,11 +529,22 @@ public struct QueryFingerprinter {
                     copied = end
                     continue scan
                 }
-                length += 1
+                guard budget > 0 else { break scan }
+                next += 1
             }
             i += 1
         }
         out.append(contentsOf: q[copied..<n])
+    }
+
+    /// The first index of `sorted` whose value is at least `value` (`sorted.count` when none is).
+    private static func firstIndex(in sorted: [Int], atLeast value: Int) -> Int {
+        var low = 0, high = sorted.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sorted[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// `(\sunion(?:\sall)?)\s\1` at `at`: the index after it and the separator's range.

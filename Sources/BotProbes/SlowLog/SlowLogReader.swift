@@ -463,7 +463,8 @@ public struct SlowLogReader {
     /// `2026-01-06T09:14:03.512345Z` (MySQL 5.7+) or `260106  9:14:03` (MariaDB, MySQL 5.6).
     static func parseTime(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int64? {
         func number(_ from: Int, _ count: Int) -> Int? {
-            guard from + count <= end else { return nil }
+            // A field of a time has a few digits; a longer run is no time (and would overflow).
+            guard count <= 9, from + count <= end else { return nil }
             var value = 0
             for i in from..<(from + count) {
                 let byte = b[i]
