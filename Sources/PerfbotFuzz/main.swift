@@ -94,7 +94,19 @@ extension Fuzz {
             .compactMap { FileManager.default.contents(atPath: (folder as NSString).appendingPathComponent($0)).map(Array.init) }
     }
 
+    /// Every target with the inputs that once crashed or slowed it (`Tests/Fixtures/seeds/found/<target>-…`) added to
+    /// its seeds: each run tries them first.
     func targets() -> [Target] {
+        let found = (root as NSString).appendingPathComponent("Tests/Fixtures/seeds/found")
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: found)) ?? []).sorted()
+        return baseTargets().map { target in
+            let extra = names.filter { $0.hasPrefix(target.name + "-") }
+                .compactMap { FileManager.default.contents(atPath: (found as NSString).appendingPathComponent($0)).map(Array.init) }
+            return Target(name: target.name, seeds: target.seeds + extra, tokens: target.tokens, large: target.large, run: target.run)
+        }
+    }
+
+    func baseTargets() -> [Target] {
         let seeds = "Tests/Fixtures/seeds/"
         let replies = files(in: "Tests/BotChannelsTests/Fixtures/replies")
         let mail = file(seeds + "mail-dmarc.eml")

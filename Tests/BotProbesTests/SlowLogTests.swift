@@ -163,6 +163,20 @@ import Testing
         return seen
     }
 
+    /// Found by `scripts/fuzz`: an hour of more digits than any integer holds stopped the reader with an overflow.
+    /// The entry's time is unreadable, so it takes the one in effect (here none): it is still read, not a crash.
+    @Test func aTimeOfEndlessDigitsIsNoTimeAndNoCrash() {
+        let seen = Self.read("""
+            # Time: 260106 99999999999999999999999:14:03
+            # User@Host: shop[shop] @ localhost []
+            # Query_time: 2.5  Lock_time: 0.0 Rows_sent: 1  Rows_examined: 1
+            use shop;
+            SELECT 1;
+
+            """)
+        #expect(seen.map(\.query) == ["SELECT 1"])
+    }
+
     @Test func mysql8WithBannersMultiLineAndAdmin() {
         let seen = Self.read(Self.mysql8)
         #expect(seen.count == 3)
