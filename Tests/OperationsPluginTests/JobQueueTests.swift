@@ -70,17 +70,23 @@ import Testing
         #expect(try await bot.store.job(2)?.state == .cancelled)
     }
 
-    /// A cancel ends the step's process in the container, not only the local client, and the job is recorded once it
-    /// is gone. Without the stop (or with only the client killed), the `wp` below would sleep on for five minutes.
-    @Test func aCancelledStepsProcessInTheContainerIsGone() async throws {
-        let bot = try await OperationsBot(customers: [woo()], container: true)
+    /// A cancel ends the step's process in the container (or on the host), not only the local client, and the job is
+    /// recorded once it is gone. Without the stop (or with only the client killed), `wp` would sleep on for five minutes.
+    @Test(arguments: ["docker", "ssh"])
+    func aCancelledStepsRemoteProcessIsGone(_ way: String) async throws {
+        var customer = woo()
+        if way == "ssh" {
+            customer = Customer(id: StoreID("acme-store")!, platform: .woocommerce, plan: .premium, contactEmail: "o@acme-store.example",
+                                host: "web-1.hosting.example", executor: .ssh)
+        }
+        let bot = try await OperationsBot(customers: [customer], container: way == "docker", remoteHost: way == "ssh")
         let first = Task { await bot.ask("optimize acme-store") }
         var pid: pid_t?
         for _ in 0..<200 where pid == nil {
             pid = bot.wpPids.first
             if pid == nil { try await Task.sleep(for: .milliseconds(50)) }
         }
-        let step = try #require(pid, "the first step never started in the container")
+        let step = try #require(pid, "the first step never started on the far side")
         #expect(isAlive(step))
         #expect(await bot.ask("cancel 1").hasPrefix("🛑 Job 1 is stopping"))
         try await wait(bot, job: 1, .cancelled)

@@ -98,12 +98,13 @@ struct OperationsBot {
     /// - Parameter container: `docker` runs each command on this host as a container would: in a session of its own,
     ///   so killing the client leaves it running, with `wp` a stand-in that records its pid and sleeps.
     init(customers: [Customer], metrics: [MetricName: Double] = [.memoryPercent: 61], dockerDelay: Double = 0,
-         container: Bool = false) async throws {
+         container: Bool = false, remoteHost: Bool = false) async throws {
         let directory = try temporaryDirectory()
         store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
         docker = try StandIn(name: "docker", in: directory, delay: dockerDelay)
         if container { try Self.emulateContainer(at: docker.path, in: directory) }
         ssh = try StandIn(name: "ssh", in: directory)
+        if remoteHost { try Self.emulateHost(at: ssh.path, in: directory) }
         try await store.upsert(customers, at: now)
         for customer in customers {
             try await store.insert(metrics.map { MetricSample(store: customer.id, metric: $0.key, at: now.addingTimeInterval(-30), value: $0.value) })
@@ -137,6 +138,26 @@ struct OperationsBot {
             .write(to: bin.appendingPathComponent("wp"), atomically: true, encoding: .utf8)
         chmod(docker, 0o755)
         chmod(bin.appendingPathComponent("wp").path, 0o755)
+    }
+
+    /// `ssh … -- HOST LINE`, the host being this one: like sshd, the remote shell reads the line, and the command
+    /// is not the client's: killing the client leaves it running.
+    static func emulateHost(at ssh: String, in directory: URL) throws {
+        try emulateContainer(at: ssh + ".unused", in: directory)
+        let bin = directory.appendingPathComponent("bin").path
+        try """
+            #!/bin/sh
+            while [ "$1" != "--" ]; do shift; done
+            shift 2
+            PATH="\(bin):$PATH"; export PATH
+            out=$(mktemp)
+            setsid sh -c "$1" > "$out" 2>&1 < /dev/null &
+            wait $!
+            status=$?
+            cat "$out"; rm -f "$out"
+            exit $status
+            """.write(toFile: ssh, atomically: true, encoding: .utf8)
+        chmod(ssh, 0o755)
     }
 
     /// The pids the container's `wp` stand-in recorded.
