@@ -65,11 +65,9 @@ struct StatusLinkCommand: AsyncParsableCommand {
     @Argument(help: "The store.") var store: String
 
     func run() async throws {
-        let configuration = try options.load()
-        guard let id = StoreID(store) else { throw fail("'\(store.prefix(40))' is not a store name") }
+        let (configuration, database, customer) = try await options.openStore(named: store)
+        let id = customer.id
         guard let secret = configuration.linkSecret else { throw fail("PERFBOT_LINK_SECRET is not set: there are no status pages") }
-        let database = try Runner.openStore(configuration)
-        guard let customer = try await database.customer(id) else { throw fail("no store named \(id)") }
         let link = StatusLink(secret: secret, publicURL: configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)",
                               days: configuration.linkDays, actMinutes: configuration.linkActMinutes)
         print(try await StatusLinkIssuer(link: link, store: database).issue(for: id, contact: customer.contactEmail, now: Date()))
@@ -89,11 +87,9 @@ struct Links: AsyncParsableCommand {
         @Option(help: "Only the links mailed to this address.") var contact: String?
 
         func run() async throws {
-            let configuration = try options.load()
-            guard let id = StoreID(store) else { throw fail("'\(store.prefix(40))' is not a store name") }
             if let contact, contact.split(separator: "@").count != 2 { throw fail("'\(contact.prefix(60))' is not an e-mail address") }
-            let database = try Runner.openStore(configuration)
-            guard try await database.customer(id) != nil else { throw fail("no store named \(id)") }
+            let (_, database, customer) = try await options.openStore(named: store)
+            let id = customer.id
             let count = try await database.revokeStatusLinks(store: id, contact: contact, at: Date())
             try await database.audit(actor: "cli", channel: "cli", action: "links.revoke", store: id,
                                      details: contact.map { ["contact": $0] } ?? [:], result: "\(count) revoked", at: Date())
@@ -117,10 +113,8 @@ struct Tokens: AsyncParsableCommand {
         @Argument(help: "The store.") var store: String
 
         func run() async throws {
-            let configuration = try options.load()
-            guard let id = StoreID(store) else { throw fail("'\(store.prefix(40))' is not a store name") }
-            let database = try Runner.openStore(configuration)
-            guard try await database.customer(id) != nil else { throw fail("no store named \(id)") }
+            let (_, database, customer) = try await options.openStore(named: store)
+            let id = customer.id
             let token = WebhookToken.generate()
             try await database.issueStoreToken(digest: WebhookToken.digest(token), store: id, at: Date())
             try await database.audit(actor: "cli", channel: "cli", action: "tokens.issue", store: id, details: [:],
@@ -136,9 +130,8 @@ struct Tokens: AsyncParsableCommand {
         @Argument(help: "The store.") var store: String
 
         func run() async throws {
-            let configuration = try options.load()
-            guard let id = StoreID(store) else { throw fail("'\(store.prefix(40))' is not a store name") }
-            let database = try Runner.openStore(configuration)
+            let (_, database, customer) = try await options.openStore(named: store)
+            let id = customer.id
             let count = try await database.revokeStoreTokens(store: id, at: Date())
             try await database.audit(actor: "cli", channel: "cli", action: "tokens.revoke", store: id, details: [:],
                                      result: "\(count) revoked", at: Date())

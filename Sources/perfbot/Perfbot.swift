@@ -32,6 +32,15 @@ struct ConfigOptions: ParsableArguments {
         if let database { configuration.databasePath = database }
         return configuration
     }
+
+    /// The configuration, the database and the customer `store` names, for a command about one store.
+    func openStore(named store: String) async throws -> (PerfbotConfiguration, SQLiteStore, Customer) {
+        let configuration = try load()
+        guard let id = StoreID(store) else { throw fail("'\(store.prefix(40))' is not a store name") }
+        let database = try Runner.openStore(configuration)
+        guard let customer = try await database.customer(id) else { throw fail("no store named \(id)") }
+        return (configuration, database, customer)
+    }
 }
 
 func makeLogger() -> Logger {

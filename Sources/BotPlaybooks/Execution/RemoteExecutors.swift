@@ -24,14 +24,7 @@ public struct DockerExecutor: CommandExecutor {
     public var label: String { "docker exec \(container)" }
 
     /// Without a docker client nothing reaches the container.
-    public func unreachable(error: any Error) -> String? {
-        guard let error = error as? ExecutorError else { return nil }
-        switch error {
-        case let .unreachable(reason): return reason
-        case .programNotFound: return "\(docker) is not installed on perfbot's host"
-        case .emptyCommand: return nil
-        }
-    }
+    public func unreachable(error: any Error) -> String? { RemoteStep.unreachable(error, client: docker) }
 
     /// docker's own errors (the daemon, the container), as opposed to the command's: the daemon prefixes them.
     public func unreachable(_ outcome: CommandOutcome) -> String? {
@@ -84,14 +77,7 @@ public struct SSHExecutor: CommandExecutor {
     public var label: String { "ssh \(host)" }
 
     /// Without an ssh client nothing reaches the host.
-    public func unreachable(error: any Error) -> String? {
-        guard let error = error as? ExecutorError else { return nil }
-        switch error {
-        case let .unreachable(reason): return reason
-        case .programNotFound: return "\(ssh) is not installed on perfbot's host"
-        case .emptyCommand: return nil
-        }
-    }
+    public func unreachable(error: any Error) -> String? { RemoteStep.unreachable(error, client: ssh) }
 
     /// ssh exits 255 for its own errors (the connection, the key), never for the remote command's.
     public func unreachable(_ outcome: CommandOutcome) -> String? {
@@ -169,6 +155,16 @@ public enum RemoteStep {
         done
         exit 0
         """#
+
+    /// Why a command that did not start means the far side is out of reach: the client (`client`) is missing, or
+    /// the target was refused; nil for anything else.
+    static func unreachable(_ error: any Error, client: String) -> String? {
+        switch error as? ExecutorError {
+        case let .unreachable(reason)?: reason
+        case .programNotFound?: "\(client) is not installed on perfbot's host"
+        case .emptyCommand?, nil: nil
+        }
+    }
 
     /// `sh -c <runScript> <pidFile> <seconds> argv…`.
     static func recorded(_ request: CommandRequest, pidFile: String) -> [String] {
