@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(name: "ConsolePluginTests", dependencies: ["ConsolePlugin", "BotStore"]),
         .testTarget(
             name: "OperationsPluginTests",
-            dependencies: ["OperationsPlugin", "WooCommercePlugin", "MagentoPlugin", "BotPlaybooks", "BotStore", "PerfbotApp"]
+            dependencies: ["OperationsPlugin", "WooCommercePlugin", "MagentoPlugin", "BotPlaybooks", "BotStore", "PerfbotApp", "TestSupport"]
         ),
         .testTarget(name: "PerfbotAppTests", dependencies: ["PerfbotApp", "BotPlaybooks", "BotProbes"]),
         .testTarget(

@@ -73,9 +73,9 @@ extension MIMEMessageTests {
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".eml") }.sorted()
         #expect(files.count >= 10)
         var generator = SplitMix64(seed: 0xface)
-        var read = 0
         for file in files {
             let raw = Array(try Data(contentsOf: folder.appendingPathComponent(file)))
+            #expect(!InboundMail(raw: raw).text.isEmpty, "\(file) intact reads as no text")
             var samples = stride(from: 0, through: raw.count, by: 7).map { Array(raw[..<$0]) }
             for _ in 0..<100 {
                 var mutated = raw
@@ -89,10 +89,8 @@ extension MIMEMessageTests {
                 let mail = InboundMail(raw: bytes)
                 _ = ReplyReader.read(mail.text)
                 _ = (mail.token, mail.isAutomatic, mail.failedAuthentication)
-                read += 1
             }
         }
-        #expect(read > 1000)
     }
 }
 

@@ -16,7 +16,12 @@ let knownRules: [Platform: Set<String>] = [
 
 @Suite struct PlaybookValidationTests {
     static let brokenDirectory = repositoryPath("Tests/BotPlaybooksTests/Fixtures/broken")
+    /// A missing folder is no case at all: `brokenFilesAreThere` fails then, rather than this passing empty.
     static let brokenFiles = ((try? FileManager.default.contentsOfDirectory(atPath: brokenDirectory)) ?? []).sorted()
+
+    @Test func brokenFilesAreThere() {
+        #expect(Self.brokenFiles.count == 18, "\(Self.brokenDirectory) holds \(Self.brokenFiles.count) files")
+    }
 
     /// Each broken file states its expected problems in `# expect: line:col: message` comments.
     @Test(arguments: brokenFiles)

@@ -4,6 +4,7 @@ import BotCore
 import BotServer
 import BotStore
 import Foundation
+import TestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -93,10 +94,6 @@ func json(_ response: TestResponse) throws -> [String: Any] {
     try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any] ?? [:]
 }
 
-/// Playbook waits take no time in tests.
-struct InstantSleeper: Sleeper {
-    func sleep(seconds: TimeInterval) async throws {}
-}
 
 /// A stand-in `docker` executable in a fresh folder that runs `script` (sh) whatever its arguments.
 /// - Returns: its path, for `ExecutorFactory(docker:)`.

@@ -4,6 +4,7 @@ import Foundation
 import MagentoPlugin
 import PerfbotApp
 import Testing
+import TestSupport
 
 /// Current metrics fixed by the test.
 struct FixedMetrics: CurrentMetrics {

@@ -2,6 +2,7 @@ import BotCore
 import BotPlaybooks
 import BotStore
 import Foundation
+import TestSupport
 import Logging
 import PerfbotApp
 
@@ -18,10 +19,6 @@ func temporaryDirectory() throws -> URL {
     return directory
 }
 
-/// Waits no time at all.
-struct InstantSleeper: Sleeper {
-    func sleep(seconds: TimeInterval) async throws {}
-}
 
 /// A stand-in for `docker` or `ssh`: records each argv it is started with (arguments apart by US, runs by RS, as an
 /// argument may hold a newline), and exits 0.

@@ -78,4 +78,46 @@ import Testing
         #expect(cpu.threshold == 95 && cpu.window == 900)
         #expect(bot.wiring.rules(for: magento()).contains { $0.name == "varnish_hit_rate_low" })
     }
+
+    /// The eleven seed rules of ORIGINAL-DESIGN §2.2, pinned by value: "rule metric comparison threshold window mode".
+    static let seeds = [
+        "high_memory memory_percent > 85 300 sustained",
+        "critical_memory memory_percent > 95 120 sustained",
+        "high_cpu cpu_percent > 90 600 sustained",
+        "slow_queries slow_query_3s_count > 5 300 sumOver",
+        "query_explosion slow_query_count > 100 60 sumOver",
+        "cache_miss_storm redis_hit_rate < 50 600 sustained",
+        "disk_filling disk_percent > 90 0 sustained",
+        "disk_critical disk_percent > 95 0 sustained",
+        "connection_exhaustion active_connections > 80 0 percentOf(max_connections)",
+        "container_oom oom_kills > 0 60 sumOver",
+        "response_time_degradation ttfb_ms > 3000 300 sustained",
+    ]
+
+    static func line(_ rule: DetectionRule) -> String {
+        let mode = switch rule.mode {
+        case .sustained: "sustained"
+        case .sumOver: "sumOver"
+        case let .percentOf(other): "percentOf(\(other.rawValue))"
+        }
+        return "\(rule.name) \(rule.metric.rawValue) \(rule.comparison.rawValue) \(Wording.number(rule.threshold)) "
+            + "\(Int(rule.window)) \(mode)"
+    }
+
+    @Test func theSeedRulesAreTheDesignsAndEachPlatformTunesOnlyWhatItSays() async throws {
+        #expect(StandardRules.all.map(Self.line) == Self.seeds)
+        let bot = try await OperationsBot(customers: [woo(), magento(plan: .premium)])
+        // WooCommerce, premium: the seeds as they are.
+        let woocommerce = bot.wiring.rules(for: woo()).map(Self.line)
+        #expect(Array(woocommerce.prefix(11)) == Self.seeds)
+        // Basic plans (the shipped thresholds.yaml): high CPU at 95 % for 15 minutes, nothing else changed.
+        let basic = bot.wiring.rules(for: woo(plan: .basic)).map(Self.line)
+        #expect(Array(basic.prefix(11)) == Self.seeds.map { $0.hasPrefix("high_cpu ") ? "high_cpu cpu_percent > 95 900 sustained" : $0 })
+        // Magento: high CPU must last 15 minutes (a reindex keeps PHP busy by design); the rest as seeded.
+        let magentoRules = bot.wiring.rules(for: magento(plan: .premium)).map(Self.line)
+        #expect(Array(magentoRules.prefix(11)) == Self.seeds.map { $0.hasPrefix("high_cpu ") ? "high_cpu cpu_percent > 90 900 sustained" : $0 })
+        #expect(Array(magentoRules.dropFirst(11)) == ["varnish_hit_rate_low varnish_hit_rate < 80 900 sustained",
+                                                     "indexers_invalid invalid_indexers > 0 1800 sustained",
+                                                     "cache_disabled cache_types_disabled > 0 600 sustained"])
+    }
 }

@@ -39,7 +39,7 @@ import Testing
                 }
             }
         }
-        #expect(examples >= 6)
+        #expect(examples == router.specs.map(\.examples.count).reduce(0, +))
     }
 
     @Test func helpShowsEveryRegisteredCommand() throws {

@@ -7,10 +7,7 @@ import Logging
 import PerfbotApp
 import SchedulerPlugin
 import Testing
-
-struct InstantSleeper: Sleeper {
-    func sleep(seconds: TimeInterval) async throws {}
-}
+import TestSupport
 
 /// A Slack Web API that accepts everything and numbers its messages, for following threads.
 final class RecordingPoster: HTTPPoster, @unchecked Sendable {

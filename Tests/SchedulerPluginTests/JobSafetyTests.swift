@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import PerfbotApp
 import Testing
+import TestSupport
 
 /// Every way of approving a held fix goes through the same gate as running it, and approves the plan shown.
 @Suite struct JobSafetyTests {

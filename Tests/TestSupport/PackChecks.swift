@@ -69,12 +69,10 @@ public enum PackChecks {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// The fixture `name` beside the calling test; `PERFBOT_WRITE_FIXTURES=1` writes `text` there first.
-    public static func fixture(_ name: String, writing text: String, file: String = #filePath) -> String? {
+    /// The fixture `name` beside the calling test, as committed: a test never writes the file it compares with. When
+    /// a change is meant, the failing test prints the new listing to paste in.
+    public static func fixture(_ name: String, file: String = #filePath) -> String? {
         let path = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name)").path
-        if ProcessInfo.processInfo.environment["PERFBOT_WRITE_FIXTURES"] == "1" {
-            try? text.write(toFile: path, atomically: true, encoding: .utf8)
-        }
         return try? String(contentsOfFile: path, encoding: .utf8)
     }
 }

@@ -53,7 +53,7 @@ public enum ReplyReader {
 
     /// The lines of a reply that are read: an answer is at its top or just below the quote, and past this a
     /// reply of nothing but lines is not read further (what was not read cannot make a yes).
-    static let maxLines = 2_000
+    static let maxLines = 1_000
 
     /// The first `maxLines` lines of `body` (CRLF, CR and LF all end a line), cut in its bytes.
     static func lines(_ body: String) -> [String] {
