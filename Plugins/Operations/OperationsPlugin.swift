@@ -30,7 +30,7 @@ public struct OperationsPlugin: BotPlugin {
     ///   - patience: how long to wait for a run before answering that it is under way.
     ///   - alertsChannel: where held fixes' alerts are, to update them once decided.
     public init(store: any OperationsStore, library: PlaybookLibrary, platforms: [any PlatformPlugin],
-                executors: ExecutorFactory, runner: PlaybookRunner, engine: JobEngine, proposer: Proposer,
+                planner: JobPlanner, runner: PlaybookRunner, engine: JobEngine, proposer: Proposer,
                 clock: any BotClock, work: any BackgroundWork = InlineWork(), patience: Duration = .seconds(2),
                 alertsChannel: String? = nil, fragmentedBytes: Int = 64 << 20) {
         self.fragmentedBytes = Double(fragmentedBytes)
@@ -40,7 +40,7 @@ public struct OperationsPlugin: BotPlugin {
         self.store = store
         self.library = library
         self.platforms = Dictionary(platforms.map { ($0.platform, $0) }, uniquingKeysWith: { first, _ in first })
-        self.planner = JobPlanner(executors: executors, platforms: platforms)
+        self.planner = planner
         self.approvalCheck = ApprovalCheck(library: library, planner: planner)
         self.runner = runner
         self.engine = engine

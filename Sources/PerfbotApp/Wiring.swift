@@ -31,6 +31,11 @@ public struct Wiring: Sendable {
     public let engine: JobEngine
     /// The stores' collectors (they remember counters between cycles).
     public let collector: Collector
+    /// Turns a playbook into a store's argv: one for every part that plans.
+    public let planner: JobPlanner
+    /// The plugins, each built once for the whole process: the server, the services and the CLI share them.
+    private var builtPlugins: [any BotPlugin] = []
+    private var router: CommandRouter?
 
     /// - Parameter library: the playbooks; by default loaded from `configuration.playbooksPath`.
     /// - Throws: `PlaybookErrors` when a playbook file is invalid (perfbot does not start with one).
@@ -63,10 +68,11 @@ public struct Wiring: Sendable {
                               prometheus: configuration.prometheusURL.map { PrometheusClient(baseURL: $0) },
                               prometheusQueries: configuration.prometheusQueries, statuses: store, packs: Self.platforms,
                               lighthouse: lighthouse)
+        planner = JobPlanner(executors: executors, platforms: Self.platforms)
         let reporter = JobReporter(store: store, alertsChannel: configuration.slackAlertsChannel,
                                    mailCustomers: configuration.replyDomain != nil, clock: clock)
         engine = JobEngine(store: store, customers: store, library: self.library,
-                           planner: JobPlanner(executors: executors, platforms: Self.platforms),
+                           planner: planner,
                            runner: PlaybookRunner(metrics: StoreCurrentMetrics(store: store, clock: clock), sleeper: sleeper,
                                                   clock: clock),
                            clock: clock, logger: logger, drainWindow: .seconds(configuration.drainSeconds),
@@ -76,6 +82,8 @@ public struct Wiring: Sendable {
                                    logger.error("could not report a job", metadata: ["job": "\(outcome.job.id)", "error": "\(error)"])
                                }
                            })
+        builtPlugins = makePlugins()
+        router = try CommandRouter(plugins: builtPlugins, access: configuration.slackUsers)
     }
 
     /// The platform plugins.
@@ -129,10 +137,12 @@ public struct Wiring: Sendable {
         return thresholds.rules(base, for: customer)
     }
 
-    /// The plugins, in the order their commands appear in help.
-    public func plugins() -> [any BotPlugin] {
+    /// The plugins, in the order their commands appear in help (built once, in `init`).
+    public func plugins() -> [any BotPlugin] { builtPlugins }
+
+    private func makePlugins() -> [any BotPlugin] {
         let operations = OperationsPlugin(store: store, library: library, platforms: Self.platforms,
-                                          executors: executors, runner: runner(), engine: engine, proposer: proposer(),
+                                          planner: planner, runner: runner(), engine: engine, proposer: proposer(),
                                           clock: clock, work: jobs, alertsChannel: configuration.slackAlertsChannel,
                                           fragmentedBytes: configuration.fragmentedBytes)
         let metrics = self.metrics
@@ -142,9 +152,7 @@ public struct Wiring: Sendable {
                                             metrics.recordCycle(duration: .seconds(report.duration), checked: report.checked,
                                                                 errors: report.errors.count, completedAt: completedAt)
                                         })
-        let customer = CustomerPlugin(store: store, library: library,
-                                      planner: JobPlanner(executors: executors, platforms: Self.platforms),
-                                      proposer: proposer(), clock: clock)
+        let customer = CustomerPlugin(store: store, library: library, planner: planner, proposer: proposer(), clock: clock)
         return [ConsolePlugin(reader: store, clock: clock), operations, scheduler, customer]
             + Self.platforms.map { $0 as any BotPlugin }
     }
@@ -156,7 +164,7 @@ public struct Wiring: Sendable {
 
     func emailReplies(router: CommandRouter?) -> EmailReplies {
         var replies = EmailReplies(store: store, library: library, engine: engine,
-                     approvalCheck: ApprovalCheck(library: library, planner: JobPlanner(executors: executors, platforms: Self.platforms)),
+                     approvalCheck: ApprovalCheck(library: library, planner: planner),
                      proposer: proposer(), clock: clock, alertsChannel: configuration.slackAlertsChannel, logger: logger)
         replies.commands = router
         replies.commandAddress = configuration.commandAddress
@@ -170,10 +178,9 @@ public struct Wiring: Sendable {
     /// unless they wrote "reports off" or customers get no mail.
     public func weeklyReports() -> PeriodicService {
         let (store, clock, logger, configuration) = (self.store, self.clock, self.logger, self.configuration)
-        let plugin = CustomerPlugin(store: store, library: library, planner: JobPlanner(executors: executors, platforms: Self.platforms),
-                                    proposer: proposer(), clock: clock)
+        let plugin = builtPlugins.lazy.compactMap { $0 as? CustomerPlugin }.first
         return PeriodicService(name: "weekly-reports", every: .seconds(600), logger: logger) {
-            guard configuration.replyDomain != nil,
+            guard configuration.replyDomain != nil, let plugin,
                   try await store.claimDailyRun("weekly_report", at: clock.now, interval: 7 * 86400) else { return }
             let sent = try await Self.sendWeeklyReports(store: store, plugin: plugin, commandAddress: configuration.commandAddress ?? "",
                                                         at: clock.now)
@@ -242,7 +249,7 @@ public struct Wiring: Sendable {
     /// One check cycle over every active store, as the scheduler runs it.
     /// - Parameter inline: run playbooks inside the cycle (for `check --once`, where no job service runs).
     public func checkCycle(quietPeriod: TimeInterval = 300, inline: Bool = false) -> CheckCycle {
-        let automation = Automation(library: library, planner: JobPlanner(executors: executors, platforms: Self.platforms),
+        let automation = Automation(library: library, planner: planner,
                                     engine: engine, inline: inline)
         let thresholds = self.thresholds
         let platforms = Self.platforms
@@ -273,12 +280,13 @@ public struct Wiring: Sendable {
 
     /// The command router over every plugin.
     public func commandRouter() throws -> CommandRouter {
-        try CommandRouter(plugins: plugins(), access: configuration.slackUsers)
+        guard let router else { throw BotError.invalid("the command router was not built") }
+        return router
     }
 
     /// The HTTP server.
     public func server() throws -> PerfbotServer {
-        let plugins = plugins()
+        let plugins = builtPlugins
         var settings = ServerSettings(bodyLimit: configuration.bodyLimit,
                                       slackSigningSecret: configuration.slackSigningSecret,
                                       webhookToken: configuration.webhookToken,
@@ -291,7 +299,7 @@ public struct Wiring: Sendable {
         settings.mailgunSigningKey = configuration.mailgunSigningKey
         settings.sourceTokens = configuration.sourceTokens
         settings.rateLimits = configuration.rateLimits
-        let router = try CommandRouter(plugins: plugins, access: configuration.slackUsers)
+        let router = try commandRouter()
         let replies = emailReplies(router: router)
         let inbound: (@Sendable (InboundMail) async throws -> String)?
         if configuration.replyDomain != nil {
@@ -359,7 +367,7 @@ public struct Wiring: Sendable {
                 logger.info("retention", metadata: pruned.mapValues { "\($0)" }.reduce(into: Logger.Metadata()) { $0[$1.key] = $1.value })
             }
         }
-        return [retention, engine, jobs, outbox(), weeklyReports()] + plugins().flatMap(\.services)
+        return [retention, engine, jobs, outbox(), weeklyReports()] + builtPlugins.flatMap(\.services)
     }
 }
 
