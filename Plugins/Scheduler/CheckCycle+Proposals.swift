@@ -47,7 +47,7 @@ extension CheckCycle {
                 : "↩️ Withdrawn: the issue resolved itself and nothing ran."
             return ApprovalClosing(id: approval.id, status: status,
                                    mail: mail.map { (customer?.contactEmail ?? "", String(decoding: $0.bytes(), as: UTF8.self)) },
-                                   alert: queued(.text(note)), thread: approval.issueID.map { "issue:\($0)" }, outcome: outcome)
+                                   alert: queued(.text(note)), thread: approval.issueID.map(ThreadKey.issue), outcome: outcome)
         }
         return try await store.close(closings, at: now).count
     }

@@ -49,7 +49,7 @@ extension CheckCycle {
             let action = await automation.carryOut(decision, issueID: issueID, customer: customer,
                                                    reason: "\(rule.name) detected", later: { result in
                 do {
-                    try await alert(result, thread: "issue:\(issueID)")
+                    try await alert(result, thread: .issue(issueID))
                 } catch {
                     logger.error("could not queue a run's result", metadata: ["store": "\(id)", "error": "\(error)"])
                 }
@@ -140,7 +140,7 @@ extension CheckCycle {
     }
 
     /// Queues a Slack message to the alerts channel, in `thread` when given.
-    func alert(_ reply: BotReply, thread: String?) async throws {
+    func alert(_ reply: BotReply, thread: ThreadKey?) async throws {
         guard let message = queued(reply) else { return }
         if let thread {
             try await store.enqueueThreaded(channel: message.channel, payload: message.payload, thread: thread, at: clock.now)

@@ -32,7 +32,7 @@ extension SQLiteStore {
 
     /// Replaces a pending proposal whose plan no longer holds (its playbook changed) by a new one: the old
     /// one and its job are cancelled, the new one is stored with its job, e-mail and note, in one transaction.
-    public func supersede(_ old: String, with draft: ApprovalDraft, alert: QueuedAlert?, thread: String?, at: Date) async throws {
+    public func supersede(_ old: String, with draft: ApprovalDraft, alert: QueuedAlert?, thread: ThreadKey?, at: Date) async throws {
         try await pool.write { db in
             try db.execute(sql: "UPDATE approvals SET status = 'cancelled' WHERE id = ? AND status = 'pending'", arguments: [old])
             try Self.endHeldJob(db, approval: old, state: .cancelled, summary: "the playbook changed after it was proposed", at: at)

@@ -71,20 +71,20 @@ extension SQLiteStore {
                                      at.unixSeconds, try jsonText(["fingerprint": alert.identity]), alert.source])
                 guard db.changesCount > 0 else { return .alreadyOpen }
                 let id = db.lastInsertedRowID
-                try Self.queue(db, notify(true), thread: "issue:\(id)", at: at)
+                try Self.queue(db, notify(true), thread: .issue(id), at: at)
                 return .opened(id)
             }
             guard let id = try Int64.fetchOne(db, sql: """
                 SELECT id FROM performance_issues WHERE customer_id = ? AND issue_type = ? AND resolved_at IS NULL
                 """, arguments: [store.rawValue, type]) else { return .nothingToResolve }
             try db.execute(sql: "UPDATE performance_issues SET resolved_at = ? WHERE id = ?", arguments: [at.unixSeconds, id])
-            try Self.queue(db, notify(false), thread: "issue:\(id)", at: at)
+            try Self.queue(db, notify(false), thread: .issue(id), at: at)
             return .resolved(id)
         }
     }
 
     /// Queues `alert` in the outbox inside the caller's transaction.
-    static func queue(_ db: Database, _ alert: QueuedAlert?, thread: String, at: Date) throws {
+    static func queue(_ db: Database, _ alert: QueuedAlert?, thread: ThreadKey, at: Date) throws {
         guard let alert else { return }
         try enqueue(db, channel: "slack", to: alert.channel, payload: alert.payload, thread: thread, at: at)
     }

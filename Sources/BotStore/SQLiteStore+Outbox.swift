@@ -52,7 +52,7 @@ extension SQLiteStore: OutboxStore {
         }
     }
 
-    public func threadHeadFailed(_ thread: String) async throws -> Bool {
+    public func threadHeadFailed(_ thread: ThreadKey) async throws -> Bool {
         try await pool.read { db in
             try String.fetchOne(db, sql: "SELECT status FROM outbox WHERE thread_key = ? ORDER BY id LIMIT 1",
                                 arguments: [thread]) == "failed"
@@ -65,13 +65,13 @@ extension SQLiteStore: OutboxStore {
         }
     }
 
-    public func threadStarterPayload(_ thread: String) async throws -> String? {
+    public func threadStarterPayload(_ thread: ThreadKey) async throws -> String? {
         try await pool.read { db in
             try String.fetchOne(db, sql: "SELECT payload FROM outbox WHERE thread_key = ? ORDER BY id LIMIT 1", arguments: [thread])
         }
     }
 
-    public func threadStarter(_ thread: String) async throws -> Int64? {
+    public func threadStarter(_ thread: ThreadKey) async throws -> Int64? {
         try await pool.read { db in
             try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM outbox WHERE thread_key = ?", arguments: [thread])
         }
@@ -94,7 +94,7 @@ extension SQLiteStore: OutboxStore {
     ///   - destination: a Slack channel id, an e-mail address, or a response URL.
     ///   - payload: the message body as JSON text.
     @discardableResult
-    public func enqueueMessage(channel: String, destination: String, payload: String, threadKey: String? = nil,
+    public func enqueueMessage(channel: String, destination: String, payload: String, threadKey: ThreadKey? = nil,
                                at: Date) async throws -> Int64 {
         try await pool.write { db in
             try Self.enqueue(db, channel: channel, to: destination, payload: payload, thread: threadKey, at: at)
@@ -103,7 +103,7 @@ extension SQLiteStore: OutboxStore {
     }
 
     /// Queues a message inside the caller's transaction, due at once.
-    static func enqueue(_ db: Database, channel: String, to destination: String, payload: String, thread: String? = nil,
+    static func enqueue(_ db: Database, channel: String, to destination: String, payload: String, thread: ThreadKey? = nil,
                         at: Date) throws {
         try db.cachedStatement(sql: """
             INSERT INTO outbox (channel, destination, payload, thread_key, created_at, next_attempt_at)
@@ -163,5 +163,14 @@ extension SQLiteStore: OutboxStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [at.unixSeconds, actor, channel, action, store?.rawValue, try jsonText(details), result])
         }
+    }
+}
+
+/// A thread key is stored as its text.
+extension ThreadKey: DatabaseValueConvertible {
+    public var databaseValue: DatabaseValue { rawValue.databaseValue }
+
+    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> ThreadKey? {
+        String.fromDatabaseValue(dbValue).map(ThreadKey.init(rawValue:))
     }
 }

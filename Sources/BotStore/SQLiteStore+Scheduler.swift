@@ -47,7 +47,7 @@ extension SQLiteStore: SchedulerStore {
             guard db.changesCount > 0 else { return nil }
             let id = db.lastInsertedRowID
             if let draft = approval { try Self.insert(db, draft, issueID: id, at: at) }
-            try Self.record(db, store: store, insight: insight, alert: alert, thread: "issue:\(id)", at: at)
+            try Self.record(db, store: store, insight: insight, alert: alert, thread: .issue(id), at: at)
             return id
         }
     }
@@ -57,7 +57,7 @@ extension SQLiteStore: SchedulerStore {
             try db.execute(sql: "UPDATE performance_issues SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL",
                            arguments: [at.unixSeconds, id])
             guard db.changesCount > 0 else { return }
-            try Self.record(db, store: store, insight: insight, alert: alert, thread: "issue:\(id)", at: at)
+            try Self.record(db, store: store, insight: insight, alert: alert, thread: .issue(id), at: at)
         }
     }
 
@@ -72,7 +72,7 @@ extension SQLiteStore: SchedulerStore {
     }
 
     /// Writes an insight and queues an alert, inside the caller's transaction.
-    static func record(_ db: Database, store: StoreID, insight: InsightEntry, alert: QueuedAlert?, thread: String?,
+    static func record(_ db: Database, store: StoreID, insight: InsightEntry, alert: QueuedAlert?, thread: ThreadKey?,
                        at: Date) throws {
         try db.execute(sql: "INSERT INTO insights (customer_id, at, kind, title, body) VALUES (?, ?, ?, ?, ?)",
                        arguments: [store.rawValue, at.unixSeconds, insight.kind, insight.title, insight.body])
@@ -209,21 +209,21 @@ extension SQLiteStore: SchedulerStore {
         }
     }
 
-    public func enqueueThreaded(channel: String, payload: String, thread: String, at: Date) async throws {
+    public func enqueueThreaded(channel: String, payload: String, thread: ThreadKey, at: Date) async throws {
         try await pool.write { db in
             try Self.enqueue(db, channel: "slack", to: channel, payload: payload, thread: thread, at: at)
         }
     }
 
     /// The `ts` of the message that started `thread`, once it was sent.
-    public func threadTS(_ thread: String) async throws -> String? {
+    public func threadTS(_ thread: ThreadKey) async throws -> String? {
         try await pool.read { db in
             try String.fetchOne(db, sql: "SELECT ts FROM slack_threads WHERE thread_key = ?", arguments: [thread])
         }
     }
 
     /// Remembers the message that started `thread`.
-    public func rememberThread(_ thread: String, channel: String, ts: String) async throws {
+    public func rememberThread(_ thread: ThreadKey, channel: String, ts: String) async throws {
         try await pool.write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO slack_threads (thread_key, channel, ts) VALUES (?, ?, ?)",
                            arguments: [thread, channel, ts])

@@ -306,7 +306,7 @@ public struct EmailReplies: Sendable {
     /// Replaces the Approve/Reject buttons of the approval's alert with `outcome`, once the alert has gone out.
     func updateAlert(_ approval: Approval, _ outcome: String) async throws {
         guard let channel = alertsChannel, let issue = approval.issueID else { return }
-        try await store.enqueueThreaded(channel: channel, payload: OutboxMessage.alertUpdate(outcome), thread: "issue:\(issue)",
+        try await store.enqueueThreaded(channel: channel, payload: OutboxMessage.alertUpdate(outcome), thread: .issue(issue),
                                         at: clock.now)
     }
 
@@ -316,7 +316,7 @@ public struct EmailReplies: Sendable {
                                                           ("blocks", .array(BlockKitRenderer.blocks(.text(text))))]).bytes(),
                              as: UTF8.self)
         if let issue {
-            try await store.enqueueThreaded(channel: channel, payload: payload, thread: "issue:\(issue)", at: clock.now)
+            try await store.enqueueThreaded(channel: channel, payload: payload, thread: .issue(issue), at: clock.now)
         } else {
             try await store.enqueue(.slack, to: channel, payload: payload, at: clock.now)
         }

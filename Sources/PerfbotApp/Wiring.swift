@@ -407,7 +407,7 @@ struct JobReporter: Sendable {
                                                               ("blocks", .array(BlockKitRenderer.blocks(.text(text))))]).bytes(),
                                  as: UTF8.self)
             if let issue = job.issueID {
-                try await store.enqueueThreaded(channel: channel, payload: payload, thread: "issue:\(issue)", at: clock.now)
+                try await store.enqueueThreaded(channel: channel, payload: payload, thread: .issue(issue), at: clock.now)
             } else {
                 try await store.enqueue(.slack, to: channel, payload: payload, at: clock.now)
             }

@@ -71,9 +71,9 @@ import Testing
         await slack.script([.init(status: 500, body: "oops")])
         try await slack.serve { base in
             let outbox = deliverer(bot, api: base + "/api")
-            try await bot.store.enqueueThreaded(channel: "C0ALERTS", payload: alert, thread: "issue:7", at: bot.clock.now)
+            try await bot.store.enqueueThreaded(channel: "C0ALERTS", payload: alert, thread: .issue(7), at: bot.clock.now)
             try await bot.store.enqueueThreaded(channel: "C0ALERTS", payload: OutboxMessage.alertUpdate("✅ Approved by o@a.example by e-mail"),
-                                                thread: "issue:7", at: bot.clock.now)
+                                                thread: .issue(7), at: bot.clock.now)
             // The alert fails once: its update waits for it rather than going out first.
             #expect(try await outbox.deliverDue() == 0)
             bot.clock.advance(by: 11)

@@ -94,9 +94,9 @@ import Testing
             let payload = #"{"template":"proposal","to":"o@acme-store.example","reply_to":"approve+abcdefghijklmnopqrstuvwxyz234567@fix.example.com"}"#
             try await bot.store.enqueue(.email, to: "o@acme-store.example", payload: payload, at: bot.clock.now)
             try await bot.store.enqueueThreaded(channel: "C0ALERTS", payload: #"{"channel":"C0ALERTS","text":"head"}"#,
-                                                thread: "issue:7", at: bot.clock.now)
+                                                thread: .issue(7), at: bot.clock.now)
             try await bot.store.enqueueThreaded(channel: "C0ALERTS", payload: #"{"channel":"C0ALERTS","text":"follow-up"}"#,
-                                                thread: "issue:7", at: bot.clock.now)
+                                                thread: .issue(7), at: bot.clock.now)
             let outbox = deliverer(bot, api: base + "/api", mail: { _ in throw SMTPFailure() })
             for _ in 0..<12 {
                 _ = try await outbox.deliverDue()

@@ -105,7 +105,7 @@ public protocol OperationsStore: CustomerDirectory, JobStore, SlowQueryStore {
     /// The approval `id`.
     func approval(id: String) async throws -> Approval?
     /// Replaces a pending proposal whose plan no longer holds by a new one, in one transaction.
-    func supersede(_ old: String, with draft: ApprovalDraft, alert: QueuedAlert?, thread: String?, at: Date) async throws
+    func supersede(_ old: String, with draft: ApprovalDraft, alert: QueuedAlert?, thread: ThreadKey?, at: Date) async throws
     /// The figures of `/perf report` since `since`.
     func report(since: Date) async throws -> OperationsReport
     /// Sets a customer's automation level and exceptions.
@@ -120,7 +120,7 @@ public protocol OperationsStore: CustomerDirectory, JobStore, SlowQueryStore {
     /// Pending approvals, and those proposed since `since` whatever became of them, newest first.
     func approvals(store: StoreID?, since: Date, limit: Int) async throws -> [Approval]
     /// Queues a Slack message in `thread` (an alert's update waits for the alert).
-    func enqueueThreaded(channel: String, payload: String, thread: String, at: Date) async throws
+    func enqueueThreaded(channel: String, payload: String, thread: ThreadKey, at: Date) async throws
     /// Decides a pending approval once: refused when decided before, expired, or its issue resolved.
     func decideApproval(_ id: String, approve: Bool, by: String, channel: ApprovalChannel, at: Date) async throws -> ApprovalResult
 }
@@ -205,9 +205,9 @@ public struct OutboxMessage: Sendable, Equatable {
     public var payload: String
     public var attempts: Int
     /// Messages with the same thread go into one Slack thread; the first starts it.
-    public var thread: String?
+    public var thread: ThreadKey?
 
-    public init(id: Int64, channel: Channel, destination: String, payload: String, attempts: Int, thread: String? = nil) {
+    public init(id: Int64, channel: Channel, destination: String, payload: String, attempts: Int, thread: ThreadKey? = nil) {
         self.id = id
         self.channel = channel
         self.destination = destination
@@ -241,15 +241,15 @@ public protocol OutboxStore: Sendable {
     /// Records why a message cannot go yet (its channel is not configured) without counting an attempt.
     func wait(_ id: Int64, reason: String, until: Date) async throws
     /// Whether the first message of `thread` was given up.
-    func threadHeadFailed(_ thread: String) async throws -> Bool
+    func threadHeadFailed(_ thread: ThreadKey) async throws -> Bool
     /// The `ts` of the Slack message that started `thread`, once sent.
-    func threadTS(_ thread: String) async throws -> String?
+    func threadTS(_ thread: ThreadKey) async throws -> String?
     /// The outbox id of the first message of `thread`.
-    func threadStarter(_ thread: String) async throws -> Int64?
+    func threadStarter(_ thread: ThreadKey) async throws -> Int64?
     /// Remembers the Slack message that started `thread`.
-    func rememberThread(_ thread: String, channel: String, ts: String) async throws
+    func rememberThread(_ thread: ThreadKey, channel: String, ts: String) async throws
     /// The payload of the message that started `thread` (to update it in place).
-    func threadStarterPayload(_ thread: String) async throws -> String?
+    func threadStarterPayload(_ thread: ThreadKey) async throws -> String?
 }
 
 /// An open issue as the check cycle tracks it.
@@ -375,11 +375,11 @@ public struct ApprovalClosing: Sendable {
     public var mail: (String, String)?
     /// The note for the alerts channel, in the issue's thread when `thread` is set.
     public var alert: QueuedAlert?
-    public var thread: String?
+    public var thread: ThreadKey?
     /// The line that replaces the alert's Approve/Reject buttons (with `alert`'s channel and `thread`).
     public var outcome: String?
 
-    public init(id: String, status: ApprovalStatus, mail: (String, String)?, alert: QueuedAlert?, thread: String?,
+    public init(id: String, status: ApprovalStatus, mail: (String, String)?, alert: QueuedAlert?, thread: ThreadKey?,
                 outcome: String? = nil) {
         self.id = id
         self.status = status
@@ -435,7 +435,7 @@ public protocol SchedulerStore: OutboxStore, SampleReader, CustomerDirectory, Me
     /// Adds an entry to the store's insights feed.
     func addInsight(_ store: StoreID, at: Date, kind: String, title: String, body: String) async throws
     /// Queues a Slack message in `thread`: the first message of a thread starts it, later ones reply in it.
-    func enqueueThreaded(channel: String, payload: String, thread: String, at: Date) async throws
+    func enqueueThreaded(channel: String, payload: String, thread: ThreadKey, at: Date) async throws
     /// Stores collected samples. - Returns: how many were new.
     @discardableResult
     func insert(_ samples: [MetricSample]) async throws -> Int
