@@ -34,7 +34,7 @@ extension OperationsPlugin {
         if let summary = job.summary, job.state.isFinal { text += "\n      \(Wording.escapedForSlack(summary))" }
         if job.state == .running || job.state.isFinal, !job.steps.isEmpty {
             let marks = job.steps.map { step in
-                (step.status == "succeeded" ? "✅" : step.status == "failed" ? "❌" : "⏭️") + " " + step.name
+                step.status.symbol + " " + step.name
             }
             let notRun = job.plan.count - job.steps.count
             text += "\n      " + marks.joined(separator: " · ") + (notRun > 0 ? " · \(notRun) \(job.state == .running ? "to go" : "not run")" : "")

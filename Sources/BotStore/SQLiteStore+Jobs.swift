@@ -35,7 +35,8 @@ extension SQLiteStore: JobStore {
         try Row.fetchAll(db, sql: """
             SELECT step_index, name, status, reason, started_at, duration_ms FROM job_steps WHERE job_id = ? ORDER BY step_index
             """, arguments: [job]).map {
-            JobStepRecord(index: $0[0], name: $0[1], status: $0[2], reason: $0[3], startedAt: Date(unixSeconds: $0[4]),
+            // A state this version does not know reads as failed: never as done.
+            JobStepRecord(index: $0[0], name: $0[1], status: StepState(rawValue: $0[2]) ?? .failed, reason: $0[3], startedAt: Date(unixSeconds: $0[4]),
                           duration: TimeInterval($0[5] as Int64) / 1000)
         }
     }
@@ -88,16 +89,16 @@ extension SQLiteStore: JobStore {
             try db.execute(sql: """
                 INSERT OR REPLACE INTO job_steps (job_id, step_index, name, status, reason, started_at, duration_ms)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [job.id, step.index, step.name, step.status, step.reason.map { String($0.prefix(500)) },
+                """, arguments: [job.id, step.index, step.name, step.status.rawValue, step.reason.map { String($0.prefix(500)) },
                                  step.startedAt.unixSeconds, Int((step.duration * 1000).rounded())])
-            guard step.status != "skipped" else { return }
+            guard step.status != .skipped else { return }
             try db.execute(sql: """
                 INSERT INTO automation_actions (customer_id, issue_id, playbook_name, action_name, argv, executed_at,
                     duration_ms, exit_code, output, success, result, job_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [job.store.rawValue, job.issueID, job.playbook, step.name, try jsonText(argv),
                                  step.startedAt.unixSeconds, Int((step.duration * 1000).rounded()), exitCode.map { Int($0) },
-                                 String(output.prefix(16 * 1024)), step.status == "succeeded",
+                                 String(output.prefix(16 * 1024)), step.status == .succeeded,
                                  try jsonText(["exit_code": exitCode.map { String($0) } ?? "none"]), job.id])
         }
     }
@@ -117,9 +118,9 @@ extension SQLiteStore: JobStore {
             INSERT INTO audit_log (at, actor, channel, action, customer_id, details, result) VALUES (?, ?, ?, ?, ?, ?, ?)
             """, arguments: [at.unixSeconds, job.requestedBy, job.channel, "job.\(state.rawValue)", job.store.rawValue,
                              try jsonText(["job": "\(id)", "playbook": job.playbook]), summary])
-        let ran = job.steps.contains { $0.status != "skipped" }
+        let ran = job.steps.contains { $0.status != .skipped }
         if job.channel != "policy" && ran {
-            let counts = Dictionary(grouping: job.steps, by: \.status).mapValues { String($0.count) }
+            let counts = Dictionary(grouping: job.steps, by: \.status.rawValue).mapValues { String($0.count) }
             try db.execute(sql: """
                 INSERT INTO admin_interventions (customer_id, admin_user_id, playbook_name, executed_at, reason, result)
                 VALUES (?, ?, ?, ?, ?, ?)
@@ -137,7 +138,7 @@ extension SQLiteStore: JobStore {
             var interrupted: [JobRecord] = []
             for id in ids {
                 guard let job = try Self.job(db, id: id) else { continue }
-                let done = job.steps.filter { $0.status != "skipped" }.count
+                let done = job.steps.filter { $0.status != .skipped }.count
                 try Self.finishJob(db, id, state: .interrupted,
                                    summary: "interrupted after \(done) of \(job.plan.count) steps", at: at)
                 if let finished = try Self.job(db, id: id) { interrupted.append(finished) }

@@ -392,7 +392,7 @@ struct JobReporter: Sendable {
     func report(_ outcome: JobOutcome) async throws {
         let job = outcome.job
         let ran = job.steps.map { step in
-            (step.status == "succeeded" ? "✅" : step.status == "failed" ? "❌" : "⏭️") + " " + step.name
+            step.status.symbol + " " + step.name
         }
         let notRun = job.plan.dropFirst(job.steps.count).map(\.name)
         var text = "\(job.state.symbol) Job \(job.id) (`\(job.playbook)` on \(job.store), asked by \(job.requesterLabel)) "

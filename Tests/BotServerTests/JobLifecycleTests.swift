@@ -153,7 +153,7 @@ struct LiveBot {
         #expect(took < 20, "perfbot exited \(took) s after SIGTERM")
         let job = try #require(try await SQLiteStore(path: bot.database).job(1))
         #expect(job.state == .interrupted)
-        #expect(job.steps.map(\.status) == ["succeeded"])
+        #expect(job.steps.map(\.status) == [.succeeded])
         #expect((job.steps.first?.duration ?? 0) >= 4.5)
         // The step ended after the signal: it was let finish, not killed (start times are whole seconds).
         let stepEnded = (job.steps.first?.startedAt ?? .distantPast).addingTimeInterval((job.steps.first?.duration ?? 0) + 1)

@@ -39,7 +39,7 @@ import TestSupport
         let job = try #require(try await bot.store.job(1))
         #expect(job.state == .succeeded && job.requestedBy == "U0ADM0001" && job.channel == "slack" && job.approvalID == id)
         // Written from the job: the steps, the intervention, the audit entry.
-        #expect(try await bot.store.actions(of: StoreID("acme-store")!).count == job.steps.filter { $0.status != "skipped" }.count)
+        #expect(try await bot.store.actions(of: StoreID("acme-store")!).count == job.steps.filter { $0.status != .skipped }.count)
         #expect(try await bot.store.interventions().map(\.admin) == ["U0ADM0001"])
         #expect(try await bot.store.auditEntries().map(\.action).suffix(2) == ["approval.decide", "job.succeeded"])
     }

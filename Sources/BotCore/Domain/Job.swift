@@ -70,17 +70,30 @@ public struct PlannedStep: Sendable, Equatable, Codable {
     }
 }
 
+/// How a recorded step ended.
+public enum StepState: String, Sendable, Equatable, CaseIterable {
+    case succeeded, skipped, failed
+
+    /// Its mark in chat: ✅, ⏭️ or ❌.
+    public var symbol: String {
+        switch self {
+        case .succeeded: "✅"
+        case .skipped: "⏭️"
+        case .failed: "❌"
+        }
+    }
+}
+
 /// How a step of a job ended, as recorded.
 public struct JobStepRecord: Sendable, Equatable {
     public var index: Int
     public var name: String
-    /// `succeeded`, `skipped` or `failed`.
-    public var status: String
+    public var status: StepState
     public var reason: String?
     public var startedAt: Date
     public var duration: TimeInterval
 
-    public init(index: Int, name: String, status: String, reason: String?, startedAt: Date, duration: TimeInterval) {
+    public init(index: Int, name: String, status: StepState, reason: String?, startedAt: Date, duration: TimeInterval) {
         self.index = index
         self.name = name
         self.status = status

@@ -311,11 +311,11 @@ struct JobStepControl: StepControl {
     func running(index: Int, stop: (@Sendable () -> Void)?) async { await engine.stepRunning(job.id, stop: stop) }
 
     func ended(_ step: StepResult, index: Int) async {
-        let (status, reason): (String, String?) = switch step.status {
-        case .succeeded: ("succeeded", nil)
-        case let .skipped(why): ("skipped", why)
-        case let .failed(why): ("failed", why)
-        case .planned: ("skipped", "planned only")
+        let (status, reason): (StepState, String?) = switch step.status {
+        case .succeeded: (.succeeded, nil)
+        case let .skipped(why): (.skipped, why)
+        case let .failed(why): (.failed, why)
+        case .planned: (.skipped, "planned only")
         }
         try? await store.recordJobStep(job, step: JobStepRecord(index: index, name: step.action.name, status: status,
                                                                 reason: reason, startedAt: step.startedAt,
