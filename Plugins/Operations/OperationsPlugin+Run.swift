@@ -109,18 +109,24 @@ extension OperationsPlugin {
                     + "   \(step.action.target.rawValue) · \(safety)\(condition)\(wait)")
             case .succeeded:
                 lines.append("✅ \(step.action.name) — \(Wording.number(step.outcome?.duration ?? 0)) s")
-            case let .skipped(reason):
+            case let .skipped(reason), let .held(reason):
                 let short = reason.replacingOccurrences(of: "\(step.action.name) skipped: ", with: "")
                 lines.append("⏭️ \(step.action.name) skipped: \(short)")
+            case let .notRun(reason):
+                lines.append("⏭️ \(step.action.name) not run: \(reason)")
             case let .failed(reason):
                 lines.append("❌ \(step.action.name) — \(Wording.escapedForSlack(reason))")
+            case let .stopped(reason):
+                lines.append("🛑 \(step.action.name) — stopped: \(reason)")
+            case let .unreachable(reason):
+                lines.append("❌ \(step.action.name) — could not reach the store: \(Wording.escapedForSlack(reason))")
             }
         }
         let header: String
         if report.dryRun {
             header = "Dry run: nothing was changed. \(report.steps.count) steps via \(report.executorLabel)."
         } else {
-            let failed = report.steps.filter { if case .failed = $0.status { true } else { false } }.count
+            let failed = report.steps.filter { $0.status.recorded.state == .failed }.count
             header = failed == 0 ? "Done in \(Wording.number(elapsed)) s via \(report.executorLabel)."
                 : report.steps.contains(where: \.status.unreachable)
                 ? "Stopped: the store could not be reached (via \(report.executorLabel)), so nothing after that step was tried."

@@ -109,11 +109,11 @@ public struct Automation: Sendable {
     static func counts(_ report: RunReport) -> String {
         var ok = 0, skipped = 0, failed = 0
         for step in report.steps {
-            switch step.status {
+            guard step.status != .planned else { continue }
+            switch step.status.recorded.state {
             case .succeeded: ok += 1
             case .skipped: skipped += 1
             case .failed: failed += 1
-            case .planned: break
             }
         }
         return ["\(ok) ok", skipped > 0 ? "\(skipped) skipped" : nil, failed > 0 ? "\(failed) failed" : nil]

@@ -23,10 +23,18 @@ public enum StepStatus: Sendable, Equatable {
     /// Dry run: what would run.
     case planned
     case succeeded
-    /// Not run, and why.
+    /// Not run: its `when` condition does not hold now (why, in words).
     case skipped(String)
+    /// Held back by the automation policy (an exception the customer set, a plan gate), with the policy's reason.
+    case held(String)
+    /// Not started because the run stopped before it: a cancel, a shutdown, a store that could not be reached.
+    case notRun(String)
     /// Run and failed, and why.
     case failed(String)
+    /// Ended while it ran, by a stop (a cancel, the end of a drain window); its process was ended where it ran.
+    case stopped(String)
+    /// Could not reach the store at all (no container, no host, no client): nothing after it is tried.
+    case unreachable(String)
 }
 
 /// One step of a run, as reported and recorded.
@@ -63,6 +71,14 @@ extension StepResult {
             }
             return "\(name): not needed (\(condition.metric.plainName) is no longer \(side) "
                 + "\(Wording.measure(condition.threshold, unit: condition.metric.unit)))"
+        case let .held(reason):
+            return "\(name): skipped (\(reason))"
+        case .notRun:
+            return "\(name): not run"
+        case .stopped:
+            return "\(name): stopped before it finished"
+        case .unreachable:
+            return "\(name): we could not reach your store, so it did not run"
         case .failed:
             return "\(name): did not work; our team has been told and will look at it"
         case .planned:
@@ -82,7 +98,7 @@ public struct RunReport: Sendable, Equatable {
 
     /// No step failed.
     public var succeeded: Bool {
-        !steps.contains { if case .failed = $0.status { true } else { false } }
+        !steps.contains { $0.status.recorded.state == .failed }
     }
 }
 
@@ -101,24 +117,29 @@ extension StepControl {
 }
 
 extension StepStatus {
-    /// The prefix of a step stopped while it ran (a cancel, the end of a drain window).
-    public static let stoppedPrefix = "stopped: "
-    /// The prefix of a step that did not start because the run was stopped.
-    public static let notRunPrefix = "not run: "
-    /// The prefix of a step that could not reach the store (no container, no host); the run stops there.
-    public static let unreachablePrefix = "unreachable: "
-
-    /// Whether this step could not reach the store.
-    public var unreachable: Bool {
-        if case let .failed(reason) = self { reason.hasPrefix(Self.unreachablePrefix) } else { false }
-    }
-
     /// Whether this step was stopped, or not run because the run was.
     public var endedByStop: Bool {
         switch self {
-        case let .skipped(reason): reason.hasPrefix(Self.notRunPrefix)
-        case let .failed(reason): reason.hasPrefix(Self.stoppedPrefix)
+        case .notRun, .stopped: true
         default: false
+        }
+    }
+
+    /// Whether this step could not reach the store.
+    public var unreachable: Bool {
+        if case .unreachable = self { true } else { false }
+    }
+
+    /// The recorded state and reason: what a job's step history keeps.
+    public var recorded: (state: StepState, reason: String?) {
+        switch self {
+        case .succeeded: (.succeeded, nil)
+        case let .skipped(why), let .held(why): (.skipped, why)
+        case let .notRun(why): (.skipped, "not run: \(why)")
+        case .planned: (.skipped, "planned only")
+        case let .failed(why): (.failed, why)
+        case let .stopped(why): (.failed, "stopped: \(why)")
+        case let .unreachable(why): (.failed, "unreachable: \(why)")
         }
     }
 }
@@ -152,12 +173,12 @@ public struct PlaybookRunner: Sendable {
             let argv = executor.effectiveArgv(request)
             if stopped == nil, !dryRun, let control { stopped = await control.stopReason(before: index) }
             if let reason = stopped {
-                steps.append(StepResult(action: action, argv: argv, status: .skipped(StepStatus.notRunPrefix + reason),
+                steps.append(StepResult(action: action, argv: argv, status: .notRun(reason),
                                         startedAt: clock.now))
                 continue
             }
             if let reason = held[index] {
-                steps.append(StepResult(action: action, argv: argv, status: .skipped(reason), startedAt: clock.now))
+                steps.append(StepResult(action: action, argv: argv, status: .held(reason), startedAt: clock.now))
                 await control?.ended(steps[steps.count - 1], index: index)
                 continue
             }
@@ -169,7 +190,7 @@ public struct PlaybookRunner: Sendable {
                 // A wait runs no process: a stop (a cancel, a shutdown) ends it at once, and the step does not start.
                 if let reason = try await wait(action.wait, control: control, before: index) {
                     stopped = reason
-                    steps.append(StepResult(action: action, argv: argv, status: .skipped(StepStatus.notRunPrefix + reason),
+                    steps.append(StepResult(action: action, argv: argv, status: .notRun(reason),
                                             startedAt: clock.now))
                     continue
                 }
@@ -192,7 +213,7 @@ public struct PlaybookRunner: Sendable {
             } catch where !work.isCancelled && executor.unreachable(error: error) != nil {
                 // Nothing could be started this way (no docker or ssh client, no container): nor can the next step.
                 step = StepResult(action: action, argv: argv,
-                                  status: .failed(StepStatus.unreachablePrefix + (executor.unreachable(error: error) ?? "")),
+                                  status: .unreachable(executor.unreachable(error: error) ?? "\(error)"),
                                   startedAt: started)
                 stopped = "the store could not be reached"
             } catch {
@@ -201,13 +222,13 @@ public struct PlaybookRunner: Sendable {
             await control?.running(index: index, stop: nil)
             if let outcome = step.outcome, case .failed = step.status, let reason = executor.unreachable(outcome) {
                 // Nothing after it could reach the store either: the run stops here, and says so.
-                step.status = .failed(StepStatus.unreachablePrefix + reason)
+                step.status = .unreachable(reason)
                 stopped = "the store could not be reached"
             }
             if work.isCancelled {
                 let reason = await control?.stopReason(before: index + 1) ?? "perfbot was stopping"
                 stopped = reason
-                step.status = .failed(StepStatus.stoppedPrefix + reason
+                step.status = .stopped(reason
                     + ((step.outcome?.output.contains("not confirmed") ?? false)
                         ? "; its process could not be confirmed ended, and its own time limit has passed"
                         : "; its process was ended"))

@@ -173,11 +173,10 @@ public actor JobEngine: BotService {
             let steps = report?.steps ?? []
             let stopped = steps.contains { $0.status.endedByStop }
             let done = steps.filter { $0.status == .succeeded }.count
-            let failed = steps.filter { if case .failed = $0.status { true } else { false } }.count
-            if let index = steps.firstIndex(where: \.status.unreachable), case let .failed(reason) = steps[index].status {
+            let failed = steps.filter { $0.status.recorded.state == .failed }.count
+            if let index = steps.firstIndex(where: \.status.unreachable), case let .unreachable(reason) = steps[index].status {
                 state = .failed
-                summary = "could not reach the store at step \(index + 1) of \(steps.count) "
-                    + "(\(reason.dropFirst(StepStatus.unreachablePrefix.count))); nothing after it ran"
+                summary = "could not reach the store at step \(index + 1) of \(steps.count) (\(reason)); nothing after it ran"
             } else if stopped {
                 state = stopRequests[job.id] != nil ? .cancelled : .interrupted
                 summary = "stopped after \(done) of \(steps.count) steps (\(stopReason(job.id) ?? "stopped")); the rest did not run"
@@ -311,12 +310,7 @@ struct JobStepControl: StepControl {
     func running(index: Int, stop: (@Sendable () -> Void)?) async { await engine.stepRunning(job.id, stop: stop) }
 
     func ended(_ step: StepResult, index: Int) async {
-        let (status, reason): (StepState, String?) = switch step.status {
-        case .succeeded: (.succeeded, nil)
-        case let .skipped(why): (.skipped, why)
-        case let .failed(why): (.failed, why)
-        case .planned: (.skipped, "planned only")
-        }
+        let (status, reason) = step.status.recorded
         try? await store.recordJobStep(job, step: JobStepRecord(index: index, name: step.action.name, status: status,
                                                                 reason: reason, startedAt: step.startedAt,
                                                                 duration: step.outcome?.duration ?? 0),
