@@ -23,9 +23,8 @@ extension OperationsPlugin {
         }
         // Every step held back by the store's exceptions: a job would do nothing, so say why instead.
         if !dryRun, !playbook.actions.isEmpty, skipped.count == playbook.actions.count {
-            let exceptions = Set(skipped.values.flatMap { reason in
-                reason.matches(of: /\((skip_[a-z_]+)\)/).map { String($0.output.1) }
-            }).sorted()
+            // Which exceptions hold the steps back comes from the policy, as names, not read out of its sentences.
+            let exceptions = AutomationPolicy().exceptions(covering: playbook.actionPlan(battery: battery).actions, customer: customer)
             guard !exceptions.isEmpty else {
                 return .text("Not run: every step is held back for \(customer.id) (\(Set(skipped.values).sorted().joined(separator: "; "))).")
             }

@@ -85,6 +85,12 @@ public struct AutomationPolicy: Sendable {
         return .run(skipped: skipped)
     }
 
+    /// The customer's exceptions (`skip_restarts`, …) that cover any of `actions`, sorted: what to lift for them to run.
+    public func exceptions(covering actions: [ActionTraits], customer: Customer) -> [String] {
+        let excluded = Set(customer.automationExceptions)
+        return Set(actions.compactMap { exception($0, excluded) }).sorted()
+    }
+
     private func planGate(_ premiumOnly: Bool, _ customer: Customer) -> PolicyDecision? {
         guard premiumOnly, !customer.plan.isPremium else { return nil }
         return .refuse("this is for premium plans and \(customer.id) is on the \(customer.plan) plan")
