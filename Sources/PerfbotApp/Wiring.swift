@@ -174,18 +174,26 @@ public struct Wiring: Sendable {
         return replies
     }
 
-    /// Once a week (remembered across restarts), each active store's contact gets the week in review,
-    /// unless they wrote "reports off" or customers get no mail.
+    /// Every Monday from 08:00 UTC, once (remembered across restarts), each active store's contact gets the week in
+    /// review, unless they wrote "reports off" or customers get no mail.
     public func weeklyReports() -> PeriodicService {
         let (store, clock, logger, configuration) = (self.store, self.clock, self.logger, self.configuration)
         let plugin = builtPlugins.lazy.compactMap { $0 as? CustomerPlugin }.first
         return PeriodicService(name: "weekly-reports", every: .seconds(600), logger: logger) {
-            guard configuration.replyDomain != nil, let plugin,
-                  try await store.claimDailyRun("weekly_report", at: clock.now, interval: 7 * 86400) else { return }
+            guard configuration.replyDomain != nil, let plugin, Self.isWeeklyReportTime(clock.now),
+                  try await store.claimDailyRun("weekly_report", at: clock.now, interval: 6 * 86400) else { return }
             let sent = try await Self.sendWeeklyReports(store: store, plugin: plugin, commandAddress: configuration.commandAddress ?? "",
                                                         at: clock.now)
             logger.info("weekly reports", metadata: ["sent": "\(sent)"])
         }
+    }
+
+    /// Monday, 08:00 UTC or later: when the week in review goes out (the README and the mails name this day).
+    public static func isWeeklyReportTime(_ date: Date) -> Bool {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.weekday, .hour], from: date)
+        return parts.weekday == 2 && (parts.hour ?? 0) >= 8
     }
 
     /// Queues the weekly report of every active store whose contact wants it. - Returns: how many.

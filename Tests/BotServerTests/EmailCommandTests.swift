@@ -3,6 +3,7 @@ import BotCore
 import BotPlaybooks
 import BotStore
 import Foundation
+import PerfbotApp
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -128,6 +129,15 @@ import Testing
                 #expect(yes.1 == "approved")
             }
             for job in try await bot.store.jobs(store: StoreID("acme-store")!, limit: 10) { _ = await bot.wiring.engine.outcome(of: job.id) }
+            // Friday: the week in review waits for Monday morning.
+            #expect(!Wiring.isWeeklyReportTime(bot.clock.now))
+            let early = Task { try await bot.wiring.weeklyReports().run() }
+            try await Task.sleep(for: .milliseconds(200))
+            early.cancel()
+            _ = await early.result
+            #expect(try await bot.store.pendingMessages().filter { $0.payload.contains("weekly_report") }.isEmpty)
+            bot.clock.advance(by: 3 * 86400 + 3600)  // Monday, 09:00 UTC
+            #expect(Wiring.isWeeklyReportTime(bot.clock.now))
             for _ in 0..<2 {  // started twice, as after a restart: one report each
                 let service = Task { try await bot.wiring.weeklyReports().run() }
                 for _ in 0..<100 where try await bot.store.pendingMessages().filter({ $0.payload.contains("weekly_report") }).isEmpty {

@@ -98,7 +98,7 @@ public enum MailTemplates {
         case "weekly_report":
             subject = "[\(store)] Your week with perfbot"
             lines = ["Hello,", ""] + (object["lines"] as? [String] ?? []) + [
-                "", "To stop these weekly e-mails, write \"reports off\" to \(field("command_address")).", "",
+                "", "This report comes every Monday. To stop it, write \"reports off\" to \(field("command_address")).", "",
                 "— perfbot, for your hosting team"]
         case "command_reply":
             subject = "[perfbot] " + field("subject")
