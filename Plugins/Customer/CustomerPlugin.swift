@@ -65,7 +65,8 @@ public struct CustomerPlugin: BotPlugin {
         case "reports":
             // Like every change, confirmed by a reply to the mail on file: a forged command changes nothing.
             let enabled = command.value("switch") == "on"
-            return try await proposeSetting(customer, contact: contact, key: "reports", value: enabled ? "on" : "off",
+            return try await proposeSetting(customer, contact: contact,
+                                            change: SettingChange(.reports, enabled ? "on" : "off", previous: enabled ? "off" : "on"),
                                             step: enabled ? "Send the weekly report of \(customer.id) again"
                                                 : "Stop the weekly report of \(customer.id)")
         case "optimize": return try await optimize(customer, contact: contact)
@@ -77,7 +78,8 @@ public struct CustomerPlugin: BotPlugin {
             guard level != customer.automationLevel else {
                 return .text("\(customer.id) is already on level \(level.rawValue) (\(level.name)); nothing to change.")
             }
-            return try await proposeSetting(customer, contact: contact, key: "level", value: "\(level.rawValue)",
+            return try await proposeSetting(customer, contact: contact,
+                                            change: SettingChange(.level, "\(level.rawValue)", previous: "\(customer.automationLevel.rawValue)"),
                                             step: "Set the automation level of \(customer.id) to \(level.rawValue) (\(level.name))")
         case "skip", "unskip":
             let word = command.value("kind") ?? ""
@@ -91,7 +93,8 @@ public struct CustomerPlugin: BotPlugin {
                 return .text(skipping ? "perfbot already never does \(kind) on \(customer.id) on its own."
                     : "\(kind.capitalized) are not excluded on \(customer.id); nothing to change.")
             }
-            return try await proposeSetting(customer, contact: contact, key: command.name, value: exception,
+            return try await proposeSetting(customer, contact: contact,
+                                            change: SettingChange(skipping ? .skip : .unskip, exception),
                                             step: skipping ? "Never do \(kind) on \(customer.id) on their own"
                                                 : "Allow \(kind) on \(customer.id) again")
         default:
@@ -256,8 +259,8 @@ public struct CustomerPlugin: BotPlugin {
     }
 
     /// A setting change as a proposal: it runs as a job once the contact replies yes.
-    func proposeSetting(_ customer: Customer, contact: Contact, key: String, value: String, step: String) async throws -> BotReply {
-        let draft = proposer.settingDraft(key: key, value: value, step: step, customer: customer, contact: contact.email, now: clock.now)
+    func proposeSetting(_ customer: Customer, contact: Contact, change: SettingChange, step: String) async throws -> BotReply {
+        let draft = proposer.settingDraft(change, step: step, customer: customer, contact: contact.email, now: clock.now)
         guard draft.proposal != nil else {
             throw BotError.invalid("Changes cannot be confirmed by e-mail yet; your hosting team has been told.")
         }

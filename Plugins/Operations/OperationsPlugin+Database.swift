@@ -304,7 +304,7 @@ extension OperationsPlugin {
 
     func revert(_ id: Int64, context: CommandContext) async throws -> BotReply {
         guard let job = try await store.job(id) else { throw BotError.invalid("There is no job \(id).") }
-        guard let change = DatabaseChange(name: job.playbook), let undo = change.revert else {
+        guard case let .database(change) = job.kind, let undo = change.revert else {
             return .text("Job \(id) (`\(job.playbook)`) cannot be reverted by perfbot: only the indexes it added can.")
         }
         guard job.state == .succeeded else {

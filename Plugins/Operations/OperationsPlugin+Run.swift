@@ -37,7 +37,7 @@ extension OperationsPlugin {
             return Self.render(report, customer: customer, elapsed: 0)
         }
         let plan = try planner.plan(playbook, for: customer, held: skipped)
-        let draft = JobDraft(store: customer.id, playbook: playbook.name, requester: requester, plan: plan,
+        let draft = JobDraft(store: customer.id, kind: playbook.kind, requester: requester, plan: plan,
                              planHash: playbook.contentHash,
                              reason: "requested in Slack" + (silence == nil ? "" : " during a silence"))
         let title = "*\(playbook.title)* on \(customer.id)"

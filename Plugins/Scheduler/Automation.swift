@@ -72,7 +72,7 @@ public struct Automation: Sendable {
         }
         // A playbook with `notifications: slack: false` runs without a result in the issue's thread.
         let notify = playbook.notifications.slack
-        let draft = JobDraft(store: customer.id, playbook: playbook.name, requester: .policy, issueID: issueID, plan: plan,
+        let draft = JobDraft(store: customer.id, kind: playbook.kind, requester: .policy, issueID: issueID, plan: plan,
                              planHash: playbook.contentHash, reason: reason)
         let listener: @Sendable (JobOutcome) async -> Void = { outcome in
             if let report = outcome.report, outcome.job.state == .succeeded || outcome.job.state == .failed {

@@ -32,7 +32,7 @@ extension CheckCycle {
                 .object([
                     ("template", .string(expired ? "proposal_expired" : "proposal_closed")),
                     ("to", .string(customer.contactEmail)), ("store", .string(customer.id.rawValue)),
-                    ("playbook", .string(automation.library.playbook(approval.playbook, for: customer.platform)?.title
+                    ("playbook", .string(automation.library.playbook(for: approval.kind, platform: customer.platform)?.title
                         ?? approval.playbook)), ("proposed_at", .string(Wording.dayAndTime(approval.createdAt))),
                     ("reason", .string("The problem went away on its own, so the fix we proposed is no longer needed "
                         + "and you do not need to reply.")),

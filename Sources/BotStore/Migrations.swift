@@ -1,3 +1,4 @@
+import BotCore
 import GRDB
 
 /// The schema: ORIGINAL-DESIGN §5 adapted to SQLite, plus what the bot needs to lose nothing
@@ -106,6 +107,20 @@ enum Migrations {
                 ) STRICT;
                 CREATE INDEX idx_store_tokens_customer ON store_tokens (customer_id);
                 """)
+        }
+        migrator.registerMigration("v13-job-kinds") { db in
+            // What a job (and its approval) does is stored as a value; the rows written before get it from their name,
+            // here, once.
+            try db.execute(sql: """
+                ALTER TABLE jobs ADD COLUMN kind TEXT CHECK (kind IS NULL OR json_valid(kind));
+                ALTER TABLE approvals ADD COLUMN kind TEXT CHECK (kind IS NULL OR json_valid(kind));
+                """)
+            for table in ["jobs", "approvals"] {
+                for row in try Row.fetchAll(db, sql: "SELECT rowid, playbook_name FROM \(table)") {
+                    let kind = JobKind(legacyName: row[1])
+                    try db.execute(sql: "UPDATE \(table) SET kind = ? WHERE rowid = ?", arguments: [try jsonText(kind), row[0] as Int64])
+                }
+            }
         }
         return migrator
     }

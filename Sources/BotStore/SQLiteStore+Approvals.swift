@@ -6,11 +6,11 @@ extension SQLiteStore {
     /// Stores an approval inside the caller's transaction.
     static func insert(_ db: Database, _ approval: Approval, tokenHash: String) throws {
         try db.execute(sql: """
-            INSERT INTO approvals (id, customer_id, issue_id, playbook_name, steps, token_hash, created_at, expires_at, status)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')
+            INSERT INTO approvals (id, customer_id, issue_id, playbook_name, steps, token_hash, created_at, expires_at, status, kind)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)
             """, arguments: [approval.id, approval.store.rawValue, approval.issueID, approval.playbook,
                              try jsonText(approval.steps), tokenHash, approval.createdAt.unixSeconds,
-                             approval.expiresAt.unixSeconds])
+                             approval.expiresAt.unixSeconds, try jsonText(approval.kind)])
     }
 
     /// Stores an approval with its held job (the plan it shows), inside the caller's transaction.
@@ -61,16 +61,18 @@ extension SQLiteStore {
     static func approval(_ db: Database, sql filter: String, _ values: (any DatabaseValueConvertible)...) throws -> Approval? {
         guard let row = try Row.fetchOne(db, sql: """
             SELECT id, customer_id, issue_id, playbook_name, steps, created_at, expires_at, status, decided_at,
-                   decided_by, channel, job_id FROM approvals \(filter)
+                   decided_by, channel, job_id, kind FROM approvals \(filter)
             """, arguments: StatementArguments(values)), let store = StoreID(row[1]) else { return nil }
         let steps: String = row[4]
         let decided: Int64? = row[8]
         let channel: String? = row[10]
+        let kind: String? = row[12]
         return Approval(id: row[0], store: store, issueID: row[2], playbook: row[3],
                         steps: (try? JSONDecoder().decode([String].self, from: Data(steps.utf8))) ?? [],
                         createdAt: Date(unixSeconds: row[5]), expiresAt: Date(unixSeconds: row[6]),
                         status: ApprovalStatus(rawValue: row[7]) ?? .pending, decidedAt: decided.map(Date.init(unixSeconds:)),
-                        decidedBy: row[9], channel: channel.flatMap(ApprovalChannel.init(rawValue:)), jobID: row[11])
+                        decidedBy: row[9], channel: channel.flatMap(ApprovalChannel.init(rawValue:)), jobID: row[11],
+                        kind: kind.flatMap { try? JSONDecoder().decode(JobKind.self, from: Data($0.utf8)) })
     }
 
     public func approvals(store: StoreID?, since: Date, limit: Int) async throws -> [Approval] {

@@ -5,7 +5,7 @@ import GRDB
 extension SQLiteStore: JobStore {
     static let jobColumns = """
         id, customer_id, playbook_name, requested_by, channel, issue_id, approval_id, plan, plan_hash, state, reason,
-        created_at, started_at, ended_at, summary
+        created_at, started_at, ended_at, summary, kind
         """
 
     /// Jobs someone asked for or approved: not proposals that were never approved (those are approvals).
@@ -16,12 +16,14 @@ extension SQLiteStore: JobStore {
         let plan: String = row[7]
         let started: Int64? = row[12]
         let ended: Int64? = row[13]
+        let kind: String? = row[15]
         return JobRecord(id: row[0], store: store, playbook: row[2], requestedBy: row[3], channel: row[4], issueID: row[5],
                          approvalID: row[6],
                          plan: (try? JSONDecoder().decode([PlannedStep].self, from: Data(plan.utf8))) ?? [],
                          planHash: row[8], state: state, reason: row[10], createdAt: Date(unixSeconds: row[11]),
                          startedAt: started.map(Date.init(unixSeconds:)), endedAt: ended.map(Date.init(unixSeconds:)),
-                         summary: row[14], steps: [])
+                         summary: row[14], steps: [],
+                         kind: kind.flatMap { try? JSONDecoder().decode(JobKind.self, from: Data($0.utf8)) })
     }
 
     static func job(_ db: Database, id: Int64) throws -> JobRecord? {
@@ -45,11 +47,11 @@ extension SQLiteStore: JobStore {
     static func insertJob(_ db: Database, _ draft: JobDraft, at: Date) throws -> Int64 {
         try db.execute(sql: """
             INSERT INTO jobs (customer_id, playbook_name, requested_by, channel, issue_id, approval_id, plan, plan_hash,
-                              state, reason, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                              state, reason, created_at, kind)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [draft.store.rawValue, draft.playbook, draft.requester.actor, draft.requester.channel,
                              draft.issueID, draft.approvalID, try jsonText(draft.plan), draft.planHash,
-                             draft.state.rawValue, draft.reason, at.unixSeconds])
+                             draft.state.rawValue, draft.reason, at.unixSeconds, try jsonText(draft.kind)])
         return db.lastInsertedRowID
     }
 

@@ -108,14 +108,14 @@ public struct EmailReplies: Sendable {
                     : "❌ Rejected by \(by) by e-mail at \(Wording.clockTime(clock.now)); nothing ran.")
                 if approve {
                     // Answered at once, by the same channel; the result follows when the job ends.
-                    let title = library.playbook(decided.playbook, for: customer.platform)?.title
+                    let title = library.playbook(for: decided.kind, platform: customer.platform)?.title
                         ?? decided.steps.first ?? decided.playbook
                     try await mailCustomer(customer, template: "approval_acknowledged",
                                            ["store": .string(customer.id.rawValue), "playbook": .string(title)])
                     try await follow(decided, for: customer)
                     return .approved
                 }
-                let title = library.playbook(decided.playbook, for: customer.platform)?.title ?? decided.playbook
+                let title = library.playbook(for: decided.kind, platform: customer.platform)?.title ?? decided.playbook
                 try await mailCustomer(customer, template: "rejection_acknowledged",
                                        ["store": .string(customer.id.rawValue), "playbook": .string(title)])
                 try await tellAdmins("❌ \(customer.id)'s owner rejected `\(decided.playbook)` by e-mail; nothing was changed.",
@@ -253,7 +253,7 @@ public struct EmailReplies: Sendable {
                                  issue: approval.issueID)
             return
         }
-        let title = library.playbook(approval.playbook, for: customer.platform)?.title ?? approval.playbook
+        let title = library.playbook(for: approval.kind, platform: customer.platform)?.title ?? approval.playbook
         let replies = self
         await engine.follow(jobID, store: customer.id) { outcome in
             do {

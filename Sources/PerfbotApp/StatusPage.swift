@@ -216,7 +216,7 @@ struct StatusPageService: StatusPages {
             html += "<p class=\"muted\">Nothing waits for you.</p>"
         } else {
             for approval in waiting {
-                let what = JobDraft.isSetting(approval.playbook) ? "Change a setting" : approval.playbook.replacingOccurrences(of: "_", with: " ").capitalized
+                let what = approval.kind.isSetting ? "Change a setting" : approval.playbook.replacingOccurrences(of: "_", with: " ").capitalized
                 html += "<div class=\"proposal\"><h3>\(Self.escaped(what))</h3><ul>"
                     + approval.steps.map { "<li>\(Self.escaped($0))</li>" }.joined()
                     + "</ul><p class=\"muted\">Stands until \(Wording.dayAndTime(approval.expiresAt)).</p>"

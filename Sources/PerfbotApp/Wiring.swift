@@ -215,25 +215,24 @@ public struct Wiring: Sendable {
 
     /// A setting a contact confirmed: their automation level, or an exception added or removed.
     static func applySetting(_ job: JobRecord, store: SQLiteStore, at: Date) async throws -> String {
-        guard let (key, value) = JobDraft.setting(job.playbook), let customer = try await store.customer(job.store) else {
+        guard case let .setting(change) = job.kind, let customer = try await store.customer(job.store) else {
             throw BotError.invalid("unknown setting `\(job.playbook)`")
         }
+        let value = change.value
         var level = customer.automationLevel, exceptions = customer.automationExceptions
-        switch key {
-        case "level":
+        switch change.key {
+        case .level:
             guard let number = Int(value), let chosen = AutomationLevel(rawValue: number) else { throw BotError.invalid("bad level") }
             level = chosen
-        case "skip":
+        case .skip:
             guard ActionTag.exceptionNames.contains(value) else { throw BotError.invalid("bad exception") }
             if !exceptions.contains(value) { exceptions.append(value) }
-        case "unskip":
+        case .unskip:
             exceptions.removeAll { $0 == value }
-        case "reports":
+        case .reports:
             guard value == "on" || value == "off" else { throw BotError.invalid("bad reports switch") }
             try await store.setWeeklyReport(job.store, enabled: value == "on", at: at)
             return "weekly report \(value)"
-        default:
-            throw BotError.invalid("unknown setting `\(key)`")
         }
         try await store.setAutomation(job.store, level: level, exceptions: exceptions, at: at)
         return "level \(level.rawValue), exceptions \(exceptions.joined(separator: ", "))"

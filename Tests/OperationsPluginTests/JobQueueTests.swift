@@ -60,13 +60,13 @@ import Testing
         #expect(result.contains("not run: cancelled by U0OPS0001"))
         let job = try #require(try await bot.store.job(1))
         #expect(job.state == .cancelled && job.steps.count < 5)
-        // The step under way was ended in its container: the stand-in was asked once to stop the recorded process group
-        // (the stand-in waits a second before it records a step, so at most one step was recorded).
+        // A step under way when the cancel came was ended in its container: the stand-in was asked to stop the recorded
+        // process group once for it (on a busy machine the cancel may instead fall between two steps: then none ran on).
+        // `aCancelledStepsRemoteProcessIsGone` checks the stop itself, with a step that cannot end on its own.
         let runs = bot.docker.rawRuns()
         let stops = runs.filter { Array($0.prefix(4)) == ["exec", "acme-store-app", "sh", "-c"] && $0.dropFirst(4).first == RemoteStep.stopScript }
-        #expect(stops.count == 1 && runs.count - stops.count <= 1, "\(runs)")
-        #expect(job.steps.contains { $0.reason?.hasPrefix("stopped: cancelled by U0OPS0001; its process was ended") == true },
-                "\(job.steps)")
+        let stopped = job.steps.filter { $0.reason?.hasPrefix("stopped: cancelled by U0OPS0001; its process was ended") == true }
+        #expect(stops.count == stopped.count && stopped.count <= 1, "\(runs)")
         #expect(try await bot.store.job(2)?.state == .cancelled)
     }
 

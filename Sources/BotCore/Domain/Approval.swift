@@ -19,6 +19,8 @@ public struct Approval: Sendable, Equatable {
     public var store: StoreID
     public var issueID: Int64?
     public var playbook: String
+    /// What its job does, as a value.
+    public var kind: JobKind
     /// The proposed steps, in words.
     public var steps: [String]
     public var createdAt: Date
@@ -32,7 +34,8 @@ public struct Approval: Sendable, Equatable {
 
     public init(id: String, store: StoreID, issueID: Int64?, playbook: String, steps: [String], createdAt: Date,
                 expiresAt: Date, status: ApprovalStatus = .pending, decidedAt: Date? = nil, decidedBy: String? = nil,
-                channel: ApprovalChannel? = nil, jobID: Int64? = nil) {
+                channel: ApprovalChannel? = nil, jobID: Int64? = nil, kind: JobKind? = nil) {
+        self.kind = kind ?? .playbook(playbook)
         self.jobID = jobID
         self.id = id
         self.store = store

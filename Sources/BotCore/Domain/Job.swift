@@ -106,7 +106,10 @@ public struct JobStepRecord: Sendable, Equatable {
 /// A job to write before anything runs.
 public struct JobDraft: Sendable, Equatable {
     public var store: StoreID
+    /// Its name in lists (the playbook's, or the kind's).
     public var playbook: String
+    /// What it does, as a value.
+    public var kind: JobKind
     public var requester: Requester
     /// Why: the issue it answers, if any.
     public var issueID: Int64?
@@ -121,10 +124,11 @@ public struct JobDraft: Sendable, Equatable {
     /// Words for the record ("requested in Slack", "high_memory detected").
     public var reason: String
 
-    public init(store: StoreID, playbook: String, requester: Requester, issueID: Int64? = nil, approvalID: String? = nil,
+    public init(store: StoreID, kind: JobKind, requester: Requester, issueID: Int64? = nil, approvalID: String? = nil,
                 plan: [PlannedStep], planHash: String, state: JobState = .queued, reason: String) {
         self.store = store
-        self.playbook = playbook
+        self.playbook = kind.name
+        self.kind = kind
         self.requester = requester
         self.issueID = issueID
         self.approvalID = approvalID
@@ -135,23 +139,13 @@ public struct JobDraft: Sendable, Equatable {
     }
 }
 
-extension JobDraft {
-    /// Jobs that change a setting rather than run a playbook are named `setting:<what>=<value>`.
-    public static func isSetting(_ name: String) -> Bool { name.hasPrefix("setting:") }
-
-    /// `setting:level=3` → (`level`, `3`).
-    public static func setting(_ name: String) -> (key: String, value: String)? {
-        guard isSetting(name), let equals = name.firstIndex(of: "=") else { return nil }
-        let key = name[name.index(name.startIndex, offsetBy: 8)..<equals]
-        return (String(key), String(name[name.index(after: equals)...]))
-    }
-}
-
 /// A job as stored.
 public struct JobRecord: Sendable, Equatable {
     public var id: Int64
     public var store: StoreID
     public var playbook: String
+    /// What it does, as stored with it.
+    public var kind: JobKind
     /// The actor (a Slack user id, a contact's address, or `perfbot`).
     public var requestedBy: String
     /// `slack`, `email` or `policy`.
@@ -171,10 +165,11 @@ public struct JobRecord: Sendable, Equatable {
 
     public init(id: Int64, store: StoreID, playbook: String, requestedBy: String, channel: String, issueID: Int64?,
                 approvalID: String?, plan: [PlannedStep], planHash: String, state: JobState, reason: String,
-                createdAt: Date, startedAt: Date?, endedAt: Date?, summary: String?, steps: [JobStepRecord]) {
+                createdAt: Date, startedAt: Date?, endedAt: Date?, summary: String?, steps: [JobStepRecord], kind: JobKind? = nil) {
         self.id = id
         self.store = store
         self.playbook = playbook
+        self.kind = kind ?? .playbook(playbook)
         self.requestedBy = requestedBy
         self.channel = channel
         self.issueID = issueID

@@ -28,14 +28,14 @@ public struct ApprovalCheck: Sendable {
     public func check(_ approval: Approval, customer: Customer, requester: Requester, silence: Silence?,
                       jobs: any JobStore, now: Date) async throws -> Verdict {
         // A setting the contact asked for by e-mail: only the contact (or an admin) confirms it.
-        if JobDraft.isSetting(approval.playbook) {
+        if approval.kind.isSetting {
             if case let .slack(_, role) = requester, role < .admin {
                 return .refused("changing a store's automation settings needs an admin, and you are \(role.withArticle)")
             }
             guard let id = approval.jobID, try await jobs.job(id) != nil else { return .gone("its plan is missing") }
             return .ready
         }
-        guard let playbook = library.playbook(approval.playbook, for: customer.platform) else {
+        guard let playbook = library.playbook(for: approval.kind, platform: customer.platform) else {
             return .gone("the playbook `\(approval.playbook)` no longer exists")
         }
         let plan = playbook.actionPlan(battery: planner.isBattery(playbook, for: customer))

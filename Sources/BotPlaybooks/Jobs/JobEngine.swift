@@ -223,8 +223,8 @@ public actor JobEngine: BotService {
         guard let customer = try await customers.customer(job.store) else {
             throw BotError.invalid("\(job.store) is no longer a customer; nothing ran.")
         }
-        if JobDraft.isSetting(job.playbook) { return try await changeSetting(job, platform: customer.platform) }
-        guard let playbook = library.playbook(job.playbook, for: customer.platform) else {
+        if job.kind.isSetting { return try await changeSetting(job, platform: customer.platform) }
+        guard let playbook = library.playbook(for: job.kind, platform: customer.platform) else {
             throw BotError.invalid("the playbook `\(job.playbook)` no longer exists; nothing ran.")
         }
         var held: [Int: String] = [:]

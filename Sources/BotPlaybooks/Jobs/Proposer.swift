@@ -24,27 +24,26 @@ public struct Proposer: Sendable {
     ///   - requested: the contact asked for it (an e-mail command): the mail asks them to confirm.
     public func draft(_ playbook: Playbook, plan: [PlannedStep], customer: Customer, issueID: Int64?, issue: String,
                       explanation: String, now: Date, requested: Bool = false) -> ApprovalDraft {
-        draft(name: playbook.name, title: playbook.title, steps: playbook.actions.map { ($0.name, "\($0.name): \($0.plainEffect)") },
+        draft(kind: playbook.kind, title: playbook.title, steps: playbook.actions.map { ($0.name, "\($0.name): \($0.plainEffect)") },
               plan: plan, planHash: playbook.contentHash, requester: .policy, customer: customer, issueID: issueID, issue: issue,
               explanation: explanation, now: now, requested: requested)
     }
 
-    /// A setting change the contact asked for, to confirm by reply: a one-step plan (`setting:<key>=<value>`).
-    public func settingDraft(key: String, value: String, step: String, customer: Customer, contact: String, now: Date) -> ApprovalDraft {
-        let name = "setting:\(key)=\(value)"
-        return draft(name: name, title: step, steps: [(step, step)], plan: [PlannedStep(name: step, argv: [])], planHash: name,
+    /// A setting change the contact asked for, to confirm by reply: a one-step plan.
+    public func settingDraft(_ change: SettingChange, step: String, customer: Customer, contact: String, now: Date) -> ApprovalDraft {
+        draft(kind: .setting(change), title: step, steps: [(step, step)], plan: [PlannedStep(name: step, argv: [])], planHash: change.name,
                      requester: .customer(contact), customer: customer, issueID: nil, issue: "a change to your automation settings",
                      explanation: "You asked perfbot to change how it looks after \(customer.id).", now: now, requested: true)
     }
 
     /// The approval, its held job and (when customers get mail) the proposal e-mail.
     /// - Parameter steps: each step's name and how the e-mail describes it.
-    func draft(name: String, title: String, steps: [(name: String, described: String)], plan: [PlannedStep], planHash: String,
+    func draft(kind: JobKind, title: String, steps: [(name: String, described: String)], plan: [PlannedStep], planHash: String,
                requester: Requester, customer: Customer, issueID: Int64?, issue: String, explanation: String, now: Date,
                requested: Bool) -> ApprovalDraft {
         let (token, hash) = tokens()
-        let approval = Approval(id: Approval.newID(), store: customer.id, issueID: issueID, playbook: name,
-                                steps: steps.map(\.name), createdAt: now, expiresAt: now.addingTimeInterval(ttl))
+        let approval = Approval(id: Approval.newID(), store: customer.id, issueID: issueID, playbook: kind.name,
+                                steps: steps.map(\.name), createdAt: now, expiresAt: now.addingTimeInterval(ttl), kind: kind)
         var proposal: (OutboxMessage.Channel, String, String)?
         if let domain = replyDomain {
             let mail: JSONValue = .object([
@@ -57,7 +56,7 @@ public struct Proposer: Sendable {
             ])
             proposal = (.email, customer.contactEmail, String(decoding: mail.bytes(), as: UTF8.self))
         }
-        let job = JobDraft(store: customer.id, playbook: name, requester: requester, issueID: issueID, approvalID: approval.id,
+        let job = JobDraft(store: customer.id, kind: kind, requester: requester, issueID: issueID, approvalID: approval.id,
                            plan: plan, planHash: planHash, state: .held,
                            reason: requested ? "asked by e-mail" : "proposed for: \(issue)")
         return ApprovalDraft(approval: approval, tokenHash: hash, proposal: proposal, job: job)

@@ -82,6 +82,16 @@ public struct PlaybookLibrary: Sendable {
         return playbooks.first { $0.name == name && $0.platform == platform }
     }
 
+    /// What a job of `kind` runs on `platform`: its playbook, or the one-step playbook of a database change; nil for a
+    /// setting (perfbot applies those itself) or a playbook that no longer exists.
+    public func playbook(for kind: JobKind, platform: Platform) -> Playbook? {
+        switch kind {
+        case let .playbook(name): playbooks.first { $0.name == name && $0.platform == platform }
+        case let .database(change): change.playbook(for: platform)
+        case .setting: nil
+        }
+    }
+
     /// The playbook a detection rule triggers on `platform`.
     public func playbook(triggeredBy rule: String, for platform: Platform) -> Playbook? {
         playbooks.first { $0.trigger == .rule(rule) && $0.platform == platform }

@@ -123,6 +123,11 @@ public struct Playbook: Sendable, Equatable {
     public var premiumOnly: Bool
     /// The file it came from, for messages.
     public var file: String
+    /// The database change it was built from, for the playbooks perfbot builds itself.
+    public var databaseChange: DatabaseChange?
+
+    /// What a job of it does.
+    public var kind: JobKind { databaseChange.map(JobKind.database) ?? .playbook(name) }
 
     public init(name: String, title: String, platform: Platform, trigger: PlaybookTrigger, actions: [PlaybookAction],
                 notifications: PlaybookNotifications = .init(), premiumOnly: Bool = false, file: String = "") {

@@ -1,0 +1,99 @@
+import Foundation
+
+/// A change to one of a store's own settings in perfbot, confirmed by its contact: the automation level, an
+/// exception, the weekly report. The shape the advanced controls take: what, the new value, and the value before.
+public struct SettingChange: Sendable, Equatable, Hashable, Codable {
+    public enum Key: String, Sendable, Equatable, Hashable, Codable, CaseIterable {
+        /// The automation level, `1`–`3`.
+        case level
+        /// An exception added (`skip_restarts`).
+        case skip
+        /// An exception removed.
+        case unskip
+        /// The weekly report, `on` or `off`.
+        case reports
+    }
+
+    public var key: Key
+    public var value: String
+    /// The value when it was proposed, to put back with a revert (nil: not known).
+    public var previous: String?
+
+    public init(_ key: Key, _ value: String, previous: String? = nil) {
+        self.key = key
+        self.value = value
+        self.previous = previous
+    }
+
+    /// The job's name in lists and the audit log: `setting:level=3`.
+    public var name: String { "setting:\(key.rawValue)=\(value)" }
+
+    /// The change that puts the previous value back, when it is known.
+    public var revert: SettingChange? { previous.map { SettingChange(key, $0, previous: value) } }
+}
+
+/// What a job does: run a playbook, change a setting, or change the store's database. Stored with the job (as
+/// JSON), never read back out of its name.
+public enum JobKind: Sendable, Equatable, Hashable {
+    case playbook(String)
+    case setting(SettingChange)
+    case database(DatabaseChange)
+
+    /// The name a job of this kind is listed under.
+    public var name: String {
+        switch self {
+        case let .playbook(name): name
+        case let .setting(change): change.name
+        case let .database(change): change.name
+        }
+    }
+
+    public var isSetting: Bool { if case .setting = self { true } else { false } }
+
+    /// The kind a job or approval written before kinds were stored had, from its name: for the migration only.
+    public init(legacyName name: String) {
+        if name.hasPrefix("setting:"), let equals = name.firstIndex(of: "="),
+           let key = SettingChange.Key(rawValue: String(name[name.index(name.startIndex, offsetBy: 8)..<equals])) {
+            self = .setting(SettingChange(key, String(name[name.index(after: equals)...])))
+        } else if let change = DatabaseChange(name: name) {
+            self = .database(change)
+        } else {
+            self = .playbook(name)
+        }
+    }
+}
+
+extension JobKind: Codable {
+    enum CodingKeys: String, CodingKey { case type, name, setting, database }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        switch try container.decode(String.self, forKey: .type) {
+        case "playbook": self = .playbook(try container.decode(String.self, forKey: .name))
+        case "setting": self = .setting(try container.decode(SettingChange.self, forKey: .setting))
+        case "database":
+            // Kept as its name, and checked again as it is read: a stored change is held to the same identifiers.
+            guard let change = DatabaseChange(name: try container.decode(String.self, forKey: .database)) else {
+                throw DecodingError.dataCorruptedError(forKey: .database, in: container, debugDescription: "not a database change")
+            }
+            self = .database(change)
+        case let other:
+            throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "unknown job kind \(other)")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case let .playbook(name):
+            try container.encode("playbook", forKey: .type)
+            try container.encode(name, forKey: .name)
+        case let .setting(change):
+            try container.encode("setting", forKey: .type)
+            try container.encode(change, forKey: .setting)
+        case let .database(change):
+            try container.encode("database", forKey: .type)
+            try container.encode(change.name, forKey: .database)
+        }
+    }
+}
