@@ -9,11 +9,12 @@ extension OperationsPlugin {
         guard Approval.isValidID(id) else {
             throw BotError.invalid("`\(id.prefix(40))` is not an approval id (they look like `fix_abcdefgh23`).")
         }
-        let who = "<@\(context.invoker.user)>"
+        let member = try context.member()
+        let who = "<@\(member.user)>"
         let now = clock.now
         if approve, let pending = try await store.approval(id: id), pending.status == .pending, pending.expiresAt > now {
             let customer = try await customer(pending.store)
-            let requester = Requester.slack(context.invoker.user, context.invoker.role)
+            let requester = Requester(try context.member())
             switch try await approvalCheck.check(pending, customer: customer, requester: requester,
                                                  silence: try await store.activeSilence(customer.id, at: now),
                                                  jobs: store, now: now) {
@@ -40,7 +41,7 @@ extension OperationsPlugin {
                     + "`/perf approve \(draft.approval.id)` approves them.")
             }
         }
-        switch try await store.decideApproval(id, approve: approve, by: context.invoker.user.rawValue, channel: .slack,
+        switch try await store.decideApproval(id, approve: approve, by: member.user.rawValue, channel: .slack,
                                               at: now) {
         case .unknown:
             return .text("There is no approval `\(id)`.")

@@ -21,14 +21,14 @@ extension OperationsPlugin {
         }
         try await store.setAutomation(id, level: level, exceptions: exceptions, at: clock.now)
         try await store.audit(
-            actor: context.invoker.user.rawValue, channel: "slack", action: "automation.change", store: id,
+            actor: try context.member().user.rawValue, channel: "slack", action: "automation.change", store: id,
             details: ["level": "\(customer.automationLevel.rawValue) → \(level.rawValue)",
                       "exceptions": exceptions.joined(separator: ",")],
             result: "changed", at: clock.now)
         var updated = customer
         updated.automationLevel = level
         updated.automationExceptions = exceptions
-        return BotReply(describe(updated).blocks + [.context("Changed by <@\(context.invoker.user)>; recorded in the audit log.")],
+        return BotReply(describe(updated).blocks + [.context("Changed by <@\(try context.member().user)>; recorded in the audit log.")],
                         visibility: .inChannel)
     }
 

@@ -73,7 +73,7 @@ extension OperationsPlugin {
     /// Every command that reaches a store's database is in the audit log: who, which store, what, and how it ended.
     func auditRead(_ customer: Customer, action: String, details: [String: String], result: String = "read",
                    context: CommandContext) async throws {
-        try await store.audit(actor: context.invoker.user.rawValue, channel: "slack", action: action, store: customer.id,
+        try await store.audit(actor: try context.member().user.rawValue, channel: "slack", action: action, store: customer.id,
                               details: details, result: result, at: clock.now)
     }
 

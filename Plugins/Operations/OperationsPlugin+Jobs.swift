@@ -44,8 +44,9 @@ extension OperationsPlugin {
 
     /// `/perf cancel <job>`: takes a waiting job out, or stops a running one (its step under way too).
     func cancel(_ id: Int64, context: CommandContext) async throws -> BotReply {
-        let who = "<@\(context.invoker.user)>"
-        switch try await engine.cancel(id, by: context.invoker.user.rawValue) {
+        let member = try context.member()
+        let who = "<@\(member.user)>"
+        switch try await engine.cancel(id, by: member.user.rawValue) {
         case .unknown:
             return .text("There is no job \(id). `/perf jobs` lists them.")
         case let .alreadyEnded(state):

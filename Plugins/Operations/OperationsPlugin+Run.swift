@@ -10,7 +10,7 @@ extension OperationsPlugin {
     func run(_ playbook: Playbook, on customer: Customer, dryRun: Bool, battery: Bool,
              context: CommandContext) async throws -> BotReply {
         let now = clock.now
-        let requester = Requester.slack(context.invoker.user, context.invoker.role)
+        let requester = Requester(try context.member())
         let silence = try await store.activeSilence(customer.id, at: now)
         let skipped: [Int: String]
         // Anyone may see what a playbook would do: a dry run acts on nothing, so no role is needed.

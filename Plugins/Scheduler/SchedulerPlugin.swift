@@ -111,7 +111,7 @@ public struct SchedulerPlugin: BotPlugin {
         let now = clock.now
         let until = now.addingTimeInterval(duration.seconds)
         _ = try await store.addSilence(id, until: until, reason: command.value("reason"),
-                                       by: context.invoker.user.rawValue, at: now)
+                                       by: try context.member().user.rawValue, at: now)
         return BotReply([.text("🔕 \(id) is silenced until \(Wording.clockTime(until)) (\(command.value("duration") ?? "")): "
             + "no alerts and no automatic fixes. I'll say when it ends.")], visibility: .inChannel)
     }

@@ -15,7 +15,7 @@ struct EchoPlugin: BotPlugin {
         switch command.name {
         case "boom": throw CancellationError()
         case "lookup": throw BotError.unknownStore(command.value("store") ?? "", suggestions: ["acme-store"])
-        default: return .text("echo \(command.value("store") ?? "") for \(context.invoker.role.rawValue)")
+        default: return .text("echo \(command.value("store") ?? "") for \(try context.member().role.rawValue)")
         }
     }
 }

@@ -1,5 +1,6 @@
 import BotCore
 import Foundation
+import Logging
 import Testing
 
 /// What a job does is a value that survives storage as it is; names are read into kinds only for rows written
@@ -29,5 +30,18 @@ import Testing
     @Test func aSettingKnowsItsRevert() {
         #expect(SettingChange(.level, "3", previous: "1").revert == SettingChange(.level, "1", previous: "3"))
         #expect(SettingChange(.skip, "skip_restarts").revert == nil)
+    }
+}
+
+/// A contact is never a Slack user of some role: a team command reached by one is refused, not run as a viewer.
+@Suite struct InvokerTests {
+    @Test func aContactIsNoTeamMember() throws {
+        let contact = CommandContext(invoker: .contact(Contact(email: "o@acme.example", stores: [StoreID("acme-store")!])),
+                                     logger: Logger(label: "t"))
+        #expect(throws: BotError.self) { try contact.member() }
+        #expect(contact.invoker.contact?.email == "o@acme.example")
+        let member = CommandContext(invoker: .member(TeamMember(user: SlackUserID("U0DEMOOPS")!, role: .operator)),
+                                    logger: Logger(label: "t"))
+        #expect(try member.member().role == .operator && member.invoker.contact == nil)
     }
 }

@@ -117,7 +117,7 @@ public struct CommandRouter: Sendable {
             log[metadataKey: "command"] = .string(command.name)
             do {
                 return try await plugin.handle(command, context: CommandContext(
-                    invoker: Invoker(user: user, role: role, channel: channel), logger: log, replyLater: replyLater))
+                    invoker: .member(TeamMember(user: user, role: role, channel: channel)), logger: log, replyLater: replyLater))
             } catch let error as BotError {
                 log.notice("command refused", metadata: ["reason": .string(error.description)])
                 return .text(error.userMessage)
@@ -151,7 +151,7 @@ public struct CommandRouter: Sendable {
             log[metadataKey: "plugin"] = .string(plugin.name)
             log[metadataKey: "command"] = .string("email:" + command.name)
             do {
-                return try await plugin.handle(command, context: CommandContext(invoker: .customer(contact), logger: log))
+                return try await plugin.handle(command, context: CommandContext(invoker: .contact(contact), logger: log))
             } catch let error as BotError {
                 return .text(error.userMessage.replacingOccurrences(of: "`", with: "\""))
             } catch {

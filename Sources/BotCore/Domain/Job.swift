@@ -36,6 +36,9 @@ public enum Requester: Sendable, Equatable {
     /// The automation policy, acting on an issue.
     case policy
 
+    /// A team member asking in Slack.
+    public init(_ member: TeamMember) { self = .slack(member.user, member.role) }
+
     /// The actor as the audit log and job records write it.
     public var actor: String {
         switch self {

@@ -1,25 +1,29 @@
 import Foundation
 import Logging
 
-/// Who asked: the Slack user, their role, and where they asked.
-public struct Invoker: Sendable, Equatable {
+/// A member of the hosting team in Slack: who, their role, and where they asked.
+public struct TeamMember: Sendable, Equatable {
     public var user: SlackUserID
     public var role: Role
     public var channel: String?
-    /// Set when a store's contact wrote by e-mail: who, and the stores they may ask about.
-    public var contact: Contact?
 
-    public init(user: SlackUserID, role: Role, channel: String? = nil, contact: Contact? = nil) {
+    public init(user: SlackUserID, role: Role, channel: String? = nil) {
         self.user = user
         self.role = role
         self.channel = channel
-        self.contact = contact
     }
+}
 
-    /// A store's contact writing by e-mail (they have no Slack id; plugins read `contact`).
-    public static func customer(_ contact: Contact) -> Invoker {
-        Invoker(user: SlackUserID("U0EMAIL00")!, role: .viewer, channel: "email", contact: contact)
-    }
+/// Who asked: a team member with a role, or a store's contact (by e-mail or the status page). A contact is never
+/// a Slack user of some role: team commands cannot reach one by mistake.
+public enum Invoker: Sendable, Equatable {
+    case member(TeamMember)
+    case contact(Contact)
+
+    /// The team member, nil for a contact.
+    public var member: TeamMember? { if case let .member(member) = self { member } else { nil } }
+    /// The contact, nil for a team member.
+    public var contact: Contact? { if case let .contact(contact) = self { contact } else { nil } }
 }
 
 /// A store's contact as perfbot knows them: their address on file and their stores.
@@ -45,6 +49,12 @@ public struct CommandContext: Sendable {
         self.invoker = invoker
         self.logger = logger
         self.replyLater = replyLater
+    }
+
+    /// The team member who asked; a team command reached by a contact is refused.
+    public func member() throws -> TeamMember {
+        guard let member = invoker.member else { throw BotError.invalid("This command is for the hosting team, in Slack.") }
+        return member
     }
 }
 
