@@ -22,7 +22,7 @@ import Testing
     }
 
     @Test func aStoredDatabaseChangeIsCheckedAgainAsItIsRead() {
-        let forged = Data(#"{"type":"database","database":"db:optimize:wp_options`; DROP TABLE x"}"#.utf8)
+        let forged = Data(#"{"type":"database","database":{"change":"optimize","tables":["wp_options`; DROP TABLE x"]}}"#.utf8)
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(JobKind.self, from: forged) }
         #expect(JobKind(legacyName: "setting:colour=blue") == .playbook("setting:colour=blue"))
     }

@@ -71,12 +71,7 @@ extension JobKind: Codable {
         switch try container.decode(String.self, forKey: .type) {
         case "playbook": self = .playbook(try container.decode(String.self, forKey: .name))
         case "setting": self = .setting(try container.decode(SettingChange.self, forKey: .setting))
-        case "database":
-            // Kept as its name, and checked again as it is read: a stored change is held to the same identifiers.
-            guard let change = DatabaseChange(name: try container.decode(String.self, forKey: .database)) else {
-                throw DecodingError.dataCorruptedError(forKey: .database, in: container, debugDescription: "not a database change")
-            }
-            self = .database(change)
+        case "database": self = .database(try container.decode(DatabaseChange.self, forKey: .database))
         case let other:
             throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "unknown job kind \(other)")
         }
@@ -93,7 +88,60 @@ extension JobKind: Codable {
             try container.encode(change, forKey: .setting)
         case let .database(change):
             try container.encode("database", forKey: .type)
-            try container.encode(change.name, forKey: .database)
+            try container.encode(change, forKey: .database)
+        }
+    }
+}
+
+extension DatabaseChange: Codable {
+    enum CodingKeys: String, CodingKey { case change, table, name, columns, tables }
+
+    /// Read back with every identifier checked again: a stored change is held to the same rules as a new one.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let change: DatabaseChange
+        switch try container.decode(String.self, forKey: .change) {
+        case "create_index":
+            change = .createIndex(table: try container.decode(String.self, forKey: .table),
+                                  name: try container.decode(String.self, forKey: .name),
+                                  columns: try container.decode([String].self, forKey: .columns))
+        case "drop_index":
+            change = .dropIndex(table: try container.decode(String.self, forKey: .table), name: try container.decode(String.self, forKey: .name))
+        case "optimize":
+            change = .optimize(tables: try container.decode([String].self, forKey: .tables))
+        case let other:
+            throw DecodingError.dataCorruptedError(forKey: .change, in: container, debugDescription: "unknown database change \(other)")
+        }
+        guard change.identifiers.allSatisfy(Self.isIdentifier), (1...16).contains(change.identifiers.count) else {
+            throw DecodingError.dataCorruptedError(forKey: .change, in: container, debugDescription: "an identifier is not safe")
+        }
+        self = change
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case let .createIndex(table, name, columns):
+            try container.encode("create_index", forKey: .change)
+            try container.encode(table, forKey: .table)
+            try container.encode(name, forKey: .name)
+            try container.encode(columns, forKey: .columns)
+        case let .dropIndex(table, name):
+            try container.encode("drop_index", forKey: .change)
+            try container.encode(table, forKey: .table)
+            try container.encode(name, forKey: .name)
+        case let .optimize(tables):
+            try container.encode("optimize", forKey: .change)
+            try container.encode(tables, forKey: .tables)
+        }
+    }
+
+    /// Every identifier it names (tables, index, columns).
+    var identifiers: [String] {
+        switch self {
+        case let .createIndex(table, name, columns): [table, name] + columns
+        case let .dropIndex(table, name): [table, name]
+        case let .optimize(tables): tables
         }
     }
 }
