@@ -10,6 +10,7 @@ import Hummingbird
 import HummingbirdTesting
 import PerfbotApp
 import ServiceLifecycle
+import Testing
 
 /// Runs a `BotService` under the test application's service group.
 struct ServiceAdapter: Service {
@@ -49,6 +50,26 @@ struct TestBot {
                             sleeper: InstantSleeper())
         server = try wiring.server()
         try await DemoFleet(storeCount: 3, minutes: 120).populate(store, now: t0)
+    }
+
+    /// Waits for the end of every job of `store` (its listeners told), for at most `seconds`: a job that never ends
+    /// fails the test rather than hanging it.
+    func outcomes(of store: StoreID, seconds: Double = 30) async throws {
+        let jobs = try await self.store.jobs(store: store, limit: 50)
+        let engine = wiring.engine
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for job in jobs { _ = await engine.outcome(of: job.id) }
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                return false
+            }
+            let ended = try await group.next() ?? false
+            group.cancelAll()
+            #expect(ended, "the jobs of \(store) did not end within \(seconds) s")
+        }
     }
 
     var app: some ApplicationProtocol { server.makeApplication(host: "127.0.0.1", port: 0) }

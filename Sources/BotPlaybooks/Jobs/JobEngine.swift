@@ -54,6 +54,8 @@ public actor JobEngine: BotService {
     private var drainExpired = false
     /// How to end the step each running job is in (set while a step's command runs).
     private var stepStops: [Int64: @Sendable () -> Void] = [:]
+    /// The outcomes of the jobs that ended last, for a waiter that read the job just before it ended.
+    private var recentlyEnded: [Int64: JobOutcome] = [:]
 
     public init(store: any JobStore, customers: any CustomerDirectory, library: PlaybookLibrary, planner: JobPlanner,
                 runner: PlaybookRunner, clock: any BotClock, logger: Logger, drainWindow: Duration = .seconds(60),
@@ -102,7 +104,10 @@ public actor JobEngine: BotService {
         let key = UUID()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                if Task.isCancelled {
+                // The job may have ended while it was being read: then there is nothing left to wait for.
+                if let ended = recentlyEnded[id] {
+                    continuation.resume(returning: ended)
+                } else if Task.isCancelled {
                     Task { await self.abandon(known, key: key, continuation: continuation) }
                 } else {
                     waiters[id, default: [:]][key] = continuation
@@ -204,6 +209,8 @@ public actor JobEngine: BotService {
 
     private func finished(_ outcome: JobOutcome, store id: StoreID) async {
         let jobID = outcome.job.id
+        if recentlyEnded.count >= 1000 { recentlyEnded.removeAll() }
+        recentlyEnded[jobID] = outcome
         running[id] = nil
         stopRequests[jobID] = nil
         stepStops[jobID] = nil
