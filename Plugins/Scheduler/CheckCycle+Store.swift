@@ -125,10 +125,18 @@ extension CheckCycle {
             ])
             messages.append((.email, customer.contactEmail, String(decoding: mail.bytes(), as: UTF8.self)))
         }
-        let line = playbook.notifications.dashboard ?? "\(playbook.title) ran automatically"
-        try await store.record(InsightEntry(kind: "action", title: line,
-                                            body: "\(playbook.name): \(done) of \(report.steps.count) steps done"),
-                               for: customer.id, messages: messages, at: clock.now)
+        // A run that did nothing is no "Done": the feed says it could not be applied, and why in a few words.
+        let entry: InsightEntry
+        if done == 0, report.steps.contains(where: { $0.status.recorded.state == .failed }) {
+            let why = report.steps.contains(where: \.status.unreachable)
+                ? "perfbot could not reach the store, so nothing was changed; the hosting team has been told."
+                : "it did not work, so nothing was changed; the hosting team has been told."
+            entry = InsightEntry(kind: "issue", title: "\(playbook.title) could not be applied", body: why)
+        } else {
+            entry = InsightEntry(kind: "action", title: playbook.notifications.dashboard ?? "\(playbook.title) ran automatically",
+                                 body: "\(playbook.name): \(done) of \(report.steps.count) steps done")
+        }
+        try await store.record(entry, for: customer.id, messages: messages, at: clock.now)
     }
 
     /// `reply` as a message for the alerts channel; nil when no channel is configured.

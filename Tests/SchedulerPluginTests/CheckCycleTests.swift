@@ -118,6 +118,24 @@ func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
         #expect(insights.contains { $0.kind == "action" && $0.title == "Memory optimization applied automatically" })
     }
 
+    /// An automatic fix that cannot reach the store (its container is stopped) stops at its first step, and the
+    /// store's feed says it could not be applied, not "Done"; the contact gets no "we fixed it" mail.
+    @Test func anAutomaticFixThatCannotReachTheStoreIsNoDone() async throws {
+        let bot = try await SchedulerBot(customers: [shop("acme-store")])
+        let docker = URL(fileURLWithPath: bot.dockerLog).deletingLastPathComponent().appendingPathComponent("docker").path
+        try "#!/bin/sh\necho \"$*\" >> '\(bot.dockerLog)'\necho 'Error response from daemon: container acme-store-app is not running' >&2\nexit 1\n"
+            .write(toFile: docker, atomically: true, encoding: .utf8)
+        chmod(docker, 0o755)
+        try await bot.feed("acme-store", .memoryPercent, Array(repeating: 90, count: 7))
+        _ = try await bot.cycle()
+        #expect(bot.dockerRuns.count == 1, "\(bot.dockerRuns)")
+        let insights = try await bot.store.insights(of: StoreID("acme-store")!)
+        #expect(insights.contains { $0.kind == "issue" && $0.title == "High memory usage could not be applied"
+                && $0.body.contains("could not reach the store") }, "\(insights)")
+        #expect(!insights.contains { $0.kind == "action" })
+        #expect(try await bot.store.pendingMessages().filter { $0.channel == "email" }.isEmpty)
+    }
+
     /// A container at 2.5 times its CPU allocation reads 250 %: the reading is kept, and it is the worst
     /// case of `high_cpu`, not an invalid sample.
     @Test func aReadingAboveTheAllocationIsKeptAndFiresHighCPU() async throws {
