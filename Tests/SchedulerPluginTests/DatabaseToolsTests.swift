@@ -68,7 +68,7 @@ import TestSupport
         let socket = scratch.path("mysqld.sock")
         let slowLog = scratch.path("slow.log")
         let install = try await scratch.run([
-            "mariadb-install-db", "--no-defaults", "--datadir=\(scratch.path("data"))", "--user=root",
+            "mariadb-install-db", "--no-defaults", "--datadir=\(scratch.path("data"))", "--tmpdir=\(try scratch.tmpdir())", "--user=root",
             "--auth-root-authentication-method=socket", "--skip-test-db"])
         try #require(install.succeeded, "\(install.output)")
         // The store's own `mysql`, pointed at its server (as in the store's container); root unless told otherwise.
@@ -83,7 +83,7 @@ import TestSupport
 
             """, executable: true)
         try await scratch.withServer([
-            "/usr/sbin/mariadbd", "--no-defaults", "--datadir=\(scratch.path("data"))", "--socket=\(socket)",
+            "/usr/sbin/mariadbd", "--no-defaults", "--datadir=\(scratch.path("data"))", "--tmpdir=\(try scratch.tmpdir())", "--socket=\(socket)",
             "--skip-networking", "--user=root", "--pid-file=\(scratch.path("mysqld.pid"))",
             "--log-error=\(scratch.path("error.log"))", "--slow-query-log=1", "--slow-query-log-file=\(slowLog)",
             "--long-query-time=0",

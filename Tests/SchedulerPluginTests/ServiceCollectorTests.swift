@@ -24,6 +24,14 @@ import TestSupport
 
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
+        /// A temporary folder of this server's own: two servers of parallel tests never share temporary table files
+        /// (children all get perfbot's one private TMPDIR).
+        func tmpdir() throws -> String {
+            let folder = path("tmp")
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            return folder
+        }
+
         func write(_ name: String, _ text: String, executable: Bool = false) throws {
             try text.write(toFile: path(name), atomically: true, encoding: .utf8)
             if executable { chmod(path(name), 0o755) }
@@ -62,13 +70,13 @@ import TestSupport
         let scratch = try Scratch("mariadb")
         let socket = scratch.path("mysqld.sock")
         let install = try await scratch.run([
-            "mariadb-install-db", "--no-defaults", "--datadir=\(scratch.path("data"))", "--user=root",
+            "mariadb-install-db", "--no-defaults", "--datadir=\(scratch.path("data"))", "--tmpdir=\(try scratch.tmpdir())", "--user=root",
             "--auth-root-authentication-method=socket", "--skip-test-db"])
         try #require(install.succeeded, "\(install.output)")
         try scratch.write("mysql", "#!/bin/sh\nexec /usr/bin/mysql --no-defaults --socket=\(socket) -uroot \"$@\"\n",
                           executable: true)
         try await scratch.withServer([
-            "/usr/sbin/mariadbd", "--no-defaults", "--datadir=\(scratch.path("data"))", "--socket=\(socket)",
+            "/usr/sbin/mariadbd", "--no-defaults", "--datadir=\(scratch.path("data"))", "--tmpdir=\(try scratch.tmpdir())", "--socket=\(socket)",
             "--skip-networking", "--user=root", "--pid-file=\(scratch.path("mysqld.pid"))",
             "--log-error=\(scratch.path("error.log"))", "--max-connections=77", "--long-query-time=0.05",
         ], ready: ["mysql", "--execute=SELECT 1"]) {
