@@ -109,7 +109,7 @@ extension PerfbotServer {
 
     func lighthouse(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let body = try await verifiedWebhookBody(request, source: .lighthouse, route: "/webhooks/lighthouse",
-                                                 limit: settings.lighthouseBodyLimit).body
+                                                 bodyLimit: settings.lighthouseBodyLimit).body
         try request.requireMediaType("application/json")
         let report: LighthouseReport
         do { report = try LighthouseReport(json: body) } catch { throw APIError.malformed("body", error.message) }

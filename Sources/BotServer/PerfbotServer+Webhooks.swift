@@ -20,9 +20,9 @@ struct MetricBatch: Decodable {
 extension PerfbotServer {
     /// Checks the source's token and its rate limit (before the body is read); returns who called and the bounded body.
     func verifiedWebhookBody(_ request: Request, source: TokenSource, route: String,
-                             limit: Int? = nil) async throws -> (caller: WebhookCaller, body: [UInt8]) {
+                             bodyLimit: Int? = nil) async throws -> (caller: WebhookCaller, body: [UInt8]) {
         let caller = try await verifiedCaller(request, source: source, route: route)
-        return (caller, try await request.boundedBody(limit: limit ?? settings.bodyLimit))
+        return (caller, try await request.boundedBody(limit: bodyLimit ?? settings.bodyLimit))
     }
 
     /// Checks the source's token (401 when wrong, 503 when the source has none) and the token's rate limit.

@@ -62,11 +62,6 @@ public struct MIMEMessage: Sendable {
         String(validating: bytes, as: UTF8.self) ?? String(bytes.map { Character(Unicode.Scalar($0)) })
     }
 
-    static func split(_ text: String) -> (String, String) {
-        guard let range = text.range(of: "\n\n") else { return (text, "") }
-        return (String(text[..<range.lowerBound]), String(text[range.upperBound...]))
-    }
-
     /// The headers and the body, apart at the first blank line, each as text.
     static func split(_ bytes: [UInt8]) -> (String, String) {
         var index = 0

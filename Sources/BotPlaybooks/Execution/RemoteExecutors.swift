@@ -180,18 +180,15 @@ public enum RemoteStep {
                     argv: (String) -> [String], stop: @escaping @Sendable (String) -> [String]) async throws -> CommandOutcome {
         let pidFile = "/tmp/perfbot-step-\(UUID().uuidString.lowercased()).pid"
         let started = ContinuousClock.now
-        var outcome: CommandOutcome?
-        var failure: (any Error)?
+        let result: Result<CommandOutcome, any Error>
         do {
-            outcome = try await local.run(CommandRequest(argv: argv(pidFile), timeout: request.timeout + clientGrace,
-                                                         outputLimit: request.outputLimit))
+            result = .success(try await local.run(CommandRequest(argv: argv(pidFile), timeout: request.timeout + clientGrace,
+                                                                 outputLimit: request.outputLimit)))
         } catch {
-            failure = error
+            result = .failure(error)
         }
-        guard Task.isCancelled else {
-            if let failure { throw failure }
-            return outcome!
-        }
+        guard Task.isCancelled else { return try result.get() }
+        let outcome = try? result.get()
         // A cancelled task ends every process it starts at once: the stop runs outside it, and is awaited.
         let deadline = started + .seconds(request.timeout + 5)
         let gone = await Task.detached {
