@@ -95,7 +95,7 @@ let package = Package(
         ),
         // Feeds every parser of outside bytes edited fixtures (`scripts/fuzz`).
         .executableTarget(name: "perfbot-fuzz", dependencies: ["BotCore", "BotChannels", "BotProbes"], path: "Sources/PerfbotFuzz"),
-        .target(name: "TestSupport", dependencies: ["BotCore", "BotPlaybooks"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["BotCore", "BotPlaybooks", "BotChannels"], path: "Tests/TestSupport"),
         .testTarget(name: "WooCommercePluginTests", dependencies: ["WooCommercePlugin", "MagentoPlugin", "BotPlaybooks", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "MagentoPluginTests", dependencies: ["MagentoPlugin", "WooCommercePlugin", "BotPlaybooks", "TestSupport"],
@@ -111,7 +111,7 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
-        .testTarget(name: "BotChannelsTests", dependencies: ["BotChannels"], exclude: ["Fixtures"]),
+        .testTarget(name: "BotChannelsTests", dependencies: ["BotChannels", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "BotServerTests",
             dependencies: [

@@ -30,9 +30,9 @@ extension OperationsPlugin {
                                            now: now)
                 try await store.supersede(id, with: draft, alert: nil, thread: nil, at: now)
                 if let channel = alertsChannel, let issue = pending.issueID {
-                    try await store.enqueueThreaded(channel: channel, payload: OutboxMessage.alertUpdate(
-                        "↩️ Replaced by `\(draft.approval.id)`: `\(playbook.name)` changed after it was proposed."),
-                                                    thread: .issue(issue), at: now)
+                    try await store.enqueue(Addressed(destination: channel, message: .alertOutcome(
+                        "↩️ Replaced by `\(draft.approval.id)`: `\(playbook.name)` changed after it was proposed.")),
+                                            thread: .issue(issue), at: now)
                 }
                 return .text("Not approved: `\(playbook.name)` changed after `\(id)` was proposed, so what was shown is not "
                     + "what would run. A new proposal `\(draft.approval.id)` shows the current steps: "
@@ -59,8 +59,7 @@ extension OperationsPlugin {
             if let channel = alertsChannel, let issue = approval.issueID {
                 let outcome = approve ? "✅ Approved by \(who) in Slack at \(Wording.clockTime(now))."
                     : "❌ Rejected by \(who) in Slack at \(Wording.clockTime(now)); nothing ran."
-                try await store.enqueueThreaded(channel: channel, payload: OutboxMessage.alertUpdate(outcome),
-                                                thread: .issue(issue), at: now)
+                try await store.enqueue(Addressed(destination: channel, message: .alertOutcome(outcome)), thread: .issue(issue), at: now)
             }
             guard approve else {
                 return BotReply([.text("❌ Rejected by \(who): `\(approval.playbook)` will not run on \(approval.store). "

@@ -28,15 +28,12 @@ extension CheckCycle {
             let customer = byID[approval.store]
             let expired = status == .expired
             // Customers hear of a proposal's end only where proposals are mailed to them.
-            let mail: JSONValue? = settings.replyDomain == nil ? nil : customer.map { customer in
-                .object([
-                    ("template", .string(expired ? "proposal_expired" : "proposal_closed")),
-                    ("to", .string(customer.contactEmail)), ("store", .string(customer.id.rawValue)),
-                    ("playbook", .string(automation.library.playbook(for: approval.kind, platform: customer.platform)?.title
-                        ?? approval.playbook)), ("proposed_at", .string(Wording.dayAndTime(approval.createdAt))),
-                    ("reason", .string("The problem went away on its own, so the fix we proposed is no longer needed "
-                        + "and you do not need to reply.")),
-                ])
+            let mail: CustomerMail? = settings.replyDomain == nil ? nil : customer.map { customer in
+                let title = automation.library.playbook(for: approval.kind, platform: customer.platform)?.title ?? approval.playbook
+                return CustomerMail(customer, expired
+                    ? .proposalExpired(playbook: title, proposedAt: approval.createdAt)
+                    : .proposalClosed(reason: "The problem went away on its own, so the fix we proposed is no longer needed "
+                        + "and you do not need to reply."))
             }
             let note = expired
                 ? "⌛ The proposal \(approval.id) for \(approval.store) (`\(approval.playbook)`) expired without an answer; nothing ran. "
@@ -46,7 +43,7 @@ extension CheckCycle {
                 ? "⌛ No decision by \(Wording.dayAndTime(approval.expiresAt)): the proposal expired and nothing ran."
                 : "↩️ Withdrawn: the issue resolved itself and nothing ran."
             return ApprovalClosing(id: approval.id, status: status,
-                                   mail: mail.map { (customer?.contactEmail ?? "", String(decoding: $0.bytes(), as: UTF8.self)) },
+                                   mail: mail,
                                    alert: queued(.text(note)), thread: approval.issueID.map(ThreadKey.issue), outcome: outcome)
         }
         return try await store.close(closings, at: now).count

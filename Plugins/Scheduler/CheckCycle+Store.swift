@@ -115,15 +115,11 @@ extension CheckCycle {
     func announce(_ playbook: Playbook, report: RunReport, held: [Int: String], rule: DetectionRule, value: Double?,
                   customer: Customer) async throws {
         let done = report.steps.filter { $0.status == .succeeded }.count
-        var messages: [(OutboxMessage.Channel, String, String)] = []
-        if let template = playbook.notifications.email, settings.replyDomain != nil, done > 0 {
-            let mail: JSONValue = .object([
-                ("template", .string(template)), ("to", .string(customer.contactEmail)),
-                ("store", .string(customer.id.rawValue)), ("issue", .string(rule.title)),
-                ("explanation", .string(rule.inPlainWords(now: value))), ("playbook", .string(playbook.title)),
-                ("steps", .array(report.steps.map { .string($0.customerLine(held: held)) })),
-            ])
-            messages.append((.email, customer.contactEmail, String(decoding: mail.bytes(), as: UTF8.self)))
+        var messages: [Addressed] = []
+        if let fix = playbook.notifications.email, settings.replyDomain != nil, done > 0 {
+            messages.append(.mail(CustomerMail(customer, .automaticFix(
+                fix, issue: rule.title, explanation: rule.inPlainWords(now: value), playbook: playbook.title,
+                steps: report.steps.map { $0.customerLine(held: held) }))))
         }
         // A run that did nothing is no "Done": the feed says it could not be applied, and why in a few words.
         let entry: InsightEntry
@@ -140,20 +136,17 @@ extension CheckCycle {
     }
 
     /// `reply` as a message for the alerts channel; nil when no channel is configured.
-    func queued(_ reply: BotReply) -> QueuedAlert? {
-        guard let channel = settings.alertsChannel else { return nil }
-        let pairs: [(String, JSONValue)] = [("channel", .string(channel)), ("text", .string(reply.plainText)),
-                                            ("blocks", .array(render(reply))), ("unfurl_links", .bool(false))]
-        return QueuedAlert(channel: channel, payload: String(decoding: JSONValue.object(pairs).bytes(), as: UTF8.self))
+    func queued(_ reply: BotReply) -> Addressed? {
+        settings.alertsChannel.map { .slack($0, reply) }
     }
 
     /// Queues a Slack message to the alerts channel, in `thread` when given.
     func alert(_ reply: BotReply, thread: ThreadKey?) async throws {
         guard let message = queued(reply) else { return }
         if let thread {
-            try await store.enqueueThreaded(channel: message.channel, payload: message.payload, thread: thread, at: clock.now)
+            try await store.enqueue(message, thread: thread, at: clock.now)
         } else {
-            try await store.enqueue(.slack, to: message.channel, payload: message.payload, at: clock.now)
+            try await store.enqueue(message, at: clock.now)
         }
     }
 }

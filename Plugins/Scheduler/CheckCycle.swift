@@ -79,8 +79,6 @@ public struct CheckCycle: Sendable {
     let clock: any BotClock
     let settings: Settings
     let logger: Logger
-    /// Renders a reply as the chat's blocks (Block Kit), supplied by the channel layer.
-    let render: @Sendable (BotReply) -> [JSONValue]
     /// Runs the store's collectors; their samples are stored before the rules are evaluated.
     let collect: @Sendable (Customer) async -> [MetricSample]
     /// A new one-time approval token and the hash that is stored.
@@ -91,11 +89,9 @@ public struct CheckCycle: Sendable {
 
     public init(store: any SchedulerStore, rules: @escaping @Sendable (Customer) -> [DetectionRule], automation: Automation,
                 clock: any BotClock, settings: Settings, logger: Logger,
-                render: @escaping @Sendable (BotReply) -> [JSONValue],
                 tokens: @escaping @Sendable () -> (token: String, hash: String),
                 collect: @escaping @Sendable (Customer) async -> [MetricSample] = { _ in [] }) {
         self.tokens = tokens
-        self.render = render
         self.collect = collect
         self.store = store
         self.rules = rules

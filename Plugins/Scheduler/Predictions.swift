@@ -8,19 +8,16 @@ public struct Predictions: Sendable {
     let clock: any BotClock
     let forecaster = Forecaster()
     let alertsChannel: String?
-    let render: @Sendable (BotReply) -> [JSONValue]
     /// Admins are warned at this horizon and the customer told.
     static let warnHorizon: TimeInterval = 7 * 86400
     /// Admins are escalated to at this horizon.
     static let escalateHorizon: TimeInterval = 3 * 86400
     static let limited: [MetricName] = [.memoryPercent, .diskPercent, .cpuPercent]
 
-    public init(store: any SchedulerStore, clock: any BotClock, alertsChannel: String?,
-                render: @escaping @Sendable (BotReply) -> [JSONValue]) {
+    public init(store: any SchedulerStore, clock: any BotClock, alertsChannel: String?) {
         self.store = store
         self.clock = clock
         self.alertsChannel = alertsChannel
-        self.render = render
     }
 
     /// The forecasts of `store`'s resource metrics, and a traffic anomaly if there is one.
@@ -69,15 +66,11 @@ public struct Predictions: Sendable {
                 let alert = slackMessage(BotReply([
                     .text((escalate ? "🔴 *Escalation* · " : "🟠 ") + sentence + "."),
                     .context("Consider an upgrade or a cleanup before then. `/perf predict \(customer.id)`")]))
-                let notice: JSONValue = .object([
-                    ("template", .string("prediction_notice")), ("to", .string(customer.contactEmail)),
-                    ("store", .string(customer.id.rawValue)), ("resource", .string(Self.resource(forecast.metric))),
-                    ("eta", .string(Self.eta(eta))), ("basis", .string(forecast.basis)),
-                    ("recommendation", .string("Upgrade the plan's \(Self.resource(forecast.metric)) or let us clean up.")),
-                ])
+                let notice = CustomerMail(customer, .predictionNotice(
+                    resource: Self.resource(forecast.metric), eta: Self.eta(eta), basis: forecast.basis,
+                    recommendation: "Upgrade the plan's \(Self.resource(forecast.metric)) or let us clean up."))
                 // The feed entry, the admins' alert and the customer's notice are written together.
-                let messages = [alert, (.email, customer.contactEmail, String(decoding: notice.bytes(), as: UTF8.self))]
-                    .compactMap { $0 }
+                let messages = [alert, .mail(notice)].compactMap { $0 }
                 try await store.record(InsightEntry(kind: "prediction", title: "Limit ahead", body: sentence),
                                        for: customer.id, messages: messages, at: now)
             }
@@ -95,11 +88,8 @@ public struct Predictions: Sendable {
     }
 
     /// `reply` as a message for the alerts channel: (channel, destination, payload); nil without a channel.
-    func slackMessage(_ reply: BotReply) -> (OutboxMessage.Channel, String, String)? {
-        guard let alertsChannel else { return nil }
-        let payload: JSONValue = .object([("channel", .string(alertsChannel)), ("text", .string(reply.plainText)),
-                                          ("blocks", .array(render(reply)))])
-        return (.slack, alertsChannel, String(decoding: payload.bytes(), as: UTF8.self))
+    func slackMessage(_ reply: BotReply) -> Addressed? {
+        alertsChannel.map { .slack($0, reply) }
     }
 
     /// `/perf predict [<store>]`.

@@ -24,7 +24,7 @@ struct DeliveryGate: Sendable {
     /// As `once`, and the messages the work caused are queued in the same transaction that marks it done.
     func onceQueuing(_ record: DeliveryRecord, logger: Logger,
                      work: @Sendable (_ deliveryID: Int64) async throws
-                         -> (StoredResponse, [(OutboxMessage.Channel, String, String)])) async throws -> Response {
+                         -> (StoredResponse, [Addressed])) async throws -> Response {
         switch try await store.admitDelivery(record) {
         case let .duplicate(id, stored):
             return duplicate(record, id: "\(id)", stored: stored, logger: logger)

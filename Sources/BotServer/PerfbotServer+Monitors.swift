@@ -72,7 +72,7 @@ extension PerfbotServer {
                 // arrive as plain text.
                 let (name, shown, summary) = (Wording.escapedForSlack(alert.name), Wording.escapedForSlack(label ?? ""),
                                               Wording.escapedForSlack(alert.summary))
-                let notify: @Sendable (Bool) -> QueuedAlert? = { opened in
+                let notify: @Sendable (Bool) -> Addressed? = { opened in
                     queuedAlert(opened ? "\(marker) *\(name)* on *\(shown)* (from \(origin)): \(summary)"
                         : "✅ Resolved: *\(name)* on \(shown).")
                 }
@@ -100,11 +100,8 @@ extension PerfbotServer {
     }
 
     /// `text` as a message for the alerts channel; nil when no channel is configured.
-    func queuedAlert(_ text: String) -> QueuedAlert? {
-        guard let channel = settings.alertsChannel else { return nil }
-        let payload: JSONValue = .object([("channel", .string(channel)), ("text", .string(text)),
-                                          ("blocks", .array(BlockKitRenderer.blocks(.text(text))))])
-        return QueuedAlert(channel: channel, payload: String(decoding: payload.bytes(), as: UTF8.self))
+    func queuedAlert(_ text: String) -> Addressed? {
+        settings.alertsChannel.map { .slack($0, .text(text)) }
     }
 
     func lighthouse(_ request: Request, context: BasicRequestContext) async throws -> Response {

@@ -71,7 +71,7 @@ extension PerfbotServer {
 
     /// An Approve or Reject button goes through the same router as `/perf approve|reject <id>`, as the
     /// user who clicked (so the same roles apply); the original message is replaced with the outcome.
-    func handleClick(_ interaction: SlackInteraction, logger: Logger) async -> [(OutboxMessage.Channel, String, String)] {
+    func handleClick(_ interaction: SlackInteraction, logger: Logger) async -> [Addressed] {
         guard interaction.type == "block_actions", let action = interaction.actions.first,
               let verb = ["fix_approve": "approve", "fix_reject": "reject"][action.actionID],
               let value = action.value, Approval.isValidID(value), let user = SlackUserID(interaction.user.id) else { return [] }
@@ -79,11 +79,7 @@ extension PerfbotServer {
         let reply = await dispatch("\(verb) \(value)", user: user, channel: interaction.container?.channelID, logger: logger,
                                    replyLater: later)
         guard let url = interaction.responseURL, later != nil else { return [] }
-        var message = BlockKitRenderer.message(reply)
-        if case let .object(pairs) = message {
-            message = .object(pairs + [("replace_original", .bool(reply.visibility == .inChannel))])
-        }
-        return [(.slackResponse, url, String(decoding: message.bytes(), as: UTF8.self))]
+        return [Addressed(destination: url, message: .response(reply, replaceOriginal: reply.visibility == .inChannel))]
     }
 
     func slackEvent(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -109,16 +105,12 @@ extension PerfbotServer {
 
     /// Answers an `app_mention` through the same router as slash commands. - Returns: the reply, to be
     /// queued in the outbox together with the delivery's completion.
-    func handleEvent(_ event: SlackEvent.Event, logger: Logger) async -> [(OutboxMessage.Channel, String, String)] {
+    func handleEvent(_ event: SlackEvent.Event, logger: Logger) async -> [Addressed] {
         guard event.type == "app_mention", event.botID == nil,
               let user = event.user.flatMap(SlackUserID.init), let channel = event.channel else { return [] }
         let text = Self.withoutMentions(event.text ?? "")
         let reply = await dispatch(text, user: user, channel: channel, logger: logger)
-        var pairs: [(String, JSONValue)] = [("channel", .string(channel))]
-        if let thread = event.threadTS ?? event.ts { pairs.append(("thread_ts", .string(thread))) }
-        pairs.append(("text", .string(String(reply.plainText.prefix(3000)))))
-        pairs.append(("blocks", .array(BlockKitRenderer.blocks(reply))))
-        return [(.slack, channel, String(decoding: JSONValue.object(pairs).bytes(), as: UTF8.self))]
+        return [Addressed(destination: channel, message: .post(reply, replyingTo: event.threadTS ?? event.ts))]
     }
 
     /// Told once when a user's commands are refused for going too fast.
@@ -142,11 +134,9 @@ extension PerfbotServer {
         let store = self.store
         let clock = self.clock
         return { reply in
-            var message = BlockKitRenderer.message(reply)
-            if case let .object(pairs) = message { message = .object(pairs + [("replace_original", .bool(false))]) }
             do {
-                try await store.enqueue(.slackResponse, to: responseURL,
-                                        payload: String(decoding: message.bytes(), as: UTF8.self), at: clock.now)
+                try await store.enqueue(Addressed(destination: responseURL, message: .response(reply, replaceOriginal: false)),
+                                        at: clock.now)
             } catch {
                 logger.error("could not queue a later reply", metadata: ["error": "\(error)"])
             }

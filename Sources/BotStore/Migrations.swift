@@ -122,6 +122,22 @@ enum Migrations {
                 }
             }
         }
+        migrator.registerMigration("v14-typed-outbox") { db in
+            // The outbox keeps what a message means (`Outbound`) and renders it when it sends it. Rows written
+            // before hold rendered JSON: each becomes the typed message it carried, once, here.
+            for row in try Row.fetchAll(db, sql: "SELECT id, channel, payload FROM outbox") {
+                let message = LegacyOutbox.message(channel: row[1], payload: row[2])
+                if let message {
+                    try db.execute(sql: "UPDATE outbox SET payload = ? WHERE id = ?", arguments: [try message.stored(), row[0] as Int64])
+                } else {
+                    try db.execute(sql: """
+                        UPDATE outbox SET payload = '{}', status = CASE WHEN status = 'sent' THEN 'sent' ELSE 'failed' END,
+                            last_error = COALESCE(last_error, 'unreadable after the upgrade to typed messages')
+                        WHERE id = ?
+                        """, arguments: [row[0] as Int64])
+                }
+            }
+        }
         return migrator
     }
 

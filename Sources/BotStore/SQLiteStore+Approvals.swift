@@ -25,20 +25,20 @@ extension SQLiteStore {
             let id = try insertJob(db, job, at: at)
             try db.execute(sql: "UPDATE approvals SET job_id = ? WHERE id = ?", arguments: [id, approval.id])
         }
-        if let (channel, destination, payload) = draft.proposal {
-            try enqueue(db, channel: channel.rawValue, to: destination, payload: payload, at: at)
+        if let proposal = draft.proposal {
+            try enqueue(db, .mail(proposal), at: at)
         }
     }
 
     /// Replaces a pending proposal whose plan no longer holds (its playbook changed) by a new one: the old
     /// one and its job are cancelled, the new one is stored with its job, e-mail and note, in one transaction.
-    public func supersede(_ old: String, with draft: ApprovalDraft, alert: QueuedAlert?, thread: ThreadKey?, at: Date) async throws {
+    public func supersede(_ old: String, with draft: ApprovalDraft, alert: Addressed?, thread: ThreadKey?, at: Date) async throws {
         try await pool.write { db in
             try db.execute(sql: "UPDATE approvals SET status = 'cancelled' WHERE id = ? AND status = 'pending'", arguments: [old])
             try Self.endHeldJob(db, approval: old, state: .cancelled, summary: "the playbook changed after it was proposed", at: at)
             try Self.insert(db, draft, issueID: nil, at: at)
             if let alert {
-                try Self.enqueue(db, channel: "slack", to: alert.channel, payload: alert.payload, thread: thread, at: at)
+                try Self.enqueue(db, alert, thread: thread, at: at)
             }
         }
     }
@@ -114,14 +114,14 @@ extension SQLiteStore {
                 try Self.endHeldJob(db, approval: closing.id, state: closing.status == .expired ? .expired : .cancelled,
                                     summary: closing.status == .expired ? "the proposal expired without an answer"
                                         : "withdrawn: the issue resolved itself", at: at)
-                if let (address, payload) = closing.mail {
-                    try Self.enqueue(db, channel: "email", to: address, payload: payload, at: at)
+                if let mail = closing.mail {
+                    try Self.enqueue(db, .mail(mail), at: at)
                 }
                 if let alert = closing.alert {
-                    var payloads = [alert.payload]
-                    if let outcome = closing.outcome, closing.thread != nil { payloads.append(OutboxMessage.alertUpdate(outcome)) }
-                    for payload in payloads {
-                        try Self.enqueue(db, channel: "slack", to: alert.channel, payload: payload, thread: closing.thread, at: at)
+                    try Self.enqueue(db, alert, thread: closing.thread, at: at)
+                    if let outcome = closing.outcome, closing.thread != nil {
+                        try Self.enqueue(db, Addressed(destination: alert.destination, message: .alertOutcome(outcome)),
+                                         thread: closing.thread, at: at)
                     }
                 }
             }

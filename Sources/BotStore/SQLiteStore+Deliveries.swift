@@ -61,11 +61,11 @@ extension SQLiteStore {
 
     /// Marks a delivery handled and queues the messages it caused, in one transaction.
     public func finishDelivery(key: String, succeeded: Bool, response: StoredResponse,
-                               messages: [(OutboxMessage.Channel, String, String)], at: Date) async throws {
+                               messages: [Addressed], at: Date) async throws {
         try await pool.write { db in
             try Self.finish(db, key: key, succeeded: succeeded, response: response, at: at)
-            for (channel, destination, payload) in messages {
-                try Self.enqueue(db, channel: channel.rawValue, to: destination, payload: payload, at: at)
+            for message in messages {
+                try Self.enqueue(db, message, at: at)
             }
         }
     }

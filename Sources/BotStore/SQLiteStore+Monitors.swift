@@ -48,7 +48,7 @@ extension SQLiteStore {
     /// Records an alert and opens or resolves the store's issue for it, in one transaction with the
     /// Slack message that reports the change (`notify(true)` on opening, `notify(false)` on resolving).
     public func ingest(_ alert: ExternalAlert, at: Date,
-                       notify: @escaping @Sendable (_ opened: Bool) -> QueuedAlert? = { _ in nil }) async throws -> AlertEffect {
+                       notify: @escaping @Sendable (_ opened: Bool) -> Addressed? = { _ in nil }) async throws -> AlertEffect {
         try await pool.write { db in
             let known = try alert.store.map { try String.fetchOne(db, sql: "SELECT id FROM customers WHERE id = ?",
                                                                   arguments: [$0.rawValue]) != nil } ?? false
@@ -84,9 +84,9 @@ extension SQLiteStore {
     }
 
     /// Queues `alert` in the outbox inside the caller's transaction.
-    static func queue(_ db: Database, _ alert: QueuedAlert?, thread: ThreadKey, at: Date) throws {
+    static func queue(_ db: Database, _ alert: Addressed?, thread: ThreadKey, at: Date) throws {
         guard let alert else { return }
-        try enqueue(db, channel: "slack", to: alert.channel, payload: alert.payload, thread: thread, at: at)
+        try enqueue(db, alert, thread: thread, at: at)
     }
 
     /// Alerts kept for stores perfbot does not know, newest first: (source, store label, name).

@@ -4,22 +4,34 @@ import GRDB
 
 extension SQLiteStore: OutboxStore {
     @discardableResult
-    public func enqueue(_ channel: OutboxMessage.Channel, to destination: String, payload: String, at: Date) async throws -> Int64 {
-        try await enqueueMessage(channel: channel.rawValue, destination: destination, payload: payload, at: at)
+    public func enqueue(_ message: Addressed, at: Date) async throws -> Int64 {
+        try await pool.write { db in
+            try Self.enqueue(db, message, at: at)
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func enqueue(_ message: Addressed, thread: ThreadKey, at: Date) async throws {
+        try await pool.write { db in try Self.enqueue(db, message, thread: thread, at: at) }
     }
 
     public func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage] {
-        try await pool.read { db in
+        let rows = try await pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT id, channel, destination, payload, attempts, thread_key FROM outbox
                 WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?
-                """, arguments: [now.unixSeconds, limit]).compactMap { row in
-                OutboxMessage.Channel(rawValue: row[1]).map {
-                    OutboxMessage(id: row[0], channel: $0, destination: row[2], payload: row[3], attempts: row[4],
-                                  thread: row[5])
-                }
+                """, arguments: [now.unixSeconds, limit]).map { row -> (Int64, OutboxMessage?) in
+                guard let channel = OutboxMessage.Channel(rawValue: row[1]),
+                      let message = try? Outbound(stored: row[3]) else { return (row[0], nil) }
+                return (row[0], OutboxMessage(id: row[0], channel: channel, destination: row[2], message: message,
+                                              attempts: row[4], thread: row[5]))
             }
         }
+        let due = rows.compactMap(\.1)
+        for (id, message) in rows where message == nil {
+            try await markAttempt(id, error: "the stored message is unreadable", nextAttempt: nil)
+        }
+        return due
     }
 
     public func markSent(_ id: Int64, at: Date) async throws {
@@ -27,7 +39,7 @@ extension SQLiteStore: OutboxStore {
             // A sent proposal keeps no reply address: its token then lives only as the approval's hash.
             try db.execute(sql: """
                 UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1,
-                    payload = CASE WHEN channel = 'email' THEN json_remove(payload, '$.reply_to') ELSE payload END
+                    payload = CASE WHEN channel = 'email' THEN json_remove(payload, '$.mail.replyTo') ELSE payload END
                 WHERE id = ?
                 """, arguments: [at.unixSeconds, id])
         }
@@ -38,7 +50,7 @@ extension SQLiteStore: OutboxStore {
             try db.execute(sql: """
                 UPDATE outbox SET attempts = attempts + 1, last_error = ?, status = ?, next_attempt_at = COALESCE(?, next_attempt_at),
                     -- A message given up keeps no reply address: its token is erased, not left in plain text.
-                    payload = CASE WHEN ?3 IS NULL AND channel = 'email' THEN json_remove(payload, '$.reply_to') ELSE payload END
+                    payload = CASE WHEN ?3 IS NULL AND channel = 'email' THEN json_remove(payload, '$.mail.replyTo') ELSE payload END
                 WHERE id = ?
                 """, arguments: [String(error.prefix(500)), nextAttempt == nil ? "failed" : "pending",
                                  nextAttempt?.unixSeconds, id])
@@ -65,10 +77,10 @@ extension SQLiteStore: OutboxStore {
         }
     }
 
-    public func threadStarterPayload(_ thread: ThreadKey) async throws -> String? {
+    public func threadStarterMessage(_ thread: ThreadKey) async throws -> Outbound? {
         try await pool.read { db in
             try String.fetchOne(db, sql: "SELECT payload FROM outbox WHERE thread_key = ? ORDER BY id LIMIT 1", arguments: [thread])
-        }
+        }.flatMap { try? Outbound(stored: $0) }
     }
 
     public func threadStarter(_ thread: ThreadKey) async throws -> Int64? {
@@ -88,36 +100,33 @@ extension SQLiteStore: OutboxStore {
         }
     }
 
-    /// Queues an outgoing message; the outbox service delivers it.
-    /// - Parameters:
-    ///   - channel: `slack`, `email` or `slack_response`.
-    ///   - destination: a Slack channel id, an e-mail address, or a response URL.
-    ///   - payload: the message body as JSON text.
-    @discardableResult
-    public func enqueueMessage(channel: String, destination: String, payload: String, threadKey: ThreadKey? = nil,
-                               at: Date) async throws -> Int64 {
-        try await pool.write { db in
-            try Self.enqueue(db, channel: channel, to: destination, payload: payload, thread: threadKey, at: at)
-            return db.lastInsertedRowID
-        }
-    }
-
     /// Queues a message inside the caller's transaction, due at once.
-    static func enqueue(_ db: Database, channel: String, to destination: String, payload: String, thread: ThreadKey? = nil,
-                        at: Date) throws {
+    static func enqueue(_ db: Database, _ message: Addressed, thread: ThreadKey? = nil, at: Date) throws {
         try db.cachedStatement(sql: """
             INSERT INTO outbox (channel, destination, payload, thread_key, created_at, next_attempt_at)
             VALUES (?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [channel, destination, payload, thread, at.unixSeconds, at.unixSeconds])
+            """).execute(arguments: [message.channel.rawValue, message.destination, try message.message.stored(), thread,
+                                     at.unixSeconds, at.unixSeconds])
     }
 
-    /// Messages not yet sent: (id, channel, destination, payload), oldest first.
-    public func pendingMessages(limit: Int = 100) async throws -> [(id: Int64, channel: String, destination: String, payload: String)] {
+    /// A message not yet sent.
+    public struct PendingMessage: Sendable {
+        public var id: Int64
+        public var channel: String
+        public var destination: String
+        public var message: Outbound
+        public var thread: ThreadKey?
+    }
+
+    /// Messages not yet sent, oldest first.
+    public func pendingMessages(limit: Int = 100) async throws -> [PendingMessage] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT id, channel, destination, payload FROM outbox WHERE status IN ('pending', 'sending')
+                SELECT id, channel, destination, payload, thread_key FROM outbox WHERE status IN ('pending', 'sending')
                 ORDER BY id LIMIT ?
-                """, arguments: [limit]).map { ($0[0], $0[1], $0[2], $0[3]) }
+                """, arguments: [limit]).map {
+                PendingMessage(id: $0[0], channel: $0[1], destination: $0[2], message: try Outbound(stored: $0[3]), thread: $0[4])
+            }
         }
     }
 
@@ -126,7 +135,8 @@ extension SQLiteStore: OutboxStore {
         public var id: Int64
         public var channel: String
         public var destination: String
-        public var payload: String
+        /// The message, or nil when it cannot be read.
+        public var message: Outbound?
         public var status: String
         public var attempts: Int
         public var lastError: String?
@@ -140,7 +150,7 @@ extension SQLiteStore: OutboxStore {
                 SELECT id, channel, destination, payload, status, attempts, last_error, created_at FROM outbox
                 \(includeSent ? "" : "WHERE status != 'sent'") ORDER BY id DESC LIMIT ?
                 """, arguments: [limit]).reversed().map {
-                OutboxListing(id: $0[0], channel: $0[1], destination: $0[2], payload: $0[3], status: $0[4],
+                OutboxListing(id: $0[0], channel: $0[1], destination: $0[2], message: try? Outbound(stored: $0[3]), status: $0[4],
                               attempts: $0[5], lastError: $0[6], createdAt: Date(unixSeconds: $0[7]))
             }
         }

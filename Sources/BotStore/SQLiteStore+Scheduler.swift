@@ -34,7 +34,7 @@ extension SQLiteStore: SchedulerStore {
     }
 
     public func openIssue(store: StoreID, type: String, severity: Severity, title: String, details: [String: String],
-                          insight: InsightEntry, alert: QueuedAlert?, approval: ApprovalDraft?, at: Date) async throws -> Int64? {
+                          insight: InsightEntry, alert: Addressed?, approval: ApprovalDraft?, at: Date) async throws -> Int64? {
         try await pool.write { db in
             try db.execute(sql: """
                 INSERT OR IGNORE INTO performance_issues
@@ -52,7 +52,7 @@ extension SQLiteStore: SchedulerStore {
         }
     }
 
-    public func resolveIssue(_ id: Int64, store: StoreID, insight: InsightEntry, alert: QueuedAlert?, at: Date) async throws {
+    public func resolveIssue(_ id: Int64, store: StoreID, insight: InsightEntry, alert: Addressed?, at: Date) async throws {
         try await pool.write { db in
             try db.execute(sql: "UPDATE performance_issues SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL",
                            arguments: [at.unixSeconds, id])
@@ -61,18 +61,17 @@ extension SQLiteStore: SchedulerStore {
         }
     }
 
-    public func record(_ insight: InsightEntry, for store: StoreID, messages: [(OutboxMessage.Channel, String, String)],
-                       at: Date) async throws {
+    public func record(_ insight: InsightEntry, for store: StoreID, messages: [Addressed], at: Date) async throws {
         try await pool.write { db in
             try Self.record(db, store: store, insight: insight, alert: nil, thread: nil, at: at)
-            for (channel, destination, payload) in messages {
-                try Self.enqueue(db, channel: channel.rawValue, to: destination, payload: payload, at: at)
+            for message in messages {
+                try Self.enqueue(db, message, at: at)
             }
         }
     }
 
     /// Writes an insight and queues an alert, inside the caller's transaction.
-    static func record(_ db: Database, store: StoreID, insight: InsightEntry, alert: QueuedAlert?, thread: ThreadKey?,
+    static func record(_ db: Database, store: StoreID, insight: InsightEntry, alert: Addressed?, thread: ThreadKey?,
                        at: Date) throws {
         try db.execute(sql: "INSERT INTO insights (customer_id, at, kind, title, body) VALUES (?, ?, ?, ?, ?)",
                        arguments: [store.rawValue, at.unixSeconds, insight.kind, insight.title, insight.body])
@@ -209,11 +208,6 @@ extension SQLiteStore: SchedulerStore {
         }
     }
 
-    public func enqueueThreaded(channel: String, payload: String, thread: ThreadKey, at: Date) async throws {
-        try await pool.write { db in
-            try Self.enqueue(db, channel: "slack", to: channel, payload: payload, thread: thread, at: at)
-        }
-    }
 
     /// The `ts` of the message that started `thread`, once it was sent.
     public func threadTS(_ thread: ThreadKey) async throws -> String? {

@@ -78,9 +78,7 @@ public struct EmailReplies: Sendable {
         case .notUnderstood, .forwarded:
             // The answer quotes what was read and why it is no clear yes or no, and asks for one word.
             let why = decision == .forwarded ? "it forwards another message" : ReplyReader.explain(text).reason
-            try await mailCustomer(customer, template: "reply_not_understood",
-                                   ["store": .string(customer.id.rawValue), "read": .string(String(text.prefix(400))),
-                                    "why": .string(why)])
+            try await send(CustomerMail(customer, .replyNotUnderstood(read: String(text.prefix(400)), why: why)))
             return .notUnderstood
         case .approve, .reject:
             let approve = decision == .approve
@@ -102,7 +100,7 @@ public struct EmailReplies: Sendable {
                 try await close(customer, "The problem went away on its own meanwhile, so no fix is needed.")
                 return .closed("issue resolved")
             case let .decided(decided):
-                let by = BlockKitRenderer.escaped(sender)
+                let by = Wording.escapedForSlack(sender)
                 try await updateAlert(decided, approve
                     ? "✅ Approved by \(by) by e-mail at \(Wording.clockTime(clock.now)); the result follows in this thread."
                     : "❌ Rejected by \(by) by e-mail at \(Wording.clockTime(clock.now)); nothing ran.")
@@ -110,14 +108,12 @@ public struct EmailReplies: Sendable {
                     // Answered at once, by the same channel; the result follows when the job ends.
                     let title = library.playbook(for: decided.kind, platform: customer.platform)?.title
                         ?? decided.steps.first ?? decided.playbook
-                    try await mailCustomer(customer, template: "approval_acknowledged",
-                                           ["store": .string(customer.id.rawValue), "playbook": .string(title)])
+                    try await send(CustomerMail(customer, .approvalAcknowledged(playbook: title)))
                     try await follow(decided, for: customer)
                     return .approved
                 }
                 let title = library.playbook(for: decided.kind, platform: customer.platform)?.title ?? decided.playbook
-                try await mailCustomer(customer, template: "rejection_acknowledged",
-                                       ["store": .string(customer.id.rawValue), "playbook": .string(title)])
+                try await send(CustomerMail(customer, .rejectionAcknowledged(playbook: title)))
                 try await tellAdmins("❌ \(customer.id)'s owner rejected `\(decided.playbook)` by e-mail; nothing was changed.",
                                      issue: decided.issueID)
                 return .rejected
@@ -177,9 +173,8 @@ public struct EmailReplies: Sendable {
         }
         let lines = body.plainText.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
         // With one store, its status page link goes along (added when the e-mail is rendered).
-        try await mailCustomer(first, template: "command_reply",
-                               ["subject": .string(subject), "lines": .array(lines.map { .string($0) }),
-                                "store": .string(mine.count == 1 ? first.id.rawValue : "")])
+        try await send(CustomerMail(to: first.contactEmail, store: mine.count == 1 ? first.id : nil,
+                                    kind: .commandReply(subject: subject, lines: lines)))
         return .answered(String(name.prefix(20)))
     }
 
@@ -195,8 +190,8 @@ public struct EmailReplies: Sendable {
         if gist.count > 300 { gist = String(gist.prefix(300)) + "…" }
         let subject = String(mail.subject.prefix(120))
         try await tellAdmins("📧 \(customer.id)'s contact \(customer.contactEmail) wrote to perfbot"
-            + (subject.isEmpty ? "" : " (“\(BlockKitRenderer.escaped(subject))”)")
-            + ": “\(BlockKitRenderer.escaped(gist.isEmpty ? "(no text)" : gist))” — perfbot cannot act on it; please answer them.",
+            + (subject.isEmpty ? "" : " (“\(Wording.escapedForSlack(subject))”)")
+            + ": “\(Wording.escapedForSlack(gist.isEmpty ? "(no text)" : gist))” — perfbot cannot act on it; please answer them.",
                              issue: nil)
     }
 
@@ -207,7 +202,7 @@ public struct EmailReplies: Sendable {
         try await store.audit(actor: String(sender.prefix(200)), channel: "email", action: "approval.refused",
                               store: approval.store, details: ["approval": approval.id], result: reason, at: clock.now)
         try await tellAdmins("⚠️ A reply to \(approval.store)'s proposal \(approval.id) was not acted on: \(reason) "
-            + "(from \(BlockKitRenderer.escaped(String(sender.prefix(200))))). The proposal still waits for the store's contact, or `/perf approve \(approval.id)`.",
+            + "(from \(Wording.escapedForSlack(String(sender.prefix(200))))). The proposal still waits for the store's contact, or `/perf approve \(approval.id)`.",
                              issue: approval.issueID)
     }
 
@@ -283,42 +278,33 @@ public struct EmailReplies: Sendable {
             return
         }
         let held = Dictionary(uniqueKeysWithValues: job.plan.enumerated().compactMap { index, step in step.held.map { (index, $0) } })
-        let steps = report.steps.map { JSONValue.string($0.customerLine(held: held)) }
-        try await mailCustomer(customer, template: "fix_applied", ["store": .string(customer.id.rawValue),
-                                                                   "playbook": .string(title), "steps": .array(steps)])
+        let steps = report.steps.map { $0.customerLine(held: held) }
+        try await send(CustomerMail(customer, .fixApplied(playbook: title, steps: steps)))
         try await tellAdmins("✅ \(customer.id)'s owner approved `\(job.playbook)` by e-mail; it ran as job \(job.id): "
             + "\(report.steps.filter { $0.status == .succeeded }.count) of \(report.steps.count) steps done.",
                              issue: approval.issueID)
     }
 
     func close(_ customer: Customer, _ reason: String) async throws {
-        try await mailCustomer(customer, template: "proposal_closed", ["store": .string(customer.id.rawValue),
-                                                                        "reason": .string(reason)])
+        try await send(CustomerMail(customer, .proposalClosed(reason: reason)))
     }
 
-    func mailCustomer(_ customer: Customer, template: String, _ fields: [String: JSONValue]) async throws {
-        let pairs: [(String, JSONValue)] = [("template", .string(template)), ("to", .string(customer.contactEmail))]
-            + fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        try await store.enqueue(.email, to: customer.contactEmail,
-                                payload: String(decoding: JSONValue.object(pairs).bytes(), as: UTF8.self), at: clock.now)
+    func send(_ mail: CustomerMail) async throws {
+        try await store.enqueue(.mail(mail), at: clock.now)
     }
 
     /// Replaces the Approve/Reject buttons of the approval's alert with `outcome`, once the alert has gone out.
     func updateAlert(_ approval: Approval, _ outcome: String) async throws {
         guard let channel = alertsChannel, let issue = approval.issueID else { return }
-        try await store.enqueueThreaded(channel: channel, payload: OutboxMessage.alertUpdate(outcome), thread: .issue(issue),
-                                        at: clock.now)
+        try await store.enqueue(Addressed(destination: channel, message: .alertOutcome(outcome)), thread: .issue(issue), at: clock.now)
     }
 
     func tellAdmins(_ text: String, issue: Int64?) async throws {
         guard let channel = alertsChannel else { return }
-        let payload = String(decoding: JSONValue.object([("channel", .string(channel)), ("text", .string(text)),
-                                                          ("blocks", .array(BlockKitRenderer.blocks(.text(text))))]).bytes(),
-                             as: UTF8.self)
         if let issue {
-            try await store.enqueueThreaded(channel: channel, payload: payload, thread: .issue(issue), at: clock.now)
+            try await store.enqueue(.slack(channel, .text(text)), thread: .issue(issue), at: clock.now)
         } else {
-            try await store.enqueue(.slack, to: channel, payload: payload, at: clock.now)
+            try await store.enqueue(.slack(channel, .text(text)), at: clock.now)
         }
     }
 }

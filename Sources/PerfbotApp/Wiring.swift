@@ -203,11 +203,8 @@ public struct Wiring: Sendable {
             guard try await store.weeklyReport(of: customer.id) else { continue }
             var reply = try await plugin.report(customer)
             if case .header? = reply.blocks.first { reply.blocks.removeFirst() }
-            let lines = reply.plainText.split(separator: "\n", omittingEmptySubsequences: false).map { JSONValue.string(String($0)) }
-            let mail = JSONValue.object([("template", .string("weekly_report")), ("to", .string(customer.contactEmail)),
-                                         ("store", .string(customer.id.rawValue)), ("lines", .array(lines)),
-                                         ("command_address", .string(commandAddress))])
-            try await store.enqueue(.email, to: customer.contactEmail, payload: String(decoding: mail.bytes(), as: UTF8.self), at: at)
+            let lines = reply.plainText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            try await store.enqueue(.mail(CustomerMail(customer, .weeklyReport(lines: lines, commandAddress: commandAddress))), at: at)
             sent += 1
         }
         return sent
@@ -245,7 +242,7 @@ public struct Wiring: Sendable {
 
     /// Forecasts and the daily notices.
     public func predictions() -> Predictions {
-        Predictions(store: store, clock: clock, alertsChannel: configuration.slackAlertsChannel, render: BlockKitRenderer.blocks)
+        Predictions(store: store, clock: clock, alertsChannel: configuration.slackAlertsChannel)
     }
 
     /// Plans dry runs; real runs are the engine's jobs.
@@ -267,7 +264,7 @@ public struct Wiring: Sendable {
             },
             automation: automation, clock: clock,
             settings: settings(quietPeriod: quietPeriod, inline: inline),
-            logger: logger, render: BlockKitRenderer.blocks, tokens: Self.approvalToken,
+            logger: logger, tokens: Self.approvalToken,
             collect: { [collector] in await collector.collect($0) })
     }
 
@@ -345,22 +342,22 @@ public struct Wiring: Sendable {
     }
 
     /// Renders and sends an outbox e-mail through SMTP; nil while `SMTP_URL` is not set.
-    func mailer() -> (@Sendable ([UInt8]) async throws -> Void)? {
+    func mailer() -> (@Sendable (CustomerMail) async throws -> Void)? {
         guard let url = configuration.smtpURL else { return nil }
         let sender = SMTPSender(url: url, user: configuration.smtpUser, password: configuration.smtpPassword)
         let domain = configuration.replyDomain ?? "perfbot.invalid"
         let from = configuration.mailFrom ?? "perfbot <perfbot@\(domain)>"
         let clock = self.clock
         let issuer = statusLink().map { StatusLinkIssuer(link: $0, store: store) }
-        return { payload in
+        return { mail in
             let now = clock.now
             // A link of its own for each mail, recorded before it leaves, so it can be revoked.
             var url: String?
-            if let issuer, let (id, to) = MailTemplates.addressee(of: payload) {
-                url = try await issuer.issue(for: id, contact: to, now: now)
+            if let issuer, let id = mail.store {
+                url = try await issuer.issue(for: id, contact: mail.to, now: now)
             }
-            try await sender.send(try MailTemplates.message(payload: payload, from: from, domain: domain, now: now,
-                                                            statusLink: url.map { url in { _ in url } }))
+            try await sender.send(MailTemplates.message(mail, from: from, domain: domain, now: now,
+                                                        statusLink: url.map { url in { _ in url } }))
         }
     }
 
@@ -410,13 +407,10 @@ struct JobReporter: Sendable {
             text += "\nIt is not re-run on its own. `/perf run \(job.playbook) \(job.store) --dry-run` shows the steps again."
         }
         if let channel = alertsChannel {
-            let payload = String(decoding: JSONValue.object([("channel", .string(channel)), ("text", .string(text)),
-                                                              ("blocks", .array(BlockKitRenderer.blocks(.text(text))))]).bytes(),
-                                 as: UTF8.self)
             if let issue = job.issueID {
-                try await store.enqueueThreaded(channel: channel, payload: payload, thread: .issue(issue), at: clock.now)
+                try await store.enqueue(.slack(channel, .text(text)), thread: .issue(issue), at: clock.now)
             } else {
-                try await store.enqueue(.slack, to: channel, payload: payload, at: clock.now)
+                try await store.enqueue(.slack(channel, .text(text)), at: clock.now)
             }
         }
         // The customer who approved it by e-mail hears what became of it.
@@ -427,10 +421,7 @@ struct JobReporter: Sendable {
                 + "\(job.plan.count) steps ran). Our team has been told and will check your store; you do not need to reply."
             default: "We could not complete the fix you approved. Our team has been told and will look at it."
             }
-            let mail = JSONValue.object([("template", .string("proposal_closed")), ("to", .string(customer.contactEmail)),
-                                         ("store", .string(customer.id.rawValue)), ("reason", .string(reason))])
-            try await store.enqueue(.email, to: customer.contactEmail, payload: String(decoding: mail.bytes(), as: UTF8.self),
-                                    at: clock.now)
+            try await store.enqueue(.mail(CustomerMail(customer, .proposalClosed(reason: reason))), at: clock.now)
         }
     }
 }

@@ -32,7 +32,9 @@ struct Demo: AsyncParsableCommand {
             "PERFBOT_SLACK_USERS": "U0DEMOADM:admin,U0DEMOOPS:operator,U0DEMOVEW:viewer",
         ]
         let text = env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n") + "\n"
-        FileManager.default.createFile(atPath: envFile, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: envFile, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("Could not write \(envFile).")
+        }
         print("""
             Secrets and demo Slack users are in \(envFile) (mode 600).
 

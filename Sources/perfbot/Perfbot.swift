@@ -150,17 +150,19 @@ struct Outbox: AsyncParsableCommand {
         for message in messages {
             var lines = ["#\(message.id) \(message.channel) → \(message.destination) · \(message.status)"
                 + " · \(message.attempts) attempt\(message.attempts == 1 ? "" : "s") · queued \(Wording.dayAndTime(message.createdAt))"]
-            if message.channel == "email",
-               let mail = try? MailTemplates.message(payload: Array(message.payload.utf8), from: from, domain: domain, now: Date()) {
+            if case let .mail(customerMail)? = message.message {
+                let mail = MailTemplates.message(customerMail, from: from, domain: domain, now: Date())
                 lines.append("  subject:  \(mail.subject)")
                 // The reply address is a one-time capability: shown without its token.
                 if let replyTo = mail.replyTo {
                     lines.append("  reply-to: " + replyTo.replacingOccurrences(of: #"\+[a-z2-7]{32}@"#, with: "+…@",
                                                                                options: .regularExpression))
                 }
-            } else if let object = try? JSONSerialization.jsonObject(with: Data(message.payload.utf8)) as? [String: Any],
-                      let text = object["text"] as? String {
+            } else if let text = message.message?.reply?.plainText ?? message.message.flatMap({
+                if case let .alertOutcome(outcome) = $0 { outcome } else { nil } }) {
                 lines.append("  text:     \(text.split(separator: "\n").first.map { String($0.prefix(120)) } ?? "")")
+            } else if message.message == nil {
+                lines.append("  (unreadable)")
             }
             if let error = message.lastError { lines.append("  last error: \(error.prefix(200))") }
             print(lines.joined(separator: "\n"))

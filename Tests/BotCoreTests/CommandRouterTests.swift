@@ -31,40 +31,40 @@ struct EchoPlugin: BotPlugin {
     }
 
     @Test func routesToThePluginWithTheCallersRole() async throws {
-        let reply = await try router().route("echo acme", user: viewer, channel: nil, logger: logger)
+        let reply = try await router().route("echo acme", user: viewer, channel: nil, logger: logger)
         #expect(reply.plainText == "echo acme for viewer")
     }
 
     @Test func refusesUnlistedUsersPolitely() async throws {
-        let reply = await try router().route("echo acme", user: stranger, channel: nil, logger: logger)
+        let reply = try await router().route("echo acme", user: stranger, channel: nil, logger: logger)
         #expect(reply.plainText.contains("not on perfbot's list"))
         #expect(reply.plainText.contains("U0STRANGE"))
     }
 
     @Test func refusesCommandsAboveTheRole() async throws {
-        let reply = await try router().route("boom", user: viewer, channel: nil, logger: logger)
+        let reply = try await router().route("boom", user: viewer, channel: nil, logger: logger)
         #expect(reply.plainText == "Sorry, `/perf boom` needs the operator role; you are a viewer.")
     }
 
     @Test func badArgumentsAnswerWithUsage() async throws {
-        let reply = await try router().route("echo", user: viewer, channel: nil, logger: logger)
+        let reply = try await router().route("echo", user: viewer, channel: nil, logger: logger)
         #expect(reply.plainText.contains("missing <store>"))
         #expect(reply.plainText.contains("Usage: `/perf echo <store>`"))
     }
 
     @Test func unknownCommandSuggestsTheClosest() async throws {
-        let reply = await try router().route("ecko acme", user: viewer, channel: nil, logger: logger)
+        let reply = try await router().route("ecko acme", user: viewer, channel: nil, logger: logger)
         #expect(reply.plainText.contains("Did you mean `echo`?"))
     }
 
     @Test func unexpectedErrorsBecomeAnApologyWithReference() async throws {
-        let reply = await try router().route("boom", user: ops, channel: nil, logger: logger)
+        let reply = try await router().route("boom", user: ops, channel: nil, logger: logger)
         #expect(reply.plainText.hasPrefix("Sorry, something went wrong on my side (reference `"))
         #expect(!reply.plainText.contains("CancellationError"))
     }
 
     @Test func domainErrorsShowTheirMessage() async throws {
-        let reply = await try router().route("lookup acme", user: viewer, channel: nil, logger: logger)
+        let reply = try await router().route("lookup acme", user: viewer, channel: nil, logger: logger)
         #expect(reply.plainText == "No store named `acme`. Did you mean `acme-store`?")
     }
 

@@ -46,9 +46,9 @@ struct FailingPoster: HTTPPoster {
         let acme = StoreID("acme-store")!
         try await bot.store.setAutomation(acme, level: .notifyOnly, exceptions: [], at: t0)
         _ = try await bot.wiring.checkCycle(inline: true).run()
-        let proposal = try #require(try await bot.store.pendingMessages().first { $0.channel == "email" }?.payload)
-        let replyTo = try #require(proposal.range(of: #"approve\+[a-z2-7]{32}@fix\.example\.com"#, options: .regularExpression)
-            .map { String(proposal[$0]) })
+        let proposal = try #require(try await bot.store.pendingMessages().first { $0.channel == "email" }?.message.mail)
+        let replyTo = try #require(proposal.replyTo)
+        #expect(replyTo.range(of: #"^approve\+[a-z2-7]{32}@fix\.example\.com$"#, options: .regularExpression) != nil)
         // `perfbot outbox` shows the waiting proposal without its token.
         let listing = try await LocalExecutor().run(CommandRequest(
             argv: [repositoryPath(".build/debug/perfbot"), "outbox", "--database", bot.store.path], timeout: 30))
@@ -65,24 +65,24 @@ struct FailingPoster: HTTPPoster {
                                                       body: ByteBuffer(string: form))
                 #expect(try json(answer)["result"] as? String == "approved")
                 // Answered at once, before the job's result: the fix is running and its result follows.
-                let queued = try await bot.store.pendingMessages().filter { $0.channel == "email" }.map(\.payload)
-                #expect(queued.contains { $0.contains(#""template":"approval_acknowledged""#) && $0.contains("owner@acme-store.example") })
+                let queued = try await bot.store.pendingMessages().compactMap(\.message.mail)
+                #expect(queued.contains { $0.kind.name == "approvalAcknowledged" && $0.to == "owner@acme-store.example" })
             }
-            for _ in 0..<100 where try await !bot.store.pendingMessages().contains(where: { $0.payload.contains(#""template":"fix_applied""#) }) {
+            for _ in 0..<100 where try await !bot.store.pendingMessages().contains(where: { $0.message.mail?.kind.name == "fixApplied" }) {
                 try await Task.sleep(for: .milliseconds(50))
             }
             jobs.cancelAll()
         }
-        let confirmation = try #require(try await bot.store.pendingMessages().first { $0.payload.contains(#""template":"fix_applied""#) })
+        let confirmation = try #require(try await bot.store.pendingMessages().first { $0.message.mail?.kind.name == "fixApplied" })
         #expect(confirmation.destination == "owner@acme-store.example")
         let actions = try await bot.store.actions(of: acme)
         #expect(actions.contains { $0.playbook.hasPrefix("high_") } && actions.allSatisfy(\.success))
         let audit = try await bot.store.auditEntries()
         #expect(audit.contains { $0.action == "approval.decide" && $0.actor == "owner@acme-store.example" && $0.result == "approved" })
         // In Slack, the alert's buttons give way to the decision, and the thread hears the result.
-        let slack = try await bot.store.pendingMessages().filter { $0.channel == "slack" }.map(\.payload)
-        #expect(slack.contains { $0.hasPrefix(#"{"update_alert":"✅ Approved by owner@acme-store.example by e-mail at "#) })
-        #expect(slack.contains { $0.contains("owner approved `high_") && $0.contains("by e-mail; it ran") })
+        let slack = try await bot.store.pendingMessages().filter { $0.channel == "slack" }.map(\.message)
+        #expect(slack.contains { $0.outcome?.hasPrefix("✅ Approved by owner@acme-store.example by e-mail at ") == true })
+        #expect(slack.compactMap(\.slackText).contains { $0.contains("owner approved `high_") && $0.contains("by e-mail; it ran") })
     }
 
     @Test func forgedStaleReplayedAndRoboticRepliesActOnNothing() async throws {
@@ -122,9 +122,9 @@ struct FailingPoster: HTTPPoster {
         }
         #expect(try await bot.store.approval(id: approval.id)?.status == .rejected)
         #expect(try await bot.store.auditEntries().filter { $0.action == "approval.decide" }.count == 1)
-        let mails = try await bot.store.pendingMessages().filter { $0.channel == "email" }.map(\.payload)
-        #expect(mails.contains { $0.contains(#""template":"rejection_acknowledged""#) })
-        #expect(mails.contains { $0.contains(#""template":"reply_not_understood""#) })
+        let mails = try await bot.store.pendingMessages().compactMap(\.message.mail).map(\.kind.name)
+        #expect(mails.contains("rejectionAcknowledged"))
+        #expect(mails.contains("replyNotUnderstood"))
     }
 }
 
@@ -191,7 +191,7 @@ struct FailingPoster: HTTPPoster {
                                                               body: "Cheap watches", timestamp: t0))
             #expect(stranger.1 == "refused: no proposal matches the reply address")
         }
-        let notes = try await bot.store.pendingMessages().filter { $0.channel == "slack" }.map(\.payload)
+        let notes = try await bot.store.pendingMessages().filter { $0.channel == "slack" }.compactMap(\.message.slackText)
         #expect(notes.count == 1)
         #expect(notes.first?.contains("acme-store's contact owner@acme-store.example wrote to perfbot") == true)
         #expect(notes.first?.contains("Can we talk about &lt;!channel&gt; the upgrade?") == true, "\(notes)")
@@ -212,8 +212,10 @@ struct FailingPoster: HTTPPoster {
         }
         #expect(try await bot.store.approval(id: "fix_expired234")?.status == .expired)
         #expect(try await bot.store.actions(of: StoreID("acme-store")!).isEmpty)
-        let answers = try await bot.store.pendingMessages().filter { $0.payload.contains(#""template":"proposal_closed""#) }
-        #expect(answers.count == 2 && answers.allSatisfy { $0.payload.contains("It expired before your reply arrived") })
+        let answers = try await bot.store.pendingMessages().compactMap(\.message.mail?.kind).compactMap {
+            if case let .proposalClosed(reason) = $0 { reason } else { nil }
+        }
+        #expect(answers.count == 2 && answers.allSatisfy { $0.contains("It expired before your reply arrived") })
     }
 
     /// Mailgun posts multipart/form-data when the reply has attachments; it is verified and read the same way.
@@ -366,8 +368,8 @@ struct FailingPoster: HTTPPoster {
             #expect(done.contains("To: owner@acme-store.example"))
             // Once sent, the proposal keeps no reply address: the token lives on only as its hash.
             let sent = try await bot.store.outboxListing(includeSent: true, limit: 100).filter { $0.channel == "email" }
-            #expect(sent.contains { $0.payload.contains(#""template":"proposal""#) && $0.status == "sent" })
-            #expect(sent.allSatisfy { !$0.payload.contains("approve+") })
+            #expect(sent.contains { $0.message?.mail?.kind.name == "proposal" && $0.status == "sent" })
+            #expect(sent.allSatisfy { $0.message?.mail != nil && $0.message?.mail?.replyTo == nil })
             #expect(try await bot.store.actions(of: StoreID("acme-store")!).contains { $0.playbook.hasPrefix("high_") })
         }
     }

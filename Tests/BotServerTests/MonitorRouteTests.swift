@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import TestSupport
 
 @Suite struct MonitorRouteTests {
     let auth: HTTPFields = [.authorization: "Bearer \(webhookToken)", .contentType: "application/json"]
@@ -34,7 +35,7 @@ import Testing
         #expect(open.map(\.type) == ["alert:MySQLConnectionsHigh"])
         #expect(open.first?.severity == .critical)
         #expect(try await bot.store.unmatchedAlerts().map(\.label) == ["ghost-shop"])
-        let alerts = try await bot.store.pendingMessages().map(\.payload)
+        let alerts = try await bot.store.pendingMessages().compactMap(\.message.slackText)
         #expect(alerts.count == 3)
         #expect(alerts.contains { $0.contains("Resolved: *RedisHitRateLow* on acme-store") })
     }

@@ -20,9 +20,9 @@ import Testing
         let slack = SlackStandIn()
         try await slack.serve { base in
             for index in 0..<3 {
-                try await bot.store.enqueue(.slack, to: "C0OPS0001", payload: #"{"text":"\#(index)"}"#, at: bot.clock.now)
+                try await bot.store.enqueue(.slack("C0OPS0001", .text("\(index)")), at: bot.clock.now)
             }
-            try await bot.store.enqueue(.slack, to: "C0OTHER01", payload: #"{"text":"other"}"#, at: bot.clock.now)
+            try await bot.store.enqueue(.slack("C0OTHER01", .text("other")), at: bot.clock.now)
             let started = ContinuousClock.now
             #expect(try await deliverer(bot, api: base + "/api", pacing: .seconds(1)).deliverDue() == 4)
             #expect(ContinuousClock.now - started >= .seconds(2))
@@ -40,8 +40,7 @@ import Testing
         try await slack.serve { base in
             let outbox = deliverer(bot, api: base + "/api")
             for text in ["first", "second", "third"] {
-                try await bot.store.enqueue(.slack, to: "C0OPS0001", payload: #"{"channel":"C0OPS0001","text":"\#(text)"}"#,
-                                            at: bot.clock.now)
+                try await bot.store.enqueue(.slack("C0OPS0001", .text(text)), at: bot.clock.now)
             }
             #expect(try await outbox.deliverDue() == 0)  // 429, 500, refused
             var entries = try await bot.store.outboxEntries()
@@ -58,8 +57,9 @@ import Testing
         let received = await slack.received
         #expect(received.count == 5)
         #expect(received.allSatisfy { $0.path == "/api/chat.postMessage" && $0.authorization == "Bearer xoxb-test-token" })
-        let delivered = received.suffix(2).map(\.body).sorted()
-        #expect(delivered == [#"{"channel":"C0OPS0001","text":"first"}"#, #"{"channel":"C0OPS0001","text":"second"}"#])
+        let delivered = received.suffix(2).compactMap { try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any] }
+        #expect(delivered.compactMap { $0["text"] as? String }.sorted() == ["first", "second"])
+        #expect(delivered.allSatisfy { $0["channel"] as? String == "C0OPS0001" && $0["blocks"] is [Any] })
     }
 
     /// A held fix's alert loses its Approve/Reject buttons once the proposal is decided elsewhere or closes:
@@ -67,13 +67,15 @@ import Testing
     @Test func anAlertUpdateWaitsForTheAlertAndReplacesItsButtons() async throws {
         let bot = try await TestBot()
         let slack = SlackStandIn()
-        let alert = #"{"channel":"C0ALERTS","text":"High memory on acme-store","blocks":[{"type":"section","text":{"type":"mrkdwn","text":"High memory"}},{"type":"actions","elements":[{"type":"button","action_id":"fix_approve","value":"fix_abcdefgh23"}]}]}"#
+        let alert = BotReply([.text("High memory on acme-store"),
+                              .buttons([ReplyButton(label: "Approve", actionID: "fix_approve", value: "fix_abcdefgh23",
+                                                    command: "/perf approve fix_abcdefgh23")])])
         await slack.script([.init(status: 500, body: "oops")])
         try await slack.serve { base in
             let outbox = deliverer(bot, api: base + "/api")
-            try await bot.store.enqueueThreaded(channel: "C0ALERTS", payload: alert, thread: .issue(7), at: bot.clock.now)
-            try await bot.store.enqueueThreaded(channel: "C0ALERTS", payload: OutboxMessage.alertUpdate("✅ Approved by o@a.example by e-mail"),
-                                                thread: .issue(7), at: bot.clock.now)
+            try await bot.store.enqueue(.slack("C0ALERTS", alert), thread: .issue(7), at: bot.clock.now)
+            try await bot.store.enqueue(Addressed(destination: "C0ALERTS", message: .alertOutcome("✅ Approved by o@a.example by e-mail")),
+                                        thread: .issue(7), at: bot.clock.now)
             // The alert fails once: its update waits for it rather than going out first.
             #expect(try await outbox.deliverDue() == 0)
             bot.clock.advance(by: 11)
@@ -92,7 +94,7 @@ import Testing
     @Test func anUnreachableSlackKeepsTheMessageForLater() async throws {
         let bot = try await TestBot()
         let outbox = deliverer(bot, api: "http://127.0.0.1:9/api")  // nothing listens on port 9
-        try await bot.store.enqueue(.slack, to: "C0OPS0001", payload: #"{"text":"x"}"#, at: bot.clock.now)
+        try await bot.store.enqueue(.slack("C0OPS0001", .text("x")), at: bot.clock.now)
         #expect(try await outbox.deliverDue() == 0)
         let entry = try #require(try await bot.store.outboxEntries().first)
         #expect(entry.status == "pending" && entry.attempts == 1)
@@ -165,7 +167,7 @@ actor LateReplies {
         let store = try SQLiteStore(path: database)
         let texts = (1...6).map { "message \($0)" }
         for text in texts {
-            try await store.enqueue(.slack, to: "C0OPS0001", payload: #"{"channel":"C0OPS0001","text":"\#(text)"}"#, at: Date())
+            try await store.enqueue(.slack("C0OPS0001", .text(text)), at: Date())
         }
         let binary = repositoryPath(".build/debug/perfbot")
         let slack = SlackStandIn()

@@ -8,6 +8,7 @@ import Hummingbird
 import HummingbirdTesting
 import PerfbotApp
 import Testing
+import TestSupport
 
 /// Every entry point answers 429 with `Retry-After` past its limit, counts it, and acts on nothing it refused;
 /// each sender has its own token, and a store's token pushes that store only.
@@ -72,7 +73,7 @@ import Testing
                 #"perfbot_rate_limited_total{route="/slack/commands",key_kind="slack_user"} 1"#))
         }
         // The user is told once, by a reply to the command (queued for its response_url).
-        let notices = try await bot.store.pendingMessages().filter { $0.payload.contains("faster than perfbot") }
+        let notices = try await bot.store.pendingMessages().filter { $0.message.slackText?.contains("faster than perfbot") == true }
         #expect(notices.count == 1)
     }
 

@@ -15,7 +15,7 @@ import Testing
 @Suite struct SafeOperationTests {
     let auth: HTTPFields = [.authorization: "Bearer \(webhookToken)", .contentType: "application/json"]
 
-    func deliverer(_ bot: TestBot, api: String, mail: (@Sendable ([UInt8]) async throws -> Void)? = nil) -> OutboxDeliverer {
+    func deliverer(_ bot: TestBot, api: String, mail: (@Sendable (CustomerMail) async throws -> Void)? = nil) -> OutboxDeliverer {
         OutboxDeliverer(store: bot.store, clock: bot.clock, slackAPI: api, slackToken: "xoxb-test-token",
                         logger: Logger(label: "test"), pacing: .zero, mail: mail)
     }
@@ -71,8 +71,7 @@ import Testing
 
     @Test func withoutSMTPAProposalWaitsRatherThanBeingDropped() async throws {
         let bot = try await TestBot()
-        let payload = #"{"template":"proposal","to":"o@acme-store.example","reply_to":"approve+abcdefghijklmnopqrstuvwxyz234567@fix.example.com"}"#
-        try await bot.store.enqueue(.email, to: "o@acme-store.example", payload: payload, at: bot.clock.now)
+        try await bot.store.enqueue(.mail(Self.proposal), at: bot.clock.now)
         let outbox = deliverer(bot, api: "http://127.0.0.1:9/api")
         // Far more than the 8 attempts (about 35 minutes) after which a failing message is given up.
         for _ in 0..<20 {
@@ -91,12 +90,9 @@ import Testing
         await slack.script([.init(status: 200, body: #"{"ok":false,"error":"channel_not_found"}"#)])
         try await slack.serve { base in
             // A proposal e-mail whose delivery keeps failing, and an alert thread whose first message is refused.
-            let payload = #"{"template":"proposal","to":"o@acme-store.example","reply_to":"approve+abcdefghijklmnopqrstuvwxyz234567@fix.example.com"}"#
-            try await bot.store.enqueue(.email, to: "o@acme-store.example", payload: payload, at: bot.clock.now)
-            try await bot.store.enqueueThreaded(channel: "C0ALERTS", payload: #"{"channel":"C0ALERTS","text":"head"}"#,
-                                                thread: .issue(7), at: bot.clock.now)
-            try await bot.store.enqueueThreaded(channel: "C0ALERTS", payload: #"{"channel":"C0ALERTS","text":"follow-up"}"#,
-                                                thread: .issue(7), at: bot.clock.now)
+            try await bot.store.enqueue(.mail(Self.proposal), at: bot.clock.now)
+            try await bot.store.enqueue(.slack("C0ALERTS", .text("head")), thread: .issue(7), at: bot.clock.now)
+            try await bot.store.enqueue(.slack("C0ALERTS", .text("follow-up")), thread: .issue(7), at: bot.clock.now)
             let outbox = deliverer(bot, api: base + "/api", mail: { _ in throw SMTPFailure() })
             for _ in 0..<12 {
                 _ = try await outbox.deliverDue()
@@ -105,7 +101,7 @@ import Testing
         }
         let mail = try #require(try await bot.store.outboxListing(includeSent: true, limit: 10).first { $0.channel == "email" })
         #expect(mail.status == "failed")
-        #expect(!mail.payload.contains("approve+"), "the token outlived the message: \(mail.payload)")
+        #expect(mail.message?.mail != nil && mail.message?.mail?.replyTo == nil, "the token outlived the message: \(String(describing: mail.message))")
         let bodies = await slack.received.map(\.body)
         #expect(bodies.count == 2)
         #expect(bodies.last?.contains("follow-up") == true && bodies.last?.contains("thread_ts") == false)
@@ -113,9 +109,14 @@ import Testing
 
     struct SMTPFailure: Error {}
 
+    static let proposal = CustomerMail(
+        to: "o@acme-store.example", store: StoreID("acme-store"), replyTo: "approve+abcdefghijklmnopqrstuvwxyz234567@fix.example.com",
+        kind: .proposal(issue: "High memory", explanation: "Memory is high.", playbook: "High memory usage", steps: ["Flush"],
+                        expiresAt: Date(timeIntervalSince1970: 1_800_000_000), requested: false))
+
     @Test func metricsShowTheSchedulerTheJobsAndTheOutbox() async throws {
         let bot = try await TestBot()
-        try await bot.store.enqueue(.email, to: "o@acme-store.example", payload: #"{"template":"x"}"#, at: bot.clock.now)
+        try await bot.store.enqueue(.mail(Self.proposal), at: bot.clock.now)
         let report = try await bot.wiring.checkCycle(inline: true).run()
         bot.wiring.metrics.recordCycle(duration: .seconds(report.duration), checked: report.checked,
                                        errors: report.errors.count, completedAt: bot.clock.now)

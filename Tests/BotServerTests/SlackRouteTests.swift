@@ -142,10 +142,11 @@ import Testing
         }
         let queued = try await bot.store.pendingMessages()
         #expect(queued.count == 1)
-        let payload = try #require(queued.first)
-        #expect(payload.destination == "C0OPS0001")
-        #expect(payload.payload.contains("acme-store · WooCommerce · premium plan"))
-        #expect(payload.payload.contains(#""thread_ts":"1767225700.000200""#))
+        let answer = try #require(queued.first)
+        #expect(answer.destination == "C0OPS0001")
+        guard case let .post(reply, replyingTo) = answer.message else { Issue.record("not a post: \(answer.message)"); return }
+        #expect(reply.plainText.contains("acme-store · WooCommerce · premium plan"))
+        #expect(replyingTo == "1767225700.000200")
     }
 
     @Test func interactionsAreVerifiedDecodedAndRecorded() async throws {
@@ -203,8 +204,13 @@ import Testing
         #expect(try await bot.store.approval(id: approval.id)?.decidedBy == "U0DEMOOPS")
         let responses = try await bot.store.pendingMessages().filter { $0.channel == "slack_response" }
         #expect(responses.count == 2)
-        #expect(responses[0].payload.contains("needs the operator role") && responses[0].payload.contains(#""replace_original":false"#))
-        #expect(responses[1].payload.contains("❌ Rejected by <@U0DEMOOPS>") && responses[1].payload.contains(#""replace_original":true"#))
+        guard case let .response(refused, replaceRefused) = responses[0].message,
+              case let .response(rejected, replaceRejected) = responses[1].message else {
+            Issue.record("not responses: \(responses.map(\.message))")
+            return
+        }
+        #expect(refused.plainText.contains("needs the operator role") && !replaceRefused)
+        #expect(rejected.plainText.contains("❌ Rejected by <@U0DEMOOPS>") && replaceRejected)
         #expect(responses.allSatisfy { $0.destination == "https://hooks.slack.com/actions/T0BOT0001/444/xyz" })
     }
 }

@@ -4,6 +4,7 @@ import BotStore
 import Foundation
 import Logging
 import PerfbotApp
+import TestSupport
 import Testing
 
 /// A level-1 store whose memory has been high for seven minutes: its fix waits for a yes.
@@ -12,8 +13,8 @@ func heldFix(extra: [String: String] = [:]) async throws -> (SchedulerBot, Strin
     let bot = try await SchedulerBot(customers: [shop("acme-store", level: .notifyOnly)], extra: extra)
     try await bot.feed("acme-store", .memoryPercent, Array(repeating: 90, count: 7))
     _ = try await bot.cycle()
-    let alert = try #require(try await bot.store.pendingMessages().first { $0.channel == "slack" }?.payload)
-    let id = try #require(alert.range(of: #"fix_[a-z2-7]{10}"#, options: .regularExpression).map { String(alert[$0]) }, "\(alert)")
+    let alert = try #require(try await bot.store.pendingMessages().first { $0.channel == "slack" }?.message)
+    let id = try #require(alert.buttons.first { $0.actionID == "fix_approve" }?.value, "\(alert)")
     return (bot, id)
 }
 
@@ -22,18 +23,19 @@ func heldFix(extra: [String: String] = [:]) async throws -> (SchedulerBot, Strin
     let viewer = SlackUserID("U0VIEW001")!
 
     func ask(_ bot: SchedulerBot, _ text: String, as user: SlackUserID) async throws -> String {
-        await try bot.wiring.commandRouter().route(text, user: user, channel: nil, logger: Logger(label: "t")).plainText
+        try await bot.wiring.commandRouter().route(text, user: user, channel: nil, logger: Logger(label: "t")).plainText
     }
 
     @Test func aHeldFixCarriesButtonsAProposalAndAnApproval() async throws {
         let (bot, id) = try await heldFix()
         let messages = try await bot.store.pendingMessages()
-        let alert = try #require(messages.first { $0.channel == "slack" }?.payload)
-        #expect(alert.contains(#""action_id":"fix_approve""#) && alert.contains(#""value":"\#(id)""#))
-        #expect(alert.contains("held for approval: acme-store is on level 1 (notify only)"))
+        let alert = try #require(messages.first { $0.channel == "slack" }?.message)
+        #expect(alert.buttons.map(\.actionID) == ["fix_approve", "fix_reject"] && alert.buttons.allSatisfy { $0.value == id })
+        #expect(alert.slackText?.contains("held for approval: acme-store is on level 1 (notify only)") == true)
         let mail = try #require(messages.first { $0.channel == "email" })
         #expect(mail.destination == "o@acme-store.example")
-        #expect(mail.payload.range(of: #""reply_to":"approve\+[a-z2-7]{32}@fix\.example\.com""#, options: .regularExpression) != nil)
+        let replyTo = try #require(mail.message.mail?.replyTo)
+        #expect(replyTo.range(of: #"^approve\+[a-z2-7]{32}@fix\.example\.com$"#, options: .regularExpression) != nil)
         let approval = try #require(try await bot.store.approval(id: id))
         #expect(approval.status == .pending && approval.playbook == "high_memory")
         #expect(approval.steps.count == 3)
@@ -72,7 +74,7 @@ func heldFix(extra: [String: String] = [:]) async throws -> (SchedulerBot, Strin
         #expect(bot.dockerRuns.isEmpty)
         // A typed decision updates the alert too: its buttons give way to the outcome.
         #expect(try await bot.store.pendingMessages().contains {
-            $0.payload.hasPrefix(#"{"update_alert":"❌ Rejected by <@U0OPS0001> in Slack at "#)
+            $0.message.outcome?.hasPrefix("❌ Rejected by <@U0OPS0001> in Slack at ") == true
         })
 
         let (late, lateID) = try await heldFix()
@@ -96,7 +98,7 @@ func heldFix(extra: [String: String] = [:]) async throws -> (SchedulerBot, Strin
         let (bot, id) = try await heldFix(extra: ["PERFBOT_APPROVAL_HOURS": "2"])
         let approval = try #require(try await bot.store.approval(id: id))
         #expect(approval.expiresAt.timeIntervalSince(approval.createdAt) == 7200)
-        #expect(try await bot.store.pendingMessages().contains { $0.payload.contains("The proposal stands for 2 h") })
+        #expect(try await bot.store.pendingMessages().contains { $0.message.slackText?.contains("The proposal stands for 2 h") == true })
         bot.clock.advance(by: 7201)
         #expect(try await bot.cycle().proposalsClosed == 1)
         #expect(throws: ConfigurationError.invalid(key: "PERFBOT_APPROVAL_HOURS", reason: "expected a number from 1 to 168")) {
@@ -107,9 +109,9 @@ func heldFix(extra: [String: String] = [:]) async throws -> (SchedulerBot, Strin
     /// The proposal the customer reads: the problem in plain words, each step with its effect, a readable deadline.
     @Test func theProposalExplainsTheProblemAndEachStepsEffect() async throws {
         let (bot, _) = try await heldFix()
-        let payload = try #require(try await bot.store.pendingMessages().first { $0.channel == "email" }?.payload)
-        let mail = try MailTemplates.message(payload: Array(payload.utf8), from: "perfbot <perfbot@fix.example.com>",
-                                             domain: "fix.example.com", now: bot.clock.now)
+        let proposal = try #require(try await bot.store.pendingMessages().first { $0.channel == "email" }?.message.mail)
+        let mail = MailTemplates.message(proposal, from: "perfbot <perfbot@fix.example.com>", domain: "fix.example.com",
+                                         now: bot.clock.now)
         #expect(mail.subject == "[acme-store] High memory: may we fix it?")
         #expect(mail.text.contains("Memory use has stayed above 85% for 5 minutes; it is now 90%."))
         #expect(mail.text.contains("  • Flush the object cache: empties a cache; pages may load a little slower"))
@@ -128,15 +130,15 @@ func heldFix(extra: [String: String] = [:]) async throws -> (SchedulerBot, Strin
         #expect(report.proposalsClosed == 1)
         #expect(try await bot.store.approval(id: id)?.status == .expired)
         let messages = try await bot.store.pendingMessages()
-        let notice = try #require(messages.first { $0.payload.contains(#""template":"proposal_expired""#) })
+        let notice = try #require(messages.first { $0.message.mail?.kind.name == "proposalExpired" })
         #expect(notice.destination == "o@acme-store.example")
-        let mail = try MailTemplates.message(payload: Array(notice.payload.utf8), from: "perfbot <perfbot@fix.example.com>",
-                                             domain: "fix.example.com", now: bot.clock.now)
+        let mail = MailTemplates.message(try #require(notice.message.mail), from: "perfbot <perfbot@fix.example.com>",
+                                         domain: "fix.example.com", now: bot.clock.now)
         #expect(mail.subject == "[acme-store] Our proposal has expired; nothing was changed")
         #expect(mail.text.contains("we proposed a fix for \"High memory usage\" on your store acme-store"))
-        #expect(messages.contains { $0.channel == "slack" && $0.payload.contains("expired without an answer; nothing ran") })
+        #expect(messages.contains { $0.message.slackText?.contains("expired without an answer; nothing ran") == true })
         // The alert's buttons give way to the outcome.
-        #expect(messages.contains { $0.payload.hasPrefix(#"{"update_alert":"⌛ No decision by "#) })
+        #expect(messages.contains { $0.message.outcome?.hasPrefix("⌛ No decision by ") == true })
         // The next cycle closes nothing more, and a late decision is answered, not acted on.
         #expect(try await bot.cycle().proposalsClosed == 0)
         #expect(try await ask(bot, "approve \(id)").contains("expired at"))
@@ -150,7 +152,7 @@ func heldFix(extra: [String: String] = [:]) async throws -> (SchedulerBot, Strin
         #expect(try await bot.store.approval(id: id)?.status == .expired)
         let messages = try await bot.store.pendingMessages()
         #expect(!messages.contains { $0.channel == "email" })
-        #expect(messages.contains { $0.channel == "slack" && $0.payload.contains("expired without an answer") })
+        #expect(messages.contains { $0.channel == "slack" && $0.message.slackText?.contains("expired without an answer") == true })
     }
 
     @Test func aProposalIsWithdrawnWhenItsIssueResolvesItself() async throws {
@@ -159,14 +161,15 @@ func heldFix(extra: [String: String] = [:]) async throws -> (SchedulerBot, Strin
         try await bot.store.resolveIssue(issue, at: bot.clock.now, autoFixed: false)
         #expect(try await bot.cycle().proposalsClosed == 1)
         #expect(try await bot.store.approval(id: id)?.status == .cancelled)
-        let notice = try #require(try await bot.store.pendingMessages().first { $0.payload.contains(#""template":"proposal_closed""#) })
-        #expect(notice.payload.contains("you do not need to reply"))
+        let notice = try #require(try await bot.store.pendingMessages().first { $0.message.mail?.kind.name == "proposalClosed" })
+        guard case let .proposalClosed(reason)? = notice.message.mail?.kind else { return }
+        #expect(reason.contains("you do not need to reply"))
         #expect(try await ask(bot, "approve \(id)").contains("was resolved meanwhile"))
         #expect(bot.dockerRuns.isEmpty)
     }
 
     func ask(_ bot: SchedulerBot, _ text: String) async throws -> String {
-        await try bot.wiring.commandRouter().route(text, user: operatorUser, channel: nil, logger: Logger(label: "t")).plainText
+        try await bot.wiring.commandRouter().route(text, user: operatorUser, channel: nil, logger: Logger(label: "t")).plainText
     }
 }
 
@@ -175,8 +178,8 @@ func heldFix(extra: [String: String] = [:]) async throws -> (SchedulerBot, Strin
         let bot = try await SchedulerBot(customers: [shop("acme-store", level: .notifyOnly)])
         try await bot.feed("acme-store", .memoryPercent, Array(repeating: 90, count: 7))
         _ = try await bot.cycle()
-        let alert = try #require(try await bot.store.pendingMessages().first { $0.channel == "slack" }?.payload)
-        let id = try #require(alert.range(of: #"fix_[a-z2-7]{10}"#, options: .regularExpression).map { String(alert[$0]) })
+        let alert = try #require(try await bot.store.pendingMessages().first { $0.channel == "slack" }?.message)
+        let id = try #require(alert.buttons.first { $0.actionID == "fix_approve" }?.value)
         let router = try bot.wiring.commandRouter()
         let operatorUser = SlackUserID("U0OPS0001")!
         _ = await router.route("reject \(id)", user: operatorUser, channel: nil, logger: .init(label: "t"))

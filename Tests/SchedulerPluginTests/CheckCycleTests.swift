@@ -99,17 +99,16 @@ func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
         let all = try await bot.store.pendingMessages()
         let queued = all.filter { $0.channel == "slack" }
         #expect(queued.count == 2)
-        let alert = try #require(queued.first?.payload)
+        let alert = try #require(queued.first?.message.slackText)
         #expect(alert.contains("🟠 *High memory* on *acme-store* (WooCommerce) — warning"))
         #expect(alert.contains("memory_percent > 85 for 5 min · now 90%"))
         #expect(alert.contains("perfbot is running `high_memory` (3 steps); the result follows in this thread."))
-        #expect(queued.last?.payload.contains("perfbot ran `high_memory`: 3 ok.") == true)
+        #expect(queued.last?.message.slackText?.contains("perfbot ran `high_memory`: 3 ok.") == true)
         #expect(try await bot.store.actions(of: StoreID("acme-store")!).count == 3)
         // The store's contact hears of the automatic fix in the playbook's own e-mail, once.
         let mails = all.filter { $0.channel == "email" }
         #expect(mails.count == 1 && mails.first?.destination == "o@acme-store.example")
-        let mail = try MailTemplates.message(payload: Array(try #require(mails.first?.payload).utf8),
-                                             from: "perfbot <p@fix.example.com>", domain: "fix.example.com", now: bot.clock.now)
+        let mail = try #require(rendered(mails.first?.message.mail, now: bot.clock.now))
         #expect(mail.subject == "[acme-store] We freed memory on your store")
         #expect(mail.text.contains("Memory use has stayed above 85% for 5 minutes; it is now 90%."))
         #expect(mail.text.contains("we fixed it right away (\"High memory usage\"):\n  • Flush the object cache: done"))
@@ -164,7 +163,7 @@ func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
         try await bot.feed("acme-store", .memoryPercent, Array(repeating: 90, count: 7))
         _ = try await bot.cycle()
         #expect(bot.dockerRuns.count == 3)
-        let slack = try await bot.store.pendingMessages().filter { $0.channel == "slack" }.map(\.payload)
+        let slack = try await bot.store.pendingMessages().filter { $0.channel == "slack" }.compactMap(\.message.slackText)
         #expect(slack.count == 1 && slack[0].contains("perfbot is running `high_memory`"))
     }
 
@@ -200,7 +199,8 @@ func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
         let messages = poster.messages
         #expect(messages.count == 2)
         #expect(messages[0].contains("held for approval: acme-store is on level 1 (notify only)"))
-        #expect(messages[1].hasPrefix(#"{"thread_ts":"1800000000.000001""#))
+        let reply = try #require(try JSONSerialization.jsonObject(with: Data(messages[1].utf8)) as? [String: Any])
+        #expect(reply["thread_ts"] as? String == "1800000000.000001")
         #expect(messages[1].contains("✅ Resolved: *High memory* on acme-store"))
     }
 
@@ -215,9 +215,9 @@ func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
         #expect(try await bot.store.pendingMessages().isEmpty)
         bot.clock.advance(by: 601)
         _ = try await bot.cycle()
-        let messages = try await bot.store.pendingMessages().map(\.payload)
+        let messages = try await bot.store.pendingMessages().map(\.message)
         #expect(messages.count == 1)
-        #expect(messages.first?.contains("The silence on acme-store has ended") == true)
+        #expect(messages.first?.slackText?.contains("The silence on acme-store has ended") == true)
     }
 
     @Test func oneSlowStoreDoesNotHoldUpTheOthers() async throws {
@@ -230,7 +230,7 @@ func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
         let started = Date()
         let report = try await CheckCycle(store: bot.store, rules: { _ in StandardRules.all },
                                           automation: cycle.automationForTesting, clock: bot.clock, settings: settings,
-                                          logger: Logger(label: "test"), render: BlockKitRenderer.blocks,
+                                          logger: Logger(label: "test"),
                                           tokens: Wiring.approvalToken).run()
         #expect(Date().timeIntervalSince(started) < 10)
         #expect(report.errors.map(\.store.rawValue) == ["slow-shop"])

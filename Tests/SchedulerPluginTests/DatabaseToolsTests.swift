@@ -17,7 +17,7 @@ import TestSupport
 
     /// Asks as an operator; the answers are kept under `.build/replies/` to be read as an admin reads them.
     func ask(_ bot: SchedulerBot, _ text: String) async throws -> String {
-        let answer = await try bot.wiring.commandRouter().route(text, user: operatorUser, channel: nil, logger: Logger(label: "t")).plainText
+        let answer = try await bot.wiring.commandRouter().route(text, user: operatorUser, channel: nil, logger: Logger(label: "t")).plainText
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(".build/replies")
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -125,7 +125,7 @@ import TestSupport
             #expect(listing.contains("rows read per row sent"))
             #expect(!listing.contains("'publish'") && !listing.contains("_meta_3"), "literals never leave the collector")
             // The store's contact, by e-mail: the week's slowest kinds of query, shapes only.
-            let mail = await try bot.wiring.commandRouter().route("slow queries", contact: Contact(email: "o@db-shop.example",
+            let mail = try await bot.wiring.commandRouter().route("slow queries", contact: Contact(email: "o@db-shop.example",
                                                                                                  stores: [customer.id]),
                                                               logger: Logger(label: "t")).plainText
             #expect(mail.contains("6 times") && mail.contains("select post_id, meta_value from wp_postmeta where meta_key = ?"), "\(mail)")

@@ -14,12 +14,12 @@ import TestSupport
     static let users = ["PERFBOT_SLACK_USERS": "U0VIEW001:viewer,U0OPS0001:operator,U0ADM0001:admin"]
 
     func ask(_ bot: SchedulerBot, _ text: String, as user: SlackUserID) async throws -> String {
-        await try bot.wiring.commandRouter().route(text, user: user, channel: nil, logger: Logger(label: "t")).plainText
+        try await bot.wiring.commandRouter().route(text, user: user, channel: nil, logger: Logger(label: "t")).plainText
     }
 
     func proposalID(_ bot: SchedulerBot) async throws -> String {
-        let alert = try #require(try await bot.store.pendingMessages().first { $0.payload.contains("fix_approve") }?.payload)
-        return try #require(alert.range(of: #"fix_[a-z2-7]{10}"#, options: .regularExpression).map { String(alert[$0]) })
+        let buttons = try await bot.store.pendingMessages().flatMap(\.message.buttons)
+        return try #require(buttons.first { $0.actionID == "fix_approve" }?.value)
     }
 
     @Test func anOperatorCannotApproveWhatOnlyAnAdminMayRun() async throws {
@@ -61,7 +61,7 @@ import TestSupport
         configuration.playbooksPath = playbooks.path
         let later = try Wiring(configuration: configuration, store: bot.store, clock: bot.clock,
                                executors: bot.wiring.executors, sleeper: InstantSleeper())
-        let reply = await try later.commandRouter().route("approve \(id)", user: operatorUser, channel: nil,
+        let reply = try await later.commandRouter().route("approve \(id)", user: operatorUser, channel: nil,
                                                             logger: Logger(label: "t")).plainText
         #expect(reply.hasPrefix("Not approved: `high_memory` changed after `\(id)` was proposed, so what was shown is not what would run."),
                 "\(reply)")
@@ -74,10 +74,10 @@ import TestSupport
         #expect(fresh != id)
         #expect(try await bot.store.approval(id: fresh)?.status == .pending)
         // The new proposal is mailed to the customer with the current steps.
-        let mails = try await bot.store.pendingMessages().filter { $0.channel == "email" }.map(\.payload)
-        #expect(mails.count == 2 && mails.last?.contains("Flush the whole object cache") == true)
+        let mails = try await bot.store.pendingMessages().filter { $0.channel == "email" }.map(\.message.mail)
+        #expect(mails.count == 2 && rendered(mails.last ?? nil)?.text.contains("Flush the whole object cache") == true)
         // …and approving it runs the new plan.
-        let approved = await try later.commandRouter().route("approve \(fresh)", user: operatorUser, channel: nil,
+        let approved = try await later.commandRouter().route("approve \(fresh)", user: operatorUser, channel: nil,
                                                                logger: Logger(label: "t")).plainText
         #expect(approved.contains("✅ Flush the whole object cache"), "\(approved)")
     }

@@ -4,6 +4,7 @@ import BotStore
 import Foundation
 import Logging
 import SchedulerPlugin
+import TestSupport
 import Testing
 
 @Suite struct PredictionTests {
@@ -30,7 +31,7 @@ import Testing
         let queued = try await bot.store.pendingMessages()
         let emails = queued.filter { $0.channel == "email" }
         #expect(emails.map(\.destination).sorted() == ["o@filling-shop.example", "o@growing-shop.example"])
-        #expect(emails.allSatisfy { $0.payload.contains(#""template":"prediction_notice""#) })
+        #expect(emails.allSatisfy { $0.message.mail?.kind.name == "predictionNotice" })
         #expect(queued.filter { $0.channel == "slack" }.count == 3)
     }
 
@@ -57,11 +58,11 @@ import Testing
         bot.clock.advance(by: 1)
         try await PredictionTests().week(bot, "growing-shop", .memoryPercent) { 50 + 4 * Double($0) / 24 }
         func notices() async throws -> Int {
-            try await bot.store.pendingMessages().filter { $0.payload.contains(#""template":"prediction_notice""#) }.count
+            try await bot.store.pendingMessages().filter { $0.message.mail?.kind.name == "predictionNotice" }.count
         }
         for start in 0..<2 {
             // Each start runs the scheduler plugin's services until its daily run had its chance.
-            let services = try bot.wiring.plugins().flatMap(\.services).filter { $0.name == "predictions" }
+            let services = bot.wiring.plugins().flatMap(\.services).filter { $0.name == "predictions" }
             #expect(services.count == 1)
             let running = Task { try await services[0].run() }
             for _ in 0..<100 where try await notices() == 0 { try await Task.sleep(for: .milliseconds(20)) }

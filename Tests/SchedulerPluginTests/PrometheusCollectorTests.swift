@@ -90,7 +90,7 @@ import TestSupport
                 #expect(b[.memoryPercent] == 12.5)
                 // One query per reading for the whole fleet, not one per store.
                 #expect(await bot.wiring.collector.prometheusQueryCount == 4)
-                let store = await try bot.wiring.commandRouter().route("store shop-a", user: SlackUserID("U0VIEW001")!, channel: nil,
+                let store = try await bot.wiring.commandRouter().route("store shop-a", user: SlackUserID("U0VIEW001")!, channel: nil,
                                                                      logger: Logger(label: "t")).plainText
                 #expect(store.contains("Memory") && store.contains("75"), "\(store)")
                 #expect(store.contains("CPU") && store.contains("25"), "\(store)")

@@ -60,6 +60,29 @@ public enum BlockKitRenderer {
         ])
     }
 
+    /// A `response_url` message that replaces the message it answers, or is added below it.
+    public static func response(_ reply: BotReply, replaceOriginal: Bool) -> JSONValue {
+        guard case let .object(pairs) = message(reply) else { return message(reply) }
+        return .object(pairs + [("replace_original", .bool(replaceOriginal))])
+    }
+
+    /// The `chat.postMessage` body of `reply` in `channel`, as a reply in the thread of `threadTS` when given.
+    public static func post(_ reply: BotReply, channel: String, threadTS: String?) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [("channel", .string(channel))]
+        if let threadTS { pairs.append(("thread_ts", .string(threadTS))) }
+        return .object(pairs + [("text", .string(String(reply.plainText.prefix(3000)))), ("blocks", .array(blocks(reply))),
+                                ("unfurl_links", .bool(false))])
+    }
+
+    /// The `chat.update` body for the alert `alert` sent to `channel` as `ts`: its buttons give way to `outcome`.
+    public static func update(_ alert: BotReply, channel: String, ts: String, outcome: String) -> JSONValue {
+        var updated = alert
+        updated.blocks.removeAll { if case .buttons = $0 { true } else { false } }
+        updated.blocks.append(.context(outcome))
+        return .object([("channel", .string(channel)), ("ts", .string(ts)),
+                        ("text", .string(String(updated.plainText.prefix(3000)))), ("blocks", .array(blocks(updated)))])
+    }
+
     static func button(_ button: ReplyButton) -> JSONValue {
         var pairs: [(String, JSONValue)] = [
             ("type", .string("button")), ("action_id", .string(String(button.actionID.prefix(255)))),

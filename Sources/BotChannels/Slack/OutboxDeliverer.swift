@@ -2,7 +2,8 @@ import BotCore
 import Foundation
 import Logging
 
-/// Delivers the outbox: `response_url` replies and `chat.postMessage`, with retries and back-off.
+/// Delivers the outbox: renders each typed message for its channel (`chat.postMessage`, `chat.update`,
+/// `response_url`, e-mail) and sends it, with retries and back-off.
 /// A message counts as sent only when Slack accepted it; Slack's `429 Retry-After` is honoured.
 public struct OutboxDeliverer: BotService {
     public let name = "outbox"
@@ -18,13 +19,13 @@ public struct OutboxDeliverer: BotService {
     /// At most one message per Slack channel in this interval (Slack allows about one a second).
     let pacing: Duration
     private let paced = Pacer()
-    /// Sends an e-mail payload (`{"template": …}`); nil while SMTP is not configured.
-    let mail: (@Sendable (_ payload: [UInt8]) async throws -> Void)?
+    /// Renders and sends a customer e-mail; nil while SMTP is not configured.
+    let mail: (@Sendable (CustomerMail) async throws -> Void)?
 
     public init(store: any OutboxStore, poster: any HTTPPoster = CurlPoster(), clock: any BotClock,
                 slackAPI: String, slackToken: String?, logger: Logger, maxAttempts: Int = 8,
                 pollInterval: Duration = .seconds(1), pacing: Duration = .seconds(1),
-                mail: (@Sendable (_ payload: [UInt8]) async throws -> Void)? = nil) {
+                mail: (@Sendable (CustomerMail) async throws -> Void)? = nil) {
         self.pacing = pacing
         self.mail = mail
         self.store = store
@@ -59,37 +60,29 @@ public struct OutboxDeliverer: BotService {
         var delivered = 0
         for var message in try await store.dueMessages(now: clock.now, limit: 50) {
             if stopping?.isSet == true { break }
-            var method = "chat.postMessage"
+            var threadTS: String?
             if let thread = message.thread, message.channel == .slack {
                 if let ts = try await store.threadTS(thread) {
-                    if let outcome = Self.alertUpdateOutcome(message.payload) {
-                        guard let original = try await store.threadStarterPayload(thread),
-                              let updated = Self.updating(original, ts: ts, outcome: outcome) else {
-                            try await store.markAttempt(message.id, error: "the alert to update is unreadable", nextAttempt: nil)
-                            continue
-                        }
-                        message.payload = updated
-                        method = "chat.update"
-                    } else {
-                        message.payload = Self.adding(threadTS: ts, to: message.payload)
-                    }
+                    threadTS = ts
                 } else if try await store.threadStarter(thread) != message.id {
-                    if try await store.threadHeadFailed(thread) {
-                        // The thread's first message was given up: this one goes out on its own.
-                        if let outcome = Self.alertUpdateOutcome(message.payload) {
-                            message.payload = String(decoding: JSONValue.object([
-                                ("channel", .string(message.destination)), ("text", .string(outcome))]).bytes(), as: UTF8.self)
-                        }
-                        message.thread = nil
-                    } else {
+                    guard try await store.threadHeadFailed(thread) else {
                         // Its thread has not started yet: wait for the first message to go out.
                         try await store.postpone(message.id, until: clock.now.addingTimeInterval(5))
                         continue
                     }
+                    // The thread's first message was given up: this one goes out on its own.
+                    message.thread = nil
                 }
             }
+            let request: Request
+            do {
+                request = try await self.request(for: message, threadTS: threadTS)
+            } catch {
+                try await store.markAttempt(message.id, error: "\(error)", nextAttempt: nil)
+                continue
+            }
             if message.channel == .slack { await paced.wait(for: message.destination, interval: pacing) }
-            switch await attempt(message, method: method) {
+            switch await attempt(request) {
             case let .sent(ts):
                 try await store.markSent(message.id, at: clock.now)
                 if let thread = message.thread, let ts, try await store.threadTS(thread) == nil {
@@ -114,6 +107,42 @@ public struct OutboxDeliverer: BotService {
         return delivered
     }
 
+    /// What sending a message takes: a Slack Web API call, a `response_url` POST, or an e-mail.
+    enum Request {
+        case slack(method: String, body: JSONValue)
+        case response(URL?, body: JSONValue)
+        case mail(CustomerMail)
+    }
+
+    struct UnreadableAlert: Error, CustomStringConvertible {
+        var description: String { "the alert to update is unreadable" }
+    }
+
+    /// Where the outbox message goes and its body, rendered here and nowhere else.
+    /// - Parameter threadTS: the `ts` of its thread's first message, once that went out.
+    func request(for message: OutboxMessage, threadTS: String?) async throws -> Request {
+        switch message.message {
+        case let .post(reply, replyingTo):
+            return Self.post(reply, to: message.destination, threadTS: threadTS ?? replyingTo)
+        case let .alertOutcome(outcome):
+            guard let thread = message.thread, let threadTS else {
+                // No alert to update (its thread was given up): the outcome goes out on its own.
+                return Self.post(.text(outcome), to: message.destination, threadTS: nil)
+            }
+            guard case let .post(alert, _)? = try await store.threadStarterMessage(thread) else { throw UnreadableAlert() }
+            return .slack(method: "chat.update",
+                          body: BlockKitRenderer.update(alert, channel: message.destination, ts: threadTS, outcome: outcome))
+        case let .response(reply, replaceOriginal):
+            return .response(URL(string: message.destination), body: BlockKitRenderer.response(reply, replaceOriginal: replaceOriginal))
+        case let .mail(mail):
+            return .mail(mail)
+        }
+    }
+
+    static func post(_ reply: BotReply, to channel: String, threadTS: String?) -> Request {
+        .slack(method: "chat.postMessage", body: BlockKitRenderer.post(reply, channel: channel, threadTS: threadTS))
+    }
+
     enum Attempt: Equatable {
         /// Delivered; Slack's `ts` of the message when it gave one.
         case sent(String?)
@@ -124,32 +153,33 @@ public struct OutboxDeliverer: BotService {
         case wait(String)
     }
 
-    func attempt(_ message: OutboxMessage, method: String = "chat.postMessage") async -> Attempt {
+    func attempt(_ request: Request) async -> Attempt {
         let url: URL
         let bearer: String?
-        switch message.channel {
-        case .slackResponse:
-            guard let target = URL(string: message.destination) else { return .giveUp("invalid response URL") }
+        let body: JSONValue
+        switch request {
+        case let .response(target, json):
+            guard let target else { return .giveUp("invalid response URL") }
             url = target
             bearer = nil
-        case .slack:
+            body = json
+        case let .slack(method, json):
             guard let slackAPI, let slackToken else { return .wait("SLACK_BOT_TOKEN is not set") }
             url = slackAPI.appendingPathComponent(method)
             bearer = slackToken
-        case .email:
+            body = json
+        case let .mail(message):
             guard let mail else { return .wait("SMTP_URL is not set") }
             do {
-                try await mail(Array(message.payload.utf8))
+                try await mail(message)
                 return .sent(nil)
-            } catch let error as MailTemplates.UnknownTemplate {
-                return .giveUp("unknown e-mail template \(error.name)")
             } catch {
                 return .retry("SMTP: \(error)", after: nil)
             }
         }
         let answer: HTTPAnswer
         do {
-            answer = try await poster.post(url, json: Array(message.payload.utf8), bearer: bearer)
+            answer = try await poster.post(url, json: body.bytes(), bearer: bearer)
         } catch {
             return .retry("network: \(error)", after: nil)
         }
@@ -159,9 +189,9 @@ public struct OutboxDeliverer: BotService {
         case 500...599:
             return .retry("HTTP \(answer.status)", after: nil)
         case 200...299:
-            guard message.channel == .slack else { return .sent(nil) }
+            guard bearer != nil else { return .sent(nil) }
             return Self.slackResult(answer.body)
-        case 404, 410 where message.channel == .slackResponse:
+        case 404 where bearer == nil, 410 where bearer == nil:
             return .giveUp("response URL expired (HTTP \(answer.status))")
         default:
             return .giveUp("HTTP \(answer.status)")
@@ -182,36 +212,6 @@ public struct OutboxDeliverer: BotService {
         let error = result.error ?? "unknown_error"
         let transient: Set<String> = ["ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"]
         return transient.contains(error) ? .retry(error, after: nil) : .giveUp(error)
-    }
-
-    /// The outcome line of an alert update (`OutboxMessage.alertUpdate`), or nil for any other message.
-    static func alertUpdateOutcome(_ payload: String) -> String? {
-        guard payload.hasPrefix(#"{"update_alert":"#),
-              let object = (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any] else { return nil }
-        return object["update_alert"] as? String
-    }
-
-    /// The `chat.update` body for the alert `original` (its `chat.postMessage` body) sent as `ts`: its
-    /// Approve/Reject buttons removed and `outcome` added in their place.
-    static func updating(_ original: String, ts: String, outcome: String) -> String? {
-        guard var object = (try? JSONSerialization.jsonObject(with: Data(original.utf8))) as? [String: Any],
-              object["channel"] is String else { return nil }
-        var blocks = (object["blocks"] as? [[String: Any]] ?? []).filter { $0["type"] as? String != "actions" }
-        blocks.append(["type": "context", "elements": [["type": "mrkdwn", "text": outcome]]])
-        object["blocks"] = blocks
-        object["ts"] = ts
-        object["text"] = ((object["text"] as? String).map { $0 + "\n" } ?? "") + outcome
-        object.removeValue(forKey: "thread_ts")
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return nil }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    /// `payload` (a JSON object) with `"thread_ts": ts` added.
-    static func adding(threadTS ts: String, to payload: String) -> String {
-        guard payload.hasPrefix("{"), !payload.contains("\"thread_ts\"") else { return payload }
-        let tail = payload.dropFirst()
-        return "{\"thread_ts\":" + String(decoding: JSONValue.string(ts).bytes(), as: UTF8.self)
-            + (tail.hasPrefix("}") ? "" : ",") + tail
     }
 
     /// 10 s, 20 s, 40 s, … up to 15 minutes.

@@ -105,7 +105,7 @@ public protocol OperationsStore: CustomerDirectory, JobStore, SlowQueryStore {
     /// The approval `id`.
     func approval(id: String) async throws -> Approval?
     /// Replaces a pending proposal whose plan no longer holds by a new one, in one transaction.
-    func supersede(_ old: String, with draft: ApprovalDraft, alert: QueuedAlert?, thread: ThreadKey?, at: Date) async throws
+    func supersede(_ old: String, with draft: ApprovalDraft, alert: Addressed?, thread: ThreadKey?, at: Date) async throws
     /// The figures of `/perf report` since `since`.
     func report(since: Date) async throws -> OperationsReport
     /// Sets a customer's automation level and exceptions.
@@ -120,7 +120,7 @@ public protocol OperationsStore: CustomerDirectory, JobStore, SlowQueryStore {
     /// Pending approvals, and those proposed since `since` whatever became of them, newest first.
     func approvals(store: StoreID?, since: Date, limit: Int) async throws -> [Approval]
     /// Queues a Slack message in `thread` (an alert's update waits for the alert).
-    func enqueueThreaded(channel: String, payload: String, thread: ThreadKey, at: Date) async throws
+    func enqueue(_ message: Addressed, thread: ThreadKey, at: Date) async throws
     /// Decides a pending approval once: refused when decided before, expired, or its issue resolved.
     func decideApproval(_ id: String, approve: Bool, by: String, channel: ApprovalChannel, at: Date) async throws -> ApprovalResult
 }
@@ -201,35 +201,27 @@ public struct OutboxMessage: Sendable, Equatable {
     public var channel: Channel
     /// A Slack channel id, a response URL, or an e-mail address.
     public var destination: String
-    /// The message, JSON.
-    public var payload: String
+    /// The message; its channel renders it when it is sent.
+    public var message: Outbound
     public var attempts: Int
     /// Messages with the same thread go into one Slack thread; the first starts it.
     public var thread: ThreadKey?
 
-    public init(id: Int64, channel: Channel, destination: String, payload: String, attempts: Int, thread: ThreadKey? = nil) {
+    public init(id: Int64, channel: Channel, destination: String, message: Outbound, attempts: Int, thread: ThreadKey? = nil) {
         self.id = id
         self.channel = channel
         self.destination = destination
-        self.payload = payload
+        self.message = message
         self.attempts = attempts
         self.thread = thread
     }
 }
 
 /// The durable outbox: messages are written first and delivered by a background service.
-extension OutboxMessage {
-    /// The payload of a message that updates the alert which started its thread: the alert's buttons give
-    /// way to `outcome` (`chat.update` on delivery, once the alert has gone out).
-    public static func alertUpdate(_ outcome: String) -> String {
-        String(decoding: JSONValue.object([("update_alert", .string(outcome))]).bytes(), as: UTF8.self)
-    }
-}
-
 public protocol OutboxStore: Sendable {
     /// Queues a message.
     @discardableResult
-    func enqueue(_ channel: OutboxMessage.Channel, to destination: String, payload: String, at: Date) async throws -> Int64
+    func enqueue(_ message: Addressed, at: Date) async throws -> Int64
     /// Messages due at `now`, oldest first.
     func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage]
     /// Marks a message delivered.
@@ -248,8 +240,8 @@ public protocol OutboxStore: Sendable {
     func threadStarter(_ thread: ThreadKey) async throws -> Int64?
     /// Remembers the Slack message that started `thread`.
     func rememberThread(_ thread: ThreadKey, channel: String, ts: String) async throws
-    /// The payload of the message that started `thread` (to update it in place).
-    func threadStarterPayload(_ thread: ThreadKey) async throws -> String?
+    /// The message that started `thread` (to update it in place).
+    func threadStarterMessage(_ thread: ThreadKey) async throws -> Outbound?
 }
 
 /// An open issue as the check cycle tracks it.
@@ -316,18 +308,6 @@ public struct SnapshotRecord: Sendable {
     }
 }
 
-/// A message to queue for Slack in the same transaction as the change it reports.
-public struct QueuedAlert: Sendable {
-    public var channel: String
-    /// The `chat.postMessage` body.
-    public var payload: String
-
-    public init(channel: String, payload: String) {
-        self.channel = channel
-        self.payload = payload
-    }
-}
-
 /// An insights-feed entry written with the change it reports.
 public struct InsightEntry: Sendable {
     public var kind: String
@@ -352,12 +332,12 @@ public enum ProposalOutcome: Sendable, Equatable {
 public struct ApprovalDraft: Sendable {
     public var approval: Approval
     public var tokenHash: String
-    /// `(channel, destination, payload)` of the proposal e-mail, if the customer gets one.
-    public var proposal: (OutboxMessage.Channel, String, String)?
+    /// The proposal e-mail, if the customer gets one.
+    public var proposal: CustomerMail?
     /// The held job with the plan the proposal shows.
     public var job: JobDraft?
 
-    public init(approval: Approval, tokenHash: String, proposal: (OutboxMessage.Channel, String, String)?,
+    public init(approval: Approval, tokenHash: String, proposal: CustomerMail?,
                 job: JobDraft? = nil) {
         self.job = job
         self.approval = approval
@@ -371,15 +351,15 @@ public struct ApprovalDraft: Sendable {
 public struct ApprovalClosing: Sendable {
     public var id: String
     public var status: ApprovalStatus
-    /// `(address, payload)` of the customer's e-mail.
-    public var mail: (String, String)?
+    /// The customer's e-mail.
+    public var mail: CustomerMail?
     /// The note for the alerts channel, in the issue's thread when `thread` is set.
-    public var alert: QueuedAlert?
+    public var alert: Addressed?
     public var thread: ThreadKey?
     /// The line that replaces the alert's Approve/Reject buttons (with `alert`'s channel and `thread`).
     public var outcome: String?
 
-    public init(id: String, status: ApprovalStatus, mail: (String, String)?, alert: QueuedAlert?, thread: ThreadKey?,
+    public init(id: String, status: ApprovalStatus, mail: CustomerMail?, alert: Addressed?, thread: ThreadKey?,
                 outcome: String? = nil) {
         self.id = id
         self.status = status
@@ -412,12 +392,11 @@ public protocol SchedulerStore: OutboxStore, SampleReader, CustomerDirectory, Me
     /// a yes, its approval and proposal, in one transaction, unless one of that type is open.
     /// - Returns: the new issue's id.
     func openIssue(store: StoreID, type: String, severity: Severity, title: String, details: [String: String],
-                   insight: InsightEntry, alert: QueuedAlert?, approval: ApprovalDraft?, at: Date) async throws -> Int64?
-    /// Writes a store's insight and queues its messages (`(channel, destination, payload)`) in one transaction.
-    func record(_ insight: InsightEntry, for store: StoreID, messages: [(OutboxMessage.Channel, String, String)],
-                at: Date) async throws
+                   insight: InsightEntry, alert: Addressed?, approval: ApprovalDraft?, at: Date) async throws -> Int64?
+    /// Writes a store's insight and queues its messages in one transaction.
+    func record(_ insight: InsightEntry, for store: StoreID, messages: [Addressed], at: Date) async throws
     /// Resolves an issue with its insight and its alert (in the issue's thread) in one transaction.
-    func resolveIssue(_ id: Int64, store: StoreID, insight: InsightEntry, alert: QueuedAlert?, at: Date) async throws
+    func resolveIssue(_ id: Int64, store: StoreID, insight: InsightEntry, alert: Addressed?, at: Date) async throws
     /// The silence covering `store` at `at`, if any.
     func activeSilence(_ store: StoreID, at: Date) async throws -> Silence?
     /// Starts a silence. - Returns: its id.
@@ -435,7 +414,7 @@ public protocol SchedulerStore: OutboxStore, SampleReader, CustomerDirectory, Me
     /// Adds an entry to the store's insights feed.
     func addInsight(_ store: StoreID, at: Date, kind: String, title: String, body: String) async throws
     /// Queues a Slack message in `thread`: the first message of a thread starts it, later ones reply in it.
-    func enqueueThreaded(channel: String, payload: String, thread: ThreadKey, at: Date) async throws
+    func enqueue(_ message: Addressed, thread: ThreadKey, at: Date) async throws
     /// Stores collected samples. - Returns: how many were new.
     @discardableResult
     func insert(_ samples: [MetricSample]) async throws -> Int

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One bar of a distribution chart.
-public struct ReplyBar: Sendable, Equatable {
+public struct ReplyBar: Sendable, Equatable, Codable {
     public var label: String
     public var count: Int
     public var total: Int
@@ -19,7 +19,7 @@ public struct ReplyBar: Sendable, Equatable {
 }
 
 /// A table of plain-text cells, shown in monospace.
-public struct ReplyTable: Sendable, Equatable {
+public struct ReplyTable: Sendable, Equatable, Codable {
     public var columns: [String]
     public var rows: [[String]]
     /// Columns whose cells align to the right (numbers).
@@ -48,8 +48,8 @@ public struct ReplyTable: Sendable, Equatable {
 }
 
 /// A button on a reply; `value` travels back with the click.
-public struct ReplyButton: Sendable, Equatable {
-    public enum Style: String, Sendable { case primary, danger }
+public struct ReplyButton: Sendable, Equatable, Codable {
+    public enum Style: String, Sendable, Codable { case primary, danger }
 
     public var label: String
     public var actionID: String
@@ -100,9 +100,9 @@ public enum ReplyBlock: Sendable, Equatable {
 }
 
 /// What perfbot answers: structured blocks plus who may see them.
-public struct BotReply: Sendable, Equatable {
+public struct BotReply: Sendable, Equatable, Codable {
     /// Who sees the answer in Slack.
-    public enum Visibility: String, Sendable {
+    public enum Visibility: String, Sendable, Codable {
         /// Only the person who asked.
         case ephemeral
         /// Everyone in the channel.
@@ -122,6 +122,46 @@ public struct BotReply: Sendable, Equatable {
 
     /// The reply as plain text: Slack's notification fallback, terminals and e-mail.
     public var plainText: String { PlainTextRenderer.render(self) }
+}
+
+/// Stored in the outbox: `{"text": "…"}`, `{"fields": [{"label": …, "value": …}]}`, `{"divider": true}`, ….
+extension ReplyBlock: Codable {
+    private enum Key: String, CodingKey { case header, text, fields, bars, table, context, divider, buttons }
+    private struct Field: Codable {
+        var label: String
+        var value: String
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        guard let key = container.allKeys.first, container.allKeys.count == 1 else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "one kind of block expected"))
+        }
+        switch key {
+        case .header: self = .header(try container.decode(String.self, forKey: key))
+        case .text: self = .text(try container.decode(String.self, forKey: key))
+        case .context: self = .context(try container.decode(String.self, forKey: key))
+        case .fields: self = .fields(try container.decode([Field].self, forKey: key).map { ($0.label, $0.value) })
+        case .bars: self = .bars(try container.decode([ReplyBar].self, forKey: key))
+        case .table: self = .table(try container.decode(ReplyTable.self, forKey: key))
+        case .divider: self = .divider
+        case .buttons: self = .buttons(try container.decode([ReplyButton].self, forKey: key))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        switch self {
+        case let .header(text): try container.encode(text, forKey: .header)
+        case let .text(text): try container.encode(text, forKey: .text)
+        case let .context(text): try container.encode(text, forKey: .context)
+        case let .fields(fields): try container.encode(fields.map { Field(label: $0.label, value: $0.value) }, forKey: .fields)
+        case let .bars(bars): try container.encode(bars, forKey: .bars)
+        case let .table(table): try container.encode(table, forKey: .table)
+        case .divider: try container.encode(true, forKey: .divider)
+        case let .buttons(buttons): try container.encode(buttons, forKey: .buttons)
+        }
+    }
 }
 
 /// Renders a reply as plain text.

@@ -44,17 +44,10 @@ public struct Proposer: Sendable {
         let (token, hash) = tokens()
         let approval = Approval(id: Approval.newID(), store: customer.id, issueID: issueID, playbook: kind.name,
                                 steps: steps.map(\.name), createdAt: now, expiresAt: now.addingTimeInterval(ttl), kind: kind)
-        var proposal: (OutboxMessage.Channel, String, String)?
-        if let domain = replyDomain {
-            let mail: JSONValue = .object([
-                ("template", .string("proposal")), ("to", .string(customer.contactEmail)),
-                ("reply_to", .string("approve+\(token)@\(domain)")), ("store", .string(customer.id.rawValue)),
-                ("issue", .string(issue)), ("explanation", .string(explanation)), ("playbook", .string(title)),
-                ("steps", .array(steps.map { .string($0.described) })),
-                ("expires_at", .string(Wording.dayAndTime(approval.expiresAt))),
-                ("requested", .string(requested ? "true" : "false")),
-            ])
-            proposal = (.email, customer.contactEmail, String(decoding: mail.bytes(), as: UTF8.self))
+        let proposal = replyDomain.map { domain in
+            CustomerMail(customer, .proposal(issue: issue, explanation: explanation, playbook: title, steps: steps.map(\.described),
+                                             expiresAt: approval.expiresAt, requested: requested),
+                         replyTo: "approve+\(token)@\(domain)")
         }
         let job = JobDraft(store: customer.id, kind: kind, requester: requester, issueID: issueID, approvalID: approval.id,
                            plan: plan, planHash: planHash, state: .held,

@@ -123,11 +123,12 @@ public struct PlaybookParser: Sendable {
         }
         context.checkKeys(mapping, allowed: Self.notificationKeys, what: "notifications")
         let email = context.optionalString(mapping, "email")
-        if let email, CustomerMail.automaticFixSubjects[email.value] == nil {
+        let mail = email.flatMap { AutomaticFixMail(rawValue: $0.value) }
+        if let email, mail == nil {
             context.problem(at: email.node, "email must name a customer template: "
-                + CustomerMail.automaticFixSubjects.keys.sorted().joined(separator: ", "))
+                + AutomaticFixMail.allCases.map(\.rawValue).sorted().joined(separator: ", "))
         }
-        return PlaybookNotifications(dashboard: context.optionalString(mapping, "dashboard")?.value, email: email?.value,
+        return PlaybookNotifications(dashboard: context.optionalString(mapping, "dashboard")?.value, email: mail,
                                      slack: context.optionalBool(mapping, "slack") ?? true)
     }
 

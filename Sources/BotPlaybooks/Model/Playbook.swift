@@ -99,12 +99,12 @@ public enum PlaybookTrigger: Sendable, Equatable, CustomStringConvertible {
 public struct PlaybookNotifications: Sendable, Equatable {
     /// The line shown in the insights feed.
     public var dashboard: String?
-    /// The e-mail template sent to the customer.
-    public var email: String?
+    /// The e-mail sent to the customer after an automatic run.
+    public var email: AutomaticFixMail?
     /// Whether the admins' Slack channel is told.
     public var slack: Bool
 
-    public init(dashboard: String? = nil, email: String? = nil, slack: Bool = true) {
+    public init(dashboard: String? = nil, email: AutomaticFixMail? = nil, slack: Bool = true) {
         self.dashboard = dashboard
         self.email = email
         self.slack = slack
