@@ -11,12 +11,14 @@ public struct CustomerPlugin: BotPlugin {
     let library: PlaybookLibrary
     let planner: JobPlanner
     let proposer: Proposer
+    /// Gates what a contact asks for, as it gates every action.
+    let engine: JobEngine
     let clock: any BotClock
-    let gate = ActionGate()
     let scorer = HealthScorer()
 
-    public init(store: any CustomerStore, library: PlaybookLibrary, planner: JobPlanner, proposer: Proposer,
+    public init(store: any CustomerStore, library: PlaybookLibrary, planner: JobPlanner, proposer: Proposer, engine: JobEngine,
                 clock: any BotClock) {
+        self.engine = engine
         self.store = store
         self.library = library
         self.planner = planner
@@ -235,8 +237,9 @@ public struct CustomerPlugin: BotPlugin {
         }
         let now = clock.now
         let held: [Int: String]
-        switch gate.decide(playbook.actionPlan(battery: true), customer: customer, requester: .customer(contact.email),
-                           entry: .approval, silence: nil, now: now) {
+        let request = ActionRequest(playbook, on: customer, requester: .customer(contact.email), entry: .approval, battery: true,
+                                    reason: "asked by e-mail")
+        switch try await engine.check(request).decision {
         case let .refuse(reason): return .text("We cannot run it: \(reason).")
         case let .holdForApproval(reason): return .text("We cannot run it: \(reason).")
         case let .run(skipped): held = skipped

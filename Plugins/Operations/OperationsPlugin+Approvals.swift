@@ -11,38 +11,30 @@ extension OperationsPlugin {
         }
         let member = try context.member()
         let who = "<@\(member.user)>"
-        let now = clock.now
-        if approve, let pending = try await store.approval(id: id), pending.status == .pending, pending.expiresAt > now {
-            let customer = try await customer(pending.store)
-            let requester = Requester(try context.member())
-            switch try await approvalCheck.check(pending, customer: customer, requester: requester,
-                                                 silence: try await store.activeSilence(customer.id, at: now),
-                                                 jobs: store, now: now) {
-            case .ready: break
-            case let .refused(reason):
-                return .text("Not approved: \(reason). `\(id)` still waits for a decision.")
-            case let .gone(reason):
-                return .text("`\(id)` cannot run any more: \(reason). Nothing ran; the proposal still waits and expires on its own.")
-            case let .changed(playbook, plan):
-                let draft = proposer.draft(playbook, plan: plan, customer: customer, issueID: pending.issueID,
-                                           issue: "\(playbook.title) (proposed again)",
-                                           explanation: "The fix we proposed earlier has changed since, so we ask again with the current steps.",
-                                           now: now)
-                try await store.supersede(id, with: draft, alert: nil, thread: nil, at: now)
-                if let channel = alertsChannel, let issue = pending.issueID {
-                    try await store.enqueue(Addressed(destination: channel, message: .alertOutcome(
-                        "↩️ Replaced by `\(draft.approval.id)`: `\(playbook.name)` changed after it was proposed.")),
-                                            thread: .issue(issue), at: now)
-                }
-                return .text("Not approved: `\(playbook.name)` changed after `\(id)` was proposed, so what was shown is not "
-                    + "what would run. A new proposal `\(draft.approval.id)` shows the current steps: "
-                    + plan.map { "`\($0.name)`" }.joined(separator: ", ")
-                    + ". `/perf run \(playbook.name) \(customer.id) --dry-run` lists them with their commands; "
-                    + "`/perf approve \(draft.approval.id)` approves them.")
+        let late = context.replyLater
+        let decider = Approvals.Decider(requester: Requester(member), channel: .slack, shownAs: who)
+        // A click's own reply replaces the alert in full; a run's end that outlasts the answer follows through `late`.
+        var onEnd: (@Sendable (Approval, JobOutcome) async -> Void)?
+        if let late {
+            let store = self.store
+            onEnd = { approval, outcome in
+                guard let customer = try? await store.customer(approval.store) else { return }
+                await late(Self.render(outcome, customer: customer))
             }
         }
-        switch try await store.decideApproval(id, approve: approve, by: member.user.rawValue, channel: .slack,
-                                              at: now) {
+        switch try await approvals.decide(id, approve: approve, by: decider,
+                                          explanation: "The fix we proposed earlier has changed since, so we ask again with the current steps.",
+                                          onEnd: onEnd) {
+        case let .refused(_, reason):
+            return .text("Not approved: \(reason). `\(id)` still waits for a decision.")
+        case let .gone(_, reason):
+            return .text("`\(id)` cannot run any more: \(reason). Nothing ran; the proposal still waits and expires on its own.")
+        case let .superseded(_, replacement, playbook, plan):
+            return .text("Not approved: `\(playbook.name)` changed after `\(id)` was proposed, so what was shown is not "
+                + "what would run. A new proposal `\(replacement.id)` shows the current steps: "
+                + plan.map { "`\($0.name)`" }.joined(separator: ", ")
+                + ". `/perf run \(playbook.name) \(replacement.store) --dry-run` lists them with their commands; "
+                + "`/perf approve \(replacement.id)` approves them.")
         case .unknown:
             return .text("There is no approval `\(id)`.")
         case let .alreadyDecided(approval):
@@ -54,22 +46,13 @@ extension OperationsPlugin {
                 + "A new proposal comes with the next occurrence, or run it by hand: `/perf run \(approval.playbook) \(approval.store)`.")
         case let .issueResolved(approval):
             return .text("The issue behind `\(id)` was resolved meanwhile, so `\(approval.playbook)` does not run.")
-        case let .decided(approval):
-            // The alert's buttons give way to the decision (a click's own reply then replaces it in full).
-            if let channel = alertsChannel, let issue = approval.issueID {
-                let outcome = approve ? "✅ Approved by \(who) in Slack at \(Wording.clockTime(now))."
-                    : "❌ Rejected by \(who) in Slack at \(Wording.clockTime(now)); nothing ran."
-                try await store.enqueue(Addressed(destination: channel, message: .alertOutcome(outcome)), thread: .issue(issue), at: now)
-            }
-            guard approve else {
-                return BotReply([.text("❌ Rejected by \(who): `\(approval.playbook)` will not run on \(approval.store). "
-                    + "The decision is in the audit log.")], visibility: .inChannel)
-            }
+        case let .rejected(approval):
+            return BotReply([.text("❌ Rejected by \(who): `\(approval.playbook)` will not run on \(approval.store). "
+                + "The decision is in the audit log.")], visibility: .inChannel)
+        case let .approved(approval):
             let customer = try await customer(approval.store)
             guard let jobID = approval.jobID else { return .text("✅ Approved by \(who).") }
             let approved = BotReply.text("✅ Approved by \(who). It runs as job \(jobID).")
-            let late = context.replyLater
-            await engine.follow(jobID, store: customer.id, listener: Self.listener(late, customer: customer))
             let engine = self.engine
             guard late != nil else {
                 let result = Self.render(await engine.outcome(of: jobID), customer: customer)

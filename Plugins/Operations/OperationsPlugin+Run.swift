@@ -9,40 +9,37 @@ extension OperationsPlugin {
     ///   playbook needs the admin role.
     func run(_ playbook: Playbook, on customer: Customer, dryRun: Bool, battery: Bool,
              context: CommandContext) async throws -> BotReply {
-        let now = clock.now
         let requester = Requester(try context.member())
-        let silence = try await store.activeSilence(customer.id, at: now)
-        let skipped: [Int: String]
-        // Anyone may see what a playbook would do: a dry run acts on nothing, so no role is needed.
-        switch gate.decide(playbook.actionPlan(battery: battery), customer: customer, requester: dryRun ? .policy : requester,
-                           entry: .requested, silence: silence, now: now) {
-        case let .refuse(reason):
-            return .text("Not run: \(reason)." + (dryRun ? "" : " `--dry-run` shows what it would do."))
-        case let .holdForApproval(reason): return .text("Held for approval: \(reason).")
-        case let .run(held): skipped = held
+        let late = context.replyLater
+        let request = ActionRequest(playbook, on: customer, requester: requester, entry: .requested, battery: battery,
+                                    reason: "requested in Slack")
+        if dryRun {
+            // Anyone may see what a playbook would do: a dry run acts on nothing, so no role is needed.
+            var preview = request
+            preview.requester = .policy
+            switch try await engine.check(preview).decision {
+            case let .refuse(reason): return .text("Not run: \(reason).")
+            case let .holdForApproval(reason): return .text("Held for approval: \(reason).")
+            case let .run(held):
+                let report = try await runner.run(playbook, on: try planner.target(customer), dryRun: true, held: held)
+                return Self.render(report, customer: customer, elapsed: 0)
+            }
         }
-        // Every step held back by the store's exceptions: a job would do nothing, so say why instead.
-        if !dryRun, !playbook.actions.isEmpty, skipped.count == playbook.actions.count {
+        let title = "*\(playbook.title)* on \(customer.id)"
+        let admission: JobAdmission
+        switch try await engine.admit(request, listener: Self.listener(late, customer: customer)) {
+        case let .refused(reason): return .text("Not run: \(reason). `--dry-run` shows what it would do.")
+        case let .heldForApproval(reason): return .text("Held for approval: \(reason).")
+        case let .excluded(held):
             // Which exceptions hold the steps back comes from the policy, as names, not read out of its sentences.
             let exceptions = AutomationPolicy().exceptions(covering: playbook.actionPlan(battery: battery).actions, customer: customer)
             guard !exceptions.isEmpty else {
-                return .text("Not run: every step is held back for \(customer.id) (\(Set(skipped.values).sorted().joined(separator: "; "))).")
+                return .text("Not run: every step is held back for \(customer.id) (\(Set(held.values).sorted().joined(separator: "; "))).")
             }
             return .text("Not run: \(customer.id)'s automation settings exclude what it does (\(exceptions.joined(separator: ", "))). "
                 + "`/perf automation \(customer.id) unskip \(exceptions.joined(separator: " "))` allows it again.")
+        case let .queued(queued): admission = queued
         }
-        if dryRun {
-            let target = try planner.target(customer)
-            let report = try await runner.run(playbook, on: target, dryRun: true, held: skipped)
-            return Self.render(report, customer: customer, elapsed: 0)
-        }
-        let plan = try planner.plan(playbook, for: customer, held: skipped)
-        let draft = JobDraft(store: customer.id, kind: playbook.kind, requester: requester, plan: plan,
-                             planHash: playbook.contentHash,
-                             reason: "requested in Slack" + (silence == nil ? "" : " during a silence"))
-        let title = "*\(playbook.title)* on \(customer.id)"
-        let late = context.replyLater
-        let admission = try await engine.submit(draft, listener: Self.listener(late, customer: customer))
         switch admission {
         case let .duplicate(job):
             return .text("`\(playbook.name)` is already queued for \(customer.id) as job \(job.id); nothing new was queued. "

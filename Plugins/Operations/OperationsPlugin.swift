@@ -7,16 +7,15 @@ import Foundation
 public struct OperationsPlugin: BotPlugin {
     public let name = "operations"
     let store: any OperationsStore
-    let alertsChannel: String?
     let library: PlaybookLibrary
     let platforms: [Platform: any PlatformPlugin]
     let planner: JobPlanner
     /// Plans dry runs (a real run is a job of the engine).
     let runner: PlaybookRunner
     let engine: JobEngine
-    let gate = ActionGate()
-    let approvalCheck: ApprovalCheck
-    /// Makes the new proposal when a playbook changed after it was proposed.
+    /// Decides proposals (buttons, `/perf approve|reject`).
+    let approvals: Approvals
+    /// Makes proposals (an index from the database tools).
     let proposer: Proposer
     let clock: any BotClock
     let work: any BackgroundWork
@@ -28,20 +27,18 @@ public struct OperationsPlugin: BotPlugin {
     /// - Parameters:
     ///   - work: where waiting for a job goes when it may outlast Slack's 3-second answer.
     ///   - patience: how long to wait for a run before answering that it is under way.
-    ///   - alertsChannel: where held fixes' alerts are, to update them once decided.
     public init(store: any OperationsStore, library: PlaybookLibrary, platforms: [any PlatformPlugin],
-                planner: JobPlanner, runner: PlaybookRunner, engine: JobEngine, proposer: Proposer,
+                planner: JobPlanner, runner: PlaybookRunner, engine: JobEngine, proposer: Proposer, approvals: Approvals,
                 clock: any BotClock, work: any BackgroundWork = InlineWork(), patience: Duration = .seconds(2),
-                alertsChannel: String? = nil, fragmentedBytes: Int = 64 << 20) {
+                fragmentedBytes: Int = 64 << 20) {
         self.fragmentedBytes = Double(fragmentedBytes)
-        self.alertsChannel = alertsChannel
+        self.approvals = approvals
         self.work = work
         self.patience = patience
         self.store = store
         self.library = library
         self.platforms = Dictionary(platforms.map { ($0.platform, $0) }, uniquingKeysWith: { first, _ in first })
         self.planner = planner
-        self.approvalCheck = ApprovalCheck(library: library, planner: planner)
         self.runner = runner
         self.engine = engine
         self.proposer = proposer

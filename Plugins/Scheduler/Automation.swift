@@ -28,19 +28,20 @@ public struct Automation: Sendable {
         public var text: String
     }
 
-    /// Decides what to do about `rule` firing for `customer` (nothing runs yet).
-    func decide(_ rule: DetectionRule, customer: Customer, now: Date) -> Decision {
+    /// Decides what to do about `rule` firing for `customer` (nothing runs yet), with the store's silence as the
+    /// cycle read it.
+    func decide(_ rule: DetectionRule, customer: Customer, silence: Silence?, now: Date) -> Decision {
         guard let playbook = library.playbook(triggeredBy: rule.name, for: customer.platform) else {
             return Decision(playbook: nil, policy: nil, plan: nil, text: "No playbook handles this; nothing was changed.")
         }
         let plan = playbook.actionPlan(battery: planner.isBattery(playbook, for: customer))
-        let policy = gate.decide(plan, customer: customer, requester: .policy, entry: .automatic, silence: nil, now: now)
+        let policy = gate.decide(plan, customer: customer, requester: .policy, entry: .automatic, silence: silence, now: now)
         // A held fix, once approved, leaves out what the customer's exceptions exclude.
         let held: [Int: String] = switch policy {
         case let .run(skipped): skipped
         case .holdForApproval:
             if case let .run(skipped) = gate.decide(plan, customer: customer, requester: .policy, entry: .approval,
-                                                    silence: nil, now: now) { skipped } else { [:] }
+                                                    silence: silence, now: now) { skipped } else { [:] }
         case .refuse: [:]
         }
         let steps: [PlannedStep]
@@ -66,14 +67,14 @@ public struct Automation: Sendable {
                   ran: @escaping @Sendable (Playbook, RunReport, _ held: [Int: String]) async -> Void = { _, _, _ in })
         async -> String? {
         guard let playbook = decision.playbook, let policy = decision.policy else { return nil }
-        guard case let .run(skipped) = policy, let plan = decision.plan else {
+        guard case let .run(skipped) = policy, decision.plan != nil else {
             if case .holdForApproval = policy { return "\(playbook.name): held for approval" }
             return "\(playbook.name): refused"
         }
         // A playbook with `notifications: slack: false` runs without a result in the issue's thread.
         let notify = playbook.notifications.slack
-        let draft = JobDraft(store: customer.id, kind: playbook.kind, requester: .policy, issueID: issueID, plan: plan,
-                             planHash: playbook.contentHash, reason: reason)
+        let request = ActionRequest(playbook, on: customer, requester: .policy, entry: .automatic,
+                                    battery: planner.isBattery(playbook, for: customer), issueID: issueID, reason: reason)
         let listener: @Sendable (JobOutcome) async -> Void = { outcome in
             if let report = outcome.report, outcome.job.state == .succeeded || outcome.job.state == .failed {
                 await ran(playbook, report, skipped)
@@ -81,10 +82,16 @@ public struct Automation: Sendable {
             if notify { await later(.text(Self.line(outcome))) }
         }
         do {
-            switch try await engine.submit(draft, listener: listener) {
-            case let .duplicate(job):
+            // The engine gates it again as it queues it: what was decided for the alert still holds, or it says why not.
+            switch try await engine.admit(request, listener: listener) {
+            case let .refused(why), let .heldForApproval(why):
+                await later(.text("`\(playbook.name)` was not run: \(why)."))
+                return "\(playbook.name): refused"
+            case .excluded:
+                return "\(playbook.name): every step held back"
+            case let .queued(.duplicate(job)):
                 return "\(playbook.name): already queued as job \(job.id)"
-            case let .admitted(job, ahead):
+            case let .queued(.admitted(job, ahead)):
                 if inline {
                     let outcome = await engine.outcome(of: job.id)
                     if outcome.job.state.isFinal { return "\(playbook.name): \(Self.line(outcome))" }

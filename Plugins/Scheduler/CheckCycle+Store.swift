@@ -23,7 +23,7 @@ extension CheckCycle {
             let value = current[rule.metric]
             let details = ["condition": rule.condition, "value": value.map { Wording.number($0) } ?? "unknown",
                            "detection_seconds": "\(Int(rule.window))"]
-            let decision = silence == nil ? automation.decide(rule, customer: customer, now: now) : nil
+            let decision = silence == nil ? automation.decide(rule, customer: customer, silence: silence, now: now) : nil
             let draft = decision.flatMap { proposal(for: $0, rule: rule, value: value, customer: customer, now: now) }
             var outcome = decision?.text ?? ""
             var buttons: [ReplyButton] = []

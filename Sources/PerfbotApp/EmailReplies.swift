@@ -10,9 +10,7 @@ import Logging
 public struct EmailReplies: Sendable {
     let store: SQLiteStore
     let library: PlaybookLibrary
-    let engine: JobEngine
-    let approvalCheck: ApprovalCheck
-    let proposer: Proposer
+    let approvals: Approvals
     let clock: any BotClock
     let alertsChannel: String?
     let logger: Logger
@@ -82,41 +80,16 @@ public struct EmailReplies: Sendable {
             return .notUnderstood
         case .approve, .reject:
             let approve = decision == .approve
-            let sender = from
-            if approve, approval.status == .pending, approval.expiresAt > clock.now,
-               let early = try await check(approval, customer: customer, sender: sender) {
-                return early
-            }
-            switch try await store.decideApproval(approval.id, approve: approve, by: sender, channel: .email, at: clock.now) {
-            case .unknown:
-                return .refused("no such proposal")
-            case let .alreadyDecided(decided):
-                try await close(customer, "It was already \(decided.status.rawValue) on \(decided.decidedAt.map(Wording.dayAndTime) ?? "an earlier day").")
-                return .closed("already \(decided.status.rawValue)")
-            case .expired:
-                try await close(customer, "It expired before your reply arrived; we will propose again if the problem returns.")
-                return .closed("expired")
-            case .issueResolved:
-                try await close(customer, "The problem went away on its own meanwhile, so no fix is needed.")
-                return .closed("issue resolved")
-            case let .decided(decided):
-                let by = Wording.escapedForSlack(sender)
-                try await updateAlert(decided, approve
-                    ? "✅ Approved by \(by) by e-mail at \(Wording.clockTime(clock.now)); the result follows in this thread."
-                    : "❌ Rejected by \(by) by e-mail at \(Wording.clockTime(clock.now)); nothing ran.")
-                if approve {
-                    // Answered at once, by the same channel; the result follows when the job ends.
-                    let title = library.playbook(for: decided.kind, platform: customer.platform)?.title
-                        ?? decided.steps.first ?? decided.playbook
-                    try await send(CustomerMail(customer, .approvalAcknowledged(playbook: title)))
-                    try await follow(decided, for: customer)
-                    return .approved
-                }
-                let title = library.playbook(for: decided.kind, platform: customer.platform)?.title ?? decided.playbook
-                try await send(CustomerMail(customer, .rejectionAcknowledged(playbook: title)))
-                try await tellAdmins("❌ \(customer.id)'s owner rejected `\(decided.playbook)` by e-mail; nothing was changed.",
-                                     issue: decided.issueID)
-                return .rejected
+            switch try await decide(approval, approve: approve, customer: customer, sender: from, channel: .email) {
+            case .unknown: return .refused("no such proposal")
+            case let .refused(_, reason): return .refused(reason)
+            case let .gone(_, reason): return .closed("cannot run: \(reason)")
+            case let .superseded(_, replacement, _, _): return .closed("the playbook changed; proposed again as \(replacement.id)")
+            case let .alreadyDecided(decided): return .closed("already \(decided.status.rawValue)")
+            case .expired: return .closed("expired")
+            case .issueResolved: return .closed("issue resolved")
+            case .approved: return .approved
+            case .rejected: return .rejected
             }
         }
     }
@@ -206,56 +179,72 @@ public struct EmailReplies: Sendable {
                              issue: approval.issueID)
     }
 
-    /// The same gate as every other approval: plan, silence, and the plan shown must still be the plan that
-    /// would run. - Returns: the outcome when the reply cannot approve now; nil when it may.
-    func check(_ approval: Approval, customer: Customer, sender: String) async throws -> Outcome? {
-        let now = clock.now
-        switch try await approvalCheck.check(approval, customer: customer, requester: .customer(sender),
-                                             silence: try await store.activeSilence(customer.id, at: now),
-                                             jobs: store, now: now) {
-        case .ready:
-            return nil
-        case let .refused(reason):
-            try await store.audit(actor: String(sender.prefix(200)), channel: "email", action: "approval.refused",
-                                  store: customer.id, details: ["approval": approval.id], result: reason, at: now)
-            try await close(customer, "We cannot apply it right now: our team has paused changes to your store for the "
-                + "moment. Nothing was changed; the proposal still stands, so please reply \"yes\" again later.")
-            try await tellAdmins("⏸️ \(customer.id)'s owner approved `\(approval.playbook)` by e-mail, but it did not run: "
-                + "\(reason). `/perf approve \(approval.id)` runs it once that no longer holds.", issue: approval.issueID)
-            return .refused(reason)
-        case let .gone(reason):
-            try await close(customer, "The fix can no longer be applied as proposed, so nothing was changed; our team has been told.")
-            try await tellAdmins("⚠️ \(customer.id)'s owner approved `\(approval.playbook)` by e-mail, but it cannot run: "
-                + "\(Wording.escapedForSlack(reason)). Nothing ran.", issue: approval.issueID)
-            return .closed("cannot run: \(reason)")
-        case let .changed(playbook, plan):
-            let draft = proposer.draft(playbook, plan: plan, customer: customer, issueID: approval.issueID,
-                                       issue: "\(playbook.title) (updated proposal)",
-                                       explanation: "The fix we proposed earlier has changed since you saw it, so nothing "
-                                           + "was changed. Here are the current steps; reply \"yes\" to this e-mail to apply them.",
-                                       now: now)
-            try await store.supersede(approval.id, with: draft, alert: nil, thread: nil, at: now)
-            try await tellAdmins("↩️ \(customer.id)'s owner approved `\(approval.playbook)` by e-mail, but the playbook changed "
-                + "after it was proposed, so nothing ran; the new proposal `\(draft.approval.id)` was mailed.", issue: approval.issueID)
-            return .closed("the playbook changed; proposed again as \(draft.approval.id)")
-        }
-    }
-
-    /// The approved fix's job runs (its store's queue permitting); the customer gets the report, the admins a note.
-    func follow(_ approval: Approval, for customer: Customer) async throws {
-        guard let jobID = approval.jobID else {
-            try await tellAdmins("⚠️ \(customer.id) approved `\(approval.playbook)`, which has no plan to run; nothing ran.",
-                                 issue: approval.issueID)
-            return
-        }
+    /// Decides `approval` for its store's contact, by e-mail or on the status page, through `Approvals` (the same gate,
+    /// plan check and single decision as Slack), and tells what became of it: the admins in the issue's thread, the
+    /// customer by e-mail where they wrote one (the page shows its own answer), and the result once the fix ran.
+    func decide(_ approval: Approval, approve: Bool, customer: Customer, sender: String,
+                channel: ApprovalChannel) async throws -> Approvals.Decision {
+        let byMail = channel == .email
         let title = library.playbook(for: approval.kind, platform: customer.platform)?.title ?? approval.playbook
         let replies = self
-        await engine.follow(jobID, store: customer.id) { outcome in
+        let decision = try await approvals.decide(approval.id, approve: approve,
+                                                  by: Approvals.Decider(requester: .customer(sender), channel: channel,
+                                                                        shownAs: Wording.escapedForSlack(sender))) { decided, outcome in
             do {
-                try await replies.reportApproved(outcome, customer: customer, approval: approval, title: title)
+                try await replies.reportApproved(outcome, customer: customer, approval: decided, title: title)
             } catch {
                 replies.logger.error("could not report an approved run", metadata: ["store": "\(customer.id)", "error": "\(error)"])
             }
+        }
+        let now = clock.now
+        switch decision {
+        case .unknown:
+            break
+        case let .refused(_, reason):
+            try await store.audit(actor: String(sender.prefix(200)), channel: channel.rawValue, action: "approval.refused",
+                                  store: customer.id, details: ["approval": approval.id], result: reason, at: now)
+            try await close(customer, "We cannot apply it right now: our team has paused changes to your store for the "
+                + "moment. Nothing was changed; the proposal still stands, so please reply \"yes\" again later.")
+            try await tellAdmins("⏸️ \(customer.id)'s owner approved `\(approval.playbook)` \(Self.via(channel)), but it did not run: "
+                + "\(reason). `/perf approve \(approval.id)` runs it once that no longer holds.", issue: approval.issueID)
+        case let .gone(_, reason):
+            try await close(customer, "The fix can no longer be applied as proposed, so nothing was changed; our team has been told.")
+            try await tellAdmins("⚠️ \(customer.id)'s owner approved `\(approval.playbook)` \(Self.via(channel)), but it cannot run: "
+                + "\(Wording.escapedForSlack(reason)). Nothing ran.", issue: approval.issueID)
+        case let .superseded(_, replacement, _, _):
+            try await tellAdmins("↩️ \(customer.id)'s owner approved `\(approval.playbook)` \(Self.via(channel)), but the playbook changed "
+                + "after it was proposed, so nothing ran; the new proposal `\(replacement.id)` was mailed.", issue: approval.issueID)
+        case let .alreadyDecided(decided):
+            if byMail {
+                try await close(customer, "It was already \(decided.status.rawValue) on \(decided.decidedAt.map(Wording.dayAndTime) ?? "an earlier day").")
+            }
+        case .expired:
+            if byMail { try await close(customer, "It expired before your reply arrived; we will propose again if the problem returns.") }
+        case .issueResolved:
+            if byMail { try await close(customer, "The problem went away on its own meanwhile, so no fix is needed.") }
+        case let .approved(decided):
+            // Answered at once, by the same channel; the result follows when the job ends.
+            if byMail {
+                try await send(CustomerMail(customer, .approvalAcknowledged(playbook: decided.kind.isSetting ? (decided.steps.first ?? title) : title)))
+            }
+            if decided.jobID == nil {
+                try await tellAdmins("⚠️ \(customer.id) approved `\(decided.playbook)`, which has no plan to run; nothing ran.",
+                                     issue: decided.issueID)
+            }
+        case let .rejected(decided):
+            guard byMail else { break }
+            try await send(CustomerMail(customer, .rejectionAcknowledged(playbook: title)))
+            try await tellAdmins("❌ \(customer.id)'s owner rejected `\(decided.playbook)` by e-mail; nothing was changed.",
+                                 issue: decided.issueID)
+        }
+        return decision
+    }
+
+    static func via(_ channel: ApprovalChannel) -> String {
+        switch channel {
+        case .email: "by e-mail"
+        case .statusPage: "on the status page"
+        case .slack: "in Slack"
         }
     }
 
@@ -291,12 +280,6 @@ public struct EmailReplies: Sendable {
 
     func send(_ mail: CustomerMail) async throws {
         try await store.enqueue(.mail(mail), at: clock.now)
-    }
-
-    /// Replaces the Approve/Reject buttons of the approval's alert with `outcome`, once the alert has gone out.
-    func updateAlert(_ approval: Approval, _ outcome: String) async throws {
-        guard let channel = alertsChannel, let issue = approval.issueID else { return }
-        try await store.enqueue(Addressed(destination: channel, message: .alertOutcome(outcome)), thread: .issue(issue), at: clock.now)
     }
 
     func tellAdmins(_ text: String, issue: Int64?) async throws {

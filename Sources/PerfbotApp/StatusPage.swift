@@ -113,21 +113,13 @@ struct StatusPageService: StatusPages {
             guard Self.decidableOnPage(approval) else {
                 return "Nothing was changed: this request is confirmed by replying YES to the e-mail we sent you, not on this page."
             }
-            let approve = action == "approve"
-            if approve, approval.status == .pending, approval.expiresAt > clock.now,
-               let refused = try await replies.check(approval, customer: customer, sender: customer.contactEmail) {
-                return "Nothing was changed: \(refused)."
-            }
-            switch try await store.decideApproval(id, approve: approve, by: customer.contactEmail, channel: .statusPage, at: clock.now) {
-            case let .decided(decided):
-                try await replies.updateAlert(decided, approve
-                    ? "✅ Approved by \(Wording.escapedForSlack(customer.contactEmail)) on the status page at \(Wording.clockTime(clock.now))."
-                    : "❌ Rejected by \(Wording.escapedForSlack(customer.contactEmail)) on the status page; nothing ran.")
-                if approve {
-                    try await replies.follow(decided, for: customer)
-                    return "Approved: the fix is running now. We will mail you the result."
-                }
-                return "Rejected: the fix will not be applied."
+            switch try await replies.decide(approval, approve: action == "approve", customer: customer,
+                                            sender: customer.contactEmail, channel: .statusPage) {
+            case .approved: return "Approved: the fix is running now. We will mail you the result."
+            case .rejected: return "Rejected: the fix will not be applied."
+            case let .refused(_, reason): return "Nothing was changed: \(reason)."
+            case .gone: return "Nothing was changed: the fix can no longer be applied as proposed; your hosting team has been told."
+            case .superseded: return "Nothing was changed: the fix changed after it was proposed, so we have mailed you the current steps."
             case let .alreadyDecided(decided): return "This proposal was already \(decided.status.rawValue)."
             case .expired: return "This proposal had expired; nothing was changed."
             case .issueResolved: return "The problem went away on its own, so no fix is needed."

@@ -33,6 +33,8 @@ public struct Wiring: Sendable {
     public let collector: Collector
     /// Turns a playbook into a store's argv: one for every part that plans.
     public let planner: JobPlanner
+    /// Decides proposals for Slack, e-mail and the status page.
+    public let approvals: Approvals
     /// The plugins, each built once for the whole process: the server, the services and the CLI share them.
     private var builtPlugins: [any BotPlugin] = []
     private var router: CommandRouter?
@@ -71,7 +73,7 @@ public struct Wiring: Sendable {
         planner = JobPlanner(executors: executors, platforms: Self.platforms)
         let reporter = JobReporter(store: store, alertsChannel: configuration.slackAlertsChannel,
                                    mailCustomers: configuration.replyDomain != nil, clock: clock)
-        engine = JobEngine(store: store, customers: store, library: self.library,
+        engine = JobEngine(store: store, customers: store, silences: store, library: self.library,
                            planner: planner,
                            runner: PlaybookRunner(metrics: StoreCurrentMetrics(store: store, clock: clock), sleeper: sleeper,
                                                   clock: clock),
@@ -82,6 +84,10 @@ public struct Wiring: Sendable {
                                    logger.error("could not report a job", metadata: ["job": "\(outcome.job.id)", "error": "\(error)"])
                                }
                            })
+        approvals = Approvals(store: store, library: self.library, planner: planner,
+                              proposer: Proposer(replyDomain: configuration.replyDomain, ttl: configuration.approvalTTL,
+                                                 tokens: Self.approvalToken),
+                              engine: engine, clock: clock, alertsChannel: configuration.slackAlertsChannel)
         builtPlugins = makePlugins()
         router = try CommandRouter(plugins: builtPlugins, access: configuration.slackUsers)
     }
@@ -143,7 +149,7 @@ public struct Wiring: Sendable {
     private func makePlugins() -> [any BotPlugin] {
         let operations = OperationsPlugin(store: store, library: library, platforms: Self.platforms,
                                           planner: planner, runner: runner(), engine: engine, proposer: proposer(),
-                                          clock: clock, work: jobs, alertsChannel: configuration.slackAlertsChannel,
+                                          approvals: approvals, clock: clock, work: jobs,
                                           fragmentedBytes: configuration.fragmentedBytes)
         let metrics = self.metrics
         let scheduler = SchedulerPlugin(cycle: checkCycle(), store: store, clock: clock,
@@ -152,7 +158,7 @@ public struct Wiring: Sendable {
                                             metrics.recordCycle(duration: .seconds(report.duration), checked: report.checked,
                                                                 errors: report.errors.count, completedAt: completedAt)
                                         })
-        let customer = CustomerPlugin(store: store, library: library, planner: planner, proposer: proposer(), clock: clock)
+        let customer = CustomerPlugin(store: store, library: library, planner: planner, proposer: proposer(), engine: engine, clock: clock)
         return [ConsolePlugin(reader: store, clock: clock), operations, scheduler, customer]
             + Self.platforms.map { $0 as any BotPlugin }
     }
@@ -163,9 +169,8 @@ public struct Wiring: Sendable {
     }
 
     func emailReplies(router: CommandRouter?) -> EmailReplies {
-        var replies = EmailReplies(store: store, library: library, engine: engine,
-                     approvalCheck: ApprovalCheck(library: library, planner: planner),
-                     proposer: proposer(), clock: clock, alertsChannel: configuration.slackAlertsChannel, logger: logger)
+        var replies = EmailReplies(store: store, library: library, approvals: approvals,
+                                   clock: clock, alertsChannel: configuration.slackAlertsChannel, logger: logger)
         replies.commands = router
         replies.commandAddress = configuration.commandAddress
         replies.authservIDs = configuration.mailAuthservIDs

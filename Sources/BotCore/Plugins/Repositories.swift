@@ -96,33 +96,45 @@ public struct AuditEntry: Sendable, Equatable {
     }
 }
 
-/// What the operations commands read and write.
-public protocol OperationsStore: CustomerDirectory, JobStore, SlowQueryStore {
-    /// Stores a proposal with its held job (and e-mail, when customers get mail), unless the same one waits.
-    @discardableResult func propose(_ draft: ApprovalDraft, at: Date) async throws -> ProposalOutcome
+/// Reads silences.
+public protocol SilenceReader: Sendable {
     /// The silence covering `store` at `at`, if any.
     func activeSilence(_ store: StoreID, at: Date) async throws -> Silence?
+}
+
+/// Writes the audit log.
+public protocol AuditLog: Sendable {
+    /// Appends to the audit log.
+    func audit(actor: String, channel: String, action: String, store: StoreID?, details: [String: String],
+               result: String?, at: Date) async throws
+}
+
+/// Proposals and their decisions, with the held jobs they carry and the messages they send.
+public protocol ApprovalStore: JobStore, OutboxStore, CustomerDirectory, SilenceReader, AuditLog {
+    /// Stores a proposal with its held job (and e-mail, when customers get mail), unless the same one waits.
+    @discardableResult func propose(_ draft: ApprovalDraft, at: Date) async throws -> ProposalOutcome
     /// The approval `id`.
     func approval(id: String) async throws -> Approval?
+    /// The approval whose reply token hashes to `tokenHash`.
+    func approval(tokenHash: String) async throws -> Approval?
+    /// Pending approvals, and those proposed since `since` whatever became of them, newest first.
+    func approvals(store: StoreID?, since: Date, limit: Int) async throws -> [Approval]
     /// Replaces a pending proposal whose plan no longer holds by a new one, in one transaction.
     func supersede(_ old: String, with draft: ApprovalDraft, alert: Addressed?, thread: ThreadKey?, at: Date) async throws
+    /// Decides a pending approval once: refused when decided before, expired, or its issue resolved.
+    func decideApproval(_ id: String, approve: Bool, by: String, channel: ApprovalChannel, at: Date) async throws -> ApprovalResult
+}
+
+/// What the operations commands read and write.
+public protocol OperationsStore: ApprovalStore, SlowQueryStore {
     /// The figures of `/perf report` since `since`.
     func report(since: Date) async throws -> OperationsReport
     /// Sets a customer's automation level and exceptions.
     func setAutomation(_ store: StoreID, level: AutomationLevel, exceptions: [String], at: Date) async throws
-    /// Appends to the audit log.
-    func audit(actor: String, channel: String, action: String, store: StoreID?, details: [String: String],
-               result: String?, at: Date) async throws
     /// The newest values of `store`'s metrics.
     func latestMetrics(stores: [StoreID]?) async throws -> [StoreID: MetricSnapshot]
     /// The latest audit entries, newest first: (at, actor, channel, action, store, result, details).
     func auditEntries(store: StoreID?, limit: Int) async throws -> [AuditEntry]
-    /// Pending approvals, and those proposed since `since` whatever became of them, newest first.
-    func approvals(store: StoreID?, since: Date, limit: Int) async throws -> [Approval]
-    /// Queues a Slack message in `thread` (an alert's update waits for the alert).
-    func enqueue(_ message: Addressed, thread: ThreadKey, at: Date) async throws
-    /// Decides a pending approval once: refused when decided before, expired, or its issue resolved.
-    func decideApproval(_ id: String, approve: Bool, by: String, channel: ApprovalChannel, at: Date) async throws -> ApprovalResult
 }
 
 /// One entry of a store's insights feed (ORIGINAL-DESIGN §1.2).
@@ -222,6 +234,9 @@ public protocol OutboxStore: Sendable {
     /// Queues a message.
     @discardableResult
     func enqueue(_ message: Addressed, at: Date) async throws -> Int64
+    /// Queues a Slack message in `thread`: the first message of a thread starts it, later ones reply in it (an
+    /// alert's update waits for the alert).
+    func enqueue(_ message: Addressed, thread: ThreadKey, at: Date) async throws
     /// Messages due at `now`, oldest first.
     func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage]
     /// Marks a message delivered.
@@ -413,8 +428,6 @@ public protocol SchedulerStore: OutboxStore, SampleReader, CustomerDirectory, Me
     func state(of store: StoreID, since: Date, at: Date) async throws -> StoreState
     /// Adds an entry to the store's insights feed.
     func addInsight(_ store: StoreID, at: Date, kind: String, title: String, body: String) async throws
-    /// Queues a Slack message in `thread`: the first message of a thread starts it, later ones reply in it.
-    func enqueue(_ message: Addressed, thread: ThreadKey, at: Date) async throws
     /// Stores collected samples. - Returns: how many were new.
     @discardableResult
     func insert(_ samples: [MetricSample]) async throws -> Int

@@ -32,6 +32,9 @@ public actor JobEngine: BotService {
     public nonisolated let name = "jobs"
     let store: any JobStore
     let customers: any CustomerDirectory
+    /// Asked before each action: a silenced store is touched only when a person asks for it.
+    let silences: any SilenceReader
+    let gate = ActionGate()
     let library: PlaybookLibrary
     let planner: JobPlanner
     let runner: PlaybookRunner
@@ -57,7 +60,8 @@ public actor JobEngine: BotService {
     /// The outcomes of the jobs that ended last, for a waiter that read the job just before it ended.
     private var recentlyEnded: [Int64: JobOutcome] = [:]
 
-    public init(store: any JobStore, customers: any CustomerDirectory, library: PlaybookLibrary, planner: JobPlanner,
+    public init(store: any JobStore, customers: any CustomerDirectory, silences: any SilenceReader, library: PlaybookLibrary,
+                planner: JobPlanner,
                 runner: PlaybookRunner, clock: any BotClock, logger: Logger, drainWindow: Duration = .seconds(60),
                 applySetting: @escaping @Sendable (JobRecord) async throws -> String = { _ in
                     throw BotError.invalid("setting changes are not wired")
@@ -66,6 +70,7 @@ public actor JobEngine: BotService {
         self.applySetting = applySetting
         self.store = store
         self.customers = customers
+        self.silences = silences
         self.library = library
         self.planner = planner
         self.runner = runner
@@ -77,9 +82,36 @@ public actor JobEngine: BotService {
 
     // MARK: Submitting
 
+    /// What the gate says of `request` now (role, plan, the store's silence, its exceptions and automation level),
+    /// with the silence it saw. Nothing is queued.
+    public func check(_ request: ActionRequest) async throws -> (decision: PolicyDecision, silence: Silence?) {
+        let silence = try await silences.activeSilence(request.customer.id, at: clock.now)
+        return (gate.decide(request.playbook.actionPlan(battery: request.battery), customer: request.customer,
+                            requester: request.requester, entry: request.entry, silence: silence, now: clock.now), silence)
+    }
+
+    /// Admits an action: gated here (so no caller can forget a check), planned for the store, and queued as a job.
+    /// - Parameter listener: told when the job ends (instead of the reporter).
+    public func admit(_ request: ActionRequest, listener: (@Sendable (JobOutcome) async -> Void)? = nil) async throws -> ActionAdmission {
+        let (decision, silence) = try await check(request)
+        switch decision {
+        case let .refuse(reason): return .refused(reason)
+        case let .holdForApproval(reason): return .heldForApproval(reason)
+        case let .run(held):
+            let playbook = request.playbook
+            // Every step held back by the store's exceptions: a job would do nothing.
+            if !playbook.actions.isEmpty, held.count == playbook.actions.count { return .excluded(held) }
+            let plan = try planner.plan(playbook, for: request.customer, held: held)
+            let draft = JobDraft(store: request.customer.id, kind: playbook.kind, requester: request.requester,
+                                 issueID: request.issueID, plan: plan, planHash: playbook.contentHash,
+                                 reason: request.reason + (silence == nil ? "" : " during a silence"))
+            return .queued(try await submit(draft, listener: listener))
+        }
+    }
+
     /// Writes the job and starts it when its store is free; otherwise it waits its turn.
     /// - Parameter listener: told when the job ends (instead of the reporter).
-    public func submit(_ draft: JobDraft, listener: (@Sendable (JobOutcome) async -> Void)? = nil) async throws -> JobAdmission {
+    func submit(_ draft: JobDraft, listener: (@Sendable (JobOutcome) async -> Void)? = nil) async throws -> JobAdmission {
         let admission = try await store.admitJob(draft, at: clock.now)
         if case let .admitted(job, _) = admission {
             if let listener { listeners[job.id, default: []].append(listener) }
@@ -324,4 +356,41 @@ struct JobStepControl: StepControl {
                                        argv: step.argv, exitCode: step.outcome?.exitCode,
                                        output: step.outcome?.output ?? "", at: clock.now)
     }
+}
+
+/// An action asked of a store, by a person or by the automation policy.
+public struct ActionRequest: Sendable {
+    public var playbook: Playbook
+    public var customer: Customer
+    public var requester: Requester
+    public var entry: ActionEntry
+    /// Asked as the platform's one-click battery (an operator's tool by design).
+    public var battery: Bool
+    /// The issue it fixes, for its thread.
+    public var issueID: Int64?
+    /// Why it runs, for the job's record.
+    public var reason: String
+
+    public init(_ playbook: Playbook, on customer: Customer, requester: Requester, entry: ActionEntry, battery: Bool = false,
+                issueID: Int64? = nil, reason: String) {
+        self.playbook = playbook
+        self.customer = customer
+        self.requester = requester
+        self.entry = entry
+        self.battery = battery
+        self.issueID = issueID
+        self.reason = reason
+    }
+}
+
+/// What became of an action request.
+public enum ActionAdmission: Sendable {
+    /// Not allowed now, and why in words.
+    case refused(String)
+    /// The automation level asks for a yes first.
+    case heldForApproval(String)
+    /// Every step is held back by the store's exceptions (step index → why): nothing was queued.
+    case excluded([Int: String])
+    /// Queued as a job (or the same one already waits).
+    case queued(JobAdmission)
 }
