@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "BotServer",
             dependencies: [
-                "BotCore", "BotStore", "BotChannels", "BotProbes",
+                "BotCore", "BotChannels", "BotProbes",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,12 +1,11 @@
 import BotCore
-import BotStore
 import Foundation
 import Hummingbird
 import Logging
 
 /// Records each accepted delivery before acting, and answers a retry from the record instead of acting twice.
 struct DeliveryGate: Sendable {
-    let store: SQLiteStore
+    let store: any ServerStore
     let clock: any BotClock
     let metrics: ServerMetrics
 

@@ -1,7 +1,6 @@
 import BotChannels
 import BotCore
 import BotProbes
-import BotStore
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,6 +1,5 @@
 import BotChannels
 import BotCore
-import BotStore
 import Foundation
 import Hummingbird
 import Logging

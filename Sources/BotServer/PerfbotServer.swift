@@ -1,6 +1,5 @@
 import BotChannels
 import BotCore
-import BotStore
 import Foundation
 import Hummingbird
 import Logging
@@ -8,7 +7,7 @@ import ServiceLifecycle
 
 /// perfbot's HTTP surface: verifies, bounds and records every delivery, then dispatches it.
 public struct PerfbotServer: Sendable {
-    let store: SQLiteStore
+    let store: any ServerStore
     let commands: CommandRouter
     let clock: any BotClock
     let settings: ServerSettings
@@ -24,7 +23,7 @@ public struct PerfbotServer: Sendable {
     /// The stores' status pages; nil while `PERFBOT_LINK_SECRET` is not set.
     let statusPages: (any StatusPages)?
 
-    public init(store: SQLiteStore, commands: CommandRouter, clock: any BotClock, settings: ServerSettings,
+    public init(store: any ServerStore, commands: CommandRouter, clock: any BotClock, settings: ServerSettings,
                 metrics: ServerMetrics, logger: Logger, webhookSources: [WebhookSource] = [],
                 inboundMail: (@Sendable (InboundMail) async throws -> String)? = nil,
                 statusPages: (any StatusPages)? = nil) {

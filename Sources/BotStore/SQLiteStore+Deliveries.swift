@@ -2,51 +2,6 @@ import BotCore
 import Foundation
 import GRDB
 
-/// What the delivery log says about an arriving delivery.
-public enum DeliveryAdmission: Sendable, Equatable {
-    /// First time this key was seen; act on it.
-    case fresh(id: Int64)
-    /// Seen before: do not act again. `response` is what was answered the first time, if finished.
-    case duplicate(id: Int64, response: StoredResponse?)
-}
-
-/// The outcome of recording and handling a delivery in one transaction.
-public enum DeliveryResult: Sendable, Equatable {
-    /// Handled now; the answer to send.
-    case fresh(StoredResponse)
-    /// A repeat: nothing was done; the first answer, if it is known.
-    case duplicate(StoredResponse?)
-}
-
-/// An HTTP answer kept with its delivery, to answer a retry the same way.
-public struct StoredResponse: Sendable, Equatable {
-    public var status: Int
-    public var body: [UInt8]
-
-    public init(status: Int, body: [UInt8]) {
-        self.status = status
-        self.body = body
-    }
-}
-
-/// An accepted inbound delivery, as it is recorded.
-public struct DeliveryRecord: Sendable {
-    public var source: String
-    /// What makes a retry recognisable (`slack-event:Ev…`).
-    public var key: String
-    public var contentType: String?
-    public var body: [UInt8]
-    public var at: Date
-
-    public init(source: String, key: String, contentType: String?, body: [UInt8], at: Date) {
-        self.source = source
-        self.key = key
-        self.contentType = contentType
-        self.body = body
-        self.at = at
-    }
-}
-
 extension SQLiteStore {
     /// Records an accepted delivery; a key seen before is a retry, counted, and not acted on again
     /// unless its first handling failed.
@@ -141,3 +96,5 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore: ServerStore {}

@@ -117,16 +117,6 @@ extension SQLiteStore: MetricReader {
     }
 }
 
-/// What storing a pushed batch did.
-public struct SampleIngest: Sendable {
-    /// Samples stored for the first time.
-    public var inserted: Int
-    /// Samples already stored (same store, metric and second).
-    public var duplicates: Int
-    /// Stores in the batch that perfbot does not know; their samples were not stored.
-    public var unknownStores: Set<StoreID>
-}
-
 extension SQLiteStore {
     /// Records the delivery and stores the samples of known stores in one transaction, so a batch is
     /// stored exactly once: a repeat of the key gets the first answer and stores nothing.

@@ -2,48 +2,6 @@ import BotCore
 import Foundation
 import GRDB
 
-/// One alert as received from a monitor.
-public struct ExternalAlert: Sendable {
-    public var source: String
-    public var identity: String
-    public var firing: Bool
-    public var startsAt: String
-    public var storeLabel: String?
-    public var store: StoreID?
-    public var name: String
-    public var severity: Severity
-    public var summary: String
-
-    public init(source: String, identity: String, firing: Bool, startsAt: String, storeLabel: String?, store: StoreID?,
-                name: String, severity: Severity, summary: String) {
-        self.source = source
-        self.identity = identity
-        self.firing = firing
-        self.startsAt = startsAt
-        self.storeLabel = storeLabel
-        self.store = store
-        self.name = name
-        self.severity = severity
-        self.summary = summary
-    }
-}
-
-/// What recording an alert did.
-public enum AlertEffect: Sendable, Equatable {
-    /// Seen before (same fingerprint, status and start): nothing done.
-    case duplicate
-    /// Kept, but its store is unknown.
-    case unknownStore
-    /// Opened this issue.
-    case opened(Int64)
-    /// Firing for an issue already open.
-    case alreadyOpen
-    /// Resolved this issue.
-    case resolved(Int64)
-    /// Resolved, but no issue was open.
-    case nothingToResolve
-}
-
 extension SQLiteStore {
     /// Records an alert and opens or resolves the store's issue for it, in one transaction with the
     /// Slack message that reports the change (`notify(true)` on opening, `notify(false)` on resolving).

@@ -3,10 +3,6 @@ import Foundation
 import GRDB
 
 extension SQLiteStore: SchedulerStore {
-    public func trackedIssues(of store: StoreID) async throws -> [TrackedIssue] {
-        try await pool.read { db in try Self.trackedIssues(db, store) }
-    }
-
     static func trackedIssues(_ db: Database, _ store: StoreID) throws -> [TrackedIssue] {
         try Row.fetchAll(db.cachedStatement(sql: """
             SELECT id, issue_type, severity, title, detected_at, clear_since FROM performance_issues
@@ -139,10 +135,6 @@ extension SQLiteStore: SchedulerStore {
     static func silence(from row: Row) -> Silence? {
         guard let store = StoreID(row[1]) else { return nil }
         return Silence(id: row[0], store: store, endsAt: Date(unixSeconds: row[2]), reason: row[3], createdBy: row[4])
-    }
-
-    public func writeSnapshot(_ store: StoreID, at: Date, score: Int, metrics: MetricSnapshot) async throws {
-        try await writeSnapshots([SnapshotRecord(store: store, score: score, metrics: metrics)], at: at)
     }
 
     public func state(of store: StoreID, since: Date, at: Date) async throws -> StoreState {

@@ -16,6 +16,8 @@ public protocol MetricReader: Sendable {
     func metrics(of store: StoreID, asOf: Date, lookback: TimeInterval) async throws -> MetricSnapshot
     /// The mean of `metric` per store over the whole hours in `from..<to` (from hourly rollups).
     func average(_ metric: MetricName, stores: [StoreID]?, from: Date, to: Date) async throws -> [StoreID: Double]
+    /// Hourly means of `metric` for `store` over `from..<to`, oldest first (from the rollups).
+    func hourlyMeans(_ metric: MetricName, of store: StoreID, from: Date, to: Date) async throws -> [(at: Date, value: Double)]
 }
 
 /// Reads detected issues.
@@ -229,14 +231,18 @@ public struct OutboxMessage: Sendable, Equatable {
     }
 }
 
-/// The durable outbox: messages are written first and delivered by a background service.
-public protocol OutboxStore: Sendable {
+/// Queues messages in the durable outbox: written first, delivered by a background service.
+public protocol OutboxWriter: Sendable {
     /// Queues a message.
     @discardableResult
     func enqueue(_ message: Addressed, at: Date) async throws -> Int64
     /// Queues a Slack message in `thread`: the first message of a thread starts it, later ones reply in it (an
     /// alert's update waits for the alert).
     func enqueue(_ message: Addressed, thread: ThreadKey, at: Date) async throws
+}
+
+/// The outbox as its deliverer reads it.
+public protocol OutboxStore: OutboxWriter {
     /// Messages due at `now`, oldest first.
     func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage]
     /// Marks a message delivered.
@@ -385,56 +391,76 @@ public struct ApprovalClosing: Sendable {
     }
 }
 
-/// What the check cycle reads and writes.
-public protocol SchedulerStore: OutboxStore, SampleReader, CustomerDirectory, MetricReader {
+/// Proposals that lapse: the check cycle closes them.
+public protocol ProposalLapses: Sendable {
     /// Pending approvals past their expiry (→ `expired`) or whose issue was resolved (→ `cancelled`) at `at`.
     func lapsedApprovals(at: Date) async throws -> [(approval: Approval, status: ApprovalStatus)]
     /// Closes each approval that is still pending and queues its messages, in one transaction.
     /// - Returns: the ids closed now (one decided meanwhile is left as it is, its messages dropped).
     func close(_ closings: [ApprovalClosing], at: Date) async throws -> [String]
-    /// Open issues of `store` that the rules raised.
-    func trackedIssues(of store: StoreID) async throws -> [TrackedIssue]
+}
+
+/// The issues the rules open and resolve, each with its insight and alert written in the same transaction.
+public protocol IssueStore: Sendable {
     /// Opens an issue unless one of that type is open. - Returns: its id when it was opened now.
     func openIssue(store: StoreID, type: String, severity: Severity, title: String, details: [String: String],
                    at: Date) async throws -> Int64?
+    /// Opens an issue with its insight, its alert (threaded under the issue) and, when a fix waits for
+    /// a yes, its approval and proposal, in one transaction, unless one of that type is open.
+    /// - Returns: the new issue's id.
+    func openIssue(store: StoreID, type: String, severity: Severity, title: String, details: [String: String],
+                   insight: InsightEntry, alert: Addressed?, approval: ApprovalDraft?, at: Date) async throws -> Int64?
     /// Records that the issue still holds at `at` (clearing any quiet period).
     func touchIssue(_ id: Int64, at: Date) async throws
     /// Records that the issue's condition has been clear since `since`.
     func markClear(_ id: Int64, since: Date) async throws
     /// Resolves the issue.
     func resolveIssue(_ id: Int64, at: Date, autoFixed: Bool) async throws
-    /// Opens an issue with its insight, its alert (threaded under the issue) and, when a fix waits for
-    /// a yes, its approval and proposal, in one transaction, unless one of that type is open.
-    /// - Returns: the new issue's id.
-    func openIssue(store: StoreID, type: String, severity: Severity, title: String, details: [String: String],
-                   insight: InsightEntry, alert: Addressed?, approval: ApprovalDraft?, at: Date) async throws -> Int64?
-    /// Writes a store's insight and queues its messages in one transaction.
-    func record(_ insight: InsightEntry, for store: StoreID, messages: [Addressed], at: Date) async throws
     /// Resolves an issue with its insight and its alert (in the issue's thread) in one transaction.
     func resolveIssue(_ id: Int64, store: StoreID, insight: InsightEntry, alert: Addressed?, at: Date) async throws
-    /// The silence covering `store` at `at`, if any.
-    func activeSilence(_ store: StoreID, at: Date) async throws -> Silence?
+}
+
+/// A store's insights feed.
+public protocol InsightStore: Sendable {
+    /// Writes a store's insight and queues its messages in one transaction.
+    func record(_ insight: InsightEntry, for store: StoreID, messages: [Addressed], at: Date) async throws
+    /// Adds an entry to the store's insights feed.
+    func addInsight(_ store: StoreID, at: Date, kind: String, title: String, body: String) async throws
+    /// The newest evidence of each recommendation in the store's feed (title → evidence).
+    func shownRecommendations(of store: StoreID) async throws -> [String: String]
+}
+
+/// The rules' state per store: what each cycle reads, and the health it writes back.
+public protocol RuleStateStore: Sendable {
+    /// Samples since `since`, open rule issues and the active silence of `store`, in one read.
+    func state(of store: StoreID, since: Date, at: Date) async throws -> StoreState
+    /// Writes many health snapshots (and each customer's last score) in one transaction.
+    func writeSnapshots(_ snapshots: [SnapshotRecord], at: Date) async throws
+}
+
+/// Silences: started by an admin, their end announced once.
+public protocol SilenceStore: SilenceReader {
     /// Starts a silence. - Returns: its id.
     func addSilence(_ store: StoreID, until: Date, reason: String?, by: String, at: Date) async throws -> Int64
     /// Silences that ended before `at` and were not announced yet.
     func endedSilences(at: Date) async throws -> [Silence]
     /// Marks a silence's end as announced.
     func markSilenceAnnounced(_ id: Int64) async throws
-    /// Writes a health snapshot and the customer's last score.
-    func writeSnapshot(_ store: StoreID, at: Date, score: Int, metrics: MetricSnapshot) async throws
-    /// Writes many snapshots in one transaction.
-    func writeSnapshots(_ snapshots: [SnapshotRecord], at: Date) async throws
-    /// Samples since `since`, open rule issues and the active silence of `store`, in one read.
-    func state(of store: StoreID, since: Date, at: Date) async throws -> StoreState
-    /// Adds an entry to the store's insights feed.
-    func addInsight(_ store: StoreID, at: Date, kind: String, title: String, body: String) async throws
+}
+
+/// Stores samples.
+public protocol SampleWriter: Sendable {
     /// Stores collected samples. - Returns: how many were new.
     @discardableResult
     func insert(_ samples: [MetricSample]) async throws -> Int
-    /// The newest evidence of each recommendation in the store's feed (title → evidence).
-    func shownRecommendations(of store: StoreID) async throws -> [String: String]
+}
+
+/// Tasks run once a day (or a week) across restarts.
+public protocol DailyRuns: Sendable {
     /// Claims the daily task `name` at `at`: true when it last ran at least `interval` ago (or never).
     func claimDailyRun(_ name: String, at: Date, interval: TimeInterval) async throws -> Bool
-    /// Hourly means of `metric` for `store` over `from..<to`, oldest first (from the rollups).
-    func hourlyMeans(_ metric: MetricName, of store: StoreID, from: Date, to: Date) async throws -> [(at: Date, value: Double)]
 }
+
+/// What the scheduler plugin reads and writes: each part is a small protocol with its own callers.
+public protocol SchedulerStore: RuleStateStore, IssueStore, InsightStore, ProposalLapses, SilenceStore, SampleWriter,
+    DailyRuns, OutboxWriter, CustomerDirectory, MetricReader {}
