@@ -65,6 +65,11 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
+        // The customer's channels: replies and commands by e-mail, the signed status page and its links.
+        .target(
+            name: "CustomerChannels",
+            dependencies: ["BotCore", "BotPlaybooks", "BotChannels", "BotServer", .product(name: "Logging", package: "swift-log")]
+        ),
         // Plugins (plain targets, not SwiftPM package plugins).
         .target(name: "ConsolePlugin", dependencies: ["BotCore"], path: "Plugins/Console"),
         .target(name: "OperationsPlugin", dependencies: ["BotCore", "BotPlaybooks", "BotProbes"], path: "Plugins/Operations"),
@@ -78,7 +83,7 @@ let package = Package(
         .target(
             name: "PerfbotApp",
             dependencies: [
-                "BotCore", "BotStore", "BotChannels", "BotServer", "BotPlaybooks", "BotProbes", "ConsolePlugin", "OperationsPlugin",
+                "BotCore", "BotStore", "BotChannels", "BotServer", "BotPlaybooks", "BotProbes", "CustomerChannels", "ConsolePlugin", "OperationsPlugin",
                 "WooCommercePlugin", "MagentoPlugin", "SchedulerPlugin", "CustomerPlugin",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -88,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "perfbot",
             dependencies: [
-                "PerfbotApp", "BotCore", "BotStore", "BotPlaybooks", "BotChannels",
+                "PerfbotApp", "BotCore", "BotStore", "BotPlaybooks", "BotChannels", "CustomerChannels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -115,7 +120,7 @@ let package = Package(
         .testTarget(
             name: "BotServerTests",
             dependencies: [
-                "BotServer", "PerfbotApp", "ConsolePlugin", "BotPlaybooks", "BotProbes", "TestSupport",
+                "BotServer", "PerfbotApp", "CustomerChannels", "ConsolePlugin", "BotPlaybooks", "BotProbes", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),

@@ -2,17 +2,7 @@ import BotCore
 import Foundation
 import GRDB
 
-/// One status page link as issued: to whom, for which store, until when, and whether it was revoked.
-public struct IssuedLink: Sendable, Equatable {
-    public var id: String
-    public var store: StoreID
-    public var contact: String
-    public var issuedAt: Date
-    public var expiresAt: Date
-    public var revokedAt: Date?
-}
-
-extension SQLiteStore {
+extension SQLiteStore: StatusLinkStore {
     /// Records a link before it is sent, so it can be checked and revoked.
     public func issueStatusLink(id: String, store: StoreID, contact: String, at: Date, expiresAt: Date) async throws {
         try await pool.write { db in
@@ -48,3 +38,5 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore: StatusPageStore {}

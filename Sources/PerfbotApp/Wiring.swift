@@ -5,6 +5,7 @@ import BotPlaybooks
 import BotProbes
 import BotStore
 import ConsolePlugin
+import CustomerChannels
 import CustomerPlugin
 import Foundation
 import Logging

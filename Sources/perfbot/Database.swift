@@ -2,6 +2,7 @@ import ArgumentParser
 import BotCore
 import BotChannels
 import BotStore
+import CustomerChannels
 import Foundation
 import PerfbotApp
 

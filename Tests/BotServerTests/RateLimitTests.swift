@@ -2,6 +2,7 @@ import BotChannels
 import BotCore
 import BotServer
 import BotStore
+import CustomerChannels
 import Foundation
 import HTTPTypes
 import Hummingbird

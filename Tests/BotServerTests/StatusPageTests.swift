@@ -2,6 +2,7 @@ import BotChannels
 import BotCore
 import BotPlaybooks
 import BotStore
+import CustomerChannels
 import Foundation
 import HTTPTypes
 import Hummingbird

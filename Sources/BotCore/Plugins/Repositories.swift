@@ -156,9 +156,7 @@ public struct FeedEntry: Sendable, Equatable {
 }
 
 /// What a store's contact may read and ask for by e-mail.
-public protocol CustomerStore: ConsoleReader, CustomerDirectory, JobStore, SlowQueryStore {
-    /// The newest entries of the store's insights feed, newest first.
-    func feed(of store: StoreID, limit: Int) async throws -> [FeedEntry]
+public protocol CustomerStore: ConsoleReader, CustomerDirectory, JobStore, SlowQueryStore, FeedReader {
     /// Stores a proposal the contact asked for (no issue behind it) with its held job and e-mail, unless the
     /// same one already waits for a decision (then nothing is stored or mailed again).
     @discardableResult func propose(_ draft: ApprovalDraft, at: Date) async throws -> ProposalOutcome
@@ -168,8 +166,6 @@ public protocol CustomerStore: ConsoleReader, CustomerDirectory, JobStore, SlowQ
     func setWeeklyReport(_ store: StoreID, enabled: Bool, at: Date) async throws
     /// Whether `store`'s contact gets the weekly report.
     func weeklyReport(of store: StoreID) async throws -> Bool
-    /// Health scores of the store's snapshots since `since`, oldest first.
-    func scores(of store: StoreID, since: Date) async throws -> [(at: Date, score: Int)]
 }
 
 /// The seed's success metrics (ORIGINAL-DESIGN §7) over a period.

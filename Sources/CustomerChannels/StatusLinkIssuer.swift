@@ -1,14 +1,13 @@
 import BotChannels
 import BotCore
-import BotStore
 import Foundation
 
 /// Issues status page links: each with its own id, recorded (store, contact, expiry) before it is sent.
 public struct StatusLinkIssuer: Sendable {
     public let link: StatusLink
-    let store: SQLiteStore
+    let store: any StatusLinkStore
 
-    public init(link: StatusLink, store: SQLiteStore) {
+    public init(link: StatusLink, store: any StatusLinkStore) {
         self.link = link
         self.store = store
     }

@@ -1,14 +1,13 @@
 import BotChannels
 import BotCore
 import BotPlaybooks
-import BotStore
 import Foundation
 import Logging
 
 /// Acts on a customer's reply to a proposal: checks who sent it and how, reads the decision, decides
 /// the approval once, runs the fix on a yes, and answers by e-mail (never answering robots).
 public struct EmailReplies: Sendable {
-    let store: SQLiteStore
+    let store: any ApprovalStore
     let library: PlaybookLibrary
     let approvals: Approvals
     let clock: any BotClock
@@ -16,10 +15,20 @@ public struct EmailReplies: Sendable {
     let logger: Logger
     /// E-mail commands: the router (its customer grammar), the address they go to, the authserv-ids
     /// trusted for an authentication pass, and a counter of what became of each.
-    var commands: CommandRouter?
-    var commandAddress: String?
-    var authservIDs: Set<String> = []
-    var count: @Sendable (String) -> Void = { _ in }
+    public var commands: CommandRouter?
+    public var commandAddress: String?
+    public var authservIDs: Set<String> = []
+    public var count: @Sendable (String) -> Void = { _ in }
+
+    public init(store: any ApprovalStore, library: PlaybookLibrary, approvals: Approvals, clock: any BotClock,
+                alertsChannel: String?, logger: Logger) {
+        self.store = store
+        self.library = library
+        self.approvals = approvals
+        self.clock = clock
+        self.alertsChannel = alertsChannel
+        self.logger = logger
+    }
 
     /// What a reply led to (the HTTP answer to the mail provider, and the tests).
     public enum Outcome: Equatable, Sendable, CustomStringConvertible {

@@ -1,7 +1,6 @@
 import BotChannels
 import BotCore
 import BotServer
-import BotStore
 import Foundation
 import Logging
 
@@ -10,8 +9,8 @@ import Logging
 /// 7-day trends, the insights feed, and the proposals waiting for the contact, whose Approve and Reject
 /// buttons decide through the same approval path as an e-mail reply; the one-click optimize and the
 /// automation level go through the e-mail commands' path (a proposal, then a job).
-struct StatusPageService: StatusPages {
-    let store: SQLiteStore
+public struct StatusPageService: StatusPages {
+    let store: any StatusPageStore
     let link: StatusLink
     let clock: any BotClock
     let replies: EmailReplies
@@ -19,6 +18,17 @@ struct StatusPageService: StatusPages {
     let commandAddress: String?
     let logger: Logger
     let scorer = HealthScorer()
+
+    public init(store: any StatusPageStore, link: StatusLink, clock: any BotClock, replies: EmailReplies, router: CommandRouter,
+                commandAddress: String?, logger: Logger) {
+        self.store = store
+        self.link = link
+        self.clock = clock
+        self.replies = replies
+        self.router = router
+        self.commandAddress = commandAddress
+        self.logger = logger
+    }
 
     // MARK: Access
 
@@ -64,7 +74,7 @@ struct StatusPageService: StatusPages {
 
     // MARK: StatusPages
 
-    func page(store name: String, query: [String: String]) async -> (status: Int, html: String) {
+    public func page(store name: String, query: [String: String]) async -> (status: Int, html: String) {
         switch await open(name, query: query) {
         case let .failure(reason): return refusal(reason)
         case let .success(opened):
@@ -77,7 +87,7 @@ struct StatusPageService: StatusPages {
         }
     }
 
-    func act(store name: String, form: [String: String]) async -> (status: Int, html: String) {
+    public func act(store name: String, form: [String: String]) async -> (status: Int, html: String) {
         let opened: Opened
         switch await open(name, query: form) {
         case let .failure(reason): return refusal(reason)
