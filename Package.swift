@@ -72,7 +72,7 @@ let package = Package(
         ),
         // Plugins (plain targets, not SwiftPM package plugins).
         .target(name: "ConsolePlugin", dependencies: ["BotCore"], path: "Plugins/Console"),
-        .target(name: "OperationsPlugin", dependencies: ["BotCore", "BotPlaybooks", "BotProbes"], path: "Plugins/Operations"),
+        .target(name: "OperationsPlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/Operations"),
         .target(name: "WooCommercePlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/WooCommerce",
                 exclude: ["README.md"], resources: [.copy("Playbooks")]),
         .target(name: "MagentoPlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/Magento",

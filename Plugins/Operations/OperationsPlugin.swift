@@ -13,26 +13,17 @@ public struct OperationsPlugin: BotPlugin {
     /// Plans dry runs (a real run is a job of the engine).
     let runner: PlaybookRunner
     let engine: JobEngine
-    /// Decides proposals (buttons, `/perf approve|reject`).
-    let approvals: Approvals
-    /// Makes proposals (an index from the database tools).
-    let proposer: Proposer
     let clock: any BotClock
     let work: any BackgroundWork
     /// How long a run may take before the answer becomes "running…" and the result follows later.
     let patience: Duration
-    /// Free space inside a table (over 10 % of it) from which `/perf tables` calls it fragmented.
-    let fragmentedBytes: Double
 
     /// - Parameters:
     ///   - work: where waiting for a job goes when it may outlast Slack's 3-second answer.
     ///   - patience: how long to wait for a run before answering that it is under way.
     public init(store: any OperationsStore, library: PlaybookLibrary, platforms: [any PlatformPlugin],
-                planner: JobPlanner, runner: PlaybookRunner, engine: JobEngine, proposer: Proposer, approvals: Approvals,
-                clock: any BotClock, work: any BackgroundWork = InlineWork(), patience: Duration = .seconds(2),
-                fragmentedBytes: Int = 64 << 20) {
-        self.fragmentedBytes = Double(fragmentedBytes)
-        self.approvals = approvals
+                planner: JobPlanner, runner: PlaybookRunner, engine: JobEngine,
+                clock: any BotClock, work: any BackgroundWork = InlineWork(), patience: Duration = .seconds(2)) {
         self.work = work
         self.patience = patience
         self.store = store
@@ -41,7 +32,6 @@ public struct OperationsPlugin: BotPlugin {
         self.planner = planner
         self.runner = runner
         self.engine = engine
-        self.proposer = proposer
         self.clock = clock
     }
 
@@ -59,18 +49,6 @@ public struct OperationsPlugin: BotPlugin {
                         flags: [Self.dryRun], role: .operator,
                         summary: "Run one playbook on a store (risky playbooks need the admin role).",
                         examples: ["run disk_filling acme-store --dry-run"]),
-            CommandSpec("audit", arguments: [ArgumentSpec("store", .store, optional: true)], readOnly: true,
-                        summary: "The latest audit entries (runs, approvals, setting changes), newest first.",
-                        examples: ["audit", "audit acme-store"]),
-            CommandSpec("approvals", arguments: [ArgumentSpec("store", .store, optional: true)], readOnly: true,
-                        summary: "Proposed fixes waiting for a decision, and those of the last 24 h with their outcome.",
-                        examples: ["approvals", "approvals acme-store"]),
-            CommandSpec("approve", arguments: [ArgumentSpec("approval", .word)], role: .operator,
-                        summary: "Approve a proposed fix: it runs, and the alert shows who decided.",
-                        examples: ["approve fix_abcdefgh23"]),
-            CommandSpec("reject", arguments: [ArgumentSpec("approval", .word)], role: .operator,
-                        summary: "Reject a proposed fix: nothing runs, and the decision is recorded.",
-                        examples: ["reject fix_abcdefgh23"]),
             CommandSpec("jobs", arguments: [ArgumentSpec("store", .store, optional: true)], readOnly: true,
                         summary: "Running, queued and recent jobs (every action on a store), with their steps.",
                         examples: ["jobs", "jobs acme-store"]),
@@ -81,7 +59,7 @@ public struct OperationsPlugin: BotPlugin {
                         readOnly: true,
                         summary: "Auto-fix rate, time to resolve, proposals and the stores with the most issues.",
                         examples: ["report", "report --days 30"]),
-        ] + Self.databaseCommands + [
+        ] + [
             CommandSpec("automation", arguments: [ArgumentSpec("store", .store)], readOnly: true,
                         summary: "Show a store's automation level and exceptions.", examples: ["automation acme-store"]),
             CommandSpec("automation", arguments: [ArgumentSpec("store", .store), ArgumentSpec("level", .keyword("level")),
@@ -130,14 +108,6 @@ public struct OperationsPlugin: BotPlugin {
         case "automation":
             guard let id = command.store() else { throw BotError.invalid("Which store?") }
             return try await automation(id, command: command, context: context)
-        case "audit":
-            return try await audit(command.store())
-        case "approvals":
-            return try await approvals(command.store())
-        case "approve", "reject":
-            return try await decide(command.value("approval") ?? "", approve: command.name == "approve", context: context)
-        case "slow-queries", "tables", "explain", "index", "optimize-tables", "revert":
-            return try await database(command, context: context)
         default:
             throw BotError.unsupported(command.name)
         }

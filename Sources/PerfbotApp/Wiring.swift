@@ -149,9 +149,10 @@ public struct Wiring: Sendable {
 
     private func makePlugins() -> [any BotPlugin] {
         let operations = OperationsPlugin(store: store, library: library, platforms: Self.platforms,
-                                          planner: planner, runner: runner(), engine: engine, proposer: proposer(),
-                                          approvals: approvals, clock: clock, work: jobs,
-                                          fragmentedBytes: configuration.fragmentedBytes)
+                                          planner: planner, runner: runner(), engine: engine, clock: clock, work: jobs)
+        let decisions = ApprovalsPlugin(operations: operations, approvals: approvals)
+        let database = DatabaseToolsPlugin(operations: operations, advisor: MySQLAdvisor(), proposer: proposer(),
+                                           fragmentedBytes: configuration.fragmentedBytes)
         let metrics = self.metrics
         let scheduler = SchedulerPlugin(cycle: checkCycle(), store: store, clock: clock,
                                         interval: .seconds(configuration.checkInterval), predictions: predictions(),
@@ -160,7 +161,7 @@ public struct Wiring: Sendable {
                                                                 errors: report.errors.count, completedAt: completedAt)
                                         })
         let customer = CustomerPlugin(store: store, library: library, planner: planner, proposer: proposer(), engine: engine, clock: clock)
-        return [ConsolePlugin(reader: store, clock: clock), operations, scheduler, customer]
+        return [ConsolePlugin(reader: store, clock: clock), operations, decisions, database, scheduler, customer]
             + Self.platforms.map { $0 as any BotPlugin }
     }
 

@@ -1,3 +1,4 @@
+import BotCore
 import BotProbes
 import Foundation
 import Subprocess

@@ -87,12 +87,11 @@ import Testing
         }
     }
 
-    /// A plugin imports only `BotCore` and `BotPlaybooks`. The one exception left is written here, so it cannot grow
-    /// unnoticed: the operations plugin still reads database advice from `BotProbes` directly.
+    /// A plugin imports only `BotCore` and `BotPlaybooks`, without exception (database advice reaches the database
+    /// tools through `DatabaseAdvisor`).
     @Test func pluginsImportOnlyTheCoreAndTheJobPath() throws {
-        let known: [String: Set<String>] = ["OperationsPlugin": ["BotProbes"]]
         for target in try Self.targets().values where target.path.hasPrefix("Plugins/") {
-            let allowed = Set(["BotCore", "BotPlaybooks"]).union(known[target.name] ?? [])
+            let allowed = Set(["BotCore", "BotPlaybooks"])
             #expect(target.dependencies.isSubset(of: allowed), "\(target.name) depends on \(target.dependencies.sorted())")
         }
     }

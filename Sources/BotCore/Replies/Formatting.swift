@@ -39,6 +39,17 @@ public enum Wording {
         return String(format: "%.\(decimals)f", rounded)
     }
 
+    /// A whole number with thousands separators: `19,701`.
+    public static func grouped(_ value: Double) -> String {
+        let digits = String(Int(value.rounded()))
+        var out = ""
+        for (index, character) in digits.reversed().enumerated() {
+            if index > 0, index % 3 == 0, character != "-" { out.append(",") }
+            out.append(character)
+        }
+        return String(out.reversed())
+    }
+
     /// A value with its unit: `2400 ms`, `91.2%`, `3`, `1.2 MB`.
     public static func measure(_ value: Double, unit: String) -> String {
         switch unit {

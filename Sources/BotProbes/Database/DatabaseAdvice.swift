@@ -1,34 +1,6 @@
 import BotCore
 import Foundation
 
-/// A finding in plain words, with what to do about it.
-public struct DatabaseFinding: Sendable, Equatable {
-    public var problem: String
-    public var suggestion: String
-
-    public init(_ problem: String, _ suggestion: String) {
-        self.problem = problem
-        self.suggestion = suggestion
-    }
-}
-
-/// An index perfbot may propose: a table, a name and its columns (identifiers already checked).
-public struct IndexSuggestion: Sendable, Equatable {
-    public var table: String
-    public var columns: [String]
-
-    public init(table: String, columns: [String]) {
-        self.table = table
-        self.columns = columns
-    }
-
-    /// `perfbot_<columns>`, at most 64 characters.
-    public var name: String { String(("perfbot_" + columns.joined(separator: "_")).prefix(64)) }
-    public var sql: String {
-        "CREATE INDEX \(name) ON \(table) (\(columns.joined(separator: ", ")))"
-    }
-}
-
 /// `/perf explain`: what may be explained, and what the plan says.
 public enum ExplainAdvice {
     /// Why `sql` may not be explained, or nil when it is exactly one SELECT. The statement is only ever
@@ -115,14 +87,7 @@ public enum ExplainAdvice {
     }
 
     /// One table's access in the plan.
-    public struct Access: Sendable, Equatable {
-        public var table: String
-        public var type: String
-        public var rows: Double
-        public var key: String?
-        public var possibleKeys: [String]
-        public var condition: String?
-    }
+    public typealias Access = ExplainAccess
 
     /// The plan's findings (MySQL's and MariaDB's `EXPLAIN FORMAT=JSON`) and the index that would help most.
     public static func analyze(json: String, sql: String) -> (findings: [DatabaseFinding], accesses: [Access], index: IndexSuggestion?)? {
@@ -181,15 +146,7 @@ public enum ExplainAdvice {
     }
 
     /// `19,701`
-    public static func grouped(_ value: Double) -> String {
-        let digits = String(Int(value.rounded()))
-        var out = ""
-        for (index, character) in digits.reversed().enumerated() {
-            if index > 0, index % 3 == 0, character != "-" { out.append(",") }
-            out.append(character)
-        }
-        return String(out.reversed())
-    }
+    public static func grouped(_ value: Double) -> String { Wording.grouped(value) }
 
     static func number(_ value: Any?) -> Double? {
         if let number = value as? NSNumber { return number.doubleValue }
@@ -232,24 +189,7 @@ public enum ExplainAdvice {
     }
 }
 
-/// `/perf tables`: one table's size from `information_schema.TABLES`.
-public struct TableStats: Sendable, Equatable {
-    public var name: String
-    public var engine: String
-    public var rows: Double
-    public var dataBytes: Double
-    public var indexBytes: Double
-    public var freeBytes: Double
-
-    public init(name: String, engine: String, rows: Double, dataBytes: Double, indexBytes: Double, freeBytes: Double) {
-        self.name = name
-        self.engine = engine
-        self.rows = rows
-        self.dataBytes = dataBytes
-        self.indexBytes = indexBytes
-        self.freeBytes = freeBytes
-    }
-
+extension TableStats {
     /// The query the read-only account runs (tab-separated, no header).
     public static let query = """
         SELECT TABLE_NAME, IFNULL(ENGINE, ''), IFNULL(TABLE_ROWS, 0), IFNULL(DATA_LENGTH, 0), IFNULL(INDEX_LENGTH, 0), \
@@ -269,11 +209,19 @@ public struct TableStats: Sendable, Equatable {
                               indexBytes: Double(fields[4]) ?? 0, freeBytes: Double(fields[5]) ?? 0)
         }
     }
+}
 
-    public var totalBytes: Double { dataBytes + indexBytes }
-
-    /// Fragmented: free space inside the table of more than `share` of its size and more than `minimumBytes`.
-    public func isFragmented(share: Double = 0.10, minimumBytes: Double = 64 * 1_048_576) -> Bool {
-        freeBytes > minimumBytes && freeBytes > share * max(totalBytes, 1)
+/// The database advice perfbot gives for MySQL and MariaDB, behind the protocol the operations commands use.
+public struct MySQLAdvisor: DatabaseAdvisor {
+    public init() {}
+    public func refusal(_ sql: String) -> String? { ExplainAdvice.refusal(sql) }
+    public func clientHazard(_ text: String) -> String? { ExplainAdvice.clientHazard(text) }
+    public func explainable(_ fingerprint: String) -> String? { ExplainAdvice.explainable(fingerprint) }
+    public func statement(_ sql: String) -> String { ExplainAdvice.statement(sql) }
+    public func analyze(json: String, sql: String) -> ExplainAnalysis? {
+        ExplainAdvice.analyze(json: json, sql: sql).map { ExplainAnalysis(findings: $0.findings, accesses: $0.accesses, index: $0.index) }
     }
+    public var tablesQuery: String { TableStats.query }
+    public var unusedIndexQuery: String { TableStats.unusedIndexQuery }
+    public func tables(_ output: String) -> [TableStats] { TableStats.parse(output) }
 }

@@ -2,7 +2,54 @@ import BotCore
 import BotPlaybooks
 import Foundation
 
-extension OperationsPlugin {
+/// Proposed fixes and who decided them: `approvals`, `approve`, `reject` (decided through `Approvals`, like a
+/// button, an e-mail reply or the status page) and `audit`.
+public struct ApprovalsPlugin: BotPlugin {
+    public let name = "approvals"
+    let operations: OperationsPlugin
+    let approvals: Approvals
+
+    public init(operations: OperationsPlugin, approvals: Approvals) {
+        self.operations = operations
+        self.approvals = approvals
+    }
+
+    var store: any OperationsStore { operations.store }
+    var clock: any BotClock { operations.clock }
+    var engine: JobEngine { operations.engine }
+    var work: any BackgroundWork { operations.work }
+    var patience: Duration { operations.patience }
+    func customer(_ id: StoreID) async throws -> Customer { try await operations.customer(id) }
+
+    public var commands: [CommandSpec] {
+        [
+            CommandSpec("audit", arguments: [ArgumentSpec("store", .store, optional: true)], readOnly: true,
+                        summary: "The latest audit entries (runs, approvals, setting changes), newest first.",
+                        examples: ["audit", "audit acme-store"]),
+            CommandSpec("approvals", arguments: [ArgumentSpec("store", .store, optional: true)], readOnly: true,
+                        summary: "Proposed fixes waiting for a decision, and those of the last 24 h with their outcome.",
+                        examples: ["approvals", "approvals acme-store"]),
+            CommandSpec("approve", arguments: [ArgumentSpec("approval", .word)], role: .operator,
+                        summary: "Approve a proposed fix: it runs, and the alert shows who decided.",
+                        examples: ["approve fix_abcdefgh23"]),
+            CommandSpec("reject", arguments: [ArgumentSpec("approval", .word)], role: .operator,
+                        summary: "Reject a proposed fix: nothing runs, and the decision is recorded.",
+                        examples: ["reject fix_abcdefgh23"]),
+        ]
+    }
+
+    public func handle(_ command: ParsedCommand, context: CommandContext) async throws -> BotReply {
+        switch command.name {
+        case "audit": return try await audit(command.store())
+        case "approvals": return try await approvals(command.store())
+        case "approve", "reject":
+            return try await decide(command.value("approval") ?? "", approve: command.name == "approve", context: context)
+        default: throw BotError.unsupported(command.name)
+        }
+    }
+}
+
+extension ApprovalsPlugin {
     /// Decides a proposed fix from Slack (a button or `/perf approve|reject <id>`). An approval needs what running
     /// it needs (role, plan, no silence) and approves the plan that was shown; its job then runs.
     func decide(_ id: String, approve: Bool, context: CommandContext) async throws -> BotReply {
@@ -19,7 +66,7 @@ extension OperationsPlugin {
             let store = self.store
             onEnd = { approval, outcome in
                 guard let customer = try? await store.customer(approval.store) else { return }
-                await late(Self.render(outcome, customer: customer))
+                await late(OperationsPlugin.render(outcome, customer: customer))
             }
         }
         switch try await approvals.decide(id, approve: approve, by: decider,
@@ -55,12 +102,12 @@ extension OperationsPlugin {
             let approved = BotReply.text("✅ Approved by \(who). It runs as job \(jobID).")
             let engine = self.engine
             guard late != nil else {
-                let result = Self.render(await engine.outcome(of: jobID), customer: customer)
+                let result = OperationsPlugin.render(await engine.outcome(of: jobID), customer: customer)
                 return BotReply(approved.blocks + result.blocks, visibility: .inChannel)
             }
             // Slack wants its answer within 3 s: a longer run (or one waiting its turn) reports when it is done.
             let finished = await work.run(patience: patience, work: {
-                Self.render(await engine.outcome(of: jobID), customer: customer)
+                OperationsPlugin.render(await engine.outcome(of: jobID), customer: customer)
             }, late: { _ in })
             guard let finished else {
                 return BotReply([.text("✅ Approved by \(who). ⏳ `\(approval.playbook)` runs on \(customer.id) as job \(jobID); "

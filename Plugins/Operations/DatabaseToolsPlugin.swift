@@ -1,13 +1,44 @@
 import BotCore
 import BotPlaybooks
-import BotProbes
 import Foundation
 
 /// The database tools (ORIGINAL-DESIGN §1.5, premium): the slow-query classes perfbot ingested, the table
 /// analyzer, EXPLAIN with findings, index proposals (approved jobs, reversible) and OPTIMIZE TABLE (a job
 /// under the automation policy). Reads run through the store's executor with its read-only account; every
-/// change is a job.
-extension OperationsPlugin {
+/// change is a job. Runs and proposals go through the operations plugin's job path; the advice comes through
+/// `DatabaseAdvisor`, so this module knows no database client's output format.
+public struct DatabaseToolsPlugin: BotPlugin {
+    public let name = "database"
+    let operations: OperationsPlugin
+    let advisor: any DatabaseAdvisor
+    /// Makes index proposals.
+    let proposer: Proposer
+    /// Free space inside a table (over 10 % of it) from which `/perf tables` calls it fragmented.
+    let fragmentedBytes: Double
+
+    public init(operations: OperationsPlugin, advisor: any DatabaseAdvisor, proposer: Proposer, fragmentedBytes: Int = 64 << 20) {
+        self.operations = operations
+        self.advisor = advisor
+        self.proposer = proposer
+        self.fragmentedBytes = Double(fragmentedBytes)
+    }
+
+    var store: any OperationsStore { operations.store }
+    var planner: JobPlanner { operations.planner }
+    var clock: any BotClock { operations.clock }
+    func customer(_ id: StoreID) async throws -> Customer { try await operations.customer(id) }
+    func run(_ playbook: Playbook, on customer: Customer, dryRun: Bool, battery: Bool, context: CommandContext) async throws -> BotReply {
+        try await operations.run(playbook, on: customer, dryRun: dryRun, battery: battery, context: context)
+    }
+
+    public var commands: [CommandSpec] { Self.databaseCommands }
+
+    public func handle(_ command: ParsedCommand, context: CommandContext) async throws -> BotReply {
+        try await database(command, context: context)
+    }
+}
+
+extension DatabaseToolsPlugin {
     static var databaseCommands: [CommandSpec] {
         let store = ArgumentSpec("store", .store)
         return [
@@ -54,7 +85,7 @@ extension OperationsPlugin {
         case "explain":
             // Audited before anything runs, refused or not: someone tried to reach the store's database.
             let sql = command.values("sql").joined(separator: " ")
-            let refusal = ExplainAdvice.refusal(sql)
+            let refusal = advisor.refusal(sql)
             try await auditRead(customer, action: "db.explain", details: ["statement": String(sql.prefix(500))],
                                 result: refusal.map { "refused: \($0)" } ?? "explained", context: context)
             return try await explain(customer, sql: sql)
@@ -96,8 +127,8 @@ extension OperationsPlugin {
         var lines: [String] = []
         for (offset, query) in classes.enumerated() {
             let rank = (number - 1) * perPage + offset + 1
-            let ratio = query.rowsSent > 0 ? "\(ExplainAdvice.grouped(query.examinedPerSent)) rows read per row sent"
-                : "\(ExplainAdvice.grouped(query.rowsExamined / Double(max(query.count, 1)))) rows read each, none sent"
+            let ratio = query.rowsSent > 0 ? "\(Wording.grouped(query.examinedPerSent)) rows read per row sent"
+                : "\(Wording.grouped(query.rowsExamined / Double(max(query.count, 1)))) rows read each, none sent"
             lines.append("*\(rank).* `\(Wording.escapedForSlack(String(query.fingerprint.prefix(300))))`\n"
                 + "      ×\(query.count) · avg \(milliseconds(query.averageMs)) · p95 \(milliseconds(query.p95Ms)) · \(ratio)"
                 + (query.tables.isEmpty ? "" : " · \(Wording.escapedForSlack(query.tables.prefix(4).joined(separator: ", ")))")
@@ -125,7 +156,7 @@ extension OperationsPlugin {
         }
         // The statement passed the refusal (one statement, no backslash, no newline) and still reaches a client
         // that interprets none of it.
-        guard ExplainAdvice.clientHazard(sql) == nil else {
+        guard advisor.clientHazard(sql) == nil else {
             throw BotError.invalid("perfbot does not pass that statement to the database client.")
         }
         return try await target.executor.run(CommandRequest(
@@ -135,13 +166,13 @@ extension OperationsPlugin {
     }
 
     func tables(_ customer: Customer) async throws -> BotReply {
-        let outcome = try await readDatabase(customer, TableStats.query)
+        let outcome = try await readDatabase(customer, advisor.tablesQuery)
         guard outcome.succeeded else {
             throw BotError.invalid("Could not read \(customer.id)'s tables: \(Wording.escapedForSlack(outcome.failureReason)).")
         }
-        let tables = TableStats.parse(outcome.output)
+        let tables = advisor.tables(outcome.output)
         guard !tables.isEmpty else { return .text("\(customer.id)'s database has no tables perfbot can see.") }
-        let unused = try? await readDatabase(customer, TableStats.unusedIndexQuery)
+        let unused = try? await readDatabase(customer, advisor.unusedIndexQuery)
         var findings: [String] = []
         for table in tables {
             // Names come from the tenant's database: escaped, so a table called `<!channel>` stays text.
@@ -166,7 +197,7 @@ extension OperationsPlugin {
                 : "Unused since the server started: " + pairs.prefix(10).map { "`\(Wording.escapedForSlack($0))`" }.joined(separator: ", ") + "."
         }
         let table = ReplyTable(columns: ["Table", "Rows", "Data", "Index", "Free"],
-                               rows: tables.prefix(15).map { [Wording.escapedForSlack($0.name), ExplainAdvice.grouped($0.rows), bytes($0.dataBytes),
+                               rows: tables.prefix(15).map { [Wording.escapedForSlack($0.name), Wording.grouped($0.rows), bytes($0.dataBytes),
                                                               bytes($0.indexBytes), bytes($0.freeBytes)] },
                                rightAligned: [1, 2, 3, 4])
         return BotReply([.header("Tables · \(customer.id)"), .table(table),
@@ -182,13 +213,13 @@ extension OperationsPlugin {
     }
 
     func explain(_ customer: Customer, sql: String) async throws -> BotReply {
-        if let refusal = ExplainAdvice.refusal(sql) { return .text("Not explained: \(refusal).") }
-        let statement = ExplainAdvice.statement(sql)
+        if let refusal = advisor.refusal(sql) { return .text("Not explained: \(refusal).") }
+        let statement = advisor.statement(sql)
         let outcome = try await readDatabase(customer, "EXPLAIN FORMAT=JSON " + statement)
         guard outcome.succeeded else {
             return .text("The database refused to explain it: \(Wording.escapedForSlack(outcome.failureReason)).")
         }
-        guard let analysis = ExplainAdvice.analyze(json: outcome.output, sql: statement) else {
+        guard let analysis = advisor.analyze(json: outcome.output, sql: statement) else {
             return .text("The database answered with a plan perfbot cannot read.")
         }
         let lines = analysis.findings.map { "• \(Wording.escapedForSlack($0.problem))\n   → \(Wording.escapedForSlack($0.suggestion))" }
@@ -219,7 +250,7 @@ extension OperationsPlugin {
         // A read that filters on the first column is the evidence; any class on the table otherwise.
         let worst = recent.first { $0.fingerprint.hasPrefix("select") && $0.fingerprint.contains(columns[0].lowercased()) } ?? recent.first
         var plan: String?
-        if let worst, let sql = ExplainAdvice.explainable(worst.fingerprint) {
+        if let worst, let sql = advisor.explainable(worst.fingerprint) {
             plan = try? await explainSummary(customer, sql)
         }
         return try await propose(IndexSuggestion(table: table, columns: columns), customer: customer, evidence: worst, planBefore: plan)
@@ -231,9 +262,9 @@ extension OperationsPlugin {
         let classes = try await store.slowQueryClasses(customer.id, since: clock.now.addingTimeInterval(-7 * 86400), limit: 20, offset: 0)
             .classes.filter { $0.fingerprint.hasPrefix("select") && $0.examinedPerSent >= 10 }
         for query in classes.prefix(8) {
-            guard let sql = ExplainAdvice.explainable(query.fingerprint) else { continue }
+            guard let sql = advisor.explainable(query.fingerprint) else { continue }
             let outcome = try await readDatabase(customer, "EXPLAIN FORMAT=JSON " + sql)
-            guard outcome.succeeded, let analysis = ExplainAdvice.analyze(json: outcome.output, sql: sql), let index = analysis.index else {
+            guard outcome.succeeded, let analysis = advisor.analyze(json: outcome.output, sql: sql), let index = analysis.index else {
                 continue
             }
             return try await propose(index, customer: customer, evidence: query, planBefore: Self.summary(analysis.accesses))
@@ -244,15 +275,15 @@ extension OperationsPlugin {
 
     func explainSummary(_ customer: Customer, _ sql: String) async throws -> String? {
         let outcome = try await readDatabase(customer, "EXPLAIN FORMAT=JSON " + sql)
-        guard outcome.succeeded, let analysis = ExplainAdvice.analyze(json: outcome.output, sql: sql) else { return nil }
+        guard outcome.succeeded, let analysis = advisor.analyze(json: outcome.output, sql: sql) else { return nil }
         return Self.summary(analysis.accesses)
     }
 
-    static func summary(_ accesses: [ExplainAdvice.Access]) -> String {
+    static func summary(_ accesses: [ExplainAccess]) -> String {
         accesses.map { access in
             let how = access.type == "ALL" ? "a full scan" : access.type == "index" ? "a full index scan"
                 : "\(access.type) via \(access.key ?? "no index")"
-            return "\(how) of \(access.table) (about \(ExplainAdvice.grouped(access.rows)) rows)"
+            return "\(how) of \(access.table) (about \(Wording.grouped(access.rows)) rows)"
         }.joined(separator: ", then ")
     }
 
@@ -262,7 +293,7 @@ extension OperationsPlugin {
         let change = DatabaseChange.createIndex(table: suggestion.table, name: suggestion.name, columns: suggestion.columns)
         let playbook = change.playbook(for: customer.platform)
         var evidence = query.map { "the slowest class on \(suggestion.table) that it would serve (\($0.queryID.suffix(16)), ×\($0.count), "
-            + "\(ExplainAdvice.grouped($0.rowsExamined / Double(max($0.count, 1)))) rows read each): \(String($0.fingerprint.prefix(160)))" }
+            + "\(Wording.grouped($0.rowsExamined / Double(max($0.count, 1)))) rows read each): \(String($0.fingerprint.prefix(160)))" }
             ?? "a request from your hosting team (no slow query on \(suggestion.table) recorded yet)"
         if let planBefore { evidence += ". Its plan today: \(planBefore)" }
         let plan = try planner.plan(playbook, for: customer, held: [:])
@@ -287,11 +318,11 @@ extension OperationsPlugin {
     func optimizeTables(_ customer: Customer, named: [String], context: CommandContext) async throws -> BotReply {
         var tables = named
         if tables.isEmpty {
-            let outcome = try await readDatabase(customer, TableStats.query)
+            let outcome = try await readDatabase(customer, advisor.tablesQuery)
             guard outcome.succeeded else {
                 throw BotError.invalid("Could not read \(customer.id)'s tables: \(Wording.escapedForSlack(outcome.failureReason)).")
             }
-            tables = TableStats.parse(outcome.output)
+            tables = advisor.tables(outcome.output)
                 .filter { $0.isFragmented(share: Self.fragmentedShare, minimumBytes: fragmentedBytes) }.map(\.name)
             guard !tables.isEmpty else { return .text("No table of \(customer.id) is fragmented enough to optimize.") }
         }
