@@ -138,6 +138,20 @@ enum Migrations {
                 }
             }
         }
+        migrator.registerMigration("v15-open-platforms", foreignKeyChecks: .deferred) { db in
+            // Which platforms exist is for the packs to say, not the schema: the CHECK that named two goes (the table
+            // is rebuilt, as SQLite changes no constraint in place) and a platform name is only checked for its form.
+            guard let create = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'customers'"),
+                  let check = create.range(of: "CHECK (platform IN ('woocommerce', 'magento'))") else { return }
+            var rebuilt = create.replacingCharacters(in: check, with: "CHECK (length(platform) BETWEEN 1 AND 32)")
+            rebuilt = rebuilt.replacingOccurrences(of: "CREATE TABLE customers", with: "CREATE TABLE customers_v15")
+            let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(customers)").map { row -> String in "\"\(row["name"] as String)\"" }
+                .joined(separator: ", ")
+            try db.execute(sql: rebuilt)
+            try db.execute(sql: "INSERT INTO customers_v15 (\(columns)) SELECT \(columns) FROM customers")
+            try db.execute(sql: "DROP TABLE customers")
+            try db.execute(sql: "ALTER TABLE customers_v15 RENAME TO customers")
+        }
         return migrator
     }
 
