@@ -28,7 +28,7 @@ public struct SchedulerPlugin: BotPlugin {
         let (cycle, predictions, logger, observe, store, clock) = (self.cycle, self.predictions, self.cycle.logger,
                                                                    self.observe, self.store, self.clock)
         return [
-            PeriodicService(name: "scheduler", every: interval, logger: logger) {
+            PeriodicService(name: "scheduler", every: interval, clock: clock, logger: logger) {
                 let report = try await cycle.run()
                 observe(report, clock.now)
                 // One line per cycle, so a quiet fleet still shows that it is being checked.
@@ -38,7 +38,7 @@ public struct SchedulerPlugin: BotPlugin {
                     "actions": "\(report.actions.count)", "errors": "\(report.errors.count)"])
             },
             // Checked often, run once a day: the last run is remembered across restarts.
-            PeriodicService(name: "predictions", every: .seconds(600), logger: logger) {
+            PeriodicService(name: "predictions", every: .seconds(600), clock: clock, logger: logger) {
                 guard try await store.claimDailyRun("predictions", at: clock.now, interval: 86400) else { return }
                 let notices = try await predictions.dailyRun()
                 logger.info("predictions", metadata: ["notices": "\(notices.count)"])

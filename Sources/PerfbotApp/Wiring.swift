@@ -186,7 +186,7 @@ public struct Wiring: Sendable {
     public func weeklyReports() -> PeriodicService {
         let (store, clock, logger, configuration) = (self.store, self.clock, self.logger, self.configuration)
         let plugin = builtPlugins.lazy.compactMap { $0 as? CustomerPlugin }.first
-        return PeriodicService(name: "weekly-reports", every: .seconds(600), logger: logger) {
+        return PeriodicService(name: "weekly-reports", every: .seconds(600), clock: clock, logger: logger) {
             guard configuration.replyDomain != nil, let plugin, Self.isWeeklyReportTime(clock.now),
                   try await store.claimDailyRun("weekly_report", at: clock.now, interval: 6 * 86400) else { return }
             let sent = try await Self.sendWeeklyReports(store: store, plugin: plugin, commandAddress: configuration.commandAddress ?? "",
@@ -372,7 +372,7 @@ public struct Wiring: Sendable {
     /// each plugin's own.
     public func services() -> [any BotService] {
         let (store, clock, logger, policy) = (self.store, self.clock, self.logger, configuration.retention)
-        let retention = PeriodicService(name: "retention", every: .seconds(3600), logger: logger) {
+        let retention = PeriodicService(name: "retention", every: .seconds(3600), clock: clock, logger: logger) {
             let pruned = try await store.prune(policy, now: clock.now)
             if !pruned.isEmpty {
                 logger.info("retention", metadata: pruned.mapValues { "\($0)" }.reduce(into: Logger.Metadata()) { $0[$1.key] = $1.value })

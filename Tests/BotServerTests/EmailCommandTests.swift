@@ -133,7 +133,8 @@ import TestSupport
             // Friday: the week in review waits for Monday morning.
             #expect(!Wiring.isWeeklyReportTime(bot.clock.now))
             let early = Task { try await bot.wiring.weeklyReports().run() }
-            try await Task.sleep(for: .milliseconds(200))
+            // Its round is done once it sleeps on the bot's clock until the next one.
+            #expect(await bot.clock.waitForSleepers())
             early.cancel()
             _ = await early.result
             #expect(try await bot.store.pendingMessages().filter { $0.message.mail?.kind.name == "weeklyReport" }.isEmpty)
@@ -141,10 +142,7 @@ import TestSupport
             #expect(Wiring.isWeeklyReportTime(bot.clock.now))
             for _ in 0..<2 {  // started twice, as after a restart: one report each
                 let service = Task { try await bot.wiring.weeklyReports().run() }
-                for _ in 0..<100 where try await bot.store.pendingMessages().filter({ $0.message.mail?.kind.name == "weeklyReport" }).isEmpty {
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-                try await Task.sleep(for: .milliseconds(200))
+                #expect(await bot.clock.waitForSleepers())
                 service.cancel()
                 _ = await service.result
             }

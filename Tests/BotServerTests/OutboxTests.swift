@@ -146,7 +146,11 @@ actor LateReplies {
                 #expect(Date().timeIntervalSince(started) < 8)
                 let first = try #require(try json(response)["text"] as? String)
                 #expect(first.hasPrefix("⏳ Running *One-click optimize (WooCommerce)* on acme-store (5 steps) as job "))
-                for _ in 0..<100 where await slack.received.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+                // The outbox polls on the bot's clock: each second moved lets it look again, until the run's result is sent.
+                for _ in 0..<100 where await slack.received.isEmpty {
+                    bot.clock.advance(by: 1)
+                    try await Task.sleep(for: .milliseconds(100))
+                }
             }
         }
         let received = await slack.received

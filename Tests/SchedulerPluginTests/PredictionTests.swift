@@ -65,8 +65,8 @@ import Testing
             let services = bot.wiring.plugins().flatMap(\.services).filter { $0.name == "predictions" }
             #expect(services.count == 1)
             let running = Task { try await services[0].run() }
-            for _ in 0..<100 where try await notices() == 0 { try await Task.sleep(for: .milliseconds(20)) }
-            try await Task.sleep(for: .milliseconds(200))
+            // Its round is done once it sleeps on the bot's clock until the next one.
+            #expect(await bot.clock.waitForSleepers())
             running.cancel()
             _ = await running.result
             #expect(try await notices() == 1, "after start \(start + 1)")

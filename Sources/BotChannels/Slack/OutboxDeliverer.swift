@@ -49,7 +49,7 @@ public struct OutboxDeliverer: BotService {
             } onCancel: {
                 stopping.set()
             }
-            if delivered == 0 { try await Task.sleep(for: pollInterval) }
+            if delivered == 0 { try await clock.sleep(for: pollInterval) }
         }
     }
 

@@ -154,16 +154,19 @@ public enum BotError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Does `work` every `interval` until cancelled; a failing round is logged and the next one still runs.
+/// Does `work` every `interval` of `clock` until cancelled; a failing round is logged and the next one still runs.
 public struct PeriodicService: BotService {
     public let name: String
     let interval: Duration
+    let clock: any BotClock
     let logger: Logger
     let work: @Sendable () async throws -> Void
 
-    public init(name: String, every interval: Duration, logger: Logger, work: @escaping @Sendable () async throws -> Void) {
+    public init(name: String, every interval: Duration, clock: any BotClock, logger: Logger,
+                work: @escaping @Sendable () async throws -> Void) {
         self.name = name
         self.interval = interval
+        self.clock = clock
         self.logger = logger
         self.work = work
     }
@@ -177,7 +180,7 @@ public struct PeriodicService: BotService {
             } catch {
                 logger.error("\(name) failed", metadata: ["error": "\(error)"])
             }
-            try await Task.sleep(for: interval)
+            try await clock.sleep(for: interval)
         }
     }
 }

@@ -331,7 +331,7 @@ public actor JobEngine: BotService {
     /// The service: resumes at start, drains at shutdown (the lifecycle calls `drain` on graceful shutdown).
     public func run() async throws {
         try await recover()
-        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+        while !Task.isCancelled { try? await clock.sleep(for: .seconds(3600)) }
     }
 
     public var isDraining: Bool { draining }
