@@ -53,7 +53,8 @@ let package = Package(
         // One libcurl HTTP transfer (Slack's API, Prometheus), off the cooperative threads.
         .target(name: "CurlTransfer", dependencies: ["CCurl"]),
         // Collectors and report readers: HTTP timing, Lighthouse, Redis, Varnish, PHP-FPM, MySQL.
-        .target(name: "BotProbes", dependencies: ["BotCore", "CCurl", "CurlTransfer", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "BotProbes", dependencies: ["BotCore", "BotPlaybooks", "CCurl", "CurlTransfer", .product(name: "Crypto", package: "swift-crypto"),
+                                          .product(name: "Logging", package: "swift-log")]),
         // The Hummingbird application: routes, verification, limits, errors, metrics.
         .target(
             name: "BotServer",
