@@ -43,7 +43,7 @@ extension ConsolePlugin {
                 + "; the score weighs the other factors (weights renormalised)."))
         }
         blocks.append(issueBlock(issues, now: now))
-        let tips = Recommendations.current(readings.latest.fresh(asOf: now), platform: customer.platform)
+        let tips = advice.current(readings.latest.fresh(asOf: now), platform: customer.platform)
         if !tips.isEmpty {
             blocks.append(.text("*💡 Recommendations*\n" + tips.map { "• *\($0.title)*: \($0.evidence)" }.joined(separator: "\n")))
         }

@@ -11,7 +11,11 @@ public struct ConsolePlugin: BotPlugin {
     /// How many stores the fleet table shows.
     let tableLimit: Int
 
-    public init(reader: any ConsoleReader, clock: any BotClock, tableLimit: Int = 25) {
+    /// The 💡 rules: shared ones and each platform's.
+    let advice: Recommendations
+
+    public init(reader: any ConsoleReader, clock: any BotClock, tableLimit: Int = 25, advice: Recommendations = Recommendations()) {
+        self.advice = advice
         self.reader = reader
         self.clock = clock
         self.tableLimit = tableLimit

@@ -16,8 +16,12 @@ public struct CustomerPlugin: BotPlugin {
     let clock: any BotClock
     let scorer = HealthScorer()
 
+    /// The 💡 rules: shared ones and each platform's.
+    let advice: Recommendations
+
     public init(store: any CustomerStore, library: PlaybookLibrary, planner: JobPlanner, proposer: Proposer, engine: JobEngine,
-                clock: any BotClock) {
+                clock: any BotClock, advice: Recommendations = Recommendations()) {
+        self.advice = advice
         self.engine = engine
         self.store = store
         self.library = library
@@ -153,7 +157,7 @@ public struct CustomerPlugin: BotPlugin {
         blocks.append(.text(issues.isEmpty ? "No open problems."
             : "Open problems:\n" + issues.prefix(5).map { "  • \($0.summary), since \(Wording.ago($0.detectedAt, now: now))" }
                 .joined(separator: "\n")))
-        let tips = Recommendations.current(fresh, platform: customer.platform)
+        let tips = advice.current(fresh, platform: customer.platform)
         if !tips.isEmpty {
             blocks.append(.text("What we recommend:\n" + tips.map { "  • \($0.title): \($0.evidence)" }.joined(separator: "\n")))
         }
@@ -197,7 +201,7 @@ public struct CustomerPlugin: BotPlugin {
                 .joined(separator: "\n")))
         }
         if let readings = try await store.storeReadings(customer.id, asOf: now) {
-            let tips = Recommendations.current(readings.latest.fresh(asOf: now), platform: customer.platform)
+            let tips = advice.current(readings.latest.fresh(asOf: now), platform: customer.platform)
             if !tips.isEmpty {
                 blocks.append(.text("What we recommend:\n" + tips.map { "  • \($0.title): \($0.evidence)" }.joined(separator: "\n")))
             }

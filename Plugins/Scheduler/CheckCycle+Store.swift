@@ -88,7 +88,7 @@ extension CheckCycle {
 
         // 💡 Recommendations: each goes to the feed once, and again only when its evidence changes.
         if !current.values.isEmpty {
-            let new = try await recommendations.fresh(Recommendations.current(current, platform: customer.platform), for: id) {
+            let new = try await recommendations.fresh(advice.current(current, platform: customer.platform), for: id) {
                 try await store.shownRecommendations(of: id)
             }
             for recommendation in new {

@@ -86,11 +86,15 @@ public struct CheckCycle: Sendable {
     let scorer = HealthScorer()
     /// Which recommendation evidence each store's feed already shows (loaded from the feed on first sight).
     let recommendations = RecommendationMemory()
+    /// The 💡 rules: shared ones and each platform's.
+    let advice: Recommendations
 
     public init(store: any SchedulerStore, rules: @escaping @Sendable (Customer) -> [DetectionRule], automation: Automation,
                 clock: any BotClock, settings: Settings, logger: Logger,
                 tokens: @escaping @Sendable () -> (token: String, hash: String),
-                collect: @escaping @Sendable (Customer) async -> [MetricSample] = { _ in [] }) {
+                collect: @escaping @Sendable (Customer) async -> [MetricSample] = { _ in [] },
+                advice: Recommendations = Recommendations()) {
+        self.advice = advice
         self.tokens = tokens
         self.collect = collect
         self.store = store

@@ -29,4 +29,18 @@ public struct WooCommercePlugin: PlatformPlugin {
     public func templateDefaults(for customer: Customer) -> [TemplateVariable: String] {
         [.appPath: "/var/www/html", .dbName: "wordpress", .dbUser: "wordpress", .phpFpmService: "php8.2-fpm"]
     }
+
+    /// WordPress's own: a persistent object cache where none is measured, and autoloaded options past 800 kB.
+    public func recommendations(_ latest: MetricSnapshot) -> [Recommendation] {
+        var found: [Recommendation] = []
+        if latest[.redisHitRate] == nil {
+            found.append(Recommendation(key: "object_cache", title: "Turn on a persistent object cache (Redis)",
+                                        evidence: "No object cache hit rate is measured, so WordPress rebuilds its objects on every request."))
+        }
+        if let autoload = latest[.autoloadBytes], autoload > 800_000 {
+            found.append(Recommendation(key: "autoload", title: "Clean up autoloaded options",
+                                        evidence: "About \(Int((autoload / 100_000).rounded()) * 100) kB of options load on every page (keep it under 800 kB)."))
+        }
+        return found
+    }
 }

@@ -18,9 +18,11 @@ public struct StatusPageService: StatusPages {
     let commandAddress: String?
     let logger: Logger
     let scorer = HealthScorer()
+    let advice: Recommendations
 
     public init(store: any StatusPageStore, link: StatusLink, clock: any BotClock, replies: EmailReplies, router: CommandRouter,
-                commandAddress: String?, logger: Logger) {
+                commandAddress: String?, logger: Logger, advice: Recommendations) {
+        self.advice = advice
         self.store = store
         self.link = link
         self.clock = clock
@@ -198,7 +200,7 @@ public struct StatusPageService: StatusPages {
         } else {
             html += "<div id=\"gauge\" class=\"nodata\">No recent measurements, so no score right now.</div></section>"
         }
-        let tips = Recommendations.current(fresh, platform: customer.platform)
+        let tips = advice.current(fresh, platform: customer.platform)
         if !tips.isEmpty {
             html += "<section><h2>What we recommend</h2><ul class=\"feed\">" + tips.map { tip -> String in
                 "<li><span class=\"tag recommendation\">Tip</span> <b>\(Self.escaped(tip.title))</b><br>"

@@ -34,6 +34,8 @@ public struct Wiring: Sendable {
     public let collector: Collector
     /// Turns a playbook into a store's argv: one for every part that plans.
     public let planner: JobPlanner
+    /// The 💡 recommendation rules: shared ones and each pack's.
+    public let advice = Recommendations(packs: Wiring.platforms)
     /// Decides proposals for Slack, e-mail and the status page.
     public let approvals: Approvals
     /// The plugins, each built once for the whole process: the server, the services and the CLI share them.
@@ -160,8 +162,9 @@ public struct Wiring: Sendable {
                                             metrics.recordCycle(duration: .seconds(report.duration), checked: report.checked,
                                                                 errors: report.errors.count, completedAt: completedAt)
                                         })
-        let customer = CustomerPlugin(store: store, library: library, planner: planner, proposer: proposer(), engine: engine, clock: clock)
-        return [ConsolePlugin(reader: store, clock: clock), operations, decisions, database, scheduler, customer]
+        let customer = CustomerPlugin(store: store, library: library, planner: planner, proposer: proposer(), engine: engine, clock: clock,
+                                      advice: advice)
+        return [ConsolePlugin(reader: store, clock: clock, advice: advice), operations, decisions, database, scheduler, customer]
             + Self.platforms.map { $0 as any BotPlugin }
     }
 
@@ -272,7 +275,7 @@ public struct Wiring: Sendable {
             automation: automation, clock: clock,
             settings: settings(quietPeriod: quietPeriod, inline: inline),
             logger: logger, tokens: Self.approvalToken,
-            collect: { [collector] in await collector.collect($0) })
+            collect: { [collector] in await collector.collect($0) }, advice: advice)
     }
 
     /// A new approval token and its stored hash.
@@ -323,7 +326,7 @@ public struct Wiring: Sendable {
         }
         let pages = statusLink().map { link in
             StatusPageService(store: store, link: link, clock: clock, replies: replies, router: router,
-                              commandAddress: configuration.commandAddress, logger: logger) as any StatusPages
+                              commandAddress: configuration.commandAddress, logger: logger, advice: advice) as any StatusPages
         }
         return PerfbotServer(
             store: store, commands: router,

@@ -15,21 +15,34 @@ public struct Recommendation: Sendable, Equatable {
     }
 }
 
-/// The recommendation rules: each looks at a store's current readings and says what would help, and why.
-public enum Recommendations {
-    public static func current(_ latest: MetricSnapshot, platform: Platform) -> [Recommendation] {
+/// The recommendation rules: each looks at a store's current readings and says what would help, and why. The rules
+/// every store shares are here; a platform's own (WordPress's object cache and autoloaded options) come from its pack.
+public struct Recommendations: Sendable {
+    /// Each platform's own rules, from its pack.
+    let platformRules: [Platform: @Sendable (MetricSnapshot) -> [Recommendation]]
+
+    public init(platformRules: [Platform: @Sendable (MetricSnapshot) -> [Recommendation]] = [:]) {
+        self.platformRules = platformRules
+    }
+
+    /// The order recommendations are shown in: the cheapest fixes first.
+    static let order = ["object_cache", "autoload", "page_cache", "database_tools"]
+
+    public func current(_ latest: MetricSnapshot, platform: Platform) -> [Recommendation] {
+        let found = (platformRules[platform]?(latest) ?? []) + Self.shared(latest)
+        return found.enumerated().sorted { left, right in
+            let (a, b) = (Self.order.firstIndex(of: left.element.key) ?? Self.order.count,
+                          Self.order.firstIndex(of: right.element.key) ?? Self.order.count)
+            return a == b ? left.offset < right.offset : a < b
+        }.map(\.element)
+    }
+
+    /// The rules every store shares.
+    static func shared(_ latest: MetricSnapshot) -> [Recommendation] {
         var found: [Recommendation] = []
-        let redis = latest[.redisHitRate]
-        if redis == nil, platform == .woocommerce {
-            found.append(Recommendation(key: "object_cache", title: "Turn on a persistent object cache (Redis)",
-                                        evidence: "No object cache hit rate is measured, so WordPress rebuilds its objects on every request."))
-        } else if let redis, redis < 80 {
+        if let redis = latest[.redisHitRate], redis < 80 {
             found.append(Recommendation(key: "object_cache", title: "Give the object cache room to work",
                                         evidence: "Only \(bucket(redis, 5))% of object cache lookups hit (80% or more is healthy)."))
-        }
-        if let autoload = latest[.autoloadBytes], autoload > 800_000 {
-            found.append(Recommendation(key: "autoload", title: "Clean up autoloaded options",
-                                        evidence: "About \(Int((autoload / 100_000).rounded()) * 100) kB of options load on every page (keep it under 800 kB)."))
         }
         if let ttfb = latest[.ttfbMs], ttfb > 800, (latest[.varnishHitRate] ?? 0) < 50 {
             let cache = latest[.varnishHitRate].map { "the page cache serves only \(bucket($0, 10))% of pages" } ?? "no page cache is measured"
@@ -44,5 +57,5 @@ public enum Recommendations {
     }
 
     /// `value` rounded to a multiple of `step`.
-    static func bucket(_ value: Double, _ step: Double) -> Int { Int((value / step).rounded() * step) }
+    public static func bucket(_ value: Double, _ step: Double) -> Int { Int((value / step).rounded() * step) }
 }

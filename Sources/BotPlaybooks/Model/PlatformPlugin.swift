@@ -13,12 +13,15 @@ public protocol PlatformPlugin: BotPlugin {
     var batteryPlaybook: String { get }
     /// Template values for `customer` (paths, database, services), before validation.
     func templateDefaults(for customer: Customer) -> [TemplateVariable: String]
+    /// The platform's own 💡 recommendations for a store's current readings.
+    func recommendations(_ latest: MetricSnapshot) -> [Recommendation]
 }
 
 extension PlatformPlugin {
     public var batteryPlaybook: String { "optimize" }
     public var collectors: [PackCollector] { [] }
     public var playbookRoot: String? { nil }
+    public func recommendations(_ latest: MetricSnapshot) -> [Recommendation] { [] }
     public var playbookFolders: [String] { [platform.rawValue] }
 
     /// The validated template values for `customer`.
@@ -37,6 +40,14 @@ extension PlatformPlugin {
             try values.set(variable, value)
         }
         return values
+    }
+}
+
+extension Recommendations {
+    /// The shared rules and each pack's own.
+    public init(packs: [any PlatformPlugin]) {
+        self.init(platformRules: Dictionary(packs.map { pack in (pack.platform, { @Sendable latest in pack.recommendations(latest) }) },
+                                            uniquingKeysWith: { first, _ in first }))
     }
 }
 
