@@ -106,9 +106,9 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "MagentoPluginTests", dependencies: ["MagentoPlugin", "WooCommercePlugin", "BotPlaybooks", "TestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "BotCoreTests", dependencies: ["BotCore"]),
-        .testTarget(name: "BotStoreTests", dependencies: ["BotStore", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "BotPlaybooksTests", dependencies: ["BotPlaybooks"], exclude: ["Fixtures"]),
+        .testTarget(name: "BotCoreTests", dependencies: ["BotCore", "TestSupport"]),
+        .testTarget(name: "BotStoreTests", dependencies: ["BotStore", .product(name: "GRDB", package: "GRDB.swift"), "TestSupport"]),
+        .testTarget(name: "BotPlaybooksTests", dependencies: ["BotPlaybooks", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "BotProbesTests",
             dependencies: [
@@ -128,12 +128,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "ConsolePluginTests", dependencies: ["ConsolePlugin", "BotStore"]),
+        .testTarget(name: "ConsolePluginTests", dependencies: ["ConsolePlugin", "BotStore", "TestSupport"]),
         .testTarget(
             name: "OperationsPluginTests",
             dependencies: ["OperationsPlugin", "WooCommercePlugin", "MagentoPlugin", "BotPlaybooks", "BotStore", "PerfbotApp", "TestSupport"]
         ),
-        .testTarget(name: "PerfbotAppTests", dependencies: ["PerfbotApp", "BotPlaybooks", "BotProbes"]),
+        .testTarget(name: "PerfbotAppTests", dependencies: ["PerfbotApp", "BotPlaybooks", "BotProbes", "TestSupport"]),
         .testTarget(
             name: "SchedulerPluginTests",
             dependencies: ["SchedulerPlugin", "PerfbotApp", "BotStore", "BotPlaybooks", "BotChannels", "BotProbes", "TestSupport"]

@@ -14,36 +14,41 @@ public struct ConsolePlugin: BotPlugin {
     /// The 💡 rules: shared ones and each platform's.
     let advice: Recommendations
 
-    public init(reader: any ConsoleReader, clock: any BotClock, tableLimit: Int = 25, advice: Recommendations = Recommendations()) {
+    /// The platforms of the packs, for `--platform`.
+    let platforms: [Platform]
+
+    public init(reader: any ConsoleReader, clock: any BotClock, tableLimit: Int = 25, advice: Recommendations = Recommendations(),
+                platforms: [Platform] = []) {
         self.advice = advice
+        self.platforms = platforms
         self.reader = reader
         self.clock = clock
         self.tableLimit = tableLimit
     }
 
-    public static let fleetSpec = CommandSpec(
+    public var fleetSpec: CommandSpec { CommandSpec(
         "fleet",
         flags: [
             FlagSpec("sort", values: FleetSort.allCases.map(\.rawValue),
                      help: "order of the table: health (worst first), cpu, memory or issues (highest first)"),
-            FlagSpec("platform", values: Platform.registered.map(\.rawValue), help: "only stores on this platform"),
+            FlagSpec("platform", values: platforms.map(\.rawValue), help: "only stores on this platform"),
         ],
         readOnly: true,
         summary: "Fleet overview: totals, health distribution and the stores that need attention.",
-        examples: ["fleet", "fleet --sort cpu", "fleet --platform magento --sort issues"])
+        examples: ["fleet", "fleet --sort cpu", "fleet --platform magento --sort issues"]) }
 
     public static let storeSpec = CommandSpec(
         "store", arguments: [ArgumentSpec("store", .store)], readOnly: true,
         summary: "A store's health score, its factors, trend and open issues.",
         examples: ["store acme-store"])
 
-    public var commands: [CommandSpec] { [Self.fleetSpec, Self.storeSpec] }
+    public var commands: [CommandSpec] { [fleetSpec, Self.storeSpec] }
 
     public func handle(_ command: ParsedCommand, context: CommandContext) async throws -> BotReply {
         switch command.name {
         case "fleet":
             let sort = command.option("sort").flatMap(FleetSort.init(rawValue:)) ?? .health
-            let platform = command.option("platform").flatMap(Platform.init(rawValue:))
+            let platform = command.option("platform").flatMap(Platform.init(rawValue:)).map { $0.named(among: platforms) }
             return try await fleet(sort: sort, platform: platform)
         case "store":
             guard let store = command.store() else { throw BotError.invalid("Which store? `/perf store <store>`.") }

@@ -5,7 +5,7 @@ import Foundation
 /// Magento knowledge: detection rules, the one-click battery and playbooks under `Playbooks/magento`.
 public struct MagentoPlugin: PlatformPlugin {
     public let name = "magento"
-    public let platform = Platform.magento
+    public let platform = Platform("magento", displayName: "Magento")
 
     public init() {}
 

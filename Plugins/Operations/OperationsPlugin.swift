@@ -79,7 +79,7 @@ public struct OperationsPlugin: BotPlugin {
     public func handle(_ command: ParsedCommand, context: CommandContext) async throws -> BotReply {
         switch command.name {
         case "playbooks":
-            return listing(command.value("platform").flatMap(Platform.init(rawValue:)))
+            return listing(command.value("platform").flatMap(Platform.init(rawValue:)).map { platforms[$0]?.platform ?? $0 })
         case "optimize", "run":
             guard let id = command.store() else { throw BotError.invalid("Which store?") }
             let customer = try await customer(id)

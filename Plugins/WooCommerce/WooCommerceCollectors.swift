@@ -8,7 +8,8 @@ enum WooCommerceCollectors {
 
     /// `wp option list --autoload=on --format=total_bytes` prints one number: the autoloaded options' bytes.
     static let autoload = PackCollector(name: "wp_autoload",
-                                        argv: ["wp", "option", "list", "--autoload=on", "--format=total_bytes", "--path={app_path}"]) { output, _ in
+                                        argv: ["wp", "option", "list", "--autoload=on", "--format=total_bytes", "--path={app_path}"],
+                                        gives: "autoload_bytes") { output, _ in
         guard let bytes = Double(output.trimmingCharacters(in: .whitespacesAndNewlines)), bytes >= 0 else {
             throw PackCollectorError("wp option list: expected a number of bytes, got '\(output.prefix(80))'")
         }
@@ -18,7 +19,8 @@ enum WooCommerceCollectors {
     /// `wp cron event list --fields=hook,next_run_gmt --format=csv`: events due more than 10 minutes ago are
     /// the backlog (WP-Cron runs on visits, or a system cron that stopped).
     static let cron = PackCollector(name: "wp_cron",
-                                    argv: ["wp", "cron", "event", "list", "--fields=hook,next_run_gmt", "--format=csv", "--path={app_path}"]) { output, now in
+                                    argv: ["wp", "cron", "event", "list", "--fields=hook,next_run_gmt", "--format=csv", "--path={app_path}"],
+                                    gives: "cron_backlog") { output, now in
         let lines = output.split(whereSeparator: \.isNewline).map(String.init)
         guard let header = lines.first, header.trimmingCharacters(in: .whitespaces) == "hook,next_run_gmt" else {
             throw PackCollectorError("wp cron event list: expected a hook,next_run_gmt header, got '\(lines.first?.prefix(80) ?? "")'")

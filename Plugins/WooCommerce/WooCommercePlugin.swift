@@ -5,7 +5,7 @@ import Foundation
 /// WooCommerce knowledge: detection rules, the one-click battery and playbooks under `Playbooks/woocommerce`.
 public struct WooCommercePlugin: PlatformPlugin {
     public let name = "woocommerce"
-    public let platform = Platform.woocommerce
+    public let platform = Platform("woocommerce", displayName: "WooCommerce")
 
     public init() {}
 

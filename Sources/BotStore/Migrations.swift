@@ -152,6 +152,13 @@ enum Migrations {
             try db.execute(sql: "DROP TABLE customers")
             try db.execute(sql: "ALTER TABLE customers_v15 RENAME TO customers")
         }
+        migrator.registerMigration("v16-platform-names") { db in
+            // The name people use for a store's platform is kept with the store, as its pack gave it on import: the
+            // database needs no list of platforms to show it.
+            try db.execute(sql: "ALTER TABLE customers ADD COLUMN platform_name TEXT")
+            try db.execute(sql: "UPDATE customers SET platform_name = 'WooCommerce' WHERE platform = 'woocommerce'")
+            try db.execute(sql: "UPDATE customers SET platform_name = 'Magento' WHERE platform = 'magento'")
+        }
         return migrator
     }
 

@@ -15,8 +15,8 @@ extension SQLiteStore: CustomerDirectory {
                 try db.execute(sql: """
                     INSERT INTO customers (id, platform, plan, plan_premium, contact_email, url, container, host, executor,
                         automation_level, automation_exceptions, memory_limit_mb, cpu_cores, disk_limit_gb,
-                        catalog_size, orders_per_day, active, created_at, updated_at, probes, settings)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        catalog_size, orders_per_day, active, created_at, updated_at, probes, settings, platform_name)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET
                         platform = excluded.platform, plan = excluded.plan, plan_premium = excluded.plan_premium, contact_email = excluded.contact_email,
                         url = excluded.url, container = excluded.container, host = excluded.host,
@@ -25,7 +25,8 @@ extension SQLiteStore: CustomerDirectory {
                         memory_limit_mb = excluded.memory_limit_mb, cpu_cores = excluded.cpu_cores,
                         disk_limit_gb = excluded.disk_limit_gb, catalog_size = excluded.catalog_size,
                         orders_per_day = excluded.orders_per_day, active = excluded.active,
-                        updated_at = excluded.updated_at, probes = excluded.probes, settings = excluded.settings
+                        updated_at = excluded.updated_at, probes = excluded.probes, settings = excluded.settings,
+                        platform_name = excluded.platform_name
                     """, arguments: [
                         customer.id.rawValue, customer.platform.rawValue, customer.plan.rawValue, customer.plan.isPremium,
                         customer.contactEmail, customer.url, customer.container, customer.host,
@@ -34,6 +35,7 @@ extension SQLiteStore: CustomerDirectory {
                         customer.limits.cpuCores, customer.limits.diskGB, customer.catalogSize,
                         customer.ordersPerDay, customer.active, now.unixSeconds, now.unixSeconds,
                         try jsonText(customer.probes.map(\.rawValue).sorted()), try jsonText(customer.settings),
+                        customer.platform.displayName,
                     ])
             }
         }
@@ -64,7 +66,7 @@ extension SQLiteStore: CustomerDirectory {
     }
 
     static func customer(from row: Row) -> Customer? {
-        guard let id = StoreID(row["id"]), let platform = Platform(rawValue: row["platform"]),
+        guard let id = StoreID(row["id"]), let raw = Platform(rawValue: row["platform"]),
               let plan = Plan(row["plan"], premium: row["plan_premium"] as Bool? ?? false) else { return nil }
         let exceptionsText: String = row["automation_exceptions"]
         let exceptions = (try? JSONDecoder().decode([String].self, from: Data(exceptionsText.utf8))) ?? []
@@ -74,6 +76,8 @@ extension SQLiteStore: CustomerDirectory {
         let settingsText: String = row["settings"] ?? "{}"
         let settings = settingsText == "{}" ? [:]
             : (try? JSONDecoder().decode([String: String].self, from: Data(settingsText.utf8))) ?? [:]
+        // The name people use for the platform was kept with the store (the packs' list is not the database's).
+        let platform = (row["platform_name"] as String?).map { Platform(raw.rawValue, displayName: $0) } ?? raw
         return Customer(
             id: id, platform: platform, plan: plan, contactEmail: row["contact_email"],
             url: row["url"], container: row["container"], host: row["host"],

@@ -29,7 +29,8 @@ extension CustomerFile {
         }
         let platformEntry = try required("platform")
         let packs = Wiring.platforms.map(\.platform)
-        guard let platform = Platform(rawValue: platformEntry.value.lowercased()), packs.contains(platform) else {
+        guard let platform = Platform(rawValue: platformEntry.value.lowercased()).map({ $0.named(among: packs) }),
+              packs.contains(platform) else {
             throw CustomerFileProblem(line: platformEntry.line, message: "platform: expected "
                 + packs.map(\.rawValue).joined(separator: " or ") + " (the platform packs perfbot has)")
         }

@@ -1,6 +1,14 @@
 import BotCore
 import BotStore
 import Foundation
+import MagentoPlugin
+import WooCommercePlugin
+
+/// The demo's platforms, as their packs declare them.
+private extension Platform {
+    static let woocommerce = WooCommercePlugin().platform
+    static let magento = MagentoPlugin().platform
+}
 
 /// A simulated fleet of WooCommerce and Magento stores with minute-level metrics, for trying perfbot.
 public struct DemoFleet: Sendable {

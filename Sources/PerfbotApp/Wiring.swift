@@ -95,14 +95,9 @@ public struct Wiring: Sendable {
         router = try CommandRouter(plugins: builtPlugins, access: configuration.slackUsers)
     }
 
-    /// The platform plugins.
     /// The platform packs: a platform is whatever is listed here (a third pack is its folder and one entry on
-    /// this line). Each pack's platform is registered, so the customers file and playbooks accept it.
-    public static let platforms: [any PlatformPlugin] = {
-        let packs: [any PlatformPlugin] = [WooCommercePlugin(), MagentoPlugin()]
-        for pack in packs { Platform.register(pack.platform) }
-        return packs
-    }()
+    /// this line). Their list is handed to what checks input (the customers file, playbooks, command choices).
+    public static let platforms: [any PlatformPlugin] = [WooCommercePlugin(), MagentoPlugin()]
 
     /// Per platform, the folders its pack's playbooks are in.
     public static var playbookFolders: [Platform: [String]] {
@@ -164,7 +159,7 @@ public struct Wiring: Sendable {
                                         })
         let customer = CustomerPlugin(store: store, library: library, planner: planner, proposer: proposer(), engine: engine, clock: clock,
                                       advice: advice)
-        return [ConsolePlugin(reader: store, clock: clock, advice: advice), operations, decisions, database, scheduler, customer]
+        return [ConsolePlugin(reader: store, clock: clock, advice: advice, platforms: Self.platforms.map(\.platform)), operations, decisions, database, scheduler, customer]
             + Self.platforms.map { $0 as any BotPlugin }
     }
 

@@ -38,9 +38,11 @@ struct BenchCycle: AsyncParsableCommand {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
         let store = try SQLiteStore(path: database)
         let started = Date()
+        // The packs' platforms, one store in three on the second.
+        let platforms = Wiring.platforms.map(\.platform)
         let customers = (0..<stores).compactMap { index in
             StoreID(String(format: "store-%05d", index)).map {
-                Customer(id: $0, platform: index % 3 == 0 ? .magento : .woocommerce, plan: .premium,
+                Customer(id: $0, platform: platforms[index % 3 == 0 ? 1 : 0], plan: .premium,
                          contactEmail: "owner@store-\(index).example", container: "store-\(index)-app",
                          automationLevel: .notifyOnly)
             }

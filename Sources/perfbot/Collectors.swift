@@ -14,7 +14,7 @@ struct Collectors: AsyncParsableCommand {
     @Argument(help: "One store (default: every store).") var store: String?
 
     /// The metrics each reading gives.
-    static let gives: [String: String] = [
+    static let gives: [String: String] = packGives.merging([
         "prometheus": "memory_percent, cpu_percent, oom_kills, disk_percent",
         "http": "ttfb_ms, uptime_percent, http_status_code and the request's phases",
         "lighthouse": "lcp_ms, fcp_ms and the report, every 6 hours",
@@ -25,9 +25,13 @@ struct Collectors: AsyncParsableCommand {
         "php_fpm": "php_fpm_busy_percent",
         "mysql": "active_connections, max_connections, slow_query_count",
         "slow_log": "slow_queries, slow_query_count, slow_query_3s_count",
-        "wp_autoload": "autoload_bytes (WooCommerce)", "wp_cron": "cron_backlog (WooCommerce)",
-        "magento_indexers": "invalid_indexers (Magento)", "magento_cache": "cache_types_disabled (Magento)",
-    ]
+    ], uniquingKeysWith: { pack, _ in pack })
+
+    /// Each pack's own readings, as the pack describes them.
+    static var packGives: [String: String] {
+        Dictionary(Wiring.platforms.flatMap { pack in pack.collectors.map { ($0.name, "\($0.gives) (\(pack.platform.displayName))") } },
+                   uniquingKeysWith: { first, _ in first })
+    }
 
     func run() async throws {
         let configuration = try options.load()

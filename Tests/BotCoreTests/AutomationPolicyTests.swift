@@ -1,5 +1,6 @@
 import BotCore
 import Testing
+import TestSupport
 
 @Suite struct AutomationPolicyTests {
     enum Kind: String, CaseIterable { case safe, reversible, risky }

@@ -1,6 +1,7 @@
 import BotCore
 import BotPlaybooks
 import Testing
+import TestSupport
 
 @Suite struct DatabaseChangeTests {
     @Test func namesRoundTripAndCarryEveryIdentifier() throws {

@@ -2,6 +2,7 @@ import BotCore
 import BotPlaybooks
 import Foundation
 import Testing
+import TestSupport
 
 /// A path inside the repository.
 func repositoryPath(_ relative: String) -> String {

@@ -2,6 +2,7 @@ import BotCore
 import BotPlaybooks
 import Foundation
 import Testing
+import TestSupport
 
 /// A platform the core has never heard of: a pack declares it, its playbooks load from its own folder and
 /// plan for its stores, and nothing in the core lists platforms.

@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import PerfbotApp
 import Testing
+import TestSupport
 
 @Suite struct HTTPProbeTests {
     @Test func timeToFirstByteIncludesTheServersDelay() async throws {

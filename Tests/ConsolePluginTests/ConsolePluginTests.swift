@@ -4,6 +4,7 @@ import ConsolePlugin
 import Foundation
 import Logging
 import Testing
+import TestSupport
 
 let now = Date(timeIntervalSince1970: 1_800_000_000)
 
@@ -19,7 +20,7 @@ func console(_ customers: [Customer], samples: [MetricSample], issues: [(String,
         try await store.openIssue(store: StoreID(name)!, type: type, severity: severity, title: type.replacingOccurrences(of: "_", with: " ").capitalized,
                                   at: now.addingTimeInterval(-600))
     }
-    let plugin = ConsolePlugin(reader: store, clock: ManualClock(now))
+    let plugin = ConsolePlugin(reader: store, clock: ManualClock(now), platforms: [.woocommerce, .magento])
     let router = try CommandRouter(plugins: [plugin], access: AccessList([SlackUserID("U0VIEWER1")!: .viewer]))
     return (plugin, router)
 }

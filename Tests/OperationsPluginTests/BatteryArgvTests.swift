@@ -2,6 +2,7 @@ import BotCore
 import BotPlaybooks
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct BatteryArgvTests {
     let inWoo = ["exec", "-w", "/var/www/html", "acme-store-app", "timeout", "-k", "5"]

@@ -3,6 +3,7 @@ import BotPlaybooks
 import BotStore
 import Foundation
 import Testing
+import TestSupport
 
 /// At most one job runs per store: the rest wait in order, an identical one is refused, and operators can
 /// see and cancel what waits.

@@ -3,6 +3,7 @@ import BotPlaybooks
 import BotStore
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct OperationsCommandTests {
     @Test func aRunIsRecordedStepByStepWithWhoAskedForIt() async throws {

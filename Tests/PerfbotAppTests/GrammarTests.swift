@@ -60,7 +60,8 @@ import Testing
         let written = try await DemoFleet().populate(store, now: now)
         let customers = try await store.allCustomers()
         #expect(customers.count == 20)
-        #expect(Set(customers.map(\.platform)) == [.woocommerce, .magento])
+        #expect(Set(customers.map(\.platform)) == Set(Wiring.platforms.map(\.platform)))
+        #expect(Set(customers.map(\.platform.displayName)) == ["WooCommerce", "Magento"])
         #expect(written > 20 * 2880 * 9)
         let rollups = try await store.hourlyRollups(.cpuPercent, store: StoreID("acme-store")!,
                                                     from: now.addingTimeInterval(-48 * 3600), to: now)

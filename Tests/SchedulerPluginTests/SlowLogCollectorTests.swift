@@ -4,6 +4,7 @@ import BotStore
 import Foundation
 import PerfbotApp
 import Testing
+import TestSupport
 
 /// The slow-log collector reads a store's log through its executor (`stat`, then `dd` from the cursor), as the
 /// file grows, is truncated and is rotated.

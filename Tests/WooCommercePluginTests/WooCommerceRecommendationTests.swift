@@ -2,6 +2,7 @@ import BotCore
 import WooCommercePlugin
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct WooCommerceRecommendationTests {
     let advice = Recommendations(packs: [WooCommercePlugin()])

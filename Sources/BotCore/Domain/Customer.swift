@@ -1,54 +1,36 @@
 import Foundation
 
-/// The e-commerce platform a store runs on: whichever platform pack is registered. perfbot ships the
-/// WooCommerce and Magento packs; a third is a folder of its own and one line of wiring, with no change here.
+/// The e-commerce platform a store runs on: whichever platform pack declares it. The core names none; the packs
+/// (WooCommerce, Magento, a third in a folder of its own) say which exist, and the wiring passes their list to what
+/// checks input (the customers file, playbooks, command choices). No list of platforms is global.
 public struct Platform: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The name in the customers file, playbooks and the database (`woocommerce`).
     public let rawValue: String
+    /// The name people use for it: the pack's (`WooCommerce`), or the raw name capitalised where only that is known.
+    public let displayName: String
 
-    /// A platform named `rawValue`: 1–32 lowercase letters, digits, `_` or `-`. Whether a pack handles it is
-    /// for the registry (`isRegistered`), asked where input is checked (the customers file, playbooks).
+    /// A platform named `rawValue`: 1–32 lowercase letters, digits, `_` or `-`. Whether a pack handles it is for
+    /// the packs' list to say, asked where input is checked.
     public init?(rawValue: String) {
         guard (1...32).contains(rawValue.utf8.count),
               rawValue.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 || $0 == 45 }) else { return nil }
         self.rawValue = rawValue
+        self.displayName = rawValue.capitalized
     }
 
     /// A platform a pack declares, with the name people use for it.
     public init(_ rawValue: String, displayName: String) {
         self.rawValue = rawValue
-        Platform.registry.name(rawValue, displayName)
+        self.displayName = displayName
     }
 
-    /// The platforms of the shipped packs.
-    public static let woocommerce = Platform("woocommerce", displayName: "WooCommerce")
-    public static let magento = Platform("magento", displayName: "Magento")
-
-    /// The name people use for it (the pack's), or the raw name capitalised.
-    public var displayName: String { Platform.registry.displayName(rawValue) ?? rawValue.capitalized }
+    /// This platform with the name its pack gives it, when `known` (the packs' platforms) holds it.
+    public func named(among known: [Platform]) -> Platform { known.first { $0 == self } ?? self }
 
     public var description: String { rawValue }
     public static func < (lhs: Platform, rhs: Platform) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    /// Makes `platform` one stores may run on (the wiring registers each pack's).
-    public static func register(_ platform: Platform) { registry.register(platform) }
-    /// The registered platforms, by name.
-    public static var registered: [Platform] { registry.registered() }
-    public var isRegistered: Bool { Platform.registered.contains(self) }
-
-    private static let registry = Registry()
-
-    /// Display names and registered platforms, shared by every thread.
-    private final class Registry: @unchecked Sendable {
-        private let lock = NSLock()
-        private var names: [String: String] = [:]
-        private var platforms: Set<String> = []
-
-        func name(_ raw: String, _ display: String) { lock.withLock { names[raw] = display } }
-        func displayName(_ raw: String) -> String? { lock.withLock { names[raw] } }
-        func register(_ platform: Platform) { lock.withLock { _ = platforms.insert(platform.rawValue) } }
-        func registered() -> [Platform] { lock.withLock { platforms.sorted().compactMap(Platform.init(rawValue:)) } }
-    }
+    public static func == (lhs: Platform, rhs: Platform) -> Bool { lhs.rawValue == rhs.rawValue }
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 }
 
 /// A hosting plan: a declared name (`basic`, `premium`, or one of `PERFBOT_PLANS`) and whether it has the

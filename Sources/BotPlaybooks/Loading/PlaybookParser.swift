@@ -70,7 +70,7 @@ public struct PlaybookParser: Sendable {
                 context.problem(at: text.node, "a shared playbook names no platform; mark a platform's own steps with only:")
             }
         } else if let text = context.requiredString(mapping, "platform", in: root) {
-            platform = Platform(rawValue: text.value)
+            platform = Platform(rawValue: text.value).map { found in expected.map { found.named(among: [$0]) } ?? found }
             if platform == nil {
                 context.problem(at: text.node, "platform must be a platform pack's name (lowercase letters, digits, _ and -)")
             } else if let expected, platform != expected {

@@ -108,11 +108,14 @@ public struct PackCollector: Sendable {
     public var name: String
     public var argv: [String]
     public var timeout: TimeInterval
+    /// The metrics it gives, in words for `perfbot collectors`.
+    public var gives: String
     /// The metrics in `output`, read at `now`. - Throws: when the output is not what the tool prints.
     public var read: @Sendable (_ output: String, _ now: Date) throws -> [(MetricName, Double)]
 
-    public init(name: String, argv: [String], timeout: TimeInterval = 30,
+    public init(name: String, argv: [String], timeout: TimeInterval = 30, gives: String = "",
                 read: @escaping @Sendable (_ output: String, _ now: Date) throws -> [(MetricName, Double)]) {
+        self.gives = gives
         self.name = name
         self.argv = argv
         self.timeout = timeout
