@@ -198,7 +198,14 @@ public struct EmailReplies: Sendable {
         let replies = self
         let decision = try await approvals.decide(approval.id, approve: approve,
                                                   by: Approvals.Decider(requester: .customer(sender), channel: channel,
-                                                                        shownAs: Wording.escapedForSlack(sender))) { decided, outcome in
+                                                                        shownAs: Wording.escapedForSlack(sender)),
+                                                  onApproved: { decided in
+            // Answered at once, by the same channel, before the job can start; the result follows when it ends.
+            if byMail {
+                try await replies.send(CustomerMail(customer, .approvalAcknowledged(
+                    playbook: decided.kind.isSetting ? (decided.steps.first ?? title) : title)))
+            }
+        }) { decided, outcome in
             do {
                 try await replies.reportApproved(outcome, customer: customer, approval: decided, title: title)
             } catch {
@@ -232,10 +239,6 @@ public struct EmailReplies: Sendable {
         case .issueResolved:
             if byMail { try await close(customer, "The problem went away on its own meanwhile, so no fix is needed.") }
         case let .approved(decided):
-            // Answered at once, by the same channel; the result follows when the job ends.
-            if byMail {
-                try await send(CustomerMail(customer, .approvalAcknowledged(playbook: decided.kind.isSetting ? (decided.steps.first ?? title) : title)))
-            }
             if decided.jobID == nil {
                 try await tellAdmins("⚠️ \(customer.id) approved `\(decided.playbook)`, which has no plan to run; nothing ran.",
                                      issue: decided.issueID)

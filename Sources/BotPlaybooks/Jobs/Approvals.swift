@@ -73,10 +73,12 @@ public struct Approvals: Sendable {
     /// Decides the proposal `id`.
     /// - Parameters:
     ///   - explanation: for a replacement proposal, how its e-mail says why it comes again.
+    ///   - onApproved: runs once an approval is stored, before its job starts (an acknowledgement queued first).
     ///   - onEnd: told when an approved job ends.
     public func decide(_ id: String, approve: Bool, by decider: Decider,
                        explanation: String = "The fix we proposed earlier has changed since you saw it, so nothing was changed. "
                            + "Here are the current steps; reply \"yes\" to this e-mail to apply them.",
+                       onApproved: (@Sendable (Approval) async throws -> Void)? = nil,
                        onEnd: (@Sendable (Approval, JobOutcome) async -> Void)? = nil) async throws -> Decision {
         let now = clock.now
         if approve, let pending = try await store.approval(id: id), pending.status == .pending, pending.expiresAt > now {
@@ -106,6 +108,7 @@ public struct Approvals: Sendable {
                 ? "✅ Approved by \(decider.shownAs) \(decider.via) at \(time); the result follows in this thread."
                 : "❌ Rejected by \(decider.shownAs) \(decider.via) at \(time); nothing ran.")
             guard approve else { return .rejected(approval) }
+            try await onApproved?(approval)
             if let job = approval.jobID {
                 var listener: (@Sendable (JobOutcome) async -> Void)?
                 if let onEnd { listener = { outcome in await onEnd(approval, outcome) } }
