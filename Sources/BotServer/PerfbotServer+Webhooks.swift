@@ -104,7 +104,7 @@ extension PerfbotServer {
             }
             guard at.timeIntervalSince(now) <= settings.futureSkew else { reject("at is in the future"); continue }
             for (name, value) in entry.metrics.sorted(by: { $0.key < $1.key }) {
-                guard let metric = MetricName(rawValue: name) else {
+                guard let metric = metricCatalogue.metric(named: name) else {
                     unknownMetrics.insert(String(name.prefix(64)))
                     continue
                 }

@@ -14,6 +14,8 @@ public struct PerfbotServer: Sendable {
     let metrics: ServerMetrics
     let logger: Logger
     let webhookSources: [WebhookSource]
+    /// The metrics a push may carry: the core's and the packs'.
+    let metricCatalogue: MetricCatalogue
     let slackVerifier: SlackSignatureVerifier?
     let tokens: WebhookTokens
     let limiter: RateLimiter
@@ -24,7 +26,7 @@ public struct PerfbotServer: Sendable {
     let statusPages: (any StatusPages)?
 
     public init(store: any ServerStore, commands: CommandRouter, clock: any BotClock, settings: ServerSettings,
-                metrics: ServerMetrics, logger: Logger, webhookSources: [WebhookSource] = [],
+                metrics: ServerMetrics, logger: Logger, webhookSources: [WebhookSource] = [], metricCatalogue: MetricCatalogue,
                 inboundMail: (@Sendable (InboundMail) async throws -> String)? = nil,
                 statusPages: (any StatusPages)? = nil) {
         self.inboundMail = inboundMail
@@ -36,6 +38,7 @@ public struct PerfbotServer: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.webhookSources = webhookSources
+        self.metricCatalogue = metricCatalogue
         slackVerifier = settings.slackSigningSecret.map { SlackSignatureVerifier(signingSecret: $0, clock: clock) }
         tokens = WebhookTokens(sources: settings.sourceTokens, shared: settings.webhookToken)
         limiter = RateLimiter(limits: settings.rateLimits, clock: clock)

@@ -7,7 +7,7 @@ extension SQLiteStore: ConsoleReader {
         try await pool.read { db in
             FleetReadings(
                 customers: try Self.allCustomers(db),
-                latest: try Self.latestMetrics(db, stores: nil),
+                latest: try Self.latestMetrics(db, stores: nil, metrics: metrics),
                 uptime24h: try Self.average(db, .uptimePercent, stores: nil, from: asOf.addingTimeInterval(-86400), to: asOf),
                 openIssues: try Self.openIssues(db, store: nil))
         }
@@ -19,8 +19,8 @@ extension SQLiteStore: ConsoleReader {
             let dayAgo = asOf.addingTimeInterval(-86400)
             return StoreReadings(
                 customer: customer,
-                latest: try Self.latestMetrics(db, stores: [store])[store] ?? MetricSnapshot(),
-                dayAgo: try Self.metrics(db, of: store, asOf: dayAgo, lookback: MetricName.longestFreshness),
+                latest: try Self.latestMetrics(db, stores: [store], metrics: metrics)[store] ?? MetricSnapshot(),
+                dayAgo: try Self.metrics(db, of: store, asOf: dayAgo, lookback: metrics.longestFreshness, metrics: metrics),
                 uptime24h: try Self.average(db, .uptimePercent, stores: [store], from: dayAgo, to: asOf)[store],
                 uptime24hDayAgo: try Self.average(db, .uptimePercent, stores: [store],
                                                   from: dayAgo.addingTimeInterval(-86400), to: dayAgo)[store],

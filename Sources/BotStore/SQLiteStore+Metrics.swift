@@ -43,38 +43,41 @@ extension SQLiteStore: MetricReader {
     }
 
     public func latestMetrics(stores: [StoreID]?) async throws -> [StoreID: MetricSnapshot] {
-        try await pool.read { db in try Self.latestMetrics(db, stores: stores) }
+        let metrics = metrics
+        return try await pool.read { db in try Self.latestMetrics(db, stores: stores, metrics: metrics) }
     }
 
     public func metrics(of store: StoreID, asOf: Date, lookback: TimeInterval) async throws -> MetricSnapshot {
-        try await pool.read { db in try Self.metrics(db, of: store, asOf: asOf, lookback: lookback) }
+        let metrics = metrics
+        return try await pool.read { db in try Self.metrics(db, of: store, asOf: asOf, lookback: lookback, metrics: metrics) }
     }
 
     public func average(_ metric: MetricName, stores: [StoreID]?, from: Date, to: Date) async throws -> [StoreID: Double] {
         try await pool.read { db in try Self.average(db, metric, stores: stores, from: from, to: to) }
     }
 
-    static func latestMetrics(_ db: Database, stores: [StoreID]?) throws -> [StoreID: MetricSnapshot] {
+    static func latestMetrics(_ db: Database, stores: [StoreID]?, metrics: MetricCatalogue) throws -> [StoreID: MetricSnapshot] {
         let (filter, arguments) = storeFilter(stores)
         let rows = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT customer_id, metric, value, at FROM metric_latest WHERE 1 \(filter)
             """), arguments: arguments)
         var snapshots: [StoreID: MetricSnapshot] = [:]
         while let row = try rows.next() {
-            guard let store = StoreID(row[0]), let metric = MetricName(rawValue: row[1]) else { continue }
+            guard let store = StoreID(row[0]), let metric = metrics.metric(named: row[1]) else { continue }
             snapshots[store, default: MetricSnapshot()].record(metric, row[2], at: Date(unixSeconds: row[3]))
         }
         return snapshots
     }
 
-    static func metrics(_ db: Database, of store: StoreID, asOf: Date, lookback: TimeInterval) throws -> MetricSnapshot {
+    static func metrics(_ db: Database, of store: StoreID, asOf: Date, lookback: TimeInterval,
+                        metrics: MetricCatalogue) throws -> MetricSnapshot {
         let to = asOf.unixSeconds
         let statement = try db.cachedStatement(sql: """
             SELECT value, at FROM metric_samples WHERE customer_id = ? AND metric = ? AND at > ? AND at <= ?
             ORDER BY at DESC LIMIT 1
             """)
         var snapshot = MetricSnapshot()
-        for metric in MetricName.allCases {
+        for metric in metrics.all {
             let row = try Row.fetchOne(statement, arguments: [store.rawValue, metric.rawValue, to - Int64(lookback), to])
             if let row { snapshot.record(metric, row[0], at: Date(unixSeconds: row[1])) }
         }

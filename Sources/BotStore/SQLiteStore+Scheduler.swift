@@ -138,20 +138,21 @@ extension SQLiteStore: SchedulerStore {
     }
 
     public func state(of store: StoreID, since: Date, at: Date) async throws -> StoreState {
-        try await pool.read { db in
+        let metrics = metrics
+        return try await pool.read { db in
             var series: [MetricName: [(at: Date, value: Double)]] = [:]
             let rows = try Row.fetchCursor(db.cachedStatement(sql: """
                 SELECT metric, at, value FROM metric_samples WHERE customer_id = ? AND at > ? AND at <= ?
                 ORDER BY metric, at
                 """), arguments: [store.rawValue, since.unixSeconds, at.unixSeconds])
             while let row = try rows.next() {
-                guard let metric = MetricName(rawValue: row[0]) else { continue }
+                guard let metric = metrics.metric(named: row[0]) else { continue }
                 series[metric, default: []].append((Date(unixSeconds: row[1]), row[2]))
             }
             // Slow-moving metrics (max_connections, autoload size) are sampled rarely: add their latest value.
             for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT metric, at, value FROM metric_latest WHERE customer_id = ?"),
                                         arguments: [store.rawValue]) {
-                guard let metric = MetricName(rawValue: row[0]), series[metric] == nil else { continue }
+                guard let metric = metrics.metric(named: row[0]), series[metric] == nil else { continue }
                 let sampled = Date(unixSeconds: row[1])
                 if sampled <= at, at.timeIntervalSince(sampled) <= metric.freshness { series[metric] = [(sampled, row[2])] }
             }

@@ -11,9 +11,13 @@ public final class SQLiteStore: Sendable {
     let pool: DatabasePool
     /// The database file.
     public let path: String
+    /// The metrics it reads back from its rows: the core's, and the packs' where the wiring passes them. A row
+    /// of a metric it does not know is left out.
+    public let metrics: MetricCatalogue
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
-    public init(path: String) throws {
+    public init(path: String, metrics: MetricCatalogue = .core) throws {
+        self.metrics = metrics
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.foreignKeysEnabled = true

@@ -29,7 +29,7 @@ public enum Runner {
 
     /// Opens the store named by the configuration, creating and migrating it if needed.
     public static func openStore(_ configuration: PerfbotConfiguration) throws -> SQLiteStore {
-        try SQLiteStore(path: configuration.databasePath)
+        try SQLiteStore(path: configuration.databasePath, metrics: Wiring.metricCatalogue)
     }
 }
 

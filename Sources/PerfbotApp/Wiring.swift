@@ -99,15 +99,8 @@ public struct Wiring: Sendable {
     /// this line). Their list is handed to what checks input (the customers file, playbooks, command choices).
     public static let platforms: [any PlatformPlugin] = [WooCommercePlugin(), MagentoPlugin()]
 
-    /// Per platform, the folders its pack's playbooks are in.
-    public static var playbookFolders: [Platform: [String]] {
-        Dictionary(platforms.map { ($0.platform, $0.playbookFolders) }, uniquingKeysWith: +)
-    }
-
-    /// Per platform, the detection rule names a playbook may trigger on.
-    public static var knownRules: [Platform: Set<String>] {
-        Dictionary(platforms.map { ($0.platform, Set($0.rules.map(\.name))) }, uniquingKeysWith: { $0.union($1) })
-    }
+    /// The metrics this process knows: the core's and every pack's.
+    public static let metricCatalogue = MetricCatalogue(packs: platforms)
 
     /// The shipped playbooks (shared, then each pack's), with `operatorDirectory`'s on top when it exists: its
     /// `<platform>/` and `shared/` files replace the shipped ones of the same name, or add to them.
@@ -117,7 +110,7 @@ public struct Wiring: Sendable {
             FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && isDirectory.boolValue ? $0 : nil
         }
         let roots = [PlaybookLibrary.sharedRoot].compactMap { $0 } + platforms.compactMap(\.playbookRoot) + (layer.map { [$0] } ?? [])
-        return try PlaybookLibrary.load(roots: roots, knownRules: knownRules, folders: playbookFolders)
+        return try PlaybookLibrary.load(roots: roots, packs: platforms)
     }
 
     /// Validates the playbooks and thresholds in `directory` as `serve` would (over the shipped ones).
@@ -328,7 +321,7 @@ public struct Wiring: Sendable {
             clock: clock,
             settings: settings,
             metrics: metrics, logger: logger,
-            webhookSources: plugins.flatMap(\.webhookSources),
+            webhookSources: plugins.flatMap(\.webhookSources), metricCatalogue: Self.metricCatalogue,
             inboundMail: inbound, statusPages: pages)
     }
 

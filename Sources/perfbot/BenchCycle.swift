@@ -36,7 +36,7 @@ struct BenchCycle: AsyncParsableCommand {
 
     func prepareFleet() async throws {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
-        let store = try SQLiteStore(path: database)
+        let store = try SQLiteStore(path: database, metrics: Wiring.metricCatalogue)
         let started = Date()
         // The packs' platforms, one store in three on the second.
         let platforms = Wiring.platforms.map(\.platform)
@@ -89,7 +89,7 @@ struct BenchCycle: AsyncParsableCommand {
     }
 
     func runCycle() async throws {
-        let store = try SQLiteStore(path: database)
+        let store = try SQLiteStore(path: database, metrics: Wiring.metricCatalogue)
         var configuration = try PerfbotConfiguration(values: [:])
         configuration.databasePath = database
         configuration.playbooksPath = playbooks

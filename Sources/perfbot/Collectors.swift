@@ -29,7 +29,7 @@ struct Collectors: AsyncParsableCommand {
 
     /// Each pack's own readings, as the pack describes them.
     static var packGives: [String: String] {
-        Dictionary(Wiring.platforms.flatMap { pack in pack.collectors.map { ($0.name, "\($0.gives) (\(pack.platform.displayName))") } },
+        Dictionary(Wiring.platforms.flatMap { pack in pack.collectors.map { ($0.name, "\($0.gives.map(\.rawValue).joined(separator: ", ")) (\(pack.platform.displayName))") } },
                    uniquingKeysWith: { first, _ in first })
     }
 

@@ -17,7 +17,7 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
-        let store = try SQLiteStore(path: database)
+        let store = try SQLiteStore(path: database, metrics: Wiring.metricCatalogue)
         let started = Date()
         let written = try await DemoFleet(storeCount: stores).populate(store, now: Date())
         let elapsed = Date().timeIntervalSince(started)

@@ -6,7 +6,7 @@ import Testing
     /// The rules every store shares; a platform's own come from its pack (WordPress's: the pack's tests).
     @Test func theSharedRulesSayWhatHelpsAndWhy() throws {
         let platform = try #require(Platform(rawValue: "shopware"))
-        let slow = MetricSnapshot(values: [.redisHitRate: 62, .autoloadBytes: 1_240_000, .ttfbMs: 1_430, .varnishHitRate: 22,
+        let slow = MetricSnapshot(values: [.redisHitRate: 62, .ttfbMs: 1_430, .varnishHitRate: 22,
                                            .slowQueryCount: 12])
         let tips = Recommendations().current(slow, platform: platform)
         #expect(tips.map(\.key) == ["object_cache", "page_cache", "database_tools"])

@@ -38,37 +38,6 @@ let knownRules: [Platform: Set<String>] = [
         }
     }
 
-    @Test func theShippedPlaybooksAreValidAndComplete() throws {
-        // What ships: the shared playbooks (a resource of this module) and each pack's.
-        let roots = [PlaybookLibrary.sharedRoot!, repositoryPath("Plugins/WooCommerce/Playbooks"), repositoryPath("Plugins/Magento/Playbooks")]
-        let library = try PlaybookLibrary.load(roots: roots, knownRules: knownRules)
-        let required = ["high_memory", "critical_memory", "slow_queries", "query_explosion", "disk_filling", "disk_critical",
-                        "cache_miss_storm", "connection_exhaustion", "container_oom", "response_time_degradation", "optimize"]
-        for platform in [Platform.woocommerce, .magento] {
-            for name in required {
-                #expect(library.playbook(name, for: platform) != nil, "\(platform) lacks \(name)")
-            }
-        }
-        // Every rule of the design has a playbook on both platforms.
-        for rule in StandardRules.all {
-            for platform in [Platform.woocommerce, .magento] {
-                #expect(library.playbook(triggeredBy: rule.name, for: platform) != nil, "\(platform): nothing for \(rule.name)")
-            }
-        }
-    }
-
-    @Test func magentoCleansByDefaultAndPurgingIsIrreversible() throws {
-        // What ships: the shared playbooks (a resource of this module) and each pack's.
-        let roots = [PlaybookLibrary.sharedRoot!, repositoryPath("Plugins/WooCommerce/Playbooks"), repositoryPath("Plugins/Magento/Playbooks")]
-        let library = try PlaybookLibrary.load(roots: roots, knownRules: knownRules)
-        for playbook in library.list(.magento) where playbook.name != "flush_cache_storage" {
-            #expect(!playbook.actions.contains { $0.run.contains("cache:flush") }, "\(playbook.name) flushes shared storage")
-        }
-        let purge = try #require(library.playbook("optimize", for: .magento)?.actions.first { $0.tags.contains(.purge) })
-        #expect(!purge.reversible && !purge.safe)
-        #expect(library.playbook("flush_cache_storage", for: .magento)?.isRisky == true)
-    }
-
     @Test func aDuplicateNameAcrossFilesIsReported() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pb-\(UUID().uuidString)")
         let folder = directory.appendingPathComponent("magento")

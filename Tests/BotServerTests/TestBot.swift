@@ -35,7 +35,7 @@ struct TestBot {
          executors: ExecutorFactory = ExecutorFactory()) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try SQLiteStore(path: directory.appendingPathComponent("perfbot.sqlite").path)
+        store = try SQLiteStore(path: directory.appendingPathComponent("perfbot.sqlite").path, metrics: Wiring.metricCatalogue)
         clock = ManualClock(t0)
         var values = [
             "PERFBOT_SLACK_USERS": "U0DEMOADM:admin,U0DEMOOPS:operator,U0DEMOVEW:viewer",

@@ -26,6 +26,23 @@ import Testing
         #expect(past[.memoryPercent] == 92)
     }
 
+    /// A pack's own metric is a metric like the core's: accepted on push and read back with its freshness.
+    @Test func aPacksMetricIsAcceptedAndReadBack() async throws {
+        let bot = try await TestBot()
+        try await bot.app.test(.router) { client in
+            let body = #"{"samples":[{"store":"acme-store","at":"2027-01-15T07:00:00Z","metrics":{"autoload_bytes":1240000,"queue_backlog":3}}]}"#
+            let response = try await client.execute(uri: "/webhooks/metrics", method: .post, headers: auth, body: ByteBuffer(string: body))
+            #expect(try json(response)["accepted"] as? Int == 1)
+            #expect(try json(response)["unknown_metrics"] as? [String] == ["queue_backlog"])
+        }
+        // Read an hour later: WordPress's autoload size is read rarely and stays current for two hours.
+        let latest = try await bot.store.metrics(of: StoreID("acme-store")!, asOf: Date(timeIntervalSince1970: 1_800_000_000),
+                                                 lookback: bot.store.metrics.longestFreshness)
+        let autoload = try #require(latest.values.keys.first { $0.rawValue == "autoload_bytes" })
+        #expect(latest[autoload] == 1_240_000)
+        #expect(autoload.freshness == 2 * 3600 && autoload.unit == "bytes" && autoload.plainName.contains("WordPress"))
+    }
+
     @Test func aResentBatchActsOnce() async throws {
         let bot = try await TestBot()
         try await bot.app.test(.router) { client in

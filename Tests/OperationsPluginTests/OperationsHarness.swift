@@ -97,7 +97,7 @@ struct OperationsBot {
     init(customers: [Customer], metrics: [MetricName: Double] = [.memoryPercent: 61], dockerDelay: Double = 0,
          container: Bool = false, remoteHost: Bool = false) async throws {
         let directory = try temporaryDirectory()
-        store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
+        store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path, metrics: Wiring.metricCatalogue)
         docker = try StandIn(name: "docker", in: directory, delay: dockerDelay)
         if container { try Self.emulateContainer(at: docker.path, in: directory) }
         ssh = try StandIn(name: "ssh", in: directory)

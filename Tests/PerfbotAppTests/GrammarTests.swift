@@ -9,7 +9,7 @@ import Testing
     func router() throws -> CommandRouter {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
+        let store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path, metrics: Wiring.metricCatalogue)
         let playbooks = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Playbooks").path
         var configuration = PerfbotConfiguration()
@@ -55,7 +55,7 @@ import Testing
     @Test func demoCreatesTwentyStoresWithTwoDaysOfMinuteSamples() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: directory.appendingPathComponent("demo.sqlite").path)
+        let store = try SQLiteStore(path: directory.appendingPathComponent("demo.sqlite").path, metrics: Wiring.metricCatalogue)
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         let written = try await DemoFleet().populate(store, now: now)
         let customers = try await store.allCustomers()
@@ -78,7 +78,7 @@ import Testing
             .write(to: directory.appendingPathComponent("magento/broken.yaml"), atomically: true, encoding: .utf8)
         var configuration = PerfbotConfiguration()
         configuration.playbooksPath = directory.path
-        let store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
+        let store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path, metrics: Wiring.metricCatalogue)
         #expect(throws: PlaybookErrors.self) { try Wiring(configuration: configuration, store: store) }
     }
 }

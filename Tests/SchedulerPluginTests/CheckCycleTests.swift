@@ -36,11 +36,12 @@ struct SchedulerBot {
     let dockerLog: String
 
     /// - Parameter dockerPrints: what the stand-in `docker` prints (a `docker stats` line, say).
+    /// - Parameter metrics: what the store reads back (the wiring's packs' by default).
     init(customers: [Customer], dockerDelay: Double = 0, local: LocalExecutor = LocalExecutor(),
-         extra: [String: String] = [:], dockerPrints: String? = nil) async throws {
+         extra: [String: String] = [:], dockerPrints: String? = nil, metrics: MetricCatalogue = Wiring.metricCatalogue) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
+        store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path, metrics: metrics)
         dockerLog = directory.appendingPathComponent("docker.log").path
         let docker = directory.appendingPathComponent("docker").path
         try ("#!/bin/sh\nsleep \(dockerDelay)\necho \"$*\" >> '\(dockerLog)'\n" + (dockerPrints.map { "cat <<'EOF'\n\($0)\nEOF\n" } ?? ""))

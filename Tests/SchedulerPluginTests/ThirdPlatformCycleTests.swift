@@ -12,17 +12,20 @@ import TestSupport
 /// check cycle lists platforms.
 @Suite struct ThirdPlatformCycleTests {
     static let shopware = Platform("shopware", displayName: "Shopware")
-    static let rules = StandardRules.all + [DetectionRule(name: "queue_backlog", metric: .cronBacklog, .above, 100, severity: .warning,
+    /// The pack's own metric: the core has never heard of it.
+    static let queueBacklog = MetricName("queue_backlog", plainName: "messages waiting in the queue")
+    static let rules = StandardRules.all + [DetectionRule(name: "queue_backlog", metric: queueBacklog, .above, 100, severity: .warning,
                                                           title: "Message queue backlog")]
 
     @Test func aShopwareStoreIsImportedAndItsCheckCycleRuns() async throws {
-        let bot = try await SchedulerBot(customers: [shop("acme-store")])
+        let bot = try await SchedulerBot(customers: [shop("acme-store")],
+                                          metrics: MetricCatalogue(Wiring.platforms.flatMap(\.metrics) + [Self.queueBacklog]))
         let store = Customer(id: StoreID("sw-shop")!, platform: Self.shopware, plan: .premium, contactEmail: "o@sw-shop.example",
                              container: "sw-shop-app")
         try await bot.store.upsert(store, at: bot.clock.now)
         #expect(try await bot.store.customer(store.id)?.platform == Self.shopware)
         try await bot.feed("sw-shop", .memoryPercent, Array(repeating: 92, count: 7))
-        try await bot.feed("sw-shop", .cronBacklog, [150])
+        try await bot.feed("sw-shop", Self.queueBacklog, [150])
         let cycle = bot.wiring.checkCycle(inline: true)
         let report = try await CheckCycle(store: bot.store,
                                           rules: { $0.platform == Self.shopware ? Self.rules : StandardRules.all },

@@ -51,9 +51,8 @@ public enum PackChecks {
 
     /// Every playbook of `pack`'s platform, loaded and validated against every pack's rules.
     public static func playbooks(of pack: any PlatformPlugin, packs: [any PlatformPlugin]) throws -> [Playbook] {
-        let known = Dictionary(packs.map { ($0.platform, Set($0.rules.map(\.name))) }, uniquingKeysWith: { $0.union($1) })
         let roots = [PlaybookLibrary.sharedRoot].compactMap { $0 } + packs.compactMap(\.playbookRoot)
-        return try PlaybookLibrary.load(roots: roots, knownRules: known).list(pack.platform)
+        return try PlaybookLibrary.load(roots: roots, packs: packs).list(pack.platform)
     }
 
     /// Each playbook's steps with their exact argv for `customer` (docker executor), one line per step.

@@ -1,66 +1,53 @@
 import Foundation
 
-/// A metric perfbot understands (ORIGINAL-DESIGN §4.1 plus what the bot needs).
-public enum MetricName: String, Sendable, CaseIterable, Codable {
-    case ttfbMs = "ttfb_ms"
-    case fcpMs = "fcp_ms"
-    case lcpMs = "lcp_ms"
-    case slowQueryCount = "slow_query_count"
-    /// Queries slower than 3 s in the interval (the slow-query rule of ORIGINAL-DESIGN §2.2).
-    case slowQuery3sCount = "slow_query_3s_count"
-    case activeConnections = "active_connections"
-    case maxConnections = "max_connections"
-    case tableSizeBytes = "table_size_bytes"
-    case redisHitRate = "redis_hit_rate"
-    case redisMemoryBytes = "redis_memory_bytes"
-    /// Redis memory used against its `maxmemory`, percent (only where a limit is set).
-    case redisMemoryPercent = "redis_memory_percent"
-    /// Keys Redis evicted for lack of memory in the interval.
-    case redisEvictions = "redis_evictions"
-    case varnishHitRate = "varnish_hit_rate"
-    case cpuPercent = "cpu_percent"
-    case memoryPercent = "memory_percent"
-    case diskPercent = "disk_percent"
-    case uptimePercent = "uptime_percent"
-    case requests = "requests"
-    /// OOM-killer kills in the interval.
-    case oomKills = "oom_kills"
-    /// WordPress autoloaded options, bytes (Site Health warns at 800,000).
-    case autoloadBytes = "autoload_bytes"
-    /// Magento indexers marked invalid (need a reindex).
-    case invalidIndexers = "invalid_indexers"
-    /// Magento cache types switched off.
-    case cacheTypesDisabled = "cache_types_disabled"
-    /// WP-Cron events overdue by more than 10 minutes.
-    case cronBacklog = "cron_backlog"
-    /// PHP-FPM workers busy, percent of all.
-    case phpFpmBusyPercent = "php_fpm_busy_percent"
-    /// The HTTP probe's phases, milliseconds: name lookup, TCP connect, TLS handshake, the whole request.
-    case httpDNSMs = "http_dns_ms"
-    case httpConnectMs = "http_connect_ms"
-    case httpTLSMs = "http_tls_ms"
-    case httpTotalMs = "http_total_ms"
-    /// The uptime probe's HTTP status code.
-    case httpStatusCode = "http_status_code"
-
-    /// Whether a value of this metric is a percentage (0–100).
-    public var isPercent: Bool {
-        switch self {
-        case .redisHitRate, .varnishHitRate, .cpuPercent, .memoryPercent, .diskPercent, .uptimePercent,
-             .phpFpmBusyPercent, .redisMemoryPercent: true
-        default: false
-        }
+/// A metric perfbot understands: its name on the wire and in the database, and what a value of it means.
+///
+/// The core declares the metrics every store has (ORIGINAL-DESIGN §4.1 plus what the bot needs, below); a platform
+/// pack declares its own (`PlatformPlugin.metrics`), and the wiring joins both into one `MetricCatalogue`, which
+/// is what turns a name that arrived from outside (a push, a playbook, a stored row) back into a metric. Two
+/// metrics are the same when their names are.
+public struct MetricName: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// How a value reads.
+    public enum Scale: Sendable, Equatable {
+        /// Any number from 0 up.
+        case plain
+        /// A percentage, 0–100.
+        case percent
+        /// A share of an allocation that a store can overrun: a container using twice its CPU allocation reads
+        /// 200 %, Redis past its `maxmemory` more than 100 %. Such readings are the worst ones, so they are kept
+        /// (up to `overrunBound`) for the rules and hotspots to see.
+        case allocationShare
     }
 
-    /// Whether a value is a share of an allocation that a store can overrun: a container using twice its CPU
-    /// allocation reads 200 %, Redis past its `maxmemory` more than 100 %. Such readings are the worst ones, so
-    /// they are kept (up to `overrunBound`) for the rules and hotspots to see.
-    public var isAllocationShare: Bool {
-        switch self {
-        case .cpuPercent, .memoryPercent, .redisMemoryPercent, .phpFpmBusyPercent: true
-        default: false
-        }
+    /// The name on the wire and in the database (`ttfb_ms`).
+    public let rawValue: String
+    public let scale: Scale
+    /// The unit values are shown in: `%`, `ms`, `bytes`, or none.
+    public let unit: String
+    /// How long a sample stays current.
+    public let freshness: TimeInterval
+    /// What a customer calls it (`memory use`, `slow database queries`).
+    public let plainName: String
+
+    public init(_ rawValue: String, scale: Scale = .plain, unit: String = "", freshness: TimeInterval = 15 * 60,
+                plainName: String) {
+        self.rawValue = rawValue
+        self.scale = scale
+        self.unit = scale == .plain ? unit : "%"
+        self.freshness = freshness
+        self.plainName = plainName
     }
+
+    public static func == (lhs: MetricName, rhs: MetricName) -> Bool { lhs.rawValue == rhs.rawValue }
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+    public static func < (lhs: MetricName, rhs: MetricName) -> Bool { lhs.rawValue < rhs.rawValue }
+    public var description: String { rawValue }
+
+    /// Whether a value of this metric is a percentage (0–100, or a share of an allocation).
+    public var isPercent: Bool { scale != .plain }
+
+    /// Whether a value is a share of an allocation that a store can overrun (see `Scale.allocationShare`).
+    public var isAllocationShare: Bool { scale == .allocationShare }
 
     /// The largest share of an allocation perfbot keeps: 100 times the allocation.
     public static let overrunBound = 10_000.0
@@ -68,9 +55,100 @@ public enum MetricName: String, Sendable, CaseIterable, Codable {
     /// Whether `value` is possible for this metric.
     public func accepts(_ value: Double) -> Bool {
         guard value.isFinite, value >= 0 else { return false }
-        if isAllocationShare { return value <= Self.overrunBound }
-        return isPercent ? value <= 100 : true
+        switch scale {
+        case .plain: return true
+        case .percent: return value <= 100
+        case .allocationShare: return value <= Self.overrunBound
+        }
     }
+}
+
+/// The metrics every store has, whatever its platform.
+extension MetricName {
+    /// Synthetic page loads run every few hours; their samples stay current for seven.
+    private static let pageLoadFreshness: TimeInterval = 7 * 3600
+    /// Sizes and limits change slowly and are read every hour or so.
+    public static let slowReadingFreshness: TimeInterval = 2 * 3600
+
+    public static let ttfbMs = MetricName("ttfb_ms", unit: "ms", plainName: "the time to the first byte of a page")
+    public static let fcpMs = MetricName("fcp_ms", unit: "ms", freshness: pageLoadFreshness,
+                                         plainName: "the time to the first paint")
+    public static let lcpMs = MetricName("lcp_ms", unit: "ms", freshness: pageLoadFreshness,
+                                         plainName: "the time to the largest paint")
+    public static let slowQueryCount = MetricName("slow_query_count", plainName: "slow database queries")
+    /// Queries slower than 3 s in the interval (the slow-query rule of ORIGINAL-DESIGN §2.2).
+    public static let slowQuery3sCount = MetricName("slow_query_3s_count",
+                                                    plainName: "database queries slower than 3 seconds")
+    public static let activeConnections = MetricName("active_connections", plainName: "database connections in use")
+    public static let maxConnections = MetricName("max_connections", freshness: slowReadingFreshness,
+                                                  plainName: "the database's connection limit")
+    public static let tableSizeBytes = MetricName("table_size_bytes", unit: "bytes", freshness: slowReadingFreshness,
+                                                  plainName: "the size of the database tables")
+    public static let redisHitRate = MetricName("redis_hit_rate", scale: .percent,
+                                                plainName: "the share of requests answered from the Redis cache")
+    public static let redisMemoryBytes = MetricName("redis_memory_bytes", unit: "bytes",
+                                                    plainName: "the memory Redis uses")
+    /// Redis memory used against its `maxmemory`, percent (only where a limit is set).
+    public static let redisMemoryPercent = MetricName("redis_memory_percent", scale: .allocationShare,
+                                                      plainName: "the memory Redis uses against its limit")
+    /// Keys Redis evicted for lack of memory in the interval.
+    public static let redisEvictions = MetricName("redis_evictions",
+                                                  plainName: "cache entries Redis dropped for lack of memory")
+    public static let varnishHitRate = MetricName("varnish_hit_rate", scale: .percent,
+                                                  plainName: "the share of pages answered from the Varnish cache")
+    public static let cpuPercent = MetricName("cpu_percent", scale: .allocationShare, plainName: "processor use")
+    public static let memoryPercent = MetricName("memory_percent", scale: .allocationShare, plainName: "memory use")
+    public static let diskPercent = MetricName("disk_percent", scale: .percent, plainName: "disk space used")
+    public static let uptimePercent = MetricName("uptime_percent", scale: .percent, plainName: "availability")
+    public static let requests = MetricName("requests", plainName: "requests")
+    /// OOM-killer kills in the interval.
+    public static let oomKills = MetricName("oom_kills", plainName: "processes stopped for lack of memory")
+    /// PHP-FPM workers busy, percent of all.
+    public static let phpFpmBusyPercent = MetricName("php_fpm_busy_percent", scale: .allocationShare,
+                                                     plainName: "busy PHP workers")
+    /// The HTTP probe's phases, milliseconds: name lookup, TCP connect, TLS handshake, the whole request.
+    public static let httpDNSMs = MetricName("http_dns_ms", unit: "ms", plainName: "the time to look up the store's address")
+    public static let httpConnectMs = MetricName("http_connect_ms", unit: "ms", plainName: "the time to connect to the store")
+    public static let httpTLSMs = MetricName("http_tls_ms", unit: "ms",
+                                             plainName: "the time to set up the secure connection")
+    public static let httpTotalMs = MetricName("http_total_ms", unit: "ms", plainName: "the time to load the page")
+    /// The uptime probe's HTTP status code.
+    public static let httpStatusCode = MetricName("http_status_code",
+                                                  plainName: "the status code the store's page answered with")
+
+    /// The core's metrics, in the order they are listed.
+    public static let core: [MetricName] = [
+        .ttfbMs, .fcpMs, .lcpMs, .slowQueryCount, .slowQuery3sCount, .activeConnections, .maxConnections,
+        .tableSizeBytes, .redisHitRate, .redisMemoryBytes, .redisMemoryPercent, .redisEvictions, .varnishHitRate,
+        .cpuPercent, .memoryPercent, .diskPercent, .uptimePercent, .requests, .oomKills, .phpFpmBusyPercent,
+        .httpDNSMs, .httpConnectMs, .httpTLSMs, .httpTotalMs, .httpStatusCode,
+    ]
+}
+
+/// The metrics one process knows: the core's and its packs'. Names that arrive from outside (a push, a playbook,
+/// a stored row) become metrics only through it, so a name no pack declared is refused, never guessed.
+public struct MetricCatalogue: Sendable {
+    public private(set) var all: [MetricName]
+    private var byName: [String: MetricName]
+
+    /// The core's metrics and `more` (a pack's own); a pack cannot redeclare a name.
+    public init(_ more: [MetricName] = []) {
+        all = []
+        byName = [:]
+        for metric in MetricName.core + more where byName[metric.rawValue] == nil {
+            all.append(metric)
+            byName[metric.rawValue] = metric
+        }
+    }
+
+    /// The core's metrics alone.
+    public static let core = MetricCatalogue()
+
+    /// The metric called `name`, when the core or a pack declares it.
+    public func metric(named name: String) -> MetricName? { byName[name] }
+
+    /// The longest freshness of any metric: how far back to look for a store's current state.
+    public var longestFreshness: TimeInterval { all.map(\.freshness).max() ?? 900 }
 }
 
 /// One measured value of one metric of one store.
@@ -118,20 +196,6 @@ public struct MetricSnapshot: Sendable, Equatable {
         }
         return kept
     }
-}
-
-extension MetricName {
-    /// How long a sample stays current: synthetic page loads run every few hours, the rest every minute.
-    public var freshness: TimeInterval {
-        switch self {
-        case .fcpMs, .lcpMs: 7 * 3600
-        case .tableSizeBytes, .maxConnections, .autoloadBytes, .invalidIndexers: 2 * 3600
-        default: 15 * 60
-        }
-    }
-
-    /// The longest freshness of any metric: how far back to look for a store's current state.
-    public static let longestFreshness: TimeInterval = allCases.map(\.freshness).max() ?? 900
 }
 
 /// How bad an issue is.

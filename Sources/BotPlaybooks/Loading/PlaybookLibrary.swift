@@ -13,28 +13,32 @@ public struct PlaybookLibrary: Sendable {
     public static var sharedRoot: String? { Bundle.module.path(forResource: "Playbooks", ofType: nil) }
 
     /// Loads and checks every playbook of each platform folder in `directory` (and its `shared/`).
-    /// - Parameter knownRules: per platform, the rule names a trigger may name.
+    /// - Parameters:
+    ///   - knownRules: per platform, the rule names a trigger may name.
+    ///   - metrics: per platform, the metrics a step's `when:` may name (the core's alone where none is given).
     /// - Throws: `PlaybookErrors` with every problem of every file.
     public static func load(directory: String, knownRules: [Platform: Set<String>],
-                            folders: [Platform: [String]] = [:]) throws(PlaybookErrors) -> PlaybookLibrary {
+                            folders: [Platform: [String]] = [:],
+                            metrics: [Platform: MetricCatalogue] = [:]) throws(PlaybookErrors) -> PlaybookLibrary {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw PlaybookErrors([PlaybookProblem(file: directory, line: 1, column: 1, message: "no such directory")])
         }
-        return try load(roots: [directory], knownRules: knownRules, folders: folders)
+        return try load(roots: [directory], knownRules: knownRules, folders: folders, metrics: metrics)
     }
 
     /// Loads layers of playbooks: each root holds `<platform>/` folders and `shared/`; a later root's playbook
     /// replaces an earlier one of the same name (the packs' own, then an operator's directory), and a platform's
     /// own playbook replaces a shared one. Every file of every layer is checked.
     public static func load(roots: [String], knownRules: [Platform: Set<String>],
-                            folders: [Platform: [String]] = [:]) throws(PlaybookErrors) -> PlaybookLibrary {
+                            folders: [Platform: [String]] = [:],
+                            metrics: [Platform: MetricCatalogue] = [:]) throws(PlaybookErrors) -> PlaybookLibrary {
         let files = FileManager.default
         var playbooks: [Playbook] = []
         var problems: [PlaybookProblem] = []
         // The platforms are the packs' (the keys of `knownRules`): none is listed here.
         for platform in knownRules.keys.sorted() {
-            let parser = PlaybookParser(knownRules: knownRules[platform] ?? [])
+            let parser = PlaybookParser(knownRules: knownRules[platform] ?? [], metrics: metrics[platform] ?? .core)
             // Lowest priority first: the layers' shared playbooks, then the layers' own.
             var layers: [(folder: String, shared: Bool)] = roots.map { (($0 as NSString).appendingPathComponent("shared"), true) }
             for root in roots {

@@ -32,9 +32,12 @@ public struct PlaybookParser: Sendable {
 
     /// Detection rule names a trigger may name (besides `manual`).
     public var knownRules: Set<String>
+    /// The metrics a `when:` may name: the core's and the platform's own.
+    public var metrics: MetricCatalogue
 
-    public init(knownRules: Set<String>) {
+    public init(knownRules: Set<String>, metrics: MetricCatalogue = .core) {
         self.knownRules = knownRules
+        self.metrics = metrics
     }
 
     /// Parses `text` from `file`; the playbook, or every problem found.
@@ -217,7 +220,7 @@ public struct PlaybookParser: Sendable {
             context.problem(at: node, "when must read '<metric> <op> <number>', e.g. memory_percent > 85")
             return nil
         }
-        guard let metric = MetricName(rawValue: parts[0]) else {
+        guard let metric = metrics.metric(named: parts[0]) else {
             context.problem(at: node, "unknown metric '\(parts[0])'")
             return nil
         }

@@ -15,6 +15,8 @@ public protocol PlatformPlugin: BotPlugin {
     func templateDefaults(for customer: Customer) -> [TemplateVariable: String]
     /// The platform's own 💡 recommendations for a store's current readings.
     func recommendations(_ latest: MetricSnapshot) -> [Recommendation]
+    /// The metrics only this platform has (by default, those its collectors give).
+    var metrics: [MetricName] { get }
 }
 
 extension PlatformPlugin {
@@ -23,6 +25,10 @@ extension PlatformPlugin {
     public var playbookRoot: String? { nil }
     public func recommendations(_ latest: MetricSnapshot) -> [Recommendation] { [] }
     public var playbookFolders: [String] { [platform.rawValue] }
+    public var metrics: [MetricName] {
+        var seen = Set<MetricName>()
+        return collectors.flatMap(\.gives).filter { seen.insert($0).inserted }
+    }
 
     /// The validated template values for `customer`.
     /// - Throws: `PlaybookError.unsafeValue` when one of them fails its pattern.
@@ -40,6 +46,24 @@ extension PlatformPlugin {
             try values.set(variable, value)
         }
         return values
+    }
+}
+
+extension MetricCatalogue {
+    /// The core's metrics and each pack's own.
+    public init(packs: [any PlatformPlugin]) {
+        self.init(packs.flatMap(\.metrics))
+    }
+}
+
+extension PlaybookLibrary {
+    /// Loads the layers in `roots` for `packs`: each pack's platform, with its folders, the rule names its
+    /// triggers may name and the metrics its steps may test.
+    public static func load(roots: [String], packs: [any PlatformPlugin]) throws(PlaybookErrors) -> PlaybookLibrary {
+        try load(roots: roots,
+                 knownRules: Dictionary(packs.map { ($0.platform, Set($0.rules.map(\.name))) }, uniquingKeysWith: { $0.union($1) }),
+                 folders: Dictionary(packs.map { ($0.platform, $0.playbookFolders) }, uniquingKeysWith: +),
+                 metrics: Dictionary(packs.map { ($0.platform, MetricCatalogue($0.metrics)) }, uniquingKeysWith: { first, _ in first }))
     }
 }
 
@@ -108,12 +132,12 @@ public struct PackCollector: Sendable {
     public var name: String
     public var argv: [String]
     public var timeout: TimeInterval
-    /// The metrics it gives, in words for `perfbot collectors`.
-    public var gives: String
+    /// The metrics it gives.
+    public var gives: [MetricName]
     /// The metrics in `output`, read at `now`. - Throws: when the output is not what the tool prints.
     public var read: @Sendable (_ output: String, _ now: Date) throws -> [(MetricName, Double)]
 
-    public init(name: String, argv: [String], timeout: TimeInterval = 30, gives: String = "",
+    public init(name: String, argv: [String], timeout: TimeInterval = 30, gives: [MetricName],
                 read: @escaping @Sendable (_ output: String, _ now: Date) throws -> [(MetricName, Double)]) {
         self.gives = gives
         self.name = name
