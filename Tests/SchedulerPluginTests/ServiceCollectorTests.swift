@@ -44,10 +44,12 @@ import TestSupport
                 group.addTask {
                     _ = try await local.run(CommandRequest(argv: argv, timeout: 300))
                 }
+                // A real server's start, which on a loaded machine (the whole suite in parallel) can take a while.
                 var up = false
-                for _ in 0..<100 where !up {
+                let deadline = ContinuousClock.now + .seconds(90)
+                while !up, ContinuousClock.now < deadline {
                     up = try await local.run(CommandRequest(argv: ready, timeout: 5)).succeeded
-                    if !up { try await Task.sleep(for: .milliseconds(100)) }
+                    if !up { try await Task.sleep(for: .milliseconds(200)) }
                 }
                 #expect(up, "\(argv[0]) did not start")
                 defer { group.cancelAll() }
