@@ -94,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "perfbot",
             dependencies: [
-                "PerfbotApp", "BotCore", "BotStore", "BotPlaybooks", "BotChannels", "CustomerChannels",
+                "PerfbotApp", "BotCore", "BotStore", "BotPlaybooks", "BotChannels", "CustomerChannels", "SchedulerPlugin",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

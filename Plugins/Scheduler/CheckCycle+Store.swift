@@ -4,12 +4,18 @@ import Foundation
 
 extension CheckCycle {
     /// One store: evaluate its rules, open, keep or resolve its issues, act per policy, write its snapshot.
-    func checkStore(_ customer: Customer, latest: MetricSnapshot, uptime: Double?, now: Date) async throws -> CycleReport {
+    func checkStore(_ customer: Customer, state known: StoreState?, latest: MetricSnapshot, uptime: Double?,
+                    now: Date) async throws -> CycleReport {
         var report = CycleReport()
         let id = customer.id
         let rules = self.rules(customer)
-        // One read for everything this store needs; the rules are then evaluated in memory.
-        let state = try await store.state(of: id, since: now.addingTimeInterval(-RuleEvaluator.lookback(rules)), at: now)
+        // What the memory holds, or one read for everything this store needs; the rules are evaluated in memory.
+        let state: StoreState
+        if let known {
+            state = known
+        } else {
+            state = try await store.state(of: id, since: now.addingTimeInterval(-RuleEvaluator.lookback(rules)), at: now)
+        }
         let silence = state.silence
         let firing = RuleEvaluator.firing(rules, series: state.series, now: now)
         let tracked = state.tracked

@@ -30,6 +30,10 @@ public struct CycleReport: Sendable {
     public var actions: [Event] = []
     public var errors: [Event] = []
     public var duration: TimeInterval = 0
+    /// Whether the rules' memory was built from the tables this cycle (the first one, or after a pause).
+    public var rebuilt = false
+    /// Samples this cycle read from the journal (what arrived since the last one).
+    public var newSamples = 0
     /// Proposals closed this cycle without a decision (expired, or their issue resolved).
     public var proposalsClosed = 0
     /// Health snapshots to write at the end of the cycle, all in one transaction.
@@ -50,6 +54,14 @@ public struct CycleReport: Sendable {
 
 /// One pass over every active store: rules, issue lifecycle, automation per policy, alerts, snapshots.
 public struct CheckCycle: Sendable {
+    /// How a cycle reads the samples its rules judge.
+    public enum Evaluation: Sendable {
+        /// Keep every store's recent samples in memory and read only what arrived since the last cycle.
+        case incremental
+        /// Read every store's window from the tables each cycle (the reference the incremental one must equal).
+        case full
+    }
+
     public struct Settings: Sendable {
         /// How long a condition must stay clear before its issue is resolved (flap suppression).
         public var quietPeriod: TimeInterval = 300
@@ -63,6 +75,7 @@ public struct CheckCycle: Sendable {
         public var replyDomain: String?
         /// How long a proposal stands.
         public var approvalTTL: TimeInterval = 86400
+        public var evaluation = Evaluation.incremental
 
         public init(quietPeriod: TimeInterval = 300, concurrency: Int = 8, perStoreTimeout: Duration = .seconds(20),
                     alertsChannel: String? = nil) {
@@ -88,6 +101,8 @@ public struct CheckCycle: Sendable {
     let recommendations = RecommendationMemory()
     /// The 💡 rules: shared ones and each platform's.
     let advice: Recommendations
+    /// Every store's recent samples between cycles (incremental evaluation).
+    let memory = RuleMemory()
 
     public init(store: any SchedulerStore, rules: @escaping @Sendable (Customer) -> [DetectionRule], automation: Automation,
                 clock: any BotClock, settings: Settings, logger: Logger,
@@ -131,15 +146,38 @@ public struct CheckCycle: Sendable {
             for _ in 0..<max(1, settings.concurrency) { next() }
             while try await group.next() != nil { next() }
         }
-        let latest = try await store.latestMetrics(stores: nil)
+        let latest: [StoreID: MetricSnapshot]
+        var states: [StoreID: StoreState] = [:]
+        var mark: Int64?
+        switch settings.evaluation {
+        case .full:
+            latest = try await store.latestMetrics(stores: nil)
+        case .incremental:
+            let lookback = customers.map { RuleEvaluator.lookback(rules($0)) }.max() ?? 0
+            let refresh = try await memory.refresh(from: store, lookback: lookback, now: now)
+            let context = try await store.ruleContext(at: now)
+            var snapshots: [StoreID: MetricSnapshot] = [:]
+            for customer in customers {
+                let stored = refresh.stores[customer.id]
+                snapshots[customer.id] = stored?.latest
+                states[customer.id] = RuleMemory.state(
+                    of: stored, since: now.addingTimeInterval(-RuleEvaluator.lookback(rules(customer))), now: now,
+                    tracked: context.tracked[customer.id] ?? [], silence: context.silences[customer.id])
+            }
+            latest = snapshots
+            report.rebuilt = refresh.rebuilt
+            report.newSamples = refresh.newSamples
+            mark = refresh.mark
+        }
         let uptime = try await store.average(.uptimePercent, stores: nil, from: now.addingTimeInterval(-86400), to: now)
         var pending = customers[...]
         try await withThrowingTaskGroup(of: (StoreID, Result<CycleReport, any Error>).self) { group in
             func startNext() {
                 guard let customer = pending.popFirst() else { return }
                 let snapshot = latest[customer.id] ?? MetricSnapshot()
+                let state = states[customer.id]
                 group.addTask {
-                    (customer.id, await check(customer, latest: snapshot, uptime: uptime[customer.id], now: now))
+                    (customer.id, await check(customer, state: state, latest: snapshot, uptime: uptime[customer.id], now: now))
                 }
             }
             for _ in 0..<max(1, settings.concurrency) { startNext() }
@@ -159,16 +197,20 @@ public struct CheckCycle: Sendable {
             }
         }
         try await store.writeSnapshots(report.snapshots, at: now)
+        // What the memory now holds need not be kept in the journal.
+        if let mark { try await store.forgetJournal(through: mark) }
         report.duration = (ContinuousClock.now - started).timeInterval
         return report
     }
 
     /// Checks one store within the per-store timeout.
-    func check(_ customer: Customer, latest: MetricSnapshot, uptime: Double?, now: Date) async -> Result<CycleReport, any Error> {
+    /// - Parameter state: what the rules see, when the memory holds it (else read from the tables).
+    func check(_ customer: Customer, state: StoreState?, latest: MetricSnapshot, uptime: Double?,
+               now: Date) async -> Result<CycleReport, any Error> {
         let timeout = settings.perStoreTimeout
         do {
             return .success(try await withThrowingTaskGroup(of: CycleReport?.self) { group in
-                group.addTask { try await checkStore(customer, latest: latest, uptime: uptime, now: now) }
+                group.addTask { try await checkStore(customer, state: state, latest: latest, uptime: uptime, now: now) }
                 group.addTask {
                     try await Task.sleep(for: timeout)
                     return nil

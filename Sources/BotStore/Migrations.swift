@@ -159,6 +159,20 @@ enum Migrations {
             try db.execute(sql: "UPDATE customers SET platform_name = 'WooCommerce' WHERE platform = 'woocommerce'")
             try db.execute(sql: "UPDATE customers SET platform_name = 'Magento' WHERE platform = 'magento'")
         }
+        migrator.registerMigration("v17-sample-journal") { db in
+            // Every new sample, in the order it was stored, for the check cycle that keeps its rules' state in
+            // memory and reads only what arrived since its last pass (its mark). The cycle forgets what it read;
+            // retention drops what no cycle read within the samples' own period.
+            try db.execute(sql: """
+                CREATE TABLE sample_journal (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    customer_id TEXT NOT NULL,
+                    metric TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    value REAL NOT NULL
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 

@@ -29,6 +29,9 @@ extension SQLiteStore: MetricReader {
             ON CONFLICT (customer_id, metric) DO UPDATE SET at = excluded.at, value = excluded.value
             WHERE excluded.at >= metric_latest.at
             """)
+        let journal = try db.cachedStatement(sql: """
+            INSERT INTO sample_journal (customer_id, metric, at, value) VALUES (?, ?, ?, ?)
+            """)
         var inserted = 0
         for sample in samples {
             let at = sample.at.unixSeconds
@@ -38,6 +41,7 @@ extension SQLiteStore: MetricReader {
             try rollup.execute(arguments: [sample.store.rawValue, sample.metric.rawValue, at - at % 3600,
                                            sample.value, sample.value, sample.value])
             try latest.execute(arguments: [sample.store.rawValue, sample.metric.rawValue, at, sample.value])
+            try journal.execute(arguments: [sample.store.rawValue, sample.metric.rawValue, at, sample.value])
         }
         return inserted
     }

@@ -36,6 +36,7 @@ public struct RetentionPolicy: Sendable, Equatable {
             "metric_samples": days(samples),
             "metric_rollups": days(rollups),
             "metric_latest": "one row per store and metric",
+            "sample_journal": "until the check cycle has read it; at most \(days(samples))",
             "performance_snapshots": "per minute for \(days(snapshotsFull)), then hourly for \(days(snapshots))",
             "webhook_deliveries": "\(days(deliveries)); bodies dropped after \(days(deliveryBodies))",
             "outbox": "sent or given up: \(days(outbox)); waiting: kept",
@@ -66,6 +67,8 @@ extension SQLiteStore {
             }
             func before(_ interval: TimeInterval) -> Int64 { now.addingTimeInterval(-interval).unixSeconds }
             try run("metric_samples", "DELETE FROM metric_samples WHERE at < ?", [before(policy.samples)])
+            // What no check cycle read (none ran, or it rebuilt from the tables) is kept no longer than the samples.
+            try run("sample_journal", "DELETE FROM sample_journal WHERE at < ?", [before(policy.samples)])
             try run("metric_rollups", "DELETE FROM metric_rollups WHERE hour < ?", [before(policy.rollups)])
             try run("performance_snapshots", "DELETE FROM performance_snapshots WHERE timestamp < ?", [before(policy.snapshots)])
             // Older than the full period: keep the first snapshot of each store and hour.

@@ -6,7 +6,7 @@ extension SQLiteStore: SchedulerStore {
     static func trackedIssues(_ db: Database, _ store: StoreID) throws -> [TrackedIssue] {
         try Row.fetchAll(db.cachedStatement(sql: """
             SELECT id, issue_type, severity, title, detected_at, clear_since FROM performance_issues
-            WHERE customer_id = ? AND resolved_at IS NULL AND source = 'rule'
+            WHERE customer_id = ? AND resolved_at IS NULL AND source = 'rule' ORDER BY id
             """), arguments: [store.rawValue]).compactMap { row in
             guard let severity = Severity(rawValue: row[2]) else { return nil }
             let clear: Int64? = row[5]

@@ -426,10 +426,45 @@ public protocol InsightStore: Sendable {
     func shownRecommendations(of store: StoreID) async throws -> [String: String]
 }
 
+/// Samples as the fleet's rules see them at one time, read once to rebuild an evaluator's memory.
+public struct FleetSamples: Sendable {
+    /// Per store, every sample since the asked time, per metric, oldest first.
+    public var series: [StoreID: [MetricName: [(at: Date, value: Double)]]]
+    /// Per store, the newest sample of each metric (whenever it was taken).
+    public var latest: [StoreID: MetricSnapshot]
+    /// Where the sample journal ended when this was read: samples stored later come after it.
+    public var mark: Int64
+
+    public init(series: [StoreID: [MetricName: [(at: Date, value: Double)]]], latest: [StoreID: MetricSnapshot], mark: Int64) {
+        self.series = series
+        self.latest = latest
+        self.mark = mark
+    }
+}
+
+/// What the rules of every store need besides samples: open rule issues and active silences.
+public struct FleetRuleContext: Sendable {
+    public var tracked: [StoreID: [TrackedIssue]]
+    public var silences: [StoreID: Silence]
+
+    public init(tracked: [StoreID: [TrackedIssue]], silences: [StoreID: Silence]) {
+        self.tracked = tracked
+        self.silences = silences
+    }
+}
+
 /// The rules' state per store: what each cycle reads, and the health it writes back.
 public protocol RuleStateStore: Sendable {
     /// Samples since `since`, open rule issues and the active silence of `store`, in one read.
     func state(of store: StoreID, since: Date, at: Date) async throws -> StoreState
+    /// Every store's samples since `since` and newest values, with the journal's mark, in one read.
+    func fleetSamples(since: Date) async throws -> FleetSamples
+    /// Samples stored after `mark`, in the order they were stored, at most `limit`, with the mark of the last.
+    func journal(after mark: Int64, limit: Int) async throws -> (samples: [MetricSample], mark: Int64)
+    /// Forgets the journal up to `mark`, which the cycle has read.
+    func forgetJournal(through mark: Int64) async throws
+    /// Open rule issues and active silences of every store at `at`, in one read.
+    func ruleContext(at: Date) async throws -> FleetRuleContext
     /// Writes many health snapshots (and each customer's last score) in one transaction.
     func writeSnapshots(_ snapshots: [SnapshotRecord], at: Date) async throws
 }
