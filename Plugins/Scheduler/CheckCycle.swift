@@ -147,29 +147,33 @@ public struct CheckCycle: Sendable {
             while try await group.next() != nil { next() }
         }
         let latest: [StoreID: MetricSnapshot]
+        let uptime: [StoreID: Double]
         var states: [StoreID: StoreState] = [:]
         var mark: Int64?
         switch settings.evaluation {
         case .full:
             latest = try await store.latestMetrics(stores: nil)
+            uptime = try await store.average(.uptimePercent, stores: nil, from: now.addingTimeInterval(-86400), to: now)
         case .incremental:
             let lookback = customers.map { RuleEvaluator.lookback(rules($0)) }.max() ?? 0
             let refresh = try await memory.refresh(from: store, lookback: lookback, now: now)
             let context = try await store.ruleContext(at: now)
             var snapshots: [StoreID: MetricSnapshot] = [:]
+            var averages: [StoreID: Double] = [:]
             for customer in customers {
                 let stored = refresh.stores[customer.id]
                 snapshots[customer.id] = stored?.latest
+                averages[customer.id] = RuleMemory.dayAverage(of: stored, now: now)
                 states[customer.id] = RuleMemory.state(
                     of: stored, since: now.addingTimeInterval(-RuleEvaluator.lookback(rules(customer))), now: now,
                     tracked: context.tracked[customer.id] ?? [], silence: context.silences[customer.id])
             }
             latest = snapshots
+            uptime = averages
             report.rebuilt = refresh.rebuilt
             report.newSamples = refresh.newSamples
             mark = refresh.mark
         }
-        let uptime = try await store.average(.uptimePercent, stores: nil, from: now.addingTimeInterval(-86400), to: now)
         var pending = customers[...]
         try await withThrowingTaskGroup(of: (StoreID, Result<CycleReport, any Error>).self) { group in
             func startNext() {

@@ -13,6 +13,8 @@ actor RuleMemory {
         var series: [MetricName: [(at: Date, value: Double)]] = [:]
         /// The newest sample of each metric, kept as `metric_latest` is.
         var latest = MetricSnapshot()
+        /// The hourly sums and counts of the averaged metric, oldest first, kept as `metric_rollups` is.
+        var hours: [(hour: Date, sum: Double, count: Int)] = []
     }
 
     /// What one refresh did.
@@ -32,6 +34,15 @@ actor RuleMemory {
     /// Journal rows read per query.
     static let page = 50_000
 
+    /// The metric whose day average the cycle needs (availability, for the health score).
+    let averaged: MetricName
+    /// How far back that average reaches.
+    static let day: TimeInterval = 86400
+
+    init(averaged: MetricName = .uptimePercent) {
+        self.averaged = averaged
+    }
+
     private var stores: [StoreID: Stored] = [:]
     private var mark: Int64 = 0
     private var lookback: TimeInterval = 0
@@ -41,10 +52,11 @@ actor RuleMemory {
     func refresh(from store: any RuleStateStore, lookback wanted: TimeInterval, now: Date) async throws -> Refresh {
         let since = now.addingTimeInterval(-wanted)
         guard let lastPass, now >= lastPass, now.timeIntervalSince(lastPass) <= Self.staleAfter, wanted <= lookback else {
-            let fleet = try await store.fleetSamples(since: since)
+            let fleet = try await store.fleetSamples(since: since, hourly: averaged, hoursFrom: now.addingTimeInterval(-Self.day))
             stores = [:]
             for (id, latest) in fleet.latest { stores[id, default: Stored()].latest = latest }
             for (id, series) in fleet.series { stores[id, default: Stored()].series = series }
+            for (id, hours) in fleet.hourly { stores[id, default: Stored()].hours = hours }
             mark = fleet.mark
             lookback = wanted
             lastPass = now
@@ -52,16 +64,23 @@ actor RuleMemory {
         }
         // What the memory holds reaches back as far as the furthest-looking rules it was built for.
         let horizon = now.addingTimeInterval(-lookback)
+        let dayAgo = now.addingTimeInterval(-Self.day)
         var read = 0
         while true {
             let (samples, last) = try await store.journal(after: mark, limit: Self.page)
-            for sample in samples { apply(sample, since: horizon) }
+            for sample in samples {
+                apply(sample, since: horizon)
+                if sample.metric == averaged { addToHour(sample, from: dayAgo) }
+            }
             read += samples.count
             mark = last
             if samples.count < Self.page { break }
         }
         // Forget what every store's rules no longer reach.
         for index in stores.indices {
+            if let first = stores.values[index].hours.first, first.hour < dayAgo {
+                stores.values[index].hours.removeAll { $0.hour < dayAgo }
+            }
             let series = stores.values[index].series
             // Most stores have nothing to forget: their oldest samples are still within reach.
             guard series.values.contains(where: { ($0.first?.at ?? horizon) <= horizon }) else { continue }
@@ -88,6 +107,34 @@ actor RuleMemory {
             return
         }
         stores[sample.store]?.series[sample.metric] = samples
+    }
+
+    /// Folds a sample of the averaged metric into its hour, as the rollup table does.
+    private func addToHour(_ sample: MetricSample, from dayAgo: Date) {
+        let seconds = Int64(sample.at.timeIntervalSince1970.rounded(.down))
+        let hour = Date(timeIntervalSince1970: TimeInterval(seconds - seconds % 3600))
+        guard hour >= dayAgo else { return }
+        var hours = stores[sample.store]?.hours ?? []
+        if let index = hours.firstIndex(where: { $0.hour >= hour }), hours[index].hour == hour {
+            hours[index].sum += sample.value
+            hours[index].count += 1
+        } else {
+            let index = hours.firstIndex { $0.hour > hour } ?? hours.endIndex
+            hours.insert((hour, sample.value, 1), at: index)
+        }
+        stores[sample.store, default: Stored()].hours = hours
+    }
+
+    /// The store's average of the averaged metric over the day before `now`, as `MetricReader.average` computes it
+    /// from the rollups (hours in [now − 1 day, now)); nil without any.
+    static func dayAverage(of stored: Stored?, now: Date) -> Double? {
+        let from = now.addingTimeInterval(-day)
+        var sum = 0.0, count = 0
+        for hour in stored?.hours ?? [] where hour.hour >= from && hour.hour < now {
+            sum += hour.sum
+            count += hour.count
+        }
+        return count > 0 ? sum / Double(count) : nil
     }
 
     /// What the rules of a store see at `now`, looking back to `since`: exactly what `RuleStateStore.state(of:)`

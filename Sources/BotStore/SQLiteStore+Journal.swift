@@ -4,7 +4,7 @@ import GRDB
 
 /// What a check cycle that keeps its rules' state in memory reads: the whole fleet once, then only what arrived.
 extension SQLiteStore {
-    public func fleetSamples(since: Date) async throws -> FleetSamples {
+    public func fleetSamples(since: Date, hourly: MetricName, hoursFrom: Date) async throws -> FleetSamples {
         let metrics = metrics
         return try await pool.read { db in
             // The mark first: a sample stored after it is read again from the journal, and the reader keeps one
@@ -21,7 +21,18 @@ extension SQLiteStore {
                 names[name] = store
                 series[store, default: [:]][metric, default: []].append((Date(unixSeconds: row[2]), row[3]))
             }
-            return FleetSamples(series: series, latest: try Self.latestMetrics(db, stores: nil, metrics: metrics), mark: mark)
+            var rollups: [StoreID: [(hour: Date, sum: Double, count: Int)]] = [:]
+            let hours = try Row.fetchCursor(db.cachedStatement(sql: """
+                SELECT customer_id, hour, sum, count FROM metric_rollups WHERE metric = ? AND hour >= ? ORDER BY customer_id, hour
+                """), arguments: [hourly.rawValue, hoursFrom.unixSeconds])
+            while let row = try hours.next() {
+                let name: String = row[0]
+                guard let store = names[name] ?? StoreID(name) else { continue }
+                names[name] = store
+                rollups[store, default: []].append((Date(unixSeconds: row[1]), row[2], row[3]))
+            }
+            return FleetSamples(series: series, latest: try Self.latestMetrics(db, stores: nil, metrics: metrics),
+                                hourly: rollups, mark: mark)
         }
     }
 

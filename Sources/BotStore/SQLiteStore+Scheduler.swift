@@ -180,8 +180,8 @@ extension SQLiteStore: SchedulerStore {
                                  metrics[.memoryPercent], metrics[.diskPercent], metrics[.slowQueryCount].map { Int($0) },
                                  metrics[.activeConnections].map { Int($0) }, metrics[.tableSizeBytes].map { Int64($0) },
                                  metrics[.redisHitRate], metrics[.varnishHitRate]])
-            try db.execute(sql: "UPDATE customers SET last_health_score = ?, health_score_updated_at = ? WHERE id = ?",
-                           arguments: [score, at.unixSeconds, store.rawValue])
+            try db.cachedStatement(sql: "UPDATE customers SET last_health_score = ?, health_score_updated_at = ? WHERE id = ?")
+                .execute(arguments: [score, at.unixSeconds, store.rawValue])
           }
         }
     }

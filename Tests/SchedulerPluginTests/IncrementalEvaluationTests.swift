@@ -22,6 +22,7 @@ import TestSupport
         (.memoryPercent, 40...70, 86...99), (.cpuPercent, 20...60, 91...180), (.slowQueryCount, 0...1, 2...6),
         (.slowQuery3sCount, 0...0, 0...2), (.activeConnections, 10...60, 125...150), (.diskPercent, 40...60, 91...98),
         (.redisHitRate, 90...99, 40...75), (.ttfbMs, 200...600, 1_600...3_000), (.oomKills, 0...0, 0...1),
+        (.uptimePercent, 100...100, 0...100),
     ]
 
     func cycle(_ bot: SchedulerBot, _ evaluation: CheckCycle.Evaluation) -> CheckCycle {

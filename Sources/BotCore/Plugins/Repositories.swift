@@ -432,12 +432,16 @@ public struct FleetSamples: Sendable {
     public var series: [StoreID: [MetricName: [(at: Date, value: Double)]]]
     /// Per store, the newest sample of each metric (whenever it was taken).
     public var latest: [StoreID: MetricSnapshot]
+    /// Per store, the hourly rollups (sum and count, oldest first) of the metric asked for, since the hour asked.
+    public var hourly: [StoreID: [(hour: Date, sum: Double, count: Int)]]
     /// Where the sample journal ended when this was read: samples stored later come after it.
     public var mark: Int64
 
-    public init(series: [StoreID: [MetricName: [(at: Date, value: Double)]]], latest: [StoreID: MetricSnapshot], mark: Int64) {
+    public init(series: [StoreID: [MetricName: [(at: Date, value: Double)]]], latest: [StoreID: MetricSnapshot],
+                hourly: [StoreID: [(hour: Date, sum: Double, count: Int)]], mark: Int64) {
         self.series = series
         self.latest = latest
+        self.hourly = hourly
         self.mark = mark
     }
 }
@@ -457,8 +461,9 @@ public struct FleetRuleContext: Sendable {
 public protocol RuleStateStore: Sendable {
     /// Samples since `since`, open rule issues and the active silence of `store`, in one read.
     func state(of store: StoreID, since: Date, at: Date) async throws -> StoreState
-    /// Every store's samples since `since` and newest values, with the journal's mark, in one read.
-    func fleetSamples(since: Date) async throws -> FleetSamples
+    /// Every store's samples since `since`, newest values and hourly rollups of `hourly` from `hoursFrom`, with the
+    /// journal's mark, in one read.
+    func fleetSamples(since: Date, hourly: MetricName, hoursFrom: Date) async throws -> FleetSamples
     /// Samples stored after `mark`, in the order they were stored, at most `limit`, with the mark of the last.
     func journal(after mark: Int64, limit: Int) async throws -> (samples: [MetricSample], mark: Int64)
     /// Forgets the journal up to `mark`, which the cycle has read.
