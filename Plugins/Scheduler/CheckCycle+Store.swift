@@ -4,11 +4,10 @@ import Foundation
 
 extension CheckCycle {
     /// One store: evaluate its rules, open, keep or resolve its issues, act per policy, write its snapshot.
-    func checkStore(_ customer: Customer, state known: StoreState?, latest: MetricSnapshot, uptime: Double?,
-                    now: Date) async throws -> CycleReport {
+    func checkStore(_ customer: Customer, rules: [DetectionRule], state known: StoreState?, latest: MetricSnapshot,
+                    uptime: Double?, now: Date) async throws -> CycleReport {
         var report = CycleReport()
         let id = customer.id
-        let rules = self.rules(customer)
         // What the memory holds, or one read for everything this store needs; the rules are evaluated in memory.
         let state: StoreState
         if let known {

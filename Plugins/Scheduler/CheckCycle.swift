@@ -146,6 +146,14 @@ public struct CheckCycle: Sendable {
             for _ in 0..<max(1, settings.concurrency) { next() }
             while try await group.next() != nil { next() }
         }
+        // Each store's rules, worked out once per cycle.
+        var ruleSets: [StoreID: [DetectionRule]] = [:]
+        var lookbacks: [StoreID: TimeInterval] = [:]
+        for customer in customers {
+            let set = rules(customer)
+            ruleSets[customer.id] = set
+            lookbacks[customer.id] = RuleEvaluator.lookback(set)
+        }
         let latest: [StoreID: MetricSnapshot]
         let uptime: [StoreID: Double]
         var states: [StoreID: StoreState] = [:]
@@ -155,21 +163,11 @@ public struct CheckCycle: Sendable {
             latest = try await store.latestMetrics(stores: nil)
             uptime = try await store.average(.uptimePercent, stores: nil, from: now.addingTimeInterval(-86400), to: now)
         case .incremental:
-            let lookback = customers.map { RuleEvaluator.lookback(rules($0)) }.max() ?? 0
-            let refresh = try await memory.refresh(from: store, lookback: lookback, now: now)
             let context = try await store.ruleContext(at: now)
-            var snapshots: [StoreID: MetricSnapshot] = [:]
-            var averages: [StoreID: Double] = [:]
-            for customer in customers {
-                let stored = refresh.stores[customer.id]
-                snapshots[customer.id] = stored?.latest
-                averages[customer.id] = RuleMemory.dayAverage(of: stored, now: now)
-                states[customer.id] = RuleMemory.state(
-                    of: stored, since: now.addingTimeInterval(-RuleEvaluator.lookback(rules(customer))), now: now,
-                    tracked: context.tracked[customer.id] ?? [], silence: context.silences[customer.id])
-            }
-            latest = snapshots
-            uptime = averages
+            let refresh = try await memory.refresh(from: store, lookbacks: lookbacks, context: context, now: now)
+            states = refresh.states
+            latest = refresh.latest
+            uptime = refresh.averages
             report.rebuilt = refresh.rebuilt
             report.newSamples = refresh.newSamples
             mark = refresh.mark
@@ -179,9 +177,10 @@ public struct CheckCycle: Sendable {
             func startNext() {
                 guard let customer = pending.popFirst() else { return }
                 let snapshot = latest[customer.id] ?? MetricSnapshot()
-                let state = states[customer.id]
+                let state = states[customer.id], rules = ruleSets[customer.id] ?? []
                 group.addTask {
-                    (customer.id, await check(customer, state: state, latest: snapshot, uptime: uptime[customer.id], now: now))
+                    (customer.id, await check(customer, rules: rules, state: state, latest: snapshot,
+                                              uptime: uptime[customer.id], now: now))
                 }
             }
             for _ in 0..<max(1, settings.concurrency) { startNext() }
@@ -209,12 +208,12 @@ public struct CheckCycle: Sendable {
 
     /// Checks one store within the per-store timeout.
     /// - Parameter state: what the rules see, when the memory holds it (else read from the tables).
-    func check(_ customer: Customer, state: StoreState?, latest: MetricSnapshot, uptime: Double?,
+    func check(_ customer: Customer, rules: [DetectionRule], state: StoreState?, latest: MetricSnapshot, uptime: Double?,
                now: Date) async -> Result<CycleReport, any Error> {
         let timeout = settings.perStoreTimeout
         do {
             return .success(try await withThrowingTaskGroup(of: CycleReport?.self) { group in
-                group.addTask { try await checkStore(customer, state: state, latest: latest, uptime: uptime, now: now) }
+                group.addTask { try await checkStore(customer, rules: rules, state: state, latest: latest, uptime: uptime, now: now) }
                 group.addTask {
                     try await Task.sleep(for: timeout)
                     return nil

@@ -17,9 +17,14 @@ actor RuleMemory {
         var hours: [(hour: Date, sum: Double, count: Int)] = []
     }
 
-    /// What one refresh did.
+    /// What one refresh did, and what the rules of each store see now.
     struct Refresh: Sendable {
-        var stores: [StoreID: Stored]
+        /// Per store, its samples in its rules' window (see `state(of:)`), open issues and silence.
+        var states: [StoreID: StoreState]
+        /// Per store, the newest sample of each metric.
+        var latest: [StoreID: MetricSnapshot]
+        /// Per store, the day average of the averaged metric.
+        var averages: [StoreID: Double]
         /// Whether the memory was built from the tables.
         var rebuilt: Bool
         /// Samples read from the journal.
@@ -48,65 +53,80 @@ actor RuleMemory {
     private var lookback: TimeInterval = 0
     private var lastPass: Date?
 
-    /// Brings the memory up to `now` for rules that look `lookback` back.
-    func refresh(from store: any RuleStateStore, lookback wanted: TimeInterval, now: Date) async throws -> Refresh {
-        let since = now.addingTimeInterval(-wanted)
-        guard let lastPass, now >= lastPass, now.timeIntervalSince(lastPass) <= Self.staleAfter, wanted <= lookback else {
-            let fleet = try await store.fleetSamples(since: since, hourly: averaged, hoursFrom: now.addingTimeInterval(-Self.day))
+    /// Brings the memory up to `now` and gives what the rules of each store in `lookbacks` (its rules' lookback)
+    /// see, with `context`'s open issues and silences.
+    func refresh(from store: any RuleStateStore, lookbacks: [StoreID: TimeInterval], context: FleetRuleContext,
+                 now: Date) async throws -> Refresh {
+        let wanted = lookbacks.values.max() ?? 0
+        let dayAgo = now.addingTimeInterval(-Self.day)
+        var rebuilt = false, read = 0
+        if let lastPass, now >= lastPass, now.timeIntervalSince(lastPass) <= Self.staleAfter, wanted <= lookback {
+            // What the memory holds reaches back as far as the furthest-looking rules it was built for.
+            let horizon = now.addingTimeInterval(-lookback)
+            while true {
+                let (samples, last) = try await store.journal(after: mark, limit: Self.page)
+                for sample in samples {
+                    apply(sample, since: horizon)
+                    if sample.metric == averaged { addToHour(sample, from: dayAgo) }
+                }
+                read += samples.count
+                mark = last
+                if samples.count < Self.page { break }
+            }
+            forget(before: horizon, hoursBefore: dayAgo)
+        } else {
+            let fleet = try await store.fleetSamples(since: now.addingTimeInterval(-wanted), hourly: averaged, hoursFrom: dayAgo)
             stores = [:]
             for (id, latest) in fleet.latest { stores[id, default: Stored()].latest = latest }
             for (id, series) in fleet.series { stores[id, default: Stored()].series = series }
             for (id, hours) in fleet.hourly { stores[id, default: Stored()].hours = hours }
             mark = fleet.mark
             lookback = wanted
-            lastPass = now
-            return Refresh(stores: stores, rebuilt: true, newSamples: 0, mark: mark)
+            rebuilt = true
         }
-        // What the memory holds reaches back as far as the furthest-looking rules it was built for.
-        let horizon = now.addingTimeInterval(-lookback)
-        let dayAgo = now.addingTimeInterval(-Self.day)
-        var read = 0
-        while true {
-            let (samples, last) = try await store.journal(after: mark, limit: Self.page)
-            for sample in samples {
-                apply(sample, since: horizon)
-                if sample.metric == averaged { addToHour(sample, from: dayAgo) }
-            }
-            read += samples.count
-            mark = last
-            if samples.count < Self.page { break }
+        lastPass = now
+        var refresh = Refresh(states: [:], latest: [:], averages: [:], rebuilt: rebuilt, newSamples: read, mark: mark)
+        refresh.states.reserveCapacity(lookbacks.count)
+        for (id, lookback) in lookbacks {
+            let stored = stores[id]
+            refresh.states[id] = Self.state(of: stored, since: now.addingTimeInterval(-lookback), now: now,
+                                            tracked: context.tracked[id] ?? [], silence: context.silences[id])
+            refresh.latest[id] = stored?.latest
+            refresh.averages[id] = Self.dayAverage(of: stored, now: now)
         }
-        // Forget what every store's rules no longer reach.
-        for index in stores.indices {
-            if let first = stores.values[index].hours.first, first.hour < dayAgo {
-                stores.values[index].hours.removeAll { $0.hour < dayAgo }
+        return refresh
+    }
+
+    /// Drops, in place, the samples before `horizon` and the hours before `hoursBefore` (a list may be left empty).
+    private func forget(before horizon: Date, hoursBefore: Date) {
+        for id in Array(stores.keys) {
+            if let first = stores[id]?.hours.first, first.hour < hoursBefore {
+                stores[id]?.hours.removeAll { $0.hour < hoursBefore }
             }
-            let series = stores.values[index].series
-            // Most stores have nothing to forget: their oldest samples are still within reach.
-            guard series.values.contains(where: { ($0.first?.at ?? horizon) <= horizon }) else { continue }
-            stores.values[index].series = series.compactMapValues { samples in
-                guard let first = samples.firstIndex(where: { $0.at > horizon }) else { return nil }
-                return first == 0 ? samples : Array(samples[first...])
-            }
+            // What to drop is worked out first, so the lists are changed while nothing else refers to them.
+            let drops: [(MetricName, Int)] = stores[id]?.series.compactMap { metric, samples in
+                let old = samples.prefix { $0.at <= horizon }.count
+                return old > 0 ? (metric, old) : nil
+            } ?? []
+            for (metric, old) in drops { stores[id]?.series[metric]?.removeFirst(old) }
         }
-        self.lastPass = now
-        return Refresh(stores: stores, rebuilt: false, newSamples: read, mark: mark)
     }
 
     /// Adds a sample that was just stored, in its place by time; one per store, metric and second.
     private func apply(_ sample: MetricSample, since: Date) {
+        // Changed in place: the memory holds the only reference between cycles, so nothing is copied.
         stores[sample.store, default: Stored()].latest.record(sample.metric, sample.value, at: sample.at)
         guard sample.at > since else { return }
-        var samples = stores[sample.store]?.series[sample.metric] ?? []
+        Self.place((sample.at, sample.value), in: &stores[sample.store, default: Stored()].series[sample.metric, default: []])
+    }
+
+    /// Puts `sample` in its place by time, unless one of that second is there.
+    private static func place(_ sample: (at: Date, value: Double), in samples: inout [(at: Date, value: Double)]) {
         if let last = samples.last, last.at < sample.at {
-            samples.append((sample.at, sample.value))
+            samples.append(sample)
         } else if !samples.contains(where: { $0.at == sample.at }) {
-            let index = samples.firstIndex { $0.at > sample.at } ?? samples.endIndex
-            samples.insert((sample.at, sample.value), at: index)
-        } else {
-            return
+            samples.insert(sample, at: samples.firstIndex { $0.at > sample.at } ?? samples.endIndex)
         }
-        stores[sample.store]?.series[sample.metric] = samples
     }
 
     /// Folds a sample of the averaged metric into its hour, as the rollup table does.
@@ -143,8 +163,13 @@ actor RuleMemory {
     static func state(of stored: Stored?, since: Date, now: Date, tracked: [TrackedIssue], silence: Silence?) -> StoreState {
         var series: [MetricName: [(at: Date, value: Double)]] = [:]
         for (metric, samples) in stored?.series ?? [:] {
-            let window = samples.filter { $0.at > since && $0.at <= now }
-            if !window.isEmpty { series[metric] = window }
+            guard let first = samples.first, let last = samples.last else { continue }
+            if first.at > since && last.at <= now {
+                series[metric] = samples  // the common case: all of it, shared rather than copied
+            } else {
+                let window = samples.filter { $0.at > since && $0.at <= now }
+                if !window.isEmpty { series[metric] = window }
+            }
         }
         if let latest = stored?.latest {
             for (metric, sampled) in latest.times where series[metric] == nil {

@@ -50,11 +50,11 @@ extension SQLiteStore: CustomerDirectory {
     }
 
     static func allCustomers(_ db: Database) throws -> [Customer] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM customers ORDER BY id")).compactMap(customer(from:))
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT \(customerColumns) FROM customers ORDER BY id")).compactMap(customer(from:))
     }
 
     static func customer(_ db: Database, _ id: StoreID) throws -> Customer? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM customers WHERE id = ?"), arguments: [id.rawValue])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(customerColumns) FROM customers WHERE id = ?"), arguments: [id.rawValue])
             .flatMap(customer(from:))
     }
 
@@ -65,28 +65,35 @@ extension SQLiteStore: CustomerDirectory {
         }
     }
 
+    /// The columns `customer(from:)` reads, in its order (by position: a check cycle reads every store each time).
+    static let customerColumns = """
+        id, platform, plan, plan_premium, automation_exceptions, probes, settings, platform_name, contact_email, url,
+        container, host, executor, automation_level, memory_limit_mb, cpu_cores, disk_limit_gb, catalog_size,
+        orders_per_day, active
+        """
+
     static func customer(from row: Row) -> Customer? {
-        guard let id = StoreID(row["id"]), let raw = Platform(rawValue: row["platform"]),
-              let plan = Plan(row["plan"], premium: row["plan_premium"] as Bool? ?? false) else { return nil }
-        let exceptionsText: String = row["automation_exceptions"]
-        let exceptions = (try? JSONDecoder().decode([String].self, from: Data(exceptionsText.utf8))) ?? []
-        let probesText: String = row["probes"] ?? "[]"
-        let probes = Set(((try? JSONDecoder().decode([String].self, from: Data(probesText.utf8))) ?? [])
-            .compactMap(ProbeKind.init(rawValue:)))
-        let settingsText: String = row["settings"] ?? "{}"
+        guard let id = StoreID(row[0]), let raw = Platform(rawValue: row[1]),
+              let plan = Plan(row[2], premium: row[3] as Bool? ?? false) else { return nil }
+        // Most stores have no exceptions and the default probes: the empty lists are read without a decoder.
+        func list(_ text: String) -> [String] {
+            text == "[]" ? [] : (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+        }
+        let exceptions = list(row[4])
+        let probes = Set(list(row[5] ?? "[]").compactMap(ProbeKind.init(rawValue:)))
+        let settingsText: String = row[6] ?? "{}"
         let settings = settingsText == "{}" ? [:]
             : (try? JSONDecoder().decode([String: String].self, from: Data(settingsText.utf8))) ?? [:]
         // The name people use for the platform was kept with the store (the packs' list is not the database's).
-        let platform = (row["platform_name"] as String?).map { Platform(raw.rawValue, displayName: $0) } ?? raw
+        let platform = (row[7] as String?).map { Platform(raw.rawValue, displayName: $0) } ?? raw
         return Customer(
-            id: id, platform: platform, plan: plan, contactEmail: row["contact_email"],
-            url: row["url"], container: row["container"], host: row["host"],
-            executor: ExecutorKind(rawValue: row["executor"]) ?? .docker,
-            automationLevel: AutomationLevel(rawValue: row["automation_level"]) ?? .safeAutoFix,
+            id: id, platform: platform, plan: plan, contactEmail: row[8],
+            url: row[9], container: row[10], host: row[11],
+            executor: ExecutorKind(rawValue: row[12]) ?? .docker,
+            automationLevel: AutomationLevel(rawValue: row[13]) ?? .safeAutoFix,
             automationExceptions: exceptions,
-            limits: ResourceLimits(memoryMB: row["memory_limit_mb"], cpuCores: row["cpu_cores"],
-                                   diskGB: row["disk_limit_gb"]),
-            catalogSize: row["catalog_size"], ordersPerDay: row["orders_per_day"], active: row["active"], probes: probes,
+            limits: ResourceLimits(memoryMB: row[14], cpuCores: row[15], diskGB: row[16]),
+            catalogSize: row[17], ordersPerDay: row[18], active: row[19], probes: probes,
             settings: settings)
     }
 }

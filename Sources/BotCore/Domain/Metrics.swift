@@ -28,6 +28,8 @@ public struct MetricName: Sendable, Hashable, Comparable, CustomStringConvertibl
     public let freshness: TimeInterval
     /// What a customer calls it (`memory use`, `slow database queries`).
     public let plainName: String
+    /// The name's FNV-1a digest, hashed in its place: metrics key the rules' hottest dictionaries.
+    private let digest: UInt64
 
     public init(_ rawValue: String, scale: Scale = .plain, unit: String = "", freshness: TimeInterval = 15 * 60,
                 plainName: String) {
@@ -36,10 +38,11 @@ public struct MetricName: Sendable, Hashable, Comparable, CustomStringConvertibl
         self.unit = scale == .plain ? unit : "%"
         self.freshness = freshness
         self.plainName = plainName
+        digest = rawValue.utf8.reduce(14_695_981_039_346_656_037) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
     }
 
-    public static func == (lhs: MetricName, rhs: MetricName) -> Bool { lhs.rawValue == rhs.rawValue }
-    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+    public static func == (lhs: MetricName, rhs: MetricName) -> Bool { lhs.digest == rhs.digest && lhs.rawValue == rhs.rawValue }
+    public func hash(into hasher: inout Hasher) { hasher.combine(digest) }
     public static func < (lhs: MetricName, rhs: MetricName) -> Bool { lhs.rawValue < rhs.rawValue }
     public var description: String { rawValue }
 
