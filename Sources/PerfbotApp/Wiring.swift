@@ -250,7 +250,9 @@ public struct Wiring: Sendable {
 
     /// One check cycle over every active store, as the scheduler runs it.
     /// - Parameter inline: run playbooks inside the cycle (for `check --once`, where no job service runs).
-    public func checkCycle(quietPeriod: TimeInterval = 300, inline: Bool = false) -> CheckCycle {
+    /// - Parameter evaluation: incremental (the service's), or full (a reference for benchmarks and tests).
+    public func checkCycle(quietPeriod: TimeInterval = 300, inline: Bool = false,
+                           evaluation: CheckCycle.Evaluation = .incremental) -> CheckCycle {
         let automation = Automation(library: library, planner: planner,
                                     engine: engine, inline: inline)
         let thresholds = self.thresholds
@@ -261,7 +263,7 @@ public struct Wiring: Sendable {
                 thresholds.rules(platforms.first { $0.platform == customer.platform }?.rules ?? [], for: customer)
             },
             automation: automation, clock: clock,
-            settings: settings(quietPeriod: quietPeriod, inline: inline),
+            settings: settings(quietPeriod: quietPeriod, inline: inline, evaluation: evaluation),
             logger: logger, tokens: Self.approvalToken,
             collect: { [collector] in await collector.collect($0) }, advice: advice)
     }
@@ -272,11 +274,12 @@ public struct Wiring: Sendable {
         return (token, ApprovalToken.hash(token))
     }
 
-    func settings(quietPeriod: TimeInterval, inline: Bool) -> CheckCycle.Settings {
+    func settings(quietPeriod: TimeInterval, inline: Bool, evaluation: CheckCycle.Evaluation) -> CheckCycle.Settings {
         var settings = CheckCycle.Settings(quietPeriod: quietPeriod, perStoreTimeout: inline ? .seconds(1800) : .seconds(20),
                                            alertsChannel: configuration.slackAlertsChannel)
         settings.replyDomain = configuration.replyDomain
         settings.approvalTTL = configuration.approvalTTL
+        settings.evaluation = evaluation
         return settings
     }
 

@@ -26,12 +26,7 @@ import TestSupport
     ]
 
     func cycle(_ bot: SchedulerBot, _ evaluation: CheckCycle.Evaluation) -> CheckCycle {
-        let inline = bot.wiring.checkCycle(inline: true)
-        var settings = CheckCycle.Settings(quietPeriod: 300, alertsChannel: "C0ALERTS")
-        settings.evaluation = evaluation
-        let wiring = bot.wiring
-        return CheckCycle(store: bot.store, rules: { wiring.rules(for: $0) }, automation: inline.automationForTesting,
-                          clock: bot.clock, settings: settings, logger: Logger(label: "test"), tokens: Wiring.approvalToken)
+        bot.wiring.checkCycle(inline: true, evaluation: evaluation)
     }
 
     @Test func bothEvaluationsOpenAndResolveTheSameIssues() async throws {
