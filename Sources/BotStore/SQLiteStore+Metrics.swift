@@ -13,37 +13,58 @@ extension SQLiteStore: MetricReader {
         return try await pool.write { db in try Self.insert(db, samples) }
     }
 
+    /// Rows written per statement: four values a row, far below SQLite's limit of 32,766 variables.
+    static let insertBatch = 500
+
     static func insert(_ db: Database, _ samples: [MetricSample]) throws -> Int {
-        let insert = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO metric_samples (customer_id, metric, at, value) VALUES (?, ?, ?, ?)
-            """)
-        let rollup = try db.cachedStatement(sql: """
+        var inserted = 0
+        for start in stride(from: 0, to: samples.count, by: insertBatch) {
+            inserted += try insertBatch(db, samples[start..<min(start + insertBatch, samples.count)])
+        }
+        return inserted
+    }
+
+    /// One batch in four statements, whatever its size: the samples (those already stored, same store, metric and
+    /// second, are left out and not returned), then for the new ones, in the order they were stored, their hourly
+    /// rollups, the newest values and the journal. Rows of one statement are applied one after another, so a batch
+    /// leaves exactly what one statement per sample would.
+    static func insertBatch(_ db: Database, _ samples: ArraySlice<MetricSample>) throws -> Int {
+        guard !samples.isEmpty else { return 0 }
+        func rows(_ count: Int, _ row: String) -> String { Array(repeating: row, count: count).joined(separator: ", ") }
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        arguments.reserveCapacity(samples.count * 4)
+        for sample in samples {
+            arguments += [sample.store.rawValue, sample.metric.rawValue, sample.at.unixSeconds, sample.value]
+        }
+        let new = try Row.fetchAll(db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO metric_samples (customer_id, metric, at, value) VALUES \(rows(samples.count, "(?, ?, ?, ?)"))
+            RETURNING customer_id, metric, at, value
+            """), arguments: StatementArguments(arguments))
+        guard !new.isEmpty else { return 0 }
+        var fresh: [(any DatabaseValueConvertible)?] = [], rollups: [(any DatabaseValueConvertible)?] = []
+        fresh.reserveCapacity(new.count * 4)
+        rollups.reserveCapacity(new.count * 6)
+        for row in new {
+            let store: String = row[0], metric: String = row[1], at: Int64 = row[2], value: Double = row[3]
+            fresh += [store, metric, at, value]
+            rollups += [store, metric, at - at % 3600, value, value, value]
+        }
+        try db.cachedStatement(sql: """
             INSERT INTO metric_rollups (customer_id, metric, hour, count, sum, min, max)
-            VALUES (?, ?, ?, 1, ?, ?, ?)
+            VALUES \(rows(new.count, "(?, ?, ?, 1, ?, ?, ?)"))
             ON CONFLICT (customer_id, metric, hour) DO UPDATE SET
                 count = count + 1, sum = sum + excluded.sum,
                 min = min(min, excluded.min), max = max(max, excluded.max)
-            """)
-        let latest = try db.cachedStatement(sql: """
-            INSERT INTO metric_latest (customer_id, metric, at, value) VALUES (?, ?, ?, ?)
+            """).execute(arguments: StatementArguments(rollups))
+        try db.cachedStatement(sql: """
+            INSERT INTO metric_latest (customer_id, metric, at, value) VALUES \(rows(new.count, "(?, ?, ?, ?)"))
             ON CONFLICT (customer_id, metric) DO UPDATE SET at = excluded.at, value = excluded.value
             WHERE excluded.at >= metric_latest.at
-            """)
-        let journal = try db.cachedStatement(sql: """
-            INSERT INTO sample_journal (customer_id, metric, at, value) VALUES (?, ?, ?, ?)
-            """)
-        var inserted = 0
-        for sample in samples {
-            let at = sample.at.unixSeconds
-            try insert.execute(arguments: [sample.store.rawValue, sample.metric.rawValue, at, sample.value])
-            guard db.changesCount > 0 else { continue }
-            inserted += 1
-            try rollup.execute(arguments: [sample.store.rawValue, sample.metric.rawValue, at - at % 3600,
-                                           sample.value, sample.value, sample.value])
-            try latest.execute(arguments: [sample.store.rawValue, sample.metric.rawValue, at, sample.value])
-            try journal.execute(arguments: [sample.store.rawValue, sample.metric.rawValue, at, sample.value])
-        }
-        return inserted
+            """).execute(arguments: StatementArguments(fresh))
+        try db.cachedStatement(sql: """
+            INSERT INTO sample_journal (customer_id, metric, at, value) VALUES \(rows(new.count, "(?, ?, ?, ?)"))
+            """).execute(arguments: StatementArguments(fresh))
+        return new.count
     }
 
     public func latestMetrics(stores: [StoreID]?) async throws -> [StoreID: MetricSnapshot] {

@@ -144,7 +144,7 @@ public struct Wiring: Sendable {
         let database = DatabaseToolsPlugin(operations: operations, advisor: MySQLAdvisor(), proposer: proposer(),
                                            fragmentedBytes: configuration.fragmentedBytes)
         let metrics = self.metrics
-        let scheduler = SchedulerPlugin(cycle: checkCycle(), store: store, clock: clock,
+        let scheduler = SchedulerPlugin(cycle: checkCycle(evaluation: .incremental), store: store, clock: clock,
                                         interval: .seconds(configuration.checkInterval), predictions: predictions(),
                                         observe: { report, completedAt in
                                             metrics.recordCycle(duration: .seconds(report.duration), checked: report.checked,
@@ -250,9 +250,11 @@ public struct Wiring: Sendable {
 
     /// One check cycle over every active store, as the scheduler runs it.
     /// - Parameter inline: run playbooks inside the cycle (for `check --once`, where no job service runs).
-    /// - Parameter evaluation: incremental (the service's), or full (a reference for benchmarks and tests).
+    /// - Parameter evaluation: incremental for the scheduler service, the one process that keeps the rules' memory
+    ///   and forgets the journal it has read; full (the default) for a cycle run once beside it (`perfbot check
+    ///   --once`), which must leave the journal alone.
     public func checkCycle(quietPeriod: TimeInterval = 300, inline: Bool = false,
-                           evaluation: CheckCycle.Evaluation = .incremental) -> CheckCycle {
+                           evaluation: CheckCycle.Evaluation = .full) -> CheckCycle {
         let automation = Automation(library: library, planner: planner,
                                     engine: engine, inline: inline)
         let thresholds = self.thresholds

@@ -100,7 +100,7 @@ struct BenchCycle: AsyncParsableCommand {
         configuration.prometheusURL = prometheus
         let clock = ManualClock(now)
         let wiring = try Wiring(configuration: configuration, store: store, clock: clock)
-        let cycle = wiring.checkCycle()
+        let cycle = wiring.checkCycle(evaluation: .incremental)
         let floorStart = ContinuousClock.now
         let rows = try await store.countSamples(since: now.addingTimeInterval(-(600 + 90)))
         let floor = ContinuousClock.now - floorStart
