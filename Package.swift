@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Domain types, plugin protocol, command grammar and router, health score, clock.
@@ -42,6 +43,12 @@ let package = Package(
         .target(
             name: "BotStore",
             dependencies: ["BotCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // PostgreSQL, past one machine: the schema, the copy from SQLite, the leader lease and claimed rows.
+        .target(
+            name: "BotPostgres",
+            dependencies: ["BotCore", "BotStore", .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         // Slack signing, payloads and Block Kit rendering.
         .target(
@@ -85,7 +92,7 @@ let package = Package(
             name: "PerfbotApp",
             dependencies: [
                 "BotCore", "BotStore", "BotChannels", "BotServer", "BotPlaybooks", "BotProbes", "CustomerChannels", "ConsolePlugin", "OperationsPlugin",
-                "WooCommercePlugin", "MagentoPlugin", "SchedulerPlugin", "CustomerPlugin",
+                "WooCommercePlugin", "MagentoPlugin", "SchedulerPlugin", "CustomerPlugin", "BotPostgres",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -94,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "perfbot",
             dependencies: [
-                "PerfbotApp", "BotCore", "BotStore", "BotPlaybooks", "BotChannels", "CustomerChannels", "SchedulerPlugin",
+                "PerfbotApp", "BotCore", "BotStore", "BotPostgres", "BotPlaybooks", "BotChannels", "CustomerChannels", "SchedulerPlugin",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -108,6 +115,9 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "BotCoreTests", dependencies: ["BotCore", "TestSupport"]),
         .testTarget(name: "BotStoreTests", dependencies: ["BotStore", .product(name: "GRDB", package: "GRDB.swift"), "TestSupport"]),
+        .testTarget(name: "BotPostgresTests", dependencies: ["BotPostgres", "BotStore", "BotChannels", "TestSupport",
+                                                         .product(name: "GRDB", package: "GRDB.swift"),
+                                                         .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(name: "BotPlaybooksTests", dependencies: ["BotPlaybooks", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "BotProbesTests",

@@ -11,12 +11,16 @@ public struct SchedulerPlugin: BotPlugin {
     let clock: any BotClock
     let interval: Duration
     let predictions: Predictions
+    /// Cycles and predictions run only while this replica leads.
+    let leadership: any Leadership
     /// Told of every complete cycle and when it completed (the metrics).
     let observe: @Sendable (CycleReport, Date) -> Void
 
     public init(cycle: CheckCycle, store: any SchedulerStore & IssueReader, clock: any BotClock, interval: Duration,
-                predictions: Predictions, observe: @escaping @Sendable (CycleReport, Date) -> Void = { _, _ in }) {
+                predictions: Predictions, leadership: any Leadership = SoleReplica(),
+                observe: @escaping @Sendable (CycleReport, Date) -> Void = { _, _ in }) {
         self.observe = observe
+        self.leadership = leadership
         self.predictions = predictions
         self.cycle = cycle
         self.store = store
@@ -25,10 +29,10 @@ public struct SchedulerPlugin: BotPlugin {
     }
 
     public var services: [any BotService] {
-        let (cycle, predictions, logger, observe, store, clock) = (self.cycle, self.predictions, self.cycle.logger,
-                                                                   self.observe, self.store, self.clock)
+        let (cycle, predictions, logger, observe, store, clock, leadership) = (
+            self.cycle, self.predictions, self.cycle.logger, self.observe, self.store, self.clock, self.leadership)
         return [
-            PeriodicService(name: "scheduler", every: interval, clock: clock, logger: logger) {
+            PeriodicService(name: "scheduler", every: interval, clock: clock, logger: logger, leadership: leadership) {
                 let report = try await cycle.run()
                 observe(report, clock.now)
                 // One line per cycle, so a quiet fleet still shows that it is being checked.
@@ -38,7 +42,7 @@ public struct SchedulerPlugin: BotPlugin {
                     "actions": "\(report.actions.count)", "errors": "\(report.errors.count)"])
             },
             // Checked often, run once a day: the last run is remembered across restarts.
-            PeriodicService(name: "predictions", every: .seconds(600), clock: clock, logger: logger) {
+            PeriodicService(name: "predictions", every: .seconds(600), clock: clock, logger: logger, leadership: leadership) {
                 guard try await store.claimDailyRun("predictions", at: clock.now, interval: 86400) else { return }
                 let notices = try await predictions.dailyRun()
                 logger.info("predictions", metadata: ["notices": "\(notices.count)"])

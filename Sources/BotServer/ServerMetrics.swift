@@ -80,6 +80,13 @@ public final class ServerMetrics: Sendable {
             .set(completedAt.timeIntervalSince1970)
     }
 
+    /// Whether this replica leads (runs the check cycle, predictions, weekly mail and retention): 1 or 0.
+    public func setLeader(_ leads: Bool) {
+        registry.makeGauge(descriptor: .init(namespace: "perfbot", metricName: "leader", unitName: "",
+                                             helpText: "1 while this replica leads the fleet's periodic work, else 0"))
+            .set(Double(leads ? 1 : 0))
+    }
+
     /// Counts an e-mail command by what became of it (`answered`, `stranger`, `unauthenticated`).
     public func recordMailCommand(_ result: String) {
         registry.makeCounter(descriptor: .init(namespace: "perfbot", metricName: "mail_commands", unitName: "total",

@@ -63,8 +63,3 @@ public final class SQLiteStore: Sendable {
     }
 }
 
-extension Date {
-    /// Whole Unix seconds, as stored.
-    var unixSeconds: Int64 { Int64(timeIntervalSince1970.rounded(.down)) }
-    init(unixSeconds: Int64) { self.init(timeIntervalSince1970: TimeInterval(unixSeconds)) }
-}

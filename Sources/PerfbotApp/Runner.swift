@@ -1,5 +1,6 @@
 import BotCore
 import BotPlaybooks
+import BotPostgres
 import BotServer
 import BotStore
 import Foundation
@@ -29,7 +30,10 @@ public enum Runner {
 
     /// Opens the store named by the configuration, creating and migrating it if needed.
     public static func openStore(_ configuration: PerfbotConfiguration) throws -> SQLiteStore {
-        try SQLiteStore(path: configuration.databasePath, metrics: Wiring.metricCatalogue)
+        if PostgresEndpoint.isURL(configuration.databasePath) {
+            throw PostgresNotServed()
+        }
+        return try SQLiteStore(path: configuration.databasePath, metrics: Wiring.metricCatalogue)
     }
 }
 
@@ -58,5 +62,14 @@ struct DrainingService: Service {
         try await engine.recover()
         try? await gracefulShutdown()
         await engine.drain()
+    }
+}
+
+/// PERFBOT_DATABASE names PostgreSQL, which so far holds a copy and elects a leader but does not serve.
+public struct PostgresNotServed: Error, CustomStringConvertible {
+    public var description: String {
+        "PERFBOT_DATABASE names a PostgreSQL database. perfbot can migrate it (`perfbot db migrate`) and copy an "
+            + "installation into it (`perfbot db copy`), but it still serves and runs its commands from its SQLite "
+            + "file: set PERFBOT_DATABASE to that file."
     }
 }

@@ -38,6 +38,8 @@ public struct Wiring: Sendable {
     public let advice = Recommendations(packs: Wiring.platforms)
     /// Decides proposals for Slack, e-mail and the status page.
     public let approvals: Approvals
+    /// Whether this replica runs the fleet's periodic work; the one replica on SQLite always does.
+    public let leadership: any Leadership
     /// The plugins, each built once for the whole process: the server, the services and the CLI share them.
     private var builtPlugins: [any BotPlugin] = []
     private var router: CommandRouter?
@@ -47,8 +49,10 @@ public struct Wiring: Sendable {
     public init(configuration: PerfbotConfiguration, store: SQLiteStore, clock: any BotClock = SystemClock(),
                 metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "perfbot"),
                 library: PlaybookLibrary? = nil, executors: ExecutorFactory = ExecutorFactory(),
-                sleeper: any Sleeper = TaskSleeper()) throws {
+                sleeper: any Sleeper = TaskSleeper(), leadership: any Leadership = SoleReplica()) throws {
         self.configuration = configuration
+        self.leadership = leadership
+        if leadership is SoleReplica { metrics.setLeader(true) }
         self.store = store
         self.clock = clock
         self.metrics = metrics
@@ -146,7 +150,7 @@ public struct Wiring: Sendable {
         let metrics = self.metrics
         let scheduler = SchedulerPlugin(cycle: checkCycle(evaluation: .incremental), store: store, clock: clock,
                                         interval: .seconds(configuration.checkInterval), predictions: predictions(),
-                                        observe: { report, completedAt in
+                                        leadership: leadership, observe: { report, completedAt in
                                             metrics.recordCycle(duration: .seconds(report.duration), checked: report.checked,
                                                                 errors: report.errors.count, completedAt: completedAt)
                                         })
@@ -177,7 +181,7 @@ public struct Wiring: Sendable {
     public func weeklyReports() -> PeriodicService {
         let (store, clock, logger, configuration) = (self.store, self.clock, self.logger, self.configuration)
         let plugin = builtPlugins.lazy.compactMap { $0 as? CustomerPlugin }.first
-        return PeriodicService(name: "weekly-reports", every: .seconds(600), clock: clock, logger: logger) {
+        return PeriodicService(name: "weekly-reports", every: .seconds(600), clock: clock, logger: logger, leadership: leadership) {
             guard configuration.replyDomain != nil, let plugin, Self.isWeeklyReportTime(clock.now),
                   try await store.claimDailyRun("weekly_report", at: clock.now, interval: 6 * 86400) else { return }
             let sent = try await Self.sendWeeklyReports(store: store, plugin: plugin, commandAddress: configuration.commandAddress ?? "",
@@ -368,7 +372,7 @@ public struct Wiring: Sendable {
     /// each plugin's own.
     public func services() -> [any BotService] {
         let (store, clock, logger, policy) = (self.store, self.clock, self.logger, configuration.retention)
-        let retention = PeriodicService(name: "retention", every: .seconds(3600), clock: clock, logger: logger) {
+        let retention = PeriodicService(name: "retention", every: .seconds(3600), clock: clock, logger: logger, leadership: leadership) {
             let pruned = try await store.prune(policy, now: clock.now)
             if !pruned.isEmpty {
                 logger.info("retention", metadata: pruned.mapValues { "\($0)" }.reduce(into: Logger.Metadata()) { $0[$1.key] = $1.value })

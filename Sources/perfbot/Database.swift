@@ -1,14 +1,74 @@
 import ArgumentParser
 import BotCore
 import BotChannels
+import BotPostgres
 import BotStore
 import CustomerChannels
 import Foundation
+import Logging
 import PerfbotApp
 
 struct Database: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "db", abstract: "Look after perfbot's SQLite file.", subcommands: [Stats.self, Prune.self])
+        commandName: "db", abstract: "Look after perfbot's database.", subcommands: [Stats.self, Prune.self, Migrate.self, Copy.self])
+
+    /// The pool's own notices (a connection leased while it starts) are not the user's business; errors are thrown.
+    static var quietLogger: Logger {
+        var logger = Logger(label: "perfbot")
+        logger.logLevel = .error
+        return logger
+    }
+
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Bring the database's schema up to date (SQLite file or postgres:// URL); perfbot serve does it too.")
+
+        @OptionGroup var options: ConfigOptions
+
+        func run() async throws {
+            let configuration = try options.load()
+            let target = configuration.databasePath
+            if PostgresEndpoint.isURL(target) {
+                let endpoint = try PostgresEndpoint(url: target)
+                let applied = try await PostgresPool.with(endpoint, logger: Database.quietLogger) { database in
+                    (try await database.migrate(), try await database.appliedMigrations())
+                }
+                print("\(endpoint): " + (applied.0.isEmpty ? "up to date" : "applied \(applied.0.joined(separator: ", "))")
+                      + " (\(applied.1.count) migrations in all)")
+            } else {
+                let applied = try await Runner.openStore(configuration).appliedMigrations()
+                print("\(target): up to date (\(applied.count) migrations in all, the last \(applied.last ?? "none"))")
+            }
+        }
+    }
+
+    struct Copy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy an installation's SQLite file into an empty PostgreSQL database.",
+            discussion: """
+                Reads one consistent snapshot of the file, so it can run while perfbot serves; what arrives after the \
+                snapshot is not copied. For the final move, stop perfbot, copy, then start it on the new database.
+                """)
+
+        @Option(name: .long, help: "The source: sqlite:FILE.") var from: String
+        @Option(name: .long, help: "The target: postgres://user:password@host:port/database.") var to: String
+
+        func run() async throws {
+            guard from.hasPrefix("sqlite:"), from.count > 7 else { throw fail("--from is sqlite:FILE (for example sqlite:perfbot.sqlite)") }
+            let path = String(from.dropFirst(7))
+            guard FileManager.default.fileExists(atPath: path) else { throw fail("no SQLite file at \(path)") }
+            let endpoint = try PostgresEndpoint(url: to)
+            let export = try SQLiteStore(path: path, metrics: Wiring.metricCatalogue).export()
+            let started = Date()
+            let report = try await PostgresPool.with(endpoint, logger: Database.quietLogger) { database in
+                try await DatabaseCopy.copy(export, to: database) { table, rows in
+                    if rows > 0 { print("\(table): \(rows) rows") }
+                }
+            }
+            print("Copied \(report.total) rows in \(report.tables.count) tables from \(path) to \(endpoint) in "
+                  + "\(Wording.number(Date().timeIntervalSince(started), decimals: 1)) s.")
+        }
+    }
 
     struct Stats: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -133,6 +133,8 @@ import Testing
                 #expect(text.contains("perfbot_jobs{state=\"\(state.rawValue)\"} \(counts[state] ?? 0)"), "\(state)")
             }
             #expect(text.contains(#"perfbot_outbox_pending{channel="email"} 1"#))
+            // The one replica on a SQLite file leads.
+            #expect(text.contains("perfbot_leader 1"))
         }
     }
 }

@@ -100,3 +100,9 @@ public final class ManualClock: BotClock, @unchecked Sendable {
         return due.values.map(\.continuation)
     }
 }
+
+extension Date {
+    /// Whole Unix seconds, as the stores keep times.
+    public var unixSeconds: Int64 { Int64(timeIntervalSince1970.rounded(.down)) }
+    public init(unixSeconds: Int64) { self.init(timeIntervalSince1970: TimeInterval(unixSeconds)) }
+}

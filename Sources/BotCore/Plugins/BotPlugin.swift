@@ -154,27 +154,43 @@ public enum BotError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// Whether this replica runs the fleet's periodic work: the check cycle, predictions, weekly mail and retention.
+/// Every replica serves HTTP and sends; one leads.
+public protocol Leadership: Sendable {
+    /// Whether this replica leads now.
+    func isLeader() async -> Bool
+}
+
+/// The one replica of an installation on one machine: it always leads.
+public struct SoleReplica: Leadership {
+    public init() {}
+    public func isLeader() async -> Bool { true }
+}
+
 /// Does `work` every `interval` of `clock` until cancelled; a failing round is logged and the next one still runs.
+/// With `leadership`, a round runs only while this replica leads.
 public struct PeriodicService: BotService {
     public let name: String
     let interval: Duration
     let clock: any BotClock
     let logger: Logger
+    let leadership: any Leadership
     let work: @Sendable () async throws -> Void
 
     public init(name: String, every interval: Duration, clock: any BotClock, logger: Logger,
-                work: @escaping @Sendable () async throws -> Void) {
+                leadership: any Leadership = SoleReplica(), work: @escaping @Sendable () async throws -> Void) {
         self.name = name
         self.interval = interval
         self.clock = clock
         self.logger = logger
+        self.leadership = leadership
         self.work = work
     }
 
     public func run() async throws {
         while !Task.isCancelled {
             do {
-                try await work()
+                if await leadership.isLeader() { try await work() }
             } catch is CancellationError {
                 return
             } catch {

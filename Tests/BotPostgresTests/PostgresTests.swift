@@ -1,0 +1,302 @@
+import BotChannels
+import BotCore
+import BotPostgres
+import BotStore
+import Foundation
+import GRDB
+import Logging
+import PostgresNIO
+import Testing
+import TestSupport
+
+let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+func temporarySQLite() throws -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-pg-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory.appendingPathComponent("perfbot.sqlite").path
+}
+
+func shop(_ name: String) -> Customer {
+    Customer(id: StoreID(name)!, platform: .woocommerce, plan: .premium, contactEmail: "owner@\(name).example",
+             container: "\(name)-app", limits: ResourceLimits(memoryMB: 2048, cpuCores: 1.5, diskGB: 40),
+             catalogSize: 1200, ordersPerDay: 80, settings: ["db_name": "shop"])
+}
+
+@Suite struct PostgresEndpointTests {
+    @Test func readsTCPAndSocketURLsAndNeverPrintsThePassword() throws {
+        let tcp = try PostgresEndpoint(url: "postgres://bot:s3cret%21@db.internal:6432/perfbot?sslmode=require")
+        #expect(tcp.address == .tcp(host: "db.internal", port: 6432))
+        #expect(tcp.username == "bot" && tcp.password == "s3cret!" && tcp.database == "perfbot" && tcp.tls == .require)
+        #expect(tcp.description == "postgres://bot:***@db.internal:6432/perfbot")
+        let socket = try PostgresEndpoint(url: "postgresql://bot@/perfbot?host=/run/postgresql")
+        #expect(socket.address == .socket(directory: "/run/postgresql", port: 5432))
+        #expect(socket.tls == .prefer)
+    }
+
+    @Test func refusesWhatItCannotUseAndSaysWhy() {
+        let cases = [
+            ("mysql://bot@db/perfbot", "starts with postgres://"),
+            ("postgres://db.internal/perfbot", "names no user"),
+            ("postgres://bot:pw@db.internal/", "names no database"),
+            ("postgres://bot:pw@db.internal/perfbot?sslmode=verify-full", "sslmode is one of"),
+            ("postgres://bot:pw@db.internal/perfbot?timeout=3", "unknown URL option timeout"),
+        ]
+        for (url, reason) in cases {
+            do {
+                _ = try PostgresEndpoint(url: url)
+                Issue.record("\(url) was accepted")
+            } catch {
+                #expect("\(error)".contains(reason), "\(url): \(error)")
+                #expect(!"\(error)".contains("pw"))
+            }
+        }
+    }
+}
+
+@Suite struct PostgresSchemaTests {
+    /// Every table and column of the SQLite file exists in PostgreSQL with the matching type, so a copy loses
+    /// nothing; a SQLite migration without its PostgreSQL twin fails here.
+    @Test func theSchemaMatchesSQLitesTableByTableAndColumnByColumn() async throws {
+        let path = try temporarySQLite()
+        _ = try SQLiteStore(path: path)
+        let sqlite = try DatabaseQueue(path: path)
+        let expected: Set<String> = try await sqlite.read { db in
+            var columns: Set<String> = []
+            for table in try String.fetchAll(db, sql: """
+                SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%'
+                """) {
+                for row in try Row.fetchAll(db, sql: "SELECT name, type FROM pragma_table_info(?)", arguments: [table]) {
+                    let type: String = switch row["type"] as String {
+                    case "INTEGER": "bigint"
+                    case "REAL": "double precision"
+                    case "BLOB": "bytea"
+                    default: "text"
+                    }
+                    columns.insert("\(table).\(row["name"] as String) \(type)")
+                }
+            }
+            return columns
+        }
+        try await PostgresTestDatabase.with("schema") { database in
+            let actual = Set(try await database.columns().filter { !$0.hasPrefix("perfbot_") }
+                .filter { !["outbox.claimed_by text", "outbox.claimed_until timestamp with time zone", "outbox.sent_by text"].contains($0) })
+            #expect(actual == expected, "only in PostgreSQL: \(actual.subtracting(expected).sorted()); only in SQLite: \(expected.subtracting(actual).sorted())")
+        }
+    }
+
+    @Test func replicasStartingTogetherMigrateOnce() async throws {
+        let endpoint = try await PostgresTestDatabase.create("migrate")
+        let logger = PostgresTestDatabase.logger
+        async let first = PostgresPool.with(endpoint, logger: logger) { try await $0.migrate() }
+        async let second = PostgresPool.with(endpoint, logger: logger) { try await $0.migrate() }
+        let (a, b) = try await (first, second)
+        #expect((a + b).sorted() == ["1-schema-as-sqlite-v17", "2-replicas"])
+        #expect(a.isEmpty || b.isEmpty)
+        let again = try await PostgresPool.with(endpoint, logger: logger) { database in
+            (try await database.migrate(), try await database.appliedMigrations())
+        }
+        #expect(again.0.isEmpty)
+        #expect(again.1 == ["1-schema-as-sqlite-v17", "2-replicas"])
+    }
+}
+
+@Suite struct PostgresLeadershipTests {
+    @Test func oneReplicaLeadsAndAnotherTakesOverWhenItsLeaseLapses() async throws {
+        try await PostgresTestDatabase.with("leader") { database in
+            let logger = PostgresTestDatabase.logger
+            let changes = LockedList<String>()
+            let a = PostgresLeadership(database: database, identity: "replica-a", lease: .seconds(1), logger: logger,
+                                       observe: { changes.append("a:\($0)") })
+            let b = PostgresLeadership(database: database, identity: "replica-b", lease: .seconds(1), logger: logger,
+                                       observe: { changes.append("b:\($0)") })
+            #expect(await a.campaign())
+            #expect(await !b.campaign())
+            #expect(await a.campaign(), "the holder renews")
+            #expect(try await b.holder() == "replica-a")
+            // `a` stops renewing, as a replica killed with SIGKILL would: `b` must wait out the lease, no longer.
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(await !b.campaign(), "the lease has not lapsed yet")
+            try await Task.sleep(for: .milliseconds(900))
+            #expect(await !a.isLeader(), "a replica stops counting itself leader when its own lease ends")
+            #expect(await b.campaign())
+            #expect(await b.term == 2)
+            #expect(await !a.campaign(), "the old leader does not take the lease back")
+            // A clean stop hands over at once.
+            await b.resign()
+            #expect(await a.campaign())
+            #expect(await a.term == 3)
+            #expect(changes.values == ["a:true", "b:false", "b:true", "a:false", "b:false", "a:true"])
+        }
+    }
+
+    @Test func aPeriodicServiceWorksOnlyWhileItsReplicaLeads() async throws {
+        try await PostgresTestDatabase.with("leaderonly") { database in
+            let logger = PostgresTestDatabase.logger
+            let other = PostgresLeadership(database: database, identity: "other", lease: .seconds(30), logger: logger)
+            let mine = PostgresLeadership(database: database, identity: "mine", lease: .seconds(30), logger: logger)
+            #expect(await other.campaign())
+            #expect(await !mine.campaign())
+            let rounds = LockedList<Int>()
+            let clock = ManualClock(t0)
+            let service = PeriodicService(name: "cycle", every: .seconds(1), clock: clock, logger: logger, leadership: mine) {
+                rounds.append(1)
+            }
+            let running = Task { try await service.run() }
+            for _ in 0..<5 { clock.advance(by: 1); await Task.yield() }
+            #expect(rounds.values.isEmpty, "a follower runs no round")
+            await other.resign()
+            #expect(await mine.campaign())
+            for _ in 0..<5 where rounds.values.isEmpty {
+                clock.advance(by: 1)
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            running.cancel()
+            #expect(!rounds.values.isEmpty, "the leader runs its rounds")
+        }
+    }
+}
+
+/// A Slack Web API stand-in that counts each message it was sent.
+final class CountingPoster: HTTPPoster, @unchecked Sendable {
+    private let lock = NSLock()
+    private var bodies: [String] = []
+
+    var posted: [String] { lock.withLock { bodies } }
+
+    func post(_ url: URL, json: [UInt8], bearer: String?) async throws -> HTTPAnswer {
+        let count = lock.withLock { () -> Int in
+            bodies.append(String(decoding: json, as: UTF8.self))
+            return bodies.count
+        }
+        try await Task.sleep(for: .milliseconds(2))
+        return HTTPAnswer(status: 200, body: Array(#"{"ok":true,"ts":"1800000000.\#(count)"}"#.utf8))
+    }
+}
+
+@Suite struct PostgresOutboxTests {
+    @Test func twoReplicasClaimEachMessageOnce() async throws {
+        try await PostgresTestDatabase.with("claims", connections: 8) { database in
+            let first = PostgresStore(database: database, replica: "r1")
+            let second = PostgresStore(database: database, replica: "r2")
+            for index in 0..<60 {
+                try await first.enqueue(.slack("#alerts", .text("message \(index)")), at: t0)
+            }
+            async let a = Self.drain(first)
+            async let b = Self.drain(second)
+            let (claimedA, claimedB) = try await (a, b)
+            #expect(Set(claimedA).isDisjoint(with: claimedB))
+            #expect((claimedA + claimedB).sorted() == Array(1...60).map(Int64.init))
+            #expect(try await first.dueMessages(now: t0, limit: 100).isEmpty, "claimed messages are not handed out again")
+        }
+    }
+
+    static func drain(_ store: PostgresStore) async throws -> [Int64] {
+        var claimed: [Int64] = []
+        // Bounded: a store that handed claimed messages out again would never run dry.
+        for _ in 0..<30 {
+            let due = try await store.dueMessages(now: t0, limit: 7)
+            if due.isEmpty { break }
+            claimed += due.map(\.id)
+        }
+        return claimed
+    }
+
+    @Test func aClaimOfAReplicaThatDiedLapsesAndAnotherSendsTheMessage() async throws {
+        try await PostgresTestDatabase.with("lapse") { database in
+            let dead = PostgresStore(database: database, replica: "dead", claim: .milliseconds(500))
+            let alive = PostgresStore(database: database, replica: "alive", claim: .seconds(60))
+            let id = try await dead.enqueue(.slack("#alerts", .text("disk almost full")), at: t0)
+            #expect(try await dead.dueMessages(now: t0, limit: 10).map(\.id) == [id])
+            #expect(try await alive.dueMessages(now: t0, limit: 10).isEmpty)
+            try await Task.sleep(for: .milliseconds(700))
+            #expect(try await alive.dueMessages(now: t0, limit: 10).map(\.id) == [id])
+            try await alive.markSent(id, at: t0)
+            #expect(try await alive.outboxEntries().map(\.sentBy) == ["alive"])
+        }
+    }
+
+    /// The real deliverer on two replicas sharing one outbox, threads included: Slack sees every message once.
+    @Test func twoDeliverersSendEveryMessageExactlyOnce() async throws {
+        try await PostgresTestDatabase.with("deliver", connections: 8) { database in
+            let poster = CountingPoster()
+            let clock = ManualClock(t0)
+            let logger = PostgresTestDatabase.logger
+            let stores = [PostgresStore(database: database, replica: "r1"), PostgresStore(database: database, replica: "r2")]
+            // More than one round's 50, so both replicas get some.
+            for index in 0..<120 { try await stores[0].enqueue(.slack("#alerts", .text("alert \(index)")), at: t0) }
+            let thread = ThreadKey(rawValue: "issue:7")
+            try await stores[0].enqueue(.slack("#alerts", .text("thread head")), thread: thread, at: t0)
+            try await stores[0].enqueue(.slack("#alerts", .text("thread reply")), thread: thread, at: t0)
+            let deliverers = stores.map {
+                OutboxDeliverer(store: $0, poster: poster, clock: clock, slackAPI: "https://slack.test/api", slackToken: "xoxb-test",
+                                logger: logger, pacing: .zero)
+            }
+            for _ in 0..<20 {
+                async let one = deliverers[0].deliverDue()
+                async let two = deliverers[1].deliverDue()
+                _ = try await (one, two)
+                if try await stores[0].outboxEntries().allSatisfy({ $0.status == "sent" }) { break }
+                clock.advance(by: 6)
+            }
+            let entries = try await stores[0].outboxEntries()
+            #expect(entries.count == 122 && entries.allSatisfy { $0.status == "sent" && $0.attempts == 1 })
+            #expect(Set(entries.compactMap(\.sentBy)) == ["r1", "r2"], "both replicas sent")
+            let texts = poster.posted
+            #expect(texts.count == 122, "each message once")
+            #expect(Set(texts).count == 122)
+            let reply = try #require(texts.first { $0.contains("thread reply") })
+            #expect(reply.contains("thread_ts"), "the reply went into its thread")
+        }
+    }
+}
+
+@Suite struct DatabaseCopyTests {
+    @Test func aSQLiteInstallationMovesToPostgreSQLWhole() async throws {
+        let path = try temporarySQLite()
+        let sqlite = try SQLiteStore(path: path)
+        try await sqlite.upsert([shop("acme-store"), shop("beta-shop")], at: t0)
+        var samples: [MetricSample] = []
+        for minute in 0..<1500 {
+            samples.append(MetricSample(store: StoreID("acme-store")!, metric: .ttfbMs, at: t0.addingTimeInterval(Double(minute) * 60),
+                                        value: 200 + Double(minute % 7)))
+        }
+        #expect(try await sqlite.insert(samples) == 1500)
+        let queued = try await sqlite.enqueue(.mail(CustomerMail(to: "owner@acme-store.example", store: StoreID("acme-store")!, replyTo: "approve+t0k3n@perfbot.example", kind: .approvalAcknowledged(playbook: "clear-cache"))), at: t0)
+        try await sqlite.markSent(queued, at: t0)
+        let pending = try await sqlite.enqueue(.slack("#alerts", .text("slow checkout on `acme-store`")), at: t0)
+        let export = try sqlite.export()
+        try await PostgresTestDatabase.with("copy") { database in
+            let report = try await DatabaseCopy.copy(export, to: database)
+            let order = report.tables.map(\.name)
+            for (referred, referring) in [("customers", "metric_samples"), ("customers", "jobs"), ("jobs", "job_steps"),
+                                          ("performance_issues", "approvals")] {
+                #expect(try #require(order.firstIndex(of: referred)) < #require(order.firstIndex(of: referring)), "\(referred) first")
+            }
+            let copied = Dictionary(uniqueKeysWithValues: report.tables.map { ($0.name, $0.rows) })
+            #expect(copied["customers"] == 2 && copied["metric_samples"] == 1500 && copied["outbox"] == 2)
+            #expect(copied["metric_rollups"] == 25 && copied["sample_journal"] == 1500)
+            for table in report.tables {
+                #expect(try await database.count(table.name) == table.rows, "\(table.name)")
+            }
+            // The pending message is still due, under its id, and new ids continue after the copied ones.
+            let store = PostgresStore(database: database, replica: "r1")
+            let due = try await store.dueMessages(now: t0, limit: 10)
+            #expect(due.map(\.id) == [pending])
+            #expect(due.first?.message == .post(.text("slow checkout on `acme-store`")))
+            #expect(try await store.enqueue(.slack("#alerts", .text("next")), at: t0) == pending + 1)
+            // A second copy would mix two installations: it is refused and changes nothing.
+            await #expect(throws: PostgresStoreError.self) { try await DatabaseCopy.copy(export, to: database) }
+            #expect(try await database.count("customers") == 2)
+        }
+    }
+}
+
+/// A list appended to from several tasks.
+final class LockedList<Element: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var elements: [Element] = []
+
+    func append(_ element: Element) { lock.withLock { elements.append(element) } }
+    var values: [Element] { lock.withLock { elements } }
+}
