@@ -52,13 +52,7 @@ public enum DatabaseCopy {
                         for value in row {
                             index += 1
                             placeholders.append("$\(index)")
-                            switch value {
-                            case .null: bindings.appendNull()
-                            case let .integer(integer): try bindings.append(integer)
-                            case let .real(real): try bindings.append(real)
-                            case let .text(text): try bindings.append(text)
-                            case let .blob(bytes): try bindings.append(Data(bytes))
-                            }
+                            try bindings.append(value)
                         }
                         values.append("(" + placeholders.joined(separator: ", ") + ")")
                     }

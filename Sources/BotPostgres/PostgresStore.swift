@@ -34,12 +34,18 @@ extension PostgresStore: OutboxStore {
     }
 
     private func insert(_ message: Addressed, thread: ThreadKey?, at: Date) async throws -> Int64 {
+        try await database.transaction { try await Self.enqueue($0, message, thread: thread, at: at, logger: database.logger) }
+    }
+
+    /// Queues a message inside the caller's transaction, due at once. - Returns: its id.
+    static func enqueue(_ connection: PostgresConnection, _ message: Addressed, thread: ThreadKey?, at: Date,
+                        logger: Logger) async throws -> Int64 {
         let payload = try message.message.stored()
-        let rows = try await database.rows("""
+        let rows = try await connection.rows("""
             INSERT INTO outbox (channel, destination, payload, thread_key, created_at, next_attempt_at)
             VALUES (\(message.channel.rawValue), \(message.destination), \(payload), \(thread?.rawValue), \(at.unixSeconds), \(at.unixSeconds))
             RETURNING id
-            """)
+            """, logger: logger)
         guard let id = try rows.first?.decode(Int64.self) else { throw PostgresStoreError("the outbox returned no id") }
         return id
     }

@@ -11,32 +11,10 @@ extension SQLiteStore: CustomerDirectory {
     /// Inserts or updates every customer in one transaction.
     public func upsert(_ customers: [Customer], at now: Date) async throws {
         try await pool.write { db in
+            let statement = try db.cachedStatement(
+                sql: CustomerRow.upsertSQL(placeholders: Array(repeating: "?", count: CustomerRow.upsertColumns.count)))
             for customer in customers {
-                try db.execute(sql: """
-                    INSERT INTO customers (id, platform, plan, plan_premium, contact_email, url, container, host, executor,
-                        automation_level, automation_exceptions, memory_limit_mb, cpu_cores, disk_limit_gb,
-                        catalog_size, orders_per_day, active, created_at, updated_at, probes, settings, platform_name)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (id) DO UPDATE SET
-                        platform = excluded.platform, plan = excluded.plan, plan_premium = excluded.plan_premium, contact_email = excluded.contact_email,
-                        url = excluded.url, container = excluded.container, host = excluded.host,
-                        executor = excluded.executor, automation_level = excluded.automation_level,
-                        automation_exceptions = excluded.automation_exceptions,
-                        memory_limit_mb = excluded.memory_limit_mb, cpu_cores = excluded.cpu_cores,
-                        disk_limit_gb = excluded.disk_limit_gb, catalog_size = excluded.catalog_size,
-                        orders_per_day = excluded.orders_per_day, active = excluded.active,
-                        updated_at = excluded.updated_at, probes = excluded.probes, settings = excluded.settings,
-                        platform_name = excluded.platform_name
-                    """, arguments: [
-                        customer.id.rawValue, customer.platform.rawValue, customer.plan.rawValue, customer.plan.isPremium,
-                        customer.contactEmail, customer.url, customer.container, customer.host,
-                        customer.executor.rawValue, customer.automationLevel.rawValue,
-                        try jsonText(customer.automationExceptions), customer.limits.memoryMB,
-                        customer.limits.cpuCores, customer.limits.diskGB, customer.catalogSize,
-                        customer.ordersPerDay, customer.active, now.unixSeconds, now.unixSeconds,
-                        try jsonText(customer.probes.map(\.rawValue).sorted()), try jsonText(customer.settings),
-                        customer.platform.displayName,
-                    ])
+                try statement.execute(arguments: StatementArguments(try CustomerRow.values(of: customer, at: now).map(\.databaseValue)))
             }
         }
     }
@@ -73,29 +51,105 @@ extension SQLiteStore: CustomerDirectory {
         """
 
     static func customer(from row: Row) -> Customer? {
-        guard let id = StoreID(row[0]), let raw = Platform(rawValue: row[1]),
-              let plan = Plan(row[2], premium: row[3] as Bool? ?? false) else { return nil }
+        CustomerRow(id: row[0], platform: row[1], plan: row[2], premium: row[3], exceptions: row[4], probes: row[5],
+                    settings: row[6], platformName: row[7], contactEmail: row[8], url: row[9], container: row[10], host: row[11],
+                    executor: row[12], automationLevel: row[13], memoryMB: row[14], cpuCores: row[15], diskGB: row[16],
+                    catalogSize: row[17], ordersPerDay: row[18], active: row[19]).customer
+    }
+}
+
+/// A `customers` row as either engine reads it (`SQLiteStore.customerColumns`, in that order), and the customer it
+/// holds: one reading of its JSON columns for both engines.
+public struct CustomerRow: Sendable {
+    public var id: String, platform: String, plan: String, premium: Bool?, exceptions: String, probes: String?
+    public var settings: String?, platformName: String?, contactEmail: String, url: String?, container: String?, host: String?
+    public var executor: String, automationLevel: Int, memoryMB: Int?, cpuCores: Double?, diskGB: Int?
+    public var catalogSize: Int?, ordersPerDay: Int?, active: Bool
+
+    public init(id: String, platform: String, plan: String, premium: Bool?, exceptions: String, probes: String?,
+                settings: String?, platformName: String?, contactEmail: String, url: String?, container: String?, host: String?,
+                executor: String, automationLevel: Int, memoryMB: Int?, cpuCores: Double?, diskGB: Int?,
+                catalogSize: Int?, ordersPerDay: Int?, active: Bool) {
+        self.id = id
+        self.platform = platform
+        self.plan = plan
+        self.premium = premium
+        self.exceptions = exceptions
+        self.probes = probes
+        self.settings = settings
+        self.platformName = platformName
+        self.contactEmail = contactEmail
+        self.url = url
+        self.container = container
+        self.host = host
+        self.executor = executor
+        self.automationLevel = automationLevel
+        self.memoryMB = memoryMB
+        self.cpuCores = cpuCores
+        self.diskGB = diskGB
+        self.catalogSize = catalogSize
+        self.ordersPerDay = ordersPerDay
+        self.active = active
+    }
+
+    /// The columns, in the order the initialiser takes them.
+    public static let columns = SQLiteStore.customerColumns
+
+    /// The customer, or nil when the row names no valid store, platform or plan.
+    public var customer: Customer? {
+        guard let id = StoreID(id), let raw = Platform(rawValue: platform), let plan = Plan(plan, premium: premium ?? false) else {
+            return nil
+        }
         // Most stores have no exceptions and the default probes: the empty lists are read without a decoder.
         func list(_ text: String) -> [String] {
             text == "[]" ? [] : (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
         }
-        let exceptions = list(row[4])
-        let probes = Set(list(row[5] ?? "[]").compactMap(ProbeKind.init(rawValue:)))
-        let settingsText: String = row[6] ?? "{}"
+        let probes = Set(list(probes ?? "[]").compactMap(ProbeKind.init(rawValue:)))
+        let settingsText = settings ?? "{}"
         let settings = settingsText == "{}" ? [:]
             : (try? JSONDecoder().decode([String: String].self, from: Data(settingsText.utf8))) ?? [:]
         // The name people use for the platform was kept with the store (the packs' list is not the database's).
-        let platform = (row[7] as String?).map { Platform(raw.rawValue, displayName: $0) } ?? raw
+        let platform = platformName.map { Platform(raw.rawValue, displayName: $0) } ?? raw
         return Customer(
-            id: id, platform: platform, plan: plan, contactEmail: row[8],
-            url: row[9], container: row[10], host: row[11],
-            executor: ExecutorKind(rawValue: row[12]) ?? .docker,
-            automationLevel: AutomationLevel(rawValue: row[13]) ?? .safeAutoFix,
-            automationExceptions: exceptions,
-            limits: ResourceLimits(memoryMB: row[14], cpuCores: row[15], diskGB: row[16]),
-            catalogSize: row[17], ordersPerDay: row[18], active: row[19], probes: probes,
-            settings: settings)
+            id: id, platform: platform, plan: plan, contactEmail: contactEmail, url: url, container: container, host: host,
+            executor: ExecutorKind(rawValue: executor) ?? .docker,
+            automationLevel: AutomationLevel(rawValue: automationLevel) ?? .safeAutoFix,
+            automationExceptions: list(exceptions),
+            limits: ResourceLimits(memoryMB: memoryMB, cpuCores: cpuCores, diskGB: diskGB),
+            catalogSize: catalogSize, ordersPerDay: ordersPerDay, active: active, probes: probes, settings: settings)
     }
+
+    /// The values `upsert` writes for `customer`, in `upsertColumns` order.
+    public static func values(of customer: Customer, at now: Date) throws -> [StoredValue] {
+        func optional(_ value: Int?) -> StoredValue { value.map { .integer(Int64($0)) } ?? .null }
+        return [
+            .text(customer.id.rawValue), .text(customer.platform.rawValue), .text(customer.plan.rawValue),
+            .integer(customer.plan.isPremium ? 1 : 0), .text(customer.contactEmail), customer.url.map(StoredValue.text) ?? .null,
+            customer.container.map(StoredValue.text) ?? .null, customer.host.map(StoredValue.text) ?? .null,
+            .text(customer.executor.rawValue), .integer(Int64(customer.automationLevel.rawValue)),
+            .text(try jsonText(customer.automationExceptions)), optional(customer.limits.memoryMB),
+            customer.limits.cpuCores.map(StoredValue.real) ?? .null, optional(customer.limits.diskGB),
+            optional(customer.catalogSize), optional(customer.ordersPerDay), .integer(customer.active ? 1 : 0),
+            .integer(now.unixSeconds), .integer(now.unixSeconds), .text(try jsonText(customer.probes.map(\.rawValue).sorted())),
+            .text(try jsonText(customer.settings)), .text(customer.platform.displayName),
+        ]
+    }
+
+    /// Inserts a customer, or updates every column but its creation time when the store exists.
+    public static func upsertSQL(placeholders: [String]) -> String {
+        """
+        INSERT INTO customers (\(upsertColumns.joined(separator: ", "))) VALUES (\(placeholders.joined(separator: ", ")))
+        ON CONFLICT (id) DO UPDATE SET
+        \(upsertColumns.filter { $0 != "id" && $0 != "created_at" }.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+        """
+    }
+
+    /// The columns `values(of:at:)` fills.
+    public static let upsertColumns = [
+        "id", "platform", "plan", "plan_premium", "contact_email", "url", "container", "host", "executor", "automation_level",
+        "automation_exceptions", "memory_limit_mb", "cpu_cores", "disk_limit_gb", "catalog_size", "orders_per_day", "active",
+        "created_at", "updated_at", "probes", "settings", "platform_name",
+    ]
 }
 
 /// JSON text of an encodable value, for JSON columns.

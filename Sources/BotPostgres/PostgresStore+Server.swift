@@ -1,0 +1,261 @@
+import BotCore
+import BotStore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// What every replica's HTTP server reads and writes: deliveries, pushed samples, monitors' alerts, customers, gauges.
+extension PostgresStore: ServerStore {}
+
+extension PostgresStore: CustomerDirectory {
+    /// Inserts or updates every customer in one transaction.
+    public func upsert(_ customers: [Customer], at now: Date) async throws {
+        let sql = CustomerRow.upsertSQL(placeholders: CustomerRow.upsertColumns.indices.map { "$\($0 + 1)" })
+        try await database.transaction { connection in
+            for customer in customers {
+                var bindings = PostgresBindings()
+                for value in try CustomerRow.values(of: customer, at: now) { try bindings.append(value) }
+                _ = try await connection.rows(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: database.logger)
+            }
+        }
+    }
+
+    public func allCustomers() async throws -> [Customer] {
+        try await database.rows(PostgresQuery(unsafeSQL: "SELECT \(CustomerRow.columns) FROM customers ORDER BY id"))
+            .compactMap { try Self.customer(from: $0) }
+    }
+
+    public func customer(_ id: StoreID) async throws -> Customer? {
+        var bindings = PostgresBindings()
+        bindings.append(id.rawValue)
+        return try await database.rows(PostgresQuery(unsafeSQL: "SELECT \(CustomerRow.columns) FROM customers WHERE id = $1", binds: bindings))
+            .first.flatMap { try Self.customer(from: $0) }
+    }
+
+    static func customer(from row: PostgresRow) throws -> Customer? {
+        var cells = row.makeIterator()
+        func next<T: PostgresDecodable>(_: T.Type = T.self) throws -> T { try cells.next()!.decode(T.self) }
+        return CustomerRow(id: try next(), platform: try next(), plan: try next(), premium: (try next(Int64?.self)).map { $0 != 0 },
+                           exceptions: try next(), probes: try next(), settings: try next(), platformName: try next(),
+                           contactEmail: try next(), url: try next(), container: try next(), host: try next(), executor: try next(),
+                           automationLevel: Int(try next(Int64.self)), memoryMB: (try next(Int64?.self)).map(Int.init),
+                           cpuCores: try next(), diskGB: (try next(Int64?.self)).map(Int.init),
+                           catalogSize: (try next(Int64?.self)).map(Int.init), ordersPerDay: (try next(Int64?.self)).map(Int.init),
+                           active: try next(Int64.self) != 0).customer
+    }
+}
+
+extension PostgresStore: DeliveryLog {
+    public func admitDelivery(_ record: DeliveryRecord) async throws -> DeliveryAdmission {
+        try await database.transaction { try await Self.admit($0, record, logger: database.logger) }
+    }
+
+    public func finishDelivery(key: String, succeeded: Bool, response: StoredResponse, at: Date) async throws {
+        try await finishDelivery(key: key, succeeded: succeeded, response: response, messages: [], at: at)
+    }
+
+    public func finishDelivery(key: String, succeeded: Bool, response: StoredResponse, messages: [Addressed], at: Date) async throws {
+        try await database.transaction { connection in
+            try await Self.finish(connection, key: key, succeeded: succeeded, response: response, at: at, logger: database.logger)
+            for message in messages { _ = try await Self.enqueue(connection, message, thread: nil, at: at, logger: database.logger) }
+        }
+    }
+
+    public func recordDelivery(_ record: DeliveryRecord, response: StoredResponse) async throws -> DeliveryResult {
+        try await database.transaction { connection in
+            if case let .duplicate(_, stored) = try await Self.admit(connection, record, logger: database.logger) { return .duplicate(stored) }
+            try await Self.finish(connection, key: record.key, succeeded: response.status < 400, response: response, at: record.at,
+                                  logger: database.logger)
+            return .fresh(response)
+        }
+    }
+
+    /// A key seen before is a retry, counted, and not acted on again unless its first handling failed. Two replicas
+    /// admitting one key at once: the unique key lets one insert, and the other waits for its transaction and then
+    /// sees a retry.
+    static func admit(_ connection: PostgresConnection, _ record: DeliveryRecord, logger: Logger) async throws -> DeliveryAdmission {
+        let inserted = try await connection.rows("""
+            INSERT INTO webhook_deliveries (source, idempotency_key, received_at, content_type, body)
+            VALUES (\(record.source), \(record.key), \(record.at.unixSeconds), \(record.contentType), \(Data(record.body)))
+            ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
+            """, logger: logger)
+        if let id = try inserted.first?.decode(Int64.self) { return .fresh(id: id) }
+        guard let row = try await connection.rows("""
+            UPDATE webhook_deliveries SET retry_count = retry_count + 1 WHERE idempotency_key = \(record.key)
+            RETURNING id, response_status, response_body, status
+            """, logger: logger).first else { return .fresh(id: 0) }
+        let (id, status, body, state) = try row.decode((Int64, Int64?, Data?, String).self)
+        // A delivery whose handling failed did not act: its retry is handled afresh.
+        if state == "failed" {
+            _ = try await connection.rows("UPDATE webhook_deliveries SET status = 'received' WHERE id = \(id)", logger: logger)
+            return .fresh(id: id)
+        }
+        return .duplicate(id: id, response: status.map { StoredResponse(status: Int($0), body: Array(body ?? Data())) })
+    }
+
+    static func finish(_ connection: PostgresConnection, key: String, succeeded: Bool, response: StoredResponse, at: Date,
+                       logger: Logger) async throws {
+        _ = try await connection.rows("""
+            UPDATE webhook_deliveries SET status = \(succeeded ? "processed" : "failed"), response_status = \(Int64(response.status)),
+                response_body = \(Data(response.body)), processed_at = \(at.unixSeconds)
+            WHERE idempotency_key = \(key)
+            """, logger: logger)
+    }
+}
+
+extension PostgresStore: SampleIngestStore {
+    /// Records the delivery and stores the samples of known stores in one transaction: a repeat of the key, on any
+    /// replica, gets the first answer and stores nothing.
+    public func ingest(_ samples: [MetricSample], delivery: DeliveryRecord,
+                       answer: @escaping @Sendable (SampleIngest) -> StoredResponse) async throws -> DeliveryResult {
+        try await database.transaction { connection in
+            let logger = database.logger
+            if case let .duplicate(_, stored) = try await Self.admit(connection, delivery, logger: logger) { return .duplicate(stored) }
+            let stores = Array(Set(samples.map(\.store.rawValue)))
+            let known = Set(try await connection.rows("SELECT id FROM customers WHERE id = ANY(\(stores))", logger: logger)
+                .compactMap { StoreID(try $0.decode(String.self)) })
+            let accepted = samples.filter { known.contains($0.store) }
+            let inserted = try await Self.insert(connection, accepted, logger: logger)
+            let response = answer(SampleIngest(inserted: inserted, duplicates: accepted.count - inserted,
+                                               unknownStores: Set(stores.compactMap(StoreID.init)).subtracting(known)))
+            try await Self.finish(connection, key: delivery.key, succeeded: response.status < 400, response: response, at: delivery.at,
+                                  logger: logger)
+            return .fresh(response)
+        }
+    }
+
+    public func storeForToken(digest: String) async throws -> StoreID? {
+        try await database.rows("SELECT customer_id FROM store_tokens WHERE digest = \(digest) AND revoked_at IS NULL")
+            .first.flatMap { StoreID(try $0.decode(String.self)) }
+    }
+
+    /// Stores samples and keeps their rollups, newest values and journal, in one statement: the new samples (those
+    /// already stored, same store, metric and second, are left out), then what follows from them, grouped per row
+    /// it changes, so a batch leaves what one statement per sample would.
+    /// - Returns: how many samples were new.
+    static func insert(_ connection: PostgresConnection, _ samples: [MetricSample], logger: Logger) async throws -> Int {
+        guard !samples.isEmpty else { return 0 }
+        let stores = samples.map(\.store.rawValue), metrics = samples.map(\.metric.rawValue)
+        let times = samples.map(\.at.unixSeconds), values = samples.map(\.value)
+        let rows = try await connection.rows("""
+            WITH new AS (
+                INSERT INTO metric_samples (customer_id, metric, at, value)
+                SELECT * FROM unnest(\(stores)::text[], \(metrics)::text[], \(times)::bigint[], \(values)::double precision[])
+                ON CONFLICT DO NOTHING
+                RETURNING customer_id, metric, at, value
+            ), rollups AS (
+                INSERT INTO metric_rollups AS r (customer_id, metric, hour, count, sum, min, max)
+                SELECT customer_id, metric, at - at % 3600, COUNT(*), SUM(value), MIN(value), MAX(value) FROM new
+                GROUP BY customer_id, metric, at - at % 3600
+                ON CONFLICT (customer_id, metric, hour) DO UPDATE SET
+                    count = r.count + EXCLUDED.count, sum = r.sum + EXCLUDED.sum,
+                    min = LEAST(r.min, EXCLUDED.min), max = GREATEST(r.max, EXCLUDED.max)
+            ), latest AS (
+                INSERT INTO metric_latest AS l (customer_id, metric, at, value)
+                SELECT DISTINCT ON (customer_id, metric) customer_id, metric, at, value FROM new ORDER BY customer_id, metric, at DESC
+                ON CONFLICT (customer_id, metric) DO UPDATE SET at = EXCLUDED.at, value = EXCLUDED.value
+                WHERE EXCLUDED.at >= l.at
+            ), journal AS (
+                INSERT INTO sample_journal (customer_id, metric, at, value) SELECT customer_id, metric, at, value FROM new
+            )
+            SELECT COUNT(*) FROM new
+            """, logger: logger)
+        return try rows.first?.decode(Int.self) ?? 0
+    }
+}
+
+extension PostgresStore: MonitorStore {
+    public func ingest(_ alert: ExternalAlert, at: Date, notify: @escaping @Sendable (_ opened: Bool) -> Addressed?) async throws -> AlertEffect {
+        try await database.transaction { connection in
+            let logger = database.logger
+            var known = false
+            if let store = alert.store {
+                known = try await !connection.rows("SELECT 1 FROM customers WHERE id = \(store.rawValue)", logger: logger).isEmpty
+            }
+            let recorded = try await connection.rows("""
+                INSERT INTO external_alerts (source, identity, status, starts_at, store_label, customer_id, name, severity, summary, received_at)
+                VALUES (\(alert.source), \(alert.identity), \(alert.firing ? "firing" : "resolved"), \(alert.startsAt), \(alert.storeLabel),
+                        \(known ? alert.store?.rawValue : nil), \(alert.name), \(alert.severity.rawValue), \(alert.summary), \(at.unixSeconds))
+                ON CONFLICT DO NOTHING RETURNING id
+                """, logger: logger)
+            guard !recorded.isEmpty else { return .duplicate }
+            guard known, let store = alert.store else { return .unknownStore }
+            let type = "alert:\(alert.name)"
+            if alert.firing {
+                let details = String(decoding: try JSONEncoder().encode(["fingerprint": alert.identity]), as: UTF8.self)
+                let opened = try await connection.rows("""
+                    INSERT INTO performance_issues (customer_id, issue_type, severity, title, detected_at, last_seen_at, details, source)
+                    VALUES (\(store.rawValue), \(type), \(alert.severity.rawValue), \(alert.summary), \(at.unixSeconds), \(at.unixSeconds),
+                            \(details), \(alert.source))
+                    ON CONFLICT DO NOTHING RETURNING id
+                    """, logger: logger)
+                guard let id = try opened.first?.decode(Int64.self) else { return .alreadyOpen }
+                if let message = notify(true) { _ = try await Self.enqueue(connection, message, thread: .issue(id), at: at, logger: logger) }
+                return .opened(id)
+            }
+            guard let id = try await connection.rows("""
+                UPDATE performance_issues SET resolved_at = \(at.unixSeconds)
+                WHERE customer_id = \(store.rawValue) AND issue_type = \(type) AND resolved_at IS NULL RETURNING id
+                """, logger: logger).first?.decode(Int64.self) else { return .nothingToResolve }
+            if let message = notify(false) { _ = try await Self.enqueue(connection, message, thread: .issue(id), at: at, logger: logger) }
+            return .resolved(id)
+        }
+    }
+
+    public func store(forHost host: String) async throws -> StoreID? {
+        for row in try await database.rows("SELECT id, url FROM customers WHERE url IS NOT NULL") {
+            let (id, url) = try row.decode((String, String).self)
+            if URL(string: url)?.host?.lowercased() == host.lowercased() { return StoreID(id) }
+        }
+        return nil
+    }
+
+    public func recordLighthouse(store: StoreID, at: Date, score: Int?, fcp: Double?, lcp: Double?, cls: Double?,
+                                 tbt: Double?, ttfb: Double?, report: String?) async throws {
+        func rounded(_ value: Double?) -> Int64? { value.map { Int64($0.rounded()) } }
+        try await database.transaction { connection in
+            _ = try await connection.rows("""
+                INSERT INTO lighthouse_probes (customer_id, probed_at, performance_score, fcp_ms, lcp_ms, cls, tbt_ms, ttfb_ms, full_report)
+                VALUES (\(store.rawValue), \(at.unixSeconds), \(score.map(Int64.init)), \(rounded(fcp)), \(rounded(lcp)), \(cls),
+                        \(rounded(tbt)), \(rounded(ttfb)), \(report))
+                """, logger: database.logger)
+            let samples = [(MetricName.fcpMs, fcp), (.lcpMs, lcp), (.ttfbMs, ttfb)].compactMap { metric, value in
+                value.map { MetricSample(store: store, metric: metric, at: at, value: $0) }
+            }
+            _ = try await Self.insert(connection, samples, logger: database.logger)
+        }
+    }
+}
+
+extension PostgresStore: ServerGauges {
+    public func jobCounts() async throws -> [JobState: Int] {
+        var counts: [JobState: Int] = [:]
+        for row in try await database.rows("SELECT state, COUNT(*) FROM jobs GROUP BY state") {
+            let (state, count) = try row.decode((String, Int).self)
+            if let state = JobState(rawValue: state) { counts[state] = count }
+        }
+        return counts
+    }
+
+    public func outboxPending() async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for row in try await database.rows("SELECT channel, COUNT(*) FROM outbox WHERE status IN ('pending', 'sending') GROUP BY channel") {
+            let (channel, count) = try row.decode((String, Int).self)
+            counts[channel] = count
+        }
+        return counts
+    }
+}
+
+extension PostgresBindings {
+    /// Appends one stored value with its own type.
+    mutating func append(_ value: StoredValue) throws {
+        switch value {
+        case .null: appendNull()
+        case let .integer(integer): try append(integer)
+        case let .real(real): try append(real)
+        case let .text(text): try append(text)
+        case let .blob(bytes): try append(Data(bytes))
+        }
+    }
+}
