@@ -101,7 +101,8 @@ let package = Package(
         .executableTarget(
             name: "perfbot",
             dependencies: [
-                "PerfbotApp", "BotCore", "BotStore", "BotPostgres", "BotPlaybooks", "BotChannels", "CustomerChannels", "SchedulerPlugin",
+                "PerfbotApp", "BotCore", "BotStore", "BotPostgres", "BotServer", "BotPlaybooks", "BotChannels", "CustomerChannels", "SchedulerPlugin",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -14,6 +14,7 @@ enum PostgresSchema {
     static let migrations = [
         Migration(identifier: "1-schema-as-sqlite-v17", sql: schema),
         Migration(identifier: "2-replicas", sql: replicas),
+        Migration(identifier: "3-job-claims", sql: jobClaims),
     ]
 
     /// Applies the migrations not yet applied, in one transaction under an advisory lock, so replicas that start
@@ -372,5 +373,14 @@ enum PostgresSchema {
         ALTER TABLE outbox ADD COLUMN claimed_until TIMESTAMPTZ;
         ALTER TABLE outbox ADD COLUMN sent_by TEXT;
         CREATE INDEX idx_outbox_pending ON outbox (next_attempt_at, id) WHERE status = 'pending'
+        """
+
+    /// Which replica runs a job, and which replicas are alive: a dead replica's running job is recorded interrupted.
+    static let jobClaims = """
+        ALTER TABLE jobs ADD COLUMN run_by TEXT;
+        CREATE TABLE perfbot_replicas (
+            identity TEXT PRIMARY KEY,
+            seen_until TIMESTAMPTZ NOT NULL
+        )
         """
 }

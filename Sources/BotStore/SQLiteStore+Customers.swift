@@ -152,8 +152,8 @@ public struct CustomerRow: Sendable {
     ]
 }
 
-/// JSON text of an encodable value, for JSON columns.
-func jsonText(_ value: some Encodable) throws -> String {
+/// JSON text of an encodable value, for JSON columns (sorted keys: equal values are equal text).
+public func jsonText(_ value: some Encodable) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return String(decoding: try encoder.encode(value), as: UTF8.self)

@@ -12,18 +12,9 @@ extension SQLiteStore: JobStore {
     static let actedOn = "NOT (approval_id IS NOT NULL AND approved_at IS NULL)"
 
     static func job(from row: Row) -> JobRecord? {
-        guard let store = StoreID(row[1]), let state = JobState(rawValue: row[9]) else { return nil }
-        let plan: String = row[7]
-        let started: Int64? = row[12]
-        let ended: Int64? = row[13]
-        let kind: String? = row[15]
-        return JobRecord(id: row[0], store: store, playbook: row[2], requestedBy: row[3], channel: row[4], issueID: row[5],
-                         approvalID: row[6],
-                         plan: (try? JSONDecoder().decode([PlannedStep].self, from: Data(plan.utf8))) ?? [],
-                         planHash: row[8], state: state, reason: row[10], createdAt: Date(unixSeconds: row[11]),
-                         startedAt: started.map(Date.init(unixSeconds:)), endedAt: ended.map(Date.init(unixSeconds:)),
-                         summary: row[14], steps: [],
-                         kind: kind.flatMap { try? JSONDecoder().decode(JobKind.self, from: Data($0.utf8)) })
+        JobRow(id: row[0], store: row[1], playbook: row[2], requestedBy: row[3], channel: row[4], issueID: row[5], approvalID: row[6],
+               plan: row[7], planHash: row[8], state: row[9], reason: row[10], createdAt: row[11], startedAt: row[12], endedAt: row[13],
+               summary: row[14], kind: row[15]).record
     }
 
     static func job(_ db: Database, id: Int64) throws -> JobRecord? {
@@ -37,9 +28,7 @@ extension SQLiteStore: JobStore {
         try Row.fetchAll(db, sql: """
             SELECT step_index, name, status, reason, started_at, duration_ms FROM job_steps WHERE job_id = ? ORDER BY step_index
             """, arguments: [job]).map {
-            // A state this version does not know reads as failed: never as done.
-            JobStepRecord(index: $0[0], name: $0[1], status: StepState(rawValue: $0[2]) ?? .failed, reason: $0[3], startedAt: Date(unixSeconds: $0[4]),
-                          duration: TimeInterval($0[5] as Int64) / 1000)
+            JobRow.step(index: $0[0], name: $0[1], status: $0[2], reason: $0[3], startedAt: $0[4], durationMs: $0[5])
         }
     }
 
@@ -315,5 +304,44 @@ extension SQLiteStore: CustomerStore {
                 SELECT timestamp, health_score FROM performance_snapshots WHERE customer_id = ? AND timestamp >= ? ORDER BY timestamp
                 """, arguments: [store.rawValue, since.unixSeconds]).map { (Date(unixSeconds: $0[0]), $0[1]) }
         }
+    }
+}
+
+/// A `jobs` row as either engine reads it (`SQLiteStore.jobColumns`, in that order), and the job it holds: one
+/// reading of its JSON columns and states for both engines.
+public struct JobRow: Sendable {
+    public var id: Int64, store: String, playbook: String, requestedBy: String, channel: String, issueID: Int64?, approvalID: String?
+    public var plan: String, planHash: String, state: String, reason: String, createdAt: Int64, startedAt: Int64?, endedAt: Int64?
+    public var summary: String?, kind: String?
+
+    public init(id: Int64, store: String, playbook: String, requestedBy: String, channel: String, issueID: Int64?, approvalID: String?,
+                plan: String, planHash: String, state: String, reason: String, createdAt: Int64, startedAt: Int64?, endedAt: Int64?,
+                summary: String?, kind: String?) {
+        (self.id, self.store, self.playbook, self.requestedBy, self.channel, self.issueID, self.approvalID) =
+            (id, store, playbook, requestedBy, channel, issueID, approvalID)
+        (self.plan, self.planHash, self.state, self.reason, self.createdAt, self.startedAt, self.endedAt) =
+            (plan, planHash, state, reason, createdAt, startedAt, endedAt)
+        (self.summary, self.kind) = (summary, kind)
+    }
+
+    /// The columns, in the order the initialiser takes them.
+    public static let columns = SQLiteStore.jobColumns
+
+    /// The job without its steps, or nil when the row names no valid store or state.
+    public var record: JobRecord? {
+        guard let store = StoreID(store), let state = JobState(rawValue: state) else { return nil }
+        return JobRecord(id: id, store: store, playbook: playbook, requestedBy: requestedBy, channel: channel, issueID: issueID,
+                         approvalID: approvalID,
+                         plan: (try? JSONDecoder().decode([PlannedStep].self, from: Data(plan.utf8))) ?? [],
+                         planHash: planHash, state: state, reason: reason, createdAt: Date(unixSeconds: createdAt),
+                         startedAt: startedAt.map(Date.init(unixSeconds:)), endedAt: endedAt.map(Date.init(unixSeconds:)),
+                         summary: summary, steps: [],
+                         kind: kind.flatMap { try? JSONDecoder().decode(JobKind.self, from: Data($0.utf8)) })
+    }
+
+    /// A step's state this version does not know reads as failed: never as done.
+    public static func step(index: Int, name: String, status: String, reason: String?, startedAt: Int64, durationMs: Int64) -> JobStepRecord {
+        JobStepRecord(index: index, name: name, status: StepState(rawValue: status) ?? .failed, reason: reason,
+                      startedAt: Date(unixSeconds: startedAt), duration: TimeInterval(durationMs) / 1000)
     }
 }
