@@ -165,41 +165,50 @@ extension PostgresStore: SampleIngestStore {
 }
 
 extension PostgresStore: MonitorStore {
-    public func ingest(_ alert: ExternalAlert, at: Date, notify: @escaping @Sendable (_ opened: Bool) -> Addressed?) async throws -> AlertEffect {
+    public func ingest(_ alerts: [ExternalAlert], at: Date,
+                       notify: @escaping @Sendable (_ alert: ExternalAlert, _ opened: Bool) -> Addressed?) async throws -> [AlertEffect] {
         try await database.transaction { connection in
             let logger = database.logger
-            var known = false
-            if let store = alert.store {
-                known = try await !connection.rows("SELECT 1 FROM customers WHERE id = \(store.rawValue)", logger: logger).isEmpty
+            let labelled = Array(Set(alerts.compactMap(\.store?.rawValue)))
+            let known = Set(try await connection.rows("SELECT id FROM customers WHERE id = ANY(\(labelled))", logger: logger)
+                .map { try $0.decode(String.self) })
+            var effects: [AlertEffect] = []
+            for alert in alerts {
+                effects.append(try await Self.ingest(connection, alert, known: alert.store.map { known.contains($0.rawValue) } ?? false,
+                                                     at: at, logger: logger) { notify(alert, $0) })
             }
-            let recorded = try await connection.rows("""
-                INSERT INTO external_alerts (source, identity, status, starts_at, store_label, customer_id, name, severity, summary, received_at)
-                VALUES (\(alert.source), \(alert.identity), \(alert.firing ? "firing" : "resolved"), \(alert.startsAt), \(alert.storeLabel),
-                        \(known ? alert.store?.rawValue : nil), \(alert.name), \(alert.severity.rawValue), \(alert.summary), \(at.unixSeconds))
+            return effects
+        }
+    }
+
+    static func ingest(_ connection: PostgresConnection, _ alert: ExternalAlert, known: Bool, at: Date, logger: Logger,
+                       notify: (_ opened: Bool) -> Addressed?) async throws -> AlertEffect {
+        let recorded = try await connection.rows("""
+            INSERT INTO external_alerts (source, identity, status, starts_at, store_label, customer_id, name, severity, summary, received_at)
+            VALUES (\(alert.source), \(alert.identity), \(alert.firing ? "firing" : "resolved"), \(alert.startsAt), \(alert.storeLabel),
+                    \(known ? alert.store?.rawValue : nil), \(alert.name), \(alert.severity.rawValue), \(alert.summary), \(at.unixSeconds))
+            ON CONFLICT DO NOTHING RETURNING id
+            """, logger: logger)
+        guard !recorded.isEmpty else { return .duplicate }
+        guard known, let store = alert.store else { return .unknownStore }
+        let type = "alert:\(alert.name)"
+        if alert.firing {
+            let opened = try await connection.rows("""
+                INSERT INTO performance_issues (customer_id, issue_type, severity, title, detected_at, last_seen_at, details, source)
+                VALUES (\(store.rawValue), \(type), \(alert.severity.rawValue), \(alert.summary), \(at.unixSeconds), \(at.unixSeconds),
+                        \(try jsonText(["fingerprint": alert.identity])), \(alert.source))
                 ON CONFLICT DO NOTHING RETURNING id
                 """, logger: logger)
-            guard !recorded.isEmpty else { return .duplicate }
-            guard known, let store = alert.store else { return .unknownStore }
-            let type = "alert:\(alert.name)"
-            if alert.firing {
-                let details = String(decoding: try JSONEncoder().encode(["fingerprint": alert.identity]), as: UTF8.self)
-                let opened = try await connection.rows("""
-                    INSERT INTO performance_issues (customer_id, issue_type, severity, title, detected_at, last_seen_at, details, source)
-                    VALUES (\(store.rawValue), \(type), \(alert.severity.rawValue), \(alert.summary), \(at.unixSeconds), \(at.unixSeconds),
-                            \(details), \(alert.source))
-                    ON CONFLICT DO NOTHING RETURNING id
-                    """, logger: logger)
-                guard let id = try opened.first?.decode(Int64.self) else { return .alreadyOpen }
-                if let message = notify(true) { _ = try await Self.enqueue(connection, message, thread: .issue(id), at: at, logger: logger) }
-                return .opened(id)
-            }
-            guard let id = try await connection.rows("""
-                UPDATE performance_issues SET resolved_at = \(at.unixSeconds)
-                WHERE customer_id = \(store.rawValue) AND issue_type = \(type) AND resolved_at IS NULL RETURNING id
-                """, logger: logger).first?.decode(Int64.self) else { return .nothingToResolve }
-            if let message = notify(false) { _ = try await Self.enqueue(connection, message, thread: .issue(id), at: at, logger: logger) }
-            return .resolved(id)
+            guard let id = try opened.first?.decode(Int64.self) else { return .alreadyOpen }
+            if let message = notify(true) { _ = try await enqueue(connection, message, thread: .issue(id), at: at, logger: logger) }
+            return .opened(id)
         }
+        guard let id = try await connection.rows("""
+            UPDATE performance_issues SET resolved_at = \(at.unixSeconds)
+            WHERE customer_id = \(store.rawValue) AND issue_type = \(type) AND resolved_at IS NULL RETURNING id
+            """, logger: logger).first?.decode(Int64.self) else { return .nothingToResolve }
+        if let message = notify(false) { _ = try await enqueue(connection, message, thread: .issue(id), at: at, logger: logger) }
+        return .resolved(id)
     }
 
     public func store(forHost host: String) async throws -> StoreID? {

@@ -63,25 +63,27 @@ extension PerfbotServer {
         return try await gate.once(record, logger: context.logger) { _ in
             var opened = 0, resolved = 0, duplicates = 0
             var unknown = Set<String>()
-            for alert in payload.alerts {
-                let label = alert.labels[settings.alertStoreLabel]
-                let origin = source == "grafana" ? "Grafana" : "Alertmanager"
-                let marker = alert.severity == .critical ? "🔴" : "🟠"
+            let origin = source == "grafana" ? "Grafana" : "Alertmanager"
+            let storeLabel = settings.alertStoreLabel
+            let alerts = payload.alerts.map { alert in
+                let label = alert.labels[storeLabel]
+                return ExternalAlert(source: source, identity: alert.identity, firing: alert.isFiring, startsAt: alert.startsAt ?? "",
+                                     storeLabel: label, store: label.flatMap(StoreID.init), name: alert.name, severity: alert.severity,
+                                     summary: alert.summary)
+            }
+            let notify: @Sendable (ExternalAlert, Bool) -> Addressed? = { alert, opened in
                 // Names, labels and annotations come from outside: escaped, so `<!channel>` or a disguised link
                 // arrive as plain text.
-                let (name, shown, summary) = (Wording.escapedForSlack(alert.name), Wording.escapedForSlack(label ?? ""),
+                let (name, shown, summary) = (Wording.escapedForSlack(alert.name), Wording.escapedForSlack(alert.storeLabel ?? ""),
                                               Wording.escapedForSlack(alert.summary))
-                let notify: @Sendable (Bool) -> Addressed? = { opened in
-                    queuedAlert(opened ? "\(marker) *\(name)* on *\(shown)* (from \(origin)): \(summary)"
-                        : "✅ Resolved: *\(name)* on \(shown).")
-                }
-                let effect = try await store.ingest(ExternalAlert(
-                    source: source, identity: alert.identity, firing: alert.isFiring, startsAt: alert.startsAt ?? "",
-                    storeLabel: label, store: label.flatMap(StoreID.init), name: alert.name, severity: alert.severity,
-                    summary: alert.summary), at: clock.now, notify: notify)
+                let marker = alert.severity == .critical ? "🔴" : "🟠"
+                return queuedAlert(opened ? "\(marker) *\(name)* on *\(shown)* (from \(origin)): \(summary)"
+                    : "✅ Resolved: *\(name)* on \(shown).")
+            }
+            for (alert, effect) in zip(alerts, try await store.ingest(alerts, at: clock.now, notify: notify)) {
                 switch effect {
                 case .duplicate: duplicates += 1
-                case .unknownStore: unknown.insert(label ?? "(no \(settings.alertStoreLabel) label)")
+                case .unknownStore: unknown.insert(alert.storeLabel ?? "(no \(storeLabel) label)")
                 case .opened: opened += 1
                 case .resolved: resolved += 1
                 case .alreadyOpen, .nothingToResolve: break

@@ -3,42 +3,51 @@ import Foundation
 import GRDB
 
 extension SQLiteStore {
-    /// Records an alert and opens or resolves the store's issue for it, in one transaction with the
-    /// Slack message that reports the change (`notify(true)` on opening, `notify(false)` on resolving).
-    public func ingest(_ alert: ExternalAlert, at: Date,
-                       notify: @escaping @Sendable (_ opened: Bool) -> Addressed? = { _ in nil }) async throws -> AlertEffect {
+    /// Records a delivery's alerts and opens or resolves the stores' issues for them, in one transaction with the
+    /// Slack messages that report the changes (`notify(alert, true)` on opening, `notify(alert, false)` on resolving).
+    public func ingest(_ alerts: [ExternalAlert], at: Date,
+                       notify: @escaping @Sendable (_ alert: ExternalAlert, _ opened: Bool) -> Addressed? = { _, _ in nil })
+        async throws -> [AlertEffect] {
         try await pool.write { db in
-            let known = try alert.store.map { try String.fetchOne(db, sql: "SELECT id FROM customers WHERE id = ?",
-                                                                  arguments: [$0.rawValue]) != nil } ?? false
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO external_alerts (source, identity, status, starts_at, store_label, customer_id, name,
-                    severity, summary, received_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [alert.source, alert.identity, alert.firing ? "firing" : "resolved", alert.startsAt,
-                                 alert.storeLabel, known ? alert.store?.rawValue : nil, alert.name,
-                                 alert.severity.rawValue, alert.summary, at.unixSeconds])
-            guard db.changesCount > 0 else { return .duplicate }
-            guard known, let store = alert.store else { return .unknownStore }
-            let type = "alert:\(alert.name)"
-            if alert.firing {
-                try db.execute(sql: """
-                    INSERT OR IGNORE INTO performance_issues
-                        (customer_id, issue_type, severity, title, detected_at, last_seen_at, details, source)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [store.rawValue, type, alert.severity.rawValue, alert.summary, at.unixSeconds,
-                                     at.unixSeconds, try jsonText(["fingerprint": alert.identity]), alert.source])
-                guard db.changesCount > 0 else { return .alreadyOpen }
-                let id = db.lastInsertedRowID
-                try Self.queue(db, notify(true), thread: .issue(id), at: at)
-                return .opened(id)
+            let labelled = Array(Set(alerts.compactMap(\.store)))
+            let (filter, arguments) = Self.storeFilter(labelled, column: "id")
+            let known = Set(try String.fetchAll(db, sql: "SELECT id FROM customers WHERE 1 \(filter)", arguments: arguments))
+            return try alerts.map { alert in
+                try Self.ingest(db, alert, known: alert.store.map { known.contains($0.rawValue) } ?? false, at: at) { notify(alert, $0) }
             }
-            guard let id = try Int64.fetchOne(db, sql: """
-                SELECT id FROM performance_issues WHERE customer_id = ? AND issue_type = ? AND resolved_at IS NULL
-                """, arguments: [store.rawValue, type]) else { return .nothingToResolve }
-            try db.execute(sql: "UPDATE performance_issues SET resolved_at = ? WHERE id = ?", arguments: [at.unixSeconds, id])
-            try Self.queue(db, notify(false), thread: .issue(id), at: at)
-            return .resolved(id)
         }
+    }
+
+    static func ingest(_ db: Database, _ alert: ExternalAlert, known: Bool, at: Date,
+                       notify: (_ opened: Bool) -> Addressed?) throws -> AlertEffect {
+        try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO external_alerts (source, identity, status, starts_at, store_label, customer_id, name,
+                severity, summary, received_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [alert.source, alert.identity, alert.firing ? "firing" : "resolved", alert.startsAt,
+                                     alert.storeLabel, known ? alert.store?.rawValue : nil, alert.name,
+                                     alert.severity.rawValue, alert.summary, at.unixSeconds])
+        guard db.changesCount > 0 else { return .duplicate }
+        guard known, let store = alert.store else { return .unknownStore }
+        let type = "alert:\(alert.name)"
+        if alert.firing {
+            try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO performance_issues
+                    (customer_id, issue_type, severity, title, detected_at, last_seen_at, details, source)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [store.rawValue, type, alert.severity.rawValue, alert.summary, at.unixSeconds,
+                                         at.unixSeconds, try jsonText(["fingerprint": alert.identity]), alert.source])
+            guard db.changesCount > 0 else { return .alreadyOpen }
+            let id = db.lastInsertedRowID
+            try Self.queue(db, notify(true), thread: .issue(id), at: at)
+            return .opened(id)
+        }
+        guard let id = try Int64.fetchOne(db.cachedStatement(sql: """
+            SELECT id FROM performance_issues WHERE customer_id = ? AND issue_type = ? AND resolved_at IS NULL
+            """), arguments: [store.rawValue, type]) else { return .nothingToResolve }
+        try db.cachedStatement(sql: "UPDATE performance_issues SET resolved_at = ? WHERE id = ?").execute(arguments: [at.unixSeconds, id])
+        try Self.queue(db, notify(false), thread: .issue(id), at: at)
+        return .resolved(id)
     }
 
     /// Queues `alert` in the outbox inside the caller's transaction.

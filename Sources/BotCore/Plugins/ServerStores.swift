@@ -24,8 +24,10 @@ public protocol SampleIngestStore: Sendable {
 
 /// What monitors report: alerts that open and resolve issues, and Lighthouse runs.
 public protocol MonitorStore: Sendable {
-    /// Records an alert and opens or resolves the store's issue for it, with its Slack message, in one transaction.
-    func ingest(_ alert: ExternalAlert, at: Date, notify: @escaping @Sendable (_ opened: Bool) -> Addressed?) async throws -> AlertEffect
+    /// Records a delivery's alerts and opens or resolves the stores' issues for them, with their Slack messages, in
+    /// one transaction. - Returns: each alert's effect, in order.
+    func ingest(_ alerts: [ExternalAlert], at: Date,
+                notify: @escaping @Sendable (_ alert: ExternalAlert, _ opened: Bool) -> Addressed?) async throws -> [AlertEffect]
     /// The store whose site is at `host` (its `url`), for a Lighthouse report that names no store.
     func store(forHost host: String) async throws -> StoreID?
     /// Keeps a Lighthouse run.
