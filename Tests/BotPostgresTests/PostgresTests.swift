@@ -158,23 +158,6 @@ func shop(_ name: String) -> Customer {
     }
 }
 
-/// A Slack Web API stand-in that counts each message it was sent.
-final class CountingPoster: HTTPPoster, @unchecked Sendable {
-    private let lock = NSLock()
-    private var bodies: [String] = []
-
-    var posted: [String] { lock.withLock { bodies } }
-
-    func post(_ url: URL, json: [UInt8], bearer: String?) async throws -> HTTPAnswer {
-        let count = lock.withLock { () -> Int in
-            bodies.append(String(decoding: json, as: UTF8.self))
-            return bodies.count
-        }
-        try await Task.sleep(for: .milliseconds(2))
-        return HTTPAnswer(status: 200, body: Array(#"{"ok":true,"ts":"1800000000.\#(count)"}"#.utf8))
-    }
-}
-
 @Suite struct PostgresOutboxTests {
     @Test func twoReplicasClaimEachMessageOnce() async throws {
         try await PostgresTestDatabase.with("claims", connections: 8) { database in
@@ -220,7 +203,7 @@ final class CountingPoster: HTTPPoster, @unchecked Sendable {
     /// The real deliverer on two replicas sharing one outbox, threads included: Slack sees every message once.
     @Test func twoDeliverersSendEveryMessageExactlyOnce() async throws {
         try await PostgresTestDatabase.with("deliver", connections: 8) { database in
-            let poster = CountingPoster()
+            let poster = RecordingPoster()
             let clock = ManualClock(t0)
             let logger = PostgresTestDatabase.logger
             let stores = [PostgresStore(database: database, replica: "r1"), PostgresStore(database: database, replica: "r2")]
@@ -243,7 +226,7 @@ final class CountingPoster: HTTPPoster, @unchecked Sendable {
             let entries = try await stores[0].outboxEntries()
             #expect(entries.count == 122 && entries.allSatisfy { $0.status == "sent" && $0.attempts == 1 })
             #expect(Set(entries.compactMap(\.sentBy)) == ["r1", "r2"], "both replicas sent")
-            let texts = poster.posted
+            let texts = poster.messages
             #expect(texts.count == 122, "each message once")
             #expect(Set(texts).count == 122)
             let reply = try #require(texts.first { $0.contains("thread reply") })

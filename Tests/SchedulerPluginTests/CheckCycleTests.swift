@@ -9,23 +9,6 @@ import SchedulerPlugin
 import Testing
 import TestSupport
 
-/// A Slack Web API that accepts everything and numbers its messages, for following threads.
-final class RecordingPoster: HTTPPoster, @unchecked Sendable {
-    // Guarded by `lock`.
-    private let lock = NSLock()
-    private var posted: [String] = []
-
-    var messages: [String] { lock.withLock { posted } }
-
-    func post(_ url: URL, json: [UInt8], bearer: String?) async throws -> HTTPAnswer {
-        let count = lock.withLock { () -> Int in
-            posted.append(String(decoding: json, as: UTF8.self))
-            return posted.count
-        }
-        return HTTPAnswer(status: 200, body: Array(#"{"ok":true,"ts":"1800000000.00000\#(count)"}"#.utf8))
-    }
-}
-
 let start = Date(timeIntervalSince1970: 1_800_000_000)
 
 /// perfbot over a temporary database with a stand-in `docker`, a clock the test moves, and instant waits.
