@@ -228,6 +228,11 @@ public struct PlaybookRunner: Sendable {
             if work.isCancelled {
                 let reason = await control?.stopReason(before: index + 1) ?? "perfbot was stopping"
                 stopped = reason
+            }
+            // A step that ended on its own before the stop reached it stays as it ended: only the steps after it
+            // are left out. One the stop cut short says so.
+            if work.isCancelled, step.status != .succeeded {
+                let reason = stopped ?? "perfbot was stopping"
                 step.status = .stopped(reason
                     + ((step.outcome?.output.contains("not confirmed") ?? false)
                         ? "; its process could not be confirmed ended, and its own time limit has passed"
