@@ -239,10 +239,3 @@ public struct CheckCycle: Sendable {
     }
 }
 
-extension Duration {
-    /// The duration in seconds.
-    var timeInterval: TimeInterval {
-        let parts = components
-        return TimeInterval(parts.seconds) + TimeInterval(parts.attoseconds) / 1e18
-    }
-}

@@ -47,7 +47,7 @@ public actor PostgresLeadership: Leadership {
     @discardableResult
     public func campaign() async -> Bool {
         let started = ContinuousClock.now
-        let seconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        let seconds = lease.timeInterval
         do {
             let rows = try await database.rows("""
                 INSERT INTO perfbot_leader AS l (id, holder, term, acquired_at, expires_at)

@@ -141,7 +141,7 @@ extension PostgresStore: JobStore {
 
     /// Tells the others this replica is alive until `until` from now (its running jobs are its own until then).
     public func heartbeat(for until: Duration) async throws {
-        let seconds = Double(until.components.seconds) + Double(until.components.attoseconds) / 1e18
+        let seconds = until.timeInterval
         try await database.execute("""
             INSERT INTO perfbot_replicas (identity, seen_until) VALUES (\(replica), now() + make_interval(secs => \(seconds)))
             ON CONFLICT (identity) DO UPDATE SET seen_until = EXCLUDED.seen_until

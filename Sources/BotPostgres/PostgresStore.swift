@@ -19,7 +19,7 @@ public final class PostgresStore: Sendable {
     }
 
     var claimSeconds: Double {
-        Double(claim.components.seconds) + Double(claim.components.attoseconds) / 1e18
+        claim.timeInterval
     }
 }
 

@@ -109,13 +109,13 @@ struct BenchCycle: AsyncParsableCommand {
         func line(_ title: String, _ report: CycleReport) -> String {
             let seconds = report.duration
             return "\(title): \(String(format: "%.2f", seconds)) s (\(Int(Double(report.checked) / max(seconds, 0.001))) stores/s, "
-                + "\(String(format: "%.2f", seconds / max(floor.seconds, 0.001)))× the floor), \(report.newSamples) new samples read, "
+                + "\(String(format: "%.2f", seconds / max(floor.timeInterval, 0.001)))× the floor), \(report.newSamples) new samples read, "
                 + "\(report.opened.count) opened, \(report.resolved.count) resolved, \(report.errors.count) errors · load \(load())"
         }
         // The first cycle builds the rules' memory from the tables; the later ones read only what arrived.
         let first = try await cycle.run()
         print("check cycle over \(first.checked) stores")
-        print("plain read of the same window (\(rows) sample rows): \(String(format: "%.2f", floor.seconds)) s")
+        print("plain read of the same window (\(rows) sample rows): \(String(format: "%.2f", floor.timeInterval)) s")
         print(line("  first cycle (builds the memory)", first))
         clock.advance(by: 15)
         print(line("  next cycle, no new samples", try await cycle.run()))
@@ -147,6 +147,3 @@ struct BenchCycle: AsyncParsableCommand {
     }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

@@ -33,7 +33,7 @@ public final class ManualClock: BotClock, @unchecked Sendable {
 
     public func sleep(for duration: Duration) async throws {
         let id = UUID()
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let seconds = duration.timeInterval
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 lock.lock()
@@ -105,4 +105,12 @@ extension Date {
     /// Whole Unix seconds, as the stores keep times.
     public var unixSeconds: Int64 { Int64(timeIntervalSince1970.rounded(.down)) }
     public init(unixSeconds: Int64) { self.init(timeIntervalSince1970: TimeInterval(unixSeconds)) }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    public var timeInterval: TimeInterval {
+        let parts = components
+        return TimeInterval(parts.seconds) + TimeInterval(parts.attoseconds) / 1e18
+    }
 }

@@ -73,7 +73,7 @@ public struct LocalExecutor: CommandExecutor {
         var outcome = CommandOutcome(exitCode: nil, timedOut: captured.timedOut,
                                      output: String(decoding: captured.bytes, as: UTF8.self),
                                      truncated: captured.truncated,
-                                     duration: (ContinuousClock.now - started).seconds)
+                                     duration: (ContinuousClock.now - started).timeInterval)
         if request.outputLimit != nil { outcome.bytes = captured.bytes }
         switch result.terminationStatus {
         case let .exited(code): outcome.exitCode = code
@@ -161,10 +161,3 @@ public enum ExecutorError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-extension Duration {
-    /// The duration in seconds.
-    var seconds: TimeInterval {
-        let parts = components
-        return TimeInterval(parts.seconds) + TimeInterval(parts.attoseconds) / 1e18
-    }
-}
