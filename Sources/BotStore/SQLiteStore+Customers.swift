@@ -70,26 +70,12 @@ public struct CustomerRow: Sendable {
                 settings: String?, platformName: String?, contactEmail: String, url: String?, container: String?, host: String?,
                 executor: String, automationLevel: Int, memoryMB: Int?, cpuCores: Double?, diskGB: Int?,
                 catalogSize: Int?, ordersPerDay: Int?, active: Bool) {
-        self.id = id
-        self.platform = platform
-        self.plan = plan
-        self.premium = premium
-        self.exceptions = exceptions
-        self.probes = probes
-        self.settings = settings
-        self.platformName = platformName
-        self.contactEmail = contactEmail
-        self.url = url
-        self.container = container
-        self.host = host
-        self.executor = executor
-        self.automationLevel = automationLevel
-        self.memoryMB = memoryMB
-        self.cpuCores = cpuCores
-        self.diskGB = diskGB
-        self.catalogSize = catalogSize
-        self.ordersPerDay = ordersPerDay
-        self.active = active
+        (self.id, self.platform, self.plan, self.premium, self.exceptions, self.probes, self.settings) =
+            (id, platform, plan, premium, exceptions, probes, settings)
+        (self.platformName, self.contactEmail, self.url, self.container, self.host, self.executor) =
+            (platformName, contactEmail, url, container, host, executor)
+        (self.automationLevel, self.memoryMB, self.cpuCores, self.diskGB, self.catalogSize, self.ordersPerDay, self.active) =
+            (automationLevel, memoryMB, cpuCores, diskGB, catalogSize, ordersPerDay, active)
     }
 
     /// The columns, in the order the initialiser takes them.
