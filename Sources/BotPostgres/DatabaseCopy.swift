@@ -64,10 +64,13 @@ public enum DatabaseCopy {
                 }
                 // Identity columns continue after the copied ids.
                 for column in try await identityColumns(of: table.name, connection: connection, logger: logger) {
+                    var bindings = PostgresBindings()
+                    bindings.append(quote(table.name))
+                    bindings.append(column)
                     _ = try await connection.rows(PostgresQuery(unsafeSQL: """
-                        SELECT setval(pg_get_serial_sequence('\(table.name)', '\(column)'), COALESCE(MAX(\(quote(column))), 0) + 1, false)
+                        SELECT setval(pg_get_serial_sequence($1, $2), COALESCE(MAX(\(quote(column))), 0) + 1, false)
                         FROM \(quote(table.name))
-                        """), logger: logger)
+                        """, binds: bindings), logger: logger)
                 }
                 report.tables.append((table.name, copied))
                 progress(table.name, copied)

@@ -63,7 +63,7 @@ public struct PostgresEndpoint: Sendable, Equatable, CustomStringConvertible {
         let user = username + (password == nil ? "" : ":***")
         switch address {
         case let .tcp(host, port): return "postgres://\(user)@\(host):\(port)/\(database)"
-        case let .socket(directory, port): return "postgres://\(user)@/\(database)?host=\(directory)" + (port == 5432 ? "" : "&port=\(port)")
+        case let .socket(directory, port): return "postgres://\(user)@\(port == 5432 ? "" : ":\(port)")/\(database)?host=\(directory)"
         }
     }
 

@@ -32,6 +32,11 @@ func shop(_ name: String) -> Customer {
         let socket = try PostgresEndpoint(url: "postgresql://bot@/perfbot?host=/run/postgresql")
         #expect(socket.address == .socket(directory: "/run/postgresql", port: 5432))
         #expect(socket.tls == .prefer)
+        // What a message shows reads back as the same place.
+        let other = try PostgresEndpoint(url: "postgres://bot@:6543/perfbot?host=/run/postgresql")
+        #expect(other.address == .socket(directory: "/run/postgresql", port: 6543))
+        #expect(try PostgresEndpoint(url: other.description).address == other.address)
+        #expect(try PostgresEndpoint(url: socket.description).address == socket.address)
     }
 
     @Test func refusesWhatItCannotUseAndSaysWhy() {
