@@ -21,15 +21,9 @@ extension PostgresStore: JobStore {
             let ahead = try await connection.rows("""
                 SELECT COUNT(*) FROM jobs WHERE customer_id = \(draft.store.rawValue) AND state IN ('queued', 'running')
                 """, logger: logger).first?.decode(Int.self) ?? 0
-            let state = draft.state == .held ? JobState.held : .queued
-            let id = try await connection.rows("""
-                INSERT INTO jobs (customer_id, playbook_name, requested_by, channel, issue_id, approval_id, plan, plan_hash, state,
-                                  reason, created_at, kind)
-                VALUES (\(draft.store.rawValue), \(draft.playbook), \(draft.requester.actor), \(draft.requester.channel), \(draft.issueID),
-                        \(draft.approvalID), \(try jsonText(draft.plan)), \(draft.planHash), \(state.rawValue), \(draft.reason),
-                        \(at.unixSeconds), \(try jsonText(draft.kind)))
-                RETURNING id
-                """, logger: logger).first!.decode(Int64.self)
+            var queued = draft
+            queued.state = draft.state == .held ? .held : .queued
+            let id = try await Self.insertJob(connection, queued, at: at, logger: logger)
             return .admitted(try await Self.job(connection, id: id, logger: logger)!, ahead: ahead)
         }
     }
@@ -149,6 +143,19 @@ extension PostgresStore: JobStore {
     }
 
     // MARK: - Inside a transaction
+
+    /// Stores a job in the state its draft names. - Returns: its id.
+    static func insertJob(_ connection: PostgresConnection, _ draft: JobDraft, at: Date, logger: Logger) async throws -> Int64 {
+        guard let id = try await connection.rows("""
+            INSERT INTO jobs (customer_id, playbook_name, requested_by, channel, issue_id, approval_id, plan, plan_hash, state,
+                              reason, created_at, kind)
+            VALUES (\(draft.store.rawValue), \(draft.playbook), \(draft.requester.actor), \(draft.requester.channel), \(draft.issueID),
+                    \(draft.approvalID), \(try jsonText(draft.plan)), \(draft.planHash), \(draft.state.rawValue), \(draft.reason),
+                    \(at.unixSeconds), \(try jsonText(draft.kind)))
+            RETURNING id
+            """, logger: logger).first?.decode(Int64.self) else { throw PostgresStoreError("the jobs table returned no id") }
+        return id
+    }
 
     static func jobs(_ connection: PostgresConnection, where condition: PostgresQuery, logger: Logger) async throws -> [JobRecord] {
         var query = PostgresQuery(unsafeSQL: "SELECT \(JobRow.columns) FROM jobs WHERE ")

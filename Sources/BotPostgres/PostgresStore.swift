@@ -11,11 +11,14 @@ public final class PostgresStore: Sendable {
     public let replica: String
     /// How long a claimed message stays with its replica before another may take it (a replica that died).
     let claim: Duration
+    /// The metrics the core and the packs declare: a stored name outside it is skipped when read.
+    let metrics: MetricCatalogue
 
-    public init(database: PostgresPool, replica: String, claim: Duration = .seconds(120)) {
+    public init(database: PostgresPool, replica: String, claim: Duration = .seconds(120), metrics: MetricCatalogue = .core) {
         self.database = database
         self.replica = replica
         self.claim = claim
+        self.metrics = metrics
     }
 
     var claimSeconds: Double {

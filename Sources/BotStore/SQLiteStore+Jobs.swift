@@ -9,7 +9,7 @@ extension SQLiteStore: JobStore {
         """
 
     /// Jobs someone asked for or approved: not proposals that were never approved (those are approvals).
-    static let actedOn = "NOT (approval_id IS NOT NULL AND approved_at IS NULL)"
+    public static let actedOn = "NOT (approval_id IS NOT NULL AND approved_at IS NULL)"
 
     static func job(from row: Row) -> JobRecord? {
         JobRow(id: row[0], store: row[1], playbook: row[2], requestedBy: row[3], channel: row[4], issueID: row[5], approvalID: row[6],
@@ -233,7 +233,7 @@ extension SQLiteStore {
         }
     }
 
-    static func median(_ values: [Double]) -> Double? {
+    public static func median(_ values: [Double]) -> Double? {
         guard !values.isEmpty else { return nil }
         let sorted = values.sorted()
         let middle = sorted.count / 2

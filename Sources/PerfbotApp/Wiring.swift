@@ -17,7 +17,7 @@ import WooCommercePlugin
 /// The one place where perfbot's parts are put together.
 public struct Wiring: Sendable {
     public let configuration: PerfbotConfiguration
-    public let store: SQLiteStore
+    public let store: any PerfbotStore
     public let clock: any BotClock
     public let metrics: ServerMetrics
     public let logger: Logger
@@ -46,7 +46,7 @@ public struct Wiring: Sendable {
 
     /// - Parameter library: the playbooks; by default loaded from `configuration.playbooksPath`.
     /// - Throws: `PlaybookErrors` when a playbook file is invalid (perfbot does not start with one).
-    public init(configuration: PerfbotConfiguration, store: SQLiteStore, clock: any BotClock = SystemClock(),
+    public init(configuration: PerfbotConfiguration, store: any PerfbotStore, clock: any BotClock = SystemClock(),
                 metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "perfbot"),
                 library: PlaybookLibrary? = nil, executors: ExecutorFactory = ExecutorFactory(),
                 sleeper: any Sleeper = TaskSleeper(), leadership: any Leadership = SoleReplica()) throws {
@@ -199,7 +199,7 @@ public struct Wiring: Sendable {
     }
 
     /// Queues the weekly report of every active store whose contact wants it. - Returns: how many.
-    static func sendWeeklyReports(store: SQLiteStore, plugin: CustomerPlugin, commandAddress: String, at: Date) async throws -> Int {
+    static func sendWeeklyReports(store: any PerfbotStore, plugin: CustomerPlugin, commandAddress: String, at: Date) async throws -> Int {
         var sent = 0
         for customer in try await store.allCustomers() where customer.active {
             guard try await store.weeklyReport(of: customer.id) else { continue }
@@ -213,7 +213,7 @@ public struct Wiring: Sendable {
     }
 
     /// A setting a contact confirmed: their automation level, or an exception added or removed.
-    static func applySetting(_ job: JobRecord, store: SQLiteStore, at: Date) async throws -> String {
+    static func applySetting(_ job: JobRecord, store: any PerfbotStore, at: Date) async throws -> String {
         guard case let .setting(change) = job.kind, let customer = try await store.customer(job.store) else {
             throw BotError.invalid("unknown setting `\(job.playbook)`")
         }
@@ -384,7 +384,7 @@ public struct Wiring: Sendable {
 
 /// `when` conditions read the newest still-current value from the store.
 struct StoreCurrentMetrics: CurrentMetrics {
-    let store: SQLiteStore
+    let store: any PerfbotStore
     let clock: any BotClock
 
     func current(_ metric: MetricName, of id: StoreID) async throws -> Double? {
@@ -395,7 +395,7 @@ struct StoreCurrentMetrics: CurrentMetrics {
 /// Tells whoever must know of a job nobody in this process waits for: one resumed after a restart, or one
 /// interrupted by a stop. The admins in the thread (or the alerts channel), the customer who approved it.
 struct JobReporter: Sendable {
-    let store: SQLiteStore
+    let store: any PerfbotStore
     let alertsChannel: String?
     let mailCustomers: Bool
     let clock: any BotClock

@@ -1,0 +1,221 @@
+import BotCore
+import BotStore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// What the leader's check cycle reads and writes on PostgreSQL: the fleet's samples, the journal of what arrived
+/// since, the open issues and the snapshots.
+extension PostgresStore: SchedulerStore {
+    public func state(of store: StoreID, since: Date, at: Date) async throws -> StoreState {
+        var series: [MetricName: [(at: Date, value: Double)]] = [:]
+        for row in try await database.rows("""
+            SELECT metric, at, value FROM metric_samples
+            WHERE customer_id = \(store.rawValue) AND at > \(since.unixSeconds) AND at <= \(at.unixSeconds) ORDER BY metric, at
+            """) {
+            let (name, sampled, value) = try row.decode((String, Int64, Double).self)
+            guard let metric = metrics.metric(named: name) else { continue }
+            series[metric, default: []].append((Date(unixSeconds: sampled), value))
+        }
+        // Slow-moving metrics are sampled rarely: their latest value stands while it is fresh.
+        for row in try await database.rows("SELECT metric, at, value FROM metric_latest WHERE customer_id = \(store.rawValue)") {
+            let (name, sampled, value) = try row.decode((String, Int64, Double).self)
+            guard let metric = metrics.metric(named: name), series[metric] == nil else { continue }
+            let when = Date(unixSeconds: sampled)
+            if when <= at, at.timeIntervalSince(when) <= metric.freshness { series[metric] = [(when, value)] }
+        }
+        let context = try await ruleContext(at: at, store: store)
+        return StoreState(series: series, tracked: context.tracked[store] ?? [], silence: context.silences[store])
+    }
+
+    /// The whole fleet's window, read once when the cycle rebuilds its memory, in one snapshot that also empties the
+    /// journal of what it holds: what the journal keeps afterwards arrived after the snapshot, so nothing is read
+    /// twice (an hour's sum counts each sample once) and nothing is missed.
+    public func fleetSamples(since: Date, hourly: MetricName, hoursFrom: Date) async throws -> FleetSamples {
+        try await database.transaction { connection in
+            let logger = database.logger
+            _ = try await connection.rows("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
+            var series: [StoreID: [MetricName: [(at: Date, value: Double)]]] = [:]
+            var names: [String: StoreID] = [:]
+            for row in try await connection.rows("""
+                SELECT customer_id, metric, at, value FROM metric_samples WHERE at > \(since.unixSeconds) ORDER BY customer_id, metric, at
+                """, logger: logger) {
+                let (name, metricName, at, value) = try row.decode((String, String, Int64, Double).self)
+                guard let store = names[name] ?? StoreID(name), let metric = metrics.metric(named: metricName) else { continue }
+                names[name] = store
+                series[store, default: [:]][metric, default: []].append((Date(unixSeconds: at), value))
+            }
+            var rollups: [StoreID: [(hour: Date, sum: Double, count: Int)]] = [:]
+            for row in try await connection.rows("""
+                SELECT customer_id, hour, sum, count FROM metric_rollups
+                WHERE metric = \(hourly.rawValue) AND hour >= \(hoursFrom.unixSeconds) ORDER BY customer_id, hour
+                """, logger: logger) {
+                let (name, hour, sum, count) = try row.decode((String, Int64, Double, Int64).self)
+                guard let store = names[name] ?? StoreID(name) else { continue }
+                names[name] = store
+                rollups[store, default: []].append((Date(unixSeconds: hour), sum, Int(count)))
+            }
+            var latest: [StoreID: MetricSnapshot] = [:]
+            for row in try await connection.rows("SELECT customer_id, metric, value, at FROM metric_latest", logger: logger) {
+                let (name, metricName, value, at) = try row.decode((String, String, Double, Int64).self)
+                guard let store = names[name] ?? StoreID(name), let metric = metrics.metric(named: metricName) else { continue }
+                latest[store, default: MetricSnapshot()].record(metric, value, at: Date(unixSeconds: at))
+            }
+            _ = try await connection.rows("DELETE FROM sample_journal", logger: logger)
+            return FleetSamples(series: series, latest: latest, hourly: rollups, mark: 0)
+        }
+    }
+
+    /// The samples that arrived since the last read, taken out of the journal as they are read. Several replicas
+    /// write the journal, and their transactions commit out of `seq` order: a high-water mark could pass a sample
+    /// committed late, while taking rows out reads each exactly once, whenever it commits. A leader that dies after
+    /// taking them loses nothing: the next one rebuilds from the tables.
+    public func journal(after mark: Int64, limit: Int) async throws -> (samples: [MetricSample], mark: Int64) {
+        var samples: [(seq: Int64, sample: MetricSample)] = []
+        var names: [String: StoreID] = [:]
+        for row in try await database.rows("""
+            DELETE FROM sample_journal WHERE seq IN (SELECT seq FROM sample_journal ORDER BY seq LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+            RETURNING seq, customer_id, metric, at, value
+            """) {
+            let (seq, name, metricName, at, value) = try row.decode((Int64, String, String, Int64, Double).self)
+            guard let store = names[name] ?? StoreID(name), let metric = metrics.metric(named: metricName) else { continue }
+            names[name] = store
+            samples.append((seq, MetricSample(store: store, metric: metric, at: Date(unixSeconds: at), value: value)))
+        }
+        // In the order they were stored, as the SQLite journal gives them.
+        samples.sort { $0.seq < $1.seq }
+        return (samples.map(\.sample), max(mark, samples.last?.seq ?? mark))
+    }
+
+    /// Nothing to do: `journal(after:limit:)` already took what it read.
+    public func forgetJournal(through mark: Int64) async throws {}
+
+    public func ruleContext(at: Date) async throws -> FleetRuleContext {
+        try await ruleContext(at: at, store: nil)
+    }
+
+    func ruleContext(at: Date, store: StoreID?) async throws -> FleetRuleContext {
+        var tracked: [StoreID: [TrackedIssue]] = [:]
+        for row in try await database.rows("""
+            SELECT customer_id, id, issue_type, severity, title, detected_at, clear_since FROM performance_issues
+            WHERE resolved_at IS NULL AND source = 'rule' AND (\(store?.rawValue)::text IS NULL OR customer_id = \(store?.rawValue))
+            ORDER BY id
+            """) {
+            let (name, id, type, severity, title, detected, clear) = try row.decode(
+                (String, Int64, String, String, String, Int64, Int64?).self)
+            guard let store = StoreID(name), let severity = Severity(rawValue: severity) else { continue }
+            tracked[store, default: []].append(TrackedIssue(id: id, type: type, severity: severity, title: title,
+                                                            detectedAt: Date(unixSeconds: detected),
+                                                            clearSince: clear.map(Date.init(unixSeconds:))))
+        }
+        var silences: [StoreID: Silence] = [:]
+        // Oldest end first, so each store keeps the silence that lasts longest.
+        for row in try await database.rows("""
+            SELECT id, customer_id, ends_at, reason, created_by FROM silences
+            WHERE starts_at <= \(at.unixSeconds) AND ends_at > \(at.unixSeconds)
+              AND (\(store?.rawValue)::text IS NULL OR customer_id = \(store?.rawValue))
+            ORDER BY ends_at, id
+            """) {
+            if let silence = try Self.silence(from: row) { silences[silence.store] = silence }
+        }
+        return FleetRuleContext(tracked: tracked, silences: silences)
+    }
+
+    /// Every store's snapshot and score in two statements: the rows go as one JSON document (arrays cannot carry
+    /// the missing values).
+    public func writeSnapshots(_ snapshots: [SnapshotRecord], at: Date) async throws {
+        guard !snapshots.isEmpty else { return }
+        struct Row: Encodable {
+            var s: String, h: Int, t: Int64?, f: Int64?, l: Int64?, c: Double?, m: Double?, d: Double?, q: Int64?, a: Int64?, b: Int64?
+            var r: Double?, v: Double?
+        }
+        let rows = try jsonText(snapshots.map { snapshot in
+            let metrics = snapshot.metrics
+            func integer(_ metric: MetricName) -> Int64? { metrics[metric].map { Int64($0) } }
+            return Row(s: snapshot.store.rawValue, h: snapshot.score, t: integer(.ttfbMs), f: integer(.fcpMs), l: integer(.lcpMs),
+                       c: metrics[.cpuPercent], m: metrics[.memoryPercent], d: metrics[.diskPercent], q: integer(.slowQueryCount),
+                       a: integer(.activeConnections), b: integer(.tableSizeBytes), r: metrics[.redisHitRate], v: metrics[.varnishHitRate])
+        })
+        try await database.transaction { connection in
+            let logger = database.logger
+            _ = try await connection.rows("""
+                INSERT INTO performance_snapshots (customer_id, timestamp, health_score, ttfb_ms, fcp_ms, lcp_ms, cpu_percent,
+                    memory_percent, disk_percent, slow_query_count, active_connections, db_size_bytes, redis_hit_rate, varnish_hit_rate)
+                SELECT s, \(at.unixSeconds), h, t, f, l, c, m, d, q, a, b, r, v FROM jsonb_to_recordset(\(rows)::jsonb)
+                    AS x(s text, h bigint, t bigint, f bigint, l bigint, c double precision, m double precision, d double precision,
+                         q bigint, a bigint, b bigint, r double precision, v double precision)
+                """, logger: logger)
+            _ = try await connection.rows("""
+                UPDATE customers SET last_health_score = x.h, health_score_updated_at = \(at.unixSeconds)
+                FROM jsonb_to_recordset(\(rows)::jsonb) AS x(s text, h bigint) WHERE customers.id = x.s
+                """, logger: logger)
+        }
+    }
+}
+
+extension PostgresStore: IssueStore {
+    public func openIssue(store: StoreID, type: String, severity: Severity, title: String, details: [String: String],
+                          at: Date) async throws -> Int64? {
+        try await database.rows("""
+            INSERT INTO performance_issues (customer_id, issue_type, severity, title, detected_at, last_seen_at, details, source)
+            VALUES (\(store.rawValue), \(type), \(severity.rawValue), \(title), \(at.unixSeconds), \(at.unixSeconds),
+                    \(try jsonText(details)), 'rule')
+            ON CONFLICT DO NOTHING RETURNING id
+            """).first?.decode(Int64.self)
+    }
+
+    /// Opens an issue with its insight, alert and proposal in one transaction; nil when one of that type is open.
+    public func openIssue(store: StoreID, type: String, severity: Severity, title: String, details: [String: String],
+                          insight: InsightEntry, alert: Addressed?, approval: ApprovalDraft?, at: Date) async throws -> Int64? {
+        try await database.transaction { connection in
+            let logger = database.logger
+            // When the condition began: detection time is detected_at − onset_at.
+            let onset = at.unixSeconds - (details["detection_seconds"].flatMap(Int64.init) ?? 0)
+            guard let id = try await connection.rows("""
+                INSERT INTO performance_issues (customer_id, issue_type, severity, title, detected_at, last_seen_at, details, source, onset_at)
+                VALUES (\(store.rawValue), \(type), \(severity.rawValue), \(title), \(at.unixSeconds), \(at.unixSeconds),
+                        \(try jsonText(details)), 'rule', \(onset))
+                ON CONFLICT DO NOTHING RETURNING id
+                """, logger: logger).first?.decode(Int64.self) else { return nil }
+            if let approval { try await Self.insert(connection, approval, issueID: id, at: at, logger: logger) }
+            try await Self.record(connection, store: store, insight: insight, alert: alert, thread: .issue(id), at: at, logger: logger)
+            return id
+        }
+    }
+
+    public func touchIssue(_ id: Int64, at: Date) async throws {
+        try await database.execute("UPDATE performance_issues SET last_seen_at = \(at.unixSeconds), clear_since = NULL WHERE id = \(id)")
+    }
+
+    public func markClear(_ id: Int64, since: Date) async throws {
+        try await database.execute("""
+            UPDATE performance_issues SET clear_since = \(since.unixSeconds) WHERE id = \(id) AND clear_since IS NULL
+            """)
+    }
+
+    public func resolveIssue(_ id: Int64, at: Date, autoFixed: Bool) async throws {
+        try await database.execute("""
+            UPDATE performance_issues SET resolved_at = \(at.unixSeconds), auto_fixed = \(Int64(autoFixed ? 1 : 0)) WHERE id = \(id)
+            """)
+    }
+
+    public func resolveIssue(_ id: Int64, store: StoreID, insight: InsightEntry, alert: Addressed?, at: Date) async throws {
+        try await database.transaction { connection in
+            let logger = database.logger
+            guard !(try await connection.rows("""
+                UPDATE performance_issues SET resolved_at = \(at.unixSeconds) WHERE id = \(id) AND resolved_at IS NULL RETURNING id
+                """, logger: logger)).isEmpty else { return }
+            try await Self.record(connection, store: store, insight: insight, alert: alert, thread: .issue(id), at: at, logger: logger)
+        }
+    }
+
+    /// Writes an insight and queues its alert in the issue's thread, inside the caller's transaction.
+    static func record(_ connection: PostgresConnection, store: StoreID, insight: InsightEntry, alert: Addressed?, thread: ThreadKey,
+                       at: Date, logger: Logger) async throws {
+        _ = try await connection.rows("""
+            INSERT INTO insights (customer_id, at, kind, title, body)
+            VALUES (\(store.rawValue), \(at.unixSeconds), \(insight.kind), \(insight.title), \(insight.body))
+            """, logger: logger)
+        if let alert { _ = try await enqueue(connection, alert, thread: thread, at: at, logger: logger) }
+    }
+}
