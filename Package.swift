@@ -109,7 +109,7 @@ let package = Package(
         ),
         // Feeds every parser of outside bytes edited fixtures (`scripts/fuzz`).
         .executableTarget(name: "perfbot-fuzz", dependencies: ["BotCore", "BotChannels", "BotProbes"], path: "Sources/PerfbotFuzz"),
-        .target(name: "TestSupport", dependencies: ["BotCore", "BotPlaybooks", "BotChannels"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["BotCore", "BotPlaybooks", "BotChannels", "BotPostgres"], path: "Tests/TestSupport"),
         .testTarget(name: "WooCommercePluginTests", dependencies: ["WooCommercePlugin", "MagentoPlugin", "BotPlaybooks", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "MagentoPluginTests", dependencies: ["MagentoPlugin", "WooCommercePlugin", "BotPlaybooks", "TestSupport"],
@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(
             name: "BotServerTests",
             dependencies: [
-                "BotServer", "PerfbotApp", "CustomerChannels", "ConsolePlugin", "BotPlaybooks", "BotProbes", "TestSupport",
+                "BotServer", "PerfbotApp", "CustomerChannels", "ConsolePlugin", "BotPlaybooks", "BotProbes", "BotPostgres", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),

@@ -52,6 +52,17 @@ actor RuleMemory {
     private var mark: Int64 = 0
     private var lookback: TimeInterval = 0
     private var lastPass: Date?
+    /// The leadership term the memory was kept in.
+    private var term: Int64?
+
+    /// Forgets everything when `term` is not the one the memory was kept in, so the next refresh rebuilds it from
+    /// the tables (on a shared database another leader read the journal meanwhile).
+    func follow(term: Int64?) {
+        guard term != self.term else { return }
+        self.term = term
+        lastPass = nil
+        stores = [:]
+    }
 
     /// Brings the memory up to `now` and gives what the rules of each store in `lookbacks` (its rules' lookback)
     /// see, with `context`'s open issues and silences.

@@ -33,6 +33,8 @@ public struct SchedulerPlugin: BotPlugin {
             self.cycle, self.predictions, self.cycle.logger, self.observe, self.store, self.clock, self.leadership)
         return [
             PeriodicService(name: "scheduler", every: interval, clock: clock, logger: logger, leadership: leadership) {
+                // Led in a new term: another replica may have run cycles meanwhile, so the memory is built afresh.
+                await cycle.memory.follow(term: await leadership.leadingTerm())
                 let report = try await cycle.run()
                 observe(report, clock.now)
                 // One line per cycle, so a quiet fleet still shows that it is being checked.

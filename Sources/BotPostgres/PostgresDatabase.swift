@@ -10,7 +10,11 @@ public final class PostgresPool: Sendable {
 
     public init(endpoint: PostgresEndpoint, connections: Int = 8, logger: Logger) {
         self.endpoint = endpoint
-        self.logger = logger
+        // Queries log at error level only: a failed query throws to its caller, which says what went wrong, and a
+        // query asked for while the pool is still starting waits for it instead of warning.
+        var queries = logger
+        queries.logLevel = max(logger.logLevel, .error)
+        self.logger = queries
         client = PostgresClient(configuration: endpoint.configuration(connections: connections), backgroundLogger: logger)
     }
 
@@ -25,8 +29,15 @@ public final class PostgresPool: Sendable {
         let database = PostgresPool(endpoint: endpoint, connections: connections, logger: logger)
         do {
             return try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await database.run() }
+                let (started, starting) = AsyncStream<Void>.makeStream()
+                group.addTask {
+                    starting.finish()
+                    await database.run()
+                }
                 defer { group.cancelAll() }
+                // The pool takes queries once it runs: asked for earlier they would wait, with a warning in the log.
+                for await _ in started {}
+                try await Task.sleep(for: .milliseconds(20))
                 return try await body(database)
             }
         } catch let error as PSQLError {

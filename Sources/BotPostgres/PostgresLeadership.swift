@@ -42,6 +42,10 @@ public actor PostgresLeadership: Leadership {
         return ContinuousClock.now < leadsUntil
     }
 
+    public func leadingTerm() -> Int64? {
+        isLeader() ? term : nil
+    }
+
     /// One round: renews the lease when this replica holds it, takes it when it has expired. Returns whether this
     /// replica leads now. A failed round leaves the replica leading only until its last lease runs out.
     @discardableResult

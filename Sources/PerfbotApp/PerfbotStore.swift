@@ -12,6 +12,8 @@ public protocol PerfbotStore: SchedulerStore, OperationsStore, CustomerStore, St
     @discardableResult func prune(_ policy: RetentionPolicy, now: Date) async throws -> [String: Int]
     /// Deliveries left `received` by a process that stopped are marked failed, so their retries are handled afresh.
     @discardableResult func releaseInterruptedDeliveries(at: Date) async throws -> Int
+    /// Inserts or updates every customer in one transaction (`perfbot customers import`).
+    func upsert(_ customers: [Customer], at now: Date) async throws
 }
 
 extension SQLiteStore: PerfbotStore {}

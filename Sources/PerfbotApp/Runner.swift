@@ -11,9 +11,10 @@ import ServiceLifecycle
 /// Runs perfbot's server and services until SIGTERM or SIGINT.
 public enum Runner {
     /// Serves until a shutdown signal; `onReady` gets the bound port.
-    public static func serve(_ wiring: Wiring, onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    public static func serve(_ wiring: Wiring, alongside extra: [any BotService] = [],
+                             onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let configuration = wiring.configuration
-        let services = wiring.services().map { service -> any Service in
+        let services = (wiring.services() + extra).map { service -> any Service in
             if let engine = service as? JobEngine { return DrainingService(engine: engine) }
             return LifecycleService(inner: service)
         }
@@ -28,7 +29,57 @@ public enum Runner {
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 
-    /// Opens the store named by the configuration, creating and migrating it if needed.
+    /// Serves as one replica of several on the PostgreSQL database the configuration names: migrates it, then serves
+    /// HTTP, deliveries, ingestion, the outbox and jobs like every replica, and campaigns for the lead (the check
+    /// cycle, predictions, weekly mail and retention). Heartbeats tell the others this replica's running jobs are
+    /// its own; every heartbeat also records the jobs of replicas that stopped beating `interrupted` and takes up
+    /// queued jobs nobody runs.
+    /// - Parameter build: the wiring on this replica's store, leadership and metrics.
+    public static func serveReplica(_ configuration: PerfbotConfiguration, logger: Logger,
+                                    onReady: @escaping @Sendable (Int) async -> Void = { _ in },
+                                    build: @escaping @Sendable (_ store: any PerfbotStore, _ leadership: any Leadership,
+                                                                _ metrics: ServerMetrics) throws -> Wiring) async throws {
+        let endpoint = try PostgresEndpoint(url: configuration.databasePath)
+        try await PostgresPool.with(endpoint, connections: 8, logger: logger) { pool in
+            let applied = try await pool.migrate()
+            if !applied.isEmpty { logger.notice("database migrated", metadata: ["applied": "\(applied.joined(separator: ", "))"]) }
+            let identity = PostgresLeadership.defaultIdentity()
+            let store = PostgresStore(database: pool, replica: identity, metrics: Wiring.metricCatalogue)
+            let metrics = ServerMetrics()
+            let lease = replicaLease(checkInterval: configuration.checkInterval)
+            let leadership = PostgresLeadership(database: pool, identity: identity, lease: lease, logger: logger) { metrics.setLeader($0) }
+            try await store.heartbeat(for: lease)
+            let wiring = try build(store, leadership, metrics)
+            logger.notice("replica starting", metadata: ["replica": "\(identity)", "database": "\(endpoint)", "lease": "\(lease)"])
+            let engine = wiring.engine
+            let heartbeat = PeriodicService(name: "replica-heartbeat", every: lease / 3, clock: wiring.clock, logger: logger) {
+                try await store.heartbeat(for: lease)
+                _ = try await engine.recover()
+            }
+            try await serve(wiring, alongside: [LeadershipService(leadership), heartbeat], onReady: onReady)
+        }
+    }
+
+    /// How long a leader's lease lasts: two thirds of the check interval (at least 3 s). Renewed every third of it,
+    /// a dead leader is replaced within one check interval.
+    public static func replicaLease(checkInterval: TimeInterval) -> Duration {
+        .milliseconds(Int64(max(3, checkInterval * 2 / 3) * 1000))
+    }
+
+    /// Runs `body` on the store the configuration names, on either engine (commands that work on both, such as
+    /// importing customers).
+    public static func withStore<Result: Sendable>(_ configuration: PerfbotConfiguration, logger: Logger,
+                                                   _ body: @Sendable (any PerfbotStore) async throws -> Result) async throws -> Result {
+        guard PostgresEndpoint.isURL(configuration.databasePath) else { return try await body(try openStore(configuration)) }
+        return try await PostgresPool.with(try PostgresEndpoint(url: configuration.databasePath), connections: 2, logger: logger) { pool in
+            try await pool.migrate()
+            return try await body(PostgresStore(database: pool, replica: "cli:\(ProcessInfo.processInfo.processIdentifier)",
+                                                metrics: Wiring.metricCatalogue))
+        }
+    }
+
+    /// Opens the SQLite store named by the configuration, creating and migrating it if needed (the commands that read
+    /// the file directly; `perfbot serve` also runs on PostgreSQL).
     public static func openStore(_ configuration: PerfbotConfiguration) throws -> SQLiteStore {
         if PostgresEndpoint.isURL(configuration.databasePath) {
             throw PostgresNotServed()
@@ -65,11 +116,11 @@ struct DrainingService: Service {
     }
 }
 
-/// PERFBOT_DATABASE names PostgreSQL, which so far holds a copy and elects a leader but does not serve.
+/// A command that reads the SQLite file directly was given a PostgreSQL database.
 public struct PostgresNotServed: Error, CustomStringConvertible {
     public var description: String {
-        "PERFBOT_DATABASE names a PostgreSQL database. perfbot can migrate it (`perfbot db migrate`) and copy an "
-            + "installation into it (`perfbot db copy`), but it still serves and runs its commands from its SQLite "
-            + "file: set PERFBOT_DATABASE to that file."
+        "PERFBOT_DATABASE names a PostgreSQL database. `perfbot serve`, `perfbot db migrate` and `perfbot db copy` work "
+            + "on it; this command reads an SQLite file: ask the replicas through Slack or e-mail instead, or point "
+            + "PERFBOT_DATABASE at the file."
     }
 }

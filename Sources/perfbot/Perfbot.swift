@@ -2,6 +2,7 @@ import ArgumentParser
 import BotChannels
 import BotCore
 import BotPlaybooks
+import BotPostgres
 import BotStore
 import Foundation
 import Logging
@@ -63,15 +64,22 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let configuration: PerfbotConfiguration
         do { configuration = try options.load() } catch { throw fail("\(error)") }
-        let store = try Runner.openStore(configuration)
-        let wiring: Wiring
+        let logger = makeLogger()
         do {
-            wiring = try Wiring(configuration: configuration, store: store, logger: makeLogger())
+            if PostgresEndpoint.isURL(configuration.databasePath) {
+                try await Runner.serveReplica(configuration, logger: logger) { store, leadership, metrics in
+                    try Wiring(configuration: configuration, store: store, metrics: metrics, logger: logger, leadership: leadership)
+                }
+            } else {
+                let store = try Runner.openStore(configuration)
+                try await Runner.serve(try Wiring(configuration: configuration, store: store, logger: logger))
+            }
         } catch let errors as PlaybookErrors {
             throw fail("refusing to start: invalid playbooks in \(configuration.playbooksPath)\n"
                 + errors.problems.map(\.description).joined(separator: "\n"))
+        } catch let error as PostgresStoreError {
+            throw fail("perfbot serve: \(error)")
         }
-        try await Runner.serve(wiring)
     }
 }
 
@@ -222,8 +230,11 @@ struct Customers: AsyncParsableCommand {
                 let lines = error.problems.map { "\(file):\($0.line): \($0.message)" }
                 throw fail(lines.joined(separator: "\nperfbot: ") + "\nperfbot: nothing imported")
             }
-            let store = try Runner.openStore(configuration)
-            try await store.upsert(customers, at: Date())
+            do {
+                try await Runner.withStore(configuration, logger: makeLogger()) { try await $0.upsert(customers, at: Date()) }
+            } catch let error as PostgresStoreError {
+                throw fail("\(error)")
+            }
             print("Imported \(customers.count) customer\(customers.count == 1 ? "" : "s") into \(configuration.databasePath).")
         }
     }
@@ -233,8 +244,8 @@ struct Customers: AsyncParsableCommand {
         @OptionGroup var options: ConfigOptions
 
         func run() async throws {
-            let store = try Runner.openStore(try options.load())
-            let customers = try await store.allCustomers()
+            let configuration = try options.load()
+            let customers = try await Runner.withStore(configuration, logger: makeLogger()) { try await $0.allCustomers() }
             guard !customers.isEmpty else {
                 print("No customers. Import some with: perfbot customers import customers.yaml")
                 return

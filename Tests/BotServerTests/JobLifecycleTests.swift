@@ -1,5 +1,6 @@
 import BotChannels
 import BotCore
+import BotPostgres
 import BotStore
 import Foundation
 import Subprocess
@@ -15,14 +16,30 @@ import FoundationNetworking
 /// takes `seconds` (a real `sleep` on this host), reached by signed slash commands over loopback.
 struct LiveBot {
     let directory: URL
+    /// The SQLite file, or the PostgreSQL URL the replicas share.
     let database: String
     let port: Int
     let config: String
     let binary = repositoryPath(".build/debug/perfbot")
     /// What `perfbot serve` logged (standard error), for a failing test's message.
-    var log: String { directory.appendingPathComponent("serve.log").path }
+    var log: String { directory.appendingPathComponent("serve-\(port).log").path }
 
-    init(stepSeconds: Int, drainSeconds: Int = 60, extra: [String: String] = [:]) async throws {
+    /// The same bot as a second replica: same playbooks and database, its own port.
+    private init(replicaOf bot: LiveBot) throws {
+        directory = bot.directory
+        database = bot.database
+        port = freePort()
+        config = directory.appendingPathComponent("perfbot-\(port).yaml").path
+        try String(contentsOfFile: bot.config, encoding: .utf8)
+            .replacingOccurrences(of: "PERFBOT_PORT: \(bot.port)", with: "PERFBOT_PORT: \(port)")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+    }
+
+    /// Another replica of this bot (a PostgreSQL database only).
+    func replica() throws -> LiveBot { try LiveBot(replicaOf: self) }
+
+    /// - Parameter postgres: a PostgreSQL URL to run on instead of an SQLite file of its own.
+    init(stepSeconds: Int, drainSeconds: Int = 60, extra: [String: String] = [:], postgres: String? = nil) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
         let playbooks = directory.appendingPathComponent("Playbooks")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -47,13 +64,19 @@ struct LiveBot {
                 reversible: true
                 safe: true
             """.write(to: playbooks.appendingPathComponent("woocommerce/slow_step.yaml"), atomically: true, encoding: .utf8)
-        database = directory.appendingPathComponent("bot.sqlite").path
-        let store = try SQLiteStore(path: database)
-        try await store.upsert([Customer(id: StoreID("acme-store")!, platform: .woocommerce, plan: .premium,
-                                         contactEmail: "owner@acme-store.example", executor: .local,
-                                         settings: ["app_path": directory.path])], at: Date())
+        database = postgres ?? directory.appendingPathComponent("bot.sqlite").path
+        let customer = Customer(id: StoreID("acme-store")!, platform: .woocommerce, plan: .premium,
+                                contactEmail: "owner@acme-store.example", executor: .local, settings: ["app_path": directory.path])
+        if let postgres {
+            try await PostgresPool.with(try PostgresEndpoint(url: postgres), connections: 1, logger: PostgresTestDatabase.logger) {
+                try await $0.migrate()
+                try await PostgresStore(database: $0, replica: "test").upsert([customer], at: Date())
+            }
+        } else {
+            try await SQLiteStore(path: database).upsert([customer], at: Date())
+        }
         port = freePort()
-        config = directory.appendingPathComponent("perfbot.yaml").path
+        config = directory.appendingPathComponent("perfbot-\(port).yaml").path
         var values = [
             "PERFBOT_DATABASE": database, "PERFBOT_PORT": "\(port)", "PERFBOT_PLAYBOOKS": playbooks.path,
             "SLACK_SIGNING_SECRET": signingSecret, "PERFBOT_SLACK_USERS": "U0DEMOADM:admin",
@@ -120,15 +143,28 @@ struct LiveBot {
 
     /// Waits until job `id` satisfies `predicate`.
     func waitForJob(_ id: Int64 = 1, _ predicate: @Sendable (JobRecord) -> Bool, seconds: Double = 20) async throws -> JobRecord {
-        let store = try SQLiteStore(path: database)
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if let job = try await store.job(id), predicate(job) { return job }
+            if let job = try await job(id), predicate(job) { return job }
             try await Task.sleep(for: .milliseconds(100))
         }
         let logged = (try? String(contentsOfFile: log, encoding: .utf8)) ?? "(nothing)"
         Issue.record("perfbot serve logged:\n\(logged)")
         throw LiveBotError.jobNotReached
+    }
+
+    /// Job `id` as the database holds it now.
+    func job(_ id: Int64) async throws -> JobRecord? {
+        guard PostgresEndpoint.isURL(database) else { return try await SQLiteStore(path: database).job(id) }
+        return try await PostgresPool.with(try PostgresEndpoint(url: database), connections: 1, logger: PostgresTestDatabase.logger) {
+            try await PostgresStore(database: $0, replica: "test").job(id)
+        }
+    }
+
+    /// Whether this replica says it leads (`perfbot_leader` on its `/metrics`).
+    func leads() async -> Bool {
+        guard let (data, _) = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!) else { return false }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").contains("perfbot_leader 1.0")
     }
 
     enum LiveBotError: Error { case notStarted, jobNotReached }

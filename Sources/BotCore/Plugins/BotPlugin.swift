@@ -159,12 +159,16 @@ public enum BotError: Error, Equatable, CustomStringConvertible {
 public protocol Leadership: Sendable {
     /// Whether this replica leads now.
     func isLeader() async -> Bool
+    /// The term this replica leads in, nil when it does not lead. A new term means another replica may have led
+    /// in between: what the leader keeps in memory is built again from the database.
+    func leadingTerm() async -> Int64?
 }
 
-/// The one replica of an installation on one machine: it always leads.
+/// The one replica of an installation on one machine: it always leads, in one term.
 public struct SoleReplica: Leadership {
     public init() {}
     public func isLeader() async -> Bool { true }
+    public func leadingTerm() async -> Int64? { 0 }
 }
 
 /// Does `work` every `interval` of `clock` until cancelled; a failing round is logged and the next one still runs.

@@ -1,0 +1,93 @@
+import BotCore
+import BotPostgres
+import Foundation
+import Testing
+import TestSupport
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Two `perfbot serve` processes on one PostgreSQL. The leader, which also runs a job, is killed with SIGKILL: the
+/// other takes the lead within one check interval, records the job `interrupted` and runs the one queued behind it,
+/// and every Slack message queued by either replica is posted exactly once.
+@Suite(.serialized) struct ReplicaFailoverTests {
+    static let token = "replica-webhook-token-0123456789"
+    static let interval = 6.0
+
+    /// An Alertmanager delivery of `names` firing for acme-store: each opens an issue and queues one Slack alert.
+    static func alerts(_ names: [String]) -> Data {
+        let alerts = names.map { name in
+            #"{"status":"firing","labels":{"alertname":"\#(name)","store":"acme-store","severity":"warning"},"#
+                + #""annotations":{"summary":"\#(name) on acme-store"},"startsAt":"2026-12-01T09:00:00Z","#
+                + #""endsAt":"0001-01-01T00:00:00Z","fingerprint":"\#(name.lowercased())"}"#
+        }
+        return Data((#"{"version":"4","status":"firing","receiver":"perfbot","groupKey":"{}","alerts":["#
+            + alerts.joined(separator: ",") + "]}").utf8)
+    }
+
+    static func post(_ body: Data, to bot: LiveBot) async throws -> Int {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(bot.port)/webhooks/alertmanager")!)
+        request.httpMethod = "POST"
+        request.httpBody = body
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        return (try await URLSession.shared.data(for: request).1 as? HTTPURLResponse)?.statusCode ?? 0
+    }
+
+    @Test func aKilledLeaderIsReplacedAndItsJobRecordedInterrupted() async throws {
+        let slack = SlackStandIn()
+        let url = try await PostgresTestDatabase.createURL("failover")
+        let before = (1...6).map { "BeforeKill\($0)" }, after = (1...6).map { "AfterKill\($0)" }
+        try await slack.serve { base in
+            let first = try await LiveBot(stepSeconds: 30, extra: [
+                "SLACK_BOT_TOKEN": "xoxb-live-test", "SLACK_API_URL": base + "/api", "SLACK_ALERTS_CHANNEL": "C0ALERTS",
+                "PERFBOT_CHECK_INTERVAL": "\(Int(Self.interval))", "PERFBOT_WEBHOOK_TOKEN": Self.token,
+            ], postgres: url)
+            let second = try first.replica()
+            let killed = try await first.serve { firstPID in
+                for _ in 0..<50 where await !first.leads() { try await Task.sleep(for: .milliseconds(100)) }
+                #expect(await first.leads(), "the first replica should lead")
+                let survived = try await second.serve { secondPID in
+                    #expect(await !second.leads())
+                    // A job on the leader, and one queued behind it; alerts queued through the leader.
+                    _ = try await first.command("run slow_step acme-store")
+                    _ = try await first.waitForJob { $0.state == .running }
+                    let queued = try await first.command("run cache_miss_storm acme-store")
+                    #expect(queued.hasPrefix("⏳ Queued *Cache miss storm* on acme-store as job 2"), "\(queued)")
+                    #expect(try await Self.post(Self.alerts(before), to: first) == 200)
+                    kill(firstPID, SIGKILL)
+                    let killedAt = ContinuousClock.now
+                    for _ in 0..<200 where await !second.leads() { try await Task.sleep(for: .milliseconds(50)) }
+                    let takeover = ContinuousClock.now - killedAt
+                    #expect(await second.leads(), "the second replica never took the lead")
+                    #expect(takeover < .seconds(Self.interval), "took \(takeover) to take the lead")
+                    // The dead replica's job is recorded interrupted, and the queued one runs on the survivor.
+                    let interrupted = try await second.waitForJob(1, { $0.state.isFinal }, seconds: 20)
+                    #expect(interrupted.state == .interrupted && interrupted.steps.isEmpty, "\(interrupted.state) \(interrupted.steps)")
+                    let resumed = try await second.waitForJob(2, { $0.state.isFinal }, seconds: 20)
+                    // `wp` does not exist on this host: its steps fail, but they ran, once.
+                    #expect(resumed.state == .failed && resumed.steps.count == 2, "\(resumed.state) \(resumed.steps)")
+                    #expect(try await Self.post(Self.alerts(after), to: second) == 200)
+                    for _ in 0..<100 {
+                        let posted = await slack.received.map(\.body)
+                        if (before + after).allSatisfy({ name in posted.contains { $0.contains(name) } }),
+                           posted.contains(where: { $0.contains("interrupted") }) { break }
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                    kill(secondPID, SIGTERM)
+                }
+                #expect(survived == .exited(0))
+            }
+            #expect(killed == .signaled(SIGKILL))
+        }
+        let posted = await slack.received.filter { $0.path.hasSuffix("chat.postMessage") }.map(\.body)
+        for name in before + after {
+            #expect(posted.filter { $0.contains("\(name) on acme-store") }.count == 1, "\(name) posted \(posted.filter { $0.contains(name) }.count) times")
+        }
+        #expect(posted.filter { $0.contains("Job 1") && $0.contains("interrupted") }.count == 1)
+        try await PostgresPool.with(try PostgresEndpoint(url: url), connections: 1, logger: PostgresTestDatabase.logger) { database in
+            let outbox = try await PostgresStore(database: database, replica: "test").outboxEntries()
+            #expect(!outbox.isEmpty && outbox.allSatisfy { $0.status == "sent" && $0.attempts == 1 }, "\(outbox)")
+        }
+    }
+}
