@@ -452,3 +452,6 @@ extension PostgresStore {
         }
     }
 }
+
+/// The commands', the customers' and the status page's stores, whole.
+extension PostgresStore: OperationsStore, CustomerStore, StatusPageStore {}

@@ -7,8 +7,8 @@ import TestSupport
 
 /// What both engines implement, checked the same way on each: a store protocol answers alike on SQLite and on
 /// PostgreSQL.
-typealias EngineStore = SilenceStore & DailyRuns & SampleWriter & AuditLog & InsightStore & OutboxStore & CustomerDirectory
-    & JobStore & SampleIngestStore & MonitorStore & DeliveryLog
+typealias EngineStore = SchedulerStore & OperationsStore & CustomerStore & StatusPageStore & ServerStore & SampleReader
+    & CollectorStatusStore & IssueReader & OutboxStore
 
 enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite, postgres
