@@ -455,3 +455,10 @@ extension PostgresStore {
 
 /// The commands', the customers' and the status page's stores, whole.
 extension PostgresStore: OperationsStore, CustomerStore, StatusPageStore {}
+
+extension PostgresStore {
+    /// Reads every raw sample newer than `since` and returns how many there were (the floor of a cycle's reads).
+    public func countSamples(since: Date) async throws -> Int {
+        try await database.rows("SELECT customer_id, metric, at, value FROM metric_samples WHERE at > \(since.unixSeconds)").count
+    }
+}

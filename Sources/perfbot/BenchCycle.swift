@@ -1,7 +1,9 @@
 import ArgumentParser
 import BotCore
+import BotPostgres
 import BotStore
 import Foundation
+import Logging
 import PerfbotApp
 import SchedulerPlugin
 
@@ -22,6 +24,8 @@ struct BenchCycle: AsyncParsableCommand {
     @Flag(help: "Run one cycle and print its figures.") var run = false
     @Option(help: "The playbooks directory.") var playbooks = "Playbooks"
     @Option(help: "A Prometheus to read the fleet's containers from during the cycle.") var prometheus: String?
+    @Option(help: "Run the cycle on this PostgreSQL database (the prepared file is copied into it first, when it is empty).")
+    var postgres: String?
     @Option(help: "The fleet's time as Unix seconds (default a fixed one; `scripts/bench-mixed` gives the present).")
     var at: Int?
 
@@ -92,17 +96,37 @@ struct BenchCycle: AsyncParsableCommand {
         }
     }
 
+    /// Runs the cycle on the prepared SQLite file, or on PostgreSQL (`--postgres`) after copying the file into it.
     func runCycle() async throws {
-        let store = try SQLiteStore(path: database, metrics: Wiring.metricCatalogue)
+        let sqlite = try SQLiteStore(path: database, metrics: Wiring.metricCatalogue)
+        guard let postgres else {
+            return try await measure(sqlite) { try await sqlite.countSamples(since: $0) }
+        }
+        var logger = Logger(label: "bench-cycle")
+        logger.logLevel = .warning
+        try await PostgresPool.with(try PostgresEndpoint(url: postgres), connections: 8, logger: logger) { pool in
+            try await pool.migrate()
+            if try await pool.count("customers") == 0 {
+                let started = Date()
+                let copied = try await DatabaseCopy.copy(try sqlite.export(), to: pool)
+                print("copied \(copied.total) rows into PostgreSQL in \(String(format: "%.0f", Date().timeIntervalSince(started))) s")
+            }
+            let store = PostgresStore(database: pool, replica: "bench", metrics: Wiring.metricCatalogue)
+            try await measure(store) { try await store.countSamples(since: $0) }
+        }
+    }
+
+    func measure(_ store: any PerfbotStore, countSamples: (Date) async throws -> Int) async throws {
+        print("engine: \(postgres == nil ? "SQLite" : "PostgreSQL")")
         var configuration = try PerfbotConfiguration(values: [:])
-        configuration.databasePath = database
+        configuration.databasePath = postgres ?? database
         configuration.playbooksPath = playbooks
         configuration.prometheusURL = prometheus
         let clock = ManualClock(now)
         let wiring = try Wiring(configuration: configuration, store: store, clock: clock)
         let cycle = wiring.checkCycle(evaluation: .incremental)
         let floorStart = ContinuousClock.now
-        let rows = try await store.countSamples(since: now.addingTimeInterval(-(600 + 90)))
+        let rows = try await countSamples(now.addingTimeInterval(-(600 + 90)))
         let floor = ContinuousClock.now - floorStart
         let load = { (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)
             .joined(separator: " ") ?? "?" }
