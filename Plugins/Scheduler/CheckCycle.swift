@@ -7,6 +7,14 @@ import Logging
 actor RecommendationMemory {
     private var shown: [StoreID: [String: String]] = [:]
 
+    /// Loads, in one read, what the feed shows of the stores not met yet.
+    func preload(_ stores: [StoreID], load: ([StoreID]) async throws -> [StoreID: [String: String]]) async throws {
+        let unknown = stores.filter { shown[$0] == nil }
+        guard !unknown.isEmpty else { return }
+        let loaded = try await load(unknown)
+        for id in unknown { shown[id] = loaded[id] ?? [:] }
+    }
+
     /// The recommendations of `current` that are new or whose evidence changed; they count as shown now.
     func fresh(_ current: [Recommendation], for store: StoreID,
                load: () async throws -> [String: String]) async throws -> [Recommendation] {
@@ -172,6 +180,7 @@ public struct CheckCycle: Sendable {
             report.newSamples = refresh.newSamples
             mark = refresh.mark
         }
+        try await recommendations.preload(customers.map(\.id)) { [store] in try await store.shownRecommendations(of: $0) }
         var pending = customers[...]
         try await withThrowingTaskGroup(of: (StoreID, Result<CycleReport, any Error>).self) { group in
             func startNext() {

@@ -85,6 +85,18 @@ extension PostgresStore: InsightStore {
         try await record(InsightEntry(kind: kind, title: title, body: body), for: store, messages: [], at: at)
     }
 
+    public func shownRecommendations(of stores: [StoreID]) async throws -> [StoreID: [String: String]] {
+        var shown: [StoreID: [String: String]] = [:]
+        for row in try await database.rows("""
+            SELECT customer_id, title, body FROM insights
+            WHERE kind = 'recommendation' AND customer_id = ANY(\(stores.map(\.rawValue))::text[]) ORDER BY id
+            """) {
+            let (name, title, body) = try row.decode((String, String, String).self)
+            if let id = StoreID(name) { shown[id, default: [:]][title] = body }
+        }
+        return shown
+    }
+
     public func shownRecommendations(of store: StoreID) async throws -> [String: String] {
         var shown: [String: String] = [:]
         for row in try await database.rows("""

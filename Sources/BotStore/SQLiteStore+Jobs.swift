@@ -298,6 +298,22 @@ extension SQLiteStore: CustomerStore {
         }
     }
 
+    public func shownRecommendations(of stores: [StoreID]) async throws -> [StoreID: [String: String]] {
+        try await pool.read { db in
+            var shown: [StoreID: [String: String]] = [:]
+            // Many stores (a whole fleet): every row is read and kept for the stores asked, far under SQLite's limit
+            // of variables in one statement.
+            let wanted = Set(stores)
+            let (filter, arguments) = stores.count > 500 ? ("", []) : Self.storeFilter(stores)
+            for row in try Row.fetchAll(db, sql: """
+                SELECT customer_id, title, body FROM insights WHERE kind = 'recommendation' \(filter) ORDER BY id
+                """, arguments: arguments) {
+                if let id = StoreID(row[0] as String), wanted.contains(id) { shown[id, default: [:]][row[1]] = row[2] }
+            }
+            return shown
+        }
+    }
+
     public func scores(of store: StoreID, since: Date) async throws -> [(at: Date, score: Int)] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: """

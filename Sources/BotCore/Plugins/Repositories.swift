@@ -424,6 +424,8 @@ public protocol InsightStore: Sendable {
     func addInsight(_ store: StoreID, at: Date, kind: String, title: String, body: String) async throws
     /// The newest evidence of each recommendation in the store's feed (title → evidence).
     func shownRecommendations(of store: StoreID) async throws -> [String: String]
+    /// The same for many stores in one read (a cycle that meets them for the first time); a store with none is left out.
+    func shownRecommendations(of stores: [StoreID]) async throws -> [StoreID: [String: String]]
 }
 
 /// Samples as the fleet's rules see them at one time, read once to rebuild an evaluator's memory.
