@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(name: "PerfbotAppTests", dependencies: ["PerfbotApp", "BotPlaybooks", "BotProbes", "TestSupport"]),
         .testTarget(
             name: "SchedulerPluginTests",
-            dependencies: ["SchedulerPlugin", "PerfbotApp", "BotStore", "BotPlaybooks", "BotChannels", "BotProbes", "TestSupport"]
+            dependencies: ["SchedulerPlugin", "PerfbotApp", "BotStore", "BotPostgres", "BotPlaybooks", "BotChannels", "BotProbes", "TestSupport"]
         ),
     ]
 )

@@ -13,7 +13,10 @@ let start = Date(timeIntervalSince1970: 1_800_000_000)
 
 /// perfbot over a temporary database with a stand-in `docker`, a clock the test moves, and instant waits.
 struct SchedulerBot {
-    let store: SQLiteStore
+    /// The store the wiring runs on: an SQLite file of its own, or the PostgreSQL store given.
+    let engine: any PerfbotStore
+    /// The SQLite store (most tests read it directly).
+    var store: SQLiteStore { engine as! SQLiteStore }
     let clock = ManualClock(start)
     let wiring: Wiring
     let dockerLog: String
@@ -21,10 +24,12 @@ struct SchedulerBot {
     /// - Parameter dockerPrints: what the stand-in `docker` prints (a `docker stats` line, say).
     /// - Parameter metrics: what the store reads back (the wiring's packs' by default).
     init(customers: [Customer], dockerDelay: Double = 0, local: LocalExecutor = LocalExecutor(),
-         extra: [String: String] = [:], dockerPrints: String? = nil, metrics: MetricCatalogue = Wiring.metricCatalogue) async throws {
+         extra: [String: String] = [:], dockerPrints: String? = nil, metrics: MetricCatalogue = Wiring.metricCatalogue,
+         on engine: (any PerfbotStore)? = nil) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path, metrics: metrics)
+        let store = try engine ?? SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path, metrics: metrics)
+        self.engine = store
         dockerLog = directory.appendingPathComponent("docker.log").path
         let docker = directory.appendingPathComponent("docker").path
         try ("#!/bin/sh\nsleep \(dockerDelay)\necho \"$*\" >> '\(dockerLog)'\n" + (dockerPrints.map { "cat <<'EOF'\n\($0)\nEOF\n" } ?? ""))
