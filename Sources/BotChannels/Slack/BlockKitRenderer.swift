@@ -108,13 +108,24 @@ public enum BlockKitRenderer {
     static func chunks(_ text: String, limit: Int) -> [String] {
         var pieces: [String] = []
         var current = ""
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = String(line.prefix(limit))
-            if !current.isEmpty && current.count + line.count + 1 > limit {
+        // Characters in `current`, kept as it grows: counting a string walks all of it.
+        var length = 0
+        for whole in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = whole.prefix(limit)
+            let count = line.count
+            if !current.isEmpty && length + count + 1 > limit {
                 pieces.append(current)
                 current = ""
+                length = 0
             }
-            current += current.isEmpty ? line : "\n" + line
+            if current.isEmpty {
+                current = String(line)
+                length = count
+            } else {
+                current += "\n"
+                current += line
+                length += count + 1
+            }
         }
         if !current.isEmpty || pieces.isEmpty { pieces.append(current) }
         return pieces
