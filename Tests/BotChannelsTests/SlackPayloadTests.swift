@@ -1,4 +1,4 @@
-import BotChannels
+@testable import BotChannels
 import BotCore
 import Foundation
 import Testing
@@ -99,6 +99,33 @@ func sample(_ name: String) throws -> [UInt8] {
             let object = try JSONSerialization.jsonObject(with: block.data()) as? [String: Any]
             let text = (object?["text"] as? [String: Any])?["text"] as? String ?? ""
             #expect(text.count <= 3000)
+        }
+    }
+}
+
+@Suite struct BlockKitChunkTests {
+    /// Chunks keep every non-empty line (cut at the limit), in order, each chunk within the limit and as full as the next
+    /// line allows, whatever the mix of long, empty and multi-scalar lines.
+    @Test func chunksKeepEveryLineAndFillEachChunk() {
+        var state: UInt64 = 42
+        func next(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(state >> 33) % bound
+        }
+        let pieces = ["", "a", "éé", "👩‍💻", "store-00042  94% 🟢", String(repeating: "x", count: 70)]
+        for _ in 0..<200 {
+            let limit = 20 + next(80)
+            let lines = (0..<next(40)).map { _ in (0..<next(4)).map { _ in pieces[next(pieces.count)] }.joined() }
+            let chunks = BlockKitRenderer.chunks(lines.joined(separator: "\n"), limit: limit)
+            let cut = lines.map { String($0.prefix(limit)) }
+            #expect(chunks.allSatisfy { $0.count <= limit })
+            // An empty line that would open a chunk is dropped; every other line is kept.
+            let kept = chunks.joined(separator: "\n").split(separator: "\n").map(String.init)
+            #expect(kept == cut.filter { !$0.isEmpty })
+            for (chunk, following) in zip(chunks, chunks.dropFirst()) {
+                let first = following.split(separator: "\n", omittingEmptySubsequences: false).first ?? ""
+                #expect(chunk.count + first.count + 1 > limit, "a chunk closed early")
+            }
         }
     }
 }
