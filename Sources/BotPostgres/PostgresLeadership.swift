@@ -5,7 +5,7 @@ import PostgresNIO
 
 /// One leader among the replicas that share a PostgreSQL database, through a lease row (`perfbot_leader`).
 ///
-/// Each replica campaigns every third of `lease`: the holder renews the row, and another replica takes it only once
+/// Each replica campaigns every quarter of `lease`: the holder renews the row, and another replica takes it only once
 /// it has expired by the database's clock. A replica counts itself leader until `lease` after the start of its last
 /// successful renewal, by its own monotonic clock, so it stops leading before anyone else can begin. A leader killed
 /// with SIGKILL is replaced within one lease; `resign()` hands over at once on a clean stop.
@@ -109,11 +109,11 @@ public actor PostgresLeadership: Leadership {
         }
     }
 
-    /// Campaigns every third of the lease until cancelled, then resigns.
+    /// Campaigns every quarter of the lease until cancelled, then resigns.
     public func run() async {
         while !Task.isCancelled {
             await campaign()
-            do { try await Task.sleep(for: lease / 3) } catch { break }
+            do { try await Task.sleep(for: lease / 4) } catch { break }
         }
         await resign()
     }
