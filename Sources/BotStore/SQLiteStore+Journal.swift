@@ -56,10 +56,14 @@ extension SQLiteStore {
         }
     }
 
+    /// Deletes in steps of at most 5,000 rows, each its own transaction, so other writers wait for one step only.
     public func forgetJournal(through mark: Int64) async throws {
-        try await pool.write { db in
-            try db.execute(sql: "DELETE FROM sample_journal WHERE seq <= ?", arguments: [mark])
-        }
+        while try await pool.write({ db in
+            try db.execute(sql: """
+                DELETE FROM sample_journal WHERE seq IN (SELECT seq FROM sample_journal WHERE seq <= ? ORDER BY seq LIMIT 5000)
+                """, arguments: [mark])
+            return db.changesCount == 5000
+        }) {}
     }
 
     public func ruleContext(at: Date) async throws -> FleetRuleContext {

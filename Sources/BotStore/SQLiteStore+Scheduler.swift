@@ -165,8 +165,17 @@ extension SQLiteStore: SchedulerStore {
         }
     }
 
+    /// Snapshots written per transaction: a fleet's are written in several, so a command's or a push's write
+    /// waits for one of them, not for all.
+    static let snapshotBatch = 500
+
     public func writeSnapshots(_ snapshots: [SnapshotRecord], at: Date) async throws {
-        guard !snapshots.isEmpty else { return }
+        for start in stride(from: 0, to: snapshots.count, by: Self.snapshotBatch) {
+            try await writeSnapshotBatch(snapshots[start..<min(start + Self.snapshotBatch, snapshots.count)], at: at)
+        }
+    }
+
+    private func writeSnapshotBatch(_ snapshots: ArraySlice<SnapshotRecord>, at: Date) async throws {
         try await pool.write { db in
           for snapshot in snapshots {
             let store = snapshot.store, score = snapshot.score, metrics = snapshot.metrics

@@ -24,6 +24,8 @@ struct BenchCycle: AsyncParsableCommand {
     @Flag(help: "Run one cycle and print its figures.") var run = false
     @Option(help: "The playbooks directory.") var playbooks = "Playbooks"
     @Option(help: "A Prometheus to read the fleet's containers from during the cycle.") var prometheus: String?
+    @Option(help: "After the figures, run this many more idle cycles and print their median and fastest (for profiling).")
+    var idle = 0
     @Option(help: "Run the cycle on this PostgreSQL database (the prepared file is copied into it first, when it is empty).")
     var postgres: String?
     @Option(help: "The fleet's time as Unix seconds (default a fixed one; `scripts/bench-mixed` gives the present).")
@@ -160,6 +162,16 @@ struct BenchCycle: AsyncParsableCommand {
         clock.advance(by: 60)
         // The same cycle reading every store's window from the tables, as before the rules kept a memory.
         print(line("  a full-read cycle (no memory), for reference", try await wiring.checkCycle(evaluation: .full).run()))
+        if idle > 0 {
+            var durations: [TimeInterval] = []
+            for _ in 0..<idle {
+                clock.advance(by: 15)
+                durations.append(try await cycle.run().duration)
+            }
+            durations.sort()
+            print("  \(idle) more idle cycles: median \(String(format: "%.2f", durations[durations.count / 2])) s, "
+                + "fastest \(String(format: "%.2f", durations[0])) s · load \(load())")
+        }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         print("peak resident memory: \(usage.ru_maxrss / 1024) MB")
