@@ -4,8 +4,9 @@ import Foundation
 
 extension CheckCycle {
     /// One store: evaluate its rules, open, keep or resolve its issues, act per policy, write its snapshot.
+    /// - Parameter firing: the rules that fire, when the caller already worked them out.
     func checkStore(_ customer: Customer, rules: [DetectionRule], state known: StoreState?, latest: MetricSnapshot,
-                    uptime: Double?, now: Date) async throws -> CycleReport {
+                    uptime: Double?, now: Date, firing precomputed: [DetectionRule]? = nil) async throws -> CycleReport {
         var report = CycleReport()
         let id = customer.id
         // What the memory holds, or one read for everything this store needs; the rules are evaluated in memory.
@@ -16,7 +17,7 @@ extension CheckCycle {
             state = try await store.state(of: id, since: now.addingTimeInterval(-RuleEvaluator.lookback(rules)), at: now)
         }
         let silence = state.silence
-        let firing = RuleEvaluator.firing(rules, series: state.series, now: now)
+        let firing = precomputed ?? RuleEvaluator.firing(rules, series: state.series, now: now)
         let tracked = state.tracked
         let current = latest.fresh(asOf: now)
 

@@ -220,6 +220,19 @@ public struct CheckCycle: Sendable {
     func check(_ customer: Customer, rules: [DetectionRule], state: StoreState?, latest: MetricSnapshot, uptime: Double?,
                now: Date) async -> Result<CycleReport, any Error> {
         let timeout = settings.perStoreTimeout
+        // A store of the memory with nothing firing and nothing open is only scored (and may note a
+        // recommendation): no fix can run, so it is checked without a timer of its own.
+        if let state, state.tracked.isEmpty {
+            let firing = RuleEvaluator.firing(rules, series: state.series, now: now)
+            if firing.isEmpty {
+                do {
+                    return .success(try await checkStore(customer, rules: rules, state: state, latest: latest, uptime: uptime,
+                                                         now: now, firing: firing))
+                } catch {
+                    return .failure(error)
+                }
+            }
+        }
         do {
             return .success(try await withThrowingTaskGroup(of: CycleReport?.self) { group in
                 group.addTask { try await checkStore(customer, rules: rules, state: state, latest: latest, uptime: uptime, now: now) }

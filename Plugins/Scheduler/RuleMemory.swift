@@ -54,6 +54,8 @@ actor RuleMemory {
     private var lastPass: Date?
     /// The leadership term the memory was kept in.
     private var term: Int64?
+    /// The oldest sample and hour the memory holds, as the last pass that dropped old ones found them.
+    private var oldestKept: (sample: Date, hour: Date)?
 
     /// Forgets everything when `term` is not the one the memory was kept in, so the next refresh rebuilds it from
     /// the tables (on a shared database another leader read the journal meanwhile).
@@ -93,6 +95,7 @@ actor RuleMemory {
             for (id, hours) in fleet.hourly { stores[id, default: Stored()].hours = hours }
             mark = fleet.mark
             lookback = wanted
+            oldestKept = nil
             rebuilt = true
         }
         lastPass = now
@@ -109,18 +112,27 @@ actor RuleMemory {
     }
 
     /// Drops, in place, the samples before `horizon` and the hours before `hoursBefore` (a list may be left empty).
+    /// Skips the pass over every store when nothing held is old enough to drop: the oldest sample and hour kept,
+    /// as the last pass left them (a sample or hour added since is never older than the horizon it passed).
     private func forget(before horizon: Date, hoursBefore: Date) {
+        if let kept = oldestKept, kept.sample > horizon, kept.hour >= hoursBefore { return }
+        var oldestSample = Date.distantFuture, oldestHour = Date.distantFuture
         for id in Array(stores.keys) {
             if let first = stores[id]?.hours.first, first.hour < hoursBefore {
                 stores[id]?.hours.removeAll { $0.hour < hoursBefore }
             }
+            if let first = stores[id]?.hours.first { oldestHour = min(oldestHour, first.hour) }
             // What to drop is worked out first, so the lists are changed while nothing else refers to them.
             let drops: [(MetricName, Int)] = stores[id]?.series.compactMap { metric, samples in
                 let old = samples.prefix { $0.at <= horizon }.count
                 return old > 0 ? (metric, old) : nil
             } ?? []
             for (metric, old) in drops { stores[id]?.series[metric]?.removeFirst(old) }
+            for samples in stores[id]?.series.values ?? [:].values {
+                if let first = samples.first { oldestSample = min(oldestSample, first.at) }
+            }
         }
+        oldestKept = (oldestSample, oldestHour)
     }
 
     /// Adds a sample that was just stored, in its place by time; one per store, metric and second.
@@ -129,6 +141,7 @@ actor RuleMemory {
         stores[sample.store, default: Stored()].latest.record(sample.metric, sample.value, at: sample.at)
         guard sample.at > since else { return }
         Self.place((sample.at, sample.value), in: &stores[sample.store, default: Stored()].series[sample.metric, default: []])
+        if let kept = oldestKept, sample.at < kept.sample { oldestKept = (sample.at, kept.hour) }
     }
 
     /// Puts `sample` in its place by time, unless one of that second is there.
@@ -145,6 +158,7 @@ actor RuleMemory {
         let seconds = Int64(sample.at.timeIntervalSince1970.rounded(.down))
         let hour = Date(timeIntervalSince1970: TimeInterval(seconds - seconds % 3600))
         guard hour >= dayAgo else { return }
+        if let kept = oldestKept, hour < kept.hour { oldestKept = (kept.sample, hour) }
         var hours = stores[sample.store]?.hours ?? []
         if let index = hours.firstIndex(where: { $0.hour >= hour }), hours[index].hour == hour {
             hours[index].sum += sample.value
