@@ -51,11 +51,8 @@ public enum Runner {
             try await store.heartbeat(for: lease)
             let wiring = try build(store, leadership, metrics)
             logger.notice("replica starting", metadata: ["replica": "\(identity)", "database": "\(endpoint)", "lease": "\(lease)"])
-            let engine = wiring.engine
-            let heartbeat = PeriodicService(name: "replica-heartbeat", every: lease / 3, clock: wiring.clock, logger: logger) {
-                try await store.heartbeat(for: lease)
-                _ = try await engine.recover()
-            }
+            let heartbeat = ReplicaHeartbeat(store: store, engine: wiring.engine, lease: lease,
+                                             drain: .seconds(configuration.drainSeconds), logger: logger)
             try await serve(wiring, alongside: [LeadershipService(leadership), heartbeat], onReady: onReady)
         }
     }
@@ -85,6 +82,35 @@ public enum Runner {
             throw PostgresNotServed()
         }
         return try SQLiteStore(path: configuration.databasePath, metrics: Wiring.metricCatalogue)
+    }
+}
+
+/// Tells the other replicas this one is alive (its running jobs are its own), and with each beat records the jobs of
+/// replicas that stopped beating `interrupted` and takes up queued jobs nobody runs. On a stop it says it is alive
+/// until the drain window has passed, so no other replica records the jobs it still finishes.
+struct ReplicaHeartbeat: BotService {
+    let name = "replica-heartbeat"
+    let store: PostgresStore
+    let engine: JobEngine
+    let lease: Duration
+    let drain: Duration
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled {
+            do {
+                try await store.heartbeat(for: lease)
+                _ = try await engine.recover()
+            } catch is CancellationError {
+                break
+            } catch {
+                logger.error("replica heartbeat failed", metadata: ["error": "\(error)"])
+            }
+            do { try await Task.sleep(for: lease / 3) } catch { break }
+        }
+        // A task of its own: this one is cancelled, and the last beat must still reach the database.
+        let (store, until) = (store, lease + drain)
+        await Task { try? await store.heartbeat(for: until) }.value
     }
 }
 

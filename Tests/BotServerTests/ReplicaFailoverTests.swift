@@ -90,4 +90,35 @@ import FoundationNetworking
             #expect(!outbox.isEmpty && outbox.allSatisfy { $0.status == "sent" && $0.attempts == 1 }, "\(outbox)")
         }
     }
+
+    /// SIGTERM to a replica whose step outlasts the lease: it drains as it would alone (the step finishes, the next
+    /// does not start, the job is recorded `interrupted` with what ran), and the other replica, which sees it alive
+    /// until its drain window ends, records nothing over it.
+    @Test func aStoppingReplicaFinishesItsStepWithoutTheOtherInterruptingIt() async throws {
+        let slack = SlackStandIn()
+        let url = try await PostgresTestDatabase.createURL("draining")
+        try await slack.serve { base in
+            let first = try await LiveBot(stepSeconds: 8, extra: [
+                "SLACK_BOT_TOKEN": "xoxb-live-test", "SLACK_API_URL": base + "/api", "SLACK_ALERTS_CHANNEL": "C0ALERTS",
+                "PERFBOT_CHECK_INTERVAL": "\(Int(Self.interval))",
+            ], postgres: url)
+            let second = try first.replica()
+            _ = try await second.serve { secondPID in
+                let stopped = try await first.serve { firstPID in
+                    _ = try await first.command("run slow_step acme-store")
+                    _ = try await first.waitForJob { $0.state == .running }
+                    kill(firstPID, SIGTERM)
+                }
+                #expect(stopped == .exited(0))
+                let job = try await second.waitForJob(1, { $0.state.isFinal }, seconds: 5)
+                #expect(job.state == .interrupted && job.steps.map(\.status) == [.succeeded], "\(job.state) \(job.steps)")
+                // Long enough for the survivor's heartbeat to look at the stopped replica's job again.
+                try await Task.sleep(for: .seconds(2))
+                kill(secondPID, SIGTERM)
+            }
+        }
+        // The job was the stopping replica's to record; the other one reports no interruption of its own.
+        let reports = await slack.received.filter { $0.body.contains("Job 1") && $0.body.contains("interrupted") }
+        #expect(reports.isEmpty, "\(reports.map(\.body))")
+    }
 }
