@@ -301,7 +301,7 @@ public actor JobEngine: BotService {
     public func recover() async throws -> [JobRecord] {
         let interrupted = try await store.interruptRunningJobs(at: clock.now)
         for job in interrupted {
-            logger.warning("job interrupted by the last stop", metadata: ["job": "\(job.id)", "store": "\(job.store)"])
+            logger.warning("job interrupted: the process that ran it stopped", metadata: ["job": "\(job.id)", "store": "\(job.store)"])
             await reporter(JobOutcome(job: job, report: nil))
         }
         for id in try await store.storesWithQueuedJobs() { await kick(id) }
