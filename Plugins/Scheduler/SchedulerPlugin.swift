@@ -64,6 +64,11 @@ public struct SchedulerPlugin: BotPlugin {
                                                ArgumentSpec("reason", .rest, optional: true)], role: .operator,
                         summary: "Mute a store's alerts and automation for a while (says so when it ends).",
                         examples: ["silence acme-store 2h planned migration"]),
+            CommandSpec("silences", readOnly: true, summary: "The silences in force: store, until when, why and by whom.",
+                        examples: ["silences"]),
+            CommandSpec("unsilence", arguments: [ArgumentSpec("store", .store)], role: .operator,
+                        summary: "End a store's silence now; what is still open is then alerted.",
+                        examples: ["unsilence acme-store"]),
         ]
     }
 
@@ -71,6 +76,8 @@ public struct SchedulerPlugin: BotPlugin {
         switch command.name {
         case "issues": return try await issues(command.store())
         case "silence": return try await silence(command, context: context)
+        case "silences": return try await silences()
+        case "unsilence": return try await unsilence(command, context: context)
         case "predict": return try await predictions.reply(for: command.store())
         default: throw BotError.unsupported(command.name)
         }
@@ -116,9 +123,40 @@ public struct SchedulerPlugin: BotPlugin {
         }
         let now = clock.now
         let until = now.addingTimeInterval(duration.seconds)
-        _ = try await store.addSilence(id, until: until, reason: command.value("reason"),
-                                       by: try context.member().user.rawValue, at: now)
+        let by = try context.member().user.rawValue
+        let silence = try await store.addSilence(id, until: until, reason: command.value("reason"), by: by, at: now)
+        try await store.audit(actor: by, channel: "slack", action: "silence.add", store: id,
+                              details: ["silence": "\(silence)", "until": Wording.clockTime(until), "reason": command.value("reason") ?? ""],
+                              result: "silenced", at: now)
         return BotReply([.text("🔕 \(id) is silenced until \(Wording.clockTime(until)) (\(command.value("duration") ?? "")): "
             + "no alerts and no automatic fixes. I'll say when it ends.")], visibility: .inChannel)
+    }
+
+    func silences() async throws -> BotReply {
+        let now = clock.now
+        let active = try await store.activeSilences(at: now)
+        guard !active.isEmpty else { return BotReply([.text("🔔 No store is silenced.")]) }
+        let lines = active.map { silence in
+            let until = silence.endsAt.timeIntervalSince(now) < 86400 ? Wording.clockTime(silence.endsAt) : Wording.dayAndTime(silence.endsAt)
+            return "🔕 *\(silence.store)* until \(until), by <@\(silence.createdBy)>" + (silence.reason.map { ": " + Wording.escapedForSlack($0) } ?? "")
+        }
+        return BotReply([.header("Silences (\(active.count))"), .text(lines.joined(separator: "\n")),
+                         .text("`/perf unsilence <store>` ends one now.")])
+    }
+
+    func unsilence(_ command: ParsedCommand, context: CommandContext) async throws -> BotReply {
+        guard let id = command.store() else { throw BotError.invalid("Usage: `/perf unsilence <store>`.") }
+        guard try await store.customer(id) != nil else {
+            let names = try await store.allCustomers().map(\.id.rawValue)
+            throw BotError.unknownStore(id.rawValue, among: names)
+        }
+        let now = clock.now
+        let by = try context.member().user.rawValue
+        let ended = try await store.endSilences(of: id, at: now)
+        try await store.audit(actor: by, channel: "slack", action: "silence.end", store: id, details: ["ended": "\(ended)"],
+                              result: ended > 0 ? "ended" : "none", at: now)
+        guard ended > 0 else { return BotReply([.text("\(id) is not silenced.")]) }
+        return BotReply([.text("🔔 \(id)'s silence is over: alerts and automatic fixes are back on. "
+            + "What is still open is posted with the next check.")], visibility: .inChannel)
     }
 }

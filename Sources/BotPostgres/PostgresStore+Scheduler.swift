@@ -29,6 +29,20 @@ extension PostgresStore: SilenceStore {
             """).compactMap(Self.silence(from:))
     }
 
+    public func activeSilences(at: Date) async throws -> [Silence] {
+        try await database.rows("""
+            SELECT id, customer_id, ends_at, reason, created_by FROM silences
+            WHERE starts_at <= \(at.unixSeconds) AND ends_at > \(at.unixSeconds) ORDER BY ends_at, id
+            """).compactMap(Self.silence(from:))
+    }
+
+    public func endSilences(of store: StoreID, at: Date) async throws -> Int {
+        try await database.rows("""
+            UPDATE silences SET ends_at = \(at.unixSeconds)
+            WHERE customer_id = \(store.rawValue) AND starts_at <= \(at.unixSeconds) AND ends_at > \(at.unixSeconds) RETURNING id
+            """).count
+    }
+
     public func markSilenceAnnounced(_ id: Int64) async throws {
         try await database.execute("UPDATE silences SET end_announced = 1 WHERE id = \(id)")
     }

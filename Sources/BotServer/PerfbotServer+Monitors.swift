@@ -71,7 +71,15 @@ extension PerfbotServer {
                                      storeLabel: label, store: label.flatMap(StoreID.init), name: alert.name, severity: alert.severity,
                                      summary: alert.summary)
             }
+            // A silenced store's alerts are recorded and open or resolve its issues, but post nothing.
+            let now = clock.now
+            var silenced = Set<StoreID>()
+            for id in Set(alerts.compactMap(\.store)) where try await store.activeSilence(id, at: now) != nil {
+                silenced.insert(id)
+            }
+            let quiet = silenced
             let notify: @Sendable (ExternalAlert, Bool) -> Addressed? = { alert, opened in
+                if let id = alert.store, quiet.contains(id) { return nil }
                 // Names, labels and annotations come from outside: escaped, so `<!channel>` or a disguised link
                 // arrive as plain text.
                 let (name, shown, summary) = (Wording.escapedForSlack(alert.name), Wording.escapedForSlack(alert.storeLabel ?? ""),
@@ -80,7 +88,7 @@ extension PerfbotServer {
                 return queuedAlert(opened ? "\(marker) *\(name)* on *\(shown)* (from \(origin)): \(summary)"
                     : "✅ Resolved: *\(name)* on \(shown).")
             }
-            for (alert, effect) in zip(alerts, try await store.ingest(alerts, at: clock.now, notify: notify)) {
+            for (alert, effect) in zip(alerts, try await store.ingest(alerts, at: now, notify: notify)) {
                 switch effect {
                 case .duplicate: duplicates += 1
                 case .unknownStore: unknown.insert(alert.storeLabel ?? "(no \(storeLabel) label)")
@@ -95,6 +103,7 @@ extension PerfbotServer {
             return .json(.object([
                 ("alerts", .int(payload.alerts.count)), ("opened", .int(opened)), ("resolved", .int(resolved)),
                 ("duplicates", .int(duplicates)), ("truncated", .int(payload.truncatedAlerts)),
+                ("silenced_stores", .array(silenced.map(\.rawValue).sorted().map(JSONValue.string))),
                 ("unknown_stores", .array(unknown.sorted().map(JSONValue.string))),
             ]))
         }

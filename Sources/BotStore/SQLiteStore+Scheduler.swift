@@ -126,6 +126,23 @@ extension SQLiteStore: SchedulerStore {
         }
     }
 
+    public func activeSilences(at: Date) async throws -> [Silence] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, customer_id, ends_at, reason, created_by FROM silences
+                WHERE starts_at <= ? AND ends_at > ? ORDER BY ends_at, id
+                """, arguments: [at.unixSeconds, at.unixSeconds]).compactMap(Self.silence(from:))
+        }
+    }
+
+    public func endSilences(of store: StoreID, at: Date) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE silences SET ends_at = ? WHERE customer_id = ? AND starts_at <= ? AND ends_at > ?",
+                           arguments: [at.unixSeconds, store.rawValue, at.unixSeconds, at.unixSeconds])
+            return db.changesCount
+        }
+    }
+
     public func markSilenceAnnounced(_ id: Int64) async throws {
         try await pool.write { db in
             try db.execute(sql: "UPDATE silences SET end_announced = 1 WHERE id = ?", arguments: [id])

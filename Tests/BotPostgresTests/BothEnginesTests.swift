@@ -47,6 +47,14 @@ enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
             #expect(try await store.endedSilences(at: t0.addingTimeInterval(3601)).map(\.id) == [id])
             try await store.markSilenceAnnounced(id)
             #expect(try await store.endedSilences(at: t0.addingTimeInterval(3601)).isEmpty)
+            // Ended by hand: in force no longer, and its end announced as any other's.
+            let second = try await store.addSilence(Self.acme, until: t0.addingTimeInterval(7200), reason: nil, by: "U0OPS0001",
+                                                    at: t0.addingTimeInterval(3700))
+            #expect(try await store.activeSilences(at: t0.addingTimeInterval(3800)).map(\.id) == [second])
+            #expect(try await store.endSilences(of: Self.acme, at: t0.addingTimeInterval(3800)) == 1)
+            #expect(try await store.activeSilences(at: t0.addingTimeInterval(3801)).isEmpty)
+            #expect(try await store.endSilences(of: Self.acme, at: t0.addingTimeInterval(3801)) == 0)
+            #expect(try await store.endedSilences(at: t0.addingTimeInterval(3801)).map(\.id) == [second])
         }
     }
 

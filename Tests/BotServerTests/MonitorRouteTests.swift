@@ -40,6 +40,24 @@ import TestSupport
         #expect(alerts.contains { $0.contains("Resolved: *RedisHitRateLow* on acme-store") })
     }
 
+    /// A silenced store's alerts still open and resolve its issues, but post nothing to Slack.
+    @Test func alertsOfASilencedStoreOpenIssuesButPostNothing() async throws {
+        let bot = try await TestBot(extra: ["SLACK_ALERTS_CHANNEL": "C0ALERTS"])
+        _ = try await bot.store.addSilence(StoreID("acme-store")!, until: t0.addingTimeInterval(3600), reason: "deploy",
+                                           by: "U0DEMOOPS", at: t0.addingTimeInterval(-60))
+        try await bot.app.test(.router) { client in
+            let first = try json(try await client.execute(uri: "/webhooks/alertmanager", method: .post, headers: auth,
+                                                          body: ByteBuffer(string: try sample("alertmanager-firing.json"))))
+            #expect(first["opened"] as? Int == 2)
+            #expect(first["silenced_stores"] as? [String] == ["acme-store"])
+        }
+        let open = try await bot.store.openIssues(store: StoreID("acme-store")!).filter { $0.type.hasPrefix("alert:") }
+        #expect(open.map(\.type) == ["alert:RedisHitRateLow"])
+        // Only the other store's alert is posted.
+        let posted = try await bot.store.pendingMessages().compactMap(\.message.slackText)
+        #expect(posted.count == 1 && posted.allSatisfy { $0.contains("MySQLConnectionsHigh") && !$0.contains("acme-store") }, "\(posted)")
+    }
+
     @Test func malformedAndWrongVersionAlertsAreRefusedClearly() async throws {
         let bot = try await TestBot()
         try await bot.app.test(.router) { client in

@@ -206,7 +206,36 @@ func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
         _ = try await bot.cycle()
         let messages = try await bot.store.pendingMessages().map(\.message)
         #expect(messages.count == 1)
-        #expect(messages.first?.slackText?.contains("The silence on acme-store has ended") == true)
+        let ended = messages.first?.slackText ?? ""
+        #expect(ended.contains("The silence on acme-store has ended"))
+        // What opened while it was silenced is alerted now, once.
+        #expect(ended.contains("Still open:\n🔴 Critical memory — since 10 min ago\n🟠 High memory — since 10 min ago"), "\(ended)")
+    }
+
+    /// `/perf silences` lists what is in force; `/perf unsilence` ends one now; both silence and its end are audited.
+    @Test func silencesAreListedEndedByHandAndAudited() async throws {
+        let bot = try await SchedulerBot(customers: [shop("acme-store"), shop("widgets-inc")])
+        let router = try bot.wiring.commandRouter()
+        func say(_ text: String) async -> String {
+            await router.route(text, user: SlackUserID("U0OPS0001")!, channel: nil, logger: Logger(label: "t")).plainText
+        }
+        #expect(await say("silences").contains("No store is silenced."))
+        #expect(await say("silence acme-store 2h planned migration").contains("acme-store is silenced until"))
+        let listed = await say("silences")
+        #expect(listed.contains("🔕 *acme-store* until ") && listed.contains("by <@U0OPS0001>: planned migration"), "\(listed)")
+        #expect(!listed.contains("widgets-inc"))
+        #expect(await say("unsilence widgets-inc").contains("widgets-inc is not silenced."))
+        #expect(await say("unsilence acme-store").contains("acme-store's silence is over"))
+        #expect(await say("silences").contains("No store is silenced."))
+        // Its end is announced by the next cycle, as a silence that ran out.
+        _ = try await bot.cycle()
+        #expect(try await bot.store.pendingMessages().compactMap(\.message.slackText)
+            .contains { $0.contains("The silence on acme-store has ended") })
+        let audited = try await bot.store.auditEntries(store: StoreID("acme-store")!, limit: 10).map { "\($0.action) \($0.result ?? "")" }
+        #expect(audited.contains("silence.add silenced") && audited.contains("silence.end ended"), "\(audited)")
+        let viewer = await router.route("unsilence acme-store", user: SlackUserID("U0VIEW001")!, channel: nil,
+                                        logger: Logger(label: "t")).plainText
+        #expect(viewer.contains("needs the operator role"))
     }
 
     @Test func oneSlowStoreDoesNotHoldUpTheOthers() async throws {

@@ -484,6 +484,10 @@ public protocol SilenceStore: SilenceReader {
     func endedSilences(at: Date) async throws -> [Silence]
     /// Marks a silence's end as announced.
     func markSilenceAnnounced(_ id: Int64) async throws
+    /// Every silence in force at `at`, the soonest to end first.
+    func activeSilences(at: Date) async throws -> [Silence]
+    /// Ends `store`'s silences in force at `at` (their end is then announced as any other's). - Returns: how many.
+    func endSilences(of store: StoreID, at: Date) async throws -> Int
 }
 
 /// Stores samples.
@@ -501,4 +505,4 @@ public protocol DailyRuns: Sendable {
 
 /// What the scheduler plugin reads and writes: each part is a small protocol with its own callers.
 public protocol SchedulerStore: RuleStateStore, IssueStore, InsightStore, ProposalLapses, SilenceStore, SampleWriter,
-    DailyRuns, OutboxWriter, CustomerDirectory, MetricReader {}
+    DailyRuns, OutboxWriter, CustomerDirectory, MetricReader, IssueReader, AuditLog {}

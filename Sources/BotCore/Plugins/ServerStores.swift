@@ -45,4 +45,4 @@ public protocol ServerGauges: Sendable {
 
 /// What the HTTP server reads and writes: the delivery log, pushed samples, monitors' alerts, the customers it
 /// checks deliveries against, later replies, and its gauges.
-public protocol ServerStore: DeliveryLog, SampleIngestStore, MonitorStore, ServerGauges, CustomerDirectory, OutboxWriter {}
+public protocol ServerStore: DeliveryLog, SampleIngestStore, MonitorStore, ServerGauges, CustomerDirectory, OutboxWriter, SilenceReader {}
