@@ -73,13 +73,9 @@ extension PerfbotServer {
             }
             // A silenced store's alerts are recorded and open or resolve its issues, but post nothing.
             let now = clock.now
-            var silenced = Set<StoreID>()
-            for id in Set(alerts.compactMap(\.store)) where try await store.activeSilence(id, at: now) != nil {
-                silenced.insert(id)
-            }
-            let quiet = silenced
+            let silenced = Set(try await store.activeSilences(at: now).map(\.store)).intersection(alerts.compactMap(\.store))
             let notify: @Sendable (ExternalAlert, Bool) -> Addressed? = { alert, opened in
-                if let id = alert.store, quiet.contains(id) { return nil }
+                if let id = alert.store, silenced.contains(id) { return nil }
                 // Names, labels and annotations come from outside: escaped, so `<!channel>` or a disguised link
                 // arrive as plain text.
                 let (name, shown, summary) = (Wording.escapedForSlack(alert.name), Wording.escapedForSlack(alert.storeLabel ?? ""),

@@ -102,6 +102,8 @@ public struct AuditEntry: Sendable, Equatable {
 public protocol SilenceReader: Sendable {
     /// The silence covering `store` at `at`, if any.
     func activeSilence(_ store: StoreID, at: Date) async throws -> Silence?
+    /// Every silence in force at `at`, the soonest to end first.
+    func activeSilences(at: Date) async throws -> [Silence]
 }
 
 /// Writes the audit log.
@@ -484,8 +486,6 @@ public protocol SilenceStore: SilenceReader {
     func endedSilences(at: Date) async throws -> [Silence]
     /// Marks a silence's end as announced.
     func markSilenceAnnounced(_ id: Int64) async throws
-    /// Every silence in force at `at`, the soonest to end first.
-    func activeSilences(at: Date) async throws -> [Silence]
     /// Ends `store`'s silences in force at `at` (their end is then announced as any other's). - Returns: how many.
     func endSilences(of store: StoreID, at: Date) async throws -> Int
 }
