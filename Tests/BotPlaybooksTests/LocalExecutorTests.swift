@@ -40,6 +40,19 @@ func temporaryDirectory() throws -> URL {
         #expect(state == nil || state?.contains("Z") == true, "the grandchild \(pid) survived the timeout: \(state ?? "")")
     }
 
+    /// The kill ends the output too, so both of the run's tasks finish at once: a command the timer killed is
+    /// reported timed out whichever of the two the scheduler hands back first (many at once, to crowd it).
+    @Test func aCommandKilledByItsTimerIsAlwaysReportedTimedOut() async throws {
+        let outcomes = try await withThrowingTaskGroup(of: CommandOutcome.self) { group in
+            for _ in 0..<40 {
+                group.addTask { try await executor.run(CommandRequest(argv: ["sleep", "5"], timeout: 0.05)) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.count == 40)
+        #expect(outcomes.allSatisfy { $0.timedOut && $0.signal == 9 })
+    }
+
     @Test func outputIsBoundedAndTheRestDrained() async throws {
         let bounded = LocalExecutor(outputLimit: 1024)
         let outcome = try await bounded.run(CommandRequest(argv: ["seq", "1", "200000"], timeout: 10))

@@ -1,5 +1,6 @@
 import BotCore
 import Foundation
+import Synchronization
 import Subprocess
 import SystemPackage
 
@@ -82,6 +83,10 @@ public struct LocalExecutor: CommandExecutor {
         return outcome
     }
 
+    final class TimerMark: Sendable {
+        let fired = Mutex(false)
+    }
+
     struct Captured: Sendable {
         var bytes: [UInt8] = []
         var truncated = false
@@ -91,7 +96,10 @@ public struct LocalExecutor: CommandExecutor {
     /// Reads output up to `limit` bytes (draining the rest) while a timer kills the process group at `timeout`.
     static func capture(_ output: SubprocessOutputSequence, pid: pid_t, limit: Int,
                         timeout: TimeInterval) async throws -> Captured {
-        try await withThrowingTaskGroup(of: Captured?.self) { group in
+        // The timer marks the run timed out before it kills: once the group dies the output ends too, and
+        // whichever of the two tasks the group hands back first, the mark says which came first.
+        let killedByTimer = TimerMark()
+        return try await withThrowingTaskGroup(of: Captured?.self) { group in
             group.addTask {
                 var captured = Captured()
                 for try await buffer in output {
@@ -105,20 +113,17 @@ public struct LocalExecutor: CommandExecutor {
             }
             group.addTask {
                 try await Task.sleep(for: .seconds(timeout))
+                killedByTimer.fired.withLock { $0 = true }
                 kill(-pid, SIGKILL)
                 return nil
             }
-            var timedOut = false
             while let next = try await group.next() {
-                guard var captured = next else {
-                    timedOut = true
-                    continue
-                }
+                guard var captured = next else { continue }
                 group.cancelAll()
-                captured.timedOut = timedOut
+                captured.timedOut = killedByTimer.fired.withLock { $0 }
                 return captured
             }
-            return Captured(timedOut: timedOut)
+            return Captured(timedOut: killedByTimer.fired.withLock { $0 })
         }
     }
 }
