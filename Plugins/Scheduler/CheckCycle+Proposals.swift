@@ -5,11 +5,11 @@ import Foundation
 extension CheckCycle {
     /// The approval (with its held job and the customer's proposal e-mail) for a fix the policy holds; nil otherwise.
     func proposal(for decision: Automation.Decision, rule: DetectionRule, value: Double?, customer: Customer,
-                  now: Date) -> ApprovalDraft? {
+                  issueID: Int64? = nil, now: Date) -> ApprovalDraft? {
         guard case .holdForApproval? = decision.policy, let playbook = decision.playbook, let plan = decision.plan else {
             return nil
         }
-        return proposer.draft(playbook, plan: plan, customer: customer, issueID: nil, issue: rule.title,
+        return proposer.draft(playbook, plan: plan, customer: customer, issueID: issueID, issue: rule.title,
                               explanation: rule.inPlainWords(now: value), now: now)
     }
 

@@ -52,21 +52,9 @@ extension CheckCycle {
                 report.actions.append(.init(store: id, what: "\(rule.name): silenced until \(Wording.clockTime(silence?.endsAt ?? now)), no alert or action"))
                 continue
             }
-            let action = await automation.carryOut(decision, issueID: issueID, customer: customer,
-                                                   reason: "\(rule.name) detected", later: { result in
-                do {
-                    try await alert(result, thread: .issue(issueID))
-                } catch {
-                    logger.error("could not queue a run's result", metadata: ["store": "\(id)", "error": "\(error)"])
-                }
-            }, ran: { playbook, report, held in
-                do {
-                    try await announce(playbook, report: report, held: held, rule: rule, value: value, customer: customer)
-                } catch {
-                    logger.error("could not record a run's notices", metadata: ["store": "\(id)", "error": "\(error)"])
-                }
-            })
-            if let action { report.actions.append(.init(store: id, what: action)) }
+            if let action = await carryOut(decision, rule: rule, value: value, customer: customer, issueID: issueID) {
+                report.actions.append(.init(store: id, what: action))
+            }
         }
 
         let firingNames = Set(firing.map(\.name))
@@ -107,6 +95,70 @@ extension CheckCycle {
             report.snapshots.append(SnapshotRecord(store: id, score: score, metrics: current))
         }
         return report
+    }
+
+    /// Runs what the policy decided for the issue `issueID` as a job: its result goes to the issue's thread, and a run
+    /// that ended to the store's feed (and its contact). - Returns: what was done, for the cycle report.
+    func carryOut(_ decision: Automation.Decision, rule: DetectionRule, value: Double?, customer: Customer,
+                  issueID: Int64) async -> String? {
+        let id = customer.id
+        return await automation.carryOut(decision, issueID: issueID, customer: customer,
+                                         reason: "\(rule.name) detected", later: { result in
+            do {
+                try await alert(result, thread: .issue(issueID))
+            } catch {
+                logger.error("could not queue a run's result", metadata: ["store": "\(id)", "error": "\(error)"])
+            }
+        }, ran: { playbook, report, held in
+            do {
+                try await announce(playbook, report: report, held: held, rule: rule, value: value, customer: customer)
+            } catch {
+                logger.error("could not record a run's notices", metadata: ["store": "\(id)", "error": "\(error)"])
+            }
+        })
+    }
+
+    /// A silence (or maintenance window) is over: the admins hear what is still open, and each issue that opened
+    /// while it lasted (no alert went out, nothing ran) is alerted and handled now as if it had just opened.
+    func silenceEnded(_ silence: Silence, customer: Customer?, now: Date) async throws -> [CycleReport.Event] {
+        let open = try await store.openIssues(store: silence.store)
+        var text = "🔔 The silence on \(silence.store) has ended; alerts and automation are back on."
+        if !open.isEmpty {
+            text += "\nStill open:\n" + open.prefix(10).map { issue in
+                (issue.severity == .critical ? "🔴 " : "🟠 ") + Wording.escapedForSlack(issue.summary)
+                    + " — since " + Wording.ago(issue.detectedAt, now: now)
+            }.joined(separator: "\n") + (open.count > 10 ? "\n… and \(open.count - 10) more" : "")
+        }
+        try await alert(BotReply.text(text), thread: nil)
+        try await store.markSilenceAnnounced(silence.id)
+        guard let customer else { return [] }
+        // Still silenced by another silence or window: those issues wait for that one's end.
+        guard try await store.activeSilence(customer.id, at: now) == nil else { return [] }
+        let byName = Dictionary(rules(customer).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let held = open.filter { $0.detectedAt >= silence.startsAt && $0.detectedAt <= silence.endsAt }
+        guard !held.isEmpty else { return [] }
+        let current = try await store.latestMetrics(stores: [customer.id])[customer.id]?.fresh(asOf: now) ?? MetricSnapshot()
+        var events: [CycleReport.Event] = []
+        for issue in held {
+            guard let rule = byName[issue.type] else { continue }
+            let value = current[rule.metric]
+            let decision = automation.decide(rule, customer: customer, silence: nil, now: now)
+            var outcome = decision.text
+            var buttons: [ReplyButton] = []
+            if let draft = proposal(for: decision, rule: rule, value: value, customer: customer, issueID: issue.id, now: now) {
+                if case .proposed = try await store.propose(draft, at: now) {
+                    outcome += " The proposal stands for \(Int(settings.approvalTTL / 3600)) h "
+                        + "(until \(Wording.clockTime(draft.approval.expiresAt)))."
+                    buttons = Alerts.approvalButtons(draft.approval.id)
+                }
+            }
+            try await alert(Alerts.opened(rule, customer: customer, value: value,
+                                          outcome: "Opened during the silence. " + outcome, now: issue.detectedAt,
+                                          buttons: buttons), thread: .issue(issue.id))
+            let action = await carryOut(decision, rule: rule, value: value, customer: customer, issueID: issue.id)
+            events.append(.init(store: customer.id, what: "\(rule.name): after the silence, " + (action ?? "alerted")))
+        }
+        return events
     }
 
     /// Whether `rule`'s condition holds on the latest sample, whatever its window.

@@ -136,20 +136,10 @@ public struct CheckCycle: Sendable {
         let started = ContinuousClock.now
         let now = clock.now
         var report = CycleReport()
-        for silence in try await store.endedSilences(at: now) {
-            // What opened or stayed open while it was silenced is alerted now.
-            let open = try await store.openIssues(store: silence.store)
-            var text = "🔔 The silence on \(silence.store) has ended; alerts and automation are back on."
-            if !open.isEmpty {
-                text += "\nStill open:\n" + open.prefix(10).map { issue in
-                    (issue.severity == .critical ? "🔴 " : "🟠 ") + Wording.escapedForSlack(issue.summary)
-                        + " — since " + Wording.ago(issue.detectedAt, now: now)
-                }.joined(separator: "\n") + (open.count > 10 ? "\n… and \(open.count - 10) more" : "")
-            }
-            try await alert(BotReply.text(text), thread: nil)
-            try await store.markSilenceAnnounced(silence.id)
-        }
         let customers = try await store.allCustomers().filter(\.active)
+        for silence in try await store.endedSilences(at: now) {
+            report.actions += try await silenceEnded(silence, customer: customers.first { $0.id == silence.store }, now: now)
+        }
         report.proposalsClosed = try await closeLapsedProposals(customers: customers, now: now)
         // Collect first (concurrently, bounded), so this cycle's rules see this cycle's readings.
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -114,7 +114,7 @@ extension PostgresStore: SchedulerStore {
         var silences: [StoreID: Silence] = [:]
         // Oldest end first, so each store keeps the silence that lasts longest.
         for row in try await database.rows("""
-            SELECT id, customer_id, ends_at, reason, created_by FROM silences
+            SELECT id, customer_id, ends_at, reason, created_by, starts_at FROM silences
             WHERE starts_at <= \(at.unixSeconds) AND ends_at > \(at.unixSeconds)
               AND (\(store?.rawValue)::text IS NULL OR customer_id = \(store?.rawValue))
             ORDER BY ends_at, id

@@ -9,7 +9,7 @@ import PostgresNIO
 extension PostgresStore: SilenceStore {
     public func activeSilence(_ store: StoreID, at: Date) async throws -> Silence? {
         try await database.rows("""
-            SELECT id, customer_id, ends_at, reason, created_by FROM silences
+            SELECT id, customer_id, ends_at, reason, created_by, starts_at FROM silences
             WHERE customer_id = \(store.rawValue) AND starts_at <= \(at.unixSeconds) AND ends_at > \(at.unixSeconds)
             ORDER BY ends_at DESC LIMIT 1
             """).first.flatMap(Self.silence(from:))
@@ -24,14 +24,14 @@ extension PostgresStore: SilenceStore {
 
     public func endedSilences(at: Date) async throws -> [Silence] {
         try await database.rows("""
-            SELECT id, customer_id, ends_at, reason, created_by FROM silences
+            SELECT id, customer_id, ends_at, reason, created_by, starts_at FROM silences
             WHERE ends_at <= \(at.unixSeconds) AND end_announced = 0 ORDER BY ends_at
             """).compactMap(Self.silence(from:))
     }
 
     public func activeSilences(at: Date) async throws -> [Silence] {
         try await database.rows("""
-            SELECT id, customer_id, ends_at, reason, created_by FROM silences
+            SELECT id, customer_id, ends_at, reason, created_by, starts_at FROM silences
             WHERE starts_at <= \(at.unixSeconds) AND ends_at > \(at.unixSeconds) ORDER BY ends_at, id
             """).compactMap(Self.silence(from:))
     }
@@ -48,8 +48,11 @@ extension PostgresStore: SilenceStore {
     }
 
     static func silence(from row: PostgresRow) throws -> Silence? {
-        let (id, store, endsAt, reason, createdBy) = try row.decode((Int64, String, Int64, String?, String).self)
-        return StoreID(store).map { Silence(id: id, store: $0, endsAt: Date(unixSeconds: endsAt), reason: reason, createdBy: createdBy) }
+        let (id, store, endsAt, reason, createdBy, startsAt) = try row.decode((Int64, String, Int64, String?, String, Int64).self)
+        return StoreID(store).map {
+            Silence(id: id, store: $0, startsAt: Date(unixSeconds: startsAt), endsAt: Date(unixSeconds: endsAt), reason: reason,
+                    createdBy: createdBy)
+        }
     }
 }
 

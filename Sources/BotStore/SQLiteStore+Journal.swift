@@ -82,7 +82,7 @@ extension SQLiteStore {
             var silences: [StoreID: Silence] = [:]
             // Oldest end first, so each store keeps the silence that lasts longest (as `state(of:)` does).
             for row in try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT id, customer_id, ends_at, reason, created_by FROM silences
+                SELECT id, customer_id, ends_at, reason, created_by, starts_at FROM silences
                 WHERE starts_at <= ? AND ends_at > ? ORDER BY ends_at, id
                 """), arguments: [at.unixSeconds, at.unixSeconds]) {
                 if let silence = Self.silence(from: row) { silences[silence.store] = silence }

@@ -102,7 +102,7 @@ extension SQLiteStore: SchedulerStore {
     public func activeSilence(_ store: StoreID, at: Date) async throws -> Silence? {
         try await pool.read { db in
             try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT id, customer_id, ends_at, reason, created_by FROM silences
+                SELECT id, customer_id, ends_at, reason, created_by, starts_at FROM silences
                 WHERE customer_id = ? AND starts_at <= ? AND ends_at > ? ORDER BY ends_at DESC LIMIT 1
                 """), arguments: [store.rawValue, at.unixSeconds, at.unixSeconds]).flatMap(Self.silence(from:))
         }
@@ -120,7 +120,7 @@ extension SQLiteStore: SchedulerStore {
     public func endedSilences(at: Date) async throws -> [Silence] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT id, customer_id, ends_at, reason, created_by FROM silences
+                SELECT id, customer_id, ends_at, reason, created_by, starts_at FROM silences
                 WHERE ends_at <= ? AND end_announced = 0 ORDER BY ends_at
                 """, arguments: [at.unixSeconds]).compactMap(Self.silence(from:))
         }
@@ -129,7 +129,7 @@ extension SQLiteStore: SchedulerStore {
     public func activeSilences(at: Date) async throws -> [Silence] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT id, customer_id, ends_at, reason, created_by FROM silences
+                SELECT id, customer_id, ends_at, reason, created_by, starts_at FROM silences
                 WHERE starts_at <= ? AND ends_at > ? ORDER BY ends_at, id
                 """, arguments: [at.unixSeconds, at.unixSeconds]).compactMap(Self.silence(from:))
         }
@@ -151,7 +151,8 @@ extension SQLiteStore: SchedulerStore {
 
     static func silence(from row: Row) -> Silence? {
         guard let store = StoreID(row[1]) else { return nil }
-        return Silence(id: row[0], store: store, endsAt: Date(unixSeconds: row[2]), reason: row[3], createdBy: row[4])
+        return Silence(id: row[0], store: store, startsAt: Date(unixSeconds: row[5]), endsAt: Date(unixSeconds: row[2]),
+                       reason: row[3], createdBy: row[4])
     }
 
     public func state(of store: StoreID, since: Date, at: Date) async throws -> StoreState {
@@ -175,7 +176,7 @@ extension SQLiteStore: SchedulerStore {
             }
             let tracked = try Self.trackedIssues(db, store)
             let silence = try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT id, customer_id, ends_at, reason, created_by FROM silences
+                SELECT id, customer_id, ends_at, reason, created_by, starts_at FROM silences
                 WHERE customer_id = ? AND starts_at <= ? AND ends_at > ? ORDER BY ends_at DESC LIMIT 1
                 """), arguments: [store.rawValue, at.unixSeconds, at.unixSeconds]).flatMap(Self.silence(from:))
             return StoreState(series: series, tracked: tracked, silence: silence)

@@ -203,13 +203,42 @@ func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
         #expect(bot.dockerRuns.isEmpty)
         #expect(try await bot.store.pendingMessages().isEmpty)
         bot.clock.advance(by: 601)
-        _ = try await bot.cycle()
+        let after = try await bot.cycle()
         let messages = try await bot.store.pendingMessages().map(\.message)
-        #expect(messages.count == 1)
         let ended = messages.first?.slackText ?? ""
         #expect(ended.contains("The silence on acme-store has ended"))
-        // What opened while it was silenced is alerted now, once.
         #expect(ended.contains("Still open:\n🔴 Critical memory — since 10 min ago\n🟠 High memory — since 10 min ago"), "\(ended)")
+        // What opened while it was silenced is alerted now, once, and handled as the store's level says (full auto: run).
+        let alerts = messages.dropFirst().compactMap(\.slackText).filter { $0.contains("Opened during the silence.") }
+        #expect(alerts.count == 2, "\(messages.map(\.slackText))")
+        #expect(alerts.contains { $0.contains("*Critical memory* on *acme-store*") && $0.contains("since \(Wording.clockTime(start))") })
+        #expect(after.actions.contains { $0.what.hasPrefix("critical_memory: after the silence") }, "\(after.actions)")
+        #expect(!bot.dockerRuns.isEmpty)
+        // The next cycle does not alert or run them again.
+        let runs = bot.dockerRuns.count
+        bot.clock.advance(by: 60)
+        let next = try await bot.cycle()
+        #expect(!next.actions.contains { $0.what.contains("after the silence") })
+        #expect(bot.dockerRuns.count == runs)
+    }
+
+    /// At level 1 an issue opened during a silence becomes a proposal when the silence ends, with its buttons.
+    @Test func anIssueOpenedDuringASilenceIsProposedWhenItEnds() async throws {
+        let bot = try await SchedulerBot(customers: [shop("acme-store", level: .notifyOnly)])
+        _ = try await bot.store.addSilence(StoreID("acme-store")!, until: start.addingTimeInterval(600), reason: nil,
+                                           by: "U0OPS0001", at: start)
+        try await bot.feed("acme-store", .memoryPercent, Array(repeating: 88, count: 7))
+        #expect(try await bot.cycle().opened.map(\.what) == ["high_memory (warning)"])
+        #expect(try await bot.store.pendingMessages().isEmpty)
+        bot.clock.advance(by: 601)
+        try await bot.feed("acme-store", .memoryPercent, [88])
+        _ = try await bot.cycle()
+        let texts = try await bot.store.pendingMessages().compactMap(\.message.slackText)
+        let alert = try #require(texts.first { $0.contains("Opened during the silence.") })
+        #expect(alert.contains("held for approval"), "\(alert)")
+        let pending = try await bot.store.approvals(store: StoreID("acme-store")!, since: start, limit: 5)
+        #expect(pending.count == 1 && pending.first?.issueID != nil)
+        #expect(bot.dockerRuns.isEmpty)
     }
 
     /// `/perf silences` lists what is in force; `/perf unsilence` ends one now; both silence and its end are audited.

@@ -287,13 +287,15 @@ public struct TrackedIssue: Sendable, Equatable {
 public struct Silence: Sendable, Equatable {
     public var id: Int64
     public var store: StoreID
+    public var startsAt: Date
     public var endsAt: Date
     public var reason: String?
     public var createdBy: String
 
-    public init(id: Int64, store: StoreID, endsAt: Date, reason: String?, createdBy: String) {
+    public init(id: Int64, store: StoreID, startsAt: Date, endsAt: Date, reason: String?, createdBy: String) {
         self.id = id
         self.store = store
+        self.startsAt = startsAt
         self.endsAt = endsAt
         self.reason = reason
         self.createdBy = createdBy
@@ -505,4 +507,7 @@ public protocol DailyRuns: Sendable {
 
 /// What the scheduler plugin reads and writes: each part is a small protocol with its own callers.
 public protocol SchedulerStore: RuleStateStore, IssueStore, InsightStore, ProposalLapses, SilenceStore, SampleWriter,
-    DailyRuns, OutboxWriter, CustomerDirectory, MetricReader, IssueReader, AuditLog {}
+    DailyRuns, OutboxWriter, CustomerDirectory, MetricReader, IssueReader, AuditLog {
+    /// Stores a proposal for an issue that opened during a silence, once the silence is over.
+    @discardableResult func propose(_ draft: ApprovalDraft, at: Date) async throws -> ProposalOutcome
+}
