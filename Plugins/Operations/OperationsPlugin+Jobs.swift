@@ -26,7 +26,9 @@ extension OperationsPlugin {
     func line(_ job: JobRecord, now: Date, scoped: Bool) -> String {
         let when: String = switch job.state {
         case .running: "started \(Wording.ago(job.startedAt ?? job.createdAt, now: now))"
-        case .queued, .approved, .requested: "asked \(Wording.ago(job.createdAt, now: now))"
+        case .queued, .approved, .requested:
+            "asked \(Wording.ago(job.createdAt, now: now))"
+                + (job.notBefore.map { $0 > now ? " · ⏰ not before \(Wording.dayAndTime($0))" : "" } ?? "")
         default: "ended \(Wording.ago(job.endedAt ?? job.createdAt, now: now))"
         }
         var text = "\(job.state.symbol) *\(job.id)* `\(job.playbook)`" + (scoped ? "" : " on \(job.store)")

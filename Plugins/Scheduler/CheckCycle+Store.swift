@@ -122,14 +122,21 @@ extension CheckCycle {
     /// while it lasted (no alert went out, nothing ran) is alerted and handled now as if it had just opened.
     func silenceEnded(_ silence: Silence, customer: Customer?, now: Date) async throws -> [CycleReport.Event] {
         let open = try await store.openIssues(store: silence.store)
-        var text = "🔔 The silence on \(silence.store) has ended; alerts and automation are back on."
+        var text = silence.isMaintenanceWindow
+            ? "🔔 The maintenance window of \(silence.store) has closed; alerts and automation are back on."
+            : "🔔 The silence on \(silence.store) has ended; alerts and automation are back on."
+        if silence.isMaintenanceWindow {
+            try await store.audit(actor: Silence.windowActor, channel: "policy", action: "window.end", store: silence.store,
+                                  details: ["still_open": "\(open.count)"], result: "ended", at: now)
+        }
         if !open.isEmpty {
             text += "\nStill open:\n" + open.prefix(10).map { issue in
                 (issue.severity == .critical ? "🔴 " : "🟠 ") + Wording.escapedForSlack(issue.summary)
                     + " — since " + Wording.ago(issue.detectedAt, now: now)
             }.joined(separator: "\n") + (open.count > 10 ? "\n… and \(open.count - 10) more" : "")
         }
-        try await alert(BotReply.text(text), thread: nil)
+        // A window closes every week: it is announced only when it leaves something open.
+        if !(silence.isMaintenanceWindow && open.isEmpty) { try await alert(BotReply.text(text), thread: nil) }
         try await store.markSilenceAnnounced(silence.id)
         guard let customer else { return [] }
         // Still silenced by another silence or window: those issues wait for that one's end.

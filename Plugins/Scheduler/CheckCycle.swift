@@ -111,6 +111,8 @@ public struct CheckCycle: Sendable {
     let advice: Recommendations
     /// Every store's recent samples between cycles (incremental evaluation).
     let memory = RuleMemory()
+    /// The maintenance windows the stores' traffic gives (for those without one of their own).
+    let derivedWindows = DerivedWindows()
 
     public init(store: any SchedulerStore, rules: @escaping @Sendable (Customer) -> [DetectionRule], automation: Automation,
                 clock: any BotClock, settings: Settings, logger: Logger,
@@ -137,9 +139,12 @@ public struct CheckCycle: Sendable {
         let now = clock.now
         var report = CycleReport()
         let customers = try await store.allCustomers().filter(\.active)
-        for silence in try await store.endedSilences(at: now) {
-            report.actions += try await silenceEnded(silence, customer: customers.first { $0.id == silence.store }, now: now)
+        let ended = try await store.endedSilences(at: now)
+        if !ended.isEmpty {
+            let byID = Dictionary(customers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            for silence in ended { report.actions += try await silenceEnded(silence, customer: byID[silence.store], now: now) }
         }
+        report.actions += try await openWindows(customers, now: now)
         report.proposalsClosed = try await closeLapsedProposals(customers: customers, now: now)
         // Collect first (concurrently, bounded), so this cycle's rules see this cycle's readings.
         try await withThrowingTaskGroup(of: Void.self) { group in

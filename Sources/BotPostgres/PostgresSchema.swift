@@ -3,7 +3,7 @@ import Logging
 import PostgresNIO
 
 /// The schema in PostgreSQL: the same tables, columns and constraints as the SQLite file after its migration
-/// v17 (`Migrations.swift`), in PostgreSQL's types: times are Unix seconds in BIGINT, JSON is text checked by a
+/// v17 (`Migrations.swift`, later ones as migrations of their own), in PostgreSQL's types: times are Unix seconds in BIGINT, JSON is text checked by a
 /// cast to jsonb, ids are identity columns. Then what only replicas need: the leader lease and outbox claims.
 enum PostgresSchema {
     struct Migration {
@@ -15,6 +15,7 @@ enum PostgresSchema {
         Migration(identifier: "1-schema-as-sqlite-v17", sql: schema),
         Migration(identifier: "2-replicas", sql: replicas),
         Migration(identifier: "3-job-claims", sql: jobClaims),
+        Migration(identifier: "4-scheduled-jobs", sql: scheduledJobs),
     ]
 
     /// Applies the migrations not yet applied, in one transaction under an advisory lock, so replicas that start
@@ -373,6 +374,12 @@ enum PostgresSchema {
         ALTER TABLE outbox ADD COLUMN claimed_until TIMESTAMPTZ;
         ALTER TABLE outbox ADD COLUMN sent_by TEXT;
         CREATE INDEX idx_outbox_pending ON outbox (next_attempt_at, id) WHERE status = 'pending'
+        """
+
+    /// SQLite's v18: a job's earliest start, a store's maintenance window.
+    static let scheduledJobs = """
+        ALTER TABLE jobs ADD COLUMN not_before BIGINT;
+        ALTER TABLE customers ADD COLUMN maintenance_window TEXT
         """
 
     /// Which replica runs a job, and which replicas are alive: a dead replica's running job is recorded interrupted.

@@ -14,7 +14,8 @@ extension PostgresStore: JobStore {
             // Admissions of one store are taken one at a time, so two replicas cannot both queue the same playbook.
             _ = try await connection.rows("SELECT pg_advisory_xact_lock(hashtext(\(draft.store.rawValue)))", logger: logger)
             if let same = try await Self.jobs(connection, where: """
-                customer_id = \(draft.store.rawValue) AND playbook_name = \(draft.playbook) AND state = 'queued' ORDER BY id LIMIT 1
+                customer_id = \(draft.store.rawValue) AND playbook_name = \(draft.playbook) AND state = 'queued'
+                  AND not_before IS NOT DISTINCT FROM \(draft.notBefore?.unixSeconds) ORDER BY id LIMIT 1
                 """, logger: logger).first {
                 return .duplicate(same)
             }
@@ -39,6 +40,7 @@ extension PostgresStore: JobStore {
             let claimed = try await connection.rows("""
                 UPDATE jobs SET state = 'running', started_at = \(at.unixSeconds), run_by = \(replica)
                 WHERE id = (SELECT id FROM jobs WHERE customer_id = \(store.rawValue) AND state = 'queued'
+                              AND (not_before IS NULL OR not_before <= \(at.unixSeconds))
                             ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
                   AND NOT EXISTS (SELECT 1 FROM jobs WHERE customer_id = \(store.rawValue) AND state = 'running')
                 RETURNING id
@@ -148,10 +150,10 @@ extension PostgresStore: JobStore {
     static func insertJob(_ connection: PostgresConnection, _ draft: JobDraft, at: Date, logger: Logger) async throws -> Int64 {
         guard let id = try await connection.rows("""
             INSERT INTO jobs (customer_id, playbook_name, requested_by, channel, issue_id, approval_id, plan, plan_hash, state,
-                              reason, created_at, kind)
+                              reason, created_at, kind, not_before)
             VALUES (\(draft.store.rawValue), \(draft.playbook), \(draft.requester.actor), \(draft.requester.channel), \(draft.issueID),
                     \(draft.approvalID), \(try jsonText(draft.plan)), \(draft.planHash), \(draft.state.rawValue), \(draft.reason),
-                    \(at.unixSeconds), \(try jsonText(draft.kind)))
+                    \(at.unixSeconds), \(try jsonText(draft.kind)), \(draft.notBefore?.unixSeconds))
             RETURNING id
             """, logger: logger).first?.decode(Int64.self) else { throw PostgresStoreError("the jobs table returned no id") }
         return id
@@ -167,7 +169,7 @@ extension PostgresStore: JobStore {
             return JobRow(id: try next(), store: try next(), playbook: try next(), requestedBy: try next(), channel: try next(),
                           issueID: try next(), approvalID: try next(), plan: try next(), planHash: try next(), state: try next(),
                           reason: try next(), createdAt: try next(), startedAt: try next(), endedAt: try next(), summary: try next(),
-                          kind: try next()).record
+                          kind: try next(), notBefore: try next()).record
         }
     }
 

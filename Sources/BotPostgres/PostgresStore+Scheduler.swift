@@ -22,6 +22,36 @@ extension PostgresStore: SilenceStore {
             """).first!.decode(Int64.self)
     }
 
+    public func startWindow(_ store: StoreID, opening: Date, until: Date, reason: String) async throws -> Int64? {
+        try await database.transaction { connection in
+            let logger = database.logger
+            // One silence per opening of the window, however many cycles (or replicas) see it open.
+            _ = try await connection.rows("SELECT pg_advisory_xact_lock(hashtext(\("window:" + store.rawValue)))", logger: logger)
+            guard try await connection.rows("""
+                SELECT 1 FROM silences WHERE customer_id = \(store.rawValue) AND created_by = \(Silence.windowActor)
+                  AND starts_at = \(opening.unixSeconds)
+                """, logger: logger).first == nil else { return nil }
+            return try await connection.rows("""
+                INSERT INTO silences (customer_id, starts_at, ends_at, reason, created_by)
+                VALUES (\(store.rawValue), \(opening.unixSeconds), \(until.unixSeconds), \(reason), \(Silence.windowActor)) RETURNING id
+                """, logger: logger).first?.decode(Int64.self)
+        }
+    }
+
+    public func weeklyProfile(_ metric: MetricName, from: Date, to: Date) async throws -> [StoreID: [Int: Double]] {
+        var profiles: [StoreID: [Int: Double]] = [:]
+        // Hour of the week from Sunday 00:00 UTC: 1 January 1970 was a Thursday, 96 hours into its week.
+        for row in try await database.rows("""
+            SELECT customer_id, (hour / 3600 + 96) % 168, SUM(sum) / SUM(count) FROM metric_rollups
+            WHERE metric = \(metric.rawValue) AND hour >= \(from.unixSeconds) AND hour < \(to.unixSeconds) GROUP BY 1, 2
+            """) {
+            let (store, hour, mean) = try row.decode((String, Int64, Double).self)
+            guard let id = StoreID(store) else { continue }
+            profiles[id, default: [:]][Int(hour)] = mean
+        }
+        return profiles
+    }
+
     public func endedSilences(at: Date) async throws -> [Silence] {
         try await database.rows("""
             SELECT id, customer_id, ends_at, reason, created_by, starts_at FROM silences

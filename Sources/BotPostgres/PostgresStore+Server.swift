@@ -41,7 +41,7 @@ extension PostgresStore: CustomerDirectory {
                            automationLevel: Int(try next(Int64.self)), memoryMB: (try next(Int64?.self)).map(Int.init),
                            cpuCores: try next(), diskGB: (try next(Int64?.self)).map(Int.init),
                            catalogSize: (try next(Int64?.self)).map(Int.init), ordersPerDay: (try next(Int64?.self)).map(Int.init),
-                           active: try next(Int64.self) != 0).customer
+                           active: try next(Int64.self) != 0, maintenanceWindow: try next()).customer
     }
 }
 

@@ -173,6 +173,12 @@ enum Migrations {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("v18-scheduled-jobs") { db in
+            // A job may wait for a time (an intervention asked for off-peak, or for a date); a store may have a
+            // maintenance window ("sun 02:00-04:00", UTC) in which it is silenced and its off-peak jobs run.
+            try db.execute(sql: "ALTER TABLE jobs ADD COLUMN not_before INTEGER")
+            try db.execute(sql: "ALTER TABLE customers ADD COLUMN maintenance_window TEXT")
+        }
         return migrator
     }
 

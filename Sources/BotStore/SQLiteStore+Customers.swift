@@ -47,14 +47,14 @@ extension SQLiteStore: CustomerDirectory {
     static let customerColumns = """
         id, platform, plan, plan_premium, automation_exceptions, probes, settings, platform_name, contact_email, url,
         container, host, executor, automation_level, memory_limit_mb, cpu_cores, disk_limit_gb, catalog_size,
-        orders_per_day, active
+        orders_per_day, active, maintenance_window
         """
 
     static func customer(from row: Row) -> Customer? {
         CustomerRow(id: row[0], platform: row[1], plan: row[2], premium: row[3], exceptions: row[4], probes: row[5],
                     settings: row[6], platformName: row[7], contactEmail: row[8], url: row[9], container: row[10], host: row[11],
                     executor: row[12], automationLevel: row[13], memoryMB: row[14], cpuCores: row[15], diskGB: row[16],
-                    catalogSize: row[17], ordersPerDay: row[18], active: row[19]).customer
+                    catalogSize: row[17], ordersPerDay: row[18], active: row[19], maintenanceWindow: row[20]).customer
     }
 }
 
@@ -64,12 +64,13 @@ public struct CustomerRow: Sendable {
     public var id: String, platform: String, plan: String, premium: Bool?, exceptions: String, probes: String?
     public var settings: String?, platformName: String?, contactEmail: String, url: String?, container: String?, host: String?
     public var executor: String, automationLevel: Int, memoryMB: Int?, cpuCores: Double?, diskGB: Int?
-    public var catalogSize: Int?, ordersPerDay: Int?, active: Bool
+    public var catalogSize: Int?, ordersPerDay: Int?, active: Bool, maintenanceWindow: String?
 
     public init(id: String, platform: String, plan: String, premium: Bool?, exceptions: String, probes: String?,
                 settings: String?, platformName: String?, contactEmail: String, url: String?, container: String?, host: String?,
                 executor: String, automationLevel: Int, memoryMB: Int?, cpuCores: Double?, diskGB: Int?,
-                catalogSize: Int?, ordersPerDay: Int?, active: Bool) {
+                catalogSize: Int?, ordersPerDay: Int?, active: Bool, maintenanceWindow: String? = nil) {
+        self.maintenanceWindow = maintenanceWindow
         (self.id, self.platform, self.plan, self.premium, self.exceptions, self.probes, self.settings) =
             (id, platform, plan, premium, exceptions, probes, settings)
         (self.platformName, self.contactEmail, self.url, self.container, self.host, self.executor) =
@@ -102,7 +103,8 @@ public struct CustomerRow: Sendable {
             automationLevel: AutomationLevel(rawValue: automationLevel) ?? .safeAutoFix,
             automationExceptions: list(exceptions),
             limits: ResourceLimits(memoryMB: memoryMB, cpuCores: cpuCores, diskGB: diskGB),
-            catalogSize: catalogSize, ordersPerDay: ordersPerDay, active: active, probes: probes, settings: settings)
+            catalogSize: catalogSize, ordersPerDay: ordersPerDay, active: active, probes: probes, settings: settings,
+            maintenanceWindow: maintenanceWindow.flatMap(MaintenanceWindow.init))
     }
 
     /// The values `upsert` writes for `customer`, in `upsertColumns` order.
@@ -118,6 +120,7 @@ public struct CustomerRow: Sendable {
             optional(customer.catalogSize), optional(customer.ordersPerDay), .integer(customer.active ? 1 : 0),
             .integer(now.unixSeconds), .integer(now.unixSeconds), .text(try jsonText(customer.probes.map(\.rawValue).sorted())),
             .text(try jsonText(customer.settings)), .text(customer.platform.displayName),
+            customer.maintenanceWindow.map { .text($0.description) } ?? .null,
         ]
     }
 
@@ -134,7 +137,7 @@ public struct CustomerRow: Sendable {
     public static let upsertColumns = [
         "id", "platform", "plan", "plan_premium", "contact_email", "url", "container", "host", "executor", "automation_level",
         "automation_exceptions", "memory_limit_mb", "cpu_cores", "disk_limit_gb", "catalog_size", "orders_per_day", "active",
-        "created_at", "updated_at", "probes", "settings", "platform_name",
+        "created_at", "updated_at", "probes", "settings", "platform_name", "maintenance_window",
     ]
 }
 

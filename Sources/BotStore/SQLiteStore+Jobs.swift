@@ -5,7 +5,7 @@ import GRDB
 extension SQLiteStore: JobStore {
     static let jobColumns = """
         id, customer_id, playbook_name, requested_by, channel, issue_id, approval_id, plan, plan_hash, state, reason,
-        created_at, started_at, ended_at, summary, kind
+        created_at, started_at, ended_at, summary, kind, not_before
         """
 
     /// Jobs someone asked for or approved: not proposals that were never approved (those are approvals).
@@ -14,7 +14,7 @@ extension SQLiteStore: JobStore {
     static func job(from row: Row) -> JobRecord? {
         JobRow(id: row[0], store: row[1], playbook: row[2], requestedBy: row[3], channel: row[4], issueID: row[5], approvalID: row[6],
                plan: row[7], planHash: row[8], state: row[9], reason: row[10], createdAt: row[11], startedAt: row[12], endedAt: row[13],
-               summary: row[14], kind: row[15]).record
+               summary: row[14], kind: row[15], notBefore: row[16]).record
     }
 
     static func job(_ db: Database, id: Int64) throws -> JobRecord? {
@@ -36,11 +36,12 @@ extension SQLiteStore: JobStore {
     static func insertJob(_ db: Database, _ draft: JobDraft, at: Date) throws -> Int64 {
         try db.execute(sql: """
             INSERT INTO jobs (customer_id, playbook_name, requested_by, channel, issue_id, approval_id, plan, plan_hash,
-                              state, reason, created_at, kind)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                              state, reason, created_at, kind, not_before)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [draft.store.rawValue, draft.playbook, draft.requester.actor, draft.requester.channel,
                              draft.issueID, draft.approvalID, try jsonText(draft.plan), draft.planHash,
-                             draft.state.rawValue, draft.reason, at.unixSeconds, try jsonText(draft.kind)])
+                             draft.state.rawValue, draft.reason, at.unixSeconds, try jsonText(draft.kind),
+                             draft.notBefore?.unixSeconds])
         return db.lastInsertedRowID
     }
 
@@ -48,8 +49,8 @@ extension SQLiteStore: JobStore {
         try await pool.write { db in
             if let same = try Row.fetchOne(db, sql: """
                 SELECT \(Self.jobColumns) FROM jobs WHERE customer_id = ? AND playbook_name = ? AND state = 'queued'
-                ORDER BY id LIMIT 1
-                """, arguments: [draft.store.rawValue, draft.playbook]).flatMap(Self.job(from:)) {
+                  AND not_before IS ? ORDER BY id LIMIT 1
+                """, arguments: [draft.store.rawValue, draft.playbook, draft.notBefore?.unixSeconds]).flatMap(Self.job(from:)) {
                 return .duplicate(same)
             }
             let ahead = try Int.fetchOne(db, sql: """
@@ -67,8 +68,9 @@ extension SQLiteStore: JobStore {
             let running = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE customer_id = ? AND state = 'running'",
                                            arguments: [store.rawValue]) ?? 0
             guard running == 0, let id = try Int64.fetchOne(db, sql: """
-                SELECT id FROM jobs WHERE customer_id = ? AND state = 'queued' ORDER BY id LIMIT 1
-                """, arguments: [store.rawValue]) else { return nil }
+                SELECT id FROM jobs WHERE customer_id = ? AND state = 'queued' AND (not_before IS NULL OR not_before <= ?)
+                ORDER BY id LIMIT 1
+                """, arguments: [store.rawValue, at.unixSeconds]) else { return nil }
             try db.execute(sql: "UPDATE jobs SET state = 'running', started_at = ? WHERE id = ?", arguments: [at.unixSeconds, id])
             return try Self.job(db, id: id)
         }
@@ -328,16 +330,16 @@ extension SQLiteStore: CustomerStore {
 public struct JobRow: Sendable {
     public var id: Int64, store: String, playbook: String, requestedBy: String, channel: String, issueID: Int64?, approvalID: String?
     public var plan: String, planHash: String, state: String, reason: String, createdAt: Int64, startedAt: Int64?, endedAt: Int64?
-    public var summary: String?, kind: String?
+    public var summary: String?, kind: String?, notBefore: Int64?
 
     public init(id: Int64, store: String, playbook: String, requestedBy: String, channel: String, issueID: Int64?, approvalID: String?,
                 plan: String, planHash: String, state: String, reason: String, createdAt: Int64, startedAt: Int64?, endedAt: Int64?,
-                summary: String?, kind: String?) {
+                summary: String?, kind: String?, notBefore: Int64? = nil) {
         (self.id, self.store, self.playbook, self.requestedBy, self.channel, self.issueID, self.approvalID) =
             (id, store, playbook, requestedBy, channel, issueID, approvalID)
         (self.plan, self.planHash, self.state, self.reason, self.createdAt, self.startedAt, self.endedAt) =
             (plan, planHash, state, reason, createdAt, startedAt, endedAt)
-        (self.summary, self.kind) = (summary, kind)
+        (self.summary, self.kind, self.notBefore) = (summary, kind, notBefore)
     }
 
     /// The columns, in the order the initialiser takes them.
@@ -352,7 +354,8 @@ public struct JobRow: Sendable {
                          planHash: planHash, state: state, reason: reason, createdAt: Date(unixSeconds: createdAt),
                          startedAt: startedAt.map(Date.init(unixSeconds:)), endedAt: endedAt.map(Date.init(unixSeconds:)),
                          summary: summary, steps: [],
-                         kind: kind.flatMap { try? JSONDecoder().decode(JobKind.self, from: Data($0.utf8)) })
+                         kind: kind.flatMap { try? JSONDecoder().decode(JobKind.self, from: Data($0.utf8)) },
+                         notBefore: notBefore.map(Date.init(unixSeconds:)))
     }
 
     /// A step's state this version does not know reads as failed: never as done.

@@ -117,6 +117,35 @@ extension SQLiteStore: SchedulerStore {
         }
     }
 
+    public func startWindow(_ store: StoreID, opening: Date, until: Date, reason: String) async throws -> Int64? {
+        try await pool.write { db in
+            // One silence per opening of the window, however many cycles (or replicas) see it open.
+            guard try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM silences WHERE customer_id = ? AND created_by = ? AND starts_at = ?
+                """, arguments: [store.rawValue, Silence.windowActor, opening.unixSeconds]) == 0 else { return nil }
+            try db.execute(sql: """
+                INSERT INTO silences (customer_id, starts_at, ends_at, reason, created_by) VALUES (?, ?, ?, ?, ?)
+                """, arguments: [store.rawValue, opening.unixSeconds, until.unixSeconds, reason, Silence.windowActor])
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func weeklyProfile(_ metric: MetricName, from: Date, to: Date) async throws -> [StoreID: [Int: Double]] {
+        try await pool.read { db in
+            var profiles: [StoreID: [Int: Double]] = [:]
+            // Hour of the week from Sunday 00:00 UTC: 1 January 1970 was a Thursday, 96 hours into its week.
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT customer_id, (hour / 3600 + 96) % 168, SUM(sum) / SUM(count) FROM metric_rollups
+                WHERE metric = ? AND hour >= ? AND hour < ? GROUP BY 1, 2
+                """, arguments: [metric.rawValue, from.unixSeconds, to.unixSeconds])
+            while let row = try rows.next() {
+                guard let store = StoreID(row[0] as String) else { continue }
+                profiles[store, default: [:]][row[1]] = row[2]
+            }
+            return profiles
+        }
+    }
+
     public func endedSilences(at: Date) async throws -> [Silence] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: """

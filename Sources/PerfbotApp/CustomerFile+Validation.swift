@@ -99,7 +99,9 @@ extension CustomerFile {
             automationLevel: level ?? .safeAutoFix, automationExceptions: exceptions, limits: limits,
             catalogSize: try optional("catalog_size", nonNegative, "a whole number"),
             ordersPerDay: try optional("orders_per_day", nonNegative, "a whole number"),
-            active: active ?? true, probes: probes, settings: settings)
+            active: active ?? true, probes: probes, settings: settings,
+            maintenanceWindow: try optional("maintenance_window", MaintenanceWindow.init, "a weekly window in UTC such as "
+                + "'sun 02:00-04:00' or 'daily 03:00-04:00' (at most 12 hours)"))
     }
 
     /// What a store setting must look like, for the problem message.

@@ -15,6 +15,7 @@ public enum CustomerFile {
     static let fields: Set<String> = [
         "id", "platform", "plan", "contact_email", "url", "container", "host", "executor", "automation_level",
         "automation_exceptions", "limits", "catalog_size", "orders_per_day", "active", "probes", "settings",
+        "maintenance_window",
     ]
     static let limitFields: Set<String> = ["memory_mb", "cpu_cores", "disk_gb"]
     /// The store's own playbook values, under `settings:` in YAML, as columns of those names in CSV.

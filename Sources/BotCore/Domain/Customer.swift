@@ -175,6 +175,8 @@ public struct Customer: Sendable, Equatable, Identifiable {
     public var probes: Set<ProbeKind>
     /// Its own values for playbook placeholders (`app_path`, `db_name`, …), over the platform's defaults.
     public var settings: [String: String]
+    /// Its weekly maintenance window, when configured (else derived from its traffic once measured).
+    public var maintenanceWindow: MaintenanceWindow?
 
     public init(
         id: StoreID, platform: Platform, plan: Plan, contactEmail: String,
@@ -182,8 +184,9 @@ public struct Customer: Sendable, Equatable, Identifiable {
         executor: ExecutorKind = .docker, automationLevel: AutomationLevel = .safeAutoFix,
         automationExceptions: [String] = [], limits: ResourceLimits = .init(),
         catalogSize: Int? = nil, ordersPerDay: Int? = nil, active: Bool = true, probes: Set<ProbeKind> = [],
-        settings: [String: String] = [:]
+        settings: [String: String] = [:], maintenanceWindow: MaintenanceWindow? = nil
     ) {
+        self.maintenanceWindow = maintenanceWindow
         self.probes = probes
         self.settings = settings
         self.id = id

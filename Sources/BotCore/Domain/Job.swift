@@ -126,9 +126,12 @@ public struct JobDraft: Sendable, Equatable {
     public var state: JobState
     /// Words for the record ("requested in Slack", "high_memory detected").
     public var reason: String
+    /// Not started before this time (a scheduled intervention, a maintenance window's start); nil: as soon as its turn comes.
+    public var notBefore: Date?
 
     public init(store: StoreID, kind: JobKind, requester: Requester, issueID: Int64? = nil, approvalID: String? = nil,
-                plan: [PlannedStep], planHash: String, state: JobState = .queued, reason: String) {
+                plan: [PlannedStep], planHash: String, state: JobState = .queued, reason: String, notBefore: Date? = nil) {
+        self.notBefore = notBefore
         self.store = store
         self.playbook = kind.name
         self.kind = kind
@@ -165,10 +168,13 @@ public struct JobRecord: Sendable, Equatable {
     /// A short outcome ("3 of 3 steps done", "interrupted by a restart").
     public var summary: String?
     public var steps: [JobStepRecord]
+    /// Not started before this time; nil when it runs as soon as its turn comes.
+    public var notBefore: Date?
 
     public init(id: Int64, store: StoreID, playbook: String, requestedBy: String, channel: String, issueID: Int64?,
                 approvalID: String?, plan: [PlannedStep], planHash: String, state: JobState, reason: String,
-                createdAt: Date, startedAt: Date?, endedAt: Date?, summary: String?, steps: [JobStepRecord], kind: JobKind? = nil) {
+                createdAt: Date, startedAt: Date?, endedAt: Date?, summary: String?, steps: [JobStepRecord], kind: JobKind? = nil, notBefore: Date? = nil) {
+        self.notBefore = notBefore
         self.id = id
         self.store = store
         self.playbook = playbook

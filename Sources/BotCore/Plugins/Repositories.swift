@@ -292,6 +292,11 @@ public struct Silence: Sendable, Equatable {
     public var reason: String?
     public var createdBy: String
 
+    /// Who starts the silences of maintenance windows.
+    public static let windowActor = "perfbot:window"
+    /// Whether it is the opening of a maintenance window (not an admin's silence).
+    public var isMaintenanceWindow: Bool { createdBy == Self.windowActor }
+
     public init(id: Int64, store: StoreID, startsAt: Date, endsAt: Date, reason: String?, createdBy: String) {
         self.id = id
         self.store = store
@@ -490,6 +495,12 @@ public protocol SilenceStore: SilenceReader {
     func markSilenceAnnounced(_ id: Int64) async throws
     /// Ends `store`'s silences in force at `at` (their end is then announced as any other's). - Returns: how many.
     func endSilences(of store: StoreID, at: Date) async throws -> Int
+    /// Silences `store` for the opening of its maintenance window that starts at `opening`, once however often
+    /// asked. - Returns: the silence's id when it was started now.
+    func startWindow(_ store: StoreID, opening: Date, until: Date, reason: String) async throws -> Int64?
+    /// Every store's mean of `metric` per hour of the week (0 = Sunday 00:00 UTC … 167) over the rollups from `from`
+    /// to `to`, in one read.
+    func weeklyProfile(_ metric: MetricName, from: Date, to: Date) async throws -> [StoreID: [Int: Double]]
 }
 
 /// Stores samples.

@@ -104,7 +104,8 @@ public actor JobEngine: BotService {
             let plan = try planner.plan(playbook, for: request.customer, held: held)
             let draft = JobDraft(store: request.customer.id, kind: playbook.kind, requester: request.requester,
                                  issueID: request.issueID, plan: plan, planHash: playbook.contentHash,
-                                 reason: request.reason + (silence == nil ? "" : " during a silence"))
+                                 reason: request.reason + (silence == nil ? "" : " during a silence"),
+                                 notBefore: request.notBefore)
             return .queued(try await submit(draft, listener: listener))
         }
     }
@@ -328,10 +329,27 @@ public actor JobEngine: BotService {
         for (_, entry) in running { await entry.task.value }
     }
 
-    /// The service: resumes at start, drains at shutdown (the lifecycle calls `drain` on graceful shutdown).
+    /// How often the engine looks for scheduled jobs whose time has come.
+    public static let schedulePoll: Duration = .seconds(30)
+
+    /// The service: resumes at start (a scheduled job that fell due while perfbot was down runs now), starts each
+    /// scheduled job once its time has come, drains at shutdown (the lifecycle calls `drain` on graceful shutdown).
     public func run() async throws {
         try await recover()
-        while !Task.isCancelled { try? await clock.sleep(for: .seconds(3600)) }
+        while !Task.isCancelled {
+            try? await clock.sleep(for: Self.schedulePoll)
+            guard !Task.isCancelled else { break }
+            await startDue()
+        }
+    }
+
+    /// Starts the next job of every store that has a queued one and none running (a claim skips jobs not yet due).
+    public func startDue() async {
+        do {
+            for id in try await store.storesWithQueuedJobs() where running[id] == nil { await kick(id) }
+        } catch {
+            logger.error("could not look for scheduled jobs", metadata: ["error": "\(error)"])
+        }
     }
 
     public var isDraining: Bool { draining }
@@ -370,9 +388,12 @@ public struct ActionRequest: Sendable {
     public var issueID: Int64?
     /// Why it runs, for the job's record.
     public var reason: String
+    /// Not started before this time (an intervention scheduled for later).
+    public var notBefore: Date?
 
     public init(_ playbook: Playbook, on customer: Customer, requester: Requester, entry: ActionEntry, battery: Bool = false,
-                issueID: Int64? = nil, reason: String) {
+                issueID: Int64? = nil, reason: String, notBefore: Date? = nil) {
+        self.notBefore = notBefore
         self.playbook = playbook
         self.customer = customer
         self.requester = requester
