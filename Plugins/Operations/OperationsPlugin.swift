@@ -17,13 +17,17 @@ public struct OperationsPlugin: BotPlugin {
     let work: any BackgroundWork
     /// How long a run may take before the answer becomes "running…" and the result follows later.
     let patience: Duration
+    /// The admins' second factor, for interventions; nil: destructive interventions are refused.
+    let factor: (any SecondFactor)?
 
     /// - Parameters:
     ///   - work: where waiting for a job goes when it may outlast Slack's 3-second answer.
     ///   - patience: how long to wait for a run before answering that it is under way.
     public init(store: any OperationsStore, library: PlaybookLibrary, platforms: [any PlatformPlugin],
                 planner: JobPlanner, runner: PlaybookRunner, engine: JobEngine,
-                clock: any BotClock, work: any BackgroundWork = InlineWork(), patience: Duration = .seconds(2)) {
+                clock: any BotClock, work: any BackgroundWork = InlineWork(), patience: Duration = .seconds(2),
+                factor: (any SecondFactor)? = nil) {
+        self.factor = factor
         self.work = work
         self.patience = patience
         self.store = store
@@ -55,6 +59,8 @@ public struct OperationsPlugin: BotPlugin {
             CommandSpec("cancel", arguments: [ArgumentSpec("job", .integer(1...Int.max))], role: .operator,
                         summary: "Cancel a queued job, or stop a running one before its next step.",
                         examples: ["cancel 42"]),
+            Self.interveneSpec,
+            Self.confirmSpec,
             CommandSpec("report", flags: [FlagSpec("days", values: [], help: "the period in days, 1–365 (default 7)")],
                         readOnly: true,
                         summary: "Auto-fix rate, time to resolve, proposals and the stores with the most issues.",
@@ -93,10 +99,18 @@ public struct OperationsPlugin: BotPlugin {
                 throw BotError.invalid("There is no \(customer.platform.displayName) playbook `\(name)`."
                     + (close.isEmpty ? " `/perf playbooks` lists them." : " Did you mean `\(close[0])`?"))
             }
+            if playbook.intervention != nil, !command.isSet("dry-run") {
+                throw BotError.invalid("`\(playbook.name)` is an intervention: `/perf intervene \(playbook.name) \(customer.id) "
+                    + "--reason \"…\"` runs it (admins), with its reason in the audit log.")
+            }
             return try await run(playbook, on: customer, dryRun: command.isSet("dry-run"),
                                  battery: command.name == "optimize", context: context)
         case "jobs":
             return try await jobs(command.store())
+        case "intervene":
+            return try await intervene(command, context: context)
+        case "confirm":
+            return try await confirm(Int64(command.integer("job") ?? 0), context: context)
         case "cancel":
             return try await cancel(Int64(command.integer("job") ?? 0), context: context)
         case "report":

@@ -16,6 +16,7 @@ enum PostgresSchema {
         Migration(identifier: "2-replicas", sql: replicas),
         Migration(identifier: "3-job-claims", sql: jobClaims),
         Migration(identifier: "4-scheduled-jobs", sql: scheduledJobs),
+        Migration(identifier: "5-admin-factors", sql: adminFactors),
     ]
 
     /// Applies the migrations not yet applied, in one transaction under an advisory lock, so replicas that start
@@ -374,6 +375,17 @@ enum PostgresSchema {
         ALTER TABLE outbox ADD COLUMN claimed_until TIMESTAMPTZ;
         ALTER TABLE outbox ADD COLUMN sent_by TEXT;
         CREATE INDEX idx_outbox_pending ON outbox (next_attempt_at, id) WHERE status = 'pending'
+        """
+
+    /// SQLite's v19: the admins' second factors.
+    static let adminFactors = """
+        CREATE TABLE admin_factors (
+            slack_user TEXT PRIMARY KEY,
+            secret TEXT NOT NULL,
+            enrolled_at BIGINT NOT NULL,
+            last_step BIGINT NOT NULL DEFAULT -1,
+            verified_until BIGINT
+        )
         """
 
     /// SQLite's v18: a job's earliest start, a store's maintenance window.

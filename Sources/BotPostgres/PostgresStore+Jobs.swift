@@ -23,7 +23,7 @@ extension PostgresStore: JobStore {
                 SELECT COUNT(*) FROM jobs WHERE customer_id = \(draft.store.rawValue) AND state IN ('queued', 'running')
                 """, logger: logger).first?.decode(Int.self) ?? 0
             var queued = draft
-            queued.state = draft.state == .held ? .held : .queued
+            queued.state = draft.state == .held || draft.state == .requested ? draft.state : .queued
             let id = try await Self.insertJob(connection, queued, at: at, logger: logger)
             return .admitted(try await Self.job(connection, id: id, logger: logger)!, ahead: ahead)
         }
@@ -46,6 +46,17 @@ extension PostgresStore: JobStore {
                 RETURNING id
                 """, logger: logger)
             guard let id = try claimed.first?.decode(Int64.self) else { return nil }
+            return try await Self.job(connection, id: id, logger: logger)
+        }
+    }
+
+    public func moveJob(_ id: Int64, from: JobState, to: JobState, createdSince: Date) async throws -> JobRecord? {
+        try await database.transaction { connection in
+            let logger = database.logger
+            guard try await !connection.rows("""
+                UPDATE jobs SET state = \(to.rawValue)
+                WHERE id = \(id) AND state = \(from.rawValue) AND created_at >= \(createdSince.unixSeconds) RETURNING id
+                """, logger: logger).isEmpty else { return nil }
             return try await Self.job(connection, id: id, logger: logger)
         }
     }

@@ -38,8 +38,11 @@ extension PerfbotServer {
             await later?(Self.slowDown(seconds))
         }
         let answer: @Sendable () async -> StoredResponse = {
-            let reply = await dispatch(command.text, user: command.user, channel: command.channelID, logger: log,
+            var reply = await dispatch(command.text, user: command.user, channel: command.channelID, logger: log,
                                        replyLater: later)
+            if let modal = reply.modal {
+                reply = await open(modal, for: reply, triggerID: command.triggerID, responseURL: command.responseURL, logger: log)
+            }
             return .json(BlockKitRenderer.message(reply))
         }
         // A command that changes nothing is answered first and recorded with its answer in one
@@ -49,6 +52,24 @@ extension PerfbotServer {
             return try await gate.recordAfter(record, logger: log, work: answer)
         }
         return try await gate.once(record, logger: log) { _ in await answer() }
+    }
+
+    /// Opens the modal a command's reply asks for over the command; when it cannot open, the reply says why
+    /// instead (and nothing waits on the modal but a job that lapses).
+    func open(_ modal: ModalRequest, for reply: BotReply, triggerID: String?, responseURL: String?, logger: Logger) async -> BotReply {
+        var wrapped = modal
+        wrapped.metadata = ModalEnvelope(metadata: modal.metadata, responseURL: responseURL).text
+        var answered = reply
+        answered.modal = nil
+        guard let modals, let triggerID else {
+            return .text("⚠️ perfbot cannot open the window for your code here (it needs SLACK_BOT_TOKEN and a slash command), "
+                + "so nothing was done.")
+        }
+        if let problem = await modals.open(wrapped, triggerID: triggerID) {
+            logger.warning("could not open a modal", metadata: ["reason": "\(problem)"])
+            return .text("⚠️ The window for your code did not open (\(problem)), so nothing was done. Try the command again.")
+        }
+        return answered
     }
 
     func slackInteraction(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -61,6 +82,17 @@ extension PerfbotServer {
         try await limit(.slackUser, key: interaction.user.id, route: "/slack/interactions") { seconds in
             await replyLater(interaction.responseURL, logger: context.logger)?(Self.slowDown(seconds))
         }
+        if let view = interaction.view {
+            // What was typed (a second-factor code) is not kept: the record holds who submitted which modal.
+            let kept = JSONValue.object([("type", .string(interaction.type)), ("user", .string(interaction.user.id)),
+                                         ("callback_id", .string(view.callbackID)),
+                                         ("private_metadata", .string(view.privateMetadata))]).bytes()
+            let record = gate.record(source: "slack_interaction", key: interaction.idempotencyKey,
+                                     contentType: "application/json", body: kept)
+            return try await gate.onceQueuing(record, logger: context.logger) { _ in
+                await handleSubmission(view, user: interaction.user.id, logger: context.logger)
+            }
+        }
         let record = gate.record(source: "slack_interaction", key: interaction.idempotencyKey,
                                  contentType: request.headers[.contentType], body: body)
         return try await gate.onceQueuing(record, logger: context.logger) { _ in
@@ -72,13 +104,42 @@ extension PerfbotServer {
     /// user who clicked (so the same roles apply); the original message is replaced with the outcome.
     func handleClick(_ interaction: SlackInteraction, logger: Logger) async -> [Addressed] {
         guard interaction.type == "block_actions", let action = interaction.actions.first,
-              let verb = ["fix_approve": "approve", "fix_reject": "reject"][action.actionID],
-              let value = action.value, Approval.isValidID(value), let user = SlackUserID(interaction.user.id) else { return [] }
+              let verb = ["fix_approve": "approve", "fix_reject": "reject", "intervention_confirm": "confirm"][action.actionID],
+              let value = action.value, verb == "confirm" ? Int64(value) != nil : Approval.isValidID(value),
+              let user = SlackUserID(interaction.user.id) else { return [] }
         let later = replyLater(interaction.responseURL, logger: logger)
-        let reply = await dispatch("\(verb) \(value)", user: user, channel: interaction.container?.channelID, logger: logger,
+        var reply = await dispatch("\(verb) \(value)", user: user, channel: interaction.container?.channelID, logger: logger,
                                    replyLater: later)
+        if let modal = reply.modal {
+            // The second admin's code: a modal over the click; the message with the button stays as it is.
+            reply = await open(modal, for: reply, triggerID: interaction.triggerID, responseURL: interaction.responseURL, logger: logger)
+            guard let url = interaction.responseURL, later != nil else { return [] }
+            return [Addressed(destination: url, message: .response(reply, replaceOriginal: false))]
+        }
         guard let url = interaction.responseURL, later != nil else { return [] }
         return [Addressed(destination: url, message: .response(reply, replaceOriginal: reply.visibility == .inChannel))]
+    }
+
+    /// A submitted modal goes to the plugin that opened it, as the user who submitted it: closed with the outcome
+    /// posted where the command was asked, or kept open with the problem under its input.
+    func handleSubmission(_ view: SlackInteraction.View, user: String, logger: Logger) async -> (StoredResponse, [Addressed]) {
+        guard let user = SlackUserID(user), let envelope = ModalEnvelope(text: view.privateMetadata) else {
+            return (.json(BlockKitRenderer.modalError("This window is not one of perfbot's; nothing was done.")), [])
+        }
+        let input = view.values[BlockKitRenderer.modalInput]?[BlockKitRenderer.modalInput] ?? ""
+        let outcome = await commands.submit(ModalSubmission(callbackID: view.callbackID, metadata: envelope.metadata, input: input),
+                                            user: user, channel: nil, logger: logger,
+                                            replyLater: replyLater(envelope.responseURL, logger: logger))
+        switch outcome {
+        case let .inputError(message):
+            return (.json(BlockKitRenderer.modalError(message)), [])
+        case let .close(reply):
+            guard let reply, let url = envelope.responseURL, replyLater(url, logger: logger) != nil else {
+                return (StoredResponse(status: 200, body: []), [])
+            }
+            return (StoredResponse(status: 200, body: []),
+                    [Addressed(destination: url, message: .response(reply, replaceOriginal: false))])
+        }
     }
 
     func slackEvent(_ request: Request, context: BasicRequestContext) async throws -> Response {

@@ -24,11 +24,14 @@ public struct PerfbotServer: Sendable {
     let inboundMail: (@Sendable (InboundMail) async throws -> String)?
     /// The stores' status pages; nil while `PERFBOT_LINK_SECRET` is not set.
     let statusPages: (any StatusPages)?
+    /// Opens the modals commands ask for (a second factor); nil while SLACK_BOT_TOKEN is not set.
+    let modals: (any ModalOpener)?
 
     public init(store: any ServerStore, commands: CommandRouter, clock: any BotClock, settings: ServerSettings,
                 metrics: ServerMetrics, logger: Logger, webhookSources: [WebhookSource] = [], metricCatalogue: MetricCatalogue,
                 inboundMail: (@Sendable (InboundMail) async throws -> String)? = nil,
-                statusPages: (any StatusPages)? = nil) {
+                statusPages: (any StatusPages)? = nil, modals: (any ModalOpener)? = nil) {
+        self.modals = modals
         self.inboundMail = inboundMail
         self.statusPages = statusPages
         self.store = store

@@ -179,6 +179,19 @@ enum Migrations {
             try db.execute(sql: "ALTER TABLE jobs ADD COLUMN not_before INTEGER")
             try db.execute(sql: "ALTER TABLE customers ADD COLUMN maintenance_window TEXT")
         }
+        migrator.registerMigration("v19-admin-factors") { db in
+            // Each admin's TOTP secret for interventions, the last time step whose code was used (a code is good
+            // once) and until when a good code lets them act without another.
+            try db.execute(sql: """
+                CREATE TABLE admin_factors (
+                    slack_user TEXT PRIMARY KEY,
+                    secret TEXT NOT NULL,
+                    enrolled_at INTEGER NOT NULL,
+                    last_step INTEGER NOT NULL DEFAULT -1,
+                    verified_until INTEGER
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 

@@ -57,9 +57,17 @@ extension SQLiteStore: JobStore {
                 SELECT COUNT(*) FROM jobs WHERE customer_id = ? AND state IN ('queued', 'running')
                 """, arguments: [draft.store.rawValue]) ?? 0
             var queued = draft
-            if queued.state != .held { queued.state = .queued }
+            if queued.state != .held && queued.state != .requested { queued.state = .queued }
             let id = try Self.insertJob(db, queued, at: at)
             return .admitted(try Self.job(db, id: id)!, ahead: ahead)
+        }
+    }
+
+    public func moveJob(_ id: Int64, from: JobState, to: JobState, createdSince: Date) async throws -> JobRecord? {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE jobs SET state = ? WHERE id = ? AND state = ? AND created_at >= ?",
+                           arguments: [to.rawValue, id, from.rawValue, createdSince.unixSeconds])
+            return db.changesCount == 1 ? try Self.job(db, id: id) : nil
         }
     }
 

@@ -59,6 +59,8 @@ public struct PerfbotConfiguration: Sendable {
     public var prometheusQueries = PrometheusQueries()
     /// Free space inside a table (over 10 % of its size) from which `/perf tables` calls it fragmented.
     public var fragmentedBytes = 64 << 20
+    /// How long an admin's good second-factor code lets them intervene without another (`PERFBOT_MFA_MINUTES`).
+    public var factorGrace: TimeInterval = 300
     /// The plans the customers file may name (`PERFBOT_PLANS` adds to basic and premium).
     public var plans = PlanCatalog.standard
     /// The Lighthouse CLI, run every 6 hours per store with the `lighthouse` probe.
@@ -87,7 +89,7 @@ public struct PerfbotConfiguration: Sendable {
         "PERFBOT_APPROVAL_HOURS", "GRAFANA_HMAC_SECRET", "GRAFANA_TIMESTAMP_HEADER", "PERFBOT_DRAIN_SECONDS",
         "PERFBOT_COMMAND_ADDRESS", "PERFBOT_MAIL_AUTHSERV_ID", "PERFBOT_PUBLIC_URL", "PERFBOT_LINK_SECRET", "PERFBOT_LINK_DAYS", "PERFBOT_LINK_ACT_MINUTES",
         "PERFBOT_PROMETHEUS_URL", "PERFBOT_PROMETHEUS_LABEL", "PERFBOT_PROMETHEUS_MEMORY_PERCENT", "PERFBOT_PROMETHEUS_CPU_CORES",
-        "PERFBOT_PROMETHEUS_OOM_KILLS", "PERFBOT_PROMETHEUS_DISK_BYTES", "PERFBOT_LIGHTHOUSE_COMMAND", "PERFBOT_FRAGMENTED_BYTES",
+        "PERFBOT_PROMETHEUS_OOM_KILLS", "PERFBOT_PROMETHEUS_DISK_BYTES", "PERFBOT_LIGHTHOUSE_COMMAND", "PERFBOT_FRAGMENTED_BYTES", "PERFBOT_MFA_MINUTES",
         "PERFBOT_PLANS",
     ] + retentionKeys.map(\.key) + TokenSource.allCases.map(\.settingKey) + RateKeyKind.allCases.map(\.settingKey)
 
@@ -155,6 +157,7 @@ public struct PerfbotConfiguration: Sendable {
         prometheusURL = text("PERFBOT_PROMETHEUS_URL")
         lighthouseCommand = text("PERFBOT_LIGHTHOUSE_COMMAND") ?? lighthouseCommand
         fragmentedBytes = try integer("PERFBOT_FRAGMENTED_BYTES", 1...(1 << 50)) ?? fragmentedBytes
+        factorGrace = TimeInterval(try integer("PERFBOT_MFA_MINUTES", 0...60) ?? Int(factorGrace / 60)) * 60
         switch PlanCatalog.parse(text("PERFBOT_PLANS") ?? "") {
         case let .success(catalog): plans = catalog
         case let .failure(error): throw ConfigurationError.invalid(key: "PERFBOT_PLANS", reason: error.userMessage)

@@ -42,6 +42,8 @@ public struct Wiring: Sendable {
     public let leadership: any Leadership
     /// The plugins, each built once for the whole process: the server, the services and the CLI share them.
     private var builtPlugins: [any BotPlugin] = []
+    /// How the server calls `views.open` (a test's Slack stand-in may take it).
+    public var modalPoster: any HTTPPoster = CurlPoster()
     private var router: CommandRouter?
 
     /// - Parameter library: the playbooks; by default loaded from `configuration.playbooksPath`.
@@ -143,7 +145,8 @@ public struct Wiring: Sendable {
 
     private func makePlugins() -> [any BotPlugin] {
         let operations = OperationsPlugin(store: store, library: library, platforms: Self.platforms,
-                                          planner: planner, runner: runner(), engine: engine, clock: clock, work: jobs)
+                                          planner: planner, runner: runner(), engine: engine, clock: clock, work: jobs,
+                                          factor: TOTPFactor(store: store, grace: configuration.factorGrace))
         let decisions = ApprovalsPlugin(operations: operations, approvals: approvals)
         let database = DatabaseToolsPlugin(operations: operations, advisor: MySQLAdvisor(), proposer: proposer(),
                                            fragmentedBytes: configuration.fragmentedBytes)
@@ -331,7 +334,10 @@ public struct Wiring: Sendable {
             settings: settings,
             metrics: metrics, logger: logger,
             webhookSources: plugins.flatMap(\.webhookSources), metricCatalogue: Self.metricCatalogue,
-            inboundMail: inbound, statusPages: pages)
+            inboundMail: inbound, statusPages: pages,
+            modals: configuration.slackBotToken.flatMap { token in
+                URL(string: configuration.slackAPIURL).map { SlackModalOpener(poster: modalPoster, apiURL: $0, token: token) }
+            })
     }
 
     /// Delivers queued Slack messages and replies.

@@ -83,6 +83,34 @@ public enum BlockKitRenderer {
                         ("text", .string(String(updated.plainText.prefix(3000)))), ("blocks", .array(blocks(updated)))])
     }
 
+    /// The block id and action id of a modal's one input.
+    public static let modalInput = "perfbot_input"
+
+    /// The `views.open` body of `modal` for `triggerID`: its blocks, then one single-line text input.
+    public static func modal(_ modal: ModalRequest, triggerID: String) -> JSONValue {
+        var input: [(String, JSONValue)] = [
+            ("type", .string("input")), ("block_id", .string(modalInput)), ("label", plain(String(modal.inputLabel.prefix(2000)))),
+            ("element", .object([("type", .string("plain_text_input")), ("action_id", .string(modalInput)),
+                                 ("min_length", .int(1)), ("max_length", .int(64))])),
+        ]
+        if let hint = modal.inputHint { input.append(("hint", plain(String(hint.prefix(2000))))) }
+        let shown = blocks(BotReply(modal.blocks)).prefix(48)
+        return .object([
+            ("trigger_id", .string(triggerID)),
+            ("view", .object([
+                ("type", .string("modal")), ("callback_id", .string(String(modal.callbackID.prefix(255)))),
+                ("private_metadata", .string(String(modal.metadata.prefix(3000)))),
+                ("title", plain(modal.title)), ("submit", plain(modal.submitLabel)), ("close", plain("Cancel")),
+                ("blocks", .array(Array(shown) + [.object(input)])),
+            ])),
+        ])
+    }
+
+    /// The answer to a modal's submission that keeps it open with `message` under its input.
+    public static func modalError(_ message: String) -> JSONValue {
+        .object([("response_action", .string("errors")), ("errors", .object([(modalInput, .string(String(message.prefix(1000))))]))])
+    }
+
     static func button(_ button: ReplyButton) -> JSONValue {
         var pairs: [(String, JSONValue)] = [
             ("type", .string("button")), ("action_id", .string(String(button.actionID.prefix(255)))),

@@ -80,15 +80,45 @@ public struct SlackInteraction: Sendable, Equatable, Decodable {
         }
     }
 
+    /// A submitted modal (`view_submission`): its callback, metadata and the values of its inputs.
+    public struct View: Sendable, Equatable, Decodable {
+        public var id: String?
+        public var callbackID: String
+        public var privateMetadata: String
+        /// block id → action id → the value typed.
+        public var values: [String: [String: String]]
+
+        enum CodingKeys: String, CodingKey {
+            case id, state
+            case callbackID = "callback_id"
+            case privateMetadata = "private_metadata"
+        }
+
+        struct State: Decodable {
+            struct Element: Decodable { var value: String? }
+            var values: [String: [String: Element]]
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            id = try container.decodeIfPresent(String.self, forKey: .id)
+            callbackID = try container.decode(String.self, forKey: .callbackID)
+            privateMetadata = try container.decodeIfPresent(String.self, forKey: .privateMetadata) ?? ""
+            let state = try container.decodeIfPresent(State.self, forKey: .state)
+            values = (state?.values ?? [:]).mapValues { $0.compactMapValues(\.value) }
+        }
+    }
+
     public var type: String
     public var user: User
     public var actions: [Action]
     public var responseURL: String?
     public var triggerID: String?
     public var container: Container?
+    public var view: View?
 
     enum CodingKeys: String, CodingKey {
-        case type, user, actions, container
+        case type, user, actions, container, view
         case responseURL = "response_url"
         case triggerID = "trigger_id"
     }
@@ -101,6 +131,7 @@ public struct SlackInteraction: Sendable, Equatable, Decodable {
         responseURL = try container.decodeIfPresent(String.self, forKey: .responseURL)
         triggerID = try container.decodeIfPresent(String.self, forKey: .triggerID)
         self.container = try container.decodeIfPresent(Container.self, forKey: .container)
+        view = type == "view_submission" ? try container.decode(View.self, forKey: .view) : nil
     }
 
     /// Decodes the `payload` field of an interaction form body.
@@ -117,6 +148,7 @@ public struct SlackInteraction: Sendable, Equatable, Decodable {
 
     /// An id that is the same for Slack's retries of this click and different for another click.
     public var idempotencyKey: String {
+        if let view { return "interaction:\(user.id):view:\(view.id ?? "-"):\(triggerID ?? "-")" }
         let action = actions.first
         return "interaction:\(user.id):\(action?.actionID ?? "-"):\(action?.actionTS ?? triggerID ?? "-")"
     }

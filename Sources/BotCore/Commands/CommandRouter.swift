@@ -131,6 +131,31 @@ public struct CommandRouter: Sendable {
         }
     }
 
+    /// Hands a submitted modal to the plugin that opened it, as the team member who submitted it.
+    public func submit(_ submission: ModalSubmission, user: SlackUserID, channel: String?, logger: Logger,
+                       replyLater: (@Sendable (BotReply) async -> Void)? = nil) async -> ModalOutcome {
+        guard let role = access.role(of: user) else {
+            return .inputError("You are not on perfbot's list of users.")
+        }
+        guard let plugin = entries.compactMap(\.plugin).first(where: { $0.modalCallbacks.contains(submission.callbackID) }) else {
+            return .close(.text("That window is no longer in use; nothing was done."))
+        }
+        var log = logger
+        log[metadataKey: "plugin"] = .string(plugin.name)
+        log[metadataKey: "modal"] = .string(submission.callbackID)
+        do {
+            return try await plugin.submit(submission, context: CommandContext(
+                invoker: .member(TeamMember(user: user, role: role, channel: channel)), logger: log, replyLater: replyLater))
+        } catch let error as BotError {
+            log.notice("modal refused", metadata: ["reason": .string(error.description)])
+            return .close(.text(error.userMessage))
+        } catch {
+            let reference = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+            log.error("modal failed", metadata: ["error": .string(String(describing: error)), "reference": .string(reference)])
+            return .close(.text("Sorry, something went wrong on my side (reference `\(reference)`). The admins can find it in the log."))
+        }
+    }
+
     /// Answers `text` written by a store's contact (an e-mail command): only the customer grammar, scoped
     /// to their stores by the plugins through `context.invoker.contact`.
     public func route(_ text: String, contact: Contact, logger: Logger) async -> BotReply {

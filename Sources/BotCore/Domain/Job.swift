@@ -223,6 +223,10 @@ public protocol JobStore: Sendable {
     func admitJob(_ draft: JobDraft, at: Date) async throws -> JobAdmission
     /// Moves the oldest queued job of `store` to `running`, unless one runs already. - Returns: the job.
     func claimNextJob(of store: StoreID, at: Date) async throws -> JobRecord?
+    /// Moves job `id` from `from` to `to` in one statement (a requested intervention once its second factor holds,
+    /// a held one once a second admin confirms), only if it was written at or after `createdSince`.
+    /// - Returns: the job as it is now, or nil when it was not in `from` (or too old).
+    func moveJob(_ id: Int64, from: JobState, to: JobState, createdSince: Date) async throws -> JobRecord?
     /// Records one step's outcome (and its `automation_actions` row).
     func recordJobStep(_ job: JobRecord, step: JobStepRecord, argv: [String], exitCode: Int32?, output: String,
                        at: Date) async throws

@@ -105,6 +105,10 @@ public protocol BotPlugin: Sendable {
     var services: [any BotService] { get }
     /// Answers one of `commands`.
     func handle(_ command: ParsedCommand, context: CommandContext) async throws -> BotReply
+    /// The callback ids of the modals this plugin opens (and whose submissions it takes).
+    var modalCallbacks: [String] { get }
+    /// Takes a submitted modal of one of `modalCallbacks`, from the team member in `context`.
+    func submit(_ submission: ModalSubmission, context: CommandContext) async throws -> ModalOutcome
 }
 
 extension BotPlugin {
@@ -116,6 +120,12 @@ extension BotPlugin {
 
     public func handle(_ command: ParsedCommand, context: CommandContext) async throws -> BotReply {
         throw BotError.unsupported("`\(command.name)` is declared by \(name) but not handled.")
+    }
+
+    public var modalCallbacks: [String] { [] }
+
+    public func submit(_ submission: ModalSubmission, context: CommandContext) async throws -> ModalOutcome {
+        throw BotError.unsupported("the modal `\(submission.callbackID)` is declared by \(name) but not handled.")
     }
 }
 

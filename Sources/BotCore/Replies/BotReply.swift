@@ -111,10 +111,13 @@ public struct BotReply: Sendable, Equatable, Codable {
 
     public var blocks: [ReplyBlock]
     public var visibility: Visibility
+    /// A modal to open over the command (Slack only, with the command's `trigger_id`): a second factor, say.
+    public var modal: ModalRequest?
 
-    public init(_ blocks: [ReplyBlock], visibility: Visibility = .ephemeral) {
+    public init(_ blocks: [ReplyBlock], visibility: Visibility = .ephemeral, modal: ModalRequest? = nil) {
         self.blocks = blocks
         self.visibility = visibility
+        self.modal = modal
     }
 
     /// A one-paragraph reply.

@@ -104,6 +104,7 @@ public actor JobEngine: BotService {
             let plan = try planner.plan(playbook, for: request.customer, held: held)
             let draft = JobDraft(store: request.customer.id, kind: playbook.kind, requester: request.requester,
                                  issueID: request.issueID, plan: plan, planHash: playbook.contentHash,
+                                 state: request.initialState,
                                  reason: request.reason + (silence == nil ? "" : " during a silence"),
                                  notBefore: request.notBefore)
             return .queued(try await submit(draft, listener: listener))
@@ -390,6 +391,9 @@ public struct ActionRequest: Sendable {
     public var reason: String
     /// Not started before this time (an intervention scheduled for later).
     public var notBefore: Date?
+    /// How the job is written: `queued` (runs in its turn), `requested` (waits for its requester's second factor) or
+    /// `held` (waits for a second admin).
+    public var initialState: JobState = .queued
 
     public init(_ playbook: Playbook, on customer: Customer, requester: Requester, entry: ActionEntry, battery: Bool = false,
                 issueID: Int64? = nil, reason: String, notBefore: Date? = nil) {

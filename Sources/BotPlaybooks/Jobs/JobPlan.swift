@@ -7,6 +7,7 @@ extension Playbook {
     /// conditions, tags, safety): an approval approves this, and a change voids it.
     public var contentHash: String {
         var canonical = "\(name)\n\(title)\n\(platform.rawValue)\n\(premiumOnly)\n"
+            + (intervention.map { "intervention \($0.mfa) \($0.twoPerson)\n" } ?? "")
         for action in actions {
             canonical += [action.name, action.run.joined(separator: "\u{1F}"), action.target.rawValue,
                           action.when.map(\.description) ?? "", "\(action.wait)", "\(action.timeout)",

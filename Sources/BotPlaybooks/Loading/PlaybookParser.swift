@@ -21,7 +21,8 @@ public struct PlaybookProblem: Error, Sendable, Equatable, CustomStringConvertib
 
 /// Reads one playbook file and checks everything about it that can be checked before a run.
 public struct PlaybookParser: Sendable {
-    static let topKeys: Set<String> = ["name", "title", "platform", "trigger", "actions", "notifications", "premium_only"]
+    static let topKeys: Set<String> = ["name", "title", "platform", "trigger", "actions", "notifications", "premium_only",
+                                           "intervention"]
     static let actionKeys: Set<String> = ["name", "run", "target", "when", "wait", "timeout", "tags", "reversible", "safe", "only"]
     static let notificationKeys: Set<String> = ["dashboard", "email", "slack"]
     /// Programs that would interpret a string as code; a playbook never runs them.
@@ -91,6 +92,16 @@ public struct PlaybookParser: Sendable {
             }
         }
         let premiumOnly = context.optionalBool(mapping, "premium_only") ?? false
+        var intervention: Intervention?
+        if let node = mapping["intervention"] {
+            if let fields = node.mapping {
+                context.checkKeys(fields, allowed: ["mfa", "two_person"], what: "intervention")
+                intervention = Intervention(mfa: context.optionalBool(fields, "mfa") ?? true,
+                                            twoPerson: context.optionalBool(fields, "two_person") ?? false)
+            } else {
+                context.problem(at: node, "intervention must be a mapping of mfa and two_person")
+            }
+        }
         let notifications = parseNotifications(mapping["notifications"], &context)
         var actions: [PlaybookAction] = []
         if let list = mapping["actions"] {
@@ -114,8 +125,10 @@ public struct PlaybookParser: Sendable {
             return .failure(PlaybookErrors(context.problems))
         }
         let shownTitle = title.value.replacingOccurrences(of: "{platform}", with: platform.displayName)
-        return .success(Playbook(name: name.value, title: shownTitle, platform: platform, trigger: trigger,
-                                 actions: actions, notifications: notifications, premiumOnly: premiumOnly, file: file))
+        var playbook = Playbook(name: name.value, title: shownTitle, platform: platform, trigger: trigger,
+                                actions: actions, notifications: notifications, premiumOnly: premiumOnly, file: file)
+        playbook.intervention = intervention
+        return .success(playbook)
     }
 
     func parseNotifications(_ node: Node?, _ context: inout Context) -> PlaybookNotifications {

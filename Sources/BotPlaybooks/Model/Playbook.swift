@@ -111,6 +111,19 @@ public struct PlaybookNotifications: Sendable, Equatable {
     }
 }
 
+/// How an intervention playbook is guarded.
+public struct Intervention: Sendable, Equatable {
+    /// Whether the admin confirms it with a second-factor code (every destructive one does).
+    public var mfa: Bool
+    /// Whether a second admin must approve it before it runs.
+    public var twoPerson: Bool
+
+    public init(mfa: Bool = true, twoPerson: Bool = false) {
+        self.mfa = mfa
+        self.twoPerson = twoPerson
+    }
+}
+
 /// A named, ordered list of actions for one platform: pure data, loaded from YAML.
 public struct Playbook: Sendable, Equatable {
     public var name: String
@@ -125,6 +138,8 @@ public struct Playbook: Sendable, Equatable {
     public var file: String
     /// The database change it was built from, for the playbooks perfbot builds itself.
     public var databaseChange: DatabaseChange?
+    /// Set for the admins' interventions (ORIGINAL-DESIGN §3.4): run only through `/perf intervene`, with a reason.
+    public var intervention: Intervention?
 
     /// What a job of it does.
     public var kind: JobKind { databaseChange.map(JobKind.database) ?? .playbook(name) }
