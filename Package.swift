@@ -147,7 +147,8 @@ let package = Package(
             name: "OperationsPluginTests",
             dependencies: ["OperationsPlugin", "WooCommercePlugin", "MagentoPlugin", "BotPlaybooks", "BotStore", "PerfbotApp", "TestSupport"]
         ),
-        .testTarget(name: "PerfbotAppTests", dependencies: ["PerfbotApp", "BotPlaybooks", "BotProbes", "TestSupport"]),
+        .testTarget(name: "PerfbotAppTests", dependencies: ["PerfbotApp", "BotPlaybooks", "BotProbes", "TestSupport",
+                                                      .product(name: "HummingbirdOTP", package: "hummingbird-auth")]),
         .testTarget(
             name: "SchedulerPluginTests",
             dependencies: ["SchedulerPlugin", "PerfbotApp", "BotStore", "BotPostgres", "BotPlaybooks", "BotChannels", "BotProbes", "TestSupport"]

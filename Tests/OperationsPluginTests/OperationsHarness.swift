@@ -106,7 +106,7 @@ struct OperationsBot {
         for customer in customers {
             try await store.insert(metrics.map { MetricSample(store: customer.id, metric: $0.key, at: now.addingTimeInterval(-30), value: $0.value) })
         }
-        var configuration = try PerfbotConfiguration(values: ["PERFBOT_SLACK_USERS": "U0ADMIN01:admin,U0OPS0001:operator,U0VIEW001:viewer"])
+        var configuration = try PerfbotConfiguration(values: ["PERFBOT_SLACK_USERS": "U0ADMIN01:admin,U0ADMIN02:admin,U0OPS0001:operator,U0VIEW001:viewer"])
         configuration.playbooksPath = repositoryPath("Playbooks")
         wiring = try Wiring(configuration: configuration, store: store, clock: ManualClock(now),
                             executors: ExecutorFactory(docker: docker.path, ssh: ssh.path), sleeper: InstantSleeper())
