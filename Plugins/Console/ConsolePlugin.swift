@@ -16,9 +16,17 @@ public struct ConsolePlugin: BotPlugin {
 
     /// The platforms of the packs, for `--platform`.
     let platforms: [Platform]
+    /// The fleet's samples aggregated per store (hotspots, benchmarks); nil leaves those commands out.
+    let analytics: (any FleetAnalyticsReader)?
+    /// Containers' disk and network use and hosts' saturation (Prometheus); nil: hotspots without them.
+    let resources: (any ResourceReadings)?
+    /// The services: the noisy-neighbour watch, when hosts can be read and alerts posted.
+    public var services: [any BotService] = []
 
     public init(reader: any ConsoleReader, clock: any BotClock, tableLimit: Int = 25, advice: Recommendations = Recommendations(),
-                platforms: [Platform] = []) {
+                platforms: [Platform] = [], analytics: (any FleetAnalyticsReader)? = nil, resources: (any ResourceReadings)? = nil) {
+        self.analytics = analytics
+        self.resources = resources
         self.advice = advice
         self.platforms = platforms
         self.reader = reader
@@ -42,7 +50,9 @@ public struct ConsolePlugin: BotPlugin {
         summary: "A store's health score, its factors, trend and open issues.",
         examples: ["store acme-store"])
 
-    public var commands: [CommandSpec] { [fleetSpec, Self.storeSpec] }
+    public var commands: [CommandSpec] {
+        [fleetSpec, Self.storeSpec] + (analytics == nil ? [] : [Self.hotspotsSpec, Self.benchmarkSpec])
+    }
 
     public func handle(_ command: ParsedCommand, context: CommandContext) async throws -> BotReply {
         switch command.name {
@@ -53,6 +63,11 @@ public struct ConsolePlugin: BotPlugin {
         case "store":
             guard let store = command.store() else { throw BotError.invalid("Which store? `/perf store <store>`.") }
             return try await storeDetail(store)
+        case "hotspots":
+            return try await hotspots(host: command.option("host"), periodText: command.option("period"))
+        case "benchmark":
+            guard let store = command.store() else { throw BotError.invalid("Which store? `/perf benchmark <store>`.") }
+            return try await benchmark(store)
         default:
             throw BotError.unsupported(command.name)
         }

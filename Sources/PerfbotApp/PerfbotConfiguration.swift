@@ -57,6 +57,8 @@ public struct PerfbotConfiguration: Sendable {
     /// A Prometheus to read container memory, CPU, OOM kills and disk from (one query per reading per cycle).
     public var prometheusURL: String?
     public var prometheusQueries = PrometheusQueries()
+    /// The console's resource queries (`PERFBOT_PROMETHEUS_HOST_LABEL` names the node_exporter label of a host).
+    public var resourceQueries = ResourceQueries()
     /// Free space inside a table (over 10 % of its size) from which `/perf tables` calls it fragmented.
     public var fragmentedBytes = 64 << 20
     /// How long an admin's good second-factor code lets them intervene without another (`PERFBOT_MFA_MINUTES`).
@@ -89,7 +91,7 @@ public struct PerfbotConfiguration: Sendable {
         "PERFBOT_APPROVAL_HOURS", "GRAFANA_HMAC_SECRET", "GRAFANA_TIMESTAMP_HEADER", "PERFBOT_DRAIN_SECONDS",
         "PERFBOT_COMMAND_ADDRESS", "PERFBOT_MAIL_AUTHSERV_ID", "PERFBOT_PUBLIC_URL", "PERFBOT_LINK_SECRET", "PERFBOT_LINK_DAYS", "PERFBOT_LINK_ACT_MINUTES",
         "PERFBOT_PROMETHEUS_URL", "PERFBOT_PROMETHEUS_LABEL", "PERFBOT_PROMETHEUS_MEMORY_PERCENT", "PERFBOT_PROMETHEUS_CPU_CORES",
-        "PERFBOT_PROMETHEUS_OOM_KILLS", "PERFBOT_PROMETHEUS_DISK_BYTES", "PERFBOT_LIGHTHOUSE_COMMAND", "PERFBOT_FRAGMENTED_BYTES", "PERFBOT_MFA_MINUTES",
+        "PERFBOT_PROMETHEUS_OOM_KILLS", "PERFBOT_PROMETHEUS_DISK_BYTES", "PERFBOT_LIGHTHOUSE_COMMAND", "PERFBOT_FRAGMENTED_BYTES", "PERFBOT_MFA_MINUTES", "PERFBOT_PROMETHEUS_HOST_LABEL",
         "PERFBOT_PLANS",
     ] + retentionKeys.map(\.key) + TokenSource.allCases.map(\.settingKey) + RateKeyKind.allCases.map(\.settingKey)
 
@@ -155,6 +157,12 @@ public struct PerfbotConfiguration: Sendable {
         linkDays = try integer("PERFBOT_LINK_DAYS", 1...90) ?? linkDays
         linkActMinutes = try integer("PERFBOT_LINK_ACT_MINUTES", 1...1440) ?? linkActMinutes
         prometheusURL = text("PERFBOT_PROMETHEUS_URL")
+        if let label = text("PERFBOT_PROMETHEUS_HOST_LABEL") {
+            guard label.range(of: "^[a-zA-Z_][a-zA-Z0-9_]{0,63}$", options: .regularExpression) != nil else {
+                throw ConfigurationError.invalid(key: "PERFBOT_PROMETHEUS_HOST_LABEL", reason: "a Prometheus label name")
+            }
+            resourceQueries.hostLabel = label
+        }
         lighthouseCommand = text("PERFBOT_LIGHTHOUSE_COMMAND") ?? lighthouseCommand
         fragmentedBytes = try integer("PERFBOT_FRAGMENTED_BYTES", 1...(1 << 50)) ?? fragmentedBytes
         factorGrace = TimeInterval(try integer("PERFBOT_MFA_MINUTES", 0...60) ?? Int(factorGrace / 60)) * 60

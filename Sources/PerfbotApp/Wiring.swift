@@ -159,7 +159,17 @@ public struct Wiring: Sendable {
                                         })
         let customer = CustomerPlugin(store: store, library: library, planner: planner, proposer: proposer(), engine: engine, clock: clock,
                                       advice: advice)
-        return [ConsolePlugin(reader: store, clock: clock, advice: advice, platforms: Self.platforms.map(\.platform)), operations, decisions, database, scheduler, customer]
+        let resources = configuration.prometheusURL.map {
+            PrometheusResources(client: PrometheusClient(baseURL: $0), queries: configuration.resourceQueries,
+                                containerLabel: configuration.prometheusQueries.label) as any ResourceReadings
+        }
+        var console = ConsolePlugin(reader: store, clock: clock, advice: advice, platforms: Self.platforms.map(\.platform),
+                                    analytics: store, resources: resources)
+        if let resources, let channel = configuration.slackAlertsChannel {
+            console.services = [NeighbourWatch(analytics: store, resources: resources, outbox: store, runs: store, alertsChannel: channel,
+                                               clock: clock, leadership: leadership, logger: logger)]
+        }
+        return [console, operations, decisions, database, scheduler, customer]
             + Self.platforms.map { $0 as any BotPlugin }
     }
 

@@ -20,6 +20,17 @@ public protocol MetricReader: Sendable {
     func hourlyMeans(_ metric: MetricName, of store: StoreID, from: Date, to: Date) async throws -> [(at: Date, value: Double)]
 }
 
+/// What the admin console's fleet analytics read: the fleet's samples of a period, aggregated per store in the
+/// database, one query per metric.
+public protocol FleetAnalyticsReader: CustomerDirectory, MetricReader {
+    /// Per store, `metric`'s samples in `from..<to` aggregated, counting those at or above `threshold`.
+    func fleetAggregates(_ metric: MetricName, from: Date, to: Date, threshold: Double) async throws -> [StoreID: MetricAggregate]
+    /// Per store, how many `active_connections` samples in `from..<to` reached `share` of its newest `max_connections`.
+    func connectionsNearLimit(from: Date, to: Date, share: Double) async throws -> [StoreID: Int]
+    /// Per store, `metric`'s mean per UTC day over the whole days in `from..<to` (from the hourly rollups), by day start.
+    func dailyMeans(_ metric: MetricName, from: Date, to: Date) async throws -> [StoreID: [Date: Double]]
+}
+
 /// Reads detected issues.
 public protocol IssueReader: Sendable {
     /// Open issues, most severe and newest first. - Parameter store: nil for every store.

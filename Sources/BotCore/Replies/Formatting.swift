@@ -50,6 +50,19 @@ public enum Wording {
         return String(out.reversed())
     }
 
+    /// Bytes in the largest unit that keeps a number from 1: `48.2 MB`.
+    public static func bytes(_ value: Double) -> String { measure(value, unit: "bytes") }
+
+    /// A period in words: `1 h`, `30 min`, `2 days`.
+    public static func span(_ seconds: TimeInterval) -> String {
+        if seconds >= 86400, seconds.truncatingRemainder(dividingBy: 86400) == 0 {
+            let days = Int(seconds / 86400)
+            return "\(days) day\(days == 1 ? "" : "s")"
+        }
+        if seconds >= 3600, seconds.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int(seconds / 3600)) h" }
+        return "\(Int((seconds / 60).rounded())) min"
+    }
+
     /// A value with its unit: `2400 ms`, `91.2%`, `3`, `1.2 MB`.
     public static func measure(_ value: Double, unit: String) -> String {
         switch unit {

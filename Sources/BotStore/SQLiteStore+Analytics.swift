@@ -1,0 +1,51 @@
+import BotCore
+import Foundation
+import GRDB
+
+extension SQLiteStore: FleetAnalyticsReader {
+    public func fleetAggregates(_ metric: MetricName, from: Date, to: Date, threshold: Double) async throws -> [StoreID: MetricAggregate] {
+        try await pool.read { db in
+            var aggregates: [StoreID: MetricAggregate] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT customer_id, AVG(value), SUM(value), COUNT(*), MAX(value), SUM(value >= ?) FROM metric_samples
+                WHERE metric = ? AND at >= ? AND at < ? GROUP BY customer_id
+                """, arguments: [threshold, metric.rawValue, from.unixSeconds, to.unixSeconds])
+            while let row = try rows.next() {
+                guard let store = StoreID(row[0] as String) else { continue }
+                aggregates[store] = MetricAggregate(mean: row[1], sum: row[2], count: row[3], max: row[4], atOrAbove: row[5])
+            }
+            return aggregates
+        }
+    }
+
+    public func connectionsNearLimit(from: Date, to: Date, share: Double) async throws -> [StoreID: Int] {
+        try await pool.read { db in
+            var counts: [StoreID: Int] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT s.customer_id, COUNT(*) FROM metric_samples s
+                JOIN metric_latest m ON m.customer_id = s.customer_id AND m.metric = 'max_connections' AND m.value > 0
+                WHERE s.metric = 'active_connections' AND s.at >= ? AND s.at < ? AND s.value >= ? * m.value
+                GROUP BY s.customer_id
+                """, arguments: [from.unixSeconds, to.unixSeconds, share])
+            while let row = try rows.next() {
+                if let store = StoreID(row[0] as String) { counts[store] = row[1] }
+            }
+            return counts
+        }
+    }
+
+    public func dailyMeans(_ metric: MetricName, from: Date, to: Date) async throws -> [StoreID: [Date: Double]] {
+        try await pool.read { db in
+            var means: [StoreID: [Date: Double]] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT customer_id, hour - hour % 86400, SUM(sum) / SUM(count) FROM metric_rollups
+                WHERE metric = ? AND hour >= ? AND hour < ? GROUP BY 1, 2
+                """, arguments: [metric.rawValue, from.unixSeconds, to.unixSeconds])
+            while let row = try rows.next() {
+                guard let store = StoreID(row[0] as String) else { continue }
+                means[store, default: [:]][Date(unixSeconds: row[1])] = row[2]
+            }
+            return means
+        }
+    }
+}
