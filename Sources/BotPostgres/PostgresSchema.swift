@@ -17,6 +17,7 @@ enum PostgresSchema {
         Migration(identifier: "3-job-claims", sql: jobClaims),
         Migration(identifier: "4-scheduled-jobs", sql: scheduledJobs),
         Migration(identifier: "5-admin-factors", sql: adminFactors),
+        Migration(identifier: "6-fleet-health-daily", sql: fleetHealthDaily),
     ]
 
     /// Applies the migrations not yet applied, in one transaction under an advisory lock, so replicas that start
@@ -375,6 +376,15 @@ enum PostgresSchema {
         ALTER TABLE outbox ADD COLUMN claimed_until TIMESTAMPTZ;
         ALTER TABLE outbox ADD COLUMN sent_by TEXT;
         CREATE INDEX idx_outbox_pending ON outbox (next_attempt_at, id) WHERE status = 'pending'
+        """
+
+    /// SQLite's v20: the fleet's average health per day.
+    static let fleetHealthDaily = """
+        CREATE TABLE fleet_health_daily (
+            day BIGINT PRIMARY KEY,
+            average DOUBLE PRECISION NOT NULL,
+            stores BIGINT NOT NULL
+        )
         """
 
     /// SQLite's v19: the admins' second factors.

@@ -42,4 +42,28 @@ extension PostgresStore: FleetAnalyticsReader {
         }
         return means
     }
+
+    public func keepFleetHealth(day: Date) async throws -> (average: Double, stores: Int)? {
+        let start = day.unixSeconds, end = day.unixSeconds + 86400
+        guard let row = try await database.rows("""
+            SELECT AVG(health_score)::DOUBLE PRECISION, COUNT(DISTINCT customer_id) FROM performance_snapshots
+            WHERE timestamp >= \(start) AND timestamp < \(end)
+            """).first else { return nil }
+        let (average, stores) = try row.decode((Double?, Int64).self)
+        guard let average, stores > 0 else { return nil }
+        _ = try await database.rows("""
+            INSERT INTO fleet_health_daily (day, average, stores) VALUES (\(start), \(average), \(stores))
+            ON CONFLICT (day) DO UPDATE SET average = EXCLUDED.average, stores = EXCLUDED.stores
+            """)
+        return (average, Int(stores))
+    }
+
+    public func fleetHealth(from: Date, to: Date) async throws -> [(day: Date, average: Double, stores: Int)] {
+        try await database.rows("""
+            SELECT day, average, stores FROM fleet_health_daily WHERE day >= \(from.unixSeconds) AND day < \(to.unixSeconds) ORDER BY day
+            """).map {
+            let (day, average, stores) = try $0.decode((Int64, Double, Int64).self)
+            return (Date(unixSeconds: day), average, Int(stores))
+        }
+    }
 }

@@ -192,6 +192,17 @@ enum Migrations {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("v20-fleet-health-daily") { db in
+            // The fleet's average health score per UTC day (ORIGINAL-DESIGN §7), worked out once a day from the
+            // snapshots and kept after they are pruned, for the admins' digest and its trend.
+            try db.execute(sql: """
+                CREATE TABLE fleet_health_daily (
+                    day INTEGER PRIMARY KEY,
+                    average REAL NOT NULL,
+                    stores INTEGER NOT NULL
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 

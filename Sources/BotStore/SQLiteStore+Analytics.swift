@@ -48,4 +48,26 @@ extension SQLiteStore: FleetAnalyticsReader {
             return means
         }
     }
+
+    public func keepFleetHealth(day: Date) async throws -> (average: Double, stores: Int)? {
+        try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT AVG(health_score), COUNT(DISTINCT customer_id) FROM performance_snapshots WHERE timestamp >= ? AND timestamp < ?
+                """, arguments: [day.unixSeconds, day.unixSeconds + 86400]), let average = row[0] as Double?, (row[1] as Int) > 0
+            else { return nil }
+            let stores: Int = row[1]
+            try db.execute(sql: """
+                INSERT INTO fleet_health_daily (day, average, stores) VALUES (?, ?, ?)
+                ON CONFLICT (day) DO UPDATE SET average = excluded.average, stores = excluded.stores
+                """, arguments: [day.unixSeconds, average, stores])
+            return (average, stores)
+        }
+    }
+
+    public func fleetHealth(from: Date, to: Date) async throws -> [(day: Date, average: Double, stores: Int)] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT day, average, stores FROM fleet_health_daily WHERE day >= ? AND day < ? ORDER BY day",
+                             arguments: [from.unixSeconds, to.unixSeconds]).map { (Date(unixSeconds: $0[0]), $0[1], $0[2]) }
+        }
+    }
 }

@@ -165,9 +165,13 @@ public struct Wiring: Sendable {
         }
         var console = ConsolePlugin(reader: store, clock: clock, advice: advice, platforms: Self.platforms.map(\.platform),
                                     analytics: store, resources: resources)
-        if let resources, let channel = configuration.slackAlertsChannel {
-            console.services = [NeighbourWatch(analytics: store, resources: resources, outbox: store, runs: store, alertsChannel: channel,
-                                               clock: clock, leadership: leadership, logger: logger)]
+        if let channel = configuration.slackAlertsChannel {
+            console.services = [AdminDigest(analytics: store, resources: resources, clock: clock)
+                .service(outbox: store, runs: store, channel: channel, leadership: leadership, logger: logger)]
+            if let resources {
+                console.services.append(NeighbourWatch(analytics: store, resources: resources, outbox: store, runs: store,
+                                                       alertsChannel: channel, clock: clock, leadership: leadership, logger: logger))
+            }
         }
         return [console, operations, decisions, database, scheduler, customer]
             + Self.platforms.map { $0 as any BotPlugin }

@@ -139,3 +139,26 @@ public struct MetricAggregate: Sendable, Equatable {
         self.atOrAbove = atOrAbove
     }
 }
+
+/// Stores significantly worse than their peers (§3.3): below their cohort's 10th percentile on a measure on each
+/// of the days asked, from each store's daily means.
+public enum BenchmarkFlags {
+    /// Per store, the labels of the measures it lags on every day of `days`.
+    public static func lagging(_ customers: [Customer], cohorts: [StoreID: Cohort], measures: [BenchmarkMeasure],
+                               daily: [MetricName: [StoreID: [Date: Double]]], days: [Date]) -> [StoreID: [String]] {
+        var flags: [StoreID: [String]] = [:]
+        for measure in measures {
+            let values = daily[measure.metric] ?? [:]
+            for customer in customers where customer.active {
+                guard let cohort = cohorts[customer.id] else { continue }
+                let lagsEveryDay = !days.isEmpty && days.allSatisfy { day in
+                    guard let value = values[customer.id]?[day] else { return false }
+                    let peers = cohort.peers.compactMap { values[$0.id]?[day] }
+                    return BenchmarkLine(measure, value: value, peers: peers).isLagging
+                }
+                if lagsEveryDay { flags[customer.id, default: []].append(measure.label) }
+            }
+        }
+        return flags
+    }
+}

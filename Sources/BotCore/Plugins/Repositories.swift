@@ -29,6 +29,11 @@ public protocol FleetAnalyticsReader: CustomerDirectory, MetricReader {
     func connectionsNearLimit(from: Date, to: Date, share: Double) async throws -> [StoreID: Int]
     /// Per store, `metric`'s mean per UTC day over the whole days in `from..<to` (from the hourly rollups), by day start.
     func dailyMeans(_ metric: MetricName, from: Date, to: Date) async throws -> [StoreID: [Date: Double]]
+    /// Works out the fleet's average health score of the UTC day starting at `day` from its snapshots and keeps it
+    /// (again when asked again). - Returns: the average and how many stores it covers; nil without snapshots.
+    func keepFleetHealth(day: Date) async throws -> (average: Double, stores: Int)?
+    /// The kept daily averages of the days in `from..<to`, oldest first.
+    func fleetHealth(from: Date, to: Date) async throws -> [(day: Date, average: Double, stores: Int)]
 }
 
 /// Reads detected issues.
