@@ -104,7 +104,7 @@ extension ConsolePlugin {
             let line = BenchmarkLine(measure, value: values[id], peers: cohort.peers.compactMap { values[$0.id] })
             func shown(_ value: Double?) -> String {
                 guard let value else { return "—" }
-                return measure.metric.isPercent ? Wording.number(value) + "%" : Wording.measure(value, unit: measure.metric.unit ?? "")
+                return measure.metric.isPercent ? Wording.number(value) + "%" : Wording.measure(value, unit: measure.metric.unit)
             }
             rows.append([measure.label, shown(line.value), shown(line.cohortAverage), shown(line.cohortBest),
                          line.percentile.map { "\(Int($0.rounded()))th" } ?? "—", "\(line.cohortSize)"])

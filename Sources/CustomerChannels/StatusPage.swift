@@ -207,6 +207,7 @@ public struct StatusPageService: StatusPages {
                     + "<span class=\"muted\">\(Self.escaped(tip.evidence))</span></li>"
             }.joined() + "</ul></section>"
         }
+        html += try await comparison(customer, now: now)
         // Seven days of trends.
         html += "<section><h2>The last 7 days</h2><div class=\"charts\">"
         html += Self.chart("health", title: "Health score", unit: "", points: scores, from: week, to: now, fixed: 0...100)
@@ -254,6 +255,35 @@ public struct StatusPageService: StatusPages {
         html += "<footer>perfbot, for your hosting team · this link is valid until "
             + "\(Wording.dayAndTime(Date(timeIntervalSince1970: TimeInterval(expires))))</footer>"
         return Self.document(title: "\(id) · status", body: "<main>\(html)</main>")
+    }
+
+    /// "Compared with similar stores": the cohort's average and where this store stands, over the last 24 hours,
+    /// only when at least 5 other stores are in the cohort; never another store's name or figures.
+    func comparison(_ customer: Customer, now: Date) async throws -> String {
+        let fleet = try await store.allCustomers()
+        let cohort = Cohort.of(customer, in: fleet)
+        guard cohort.peers.count >= 5 else { return "" }
+        let from = now.addingTimeInterval(-86400)
+        var rows: [String] = []
+        for measure in BenchmarkMeasure.standard where !measure.perHour {
+            let values = try await store.average(measure.metric, stores: [customer.id] + cohort.peers.map(\.id), from: from, to: now)
+            let peers = cohort.peers.compactMap { values[$0.id] }
+            guard peers.count >= 5, let value = values[customer.id] else { continue }
+            let line = BenchmarkLine(measure, value: value, peers: peers)
+            guard let average = line.cohortAverage, let percentile = line.percentile else { continue }
+            func shown(_ number: Double) -> String {
+                measure.metric.isPercent ? Wording.number(number) + " %" : Wording.measure(number, unit: measure.metric.unit)
+            }
+            let standing = percentile >= 50 ? "better than \(Int(percentile.rounded())) % of them"
+                : "behind \(Int((100 - percentile).rounded())) % of them"
+            rows.append("<tr><td>\(Self.escaped(measure.label))</td><td>\(shown(value))</td><td>\(shown(average))</td>"
+                + "<td>\(standing)</td></tr>")
+        }
+        guard !rows.isEmpty else { return "" }
+        return "<section><h2>Compared with similar stores</h2><p class=\"muted\">\(cohort.peers.count) other \(customer.platform.displayName) "
+            + "stores of a similar size, over the last 24 hours: only their average is shown, never a store's own figures.</p>"
+            + "<table><thead><tr><th>Measure</th><th>Your store</th><th>Their average</th><th>Where you stand</th></tr></thead>"
+            + "<tbody>\(rows.joined())</tbody></table></section>"
     }
 
     static func gauge(score: Int, band: HealthBand) -> String {

@@ -185,3 +185,41 @@ import Testing
         }
     }
 }
+
+/// "Compared with similar stores" on the status page: the cohort's average and where the store stands, only with
+/// at least 5 other stores, and never another store's name or figures.
+@Suite struct StatusPageComparisonTests {
+    @Test func theComparisonShowsOnlyAggregatesOfFiveOrMoreStores() async throws {
+        let bot = try await TestBot(extra: ["PERFBOT_LINK_SECRET": StatusPageTests.secret, "PERFBOT_PUBLIC_URL": "https://perfbot.example.com"])
+        let acme = try #require(try await bot.store.customer(StoreID("acme-store")!))
+        func peer(_ index: Int) -> Customer {
+            Customer(id: StoreID("peer-\(index)")!, platform: acme.platform, plan: acme.plan, contactEmail: "o@peer\(index).example",
+                     container: "peer-\(index)-app")
+        }
+        // TTFB over the last hours: the peers 1,000 … 1,400 ms (average 1,200); acme-store is at whatever its demo data says.
+        func seed(_ count: Int) async throws {
+            try await bot.store.upsert((1...count).map(peer), at: bot.clock.now)
+            for index in 1...count {
+                try await bot.store.insert((1...6).map { MetricSample(store: StoreID("peer-\(index)")!, metric: .ttfbMs,
+                                                                      at: bot.clock.now.addingTimeInterval(Double(-3600 * $0)),
+                                                                      value: Double(900 + 100 * index)) })
+            }
+        }
+        let link = try #require(bot.wiring.statusLink())
+        let url = try await StatusLinkIssuer(link: link, store: bot.store).issue(for: acme.id, contact: acme.contactEmail, now: bot.clock.now)
+        let path = String(url.dropFirst("https://perfbot.example.com".count))
+        func page() async throws -> String {
+            try await bot.app.test(.router) { client in String(buffer: try await client.execute(uri: path, method: .get).body) }
+        }
+        // Four peers: too few to compare with, so the section is left out.
+        try await seed(4)
+        #expect(try await !page().contains("Compared with similar stores"))
+        try await seed(5)
+        let html = try await page()
+        #expect(html.contains("<h2>Compared with similar stores</h2>"), "\(html.prefix(3000))")
+        #expect(html.contains("5 other WooCommerce stores"))
+        #expect(html.contains("<td>TTFB</td>") && html.contains("<td>1200 ms</td>"), "\(html)")
+        for index in 1...5 { #expect(!html.contains("peer-\(index)")) }
+        #expect(!html.contains("<td>1000 ms</td>") && !html.contains("<td>1400 ms</td>"))
+    }
+}

@@ -36,4 +36,4 @@ public protocol FeedReader: Sendable {
 }
 
 /// What the status page reads (and decides, through `Approvals`).
-public protocol StatusPageStore: ApprovalStore, ConsoleReader, MetricReader, FeedReader, StatusLinkStore {}
+public protocol StatusPageStore: ApprovalStore, ConsoleReader, MetricReader, FeedReader, StatusLinkStore, FleetAnalyticsReader {}
