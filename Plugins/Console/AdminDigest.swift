@@ -34,10 +34,10 @@ public struct AdminDigest: Sendable {
         for measure in BenchmarkMeasure.standard {
             daily[measure.metric] = try await analytics.dailyMeans(measure.metric, from: days[3], to: today)
         }
-        let cohorts = Dictionary(uniqueKeysWithValues: customers.map { ($0.id, Cohort.of($0, in: customers)) })
-        let flagged = BenchmarkFlags.lagging(customers, cohorts: cohorts, measures: BenchmarkMeasure.standard, daily: daily,
+        let index = CohortIndex(customers)
+        let flagged = BenchmarkFlags.lagging(customers, index: index, measures: BenchmarkMeasure.standard, daily: daily,
                                              days: Array(days[0...2]))
-        let before = BenchmarkFlags.lagging(customers, cohorts: cohorts, measures: BenchmarkMeasure.standard, daily: daily,
+        let before = BenchmarkFlags.lagging(customers, index: index, measures: BenchmarkMeasure.standard, daily: daily,
                                             days: Array(days[1...3]))
         let new = flagged.compactMapValues { labels in labels }.filter { store, labels in
             !Set(labels).isSubset(of: Set(before[store] ?? []))

@@ -59,6 +59,23 @@ import Testing
         // With a minimum of 7, the last step takes the basic plan too (never the Magento store).
         let widest = Cohort.of(store, in: Self.fleet, minimum: 7)
         #expect(widest.peers.count == 6 && widest.widening == "any catalogue size, order volume and plan")
+        // The fleet-wide index gives the same cohort, and a shared group where sizes cannot match.
+        let index = CohortIndex(Self.fleet)
+        #expect(index.peers(of: store) == .stores(["store-b", "store-c", "store-d", "store-e", "store-h"].map { StoreID($0)! }))
+        #expect(index.peers(of: Self.fleet[7]) == .group("woocommerce"))
+    }
+
+    /// The group path of the daily flags ranks as a cohort of every other store of the group would.
+    @Test func flagsFromAGroupMatchTheCohortsPercentile() {
+        let fleet = (1...7).map { Self.shop("s-\($0)", catalog: nil, orders: nil) }
+        let day = Date(timeIntervalSince1970: 1_800_000_000)
+        // TTFB 100 … 600 ms for s-1 … s-6; s-7 at 650 is worse than all 6 others (0th): flagged; s-6 at 600 is
+        // worse than 5 of 6 and better than s-7: 1 / 6 = 16.7th, not flagged.
+        var ttfb: [StoreID: [Date: Double]] = [:]
+        for (index, store) in fleet.enumerated() { ttfb[store.id] = [day: index == 6 ? 650 : Double(100 * (index + 1))] }
+        let flags = BenchmarkFlags.lagging(fleet, index: CohortIndex(fleet), measures: [BenchmarkMeasure.standard[0]],
+                                           daily: [.ttfbMs: ttfb], days: [day])
+        #expect(flags == [StoreID("s-7")!: ["TTFB"]])
     }
 
     @Test func aStoreIsComparedWithItsCohortsAverageBestAndPercentile() {

@@ -140,25 +140,111 @@ public struct MetricAggregate: Sendable, Equatable {
     }
 }
 
+/// Every store's cohort at once, for the daily flags over a whole fleet: the size-agnostic steps are shared
+/// groups (same platform and plan, or same platform), never one copied list of thousands of peers per store.
+public struct CohortIndex: Sendable {
+    /// Where a store's peers are.
+    public enum Peers: Sendable, Equatable {
+        /// A cohort matched on size: these stores.
+        case stores([StoreID])
+        /// A whole group but the store itself (`platform` or `platform|plan`).
+        case group(String)
+    }
+
+    let groups: [String: [Customer]]
+
+    public init(_ fleet: [Customer]) {
+        var groups: [String: [Customer]] = [:]
+        for customer in fleet where customer.active {
+            groups[Self.key(customer, plan: true), default: []].append(customer)
+            groups[Self.key(customer, plan: false), default: []].append(customer)
+        }
+        self.groups = groups
+    }
+
+    static func key(_ customer: Customer, plan: Bool) -> String {
+        plan ? "\(customer.platform.rawValue)|\(customer.plan.rawValue)" : customer.platform.rawValue
+    }
+
+    /// The members of a group.
+    public func members(_ key: String) -> [Customer] { groups[key] ?? [] }
+
+    /// The same cohort `Cohort.of` gives, as a reference.
+    public func peers(of store: Customer, minimum: Int = 5) -> Peers {
+        let samePlan = members(Self.key(store, plan: true))
+        if store.catalogSize != nil, store.ordersPerDay != nil {
+            for step in Cohort.steps.prefix(2) {
+                let matched = samePlan.filter {
+                    $0.id != store.id && Cohort.within($0.catalogSize, of: store.catalogSize, step.catalog)
+                        && Cohort.within($0.ordersPerDay, of: store.ordersPerDay, step.orders)
+                }
+                if matched.count >= minimum { return .stores(matched.map(\.id)) }
+            }
+        }
+        if samePlan.count - 1 >= minimum { return .group(Self.key(store, plan: true)) }
+        return .group(Self.key(store, plan: false))
+    }
+}
+
 /// Stores significantly worse than their peers (§3.3): below their cohort's 10th percentile on a measure on each
 /// of the days asked, from each store's daily means.
 public enum BenchmarkFlags {
     /// Per store, the labels of the measures it lags on every day of `days`.
-    public static func lagging(_ customers: [Customer], cohorts: [StoreID: Cohort], measures: [BenchmarkMeasure],
+    public static func lagging(_ customers: [Customer], index: CohortIndex, measures: [BenchmarkMeasure],
                                daily: [MetricName: [StoreID: [Date: Double]]], days: [Date]) -> [StoreID: [String]] {
+        guard !days.isEmpty else { return [:] }
+        let peers = Dictionary(customers.filter(\.active).map { ($0.id, index.peers(of: $0)) }, uniquingKeysWith: { first, _ in first })
         var flags: [StoreID: [String]] = [:]
         for measure in measures {
             let values = daily[measure.metric] ?? [:]
-            for customer in customers where customer.active {
-                guard let cohort = cohorts[customer.id] else { continue }
-                let lagsEveryDay = !days.isEmpty && days.allSatisfy { day in
-                    guard let value = values[customer.id]?[day] else { return false }
-                    let peers = cohort.peers.compactMap { values[$0.id]?[day] }
-                    return BenchmarkLine(measure, value: value, peers: peers).isLagging
+            var laggingDays: [StoreID: Int] = [:]
+            for day in days {
+                let today = values.compactMapValues { $0[day] }
+                // Each group's values of the day, sorted once: a store's rank is two binary searches.
+                var sortedGroups: [String: [Double]] = [:]
+                for (store, value) in today {
+                    guard let reference = peers[store] else { continue }
+                    let lagging: Bool
+                    switch reference {
+                    case let .stores(ids):
+                        lagging = BenchmarkLine(measure, value: value, peers: ids.compactMap { today[$0] }).isLagging
+                    case let .group(key):
+                        if sortedGroups[key] == nil {
+                            sortedGroups[key] = index.members(key).compactMap { today[$0.id] }.sorted()
+                        }
+                        let sorted = sortedGroups[key] ?? []
+                        let below = lowerBound(sorted, value), atOrBelow = upperBound(sorted, value)
+                        // The store itself is one of the tied values: leave it out.
+                        let count = sorted.count - 1
+                        let ties = atOrBelow - below - 1
+                        let worse = measure.higherIsBetter ? below : sorted.count - atOrBelow
+                        lagging = count >= 5 && (Double(worse) + Double(ties) / 2) / Double(count) * 100 < 10
+                    }
+                    if lagging { laggingDays[store, default: 0] += 1 }
                 }
-                if lagsEveryDay { flags[customer.id, default: []].append(measure.label) }
             }
+            for (store, count) in laggingDays where count == days.count { flags[store, default: []].append(measure.label) }
         }
         return flags
+    }
+
+    /// The first index whose value is not below `value`.
+    static func lowerBound(_ sorted: [Double], _ value: Double) -> Int {
+        var low = 0, high = sorted.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sorted[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// The first index whose value is above `value`.
+    static func upperBound(_ sorted: [Double], _ value: Double) -> Int {
+        var low = 0, high = sorted.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sorted[middle] <= value { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 }
