@@ -103,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "perfbot",
             dependencies: [
-                "PerfbotApp", "BotCore", "BotStore", "BotPostgres", "BotServer", "BotPlaybooks", "BotChannels", "CustomerChannels", "SchedulerPlugin",
+                "PerfbotApp", "BotCore", "BotStore", "BotPostgres", "BotServer", "BotPlaybooks", "BotChannels", "CustomerChannels", "SchedulerPlugin", "ConsolePlugin",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -209,6 +209,22 @@ extension SQLiteStore {
         }
     }
 
+    /// Reads every raw sample of `metrics` in `from..<to`, or every hourly rollup of them when `rollups`, and returns
+    /// how many rows there were (the floor of the console's analytics, for `perfbot bench-console`).
+    public func countRows(of metrics: [MetricName], from: Date, to: Date, rollups: Bool = false) async throws -> Int {
+        try await pool.read { db in
+            var count = 0
+            let sql = rollups
+                ? "SELECT customer_id, metric, hour, sum, count FROM metric_rollups WHERE metric = ? AND hour >= ? AND hour < ?"
+                : "SELECT customer_id, metric, at, value FROM metric_samples WHERE metric = ? AND at >= ? AND at < ?"
+            for metric in metrics {
+                let rows = try Row.fetchCursor(db, sql: sql, arguments: [metric.rawValue, from.unixSeconds, to.unixSeconds])
+                while try rows.next() != nil { count += 1 }
+            }
+            return count
+        }
+    }
+
     /// Reads every raw sample newer than `since` and returns how many there were (the floor of a cycle's reads).
     public func countSamples(since: Date) async throws -> Int {
         try await pool.read { db in
