@@ -34,7 +34,7 @@ extension PostgresStore: FleetAnalyticsReader {
     public func dailyMeans(_ metric: MetricName, from: Date, to: Date) async throws -> [StoreID: [Date: Double]] {
         var means: [StoreID: [Date: Double]] = [:]
         for row in try await database.rows("""
-            SELECT customer_id, hour - hour % 86400, SUM(sum) / SUM(count) FROM metric_rollups
+            SELECT customer_id, hour - hour % 86400, SUM(sum) / SUM(count)::DOUBLE PRECISION FROM metric_rollups
             WHERE metric = \(metric.rawValue) AND hour >= \(from.unixSeconds) AND hour < \(to.unixSeconds) GROUP BY 1, 2
             """) {
             let (store, day, mean) = try row.decode((String, Int64, Double).self)

@@ -42,7 +42,7 @@ extension PostgresStore: SilenceStore {
         var profiles: [StoreID: [Int: Double]] = [:]
         // Hour of the week from Sunday 00:00 UTC: 1 January 1970 was a Thursday, 96 hours into its week.
         for row in try await database.rows("""
-            SELECT customer_id, (hour / 3600 + 96) % 168, SUM(sum) / SUM(count) FROM metric_rollups
+            SELECT customer_id, (hour / 3600 + 96) % 168, SUM(sum) / SUM(count)::DOUBLE PRECISION FROM metric_rollups
             WHERE metric = \(metric.rawValue) AND hour >= \(from.unixSeconds) AND hour < \(to.unixSeconds) GROUP BY 1, 2
             """) {
             let (store, hour, mean) = try row.decode((String, Int64, Double).self)

@@ -6,9 +6,12 @@ extension SQLiteStore: FleetAnalyticsReader {
     public func fleetAggregates(_ metric: MetricName, from: Date, to: Date, threshold: Double) async throws -> [StoreID: MetricAggregate] {
         try await pool.read { db in
             var aggregates: [StoreID: MetricAggregate] = [:]
+            // Store by store along the primary key (CROSS JOIN keeps that order): the `at` index alone would visit the
+            // period's samples of every metric and look each row up (7 s instead of 0.13 s for 10,000 stores' hour).
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT customer_id, AVG(value), SUM(value), COUNT(*), MAX(value), SUM(value >= ?) FROM metric_samples
-                WHERE metric = ? AND at >= ? AND at < ? GROUP BY customer_id
+                SELECT c.id, AVG(s.value), SUM(s.value), COUNT(*), MAX(s.value), SUM(s.value >= ?)
+                FROM customers c CROSS JOIN metric_samples s ON s.customer_id = c.id AND s.metric = ? AND s.at >= ? AND s.at < ?
+                GROUP BY c.id
                 """, arguments: [threshold, metric.rawValue, from.unixSeconds, to.unixSeconds])
             while let row = try rows.next() {
                 guard let store = StoreID(row[0] as String) else { continue }
@@ -22,10 +25,11 @@ extension SQLiteStore: FleetAnalyticsReader {
         try await pool.read { db in
             var counts: [StoreID: Int] = [:]
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT s.customer_id, COUNT(*) FROM metric_samples s
-                JOIN metric_latest m ON m.customer_id = s.customer_id AND m.metric = 'max_connections' AND m.value > 0
-                WHERE s.metric = 'active_connections' AND s.at >= ? AND s.at < ? AND s.value >= ? * m.value
-                GROUP BY s.customer_id
+                SELECT m.customer_id, COUNT(*) FROM metric_latest m
+                CROSS JOIN metric_samples s ON s.customer_id = m.customer_id AND s.metric = 'active_connections'
+                    AND s.at >= ? AND s.at < ? AND s.value >= ? * m.value
+                WHERE m.metric = 'max_connections' AND m.value > 0
+                GROUP BY m.customer_id
                 """, arguments: [from.unixSeconds, to.unixSeconds, share])
             while let row = try rows.next() {
                 if let store = StoreID(row[0] as String) { counts[store] = row[1] }
@@ -38,8 +42,9 @@ extension SQLiteStore: FleetAnalyticsReader {
         try await pool.read { db in
             var means: [StoreID: [Date: Double]] = [:]
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT customer_id, hour - hour % 86400, SUM(sum) / SUM(count) FROM metric_rollups
-                WHERE metric = ? AND hour >= ? AND hour < ? GROUP BY 1, 2
+                SELECT c.id, r.hour - r.hour % 86400, SUM(r.sum) / SUM(r.count)
+                FROM customers c CROSS JOIN metric_rollups r ON r.customer_id = c.id AND r.metric = ? AND r.hour >= ? AND r.hour < ?
+                GROUP BY 1, 2
                 """, arguments: [metric.rawValue, from.unixSeconds, to.unixSeconds])
             while let row = try rows.next() {
                 guard let store = StoreID(row[0] as String) else { continue }

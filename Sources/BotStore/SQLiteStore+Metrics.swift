@@ -214,9 +214,16 @@ extension SQLiteStore {
     public func countRows(of metrics: [MetricName], from: Date, to: Date, rollups: Bool = false) async throws -> Int {
         try await pool.read { db in
             var count = 0
+            // Along the primary key, store by store: the fastest plain read of those rows.
             let sql = rollups
-                ? "SELECT customer_id, metric, hour, sum, count FROM metric_rollups WHERE metric = ? AND hour >= ? AND hour < ?"
-                : "SELECT customer_id, metric, at, value FROM metric_samples WHERE metric = ? AND at >= ? AND at < ?"
+                ? """
+                  SELECT r.customer_id, r.metric, r.hour, r.sum, r.count FROM customers c CROSS JOIN metric_rollups r
+                  ON r.customer_id = c.id AND r.metric = ? AND r.hour >= ? AND r.hour < ?
+                  """
+                : """
+                  SELECT s.customer_id, s.metric, s.at, s.value FROM customers c CROSS JOIN metric_samples s
+                  ON s.customer_id = c.id AND s.metric = ? AND s.at >= ? AND s.at < ?
+                  """
             for metric in metrics {
                 let rows = try Row.fetchCursor(db, sql: sql, arguments: [metric.rawValue, from.unixSeconds, to.unixSeconds])
                 while try rows.next() != nil { count += 1 }

@@ -135,8 +135,9 @@ extension SQLiteStore: SchedulerStore {
             var profiles: [StoreID: [Int: Double]] = [:]
             // Hour of the week from Sunday 00:00 UTC: 1 January 1970 was a Thursday, 96 hours into its week.
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT customer_id, (hour / 3600 + 96) % 168, SUM(sum) / SUM(count) FROM metric_rollups
-                WHERE metric = ? AND hour >= ? AND hour < ? GROUP BY 1, 2
+                SELECT c.id, (r.hour / 3600 + 96) % 168, SUM(r.sum) / SUM(r.count)
+                FROM customers c CROSS JOIN metric_rollups r ON r.customer_id = c.id AND r.metric = ? AND r.hour >= ? AND r.hour < ?
+                GROUP BY 1, 2
                 """, arguments: [metric.rawValue, from.unixSeconds, to.unixSeconds])
             while let row = try rows.next() {
                 guard let store = StoreID(row[0] as String) else { continue }

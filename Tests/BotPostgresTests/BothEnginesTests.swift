@@ -7,7 +7,7 @@ import TestSupport
 
 /// What both engines implement, checked the same way on each: a store protocol answers alike on SQLite and on
 /// PostgreSQL.
-typealias EngineStore = SchedulerStore & OperationsStore & CustomerStore & StatusPageStore & ServerStore & SampleReader
+typealias EngineStore = SchedulerStore & OperationsStore & CustomerStore & StatusPageStore & ServerStore & SampleReader & FactorStore
     & CollectorStatusStore & IssueReader & OutboxStore
 
 enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {

@@ -104,8 +104,9 @@ import TestSupport
                 let hotspots = await router.route("hotspots --period 15m", user: SlackUserID("U0VIEW001")!, channel: nil,
                                                   logger: Logger(label: "t")).plainText
                 #expect(hotspots.contains("🔥 *store-6* on web-1"), "\(hotspots)")
-                #expect(hotspots.contains("disk I/O 55 MB/s"), "\(hotspots)")
-                #expect(hotspots.contains("network out 100 MB/s"), "\(hotspots)")
+                // 50 MB/s read and 5 written; 100 MB/s sent (irate over real scrapes: a little either way).
+                #expect(hotspots.range(of: #"disk I/O 5[4-6](\.[0-9])? MB/s"#, options: .regularExpression) != nil, "\(hotspots)")
+                #expect(hotspots.range(of: #"network out (99|10[01])(\.[0-9])? MB/s"#, options: .regularExpression) != nil, "\(hotspots)")
                 #expect(!hotspots.contains("store-5*"), "\(hotspots)")
                 #expect(!hotspots.contains("left out"), "\(hotspots)")
 

@@ -113,7 +113,7 @@ public enum HotspotAnalysis {
             }
             if let value = network[customer.id], let z = FleetStatistics.robustZ(value, among: networkValues), z >= outlierZ {
                 evidence.append("network out \(Wording.bytes(value))/s, \(ratio(value, networkValues)) the fleet's median (robust z \(Wording.number(z, decimals: 1)))")
-                suggestions.append("check for bots or hotlinking (`/perf traffic`); a CDN for its media")
+                suggestions.append("check its access log for bots or hotlinking; a CDN for its media")
             }
             if let near = inputs.connectionsNearLimit[customer.id], near >= connectionRepeats {
                 evidence.append("database connections at 90 % of the limit \(near) times in \(span)")
