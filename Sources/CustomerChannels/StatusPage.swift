@@ -274,14 +274,22 @@ public struct StatusPageService: StatusPages {
             func shown(_ number: Double) -> String {
                 measure.metric.isPercent ? Wording.number(number) + " %" : Wording.measure(number, unit: measure.metric.unit)
             }
-            let standing = percentile >= 50 ? "better than \(Int(percentile.rounded())) % of them"
-                : "behind \(Int((100 - percentile).rounded())) % of them"
+            let ahead = Int(percentile.rounded())
+            let standing = ahead >= 100 ? "ahead of all of them" : ahead <= 0 ? "behind all of them"
+                : ahead >= 50 ? "better than \(ahead) % of them" : "behind \(100 - ahead) % of them"
             rows.append("<tr><td>\(Self.escaped(measure.label))</td><td>\(shown(value))</td><td>\(shown(average))</td>"
                 + "<td>\(standing)</td></tr>")
         }
         guard !rows.isEmpty else { return "" }
+        // Say how alike they are: the cohort may have been widened to find five.
+        let alike = switch cohort.widening {
+        case nil: "of a similar size on your plan"
+        case Cohort.steps[1].words: "of roughly your size on your plan"
+        case Cohort.steps[2].words: "on your plan"
+        default: "of every size and plan"
+        }
         return "<section><h2>Compared with similar stores</h2><p class=\"muted\">\(cohort.peers.count) other \(customer.platform.displayName) "
-            + "stores of a similar size, over the last 24 hours: only their average is shown, never a store's own figures.</p>"
+            + "stores \(alike), over the last 24 hours: only their average is shown, never a store's own figures.</p>"
             + "<table><thead><tr><th>Measure</th><th>Your store</th><th>Their average</th><th>Where you stand</th></tr></thead>"
             + "<tbody>\(rows.joined())</tbody></table></section>"
     }

@@ -217,7 +217,9 @@ import Testing
         try await seed(5)
         let html = try await page()
         #expect(html.contains("<h2>Compared with similar stores</h2>"), "\(html.prefix(3000))")
-        #expect(html.contains("5 other WooCommerce stores"))
+        // Their size is not known, so the cohort is the plan's: the page says so rather than "of a similar size".
+        #expect(html.contains("5 other WooCommerce stores on your plan, over the last 24 hours"), "\(html)")
+        #expect(html.contains("<td>behind all of them</td>"), "\(html)")
         #expect(html.contains("<td>TTFB</td>") && html.contains("<td>1200 ms</td>"), "\(html)")
         for index in 1...5 { #expect(!html.contains("peer-\(index)")) }
         #expect(!html.contains("<td>1000 ms</td>") && !html.contains("<td>1400 ms</td>"))

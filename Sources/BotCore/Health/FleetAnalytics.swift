@@ -42,7 +42,7 @@ public struct Cohort: Sendable, Equatable {
     public var widening: String?
 
     /// The steps: catalogue tolerance, orders tolerance, same plan, and the words for the step.
-    static let steps: [(catalog: Double?, orders: Double?, samePlan: Bool, words: String?)] = [
+    public static let steps: [(catalog: Double?, orders: Double?, samePlan: Bool, words: String?)] = [
         (0.2, 0.3, true, nil),
         (0.4, 0.6, true, "catalogue within ±40 % and orders within ±60 %"),
         (nil, nil, true, "any catalogue size and order volume"),
