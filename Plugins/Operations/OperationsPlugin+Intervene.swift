@@ -33,7 +33,15 @@ extension OperationsPlugin {
         guard let id = command.store() else { throw BotError.invalid("Which store?") }
         let customer = try await customer(id)
         let name = command.value("playbook") ?? ""
-        let interventions = library.list(customer.platform).filter { $0.intervention != nil }.map(\.name)
+        let interventions = library.list(customer.platform).filter { $0.intervention != nil }.map(\.name) + [Self.contactIntervention]
+        if name == Self.contactIntervention {
+            let reason = (command.option("reason") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard reason.count >= 3 else {
+                throw BotError.invalid("An intervention needs a reason, kept in the audit log: "
+                    + "`/perf intervene \(name) \(customer.id) --reason \"…\"`.")
+            }
+            return try await contactPreview(customer, reason: reason, member: member)
+        }
         guard let playbook = library.playbook(name, for: customer.platform), let guarding = playbook.intervention else {
             throw BotError.invalid("`\(name.prefix(40))` is not an intervention for \(customer.platform.displayName) stores. "
                 + "Interventions: " + interventions.map { "`\($0)`" }.joined(separator: ", ") + ".")

@@ -19,6 +19,8 @@ public struct OperationsPlugin: BotPlugin {
     let patience: Duration
     /// The admins' second factor, for interventions; nil: destructive interventions are refused.
     let factor: (any SecondFactor)?
+    /// The 💡 rules, for the Contact Customer report.
+    let advice: Recommendations
 
     /// - Parameters:
     ///   - work: where waiting for a job goes when it may outlast Slack's 3-second answer.
@@ -26,8 +28,9 @@ public struct OperationsPlugin: BotPlugin {
     public init(store: any OperationsStore, library: PlaybookLibrary, platforms: [any PlatformPlugin],
                 planner: JobPlanner, runner: PlaybookRunner, engine: JobEngine,
                 clock: any BotClock, work: any BackgroundWork = InlineWork(), patience: Duration = .seconds(2),
-                factor: (any SecondFactor)? = nil) {
+                factor: (any SecondFactor)? = nil, advice: Recommendations = Recommendations()) {
         self.factor = factor
+        self.advice = advice
         self.work = work
         self.patience = patience
         self.store = store
@@ -61,6 +64,7 @@ public struct OperationsPlugin: BotPlugin {
                         examples: ["cancel 42"]),
             Self.interveneSpec,
             Self.confirmSpec,
+            Self.contactSpec,
             CommandSpec("report", flags: [FlagSpec("days", values: [], help: "the period in days, 1–365 (default 7)")],
                         readOnly: true,
                         summary: "Auto-fix rate, time to resolve, proposals and the stores with the most issues.",
@@ -111,6 +115,9 @@ public struct OperationsPlugin: BotPlugin {
             return try await intervene(command, context: context)
         case "confirm":
             return try await confirm(Int64(command.integer("job") ?? 0), context: context)
+        case "contact-send":
+            guard let id = command.store() else { throw BotError.invalid("Which store?") }
+            return try await contactSend(id, context: context)
         case "cancel":
             return try await cancel(Int64(command.integer("job") ?? 0), context: context)
         case "report":

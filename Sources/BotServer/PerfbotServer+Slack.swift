@@ -104,8 +104,10 @@ extension PerfbotServer {
     /// user who clicked (so the same roles apply); the original message is replaced with the outcome.
     func handleClick(_ interaction: SlackInteraction, logger: Logger) async -> [Addressed] {
         guard interaction.type == "block_actions", let action = interaction.actions.first,
-              let verb = ["fix_approve": "approve", "fix_reject": "reject", "intervention_confirm": "confirm"][action.actionID],
-              let value = action.value, verb == "confirm" ? Int64(value) != nil : Approval.isValidID(value),
+              let verb = ["fix_approve": "approve", "fix_reject": "reject", "intervention_confirm": "confirm",
+                          "contact_send": "contact-send"][action.actionID],
+              let value = action.value,
+              verb == "confirm" ? Int64(value) != nil : verb == "contact-send" ? StoreID(value) != nil : Approval.isValidID(value),
               let user = SlackUserID(interaction.user.id) else { return [] }
         let later = replyLater(interaction.responseURL, logger: logger)
         var reply = await dispatch("\(verb) \(value)", user: user, channel: interaction.container?.channelID, logger: logger,

@@ -146,7 +146,7 @@ public struct Wiring: Sendable {
     private func makePlugins() -> [any BotPlugin] {
         let operations = OperationsPlugin(store: store, library: library, platforms: Self.platforms,
                                           planner: planner, runner: runner(), engine: engine, clock: clock, work: jobs,
-                                          factor: TOTPFactor(store: store, grace: configuration.factorGrace))
+                                          factor: TOTPFactor(store: store, grace: configuration.factorGrace), advice: advice)
         let decisions = ApprovalsPlugin(operations: operations, approvals: approvals)
         let database = DatabaseToolsPlugin(operations: operations, advisor: MySQLAdvisor(), proposer: proposer(),
                                            fragmentedBytes: configuration.fragmentedBytes)

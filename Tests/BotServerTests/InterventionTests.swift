@@ -184,4 +184,43 @@ import Testing
             #expect(job.state == .queued && job.notBefore == Date(timeIntervalSince1970: 1_800_000_000 + 5 * 86400 - 5 * 3600))
         }
     }
+
+    /// Contact Customer: the report e-mail is shown in Slack first and queued only on a click of Send, once.
+    @Test func theContactReportIsPreviewedThenSentOnAClick() async throws {
+        let slack = SlackStandIn()
+        try await slack.serve { base in
+            let bot = try await bot(base, docker: try standInDocker("echo ok"))
+            let router = try bot.wiring.commandRouter()
+            let early = await router.route("contact-send acme-store", user: SlackUserID(Self.admin)!, channel: nil, logger: .init(label: "t"))
+            #expect(early.plainText.contains("Preview the report first"))
+            try await bot.app.test(.router) { client in
+                func post(_ path: String, _ body: String) async throws -> TestResponse {
+                    try await client.execute(uri: path, method: .post, headers: bot.slackHeaders(body), body: ByteBuffer(string: body))
+                }
+                let preview = try await post("/slack/commands", TestBot.commandBody(
+                    "intervene contact_customer acme-store --reason \"asked why checkout is slow\""))
+                let text = try json(preview)["text"] as? String ?? ""
+                #expect(text.contains("Contact Customer · acme-store"), "\(text)")
+                #expect(text.contains("To: owner@acme-store.example"), "\(text)")
+                #expect(text.contains("> Health score: "), "\(text)")
+                #expect(text.contains("> What we recommend:"), "\(text)")
+                #expect(try await bot.store.pendingMessages().filter { $0.channel == "email" }.isEmpty)
+                func click() -> String {
+                    let payload = #"{"type":"block_actions","user":{"id":"\#(Self.admin)"},"trigger_id":"1.2.\#(UUID().uuidString)","#
+                        + #""response_url":"https://hooks.slack.com/actions/T0BOT0001/444/xyz","container":{"type":"message","channel_id":"C0OPS0001"},"#
+                        + #""actions":[{"type":"button","action_id":"contact_send","value":"acme-store","action_ts":"\#(UUID().uuidString)"}]}"#
+                    return "payload=" + (payload.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+                }
+                #expect(try await post("/slack/interactions", click()).status == .ok)
+                let mails = try await bot.store.pendingMessages().filter { $0.channel == "email" }
+                #expect(mails.count == 1 && mails.first?.destination == "owner@acme-store.example")
+                // A second click sends nothing more.
+                #expect(try await post("/slack/interactions", click()).status == .ok)
+                #expect(try await bot.store.pendingMessages().filter { $0.channel == "email" }.count == 1)
+                let audit = try await bot.store.auditEntries(store: StoreID("acme-store")!, limit: 20)
+                #expect(audit.contains { $0.action == "contact.sent" && $0.details["reason"] == "asked why checkout is slow" })
+            }
+        }
+    }
 }
+

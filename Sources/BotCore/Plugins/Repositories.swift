@@ -146,7 +146,7 @@ public protocol ApprovalStore: JobStore, OutboxStore, CustomerDirectory, Silence
 }
 
 /// What the operations commands read and write.
-public protocol OperationsStore: ApprovalStore, SlowQueryStore {
+public protocol OperationsStore: ApprovalStore, SlowQueryStore, IssueReader {
     /// The figures of `/perf report` since `since`.
     func report(since: Date) async throws -> OperationsReport
     /// Sets a customer's automation level and exceptions.
