@@ -155,10 +155,16 @@ extension OperationsPlugin {
         return try await release(job, to: .queued, from: .held, by: member, context: context)
     }
 
+    /// How the job's playbook is guarded as an intervention, read from its kind; nil for any other job.
+    func intervention(of job: JobRecord) async throws -> Intervention? {
+        guard let customer = try await store.customer(job.store) else { return nil }
+        return library.playbook(for: job.kind, platform: customer.platform)?.intervention
+    }
+
     /// The held intervention `id`, which `confirmer` may confirm (an admin other than the one who asked).
     func heldIntervention(_ id: Int64, confirmer: TeamMember) async throws -> JobRecord {
         guard let job = try await store.job(id) else { throw BotError.invalid("There is no job \(id).") }
-        guard job.state == .held, job.approvalID == nil, job.reason.hasPrefix("intervention: ") else {
+        guard job.state == .held, job.approvalID == nil, try await intervention(of: job)?.twoPerson == true else {
             throw BotError.invalid("Job \(id) does not wait for a second admin (it is \(job.state.rawValue)).")
         }
         guard job.requestedBy != confirmer.user.rawValue else {
@@ -208,7 +214,7 @@ extension OperationsPlugin {
             if confirming {
                 return .close(try await release(job, to: .queued, from: .held, by: member, context: context))
             }
-            let twoPerson = library.playbook(job.playbook, for: try await customer(job.store).platform)?.intervention?.twoPerson ?? false
+            let twoPerson = try await intervention(of: job)?.twoPerson ?? false
             return .close(try await release(job, to: twoPerson ? .held : .queued, from: .requested, by: member, context: context))
         }
     }
