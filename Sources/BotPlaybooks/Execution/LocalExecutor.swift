@@ -77,7 +77,10 @@ public struct LocalExecutor: CommandExecutor {
                                      duration: (ContinuousClock.now - started).timeInterval)
         if request.outputLimit != nil { outcome.bytes = captured.bytes }
         switch result.terminationStatus {
-        case let .exited(code): outcome.exitCode = code
+        case let .exited(code):
+            outcome.exitCode = code
+            // It ended on its own before the kill could reach it (a timer that fired late, on a busy machine).
+            outcome.timedOut = false
         case let .signaled(signal): outcome.signal = signal
         }
         return outcome
