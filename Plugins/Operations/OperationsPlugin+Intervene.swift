@@ -16,11 +16,14 @@ extension OperationsPlugin {
     static let interveneSpec = CommandSpec(
         "intervene", arguments: [ArgumentSpec("playbook", .word), ArgumentSpec("store", .store)],
         flags: [FlagSpec("reason", values: [], help: "why, in words: kept in the audit log (required)"),
-                FlagSpec("at", values: [], help: "off-peak (the store's next maintenance window) or \"YYYY-MM-DD HH:MM\" UTC")],
+                FlagSpec("at", values: [], help: "off-peak (the store's next maintenance window) or \"YYYY-MM-DD HH:MM\" UTC"),
+                FlagSpec("plan", values: [], help: "the plan `migrate_plan` moves the store to"),
+                FlagSpec("cache", values: PremiumCache.allCases.map(\.rawValue), help: "the cache `enable_premium_caching` provisions")],
         role: .admin,
         summary: "Run an intervention playbook on a store (admins; destructive ones need your second factor).",
         examples: ["intervene optimize_store acme-store --reason \"slow checkout since the sale\"",
-                   "intervene schedule_maintenance acme-store --reason \"monthly\" --at off-peak"])
+                   "intervene schedule_maintenance acme-store --reason \"monthly\" --at off-peak",
+                   "intervene migrate_plan acme-store --plan premium --reason \"outgrew basic\" --at off-peak"])
 
     static let confirmSpec = CommandSpec(
         "confirm", arguments: [ArgumentSpec("job", .integer(1...Int.max))], role: .admin,
@@ -42,7 +45,7 @@ extension OperationsPlugin {
             }
             return try await contactPreview(customer, reason: reason, member: member)
         }
-        guard let playbook = library.playbook(name, for: customer.platform), let guarding = playbook.intervention else {
+        guard var playbook = library.playbook(name, for: customer.platform), let guarding = playbook.intervention else {
             throw BotError.invalid("`\(name.prefix(40))` is not an intervention for \(customer.platform.displayName) stores. "
                 + "Interventions: " + interventions.map { "`\($0)`" }.joined(separator: ", ") + ".")
         }
@@ -51,6 +54,7 @@ extension OperationsPlugin {
             throw BotError.invalid("An intervention needs a reason, kept in the audit log: "
                 + "`/perf intervene \(playbook.name) \(customer.id) --reason \"…\"`.")
         }
+        if let subject = playbook.changes { playbook = playbook.making(try hostingTarget(subject, command, customer: customer)) }
         let now = clock.now
         let at = try startTime(command.option("at") ?? (playbook.name == "schedule_maintenance" ? "off-peak" : nil),
                                customer: customer, now: now)
@@ -85,7 +89,12 @@ extension OperationsPlugin {
         var blocks: [ReplyBlock] = [
             .header("Intervention · \(playbook.title) · \(customer.id)"),
             .fields([("Reason", Wording.escapedForSlack(reason)), ("When", at.map { "not before \(Wording.dayAndTime($0))" } ?? "now"),
-                     ("Job", "\(job.id)")]),
+                     ("Job", "\(job.id)")] + (playbook.hostingChange.map { [("Change", Self.changeLine($0.target, customer: customer))] } ?? [])),
+        ]
+        if !playbook.checklist.isEmpty {
+            blocks.append(.text("*Before it runs, check*\n" + playbook.checklist.map { "☐ \($0)" }.joined(separator: "\n")))
+        }
+        blocks += [
             .text("*Plan*\n" + steps.map { "• \($0.name) — `\($0.argv.joined(separator: " "))`" }.joined(separator: "\n")),
         ]
         switch job.state {
@@ -105,6 +114,40 @@ extension OperationsPlugin {
             blocks.append(.context(at == nil ? "Queued: the result follows here. `/perf jobs \(customer.id)`"
                 : "Scheduled: it starts at its time, or after a restart that outlasted it. `/perf cancel \(job.id)` takes it out."))
             return BotReply(blocks, visibility: .inChannel)
+        }
+    }
+
+    /// What a hosting change moves the store to: `--plan` (a known plan, larger than its own) or `--cache`.
+    func hostingTarget(_ subject: HostingChange.Subject, _ command: ParsedCommand, customer: Customer) throws -> HostingChange.Target {
+        switch subject {
+        case .plan:
+            let names = plans.names.map { "`\($0)`" }.joined(separator: ", ")
+            guard let name = command.option("plan") else { throw BotError.invalid("Which plan? Add `--plan <name>` (\(names)).") }
+            guard let plan = plans.plan(named: name) else {
+                throw BotError.invalid("`\(name.prefix(32))` is not a plan perfbot knows (\(names)).")
+            }
+            guard plan != customer.plan else { throw BotError.invalid("\(customer.id) is on the \(plan) plan already; nothing to do.") }
+            guard plan.isPremium || !customer.plan.isPremium else {
+                throw BotError.invalid("\(plan) is a basic plan and \(customer.id) is on premium (\(customer.plan)): "
+                    + "that is not a larger plan, and it would take its premium features away.")
+            }
+            return .plan(plan.rawValue)
+        case .cache:
+            guard let name = command.option("cache"), let cache = PremiumCache(rawValue: name.lowercased()) else {
+                throw BotError.invalid("Which cache? Add `--cache redis` or `--cache varnish`.")
+            }
+            guard !customer.probes.contains(cache.probe) else {
+                throw BotError.invalid("\(customer.id) has \(cache.rawValue.capitalized) already (perfbot measures it); nothing to do.")
+            }
+            return .caching(cache)
+        }
+    }
+
+    /// `plan basic → premium`, `cache: Redis`.
+    static func changeLine(_ target: HostingChange.Target, customer: Customer) -> String {
+        switch target {
+        case let .plan(name): "plan \(customer.plan) → \(name)"
+        case let .caching(cache): "cache: \(cache == .redis ? "Redis" : "Varnish"), measured once it is in place"
         }
     }
 

@@ -21,7 +21,7 @@ extension OperationsPlugin {
             case let .refuse(reason): return .text("Not run: \(reason).")
             case let .holdForApproval(reason): return .text("Held for approval: \(reason).")
             case let .run(held):
-                let report = try await runner.run(playbook, on: try planner.target(customer), dryRun: true, held: held)
+                let report = try await runner.run(playbook, on: try planner.target(customer, for: playbook), dryRun: true, held: held)
                 return Self.render(report, customer: customer, elapsed: 0)
             }
         }

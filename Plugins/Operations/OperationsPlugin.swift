@@ -21,6 +21,8 @@ public struct OperationsPlugin: BotPlugin {
     let factor: (any SecondFactor)?
     /// The 💡 rules, for the Contact Customer report.
     let advice: Recommendations
+    /// The plans a store may be moved to.
+    let plans: PlanCatalog
 
     /// - Parameters:
     ///   - work: where waiting for a job goes when it may outlast Slack's 3-second answer.
@@ -28,7 +30,9 @@ public struct OperationsPlugin: BotPlugin {
     public init(store: any OperationsStore, library: PlaybookLibrary, platforms: [any PlatformPlugin],
                 planner: JobPlanner, runner: PlaybookRunner, engine: JobEngine,
                 clock: any BotClock, work: any BackgroundWork = InlineWork(), patience: Duration = .seconds(2),
-                factor: (any SecondFactor)? = nil, advice: Recommendations = Recommendations()) {
+                factor: (any SecondFactor)? = nil, advice: Recommendations = Recommendations(),
+                plans: PlanCatalog = .standard) {
+        self.plans = plans
         self.factor = factor
         self.advice = advice
         self.work = work
@@ -103,9 +107,12 @@ public struct OperationsPlugin: BotPlugin {
                 throw BotError.invalid("There is no \(customer.platform.displayName) playbook `\(name)`."
                     + (close.isEmpty ? " `/perf playbooks` lists them." : " Did you mean `\(close[0])`?"))
             }
-            if playbook.intervention != nil, !command.isSet("dry-run") {
-                throw BotError.invalid("`\(playbook.name)` is an intervention: `/perf intervene \(playbook.name) \(customer.id) "
-                    + "--reason \"…\"` runs it (admins), with its reason in the audit log.")
+            if playbook.intervention != nil, !command.isSet("dry-run") || playbook.changes != nil {
+                // A hosting change's plan needs its value (`--plan`, `--cache`): `intervene` shows it before anything runs.
+                let value = playbook.changes.map { $0 == .plan ? " --plan <name>" : " --cache redis|varnish" } ?? ""
+                throw BotError.invalid("`\(playbook.name)` is an intervention: `/perf intervene \(playbook.name) \(customer.id)\(value) "
+                    + "--reason \"…\"` \(playbook.changes == nil ? "runs it" : "shows its plan and runs it") (admins), "
+                    + "with its reason in the audit log.")
             }
             return try await run(playbook, on: customer, dryRun: command.isSet("dry-run"),
                                  battery: command.name == "optimize", context: context)

@@ -1,4 +1,5 @@
 import BotCore
+import BotPlaybooks
 import BotStore
 import BotProbes
 import BotServer
@@ -67,6 +68,9 @@ public struct PerfbotConfiguration: Sendable {
     public var plans = PlanCatalog.standard
     /// The Lighthouse CLI, run every 6 hours per store with the `lighthouse` probe.
     public var lighthouseCommand = "lighthouse"
+    /// The hosting company's tools that interventions run on this host (`PERFBOT_PROVISION_COMMAND`,
+    /// `PERFBOT_CACHING_COMMAND`: an argv with `{store}` and `{plan}` or `{cache}`).
+    public var hostCommands = HostCommands.none
 
     /// The retention keys: `PERFBOT_RETENTION_<TABLE>_DAYS` (hours for the two short ones), with their setter.
     static var retentionKeys: [(key: String, unit: TimeInterval, keyPath: WritableKeyPath<RetentionPolicy, TimeInterval>)] { [
@@ -92,7 +96,7 @@ public struct PerfbotConfiguration: Sendable {
         "PERFBOT_COMMAND_ADDRESS", "PERFBOT_MAIL_AUTHSERV_ID", "PERFBOT_PUBLIC_URL", "PERFBOT_LINK_SECRET", "PERFBOT_LINK_DAYS", "PERFBOT_LINK_ACT_MINUTES",
         "PERFBOT_PROMETHEUS_URL", "PERFBOT_PROMETHEUS_LABEL", "PERFBOT_PROMETHEUS_MEMORY_PERCENT", "PERFBOT_PROMETHEUS_CPU_CORES",
         "PERFBOT_PROMETHEUS_OOM_KILLS", "PERFBOT_PROMETHEUS_DISK_BYTES", "PERFBOT_LIGHTHOUSE_COMMAND", "PERFBOT_FRAGMENTED_BYTES", "PERFBOT_MFA_MINUTES", "PERFBOT_PROMETHEUS_HOST_LABEL",
-        "PERFBOT_PLANS",
+        "PERFBOT_PLANS", "PERFBOT_PROVISION_COMMAND", "PERFBOT_CACHING_COMMAND",
     ] + retentionKeys.map(\.key) + TokenSource.allCases.map(\.settingKey) + RateKeyKind.allCases.map(\.settingKey)
 
     /// Sections of `perfbot.yaml` and the prefix their keys take (`rate_limits: {slack_user: 30/min}`).
@@ -166,6 +170,15 @@ public struct PerfbotConfiguration: Sendable {
         lighthouseCommand = text("PERFBOT_LIGHTHOUSE_COMMAND") ?? lighthouseCommand
         fragmentedBytes = try integer("PERFBOT_FRAGMENTED_BYTES", 1...(1 << 50)) ?? fragmentedBytes
         factorGrace = TimeInterval(try integer("PERFBOT_MFA_MINUTES", 0...60) ?? Int(factorGrace / 60)) * 60
+        var templates: [HostCommands.Name: [String]] = [:]
+        for name in HostCommands.Name.allCases {
+            guard let command = text(name.variable) else { continue }
+            switch HostCommands.parse(command, for: name) {
+            case let .success(argv): templates[name] = argv
+            case let .failure(error): throw ConfigurationError.invalid(key: name.variable, reason: error.userMessage)
+            }
+        }
+        hostCommands = HostCommands(templates: templates)
         switch PlanCatalog.parse(text("PERFBOT_PLANS") ?? "") {
         case let .success(catalog): plans = catalog
         case let .failure(error): throw ConfigurationError.invalid(key: "PERFBOT_PLANS", reason: error.userMessage)

@@ -62,6 +62,8 @@ public struct Wiring: Sendable {
         self.library = try library ?? Self.loadPlaybooks(operatorDirectory: configuration.playbooksPath)
         thresholds = try RuleThresholds.load(file: Self.thresholdsFile(in: configuration.playbooksPath),
                                              rules: Self.platforms.flatMap(\.rules))
+        var executors = executors
+        if executors.hostCommands == .none { executors.hostCommands = configuration.hostCommands }
         self.executors = executors
         self.sleeper = sleeper
         let lighthouse = LighthouseRunner(command: configuration.lighthouseCommand, local: LocalExecutor(
@@ -88,6 +90,9 @@ public struct Wiring: Sendable {
                                                   clock: clock),
                            clock: clock, logger: logger, drainWindow: .seconds(configuration.drainSeconds),
                            applySetting: { [store, clock] job in try await Self.applySetting(job, store: store, at: clock.now) },
+                           recordHosting: { [store, clock, plans = configuration.plans] job, change in
+                               try await Self.recordHosting(change, job: job, store: store, plans: plans, at: clock.now)
+                           },
                            reporter: { outcome in
                                do { try await reporter.report(outcome) } catch {
                                    logger.error("could not report a job", metadata: ["job": "\(outcome.job.id)", "error": "\(error)"])
@@ -146,7 +151,8 @@ public struct Wiring: Sendable {
     private func makePlugins() -> [any BotPlugin] {
         let operations = OperationsPlugin(store: store, library: library, platforms: Self.platforms,
                                           planner: planner, runner: runner(), engine: engine, clock: clock, work: jobs,
-                                          factor: TOTPFactor(store: store, grace: configuration.factorGrace), advice: advice)
+                                          factor: TOTPFactor(store: store, grace: configuration.factorGrace), advice: advice,
+                                          plans: configuration.plans)
         let decisions = ApprovalsPlugin(operations: operations, approvals: approvals)
         let database = DatabaseToolsPlugin(operations: operations, advisor: MySQLAdvisor(), proposer: proposer(),
                                            fragmentedBytes: configuration.fragmentedBytes)
@@ -252,6 +258,32 @@ public struct Wiring: Sendable {
         }
         try await store.setAutomation(job.store, level: level, exceptions: exceptions, at: at)
         return "level \(level.rawValue), exceptions \(exceptions.joined(separator: ", "))"
+    }
+
+    /// A hosting change the company's tool made: the store's plan, or its new cache measured from now on. Audited.
+    static func recordHosting(_ change: HostingChange, job: JobRecord, store: any PerfbotStore, plans: PlanCatalog,
+                              at: Date) async throws -> String {
+        guard var customer = try await store.customer(job.store) else { throw BotError.invalid("\(job.store) is no longer a customer") }
+        let before: String, after: String
+        switch change.target {
+        case let .plan(name):
+            guard let plan = plans.plan(named: name) else { throw BotError.invalid("`\(name)` is no longer a plan perfbot knows") }
+            before = customer.plan.rawValue
+            customer.plan = plan
+            after = plan.rawValue
+        case let .caching(cache):
+            before = customer.probes.contains(cache.probe) ? cache.rawValue : "none"
+            customer.probes.insert(cache.probe)
+            after = cache.rawValue
+        }
+        try await store.upsert([customer], at: at)
+        try await store.audit(actor: job.requestedBy, channel: job.channel, action: "hosting.\(change.target.subject.rawValue)",
+                              store: job.store, details: ["job": "\(job.id)", "from": before, "to": after], result: "recorded", at: at)
+        return switch change.target {
+        case .plan: "\(job.store) is now on the \(after) plan (was \(before)); put it in the customers file too, "
+            + "or the next import moves it back"
+        case .caching: "perfbot now measures \(job.store)'s \(after) (its hit rate and memory)"
+        }
     }
 
     /// Makes proposals (approval, held job, e-mail) with the configured reply domain and lifetime.

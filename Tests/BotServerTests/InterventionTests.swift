@@ -222,5 +222,96 @@ import Testing
             }
         }
     }
-}
 
+    /// Migrate to Larger Plan and Enable Premium Caching run the hosting company's tools (configured argv, on perfbot's
+    /// host) after the checklist and plan are shown; the store's record changes only when the tool succeeded.
+    @Test func hostingInterventionsRunTheConfiguredToolAndRecordTheChange() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perfbot-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let calls = directory.appendingPathComponent("calls").path
+        let tool = directory.appendingPathComponent("hosting-tool").path
+        try """
+        #!/bin/sh
+        echo "$*" >> \(calls)
+        case "$*" in *gold*) echo "no capacity left on the host" >&2; exit 3;; esac
+        echo done
+        """.write(toFile: tool, atomically: true, encoding: .utf8)
+        chmod(tool, 0o755)
+        let slack = SlackStandIn()
+        try await slack.serve { base in
+            let bot = try await TestBot(extra: [
+                "SLACK_API_URL": base + "/api", "SLACK_BOT_TOKEN": "xoxb-test", "PERFBOT_SLACK_USERS": "\(Self.admin):admin",
+                "PERFBOT_PLANS": "enterprise:premium,gold:premium",
+                "PERFBOT_PROVISION_COMMAND": "\(tool) resize --store {store} --plan {plan}",
+                "PERFBOT_CACHING_COMMAND": #"["\#(tool)", "cache", "{store}", "{cache}"]"#,
+            ], executors: ExecutorFactory(docker: try standInDocker("echo ok")))
+            let user = SlackUserID(Self.admin)!
+            let secret = TOTPFactor.newSecret()
+            try await bot.store.enrollFactor(user, secret: secret, at: t0)
+            let code = TOTPFactor.format(TOTP(secret: secret, length: 6, timeStep: 30).compute(date: bot.clock.now), digits: 6)
+            #expect(try await TOTPFactor(store: bot.store, grace: 3600).verify(user, code: code, at: bot.clock.now) != .wrong)
+            let router = try bot.wiring.commandRouter()
+            func ask(_ text: String) async -> String {
+                await router.route(text, user: user, channel: nil, logger: .init(label: "t")).plainText
+            }
+            let store = StoreID("acme-store")!
+            #expect(await ask("intervene migrate_plan acme-store --reason \"outgrew it\"").contains("Which plan? Add `--plan <name>`"))
+            #expect(await ask("intervene migrate_plan acme-store --plan basic --reason \"outgrew it\"")
+                .contains("basic is a basic plan and acme-store is on premium (premium): that is not a larger plan"))
+            #expect(await ask("intervene migrate_plan acme-store --plan premium --reason \"outgrew it\"").contains("on the premium plan already"))
+            #expect(try await bot.store.jobs(store: store, limit: 5).isEmpty)
+
+            let asked = await ask("intervene migrate_plan acme-store --plan enterprise --reason \"outgrew premium\"")
+            #expect(asked.contains("Before it runs, check"), "\(asked)")
+            #expect(asked.contains("☐ The customer agreed to the new plan and its price"))
+            #expect(asked.contains("plan premium → enterprise"))
+            #expect(asked.contains("`\(tool) resize --store acme-store --plan enterprise`"), "\(asked)")
+            let job = try #require(try await bot.store.jobs(store: store, limit: 5).first)
+            #expect(job.kind == .hosting(HostingChange(playbook: "migrate_plan", target: .plan("enterprise"))))
+            let moved = await bot.wiring.engine.outcome(of: job.id)
+            #expect(moved.job.state == .succeeded, "\(moved.job)")
+            #expect(moved.job.summary?.contains("acme-store is now on the enterprise plan (was premium)") == true, "\(moved.job)")
+            #expect(try await bot.store.customer(store)?.plan.rawValue == "enterprise")
+            #expect(try String(contentsOfFile: calls, encoding: .utf8) == "resize --store acme-store --plan enterprise\n")
+
+            // The tool fails: the job says why and the plan stays.
+            let failing = await ask("intervene migrate_plan acme-store --plan gold --reason \"try gold\"")
+            #expect(failing.contains("plan enterprise → gold"))
+            let failed = await bot.wiring.engine.outcome(of: try #require(try await bot.store.jobs(store: store, limit: 5).first).id)
+            #expect(failed.job.state == .failed)
+            #expect(failed.report?.steps.contains { $0.status == .failed("exit 3: no capacity left on the host") } == true,
+                    "\(String(describing: failed.report?.steps.map(\.status)))")
+            #expect(try await bot.store.customer(store)?.plan.rawValue == "enterprise")
+
+            // Premium caching: the tool, then perfbot measures the new cache.
+            let before = try #require(try await bot.store.customer(store)).probes
+            let cache = before.contains(.redis) ? "varnish" : "redis"
+            let cached = await ask("intervene enable_premium_caching acme-store --cache \(cache) --reason \"slow catalogue\"")
+            #expect(cached.contains("`\(tool) cache acme-store \(cache)`"), "\(cached)")
+            let enabled = await bot.wiring.engine.outcome(of: try #require(try await bot.store.jobs(store: store, limit: 5).first).id)
+            #expect(enabled.job.state == .succeeded, "\(enabled.job)")
+            #expect(try await bot.store.customer(store)?.probes == before.union([PremiumCache(rawValue: cache)!.probe]))
+            #expect(await ask("intervene enable_premium_caching acme-store --cache \(cache) --reason \"again\"").contains("already"))
+
+            let audit = try await bot.store.auditEntries(store: store, limit: 30)
+            #expect(audit.contains { $0.action == "hosting.plan" && $0.details["from"] == "premium" && $0.details["to"] == "enterprise" })
+            #expect(audit.filter { $0.action == "hosting.plan" }.count == 1)
+            #expect(audit.contains { $0.action == "hosting.cache" && $0.details["to"] == cache })
+        }
+    }
+
+    /// Without the operator's tool configured, the intervention is refused before any code is asked for.
+    @Test func aHostingInterventionWithoutItsToolIsRefused() async throws {
+        let slack = SlackStandIn()
+        try await slack.serve { base in
+            let bot = try await bot(base, docker: try standInDocker("echo ok"))
+            try await bot.store.enrollFactor(SlackUserID(Self.admin)!, secret: TOTPFactor.newSecret(), at: t0)
+            let reply = await (try bot.wiring.commandRouter()).route(
+                "intervene enable_premium_caching widgets-inc --cache redis --reason \"slow\"", user: SlackUserID(Self.admin)!,
+                channel: nil, logger: .init(label: "t"))
+            #expect(reply.plainText.contains("PERFBOT_CACHING_COMMAND is not set on perfbot's host"), "\(reply.plainText)")
+            #expect(reply.modal == nil)
+            #expect(try await bot.store.jobs(store: StoreID("widgets-inc")!, limit: 5).isEmpty)
+        }
+    }
+}

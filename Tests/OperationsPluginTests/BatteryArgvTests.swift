@@ -92,7 +92,8 @@ import TestSupport
             try await bot.store.enrollFactor(user, secret: "JBSWY3DPEHPK3PXP", at: .now)
             #expect(try await bot.store.useFactorStep(user, step: 1, verifiedUntil: .distantFuture))
         }
-        for playbook in library.list(platform) {
+        // The hosting changes run the hosting company's tools on perfbot's host, not through docker: InterventionTests.
+        for playbook in library.list(platform) where playbook.changes == nil {
             let before = bot.docker.runs().count
             let plan = await bot.ask("run \(playbook.name) \(customer.id) --dry-run", as: admin)
             let lines = plan.split(separator: "\n").filter { $0.hasPrefix("• ") }

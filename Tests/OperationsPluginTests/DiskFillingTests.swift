@@ -55,7 +55,7 @@ struct FixedMetrics: CurrentMetrics {
         let runner = PlaybookRunner(metrics: FixedMetrics(values: [.diskPercent: 92]), sleeper: InstantSleeper(),
                                     clock: SystemClock())
         let report = try await runner.run(playbook, store: StoreID("widgets-inc")!, values: values,
-                                          executor: LocalExecutor(), workingDirectory: root.path, dryRun: false)
+                                          executor: LocalExecutor(), dryRun: false)
         #expect(report.succeeded)
         #expect(report.steps.last?.status == .skipped("disk_percent is 92%, not > 95%"))
         #expect(remaining(under: root) == [

@@ -57,9 +57,17 @@ public enum PackChecks {
 
     /// Each playbook's steps with their exact argv for `customer` (docker executor), one line per step.
     public static func argvListing(_ playbooks: [Playbook], pack: any PlatformPlugin, customer: Customer) throws -> String {
-        let planner = JobPlanner(executors: ExecutorFactory(), platforms: [pack])
+        // The hosting company's tools as an operator might configure them, and a change for each hosting playbook.
+        let tools = HostCommands(templates: [.provision: ["/opt/hosting/bin/provision", "--store", "{store}", "--plan", "{plan}"],
+                                             .caching: ["/opt/hosting/bin/cache", "enable", "{store}", "{cache}"]])
+        let planner = JobPlanner(executors: ExecutorFactory(hostCommands: tools), platforms: [pack])
         var lines: [String] = []
-        for playbook in playbooks.sorted(by: { $0.name < $1.name }) {
+        for shipped in playbooks.sorted(by: { $0.name < $1.name }) {
+            let playbook = switch shipped.changes {
+            case .plan: shipped.making(.plan("enterprise"))
+            case .cache: shipped.making(.caching(.redis))
+            case nil: shipped
+            }
             lines.append("\(playbook.name) (\(playbook.trigger)):")
             for step in try planner.plan(playbook, for: customer, held: [:]) {
                 lines.append("  \(step.name): \(step.argv.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))")

@@ -32,12 +32,72 @@ public struct SettingChange: Sendable, Equatable, Hashable, Codable {
     public var revert: SettingChange? { previous.map { SettingChange(key, $0, previous: value) } }
 }
 
+/// A change to a store's hosting that only the hosting company's own tooling can make (ORIGINAL-DESIGN §3.4): an
+/// intervention playbook run with the value it carries, through a command the operator configured on perfbot's host,
+/// and recorded on the store when it succeeds.
+public struct HostingChange: Sendable, Equatable, Hashable, Codable {
+    /// What it changes, to what.
+    public enum Target: Sendable, Equatable, Hashable, Codable {
+        /// Move the store to the plan of this name (`PERFBOT_PROVISION_COMMAND`).
+        case plan(String)
+        /// Give the store a cache of its own (`PERFBOT_CACHING_COMMAND`).
+        case caching(PremiumCache)
+
+        public var subject: Subject {
+            switch self {
+            case .plan: .plan
+            case .caching: .cache
+            }
+        }
+
+        /// The value as its argv placeholder takes it (`{plan}`, `{cache}`).
+        public var value: String {
+            switch self {
+            case let .plan(name): name
+            case let .caching(cache): cache.rawValue
+            }
+        }
+    }
+
+    /// Which part of a store a change moves: what an intervention playbook declares it carries (`changes:`).
+    public enum Subject: String, Sendable, CaseIterable {
+        case plan, cache
+    }
+
+    /// The intervention playbook that makes it.
+    public var playbook: String
+    public var target: Target
+
+    public init(playbook: String, target: Target) {
+        self.playbook = playbook
+        self.target = target
+    }
+
+    /// The job's name in lists and the audit log: `migrate_plan:premium`.
+    public var name: String { "\(playbook):\(target.value)" }
+}
+
+/// The caches Enable Premium Caching provisions.
+public enum PremiumCache: String, Sendable, Equatable, Hashable, Codable, CaseIterable {
+    case redis, varnish
+
+    /// The collector that measures it once it is there.
+    public var probe: ProbeKind {
+        switch self {
+        case .redis: .redis
+        case .varnish: .varnish
+        }
+    }
+}
+
 /// What a job does: run a playbook, change a setting, or change the store's database. Stored with the job (as
 /// JSON), never read back out of its name.
 public enum JobKind: Sendable, Equatable, Hashable {
     case playbook(String)
     case setting(SettingChange)
     case database(DatabaseChange)
+    /// A change to the store's hosting that the hosting company's own tooling makes (its plan, its cache).
+    case hosting(HostingChange)
 
     /// The name a job of this kind is listed under.
     public var name: String {
@@ -45,6 +105,7 @@ public enum JobKind: Sendable, Equatable, Hashable {
         case let .playbook(name): name
         case let .setting(change): change.name
         case let .database(change): change.name
+        case let .hosting(change): change.name
         }
     }
 
@@ -64,7 +125,7 @@ public enum JobKind: Sendable, Equatable, Hashable {
 }
 
 extension JobKind: Codable {
-    enum CodingKeys: String, CodingKey { case type, name, setting, database }
+    enum CodingKeys: String, CodingKey { case type, name, setting, database, hosting }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -72,6 +133,7 @@ extension JobKind: Codable {
         case "playbook": self = .playbook(try container.decode(String.self, forKey: .name))
         case "setting": self = .setting(try container.decode(SettingChange.self, forKey: .setting))
         case "database": self = .database(try container.decode(DatabaseChange.self, forKey: .database))
+        case "hosting": self = .hosting(try container.decode(HostingChange.self, forKey: .hosting))
         case let other:
             throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "unknown job kind \(other)")
         }
@@ -89,6 +151,9 @@ extension JobKind: Codable {
         case let .database(change):
             try container.encode("database", forKey: .type)
             try container.encode(change, forKey: .database)
+        case let .hosting(change):
+            try container.encode("hosting", forKey: .type)
+            try container.encode(change, forKey: .hosting)
         }
     }
 }

@@ -157,19 +157,18 @@ public struct PlaybookRunner: Sendable {
         self.clock = clock
     }
 
-    /// Runs (or, with `dryRun`, plans) `playbook` for `store`.
+    /// Runs (or, with `dryRun`, plans) `playbook` on `target`.
     /// - Parameter held: actions (by index) that must not run, with the reason shown for each.
-    public func run(_ playbook: Playbook, store: StoreID, values: TemplateValues, executor: any CommandExecutor,
-                    workingDirectory: String?, dryRun: Bool, held: [Int: String] = [:],
+    public func run(_ playbook: Playbook, on target: StoreTarget, dryRun: Bool, held: [Int: String] = [:],
                     control: (any StepControl)? = nil) async throws -> RunReport {
+        let store = target.store
         // Render everything first: a bad value stops the run before any process starts.
-        var commands: [[String]] = []
-        for action in playbook.actions { commands.append(try ArgvTemplate.render(action.run, with: values)) }
+        var commands: [(request: CommandRequest, executor: any CommandExecutor)] = []
+        for action in playbook.actions { commands.append(try target.command(for: action, stoppable: control != nil)) }
         var steps: [StepResult] = []
         var stopped: String?
         for (index, action) in playbook.actions.enumerated() {
-            let request = CommandRequest(argv: commands[index], timeout: action.timeout, workingDirectory: workingDirectory,
-                                         stoppable: control != nil)
+            let (request, executor) = commands[index]
             let argv = executor.effectiveArgv(request)
             if stopped == nil, !dryRun, let control { stopped = await control.stopReason(before: index) }
             if let reason = stopped {
@@ -241,7 +240,7 @@ public struct PlaybookRunner: Sendable {
             steps.append(step)
             await control?.ended(step, index: index)
         }
-        return RunReport(playbook: playbook, store: store, dryRun: dryRun, executorLabel: executor.label, steps: steps)
+        return RunReport(playbook: playbook, store: store, dryRun: dryRun, executorLabel: target.executor.label, steps: steps)
     }
 
     /// Waits `seconds`, in slices of a second when a control may stop the run. - Returns: why it stopped, or nil.

@@ -47,6 +47,9 @@ public actor JobEngine: BotService {
     /// Applies a setting job (`setting:…`: an automation level or exception a contact confirmed);
     /// returns what changed, in words.
     let applySetting: @Sendable (JobRecord) async throws -> String
+    /// Records on the store a hosting change whose job succeeded (its new plan, its new cache); returns what
+    /// changed, in words.
+    let recordHosting: @Sendable (JobRecord, HostingChange) async throws -> String
 
     private var running: [StoreID: (id: Int64, task: Task<Void, Never>)] = [:]
     private var listeners: [Int64: [@Sendable (JobOutcome) async -> Void]] = [:]
@@ -66,8 +69,12 @@ public actor JobEngine: BotService {
                 applySetting: @escaping @Sendable (JobRecord) async throws -> String = { _ in
                     throw BotError.invalid("setting changes are not wired")
                 },
+                recordHosting: @escaping @Sendable (JobRecord, HostingChange) async throws -> String = { _, _ in
+                    throw BotError.invalid("hosting changes are not wired")
+                },
                 reporter: @escaping @Sendable (JobOutcome) async -> Void = { _ in }) {
         self.applySetting = applySetting
+        self.recordHosting = recordHosting
         self.store = store
         self.customers = customers
         self.silences = silences
@@ -223,6 +230,16 @@ public actor JobEngine: BotService {
                 state = failed == 0 ? .succeeded : .failed
                 summary = failed == 0 ? "\(done) of \(steps.count) steps done" : "\(failed) of \(steps.count) steps failed"
             }
+            if state == .succeeded, case let .hosting(change) = job.kind {
+                // The tool made the change: the store's record follows, so perfbot judges it by its new plan or cache.
+                do {
+                    summary += "; " + (try await recordHosting(job, change))
+                } catch {
+                    logger.error("could not record a hosting change", metadata: ["job": "\(job.id)", "error": "\(error)"])
+                    summary += "; the change was made but could not be recorded (\((error as? BotError)?.userMessage ?? "\(error)")): "
+                        + "update the customers file"
+                }
+            }
         } catch {
             summary = (error as? BotError)?.userMessage ?? "could not run: \(error)"
         }
@@ -274,7 +291,7 @@ public actor JobEngine: BotService {
         guard playbook.contentHash == job.planHash, plan.map(\.argv) == job.plan.map(\.argv) else {
             throw BotError.invalid("`\(job.playbook)` changed after this job was planned, so nothing ran; ask again to see the new plan.")
         }
-        let target = try planner.target(customer)
+        let target = try planner.target(customer, for: playbook)
         return try await runner.run(playbook, on: target, dryRun: false, held: held,
                                     control: JobStepControl(engine: self, job: job, store: store, clock: clock))
     }

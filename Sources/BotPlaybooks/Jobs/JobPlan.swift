@@ -8,8 +8,10 @@ extension Playbook {
     public var contentHash: String {
         var canonical = "\(name)\n\(title)\n\(platform.rawValue)\n\(premiumOnly)\n"
             + (intervention.map { "intervention \($0.mfa) \($0.twoPerson)\n" } ?? "")
+            + (changes.map { "changes \($0.rawValue)\n" } ?? "") + checklist.map { "check \($0)\n" }.joined()
         for action in actions {
-            canonical += [action.name, action.run.joined(separator: "\u{1F}"), action.target.rawValue,
+            canonical += [action.name, action.hostCommand.map { "configured:\($0.rawValue)" } ?? action.run.joined(separator: "\u{1F}"),
+                          action.target.rawValue,
                           action.when.map(\.description) ?? "", "\(action.wait)", "\(action.timeout)",
                           action.tags.sorted().map(\.rawValue).joined(separator: ","), "\(action.reversible)",
                           "\(action.safe)"].joined(separator: "\u{1E}") + "\n"
@@ -35,13 +37,14 @@ public struct JobPlanner: Sendable {
 
     public func platform(of customer: Customer) -> (any PlatformPlugin)? { platforms[customer.platform] }
 
-    /// The store made ready for runs. - Throws: `BotError.invalid` naming what is wrong.
-    public func target(_ customer: Customer) throws -> StoreTarget {
+    /// The store made ready for runs of `playbook` (with the value of the hosting change it was made for).
+    /// - Throws: `BotError.invalid` naming what is wrong.
+    public func target(_ customer: Customer, for playbook: Playbook? = nil) throws -> StoreTarget {
         guard let platform = platforms[customer.platform] else {
             throw BotError.invalid("No plugin handles \(customer.platform.displayName) stores.")
         }
         do {
-            return try StoreTarget(customer, platform: platform, executors: executors)
+            return try StoreTarget(customer, platform: platform, executors: executors, change: playbook?.hostingChange)
         } catch let error as PlaybookError {
             throw BotError.invalid("Cannot run on \(customer.id): \(error).")
         } catch let error as ExecutorError {
@@ -51,13 +54,15 @@ public struct JobPlanner: Sendable {
 
     /// Each step with its argv, and those the policy holds back.
     public func plan(_ playbook: Playbook, for customer: Customer, held: [Int: String]) throws -> [PlannedStep] {
-        let target = try target(customer)
+        let target = try target(customer, for: playbook)
         let argvs: [[String]]
         do {
-            argvs = try PlaybookRunner.render(playbook, values: target.values, executor: target.executor,
-                                              workingDirectory: target.values[.appPath])
+            argvs = try playbook.actions.map { action in
+                let (request, executor) = try target.command(for: action)
+                return executor.effectiveArgv(request)
+            }
         } catch {
-            throw BotError.invalid("Cannot run on \(customer.id): \(error).")
+            throw BotError.invalid("Cannot run `\(playbook.name)` on \(customer.id): \(error).")
         }
         return playbook.actions.enumerated().map { index, action in
             PlannedStep(name: action.name, argv: argvs[index], held: held[index])
@@ -67,16 +72,5 @@ public struct JobPlanner: Sendable {
     /// Whether the battery of `customer`'s platform is `playbook`.
     public func isBattery(_ playbook: Playbook, for customer: Customer) -> Bool {
         platforms[customer.platform]?.batteryPlaybook == playbook.name
-    }
-}
-
-extension PlaybookRunner {
-    /// Every step's argv as it will start; throws before anything runs when a value is missing or unsafe.
-    static func render(_ playbook: Playbook, values: TemplateValues, executor: any CommandExecutor,
-                       workingDirectory: String?) throws -> [[String]] {
-        try playbook.actions.map { action in
-            executor.effectiveArgv(CommandRequest(argv: try ArgvTemplate.render(action.run, with: values),
-                                                  timeout: action.timeout, workingDirectory: workingDirectory))
-        }
     }
 }

@@ -92,6 +92,9 @@ public struct PlaybookLibrary: Sendable {
         switch kind {
         case let .playbook(name): playbooks.first { $0.name == name && $0.platform == platform }
         case let .database(change): change.playbook(for: platform)
+        case let .hosting(change):
+            playbooks.first { $0.name == change.playbook && $0.platform == platform && $0.changes == change.target.subject }?
+                .making(change.target)
         case .setting: nil
         }
     }

@@ -22,8 +22,9 @@ public struct PlaybookProblem: Error, Sendable, Equatable, CustomStringConvertib
 /// Reads one playbook file and checks everything about it that can be checked before a run.
 public struct PlaybookParser: Sendable {
     static let topKeys: Set<String> = ["name", "title", "platform", "trigger", "actions", "notifications", "premium_only",
-                                           "intervention"]
-    static let actionKeys: Set<String> = ["name", "run", "target", "when", "wait", "timeout", "tags", "reversible", "safe", "only"]
+                                           "intervention", "changes", "checklist"]
+    static let actionKeys: Set<String> = ["name", "run", "configured", "target", "when", "wait", "timeout", "tags", "reversible",
+                                          "safe", "only"]
     static let notificationKeys: Set<String> = ["dashboard", "email", "slack"]
     /// Programs that would interpret a string as code; a playbook never runs them.
     static let interpreters: Set<String> = ["sh", "bash", "dash", "zsh", "ksh", "csh", "tcsh", "fish", "busybox",
@@ -102,6 +103,24 @@ public struct PlaybookParser: Sendable {
                 context.problem(at: node, "intervention must be a mapping of mfa and two_person")
             }
         }
+        var changes: HostingChange.Subject?
+        if let text = context.optionalString(mapping, "changes") {
+            changes = HostingChange.Subject(rawValue: text.value)
+            if changes == nil {
+                context.problem(at: text.node, "changes must be one of "
+                    + HostingChange.Subject.allCases.map(\.rawValue).joined(separator: ", "))
+            } else if intervention == nil {
+                context.problem(at: text.node, "only an intervention carries a change of the store's hosting")
+            }
+        }
+        var checklist: [String] = []
+        if let node = mapping["checklist"] {
+            if let items = node.sequence, items.allSatisfy({ $0.scalar != nil }), !items.isEmpty {
+                checklist = items.compactMap { $0.scalar?.string }
+            } else {
+                context.problem(at: node, "checklist must be a list of sentences")
+            }
+        }
         let notifications = parseNotifications(mapping["notifications"], &context)
         var actions: [PlaybookAction] = []
         if let list = mapping["actions"] {
@@ -113,7 +132,17 @@ public struct PlaybookParser: Sendable {
                         if Platform(rawValue: only.value) == nil { context.problem(at: only.node, "only: names a platform pack") }
                         if only.value != expected?.rawValue { _ = parseAction(item, &context); continue }
                     }
-                    if let action = parseAction(item, &context) { actions.append(action) }
+                    guard let action = parseAction(item, &context) else { continue }
+                    if let tool = action.hostCommand, let node = item.mapping?["configured"] {
+                        // The hosting company's tools run only for an admin's intervention that carries their change.
+                        let needs: HostingChange.Subject = tool == .provision ? .plan : .cache
+                        if intervention == nil {
+                            context.problem(at: node, "a configured tool runs on perfbot's host: only an intervention may run one")
+                        } else if changes != needs {
+                            context.problem(at: node, "the \(tool.rawValue) tool needs the playbook to say `changes: \(needs.rawValue)`")
+                        }
+                    }
+                    actions.append(action)
                 }
             } else {
                 context.problem(at: list, "actions must be a non-empty list")
@@ -128,6 +157,8 @@ public struct PlaybookParser: Sendable {
         var playbook = Playbook(name: name.value, title: shownTitle, platform: platform, trigger: trigger,
                                 actions: actions, notifications: notifications, premiumOnly: premiumOnly, file: file)
         playbook.intervention = intervention
+        playbook.changes = changes
+        playbook.checklist = checklist
         return .success(playbook)
     }
 
@@ -156,7 +187,20 @@ public struct PlaybookParser: Sendable {
         let before = context.problems.count
         context.checkKeys(mapping, allowed: Self.actionKeys, what: "action")
         let name = context.requiredString(mapping, "name", in: node)
-        let run = parseRun(mapping["run"], in: node, &context)
+        var run: [String]?
+        var hostCommand: HostCommands.Name?
+        if let text = context.optionalString(mapping, "configured") {
+            // One of the hosting company's tools, configured by the operator, run on perfbot's host.
+            hostCommand = HostCommands.Name(rawValue: text.value)
+            if hostCommand == nil {
+                context.problem(at: text.node, "configured must name one of "
+                    + HostCommands.Name.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            if let extra = mapping["run"] { context.problem(at: extra, "a step has run or configured, not both") }
+            run = []
+        } else {
+            run = parseRun(mapping["run"], in: node, &context)
+        }
         var target = TargetRole.app
         if let text = context.optionalString(mapping, "target") {
             if let role = TargetRole(rawValue: text.value) { target = role } else {
@@ -185,7 +229,7 @@ public struct PlaybookParser: Sendable {
         }
         guard context.problems.count == before, let name, let run, let reversible, let safe else { return nil }
         return PlaybookAction(name: name.value, run: run, target: target, when: when, wait: wait, timeout: timeout,
-                              tags: tags, reversible: reversible, safe: safe)
+                              tags: tags, reversible: reversible, safe: safe, hostCommand: hostCommand)
     }
 
     func parseRun(_ node: Node?, in parent: Node, _ context: inout Context) -> [String]? {

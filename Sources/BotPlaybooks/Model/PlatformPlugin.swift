@@ -80,11 +80,15 @@ public struct ExecutorFactory: Sendable {
     public var docker: String
     public var ssh: String
     public var local: LocalExecutor
+    /// The hosting company's own tools that interventions run on perfbot's host.
+    public var hostCommands: HostCommands
 
-    public init(docker: String = "docker", ssh: String = "ssh", local: LocalExecutor = LocalExecutor()) {
+    public init(docker: String = "docker", ssh: String = "ssh", local: LocalExecutor = LocalExecutor(),
+                hostCommands: HostCommands = .none) {
         self.docker = docker
         self.ssh = ssh
         self.local = local
+        self.hostCommands = hostCommands
     }
 
     /// The executor for `customer`'s configured way in.
@@ -102,27 +106,60 @@ public struct ExecutorFactory: Sendable {
     }
 }
 
-/// A store made ready for runs: its validated template values and the executor that reaches it.
+/// A store made ready for runs: its validated template values, the executor that reaches it, and perfbot's own
+/// host for the steps that run the hosting company's tools there.
 public struct StoreTarget: Sendable {
     public let store: StoreID
     public let values: TemplateValues
     public let executor: any CommandExecutor
+    /// Runs the `configured:` steps, on perfbot's host.
+    public let hostExecutor: any CommandExecutor
+    public let hostCommands: HostCommands
 
+    /// - Parameter change: the hosting change a playbook was made for: its value fills `{plan}` or `{cache}`.
     /// - Throws: `PlaybookError` for an unsafe value, `ExecutorError` when the store cannot be reached.
-    public init(_ customer: Customer, platform: any PlatformPlugin, executors: ExecutorFactory) throws {
+    public init(_ customer: Customer, platform: any PlatformPlugin, executors: ExecutorFactory, change: HostingChange? = nil) throws {
         store = customer.id
-        values = try platform.templateValues(for: customer)
+        var values = try platform.templateValues(for: customer)
+        if let change {
+            try values.set(change.target.subject == .plan ? .plan : .cache, change.target.value)
+        }
+        self.values = values
         executor = try executors.executor(for: customer)
+        hostExecutor = executors.local
+        hostCommands = executors.hostCommands
+    }
+
+    public init(store: StoreID, values: TemplateValues, executor: any CommandExecutor,
+                hostExecutor: any CommandExecutor = LocalExecutor(), hostCommands: HostCommands = .none) {
+        self.store = store
+        self.values = values
+        self.executor = executor
+        self.hostExecutor = hostExecutor
+        self.hostCommands = hostCommands
+    }
+
+    /// How `action` starts for this store: its argv rendered, the executor that runs it and where.
+    /// - Throws: `PlaybookError` when a value is missing or unsafe, or the tool it needs is not configured.
+    public func command(for action: PlaybookAction, stoppable: Bool = false) throws(PlaybookError)
+        -> (request: CommandRequest, executor: any CommandExecutor) {
+        if let name = action.hostCommand {
+            guard let template = hostCommands.templates[name] else { throw .notConfigured(name.variable) }
+            // The hosting company's tool runs on perfbot's host, in no store's directory.
+            return (CommandRequest(argv: try ArgvTemplate.render(template, with: values), timeout: action.timeout,
+                                   workingDirectory: nil, stoppable: stoppable), hostExecutor)
+        }
+        return (CommandRequest(argv: try ArgvTemplate.render(action.run, with: values), timeout: action.timeout,
+                               workingDirectory: values[.appPath], stoppable: stoppable), executor)
     }
 }
 
 extension PlaybookRunner {
-    /// Runs (or plans) `playbook` on `target`, in the store's app path.
-    public func run(_ playbook: Playbook, on target: StoreTarget, dryRun: Bool, held: [Int: String] = [:],
-                    control: (any StepControl)? = nil) async throws -> RunReport {
-        try await run(playbook, store: target.store, values: target.values, executor: target.executor,
-                      workingDirectory: target.values[.appPath], dryRun: dryRun, held: held,
-                      control: control)
+    /// Runs (or plans) `playbook` for a store reached by `executor`, in its app path.
+    public func run(_ playbook: Playbook, store: StoreID, values: TemplateValues, executor: any CommandExecutor,
+                    dryRun: Bool, held: [Int: String] = [:], control: (any StepControl)? = nil) async throws -> RunReport {
+        try await run(playbook, on: StoreTarget(store: store, values: values, executor: executor), dryRun: dryRun,
+                      held: held, control: control)
     }
 }
 

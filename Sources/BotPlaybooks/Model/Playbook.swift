@@ -49,10 +49,14 @@ public struct PlaybookAction: Sendable, Equatable {
     public var tags: Set<ActionTag>
     public var reversible: Bool
     public var safe: Bool
+    /// Set for a step that runs one of the hosting company's own tools on perfbot's host (`configured:`), whose
+    /// argv the operator configured; `run` is then empty.
+    public var hostCommand: HostCommands.Name?
 
     public init(name: String, run: [String], target: TargetRole = .app, when: MetricCondition? = nil,
                 wait: TimeInterval = 0, timeout: TimeInterval = 60, tags: Set<ActionTag> = [],
-                reversible: Bool, safe: Bool) {
+                reversible: Bool, safe: Bool, hostCommand: HostCommands.Name? = nil) {
+        self.hostCommand = hostCommand
         self.name = name
         self.run = run
         self.target = target
@@ -140,9 +144,25 @@ public struct Playbook: Sendable, Equatable {
     public var databaseChange: DatabaseChange?
     /// Set for the admins' interventions (ORIGINAL-DESIGN §3.4): run only through `/perf intervene`, with a reason.
     public var intervention: Intervention?
+    /// What an intervention that changes the store's hosting carries (`changes: plan`): `/perf intervene` asks for it.
+    public var changes: HostingChange.Subject?
+    /// What the admin checks before an intervention runs, shown above its plan.
+    public var checklist: [String] = []
+    /// The change it was made for, once `/perf intervene` gave the value (`{plan}`, `{cache}` in its steps).
+    public var hostingChange: HostingChange?
 
     /// What a job of it does.
-    public var kind: JobKind { databaseChange.map(JobKind.database) ?? .playbook(name) }
+    public var kind: JobKind {
+        if let hostingChange { return .hosting(hostingChange) }
+        return databaseChange.map(JobKind.database) ?? .playbook(name)
+    }
+
+    /// This playbook made for `target`: its steps' `{plan}` or `{cache}` take the value, and its job records the change.
+    public func making(_ target: HostingChange.Target) -> Playbook {
+        var made = self
+        made.hostingChange = HostingChange(playbook: name, target: target)
+        return made
+    }
 
     public init(name: String, title: String, platform: Platform, trigger: PlaybookTrigger, actions: [PlaybookAction],
                 notifications: PlaybookNotifications = .init(), premiumOnly: Bool = false, file: String = "") {

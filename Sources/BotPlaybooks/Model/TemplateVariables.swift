@@ -22,6 +22,10 @@ public enum TemplateVariable: String, Sendable, CaseIterable {
     case dbOptionFile = "db_option_file"
     /// The store's database client: `mariadb` (default; `--sandbox`) or `mysql` (8.0.40+; `--skip-system-command`).
     case dbClient = "db_client"
+    /// The plan an intervention moves the store to (a declared plan name).
+    case plan
+    /// The cache an intervention provisions: `redis` or `varnish`.
+    case cache
 
     /// The variables a store may set for itself in the customers file (`settings:`); the others come from
     /// the store's own fields.
@@ -45,6 +49,8 @@ public enum TemplateVariable: String, Sendable, CaseIterable {
         case .appPath, .slowLog, .dbOptionFile: return value.hasPrefix("/") && only("/_.-") && !value.contains("//")
         case .dbReadonlyUser, .dbUser: return only("_") && value.count <= 80
         case .dbClient: return value == "mariadb" || value == "mysql"
+        case .plan: return Plan.isValidName(value)
+        case .cache: return PremiumCache(rawValue: value) != nil
         case .dbName: return only("_") && value.count <= 64
         case .phpFpmService: return only(".-@") && value.count <= 64
         case .varnishURL:
@@ -130,6 +136,8 @@ public enum PlaybookError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownPlaybook(String)
     /// The store's executor cannot reach it (no container, no host).
     case unreachable(String)
+    /// A step runs one of the hosting company's tools, and the operator configured none (its setting's name).
+    case notConfigured(String)
 
     public var description: String {
         switch self {
@@ -137,6 +145,7 @@ public enum PlaybookError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .missingValue(variable): "the store has no \(variable); set it in the customers file"
         case let .unknownPlaybook(name): "there is no playbook named \(name)"
         case let .unreachable(reason): reason
+        case let .notConfigured(variable): "it runs the hosting company's own tool, and \(variable) is not set on perfbot's host"
         }
     }
 }
