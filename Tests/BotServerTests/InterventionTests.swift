@@ -315,3 +315,26 @@ import Testing
         }
     }
 }
+
+/// The hosting company's tools are configured as argv, never a shell line: checked when perfbot starts.
+@Suite struct HostCommandConfigurationTests {
+    @Test func aToolIsAnAbsoluteProgramWithTheValuesItsChangeNeeds() throws {
+        let words = try PerfbotConfiguration(values: ["PERFBOT_PROVISION_COMMAND": "/opt/hosting/resize --store {store} --plan {plan}"])
+        #expect(words.hostCommands.templates[.provision] == ["/opt/hosting/resize", "--store", "{store}", "--plan", "{plan}"])
+        let json = try PerfbotConfiguration(values: ["PERFBOT_CACHING_COMMAND": #"["/opt/hosting/cache", "{store} and {cache}"]"#])
+        #expect(json.hostCommands.templates[.caching] == ["/opt/hosting/cache", "{store} and {cache}"])
+        func refusal(_ key: String, _ value: String) -> String {
+            do {
+                _ = try PerfbotConfiguration(values: [key: value])
+                return "accepted"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(refusal("PERFBOT_PROVISION_COMMAND", "resize {store} {plan}").contains("the program's absolute path"))
+        #expect(refusal("PERFBOT_PROVISION_COMMAND", "/bin/resize {store}").contains("must carry {plan}"))
+        #expect(refusal("PERFBOT_CACHING_COMMAND", "/bin/cache {store} {cache} {db_option_file}").contains("unknown placeholder {db_option_file}"))
+        #expect(refusal("PERFBOT_CACHING_COMMAND", "{cache} {store}").contains("absolute path"))
+        #expect(refusal("PERFBOT_CACHING_COMMAND", #"["/bin/cache", 3]"#).contains("not a JSON array of strings"))
+    }
+}
