@@ -103,8 +103,10 @@ extension OperationsPlugin {
                 + "nothing runs until it holds (it lapses in \(Int(Self.factorWindow / 60)) min)."))
             return BotReply(blocks, modal: ModalRequest(
                 callbackID: Self.factorModal, metadata: "\(job.id)", title: "Confirm intervention",
-                blocks: [.text("*\(playbook.title)* on *\(customer.id)*\n\(Wording.escapedForSlack(reason))"),
-                         .context("\(steps.count) steps · job \(job.id)")],
+                blocks: [.text("*\(playbook.title)* on *\(customer.id)*\n\(Wording.escapedForSlack(reason))")]
+                    + (playbook.checklist.isEmpty ? [] : [.text("Your code confirms you checked:\n"
+                        + playbook.checklist.map { "• \($0)" }.joined(separator: "\n"))])
+                    + [.context("\(steps.count) steps · job \(job.id)")],
                 inputLabel: "Code from your authenticator app",
                 inputHint: "6 digits. It is checked once and never shown in a channel.", submitLabel: "Confirm"))
         case .held:
