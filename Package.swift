@@ -63,6 +63,11 @@ let package = Package(
         // Collectors and report readers: HTTP timing, Lighthouse, Redis, Varnish, PHP-FPM, MySQL.
         .target(name: "BotProbes", dependencies: ["BotCore", "BotPlaybooks", "CCurl", "CurlTransfer", .product(name: "Crypto", package: "swift-crypto"),
                                           .product(name: "Logging", package: "swift-log")]),
+        // libmaxminddb, for the countries of traffic analytics.
+        .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
+        // Access logs read into aggregates: the line parser, crawlers, content kinds, countries, the report.
+        .target(name: "TrafficAnalytics", dependencies: ["CMaxMindDB", .product(name: "Yams", package: "Yams")],
+                resources: [.copy("Data")]),
         // The Hummingbird application: routes, verification, limits, errors, metrics.
         .target(
             name: "BotServer",
@@ -93,7 +98,7 @@ let package = Package(
             name: "PerfbotApp",
             dependencies: [
                 "BotCore", "BotStore", "BotChannels", "BotServer", "BotPlaybooks", "BotProbes", "CustomerChannels", "ConsolePlugin", "OperationsPlugin",
-                "WooCommercePlugin", "MagentoPlugin", "SchedulerPlugin", "CustomerPlugin", "BotPostgres",
+                "WooCommercePlugin", "MagentoPlugin", "SchedulerPlugin", "CustomerPlugin", "BotPostgres", "TrafficAnalytics",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -104,6 +109,7 @@ let package = Package(
             name: "perfbot",
             dependencies: [
                 "PerfbotApp", "BotCore", "BotStore", "BotPostgres", "BotServer", "BotPlaybooks", "BotChannels", "CustomerChannels", "SchedulerPlugin", "ConsolePlugin",
+                "TrafficAnalytics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -131,6 +137,7 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        .testTarget(name: "TrafficAnalyticsTests", dependencies: ["TrafficAnalytics", "BotPlaybooks"], exclude: ["Fixtures"]),
         .testTarget(name: "BotChannelsTests", dependencies: ["BotChannels", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "BotServerTests",

@@ -14,7 +14,7 @@ struct Perfbot: AsyncParsableCommand {
         commandName: "perfbot",
         abstract: "Keeps WooCommerce and Magento stores fast: Slack commands, monitor webhooks, safe fixes.",
         subcommands: [Serve.self, Check.self, Demo.self, Customers.self, Playbooks.self, Mail.self, Outbox.self, Database.self, BenchMail.self, StatusLinkCommand.self, Links.self, Tokens.self,
-                      BenchCycle.self, BenchConsole.self, BenchIngestServer.self, SlowLog.self, Collectors.self, Admins.self],
+                      BenchCycle.self, BenchConsole.self, BenchIngestServer.self, SlowLog.self, AccessLog.self, Collectors.self, Admins.self],
         defaultSubcommand: Serve.self)
 }
 

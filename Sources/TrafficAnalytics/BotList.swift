@@ -1,0 +1,96 @@
+import Foundation
+import Yams
+
+/// What a crawler does for a store, which decides what perfbot recommends about it.
+public enum BotKind: String, Codable, Sendable, CaseIterable {
+    /// Brings visitors from a search engine: keep it.
+    case search
+    case seo, ai, social, monitor, feed, tool, scraper
+    /// Not on the list: a user agent that calls itself a bot, or a client that behaves like one.
+    case unlisted
+}
+
+/// A crawler as the report names it.
+public struct BotIdentity: Hashable, Codable, Sendable {
+    public var name: String
+    public var kind: BotKind
+    /// Ignores robots.txt or mostly scrapes or probes: a web-server deny, not a robots.txt rule.
+    public var abusive: Bool
+
+    public init(name: String, kind: BotKind, abusive: Bool) {
+        self.name = name
+        self.kind = kind
+        self.abusive = abusive
+    }
+}
+
+/// The crawlers perfbot knows by user agent (`Data/bots.yaml`, with its source and date), and the words by which an
+/// unlisted one gives itself away.
+public struct BotList: Sendable {
+    public struct Entry: Codable, Sendable, Equatable {
+        public var name: String
+        public var match: String
+        public var kind: BotKind
+        public var abusive: Bool?
+    }
+
+    struct File: Codable {
+        var source: String
+        var date: String
+        var bots: [Entry]
+    }
+
+    public let entries: [Entry]
+    /// Where the list comes from and when it was checked, for the report's footnote.
+    public let source: String
+    public let date: String
+
+    /// The list perfbot ships.
+    public static let shipped: BotList = {
+        guard let url = Bundle.module.url(forResource: "bots", withExtension: "yaml", subdirectory: "Data"),
+              let text = try? String(contentsOf: url, encoding: .utf8), let list = try? BotList(yaml: text) else {
+            return BotList(entries: [], source: "missing", date: "")
+        }
+        return list
+    }()
+
+    public init(entries: [Entry], source: String, date: String) {
+        self.entries = entries.map { entry in
+            var lowered = entry
+            lowered.match = entry.match.lowercased()
+            return lowered
+        }
+        self.source = source
+        self.date = date
+    }
+
+    public init(yaml: String) throws {
+        let file = try YAMLDecoder().decode(File.self, from: yaml)
+        self.init(entries: file.bots, source: file.source, date: file.date)
+    }
+
+    /// Words an unlisted crawler's user agent carries.
+    static let giveaways = ["bot", "crawl", "spider", "scan", "fetch", "http-client", "httpclient", "libwww", "headless"]
+
+    /// Who `agent` is when it is a crawler by its user agent; nil for a browser (which behaviour may still unmask).
+    public func identify(_ agent: String) -> BotIdentity? {
+        let lowered = agent.lowercased()
+        for entry in entries where lowered.contains(entry.match) {
+            return BotIdentity(name: entry.name, kind: entry.kind, abusive: entry.abusive ?? false)
+        }
+        let trimmed = agent.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty || trimmed == "-" { return BotIdentity(name: "(no user agent)", kind: .unlisted, abusive: true) }
+        guard Self.giveaways.contains(where: lowered.contains) || !lowered.hasPrefix("mozilla/") && !lowered.hasPrefix("opera") else {
+            return nil
+        }
+        return BotIdentity(name: Self.productName(trimmed), kind: .unlisted, abusive: false)
+    }
+
+    /// The name an unlisted crawler gives itself: the product token that says bot, else the first one (`FooBot/2.1`).
+    static func productName(_ agent: String) -> String {
+        let tokens = agent.split(whereSeparator: { $0 == " " || $0 == ";" || $0 == "(" || $0 == ")" || $0 == "+" })
+        let named = tokens.first { token in giveaways.contains { token.lowercased().contains($0) } } ?? tokens.first ?? "unknown"
+        let name = named.split(separator: "/").first.map(String.init) ?? String(named)
+        return String(name.prefix(40).filter { $0.isLetter || $0.isNumber || "-_. ".contains($0) })
+    }
+}

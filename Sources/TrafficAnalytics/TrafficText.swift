@@ -1,0 +1,104 @@
+import Foundation
+
+/// The report in words, for a terminal and for chat: short lines, percentages, a heatmap of block characters.
+public enum TrafficText {
+    static let blocks: [Character] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
+    static let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+    public static func render(_ report: TrafficReport, source: String, crawlers: Int = 8, pages: Int = 8) -> String {
+        let totals = report.totals
+        var lines: [String] = []
+        let period = report.from.map { from in "\(day(from)) – \(day(report.to ?? from)) UTC" } ?? "no requests"
+        lines.append("Traffic of \(source): \(count(totals.valid)) requests, \(period)")
+        if totals.failed > 0 { lines.append("(\(count(totals.failed)) of \(count(totals.lines)) lines were not requests and were skipped)") }
+        guard totals.valid > 0 else { return lines.joined(separator: "\n") }
+        var visitors = "Visitors: \(count(totals.uniqueVisitors)) unique (address, day and browser) · Bandwidth: \(size(totals.bandwidth))"
+        if let mean = totals.meanRequestMilliseconds { visitors += " · mean response \(Int(mean.rounded())) ms" }
+        lines.append(visitors)
+        lines.append("People \(percent(totals.humans, of: totals.valid)) · crawlers \(percent(totals.bots, of: totals.valid))")
+        var classes: [String] = []
+        for digit in 1...5 {
+            let sum = report.statusCodes.filter { $0.key.hasPrefix("\(digit)") }.values.reduce(0, +)
+            guard sum > 0 else { continue }
+            classes.append("\(digit)xx \(percent(sum, of: totals.valid))" + (digit == 4 && totals.notFound > 0 ? " (404: \(count(totals.notFound)))" : ""))
+        }
+        lines.append("Answers: " + classes.joined(separator: " · "))
+        let kinds = report.bandwidthByKind.filter { $0.value > 0 }.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+        lines.append("Bandwidth by kind: " + kinds.map { "\($0.key) \(percent($0.value, of: max(1, totals.bandwidth)))" }.joined(separator: " · "))
+        lines.append("")
+        lines.append("Busiest hours (UTC; each mark is an hour, taller is busier):")
+        lines.append("     " + stride(from: 0, to: 24, by: 6).map { String(format: "%02d", $0).padding(toLength: 6, withPad: " ", startingAt: 0) }.joined())
+        let peak = max(1, report.heatmap.flatMap { $0 }.max() ?? 1)
+        for (index, row) in report.heatmap.enumerated() {
+            lines.append("\(weekdays[index])  " + String(row.map { value in
+                value == 0 ? blocks[0] : blocks[max(1, Int((Double(value) / Double(peak) * 8).rounded(.up)))]
+            }))
+        }
+        if let busiest = busiestHour(report) { lines.append("Busiest: \(busiest). Quietest hours suit maintenance.") }
+        if !report.bots.isEmpty {
+            lines.append("")
+            lines.append("Crawlers:")
+            for bot in report.bots.prefix(crawlers) {
+                lines.append("• \(bot.name) — \(percent(bot.requests, of: totals.valid)) of requests"
+                    + (bot.evidence == "user agent" ? "" : " (\(bot.evidence))") + ": \(bot.recommendation.text)")
+            }
+            if report.bots.count > crawlers { lines.append("• and \(report.bots.count - crawlers) more") }
+        }
+        if !report.topPaths.isEmpty {
+            lines.append("")
+            lines.append("Most requested pages:")
+            for path in report.topPaths.prefix(pages) { lines.append("• \(path.path) — \(count(path.requests))") }
+        }
+        lines.append("")
+        if let countries = report.countries, !countries.isEmpty {
+            lines.append("Countries: " + countries.prefix(8).map { "\($0.country) \(percent($0.requests, of: totals.valid))" }
+                .joined(separator: " · "))
+        }
+        lines.append(report.countriesNote)
+        return lines.joined(separator: "\n")
+    }
+
+    /// `Tuesday 20:00 UTC`, the weekday and hour with the most requests.
+    static func busiestHour(_ report: TrafficReport) -> String? {
+        var best: (day: Int, hour: Int, value: Int)?
+        for (day, row) in report.heatmap.enumerated() {
+            for (hour, value) in row.enumerated() where value > (best?.value ?? 0) { best = (day, hour, value) }
+        }
+        guard let best else { return nil }
+        let names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+        return "\(names[best.day]) \(String(format: "%02d", best.hour)):00–\(String(format: "%02d", (best.hour + 1) % 24)):00"
+    }
+
+    static func count(_ value: Int) -> String {
+        let formatter = NumberFormatter()
+        formatter.numberStyle = .decimal
+        formatter.groupingSeparator = ","
+        formatter.usesGroupingSeparator = true
+        return formatter.string(from: NSNumber(value: value)) ?? "\(value)"
+    }
+
+    static func percent(_ part: Int, of whole: Int) -> String {
+        guard whole > 0 else { return "0 %" }
+        let value = Double(part) / Double(whole) * 100
+        if value > 0 && value < 1 { return String(format: "%.1f %%", value) }
+        return "\(Int(value.rounded())) %"
+    }
+
+    static func size(_ bytes: Int) -> String {
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var value = Double(bytes), unit = 0
+        while value >= 1000 && unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    }
+
+    static func day(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_GB")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "d MMM yyyy HH:mm"
+        return formatter.string(from: date)
+    }
+}
