@@ -23,6 +23,7 @@ public struct AccessLogLine {
     public var path: Field
     /// The query string after `?`, without it (empty when none).
     public var query: Field
+    /// 0 when the line ends with its request (GoAccess counts such a line, under no status).
     public var status: Int
     /// The response's size; 0 for `-`.
     public var bytes: Int
@@ -30,6 +31,8 @@ public struct AccessLogLine {
     public var userAgent: Field
     /// `$request_time` in milliseconds, when the log has it.
     public var requestMilliseconds: Int?
+    /// It ends after its bytes, as the common format's lines do (a combined log's would be cut short).
+    public var isCommon = false
 
     /// Reads `line` (without its newline); nil when it is not a combined or common log line.
     @inlinable
@@ -78,7 +81,8 @@ public struct AccessLogLine {
             let byte = at(index)
             if byte == 0x3F, pathEnd < 0 { pathEnd = index }
             if byte == 0x20, pathEnd < 0 { pathEnd = index }
-            if byte == 0x22, index + 2 < count, at(index + 1) == 0x20, at(index + 2) >= 0x30, at(index + 2) <= 0x39 {
+            if byte == 0x22, index + 1 == count || (at(index + 1) == 0x20
+                && (index + 2 == count || (at(index + 2) >= 0x30 && at(index + 2) <= 0x39))) {
                 requestEnd = index
                 break
             }
@@ -94,6 +98,13 @@ public struct AccessLogLine {
         }
         guard pathEnd > pathStart else { return nil }
         index = requestEnd + 2
+        if index >= count {
+            // The line ends with the request: GoAccess counts it, with no status and no bytes; so does perfbot.
+            return AccessLogLine(client: Field(clientStart, clientEnd), time: Field(timeStart, timeEnd),
+                                 method: Field(methodStart, methodEnd), path: Field(pathStart, pathEnd),
+                                 query: Field(queryStart, queryEnd), status: 0, bytes: 0,
+                                 referrer: Field(count, count), userAgent: Field(count, count))
+        }
         // %>s: three digits.
         guard index + 3 <= count else { return nil }
         var status = 0
@@ -103,43 +114,45 @@ public struct AccessLogLine {
             status = status * 10 + digit
             index += 1
         }
-        guard status >= 100, index == count || at(index) == 0x20 else { return nil }
+        // A status is followed by its bytes (a line that ends after the status is cut short).
+        guard status >= 100, index < count, at(index) == 0x20 else { return nil }
         // %b: digits or `-`.
         var bytes = 0
-        if index < count {
+        index += 1
+        guard index < count else { return nil }
+        if at(index) == 0x2D {
             index += 1
-            guard index < count else { return nil }
-            if at(index) == 0x2D {
+        } else {
+            let start = index
+            while index < count, at(index) >= 0x30, at(index) <= 0x39, index - start < 18 {
+                bytes = bytes * 10 + Int(at(index) - 0x30)
                 index += 1
-            } else {
-                let start = index
-                while index < count, at(index) >= 0x30, at(index) <= 0x39, index - start < 18 {
-                    bytes = bytes * 10 + Int(at(index) - 0x30)
-                    index += 1
-                }
-                guard index > start else { return nil }
             }
-            guard index == count || at(index) == 0x20 else { return nil }
+            guard index > start else { return nil }
         }
-        var referrer = Field(index, index), agent = Field(index, index)
+        guard index == count || at(index) == 0x20 else { return nil }
+        var referrer = Field(count, count), agent = Field(count, count)
         var requestMilliseconds: Int?
-        // Combined: ` "referrer" "user agent"`, then perhaps ` <request time>`.
+        // The common format ends here; the combined one goes on with ` "referrer" "user agent"`, and perhaps
+        // ` <request time>`. A line cut short inside them still counts (as GoAccess counts it), with what it has.
+        let common = index == count
         if index + 1 < count, at(index + 1) == 0x22 {
             index += 2
             let referrerStart = index
-            while index + 2 < count, !(at(index) == 0x22 && at(index + 1) == 0x20 && at(index + 2) == 0x22) { index += 1 }
-            guard index + 2 < count else { return nil }
+            while index < count, !(at(index) == 0x22 && (index + 1 == count || at(index + 1) == 0x20)) { index += 1 }
             referrer = Field(referrerStart, index)
-            index += 3
-            let agentStart = index
-            // The user agent ends at the last quote of the line.
-            var last = count - 1
-            while last >= agentStart, at(last) != 0x22 { last -= 1 }
-            guard last >= agentStart else { return nil }
-            agent = Field(agentStart, last)
-            index = last + 1
-            if index + 1 < count, at(index) == 0x20 {
-                requestMilliseconds = Self.milliseconds(line, from: index + 1)
+            index += 2
+            if index < count, at(index) == 0x22 {
+                index += 1
+                let agentStart = index
+                // The user agent ends at the last quote of the line (or the line, cut short inside it).
+                var last = count - 1
+                while last >= agentStart, at(last) != 0x22 { last -= 1 }
+                agent = Field(agentStart, last >= agentStart ? last : count)
+                index = last >= agentStart ? last + 1 : count
+                if index + 1 < count, at(index) == 0x20 {
+                    requestMilliseconds = Self.milliseconds(line, from: index + 1)
+                }
             }
         }
         var parsed = AccessLogLine(client: Field(clientStart, clientEnd), time: Field(timeStart, timeEnd),
@@ -147,6 +160,7 @@ public struct AccessLogLine {
                                    query: Field(queryStart, queryEnd), status: status, bytes: bytes,
                                    referrer: referrer, userAgent: agent)
         parsed.requestMilliseconds = requestMilliseconds
+        parsed.isCommon = common
         return parsed
     }
 

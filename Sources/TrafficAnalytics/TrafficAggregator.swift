@@ -60,6 +60,9 @@ public struct TrafficAggregator {
     var paths: [(path: String, requests: Int)] = []
     var otherPaths = 0
     var firstSeen = Int.max, lastSeen = Int.min
+    /// The log's format, from its first request.
+    enum Format { case unknown, combined, common }
+    var format = Format.unknown
     /// How each crawler found by behaviour gave itself away.
     var evidence: [Int32: String] = [:]
     var judged = false
@@ -108,6 +111,17 @@ public struct TrafficAggregator {
         guard let entry = AccessLogLine.parse(line), let time = LogTime.parse(line, entry.time) else {
             failed += 1
             return
+        }
+        // A log has one format, told by its first request: in a combined log, a line that ends after its bytes
+        // was cut short (and GoAccess refuses it too).
+        if entry.isCommon {
+            if format == .combined {
+                failed += 1
+                return
+            }
+            format = .common
+        } else if format == .unknown {
+            format = .combined
         }
         let status = entry.status < 600 ? entry.status : 599
         statusCodes[status] += 1

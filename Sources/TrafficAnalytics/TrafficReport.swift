@@ -129,7 +129,7 @@ extension TrafficAggregator {
         let countryList = geo == nil ? nil : countries.compactMap { packed, requests in
             GeoIP.code(packed).map { TrafficReport.CountryCount(country: $0, requests: requests) }
         }.sorted { ($0.requests, $1.country) > ($1.requests, $0.country) }
-        let statuses = Dictionary(uniqueKeysWithValues: statusCodes.indices.filter { statusCodes[$0] > 0 }.map { ("\($0)", statusCodes[$0]) })
+        let statuses = Dictionary(uniqueKeysWithValues: statusCodes.indices.filter { $0 >= 100 && statusCodes[$0] > 0 }.map { ("\($0)", statusCodes[$0]) })
         return TrafficReport(
             from: firstSeen == .max ? nil : Date(timeIntervalSince1970: TimeInterval(firstSeen)),
             to: lastSeen == .min ? nil : Date(timeIntervalSince1970: TimeInterval(lastSeen)),

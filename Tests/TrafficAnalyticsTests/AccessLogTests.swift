@@ -68,6 +68,31 @@ func aggregate(_ log: String, geo: GeoIP? = nil) -> TrafficAggregator {
         #expect(parsed(text) == nil)
     }
 
+    /// Lines cut short, counted as GoAccess 1.7 counts them in a combined log (each case tried on GoAccess itself):
+    /// the suffix after the request, whether it counts, its bytes and its status.
+    @Test(arguments: [
+        ("", true, 0, nil), (" ", true, 0, nil), (" 200 348 ", true, 348, "200"), (#" 200 348 "https://x"#, true, 348, "200"),
+        (#" 200 348 "-" "#, true, 348, "200"), (#" 200 348 "-" ""#, true, 348, "200"), (#" 200 348 "-""#, true, 348, "200"),
+        (#" 200 348 "-" "Mozilla/5 (x"#, true, 348, "200"), (#" 200 348 "-" "Moz" 0.042"#, true, 348, "200"),
+        (" 200", false, 0, nil), (" 2", false, 0, nil), (" 200 348", false, 0, nil), (" 200 -", false, 0, nil),
+    ] as [(String, Bool, Int, String?)])
+    func linesCutShortCountAsGoAccessCountsThem(_ suffix: String, _ counts: Bool, _ bytes: Int, _ status: String?) {
+        let first = #"1.2.3.4 - - [04/Dec/2026:21:28:19 +0000] "GET / HTTP/1.1" 200 1 "-" "Mozilla/5.0""#
+        var aggregator = aggregate(first + "\n" + #"1.2.3.4 - - [04/Dec/2026:21:28:20 +0000] "GET / HTTP/1.1""# + suffix)
+        let report = aggregator.report()
+        #expect(report.totals.valid == (counts ? 2 : 1), "\(suffix)")
+        #expect(report.totals.bandwidth == 1 + bytes, "\(suffix)")
+        #expect(report.statusCodes == (status.map { $0 == "200" ? ["200": 2] : [$0: 1, "200": 1] } ?? ["200": 1]), "\(suffix)")
+    }
+
+    /// A common-format log (no referrer, no user agent) is read whole: its first line tells its format.
+    @Test func aCommonLogIsReadWhole() {
+        var aggregator = aggregate(#"1.2.3.4 - - [04/Dec/2026:21:28:19 +0000] "GET / HTTP/1.1" 200 10"# + "\n"
+            + #"1.2.3.5 - - [04/Dec/2026:21:28:20 +0000] "GET /a.css HTTP/1.1" 304 -"#)
+        let report = aggregator.report()
+        #expect(report.totals.valid == 2 && report.totals.bandwidth == 10 && report.totals.uniqueVisitors == 2)
+    }
+
     @Test(arguments: [
         #"[07/Foo/2026:10:00:01 +0000]"#, #"[32/Dec/2026:10:00:01 +0000]"#, #"[07/Dec/2026:25:00:01 +0000]"#,
         #"[07/Dec/2026:10:00:01 0000]"#, #"[07/Dec/2026 10:00:01 +0000]"#,
