@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One access-log line in the combined or common format (nginx and Apache), with `$request_time` where a log
 /// adds it after the user agent, read straight from its bytes: every field is a range of the line, nothing is
 /// copied. A line that does not have the format's shape is refused whole (counted as failed, like GoAccess does).
@@ -38,6 +44,7 @@ public struct AccessLogLine {
     @inlinable
     public static func parse(_ line: UnsafeBufferPointer<UInt8>) -> AccessLogLine? {
         let count = line.count
+        guard let base = line.baseAddress, count > 0 else { return nil }
         var index = 0
         @inline(__always) func at(_ position: Int) -> UInt8 { line[position] }
         // %h: an IPv4 or IPv6 address (GoAccess refuses a line whose client is not an address).
@@ -75,13 +82,20 @@ public struct AccessLogLine {
         index += 1
         let pathStart = index
         var pathEnd = -1
-        // The request ends at the quote followed by ` <status>`: a quote inside it is escaped by the server.
-        var requestEnd = -1
+        // The path ends at a space, a `?` or the request's end.
         while index < count {
             let byte = at(index)
-            if byte == 0x3F, pathEnd < 0 { pathEnd = index }
-            if byte == 0x20, pathEnd < 0 { pathEnd = index }
-            if byte == 0x22, index + 1 == count || (at(index + 1) == 0x20
+            if byte == 0x20 || byte == 0x3F || byte == 0x22 { break }
+            index += 1
+        }
+        if index < count, at(index) != 0x22 { pathEnd = index }
+        // The request ends at the quote followed by ` <status>` (or the line's end): a quote inside it is escaped
+        // by the server. Quotes are found with memchr.
+        var requestEnd = -1
+        while index < count {
+            guard let found = memchr(base + index, 0x22, count - index) else { break }
+            index = UnsafeRawPointer(found) - UnsafeRawPointer(base)
+            if index + 1 == count || (at(index + 1) == 0x20
                 && (index + 2 == count || (at(index + 2) >= 0x30 && at(index + 2) <= 0x39))) {
                 requestEnd = index
                 break
@@ -139,7 +153,15 @@ public struct AccessLogLine {
         if index + 1 < count, at(index + 1) == 0x22 {
             index += 2
             let referrerStart = index
-            while index < count, !(at(index) == 0x22 && (index + 1 == count || at(index + 1) == 0x20)) { index += 1 }
+            while index < count {
+                guard let found = memchr(base + index, 0x22, count - index) else {
+                    index = count
+                    break
+                }
+                index = UnsafeRawPointer(found) - UnsafeRawPointer(base)
+                if index + 1 == count || at(index + 1) == 0x20 { break }
+                index += 1
+            }
             referrer = Field(referrerStart, index)
             index += 2
             if index < count, at(index) == 0x22 {

@@ -24,9 +24,12 @@ public struct TrafficAggregator {
     struct Agent {
         var text: String
         var bot: Int32  // index into `bots`, -1 for a browser
+        var hash: UInt64
     }
 
     struct Client {
+        /// Its address and user agent, hashed.
+        var key: UInt64
         var agent: Int32
         var country: UInt16
         var requests: Int32 = 0
@@ -46,18 +49,18 @@ public struct TrafficAggregator {
     public internal(set) var failed = 0
     public internal(set) var bandwidth = 0
     public internal(set) var statusCodes = [Int](repeating: 0, count: 600)
-    var visitors = Set<UInt64>()
-    var agentIndex: [UInt64: Int32] = [:]
+    var visitors = HashIndex(capacity: 1 << 16)
+    var agentIndex = HashIndex()
     var agents: [Agent] = []
     var botIndex: [BotIdentity: Int32] = [:]
     var bots: [BotIdentity] = []
-    var clientIndex: [UInt64: Int32] = [:]
+    var clientIndex = HashIndex(capacity: 1 << 16)
     var clients: [Client] = []
     var hourIndex: [Int: Int] = [:]
     public internal(set) var hours: [Hour] = []
     var lastHour = Int.min, lastHourSlot = 0
-    var pathIndex: [UInt64: Int32] = [:]
-    var paths: [(path: String, requests: Int)] = []
+    var pathIndex = HashIndex(capacity: 1 << 14)
+    var paths: [(path: String, requests: Int, hash: UInt64)] = []
     var otherPaths = 0
     var firstSeen = Int.max, lastSeen = Int.min
     /// The log's format, from its first request.
@@ -72,6 +75,11 @@ public struct TrafficAggregator {
     let pathLimit: Int
 
     public init(bots: BotList = .shipped, geo: GeoIP? = nil, pathLimit: Int = 50_000) {
+        self.init(bots: bots, geo: geo, pathLimit: pathLimit, format: .unknown)
+    }
+
+    init(bots: BotList, geo: GeoIP?, pathLimit: Int, format: Format) {
+        self.format = format
         list = bots
         self.geo = geo
         self.pathLimit = pathLimit
@@ -132,7 +140,7 @@ public struct TrafficAggregator {
         // The user agent, classified once per distinct one.
         let agentHash = FastHash.hash(line, entry.userAgent)
         let agent: Int32
-        if let known = agentIndex[agentHash] {
+        if let known = agentIndex.value(agentHash) {
             agent = known
         } else {
             let text = String(decoding: UnsafeBufferPointer(rebasing: line[entry.userAgent.start..<min(entry.userAgent.end, entry.userAgent.start + 300)]),
@@ -140,14 +148,14 @@ public struct TrafficAggregator {
             var bot: Int32 = -1
             if let identity = list.identify(text) { bot = botSlot(identity) }
             agent = Int32(agents.count)
-            agents.append(Agent(text: text, bot: bot))
-            agentIndex[agentHash] = agent
+            agents.append(Agent(text: text, bot: bot, hash: agentHash))
+            agentIndex.insert(agentHash, agent)
         }
         let isBot = agents[Int(agent)].bot >= 0
         // GoAccess's unique visitor: address, date as written, user agent; its 4xx answers are left out.
         let clientHash = FastHash.hash(line, entry.client)
         if status / 100 != 4 {
-            visitors.insert(FastHash.combine(FastHash.combine(clientHash, UInt64(bitPattern: Int64(time.localDay))), agentHash))
+            visitors.add(FastHash.combine(FastHash.combine(clientHash, UInt64(bitPattern: Int64(time.localDay))), agentHash))
         }
         // The hour.
         let slot: Int
@@ -176,7 +184,7 @@ public struct TrafficAggregator {
         // The client: address and user agent, for behaviour and countries.
         let clientKey = FastHash.combine(clientHash, agentHash)
         let clientSlot: Int
-        if let known = clientIndex[clientKey] {
+        if let known = clientIndex.value(clientKey) {
             clientSlot = Int(known)
         } else {
             clientSlot = clients.count
@@ -186,10 +194,10 @@ public struct TrafficAggregator {
                 country = geo.country(of: address)
             }
             let isRobots = entry.path.end - entry.path.start == 11 && FastHash.hash(line, entry.path) == Self.robotsHash
-            var client = Client(agent: agent, country: country, firstSeen: time.utcSeconds, lastSeen: time.utcSeconds)
+            var client = Client(key: clientKey, agent: agent, country: country, firstSeen: time.utcSeconds, lastSeen: time.utcSeconds)
             client.robotsFirst = isRobots
             clients.append(client)
-            clientIndex[clientKey] = Int32(clientSlot)
+            clientIndex.insert(clientKey, Int32(clientSlot))
         }
         clients.withUnsafeMutableBufferPointer { all in
             all[clientSlot].requests += 1
@@ -197,6 +205,7 @@ public struct TrafficAggregator {
             if kind == .html { all[clientSlot].pages += 1 }
             if status >= 400 { all[clientSlot].errors += 1 }
             if time.utcSeconds > all[clientSlot].lastSeen { all[clientSlot].lastSeen = time.utcSeconds }
+            if time.utcSeconds < all[clientSlot].firstSeen { all[clientSlot].firstSeen = time.utcSeconds }
             let hour = Int32(truncatingIfNeeded: time.utcHour)
             if let last = all[clientSlot].hours.last, last.0 == hour {
                 all[clientSlot].hours[all[clientSlot].hours.count - 1].1 += 1
@@ -207,13 +216,13 @@ public struct TrafficAggregator {
         // The path, by name while there is room.
         if kind == .html || kind == .api || kind == .other {
             let pathHash = FastHash.hash(line, entry.path)
-            if let known = pathIndex[pathHash] {
+            if let known = pathIndex.value(pathHash) {
                 paths[Int(known)].requests += 1
             } else if paths.count < pathLimit {
                 let text = String(decoding: UnsafeBufferPointer(rebasing: line[entry.path.start..<min(entry.path.end, entry.path.start + 200)]),
                                   as: UTF8.self)
-                pathIndex[pathHash] = Int32(paths.count)
-                paths.append((text, 1))
+                pathIndex.insert(pathHash, Int32(paths.count))
+                paths.append((text, 1, pathHash))
             } else {
                 otherPaths += 1
             }

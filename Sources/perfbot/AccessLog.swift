@@ -21,6 +21,7 @@ struct AccessLog: ParsableCommand {
         @Option(help: "text or json.") var format: OutputFormat = .text
         @Option(help: "A MaxMind-format country database (default: PERFBOT_GEOIP_DATABASE).") var geoip: String?
         @Option(help: "How many pages to list.") var top = 10
+        @Option(help: "Threads to read a file with (default: one per core).") var threads: Int?
 
         enum OutputFormat: String, ExpressibleByArgument { case text, json }
 
@@ -34,7 +35,13 @@ struct AccessLog: ParsableCommand {
             }
             var aggregator = TrafficAggregator(geo: geo)
             do {
-                try aggregator.read(path: file)
+                if file == "-" {
+                    try aggregator.read(path: file)
+                } else {
+                    // One part per core: lines are independent, and what each part counts merges.
+                    aggregator = try TrafficAggregator.read(path: file, parts: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                                            geo: geo)
+                }
             } catch {
                 throw fail("\(error)")
             }

@@ -227,6 +227,25 @@ func aggregate(_ log: String, geo: GeoIP? = nil) -> TrafficAggregator {
         }
     }
 
+    /// Read in parts at once (each cut at a line's end) and merged, a log gives what one pass gives: clients,
+    /// crawlers found by behaviour and hours that span the cuts included.
+    @Test(arguments: [2, 3, 7])
+    func partsReadAtOnceGiveWhatOnePassGives(_ parts: Int) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("parts-\(UUID().uuidString).log").path
+        // The log, then the same a month earlier from other addresses: every client, crawler and hour twice.
+        var earlier = Self.log.replacingOccurrences(of: "Nov/2026", with: "Oct/2026")
+        for address in ["203.0.113.5", "66.249.66.1", "100.64.0.7", "198.51.100.9", "192.0.2.44"] {
+            earlier = earlier.replacingOccurrences(of: address + " ", with: address + "1 ")
+        }
+        try (Self.log + earlier).write(toFile: path, atomically: true, encoding: .utf8)
+        var whole = TrafficAggregator()
+        try whole.read(path: path)
+        var merged = try TrafficAggregator.read(path: path, parts: parts, smallest: 0)
+        let (a, b) = (whole.report(), merged.report())
+        #expect(a == b)
+        #expect(a.totals.valid == 182 && a.bots.count == 4 && a.totals.bots == 170)
+    }
+
     @Test func theTextReportReadsAsSentences() throws {
         var aggregator = aggregate(Self.log)
         let text = TrafficText.render(aggregator.report(), source: "access.log")
