@@ -116,7 +116,7 @@ let package = Package(
             ]
         ),
         // Feeds every parser of outside bytes edited fixtures (`scripts/fuzz`).
-        .executableTarget(name: "perfbot-fuzz", dependencies: ["BotCore", "BotChannels", "BotProbes"], path: "Sources/PerfbotFuzz"),
+        .executableTarget(name: "perfbot-fuzz", dependencies: ["BotCore", "BotChannels", "BotProbes", "TrafficAnalytics"], path: "Sources/PerfbotFuzz"),
         .target(name: "TestSupport", dependencies: ["BotCore", "BotPlaybooks", "BotChannels", "BotPostgres"], path: "Tests/TestSupport"),
         .testTarget(name: "WooCommercePluginTests", dependencies: ["WooCommercePlugin", "MagentoPlugin", "BotPlaybooks", "TestSupport"],
                     exclude: ["Fixtures"]),

@@ -2,6 +2,7 @@ import BotChannels
 import BotCore
 import BotProbes
 import Foundation
+import TrafficAnalytics
 
 /// Feeds every parser that reads outside bytes inputs grown from the test fixtures: each input is a seed with a
 /// few random edits (bit flips, bytes set, inserted, deleted, repeated, spliced from another seed, tokens the format
@@ -184,6 +185,12 @@ extension Fuzz {
             },
             Target(name: "lighthouse", seeds: [file("webhooks/lighthouse-report.json")], tokens: jsonTokens) { bytes in
                 _ = try? LighthouseReport(json: bytes)
+            },
+            Target(name: "access-log", seeds: [file("Tests/TrafficAnalyticsTests/Fixtures/access.log")],
+                   tokens: ["\"", " ", "\n", "[", "]", "-", "?", "/", ".css", "+0000]", "\" 200 ", " \"-\" ", "\\\"", ":"]) { bytes in
+                var aggregator = TrafficAggregator()
+                _ = bytes.withUnsafeBufferPointer { aggregator.consume($0, final: true) }
+                _ = TrafficText.render(aggregator.report(), source: "fuzz")
             },
             Target(name: "alerts", seeds: [file("webhooks/alertmanager-firing.json"), file("webhooks/alertmanager-resolved.json"),
                                            file("webhooks/grafana-firing.json")], tokens: jsonTokens) { bytes in

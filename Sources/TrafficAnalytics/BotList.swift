@@ -41,6 +41,8 @@ public struct BotList: Sendable {
     }
 
     public let entries: [Entry]
+    /// Each entry's `match`, lowercased, as bytes.
+    let patterns: [[UInt8]]
     /// Where the list comes from and when it was checked, for the report's footnote.
     public let source: String
     public let date: String
@@ -60,6 +62,7 @@ public struct BotList: Sendable {
             lowered.match = entry.match.lowercased()
             return lowered
         }
+        patterns = self.entries.map { Array($0.match.utf8) }
         self.source = source
         self.date = date
     }
@@ -74,16 +77,44 @@ public struct BotList: Sendable {
 
     /// Who `agent` is when it is a crawler by its user agent; nil for a browser (which behaviour may still unmask).
     public func identify(_ agent: String) -> BotIdentity? {
-        let lowered = agent.lowercased()
-        for entry in entries where lowered.contains(entry.match) {
+        // ASCII lowercase, compared byte by byte: a user agent is outside text, and this runs once per distinct one.
+        let lowered = agent.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        for (index, pattern) in patterns.enumerated() where Self.contains(lowered, pattern) {
+            let entry = entries[index]
             return BotIdentity(name: entry.name, kind: entry.kind, abusive: entry.abusive ?? false)
         }
         let trimmed = agent.trimmingCharacters(in: .whitespaces)
         if trimmed.isEmpty || trimmed == "-" { return BotIdentity(name: "(no user agent)", kind: .unlisted, abusive: true) }
-        guard Self.giveaways.contains(where: lowered.contains) || !lowered.hasPrefix("mozilla/") && !lowered.hasPrefix("opera") else {
-            return nil
-        }
+        let browser = Self.hasPrefix(lowered, Self.mozilla) || Self.hasPrefix(lowered, Self.opera)
+        guard Self.giveawayBytes.contains(where: { Self.contains(lowered, $0) }) || !browser else { return nil }
         return BotIdentity(name: Self.productName(trimmed), kind: .unlisted, abusive: false)
+    }
+
+    static let giveawayBytes = giveaways.map { Array($0.utf8) }
+    static let mozilla = Array("mozilla/".utf8), opera = Array("opera".utf8)
+
+    static func hasPrefix(_ text: [UInt8], _ prefix: [UInt8]) -> Bool {
+        text.count >= prefix.count && text[0..<prefix.count].elementsEqual(prefix)
+    }
+
+    /// Whether `pattern` occurs in `text`.
+    static func contains(_ text: [UInt8], _ pattern: [UInt8]) -> Bool {
+        guard let first = pattern.first, text.count >= pattern.count else { return pattern.isEmpty }
+        return text.withUnsafeBufferPointer { text in
+            pattern.withUnsafeBufferPointer { pattern in
+                var index = 0
+                let last = text.count - pattern.count
+                while index <= last {
+                    if text[index] == first {
+                        var offset = 1
+                        while offset < pattern.count, text[index + offset] == pattern[offset] { offset += 1 }
+                        if offset == pattern.count { return true }
+                    }
+                    index += 1
+                }
+                return false
+            }
+        }
     }
 
     /// The name an unlisted crawler gives itself: the product token that says bot, else the first one (`FooBot/2.1`).

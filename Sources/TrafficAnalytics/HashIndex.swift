@@ -7,7 +7,7 @@ struct HashIndex {
     private var mask: Int
     private(set) var count = 0
 
-    init(capacity: Int = 1024) {
+    init(capacity: Int = 64) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
         keys = [UInt64](repeating: 0, count: size)

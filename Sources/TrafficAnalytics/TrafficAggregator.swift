@@ -49,17 +49,17 @@ public struct TrafficAggregator {
     public internal(set) var failed = 0
     public internal(set) var bandwidth = 0
     public internal(set) var statusCodes = [Int](repeating: 0, count: 600)
-    var visitors = HashIndex(capacity: 1 << 16)
+    var visitors = HashIndex()
     var agentIndex = HashIndex()
     var agents: [Agent] = []
     var botIndex: [BotIdentity: Int32] = [:]
     var bots: [BotIdentity] = []
-    var clientIndex = HashIndex(capacity: 1 << 16)
+    var clientIndex = HashIndex()
     var clients: [Client] = []
     var hourIndex: [Int: Int] = [:]
     public internal(set) var hours: [Hour] = []
     var lastHour = Int.min, lastHourSlot = 0
-    var pathIndex = HashIndex(capacity: 1 << 14)
+    var pathIndex = HashIndex()
     var paths: [(path: String, requests: Int, hash: UInt64)] = []
     var otherPaths = 0
     var firstSeen = Int.max, lastSeen = Int.min
