@@ -61,12 +61,12 @@ let package = Package(
         // One libcurl HTTP transfer (Slack's API, Prometheus), off the cooperative threads.
         .target(name: "CurlTransfer", dependencies: ["CCurl"]),
         // Collectors and report readers: HTTP timing, Lighthouse, Redis, Varnish, PHP-FPM, MySQL.
-        .target(name: "BotProbes", dependencies: ["BotCore", "BotPlaybooks", "CCurl", "CurlTransfer", .product(name: "Crypto", package: "swift-crypto"),
+        .target(name: "BotProbes", dependencies: ["BotCore", "BotPlaybooks", "TrafficAnalytics", "CCurl", "CurlTransfer", .product(name: "Crypto", package: "swift-crypto"),
                                           .product(name: "Logging", package: "swift-log")]),
         // libmaxminddb, for the countries of traffic analytics.
         .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
         // Access logs read into aggregates: the line parser, crawlers, content kinds, countries, the report.
-        .target(name: "TrafficAnalytics", dependencies: ["CMaxMindDB", .product(name: "Yams", package: "Yams")],
+        .target(name: "TrafficAnalytics", dependencies: ["BotCore", "CMaxMindDB", .product(name: "Yams", package: "Yams")],
                 resources: [.copy("Data")]),
         // The Hummingbird application: routes, verification, limits, errors, metrics.
         .target(
@@ -85,7 +85,7 @@ let package = Package(
             dependencies: ["BotCore", "BotPlaybooks", "BotChannels", "BotServer", .product(name: "Logging", package: "swift-log")]
         ),
         // Plugins (plain targets, not SwiftPM package plugins).
-        .target(name: "ConsolePlugin", dependencies: ["BotCore"], path: "Plugins/Console"),
+        .target(name: "ConsolePlugin", dependencies: ["BotCore", "TrafficAnalytics"], path: "Plugins/Console"),
         .target(name: "OperationsPlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/Operations"),
         .target(name: "WooCommercePlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/WooCommerce",
                 exclude: ["README.md"], resources: [.copy("Playbooks")]),

@@ -20,11 +20,18 @@ public struct ConsolePlugin: BotPlugin {
     let analytics: (any FleetAnalyticsReader)?
     /// Containers' disk and network use and hosts' saturation (Prometheus); nil: hotspots without them.
     let resources: (any ResourceReadings)?
+    /// Stores' traffic from their access logs; nil leaves `/perf traffic` out.
+    let traffic: (any TrafficStore)?
+    /// Whether a GeoIP database places traffic in countries.
+    let countriesKnown: Bool
     /// The services: the noisy-neighbour watch, when hosts can be read and alerts posted.
     public var services: [any BotService] = []
 
     public init(reader: any ConsoleReader, clock: any BotClock, tableLimit: Int = 25, advice: Recommendations = Recommendations(),
-                platforms: [Platform] = [], analytics: (any FleetAnalyticsReader)? = nil, resources: (any ResourceReadings)? = nil) {
+                platforms: [Platform] = [], analytics: (any FleetAnalyticsReader)? = nil, resources: (any ResourceReadings)? = nil,
+                traffic: (any TrafficStore)? = nil, countriesKnown: Bool = false) {
+        self.traffic = traffic
+        self.countriesKnown = countriesKnown
         self.analytics = analytics
         self.resources = resources
         self.advice = advice
@@ -52,6 +59,7 @@ public struct ConsolePlugin: BotPlugin {
 
     public var commands: [CommandSpec] {
         [fleetSpec, Self.storeSpec] + (analytics == nil ? [] : [Self.hotspotsSpec, Self.benchmarkSpec])
+            + (traffic == nil ? [] : [Self.trafficSpec])
     }
 
     public func handle(_ command: ParsedCommand, context: CommandContext) async throws -> BotReply {
@@ -68,6 +76,9 @@ public struct ConsolePlugin: BotPlugin {
         case "benchmark":
             guard let store = command.store() else { throw BotError.invalid("Which store? `/perf benchmark <store>`.") }
             return try await benchmark(store)
+        case "traffic":
+            guard let store = command.store() else { throw BotError.invalid("Which store? `/perf traffic <store>`.") }
+            return try await traffic(store, daysText: command.option("days"))
         default:
             throw BotError.unsupported(command.name)
         }

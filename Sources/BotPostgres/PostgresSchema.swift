@@ -18,6 +18,7 @@ enum PostgresSchema {
         Migration(identifier: "4-scheduled-jobs", sql: scheduledJobs),
         Migration(identifier: "5-admin-factors", sql: adminFactors),
         Migration(identifier: "6-fleet-health-daily", sql: fleetHealthDaily),
+        Migration(identifier: "7-traffic", sql: traffic),
     ]
 
     /// Applies the migrations not yet applied, in one transaction under an advisory lock, so replicas that start
@@ -384,6 +385,23 @@ enum PostgresSchema {
             day BIGINT PRIMARY KEY,
             average DOUBLE PRECISION NOT NULL,
             stores BIGINT NOT NULL
+        )
+        """
+
+    /// SQLite's v21: access-log traffic per store and hour, and where perfbot is in each store's access log.
+    static let traffic = """
+        CREATE TABLE traffic_hours (
+            customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+            hour BIGINT NOT NULL,
+            figures TEXT NOT NULL CHECK (figures::jsonb IS NOT NULL),
+            PRIMARY KEY (customer_id, hour)
+        );
+        CREATE TABLE access_log_cursors (
+            customer_id TEXT PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE,
+            path TEXT NOT NULL,
+            identity TEXT NOT NULL,
+            "offset" BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL
         )
         """
 

@@ -203,6 +203,25 @@ enum Migrations {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("v21-traffic") { db in
+            // A store's traffic per UTC hour from its access log (aggregates as JSON, never a line or an address),
+            // and where perfbot is in the log.
+            try db.execute(sql: """
+                CREATE TABLE traffic_hours (
+                    customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+                    hour INTEGER NOT NULL,
+                    figures TEXT NOT NULL CHECK (json_valid(figures)),
+                    PRIMARY KEY (customer_id, hour)
+                ) STRICT;
+                CREATE TABLE access_log_cursors (
+                    customer_id TEXT PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE,
+                    path TEXT NOT NULL,
+                    identity TEXT NOT NULL,
+                    offset INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 

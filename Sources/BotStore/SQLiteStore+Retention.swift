@@ -50,6 +50,7 @@ public struct RetentionPolicy: Sendable, Equatable {
             "performance_issues": "kept (the report's history)", "audit_log": "kept", "customers": "kept",
             "daily_runs": "one row per daily task", "report_opt_outs": "one row per store that opted out",
             "slow_log_cursors": "one row per store whose slow log is read",
+            "traffic_hours": days(history), "access_log_cursors": "one row per store whose access log is read",
             "collector_status": "one row per store and reading",
         ]
     }
@@ -95,6 +96,7 @@ extension SQLiteStore {
             try run("status_links", "DELETE FROM status_links WHERE expires_at < ?", [history])
             try run("silences", "DELETE FROM silences WHERE ends_at < ? AND end_announced = 1", [history])
             try run("slow_queries", "DELETE FROM slow_queries WHERE last_seen < ?", [history])
+            try run("traffic_hours", "DELETE FROM traffic_hours WHERE hour < ?", [history])
             try run("slack_threads", """
                 DELETE FROM slack_threads WHERE thread_key IN (
                     SELECT 'issue:' || id FROM performance_issues WHERE resolved_at IS NOT NULL AND resolved_at < ?)

@@ -71,6 +71,8 @@ public struct PerfbotConfiguration: Sendable {
     /// The hosting company's tools that interventions run on this host (`PERFBOT_PROVISION_COMMAND`,
     /// `PERFBOT_CACHING_COMMAND`: an argv with `{store}` and `{plan}` or `{cache}`).
     public var hostCommands = HostCommands.none
+    /// A MaxMind-format country database for the countries of traffic analytics (`PERFBOT_GEOIP_DATABASE`).
+    public var geoipDatabase: String?
 
     /// The retention keys: `PERFBOT_RETENTION_<TABLE>_DAYS` (hours for the two short ones), with their setter.
     static var retentionKeys: [(key: String, unit: TimeInterval, keyPath: WritableKeyPath<RetentionPolicy, TimeInterval>)] { [
@@ -96,7 +98,7 @@ public struct PerfbotConfiguration: Sendable {
         "PERFBOT_COMMAND_ADDRESS", "PERFBOT_MAIL_AUTHSERV_ID", "PERFBOT_PUBLIC_URL", "PERFBOT_LINK_SECRET", "PERFBOT_LINK_DAYS", "PERFBOT_LINK_ACT_MINUTES",
         "PERFBOT_PROMETHEUS_URL", "PERFBOT_PROMETHEUS_LABEL", "PERFBOT_PROMETHEUS_MEMORY_PERCENT", "PERFBOT_PROMETHEUS_CPU_CORES",
         "PERFBOT_PROMETHEUS_OOM_KILLS", "PERFBOT_PROMETHEUS_DISK_BYTES", "PERFBOT_LIGHTHOUSE_COMMAND", "PERFBOT_FRAGMENTED_BYTES", "PERFBOT_MFA_MINUTES", "PERFBOT_PROMETHEUS_HOST_LABEL",
-        "PERFBOT_PLANS", "PERFBOT_PROVISION_COMMAND", "PERFBOT_CACHING_COMMAND",
+        "PERFBOT_PLANS", "PERFBOT_PROVISION_COMMAND", "PERFBOT_CACHING_COMMAND", "PERFBOT_GEOIP_DATABASE",
     ] + retentionKeys.map(\.key) + TokenSource.allCases.map(\.settingKey) + RateKeyKind.allCases.map(\.settingKey)
 
     /// Sections of `perfbot.yaml` and the prefix their keys take (`rate_limits: {slack_user: 30/min}`).
@@ -179,6 +181,7 @@ public struct PerfbotConfiguration: Sendable {
             }
         }
         hostCommands = HostCommands(templates: templates)
+        geoipDatabase = text("PERFBOT_GEOIP_DATABASE")
         switch PlanCatalog.parse(text("PERFBOT_PLANS") ?? "") {
         case let .success(catalog): plans = catalog
         case let .failure(error): throw ConfigurationError.invalid(key: "PERFBOT_PLANS", reason: error.userMessage)

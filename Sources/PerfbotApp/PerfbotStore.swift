@@ -7,7 +7,7 @@ import Foundation
 /// Everything `perfbot serve` keeps: what each module's store protocol asks, on one engine. SQLite (one file, one
 /// process) is the embedded default; PostgreSQL is shared by several replicas.
 public protocol PerfbotStore: SchedulerStore, OperationsStore, CustomerStore, StatusPageStore, ServerStore, SampleReader,
-    CollectorStatusStore, IssueReader, FactorStore, FleetAnalyticsReader {
+    CollectorStatusStore, IssueReader, FactorStore, FleetAnalyticsReader, TrafficStore {
     /// Prunes every growing table per `policy`. - Returns: rows removed per table.
     @discardableResult func prune(_ policy: RetentionPolicy, now: Date) async throws -> [String: Int]
     /// Deliveries left `received` by a process that stopped are marked failed, so their retries are handled afresh.

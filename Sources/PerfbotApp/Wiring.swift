@@ -8,6 +8,7 @@ import ConsolePlugin
 import CustomerChannels
 import CustomerPlugin
 import Foundation
+import TrafficAnalytics
 import Logging
 import MagentoPlugin
 import OperationsPlugin
@@ -25,6 +26,8 @@ public struct Wiring: Sendable {
     /// Per-plan and per-customer detection thresholds (`thresholds.yaml` beside the playbooks).
     public let thresholds: RuleThresholds
     public let executors: ExecutorFactory
+    /// Countries of traffic, when a MaxMind-format database was given (`PERFBOT_GEOIP_DATABASE`).
+    public let geo: GeoIP?
     public let sleeper: any Sleeper
     /// Waits for runs that outlast Slack's 3-second answer.
     public let jobs = JobRunner()
@@ -77,10 +80,17 @@ public struct Wiring: Sendable {
             logger.notice("Lighthouse is not installed: stores with the lighthouse probe get no runs",
                           metadata: ["command": "\(configuration.lighthouseCommand)"])
         }
+        geo = try configuration.geoipDatabase.map { path in
+            do {
+                return try GeoIP(path: path)
+            } catch {
+                throw ConfigurationError.invalid(key: "PERFBOT_GEOIP_DATABASE", reason: "\(error)")
+            }
+        }
         collector = Collector(executors: executors, clock: clock, logger: logger, slowQueries: store,
                               prometheus: configuration.prometheusURL.map { PrometheusClient(baseURL: $0) },
                               prometheusQueries: configuration.prometheusQueries, statuses: store, packs: Self.platforms,
-                              lighthouse: lighthouse)
+                              lighthouse: lighthouse, traffic: store, geo: geo)
         planner = JobPlanner(executors: executors, platforms: Self.platforms)
         let reporter = JobReporter(store: store, alertsChannel: configuration.slackAlertsChannel,
                                    mailCustomers: configuration.replyDomain != nil, clock: clock)
@@ -170,7 +180,7 @@ public struct Wiring: Sendable {
                                 containerLabel: configuration.prometheusQueries.label) as any ResourceReadings
         }
         var console = ConsolePlugin(reader: store, clock: clock, advice: advice, platforms: Self.platforms.map(\.platform),
-                                    analytics: store, resources: resources)
+                                    analytics: store, resources: resources, traffic: store, countriesKnown: geo != nil)
         if let channel = configuration.slackAlertsChannel {
             console.services = [AdminDigest(analytics: store, resources: resources, clock: clock)
                 .service(outbox: store, runs: store, channel: channel, leadership: leadership, logger: logger)]

@@ -1,3 +1,4 @@
+import BotCore
 import Foundation
 
 /// A store's traffic over a period, as `/perf traffic`, the e-mail `traffic`, the status page and
@@ -8,8 +9,9 @@ public struct TrafficReport: Codable, Sendable, Equatable {
         public var lines: Int
         public var valid: Int
         public var failed: Int
-        /// GoAccess's unique visitors (same address, date and user agent; 4xx answers left out).
-        public var uniqueVisitors: Int
+        /// GoAccess's unique visitors (same address, date and user agent; 4xx answers left out); nil for a report
+        /// made of stored hours, which keep no addresses to count them by.
+        public var uniqueVisitors: Int?
         public var bandwidth: Int
         public var humans: Int
         public var bots: Int
@@ -205,5 +207,76 @@ extension TrafficAggregator {
                 + "it does not honour robots.txt (\(percent))")
         }
         return .init(action: .robots, text: "robots.txt: \"User-agent: \(bot.name)\" then \"Disallow: /\" (\(percent) of requests)")
+    }
+}
+
+extension TrafficAggregator {
+    /// What a read of part of a log adds to the store's hours: each hour's own figures, and the crawlers, pages and
+    /// countries of the read (a minute's worth, in a collector) in the hour that had most of its requests.
+    public mutating func hourRecords(pages: Int = 20) -> [TrafficHour] {
+        let report = report(top: pages)
+        guard let busiest = hours.max(by: { $0.requests < $1.requests })?.hour else { return [] }
+        return hours.sorted { $0.hour < $1.hour }.map { hour in
+            var record = TrafficHour(
+                hour: Date(timeIntervalSince1970: TimeInterval(hour.hour * 3600)), requests: hour.requests, bots: hour.bots,
+                bytes: hour.bytes, statusClasses: hour.statusClasses, notFound: 0,
+                bytesByKind: Dictionary(uniqueKeysWithValues: ContentKind.allCases.filter { hour.bytesByKind[$0.rawValue] > 0 }
+                    .map { ($0.name, hour.bytesByKind[$0.rawValue]) }),
+                requestMilliseconds: hour.requestMilliseconds, timedRequests: hour.timedRequests)
+            if hour.hour == busiest {
+                record.notFound = report.totals.notFound
+                record.crawlers = Dictionary(report.bots.map { bot in
+                    (bot.name, TrafficHour.CrawlerTally(requests: bot.requests, kind: bot.kind.rawValue,
+                                                        abusive: bot.recommendation.action == .deny || bot.recommendation.action == .rateLimit,
+                                                        evidence: bot.evidence))
+                }, uniquingKeysWith: { a, _ in a })
+                record.paths = Dictionary(report.topPaths.map { ($0.path, $0.requests) }, uniquingKeysWith: +)
+                record.countries = Dictionary((report.countries ?? []).map { ($0.country, $0.requests) }, uniquingKeysWith: +)
+            }
+            return record
+        }
+    }
+}
+
+extension TrafficReport {
+    /// The report of a store's stored hours (`/perf traffic`, the e-mail `traffic`, the status page).
+    public init(hours: [TrafficHour], bots list: BotList = .shipped, countriesKnown: Bool, top: Int = 10) {
+        var total = TrafficHour(hour: hours.first?.hour ?? Date(timeIntervalSince1970: 0))
+        for hour in hours { total = total.adding(hour) }
+        var heatmap = [[Int]](repeating: [Int](repeating: 0, count: 24), count: 7)
+        for hour in hours {
+            let index = Int(hour.hour.timeIntervalSince1970) / 3600
+            let day = index / 24
+            heatmap[((day + 3) % 7 + 7) % 7][index % 24] += hour.requests
+        }
+        var codes: [String: Int] = [:]
+        for (digit, count) in total.statusClasses.enumerated() where digit > 0 && count > 0 { codes["\(digit)xx"] = count }
+        let valid = total.requests
+        let bots = total.crawlers.map { name, tally in
+            let kind = BotKind(rawValue: tally.kind) ?? .unlisted
+            let share = valid > 0 ? Double(tally.requests) / Double(valid) : 0
+            return BotShare(name: name, kind: kind, requests: tally.requests, share: share, clients: 0, evidence: tally.evidence,
+                            recommendation: TrafficAggregator.recommendation(BotIdentity(name: name, kind: kind, abusive: tally.abusive),
+                                                                            share: share, matched: list))
+        }.sorted { ($0.requests, $1.name) > ($1.requests, $0.name) }
+        self.init(
+            from: hours.first?.hour, to: hours.last.map { $0.hour.addingTimeInterval(3599) },
+            totals: Totals(lines: valid, valid: valid, failed: 0, uniqueVisitors: nil, bandwidth: total.bytes,
+                           humans: valid - total.bots, bots: total.bots, notFound: total.notFound,
+                           meanRequestMilliseconds: total.timedRequests > 0 ? Double(total.requestMilliseconds) / Double(total.timedRequests) : nil),
+            statusCodes: codes, bandwidthByKind: total.bytesByKind, heatmap: heatmap,
+            topPaths: total.paths.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(top).map { PathCount(path: $0.key, requests: $0.value) },
+            bots: bots,
+            countries: countriesKnown ? total.countries.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+                .map { CountryCount(country: $0.key, requests: $0.value) } : nil,
+            countriesNote: countriesKnown ? "Countries from the GeoIP database perfbot was given."
+                : "No countries: set PERFBOT_GEOIP_DATABASE to a MaxMind-format country database (GeoLite2-Country.mmdb).",
+            hours: hours.map { hour in
+                Hour(start: hour.hour, requests: hour.requests, bots: hour.bots, bytes: hour.bytes,
+                     statusClasses: Dictionary(uniqueKeysWithValues: (1...5).filter { hour.statusClasses.indices.contains($0) && hour.statusClasses[$0] > 0 }
+                        .map { ("\($0)xx", hour.statusClasses[$0]) }),
+                     bytesByKind: hour.bytesByKind)
+            },
+            botListNote: "Crawlers named from perfbot's list of \(list.entries.count) user agents (\(list.date)) and by behaviour.")
     }
 }

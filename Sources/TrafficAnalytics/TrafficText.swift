@@ -12,10 +12,11 @@ public enum TrafficText {
         lines.append("Traffic of \(source): \(count(totals.valid)) requests, \(period)")
         if totals.failed > 0 { lines.append("(\(count(totals.failed)) of \(count(totals.lines)) lines were not requests and were skipped)") }
         guard totals.valid > 0 else { return lines.joined(separator: "\n") }
-        var visitors = "Visitors: \(count(totals.uniqueVisitors)) unique (address, day and browser) · Bandwidth: \(size(totals.bandwidth))"
+        var visitors = (totals.uniqueVisitors.map { "Visitors: \(count($0)) unique (address, day and browser) · " } ?? "")
+            + "Bandwidth: \(size(totals.bandwidth))"
         if let mean = totals.meanRequestMilliseconds { visitors += " · mean response \(Int(mean.rounded())) ms" }
         lines.append(visitors)
-        lines.append("People \(percent(totals.humans, of: totals.valid)) · crawlers \(percent(totals.bots, of: totals.valid))")
+        lines.append(peopleAndCrawlers(totals).prefix(1).uppercased() + peopleAndCrawlers(totals).dropFirst())
         var classes: [String] = []
         for digit in 1...5 {
             let sum = report.statusCodes.filter { $0.key.hasPrefix("\(digit)") }.values.reduce(0, +)
@@ -27,13 +28,7 @@ public enum TrafficText {
         lines.append("Bandwidth by kind: " + kinds.map { "\($0.key) \(percent($0.value, of: max(1, totals.bandwidth)))" }.joined(separator: " · "))
         lines.append("")
         lines.append("Busiest hours (UTC; each mark is an hour, taller is busier):")
-        lines.append("     " + stride(from: 0, to: 24, by: 6).map { String(format: "%02d", $0).padding(toLength: 6, withPad: " ", startingAt: 0) }.joined())
-        let peak = max(1, report.heatmap.flatMap { $0 }.max() ?? 1)
-        for (index, row) in report.heatmap.enumerated() {
-            lines.append("\(weekdays[index])  " + String(row.map { value in
-                value == 0 ? blocks[0] : blocks[max(1, Int((Double(value) / Double(peak) * 8).rounded(.up)))]
-            }))
-        }
+        lines += heatmap(report)
         if let busiest = busiestHour(report) { lines.append("Busiest: \(busiest). Quietest hours suit maintenance.") }
         if !report.bots.isEmpty {
             lines.append("")
@@ -58,8 +53,30 @@ public enum TrafficText {
         return lines.joined(separator: "\n")
     }
 
+    /// `people 88 % · crawlers 12 %`: shares that add up to 100 when both are whole percents.
+    public static func peopleAndCrawlers(_ totals: TrafficReport.Totals) -> String {
+        let valid = max(1, totals.valid)
+        let people = percent(totals.humans, of: valid)
+        var crawlers = percent(totals.bots, of: valid)
+        let share = Double(totals.humans) / Double(valid) * 100
+        if share >= 1, share <= 99 { crawlers = "\(100 - Int(share.rounded())) %" }
+        return "people \(people) · crawlers \(crawlers)"
+    }
+
+    /// The weekday × hour heatmap as eight lines of block characters (a header of hours, then Monday to Sunday).
+    public static func heatmap(_ report: TrafficReport) -> [String] {
+        var lines = ["     " + stride(from: 0, to: 24, by: 6).map { String(format: "%02d", $0).padding(toLength: 6, withPad: " ", startingAt: 0) }.joined()]
+        let peak = max(1, report.heatmap.flatMap { $0 }.max() ?? 1)
+        for (index, row) in report.heatmap.enumerated() {
+            lines.append("\(weekdays[index])  " + String(row.map { value in
+                value == 0 ? blocks[0] : blocks[max(1, Int((Double(value) / Double(peak) * 8).rounded(.up)))]
+            }))
+        }
+        return lines
+    }
+
     /// `Tuesday 20:00 UTC`, the weekday and hour with the most requests.
-    static func busiestHour(_ report: TrafficReport) -> String? {
+    public static func busiestHour(_ report: TrafficReport) -> String? {
         var best: (day: Int, hour: Int, value: Int)?
         for (day, row) in report.heatmap.enumerated() {
             for (hour, value) in row.enumerated() where value > (best?.value ?? 0) { best = (day, hour, value) }
@@ -70,7 +87,7 @@ public enum TrafficText {
     }
 
     /// `1,234,567`.
-    static func count(_ value: Int) -> String {
+    public static func count(_ value: Int) -> String {
         let digits = String(value.magnitude)
         var grouped = ""
         for (index, digit) in digits.enumerated() {
@@ -80,14 +97,14 @@ public enum TrafficText {
         return (value < 0 ? "-" : "") + grouped
     }
 
-    static func percent(_ part: Int, of whole: Int) -> String {
+    public static func percent(_ part: Int, of whole: Int) -> String {
         guard whole > 0 else { return "0 %" }
         let value = Double(part) / Double(whole) * 100
         if value > 0 && value < 1 { return String(format: "%.1f %%", value) }
         return "\(Int(value.rounded())) %"
     }
 
-    static func size(_ bytes: Int) -> String {
+    public static func size(_ bytes: Int) -> String {
         let units = ["B", "KB", "MB", "GB", "TB"]
         var value = Double(bytes), unit = 0
         while value >= 1000 && unit < units.count - 1 {

@@ -130,6 +130,8 @@ public enum ProbeKind: String, Sendable, CaseIterable, Comparable {
     case mysql
     /// The slow query log, read incrementally into `slow_queries` (premium; `slow_log` in the store's settings).
     case slowLog = "slow_log"
+    /// The web server's access log, read incrementally into hourly traffic (premium; `access_log` in the settings).
+    case accessLog = "access_log"
     /// The platform pack's own readings (WordPress autoload and cron; Magento indexers and cache types).
     case platform
     /// Lighthouse against the store's url, every 6 hours at a time of the store's own (from perfbot's host).

@@ -12,6 +12,8 @@ public enum TemplateVariable: String, Sendable, CaseIterable {
     case varnishURL = "varnish_url"
     /// The MySQL/MariaDB slow query log, read by the slow-log collector (premium).
     case slowLog = "slow_log"
+    /// The nginx or Apache access log (combined or common format), read by the traffic collector (premium).
+    case accessLog = "access_log"
     /// The database account `/perf explain` and `/perf tables` use: it should only have SELECT.
     case dbReadonlyUser = "db_readonly_user"
     /// The account the store's application uses: slow-log entries of other accounts are not the store's, and
@@ -29,7 +31,7 @@ public enum TemplateVariable: String, Sendable, CaseIterable {
 
     /// The variables a store may set for itself in the customers file (`settings:`); the others come from
     /// the store's own fields.
-    public static let storeSettings: [TemplateVariable] = [.appPath, .dbName, .phpFpmService, .varnishURL, .slowLog,
+    public static let storeSettings: [TemplateVariable] = [.appPath, .dbName, .phpFpmService, .varnishURL, .slowLog, .accessLog,
                                                            .dbReadonlyUser, .dbOptionFile, .dbClient, .dbUser]
 
     /// Whether `value` may be placed into an argv element for this variable.
@@ -46,7 +48,7 @@ public enum TemplateVariable: String, Sendable, CaseIterable {
         case .store: return StoreID.isValid(value)
         case .container: return only("_.-")
         case .host: return only(".-") && !value.hasPrefix(".")
-        case .appPath, .slowLog, .dbOptionFile: return value.hasPrefix("/") && only("/_.-") && !value.contains("//")
+        case .appPath, .slowLog, .accessLog, .dbOptionFile: return value.hasPrefix("/") && only("/_.-") && !value.contains("//")
         case .dbReadonlyUser, .dbUser: return only("_") && value.count <= 80
         case .dbClient: return value == "mariadb" || value == "mysql"
         case .plan: return Plan.isValidName(value)

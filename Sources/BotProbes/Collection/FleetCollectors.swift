@@ -1,6 +1,7 @@
 import BotCore
 import BotPlaybooks
 import Foundation
+import TrafficAnalytics
 import Logging
 
 /// Lighthouse against the store's url from perfbot's host, every 6 hours per store at a time of its own: each
@@ -171,11 +172,12 @@ public actor Collector {
                 slowQueries: (any SlowQueryStore)? = nil, slowLogBytesPerCycle: Int = 4 << 20,
                 prometheus: PrometheusClient? = nil, prometheusQueries: PrometheusQueries = PrometheusQueries(),
                 statuses: (any CollectorStatusStore)? = nil, packs: [any PlatformPlugin] = [],
-                lighthouse: LighthouseRunner? = nil) {
+                lighthouse: LighthouseRunner? = nil, traffic: (any TrafficStore)? = nil, geo: GeoIP? = nil) {
         let fleet = prometheus.map { PrometheusCollector(client: $0, queries: prometheusQueries) }
         var collectors: [any MetricCollector] = [HTTPCollector(http: http), RedisCollector(), VarnishCollector(), PHPFPMCollector(),
                                                  MySQLCollector(), DockerCollector(), CgroupCollector(), LighthouseCollector(runner: lighthouse)]
         if let slowQueries { collectors.append(SlowLogCollector(slowQueries: slowQueries, slowLogBytesPerCycle: slowLogBytesPerCycle)) }
+        if let traffic { collectors.append(AccessLogCollector(traffic: traffic, bytesPerCycle: slowLogBytesPerCycle, geo: geo)) }
         collectors += packs.flatMap { pack in pack.collectors.map { PackReading(pack: pack, reading: $0) as any MetricCollector } }
         if let fleet { collectors.append(fleet) }
         self.init(collectors: collectors, executors: executors, clock: clock, logger: logger, statuses: statuses, packs: packs,
