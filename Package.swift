@@ -85,7 +85,7 @@ let package = Package(
             dependencies: ["BotCore", "BotPlaybooks", "BotChannels", "BotServer", .product(name: "Logging", package: "swift-log")]
         ),
         // Plugins (plain targets, not SwiftPM package plugins).
-        .target(name: "ConsolePlugin", dependencies: ["BotCore", "TrafficAnalytics"], path: "Plugins/Console"),
+        .target(name: "ConsolePlugin", dependencies: ["BotCore"], path: "Plugins/Console"),
         .target(name: "OperationsPlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/Operations"),
         .target(name: "WooCommercePlugin", dependencies: ["BotCore", "BotPlaybooks"], path: "Plugins/WooCommerce",
                 exclude: ["README.md"], resources: [.copy("Playbooks")]),
@@ -137,7 +137,7 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
-        .testTarget(name: "TrafficAnalyticsTests", dependencies: ["TrafficAnalytics", "BotPlaybooks"], exclude: ["Fixtures"]),
+        .testTarget(name: "TrafficAnalyticsTests", dependencies: ["TrafficAnalytics", "BotCore", "BotPlaybooks"], exclude: ["Fixtures"]),
         .testTarget(name: "BotChannelsTests", dependencies: ["BotChannels", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "BotServerTests",

@@ -1,6 +1,5 @@
 import BotCore
 import Foundation
-import TrafficAnalytics
 
 /// `/perf traffic <store> [--days N]`: a store's traffic from its access log (ORIGINAL-DESIGN §1.6).
 extension ConsolePlugin {
@@ -29,7 +28,7 @@ extension ConsolePlugin {
                     + (customer.plan.isPremium ? "" : " (traffic analytics are for premium plans)")
             return .text("No traffic for \(id) in the last \(days) day\(days == 1 ? "" : "s"): \(hint).")
         }
-        let report = TrafficReport(hours: hours, countriesKnown: countriesKnown)
+        let report = TrafficReport(hours: hours, botListNote: botListNote, countriesKnown: countriesKnown)
         return BotReply(Self.trafficBlocks(report, store: id, days: days))
     }
 

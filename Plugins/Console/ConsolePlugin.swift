@@ -24,12 +24,15 @@ public struct ConsolePlugin: BotPlugin {
     let traffic: (any TrafficStore)?
     /// Whether a GeoIP database places traffic in countries.
     let countriesKnown: Bool
+    /// Where the crawlers' names come from, for the traffic report's footnote.
+    let botListNote: String
     /// The services: the noisy-neighbour watch, when hosts can be read and alerts posted.
     public var services: [any BotService] = []
 
     public init(reader: any ConsoleReader, clock: any BotClock, tableLimit: Int = 25, advice: Recommendations = Recommendations(),
                 platforms: [Platform] = [], analytics: (any FleetAnalyticsReader)? = nil, resources: (any ResourceReadings)? = nil,
-                traffic: (any TrafficStore)? = nil, countriesKnown: Bool = false) {
+                traffic: (any TrafficStore)? = nil, countriesKnown: Bool = false, botListNote: String = "") {
+        self.botListNote = botListNote
         self.traffic = traffic
         self.countriesKnown = countriesKnown
         self.analytics = analytics

@@ -180,7 +180,8 @@ public struct Wiring: Sendable {
                                 containerLabel: configuration.prometheusQueries.label) as any ResourceReadings
         }
         var console = ConsolePlugin(reader: store, clock: clock, advice: advice, platforms: Self.platforms.map(\.platform),
-                                    analytics: store, resources: resources, traffic: store, countriesKnown: geo != nil)
+                                    analytics: store, resources: resources, traffic: store, countriesKnown: geo != nil,
+                                    botListNote: BotList.shipped.note)
         if let channel = configuration.slackAlertsChannel {
             console.services = [AdminDigest(analytics: store, resources: resources, clock: clock)
                 .service(outbox: store, runs: store, channel: channel, leadership: leadership, logger: logger)]

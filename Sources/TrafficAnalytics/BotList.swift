@@ -1,28 +1,6 @@
+import BotCore
 import Foundation
 import Yams
-
-/// What a crawler does for a store, which decides what perfbot recommends about it.
-public enum BotKind: String, Codable, Sendable, CaseIterable {
-    /// Brings visitors from a search engine: keep it.
-    case search
-    case seo, ai, social, monitor, feed, tool, scraper
-    /// Not on the list: a user agent that calls itself a bot, or a client that behaves like one.
-    case unlisted
-}
-
-/// A crawler as the report names it.
-public struct BotIdentity: Hashable, Codable, Sendable {
-    public var name: String
-    public var kind: BotKind
-    /// Ignores robots.txt or mostly scrapes or probes: a web-server deny, not a robots.txt rule.
-    public var abusive: Bool
-
-    public init(name: String, kind: BotKind, abusive: Bool) {
-        self.name = name
-        self.kind = kind
-        self.abusive = abusive
-    }
-}
 
 /// The crawlers perfbot knows by user agent (`Data/bots.yaml`, with its source and date), and the words by which an
 /// unlisted one gives itself away.
@@ -74,6 +52,9 @@ public struct BotList: Sendable {
 
     /// Words an unlisted crawler's user agent carries.
     static let giveaways = ["bot", "crawl", "spider", "scan", "fetch", "http-client", "httpclient", "libwww", "headless"]
+
+    /// The line a report ends with: where the crawlers' names come from.
+    public var note: String { "Crawlers named from perfbot's list of \(entries.count) user agents (\(date)) and by behaviour." }
 
     /// Who `agent` is when it is a crawler by its user agent; nil for a browser (which behaviour may still unmask).
     public func identify(_ agent: String) -> BotIdentity? {

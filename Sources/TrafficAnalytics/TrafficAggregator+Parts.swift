@@ -1,3 +1,4 @@
+import BotCore
 import Dispatch
 
 #if canImport(Glibc)

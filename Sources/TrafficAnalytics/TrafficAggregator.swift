@@ -1,3 +1,4 @@
+import BotCore
 /// Reads access-log lines into a store's traffic, one pass, keeping aggregates only: per UTC hour (requests, bots,
 /// status classes, bandwidth by content kind), status codes, unique visitors (GoAccess's: the same address, date
 /// and user agent, 4xx answers left out), clients' behaviour, top paths, crawlers and countries. No line and no

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BotCore
 import Foundation
 import TrafficAnalytics
 

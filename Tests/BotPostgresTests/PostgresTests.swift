@@ -98,13 +98,13 @@ func shop(_ name: String) -> Customer {
         async let first = PostgresPool.with(endpoint, logger: logger) { try await $0.migrate() }
         async let second = PostgresPool.with(endpoint, logger: logger) { try await $0.migrate() }
         let (a, b) = try await (first, second)
-        #expect((a + b).sorted() == ["1-schema-as-sqlite-v17", "2-replicas", "3-job-claims", "4-scheduled-jobs", "5-admin-factors", "6-fleet-health-daily"])
+        #expect((a + b).sorted() == ["1-schema-as-sqlite-v17", "2-replicas", "3-job-claims", "4-scheduled-jobs", "5-admin-factors", "6-fleet-health-daily", "7-traffic"])
         #expect(a.isEmpty || b.isEmpty)
         let again = try await PostgresPool.with(endpoint, logger: logger) { database in
             (try await database.migrate(), try await database.appliedMigrations())
         }
         #expect(again.0.isEmpty)
-        #expect(again.1 == ["1-schema-as-sqlite-v17", "2-replicas", "3-job-claims", "4-scheduled-jobs", "5-admin-factors", "6-fleet-health-daily"])
+        #expect(again.1 == ["1-schema-as-sqlite-v17", "2-replicas", "3-job-claims", "4-scheduled-jobs", "5-admin-factors", "6-fleet-health-daily", "7-traffic"])
     }
 }
 

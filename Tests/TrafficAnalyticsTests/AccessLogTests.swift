@@ -1,3 +1,4 @@
+import BotCore
 import BotPlaybooks
 import Foundation
 import Testing
