@@ -18,9 +18,14 @@ public struct CustomerPlugin: BotPlugin {
 
     /// The 💡 rules: shared ones and each platform's.
     let advice: Recommendations
+    /// Whether traffic is placed in countries, and where crawlers' names come from (the `traffic` report).
+    let countriesKnown: Bool
+    let botListNote: String
 
     public init(store: any CustomerStore, library: PlaybookLibrary, planner: JobPlanner, proposer: Proposer, engine: JobEngine,
-                clock: any BotClock, advice: Recommendations = Recommendations()) {
+                clock: any BotClock, advice: Recommendations = Recommendations(), countriesKnown: Bool = false, botListNote: String = "") {
+        self.countriesKnown = countriesKnown
+        self.botListNote = botListNote
         self.advice = advice
         self.engine = engine
         self.store = store
@@ -37,6 +42,9 @@ public struct CustomerPlugin: BotPlugin {
             CommandSpec("status", arguments: [Self.storeArgument], readOnly: true, audience: .customer,
                         summary: "your store's health score, what counts in it, open problems and what perfbot did lately",
                         examples: ["status", "status acme-store"]),
+            CommandSpec("traffic", arguments: [Self.storeArgument], readOnly: true, audience: .customer,
+                        summary: "your store's visitors and crawlers of the last 7 days: busiest hours, bandwidth, pages (premium)",
+                        examples: ["traffic"]),
             CommandSpec("insights", arguments: [Self.storeArgument], readOnly: true, audience: .customer,
                         summary: "the latest entries of your store's insights feed", examples: ["insights"]),
             CommandSpec("report", arguments: [Self.storeArgument], readOnly: true, audience: .customer,
@@ -77,6 +85,7 @@ public struct CustomerPlugin: BotPlugin {
                                                 : "Stop the weekly report of \(customer.id)")
         case "optimize": return try await optimize(customer, contact: contact)
         case "slow": return try await slowQueries(customer)
+        case "traffic": return try await traffic(customer)
         case "level":
             guard let value = command.integer("value"), let level = AutomationLevel(rawValue: value) else {
                 throw BotError.invalid("The level is 1, 2 or 3.")
@@ -211,6 +220,23 @@ public struct CustomerPlugin: BotPlugin {
 
     /// The week's slowest query classes, in words: their shape (literals removed: never a statement as it ran),
     /// how often and how long. Premium plans only.
+    /// The store's last 7 days of traffic, in words (premium: read from its access log).
+    func traffic(_ customer: Customer) async throws -> BotReply {
+        guard customer.plan.isPremium else {
+            return .text("Traffic analytics come with premium plans; \(customer.id) is on the \(customer.plan) plan. "
+                + "Your hosting team can tell you more.")
+        }
+        let now = clock.now
+        let hours = try await store.trafficHours(customer.id, from: now.addingTimeInterval(-7 * 86400), to: now)
+        guard !hours.isEmpty else {
+            return .text("No traffic was recorded for \(customer.id) in the last 7 days: perfbot does not read its access log yet. "
+                + "Your hosting team can switch it on.")
+        }
+        let report = TrafficReport(hours: hours, botListNote: botListNote, countriesKnown: countriesKnown)
+        return .text(TrafficText.render(report, source: "\(customer.id), last 7 days", forCustomer: true)
+            + "\n\nperfbot keeps counts per hour only: no lines of your log, no visitors' addresses.")
+    }
+
     func slowQueries(_ customer: Customer) async throws -> BotReply {
         guard customer.plan.isPremium else {
             return .text("Slow-query reports come with premium plans; \(customer.id) is on the \(customer.plan) plan. "

@@ -174,7 +174,7 @@ public struct Wiring: Sendable {
                                                                 errors: report.errors.count, completedAt: completedAt)
                                         })
         let customer = CustomerPlugin(store: store, library: library, planner: planner, proposer: proposer(), engine: engine, clock: clock,
-                                      advice: advice)
+                                      advice: advice, countriesKnown: geo != nil, botListNote: BotList.shipped.note)
         let resources = configuration.prometheusURL.map {
             PrometheusResources(client: PrometheusClient(baseURL: $0), queries: configuration.resourceQueries,
                                 containerLabel: configuration.prometheusQueries.label) as any ResourceReadings

@@ -78,6 +78,14 @@ import TestSupport
         #expect(shown.contains("*Bandwidth* html 88 % (7.0 KB) · styles 13 % (1.0 KB)"), "\(shown)")
         #expect(shown.contains("Googlebot — 13 %: keep: it brings visitors from search"), "\(shown)")
         #expect(shown.contains("No countries: set PERFBOT_GEOIP_DATABASE"), "\(shown)")
+
+        // The contact asks by e-mail: the same figures in words, without the operator's settings.
+        let mail = await (try bot.wiring.commandRouter()).route("traffic", contact: Contact(email: "o@log.example", stores: [customer.id]),
+                                                              logger: .init(label: "t")).plainText
+        #expect(mail.hasPrefix("Traffic of log-shop, last 7 days: 8 requests"), "\(mail)")
+        #expect(mail.contains("People 88 % · crawlers 12 %"), "\(mail)")
+        #expect(mail.contains("Busiest: Friday 08:00–09:00."), "\(mail)")
+        #expect(!mail.contains("PERFBOT_") && mail.contains("no visitors' addresses"), "\(mail)")
     }
 
     @Test func aStoreWhoseLogIsNotReadIsToldHow() async throws {

@@ -174,7 +174,7 @@ public struct FeedEntry: Sendable, Equatable {
 }
 
 /// What a store's contact may read and ask for by e-mail.
-public protocol CustomerStore: ConsoleReader, CustomerDirectory, JobStore, SlowQueryStore, FeedReader {
+public protocol CustomerStore: ConsoleReader, CustomerDirectory, JobStore, SlowQueryStore, FeedReader, TrafficStore {
     /// Stores a proposal the contact asked for (no issue behind it) with its held job and e-mail, unless the
     /// same one already waits for a decision (then nothing is stored or mailed again).
     @discardableResult func propose(_ draft: ApprovalDraft, at: Date) async throws -> ProposalOutcome

@@ -5,7 +5,8 @@ public enum TrafficText {
     static let blocks: [Character] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
     static let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
-    public static func render(_ report: TrafficReport, source: String, crawlers: Int = 8, pages: Int = 8) -> String {
+    /// - Parameter forCustomer: for a store's contact: no operator's settings in the words.
+    public static func render(_ report: TrafficReport, source: String, crawlers: Int = 8, pages: Int = 8, forCustomer: Bool = false) -> String {
         let totals = report.totals
         var lines: [String] = []
         let period = report.from.map { from in "\(day(from)) – \(day(report.to ?? from)) UTC" } ?? "no requests"
@@ -44,12 +45,15 @@ public enum TrafficText {
             lines.append("Most requested pages:")
             for path in report.topPaths.prefix(pages) { lines.append("• \(path.path) — \(count(path.requests))") }
         }
-        lines.append("")
         if let countries = report.countries, !countries.isEmpty {
+            lines.append("")
             lines.append("Countries: " + countries.prefix(8).map { "\($0.country) \(percent($0.requests, of: totals.valid))" }
                 .joined(separator: " · "))
         }
-        lines.append(report.countriesNote)
+        if !forCustomer {
+            lines.append("")
+            lines.append(report.countriesNote)
+        }
         return lines.joined(separator: "\n")
     }
 
