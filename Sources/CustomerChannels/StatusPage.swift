@@ -19,9 +19,14 @@ public struct StatusPageService: StatusPages {
     let logger: Logger
     let scorer = HealthScorer()
     let advice: Recommendations
+    /// Whether traffic is placed in countries (a GeoIP database was given), and the crawler list's footnote.
+    let countriesKnown: Bool
+    let botListNote: String
 
     public init(store: any StatusPageStore, link: StatusLink, clock: any BotClock, replies: EmailReplies, router: CommandRouter,
-                commandAddress: String?, logger: Logger, advice: Recommendations) {
+                commandAddress: String?, logger: Logger, advice: Recommendations, countriesKnown: Bool = false, botListNote: String = "") {
+        self.countriesKnown = countriesKnown
+        self.botListNote = botListNote
         self.advice = advice
         self.store = store
         self.link = link
@@ -208,6 +213,7 @@ public struct StatusPageService: StatusPages {
             }.joined() + "</ul></section>"
         }
         html += try await comparison(customer, now: now)
+        html += try await traffic(customer, now: now)
         // Seven days of trends.
         html += "<section><h2>The last 7 days</h2><div class=\"charts\">"
         html += Self.chart("health", title: "Health score", unit: "", points: scores, from: week, to: now, fixed: 0...100)
@@ -294,6 +300,62 @@ public struct StatusPageService: StatusPages {
             + "<tbody>\(rows.joined())</tbody></table></section>"
     }
 
+    /// "Traffic" (premium, from the access log): the busiest hours as a heatmap, people and crawlers, bandwidth by
+    /// kind as bars, countries. Nothing when the log is not read.
+    func traffic(_ customer: Customer, now: Date) async throws -> String {
+        guard customer.plan.isPremium else { return "" }
+        let hours = try await store.trafficHours(customer.id, from: now.addingTimeInterval(-7 * 86400), to: now)
+        guard !hours.isEmpty else { return "" }
+        let report = TrafficReport(hours: hours, botListNote: botListNote, countriesKnown: countriesKnown)
+        let totals = report.totals
+        let valid = max(1, totals.valid)
+        var html = "<section id=\"traffic\"><h2>Traffic, last 7 days</h2><p class=\"muted\">"
+            + "\(TrafficText.count(totals.valid)) requests · \(Self.escaped(TrafficText.peopleAndCrawlers(totals))) · "
+            + "\(TrafficText.size(totals.bandwidth))" + (TrafficText.busiestHour(report).map { " · busiest \($0) UTC" } ?? "") + "</p>"
+        html += "<div class=\"traffic\">" + Self.heatmap(report.heatmap)
+        let kinds = report.bandwidthByKind.filter { $0.value > 0 }.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+        html += "<div><h3>Bandwidth</h3><table class=\"bars\"><tbody>" + kinds.prefix(7).map { kind in
+            let share = Double(kind.value) / Double(max(1, totals.bandwidth))
+            return "<tr><td>\(Self.escaped(kind.key))</td><td class=\"bar\"><span style=\"width:\(Int((share * 100).rounded()))%\"></span></td>"
+                + "<td>\(TrafficText.size(kind.value))</td></tr>"
+        }.joined() + "</tbody></table>"
+        if let countries = report.countries, !countries.isEmpty {
+            html += "<h3>Countries</h3><table><tbody>" + countries.prefix(6).map {
+                "<tr><td>\(Self.escaped($0.country))</td><td>\(TrafficText.percent($0.requests, of: valid))</td></tr>"
+            }.joined() + "</tbody></table>"
+        }
+        html += "</div></div>"
+        if !report.bots.isEmpty {
+            html += "<h3>Crawlers</h3><table><thead><tr><th>Crawler</th><th>Share</th><th>What to do</th></tr></thead><tbody>"
+                + report.bots.prefix(5).map { bot in
+                    "<tr><td>\(Self.escaped(bot.name))</td><td>\(TrafficText.percent(bot.requests, of: valid))</td>"
+                        + "<td>\(Self.escaped(bot.recommendation.text))</td></tr>"
+                }.joined() + "</tbody></table>"
+        }
+        html += "<p class=\"muted\">Counts per hour only: no lines of your log and no visitors' addresses are kept.</p></section>"
+        return html
+    }
+
+    /// Requests by weekday (rows, Monday first) and UTC hour (columns) as an SVG grid, darker for busier.
+    static func heatmap(_ grid: [[Int]]) -> String {
+        let peak = max(1, grid.flatMap { $0 }.max() ?? 1)
+        let days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        var svg = "<svg id=\"heatmap\" class=\"heatmap\" viewBox=\"0 0 520 190\" role=\"img\" aria-label=\"Requests by weekday and hour\">"
+        for (row, values) in grid.enumerated() {
+            svg += "<text x=\"0\" y=\"\(row * 22 + 31)\" font-size=\"12\" fill=\"#5b6475\">\(days[row])</text>"
+            for (hour, value) in values.enumerated() {
+                let level = value == 0 ? 0.0 : 0.12 + 0.88 * Double(value) / Double(peak)
+                svg += "<rect x=\"\(36 + hour * 20)\" y=\"\(row * 22 + 16)\" width=\"18\" height=\"20\" rx=\"3\" "
+                    + "fill=\"\(value == 0 ? "#eef0f3" : "#3465d9")\" fill-opacity=\"\(Wording.number(value == 0 ? 1 : level))\">"
+                    + "<title>\(days[row]) \(String(format: "%02d", hour)):00 · \(value) requests</title></rect>"
+            }
+        }
+        for hour in stride(from: 0, to: 24, by: 3) {
+            svg += "<text x=\"\(36 + hour * 20)\" y=\"186\" font-size=\"11\" fill=\"#8a93a3\">\(String(format: "%02d", hour))</text>"
+        }
+        return svg + "</svg>"
+    }
+
     static func gauge(score: Int, band: HealthBand) -> String {
         // A 240° arc: its length is the score's share.
         let colour = band == .healthy ? "#2e9e44" : band == .warning ? "#e0a800" : "#d13b2e"
@@ -362,6 +424,6 @@ public struct StatusPageService: StatusPages {
         .notice{background:#eef6ee;border:1px solid #bfe0c2;border-radius:8px;padding:10px 14px;margin:12px 0}\
         .nodata{color:#5b6475}.tag{display:inline-block;min-width:64px;font-size:12px;padding:1px 6px;border-radius:4px;background:#eef0f3;color:#394150;text-align:center}\
         .tag.issue{background:#fdecea;color:#a3261b}.tag.resolved,.tag.action{background:#e8f5ea;color:#1f7a33}.tag.prediction{background:#fff6e0;color:#8a6400}\
-        footer{color:#8a93a3;font-size:12px;text-align:center;margin:20px 0}
+        .traffic{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:24px;align-items:start}.heatmap{width:100%}        .bars td.bar{width:55%}.bars td.bar span{display:block;height:10px;border-radius:5px;background:#3465d9}        footer{color:#8a93a3;font-size:12px;text-align:center;margin:20px 0}
         """
 }

@@ -110,6 +110,12 @@ public struct DemoFleet: Sendable {
             }
             written += try await store.insert(samples)
         }
+        for profile in profiles where profile.plan.isPremium {
+            guard let id = StoreID(profile.name) else { continue }
+            try await store.recordTraffic(id, hours: Self.traffic(end: end, seed: UInt64(profile.name.utf8.count)),
+                                          cursor: SlowLogCursor(path: "/var/log/nginx/\(profile.name).access.log", identity: "demo", offset: 0),
+                                          at: now)
+        }
         for profile in profiles {
             guard let id = StoreID(profile.name) else { continue }
             for issue in profile.issues {
@@ -118,6 +124,31 @@ public struct DemoFleet: Sendable {
             }
         }
         return written
+    }
+
+    /// A week of a shop's hourly traffic: busier in the evening and at the weekend, a fifth of it crawlers.
+    static func traffic(end: Date, seed: UInt64) -> [TrafficHour] {
+        var random = SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15)
+        let last = Int(end.timeIntervalSince1970) / 3600
+        return (last - 7 * 24 + 1...last).map { hour in
+            let clock = hour % 24, weekday = ((hour / 24 + 3) % 7)
+            let curve = 0.25 + (8...23 ~= clock ? 0.6 : 0) + (18...22 ~= clock ? 0.9 : 0) + (weekday >= 5 ? 0.3 : 0)
+            let requests = Int(400 * curve * Double.random(in: 0.9...1.1, using: &random))
+            let bots = requests / 5
+            let notFound = requests / 40
+            let bytes = requests * 58_000
+            return TrafficHour(
+                hour: Date(timeIntervalSince1970: TimeInterval(hour * 3600)), requests: requests, bots: bots, bytes: bytes,
+                statusClasses: [0, 0, requests - notFound - requests / 200, requests / 200, notFound, 0], notFound: notFound,
+                bytesByKind: ["images": bytes * 55 / 100, "html": bytes * 22 / 100, "scripts": bytes * 12 / 100,
+                              "styles": bytes * 5 / 100, "fonts": bytes * 3 / 100, "api": bytes * 3 / 100],
+                crawlers: ["Googlebot": .init(requests: bots * 40 / 100, kind: "search", abusive: false, evidence: "user agent"),
+                           "AhrefsBot": .init(requests: bots * 30 / 100, kind: "seo", abusive: false, evidence: "user agent"),
+                           "Bingbot": .init(requests: bots * 15 / 100, kind: "search", abusive: false, evidence: "user agent"),
+                           "MJ12bot": .init(requests: bots * 15 / 100, kind: "seo", abusive: true, evidence: "user agent")],
+                paths: ["/": requests / 6, "/product-category/tea/": requests / 12, "/cart/": requests / 20, "/checkout/": requests / 40],
+                countries: ["DE": requests / 2, "AT": requests / 5, "CH": requests / 8, "NL": requests / 10])
+        }
     }
 
     func customer(_ profile: Profile) -> Customer {

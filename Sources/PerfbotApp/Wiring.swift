@@ -383,7 +383,8 @@ public struct Wiring: Sendable {
         }
         let pages = statusLink().map { link in
             StatusPageService(store: store, link: link, clock: clock, replies: replies, router: router,
-                              commandAddress: configuration.commandAddress, logger: logger, advice: advice) as any StatusPages
+                              commandAddress: configuration.commandAddress, logger: logger, advice: advice,
+                              countriesKnown: geo != nil, botListNote: BotList.shipped.note) as any StatusPages
         }
         return PerfbotServer(
             store: store, commands: router,

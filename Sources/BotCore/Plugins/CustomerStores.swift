@@ -36,4 +36,5 @@ public protocol FeedReader: Sendable {
 }
 
 /// What the status page reads (and decides, through `Approvals`).
-public protocol StatusPageStore: ApprovalStore, ConsoleReader, MetricReader, FeedReader, StatusLinkStore, FleetAnalyticsReader {}
+public protocol StatusPageStore: ApprovalStore, ConsoleReader, MetricReader, FeedReader, StatusLinkStore, FleetAnalyticsReader,
+    TrafficStore {}
