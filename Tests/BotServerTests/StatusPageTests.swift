@@ -224,4 +224,29 @@ import Testing
         for index in 1...5 { #expect(!html.contains("peer-\(index)")) }
         #expect(!html.contains("<td>1000 ms</td>") && !html.contains("<td>1400 ms</td>"))
     }
+
+    /// A premium store's page shows its traffic of the week (the demo's, from its access log): a heatmap, bandwidth and
+    /// crawlers, aggregates only; a store on a basic plan gets no such section.
+    @Test func aPremiumStoreSeesItsTrafficAndABasicOneDoesNot() async throws {
+        let bot = try await TestBot(extra: ["PERFBOT_LINK_SECRET": StatusPageTests.secret, "PERFBOT_PUBLIC_URL": "https://perfbot.example.com"])
+        var acme = try #require(try await bot.store.customer(StoreID("acme-store")!))
+        let link = try #require(bot.wiring.statusLink())
+        let url = try await StatusLinkIssuer(link: link, store: bot.store).issue(for: acme.id, contact: acme.contactEmail, now: bot.clock.now)
+        let path = String(url.dropFirst("https://perfbot.example.com".count))
+        func page() async throws -> String {
+            try await bot.app.test(.router) { client in String(buffer: try await client.execute(uri: path, method: .get).body) }
+        }
+        let stored = try await bot.store.trafficHours(acme.id, from: bot.clock.now.addingTimeInterval(-7 * 86400), to: bot.clock.now)
+        let requests = stored.reduce(0) { $0 + $1.requests }
+        let html = try await page()
+        #expect(html.contains("<h2>Traffic, last 7 days</h2>"), "\(html.prefix(2000))")
+        #expect(html.contains("\(TrafficText.count(requests)) requests · people 80 % · crawlers 20 %"), "\(html)")
+        #expect(html.contains(#"<svg id="heatmap""#) && html.components(separatedBy: "<rect ").count - 1 == 7 * 24)
+        #expect(html.contains("<td>MJ12bot</td>") && html.contains("deny it in the web server"))
+        // Countries need a GeoIP database, which this perfbot has not: none are shown.
+        #expect(!html.contains("<h3>Countries</h3>"))
+        acme.plan = .basic
+        try await bot.store.upsert([acme], at: bot.clock.now)
+        #expect(try await !page().contains("Traffic, last 7 days"))
+    }
 }
