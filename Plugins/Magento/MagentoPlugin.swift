@@ -38,6 +38,8 @@ public struct MagentoPlugin: PlatformPlugin {
 
     /// Invalid indexers and disabled cache types, through `bin/magento`.
     public var collectors: [PackCollector] { MagentoCollectors.all }
+    /// Magento keeps its cache and sessions in Redis: 64 MB to 4 GB; 50 to 1,000 database connections.
+    public var tuning: TuningCatalogue { StandardTunables.catalogue(maxMemory: (64 << 20)...(4 << 30), connections: 50...1000) }
 
     public func templateDefaults(for customer: Customer) -> [TemplateVariable: String] {
         [.appPath: "/var/www/html", .dbName: "magento", .dbUser: "magento", .phpFpmService: "php8.2-fpm", .varnishURL: "http://varnish:6081/"]

@@ -62,7 +62,7 @@ extension DatabaseToolsPlugin {
                         summary: "OPTIMIZE the fragmented tables (or those named) as a job under the automation policy (premium).",
                         examples: ["optimize-tables acme-store", "optimize-tables acme-store wp_options"]),
             CommandSpec("revert", arguments: [ArgumentSpec("job", .integer(1...Int.max))], role: .operator,
-                        summary: "Undo a reversible database job (drops an index perfbot added).", examples: ["revert 42"]),
+                        summary: "Undo a reversible job: drop an index perfbot added, or put a service setting back.", examples: ["revert 42"]),
         ]
     }
 
@@ -335,13 +335,23 @@ extension DatabaseToolsPlugin {
 
     func revert(_ id: Int64, context: CommandContext) async throws -> BotReply {
         guard let job = try await store.job(id) else { throw BotError.invalid("There is no job \(id).") }
-        guard case let .database(change) = job.kind, let undo = change.revert else {
-            return .text("Job \(id) (`\(job.playbook)`) cannot be reverted by perfbot: only the indexes it added can.")
-        }
         guard job.state == .succeeded else {
             return .text("Job \(id) \(job.state.rawValue); there is nothing to revert.")
         }
         let customer = try await customer(job.store)
-        return try await run(undo.playbook(for: customer.platform), on: customer, dryRun: false, battery: false, context: context)
+        switch job.kind {
+        case let .database(change):
+            guard let undo = change.revert else { break }
+            return try await run(undo.playbook(for: customer.platform), on: customer, dryRun: false, battery: false, context: context)
+        case let .tuning(change):
+            // The value it replaced, set again as a job of its own (checked against the range like any value).
+            guard let undo = change.revert, let playbook = operations.library.tuning(for: customer.platform).playbook(for: undo, platform: customer.platform) else {
+                break
+            }
+            return try await run(playbook, on: customer, dryRun: false, battery: false, context: context)
+        default:
+            break
+        }
+        return .text("Job \(id) (`\(job.playbook)`) cannot be reverted by perfbot: only the indexes it added and the settings it changed can.")
     }
 }

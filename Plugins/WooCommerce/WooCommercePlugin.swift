@@ -25,6 +25,8 @@ public struct WooCommercePlugin: PlatformPlugin {
 
     /// Autoloaded options' bytes and the WP-Cron backlog, through WP-CLI.
     public var collectors: [PackCollector] { WooCommerceCollectors.all }
+    /// A WooCommerce object cache needs little: 16 MB to 2 GB of Redis; 20 to 500 database connections.
+    public var tuning: TuningCatalogue { StandardTunables.catalogue(maxMemory: (16 << 20)...(2 << 30), connections: 20...500) }
 
     public func templateDefaults(for customer: Customer) -> [TemplateVariable: String] {
         [.appPath: "/var/www/html", .dbName: "wordpress", .dbUser: "wordpress", .phpFpmService: "php8.2-fpm"]

@@ -77,6 +77,27 @@ public struct HostingChange: Sendable, Equatable, Hashable, Codable {
     public var name: String { "\(playbook):\(target.value)" }
 }
 
+/// A setting of a store's service (ORIGINAL-DESIGN §1.4): which one (`redis.maxmemory`, declared by the store's
+/// platform pack with its safe range), the value it is set to (as the pack normalises it), and the value it had,
+/// which a revert puts back.
+public struct TuningChange: Sendable, Equatable, Hashable, Codable {
+    public var setting: String
+    public var value: String
+    public var previous: String?
+
+    public init(setting: String, value: String, previous: String?) {
+        self.setting = setting
+        self.value = value
+        self.previous = previous
+    }
+
+    /// The job's name in lists and the audit log: `tune:redis.maxmemory=256mb`.
+    public var name: String { "tune:\(setting)=\(value)" }
+
+    /// The change that puts the previous value back, when it is known.
+    public var revert: TuningChange? { previous.map { TuningChange(setting: setting, value: $0, previous: value) } }
+}
+
 /// The caches Enable Premium Caching provisions.
 public enum PremiumCache: String, Sendable, Equatable, Hashable, Codable, CaseIterable {
     case redis, varnish
@@ -98,6 +119,8 @@ public enum JobKind: Sendable, Equatable, Hashable {
     case database(DatabaseChange)
     /// A change to the store's hosting that the hosting company's own tooling makes (its plan, its cache).
     case hosting(HostingChange)
+    /// A setting of one of the store's services (PHP, MySQL, Redis, Varnish) changed, read back, revertible.
+    case tuning(TuningChange)
 
     /// The name a job of this kind is listed under.
     public var name: String {
@@ -106,6 +129,7 @@ public enum JobKind: Sendable, Equatable, Hashable {
         case let .setting(change): change.name
         case let .database(change): change.name
         case let .hosting(change): change.name
+        case let .tuning(change): change.name
         }
     }
 
@@ -125,7 +149,7 @@ public enum JobKind: Sendable, Equatable, Hashable {
 }
 
 extension JobKind: Codable {
-    enum CodingKeys: String, CodingKey { case type, name, setting, database, hosting }
+    enum CodingKeys: String, CodingKey { case type, name, setting, database, hosting, tuning }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -134,6 +158,7 @@ extension JobKind: Codable {
         case "setting": self = .setting(try container.decode(SettingChange.self, forKey: .setting))
         case "database": self = .database(try container.decode(DatabaseChange.self, forKey: .database))
         case "hosting": self = .hosting(try container.decode(HostingChange.self, forKey: .hosting))
+        case "tuning": self = .tuning(try container.decode(TuningChange.self, forKey: .tuning))
         case let other:
             throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "unknown job kind \(other)")
         }
@@ -154,6 +179,9 @@ extension JobKind: Codable {
         case let .hosting(change):
             try container.encode("hosting", forKey: .type)
             try container.encode(change, forKey: .hosting)
+        case let .tuning(change):
+            try container.encode("tuning", forKey: .type)
+            try container.encode(change, forKey: .tuning)
         }
     }
 }

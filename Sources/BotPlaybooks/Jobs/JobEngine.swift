@@ -230,6 +230,11 @@ public actor JobEngine: BotService {
                 state = failed == 0 ? .succeeded : .failed
                 summary = failed == 0 ? "\(done) of \(steps.count) steps done" : "\(failed) of \(steps.count) steps failed"
             }
+            if state == .succeeded, case let .tuning(change) = job.kind, let reason = readBackMismatch(change, job: job, steps: steps) {
+                // The service said yes but holds another value: the change did not take.
+                state = .failed
+                summary = reason
+            }
             if state == .succeeded, case let .hosting(change) = job.kind {
                 // The tool made the change: the store's record follows, so perfbot judges it by its new plan or cache.
                 do {
@@ -274,6 +279,16 @@ public actor JobEngine: BotService {
         }
         for waiter in (waiters.removeValue(forKey: jobID) ?? [:]).values { waiter.resume(returning: outcome) }
         await kick(id)
+    }
+
+    /// Why a setting's read-back differs from the value set, or nil when the service holds it.
+    private func readBackMismatch(_ change: TuningChange, job: JobRecord, steps: [StepResult]) -> String? {
+        // Every pack reads a setting of the same id the same way; only their ranges differ.
+        guard let setting = library.tuning.values.lazy.compactMap({ $0.setting(change.setting) }).first,
+              let output = steps.last?.outcome?.output else { return "\(change.setting) could not be read back" }
+        guard let held = setting.parse(output) else { return "\(change.setting) could not be read back from: \(output.prefix(80))" }
+        return held == change.value ? nil
+            : "\(setting.service.displayName) reports \(setting.key) = \(setting.shown(held)), not \(setting.shown(change.value)): the change did not take"
     }
 
     /// Runs the job's plan, refusing when the playbook or the store's values changed since it was planned.

@@ -4,10 +4,15 @@ import Foundation
 /// Every playbook under a directory (`Playbooks/<platform>/*.yaml`), checked as a whole.
 public struct PlaybookLibrary: Sendable {
     public let playbooks: [Playbook]
+    /// Each platform's service settings and their guardrails, from its pack.
+    public var tuning: [Platform: TuningCatalogue] = [:]
 
     public init(_ playbooks: [Playbook]) {
         self.playbooks = playbooks.sorted { ($0.platform, $0.name) < ($1.platform, $1.name) }
     }
+
+    /// The settings of `platform`'s services perfbot can change.
+    public func tuning(for platform: Platform) -> TuningCatalogue { tuning[platform] ?? .empty }
 
     /// The shared playbooks perfbot ships (a package resource: `shared/*.yaml`).
     public static var sharedRoot: String? { Bundle.module.path(forResource: "Playbooks", ofType: nil) }
@@ -95,6 +100,7 @@ public struct PlaybookLibrary: Sendable {
         case let .hosting(change):
             playbooks.first { $0.name == change.playbook && $0.platform == platform && $0.changes == change.target.subject }?
                 .making(change.target)
+        case let .tuning(change): tuning(for: platform).playbook(for: change, platform: platform)
         case .setting: nil
         }
     }

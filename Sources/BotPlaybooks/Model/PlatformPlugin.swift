@@ -17,12 +17,15 @@ public protocol PlatformPlugin: BotPlugin {
     func recommendations(_ latest: MetricSnapshot) -> [Recommendation]
     /// The metrics only this platform has (by default, those its collectors give).
     var metrics: [MetricName] { get }
+    /// The service settings a store of this platform may change, with their safe ranges and guardrails.
+    var tuning: TuningCatalogue { get }
 }
 
 extension PlatformPlugin {
     public var batteryPlaybook: String { "optimize" }
     public var collectors: [PackCollector] { [] }
     public var playbookRoot: String? { nil }
+    public var tuning: TuningCatalogue { .empty }
     public func recommendations(_ latest: MetricSnapshot) -> [Recommendation] { [] }
     public var playbookFolders: [String] { [platform.rawValue] }
     public var metrics: [MetricName] {
@@ -60,10 +63,12 @@ extension PlaybookLibrary {
     /// Loads the layers in `roots` for `packs`: each pack's platform, with its folders, the rule names its
     /// triggers may name and the metrics its steps may test.
     public static func load(roots: [String], packs: [any PlatformPlugin]) throws(PlaybookErrors) -> PlaybookLibrary {
-        try load(roots: roots,
+        var library = try load(roots: roots,
                  knownRules: Dictionary(packs.map { ($0.platform, Set($0.rules.map(\.name))) }, uniquingKeysWith: { $0.union($1) }),
                  folders: Dictionary(packs.map { ($0.platform, $0.playbookFolders) }, uniquingKeysWith: +),
                  metrics: Dictionary(packs.map { ($0.platform, MetricCatalogue($0.metrics)) }, uniquingKeysWith: { first, _ in first }))
+        library.tuning = Dictionary(packs.map { ($0.platform, $0.tuning) }, uniquingKeysWith: { first, _ in first })
+        return library
     }
 }
 

@@ -150,9 +150,12 @@ public struct Playbook: Sendable, Equatable {
     public var checklist: [String] = []
     /// The change it was made for, once `/perf intervene` gave the value (`{plan}`, `{cache}` in its steps).
     public var hostingChange: HostingChange?
+    /// The service setting it changes, for the playbooks perfbot builds from a `TuningChange`.
+    public var tuningChange: TuningChange?
 
     /// What a job of it does.
     public var kind: JobKind {
+        if let tuningChange { return .tuning(tuningChange) }
         if let hostingChange { return .hosting(hostingChange) }
         return databaseChange.map(JobKind.database) ?? .playbook(name)
     }

@@ -1,0 +1,119 @@
+import BotCore
+import BotPlaybooks
+import BotStore
+import Foundation
+import PerfbotApp
+import Testing
+import TestSupport
+
+/// Advanced controls against real Redis and MariaDB (the Debian packages `scripts/setup` installs): each setting
+/// applied as a job, read back from the live service, and reverted; every guardrail refuses with its reason.
+@Suite(.serialized) struct TuningTests {
+    typealias Scratch = ServiceCollectorTests.Scratch
+
+    static func shop(_ name: String, local: LocalExecutor) async throws -> (SchedulerBot, StoreID) {
+        let customer = Customer(id: StoreID(name)!, platform: .woocommerce, plan: .premium, contactEmail: "o@\(name).example",
+                                executor: .local, limits: ResourceLimits(memoryMB: 2048))
+        return (try await SchedulerBot(customers: [customer], local: local,
+                                       extra: ["PERFBOT_SLACK_USERS": "U0VIEW001:viewer,U0OPS0001:operator"]), customer.id)
+    }
+
+    static func ask(_ bot: SchedulerBot, _ text: String, as user: String = "U0OPS0001") async -> String {
+        await (try? bot.wiring.commandRouter())?.route(text, user: SlackUserID(user)!, channel: nil, logger: .init(label: "t")).plainText ?? ""
+    }
+
+    /// The newest job of `store`, once it ended.
+    static func lastJob(_ bot: SchedulerBot, _ store: StoreID) async throws -> JobRecord {
+        let jobs = try await bot.store.jobs(store: store, limit: 1)
+        guard let job = jobs.first else { throw TuningTestError.noJob }
+        return await bot.wiring.engine.outcome(of: job.id).job
+    }
+
+    enum TuningTestError: Error { case noJob }
+
+    @Test func redisSettingsAreAppliedReadBackAndReverted() async throws {
+        let scratch = try Scratch("redis-tuning")
+        let port = freePort()
+        let config = scratch.path("redis.conf")
+        try scratch.write("redis.conf", "port \(port)\nbind 127.0.0.1\ndir \(scratch.directory.path)\nsave \"\"\nappendonly no\n")
+        try scratch.write("redis-cli", "#!/bin/sh\nexec /usr/bin/redis-cli -p \(port) \"$@\"\n", executable: true)
+        try await scratch.withServer(["/usr/bin/redis-server", config], ready: ["redis-cli", "PING"]) {
+            let (bot, id) = try await Self.shop("cache-shop", local: scratch.local)
+            let listing = await Self.ask(bot, "settings cache-shop", as: "U0VIEW001")
+            #expect(listing.contains("redis.maxmemory") && listing.contains("16mb–2gb"), "\(listing)")
+            #expect(listing.contains("redis.maxmemory-policy"), "\(listing)")
+
+            // The guardrails, each with its reason; nothing is queued.
+            #expect(await Self.ask(bot, "set cache-shop redis.maxmemory 5gb")
+                == "Not changed: redis.maxmemory must lie between 16mb–2gb; 5gb is outside that range.")
+            #expect(await Self.ask(bot, "set cache-shop redis.maxmemory 1900mb")
+                == "Not changed: 1900mb of Redis does not fit: the container has 2048 MB, which leaves at most 1843 MB.")
+            #expect(await Self.ask(bot, "set cache-shop redis.maxmemory-policy noeviction").contains(
+                "noeviction makes a full Redis refuse writes, and this Redis is the store's cache, which must evict"))
+            #expect(await Self.ask(bot, "set cache-shop redis.maxmemory lots").contains("is not a size"))
+            #expect(await Self.ask(bot, "set cache-shop redis.maxmemory 256mb", as: "U0VIEW001").contains("needs the operator role"))
+            #expect(try await bot.store.jobs(store: id, limit: 5).isEmpty)
+
+            // A good value: a job, applied with CONFIG SET and kept with CONFIG REWRITE, read back.
+            let asked = await Self.ask(bot, "set cache-shop redis.maxmemory 256mb")
+            #expect(asked.hasPrefix("Set redis.maxmemory to 256mb (was 0 bytes) · cache-shop"), "\(asked)")
+            #expect(asked.contains("✅ Read maxmemory back"), "\(asked)")
+            let job = try await Self.lastJob(bot, id)
+            #expect(job.state == .succeeded, "\(job)")
+            #expect(job.kind == .tuning(TuningChange(setting: "redis.maxmemory", value: "268435456", previous: "0")))
+            #expect(try await scratch.run(["redis-cli", "CONFIG", "GET", "maxmemory"]).output == "maxmemory\n268435456\n")
+            #expect(try String(contentsOfFile: config, encoding: .utf8).contains("maxmemory 256mb"))
+            _ = await Self.ask(bot, "set cache-shop redis.maxmemory-policy allkeys-lru")
+            #expect(try await Self.lastJob(bot, id).state == .succeeded)
+
+            // Reverted: the value before, set as another job.
+            _ = await Self.ask(bot, "revert \(job.id)")
+            let revert = try await Self.lastJob(bot, id)
+            #expect(revert.id != job.id && revert.state == .succeeded, "\(revert)")
+            #expect(try await scratch.run(["redis-cli", "CONFIG", "GET", "maxmemory"]).output == "maxmemory\n0\n")
+        }
+    }
+
+    @Test func mysqlSettingsAreAppliedReadBackAndGuarded() async throws {
+        let scratch = try Scratch("mariadb-tuning")
+        let socket = scratch.path("mysqld.sock")
+        let install = try await scratch.run([
+            "mariadb-install-db", "--no-defaults", "--datadir=\(scratch.path("data"))", "--tmpdir=\(try scratch.tmpdir())", "--user=root",
+            "--auth-root-authentication-method=socket", "--skip-test-db"])
+        try #require(install.succeeded, "\(install.output)")
+        try scratch.write("mysql", "#!/bin/sh\nexec /usr/bin/mysql --no-defaults --socket=\(socket) -uroot \"$@\"\n", executable: true)
+        try await scratch.withServer([
+            "/usr/sbin/mariadbd", "--no-defaults", "--datadir=\(scratch.path("data"))", "--tmpdir=\(try scratch.tmpdir())", "--socket=\(socket)",
+            "--skip-networking", "--user=root", "--pid-file=\(scratch.path("mysqld.pid"))", "--log-error=\(scratch.path("error.log"))",
+            "--max-connections=77",
+        ], ready: ["mysql", "--execute=SELECT 1"]) {
+            let (bot, id) = try await Self.shop("db-tuning", local: scratch.local)
+            #expect(await Self.ask(bot, "set db-tuning mysql.max_connections 450")
+                == "Not changed: 450 connections may need about 1800 MB (4 MB each), more than the 2048 MB container can spare; at most 409 fit.")
+            #expect(await Self.ask(bot, "set db-tuning mysql.max_connections 5").contains("must lie between 20–500"))
+            _ = await Self.ask(bot, "set db-tuning mysql.max_connections 150")
+            let job = try await Self.lastJob(bot, id)
+            #expect(job.state == .succeeded, "\(job)")
+            #expect(try await scratch.run(["mysql", "--batch", "--skip-column-names", "--execute=SELECT @@GLOBAL.max_connections"]).output == "150\n")
+            _ = await Self.ask(bot, "set db-tuning mysql.long_query_time 0.5")
+            #expect(try await Self.lastJob(bot, id).state == .succeeded)
+            #expect(try await scratch.run(["mysql", "--batch", "--skip-column-names", "--execute=SELECT @@GLOBAL.long_query_time"]).output
+                == "0.500000\n")
+            _ = await Self.ask(bot, "revert \(job.id)")
+            #expect(try await Self.lastJob(bot, id).state == .succeeded)
+            #expect(try await scratch.run(["mysql", "--batch", "--skip-column-names", "--execute=SELECT @@GLOBAL.max_connections"]).output == "77\n")
+        }
+    }
+
+    /// A service that says yes but holds another value: the job fails and says what the service reports.
+    @Test func aValueTheServiceDoesNotHoldFailsTheJob() async throws {
+        let scratch = try Scratch("fake-redis")
+        // A redis-cli that accepts every CONFIG SET and always answers the old value.
+        try scratch.write("redis-cli", "#!/bin/sh\ncase \"$2\" in GET) printf '%s\\n%s\\n' \"$3\" 0;; *) echo OK;; esac\n", executable: true)
+        let (bot, id) = try await Self.shop("stuck-shop", local: scratch.local)
+        _ = await Self.ask(bot, "set stuck-shop redis.maxmemory 256mb")
+        let job = try await Self.lastJob(bot, id)
+        #expect(job.state == .failed)
+        #expect(job.summary == "Redis reports maxmemory = 0 bytes, not 256mb: the change did not take", "\(job)")
+    }
+}
