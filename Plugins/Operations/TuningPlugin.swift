@@ -42,18 +42,22 @@ public struct TuningPlugin: BotPlugin {
         }
     }
 
-    /// Each setting's current value, read through the store's executor (nothing changes).
-    func current(_ customer: Customer, catalogue: TuningCatalogue) async throws -> [String: String] {
+    /// The current values of `settings` (all of the catalogue's by default), read at once through the store's
+    /// executor; nothing changes. A service that does not answer within 5 s is left out.
+    func current(_ customer: Customer, catalogue: TuningCatalogue, only settings: [Tunable]? = nil) async throws -> [String: String] {
         let target = try planner.target(customer)
-        var values: [String: String] = [:]
-        for setting in catalogue.settings {
-            let request = CommandRequest(argv: setting.read, timeout: 10, workingDirectory: target.values[.appPath])
-            guard let outcome = try? await target.executor.run(request), outcome.succeeded, let value = setting.parse(outcome.output) else {
-                continue
+        return await withTaskGroup(of: (String, String?).self) { group in
+            for setting in settings ?? catalogue.settings {
+                group.addTask {
+                    let request = CommandRequest(argv: setting.read, timeout: 5, workingDirectory: target.values[.appPath])
+                    guard let outcome = try? await target.executor.run(request), outcome.succeeded else { return (setting.id, nil) }
+                    return (setting.id, setting.parse(outcome.output))
+                }
             }
-            values[setting.id] = value
+            var values: [String: String] = [:]
+            for await (id, value) in group { values[id] = value }
+            return values
         }
-        return values
     }
 
     func settings(_ customer: Customer, catalogue: TuningCatalogue) async throws -> BotReply {
@@ -67,7 +71,9 @@ public struct TuningPlugin: BotPlugin {
     }
 
     func set(_ customer: Customer, catalogue: TuningCatalogue, setting id: String, value: String, context: CommandContext) async throws -> BotReply {
-        let now = try await current(customer, catalogue: catalogue)
+        // The setting itself (its value now is what a revert puts back) and those the guardrails weigh it against.
+        let related = catalogue.settings.filter { $0.id == id.lowercased() || $0.service == .php }
+        let now = try await current(customer, catalogue: catalogue, only: related)
         let normalised: String
         switch catalogue.check(id, value, context: TuningContext(customer: customer, current: now)) {
         case let .failure(refusal): return .text("Not changed: \(refusal.reason).")

@@ -105,6 +105,32 @@ import TestSupport
         }
     }
 
+    @Test func varnishParametersAreSetAndReadBack() async throws {
+        let scratch = try Scratch("varnish-tuning")
+        let backend = freePort(), front = freePort()
+        try scratch.write("index.html", "<p>shop</p>\n")
+        try scratch.write("varnishadm", "#!/bin/sh\nexec /usr/bin/varnishadm -n \(scratch.path("instance")) \"$@\"\n", executable: true)
+        try await scratch.withServer(["/usr/bin/python3", "-m", "http.server", "\(backend)", "--bind", "127.0.0.1",
+                                      "--directory", scratch.directory.path],
+                                     ready: ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:\(backend)/"]) {
+            try await scratch.withServer([
+                "/usr/sbin/varnishd", "-F", "-j", "none", "-n", scratch.path("instance"), "-a", "127.0.0.1:\(front)",
+                "-b", "127.0.0.1:\(backend)", "-s", "malloc,16m",
+            ], ready: ["varnishadm", "ping"]) {
+                let (bot, id) = try await Self.shop("varnish-shop", local: scratch.local)
+                #expect(await Self.ask(bot, "set varnish-shop varnish.default_ttl 30").contains("must lie between 60–86400"))
+                _ = await Self.ask(bot, "set varnish-shop varnish.default_ttl 3600")
+                let job = try await Self.lastJob(bot, id)
+                #expect(job.state == .succeeded, "\(job)")
+                #expect(job.kind == .tuning(TuningChange(setting: "varnish.default_ttl", value: "3600", previous: "120")))
+                #expect(try await scratch.run(["varnishadm", "param.show", "default_ttl"]).output.contains("Value is: 3600.000"))
+                _ = await Self.ask(bot, "revert \(job.id)")
+                #expect(try await Self.lastJob(bot, id).state == .succeeded)
+                #expect(try await scratch.run(["varnishadm", "param.show", "default_ttl"]).output.contains("Value is: 120.000"))
+            }
+        }
+    }
+
     /// A service that says yes but holds another value: the job fails and says what the service reports.
     @Test func aValueTheServiceDoesNotHoldFailsTheJob() async throws {
         let scratch = try Scratch("fake-redis")

@@ -51,6 +51,20 @@ public enum StandardTunables {
                 parse: { output in mysqlValue(output).flatMap(Double.init).map { String(format: "%.6f", $0) } })
     }
 
+    /// `Value is: 3600.000 [seconds]` in `varnishadm param.show`'s answer, in whole seconds.
+    static func varnishSeconds(_ output: String) -> String? {
+        guard let line = output.split(whereSeparator: \.isNewline).first(where: { $0.contains("Value is:") }),
+              let number = line.split(separator: ":", maxSplits: 1).last?.split(separator: " ").first.flatMap({ Double($0) }),
+              number.isFinite, number >= 0 else { return nil }
+        return "\(Int64(number.rounded()))"
+    }
+
+    public static func varnishSeconds(_ key: String, help: String, _ range: ClosedRange<Int64>) -> Tunable {
+        Tunable(id: "varnish.\(key)", service: .varnish, key: key, help: help, domain: .integer(range),
+                read: ["varnishadm", "-t", "3", "param.show", key], apply: [["varnishadm", "-t", "3", "param.set", key, "{value}"]],
+                parse: varnishSeconds)
+    }
+
     /// The object cache must evict: a full `noeviction` Redis refuses the store's writes.
     public static let cacheMustEvict = TuningGuardrail(name: "cache must evict") { setting, value, _ in
         guard setting == "redis.maxmemory-policy", value == "noeviction" else { return nil }
@@ -95,7 +109,10 @@ public enum StandardTunables {
             settings: [redisMaxMemory(maxMemory),
                        redisPolicy(["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu", "allkeys-random", "volatile-ttl",
                                     "noeviction"]),
-                       redisAppendOnly, mysqlMaxConnections(connections), mysqlLongQueryTime(0.1...10)],
+                       redisAppendOnly, mysqlMaxConnections(connections), mysqlLongQueryTime(0.1...10),
+                       varnishSeconds("default_ttl", help: "how long Varnish keeps a page that says nothing of its own (seconds)", 60...86_400),
+                       varnishSeconds("default_grace", help: "how long Varnish may serve a stale page while it fetches a fresh one (seconds)",
+                                      0...86_400)],
             guardrails: [cacheMustEvict, redisFitsTheContainer, connectionsFitMemory])
     }
 }
