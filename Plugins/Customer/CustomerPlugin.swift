@@ -42,6 +42,16 @@ public struct CustomerPlugin: BotPlugin {
             CommandSpec("status", arguments: [Self.storeArgument], readOnly: true, audience: .customer,
                         summary: "your store's health score, what counts in it, open problems and what perfbot did lately",
                         examples: ["status", "status acme-store"]),
+            CommandSpec("settings", arguments: [Self.storeArgument], readOnly: true, audience: .customer,
+                        summary: "your store's Redis, database and Varnish settings now, and what each may be set to (premium)",
+                        examples: ["settings"]),
+            CommandSpec("set", arguments: [ArgumentSpec("setting", .word), ArgumentSpec("value", .word), Self.storeArgument],
+                        audience: .customer,
+                        summary: "change one of those settings: we mail you the change, and make it when you reply yes (premium)",
+                        examples: ["set redis.maxmemory 512mb", "set mysql.max_connections 200 acme-store"]),
+            CommandSpec("revert", arguments: [ArgumentSpec("setting", .word), Self.storeArgument], audience: .customer,
+                        summary: "put a setting perfbot changed back as it was, after your yes (premium)",
+                        examples: ["revert redis.maxmemory"]),
             CommandSpec("traffic", arguments: [Self.storeArgument], readOnly: true, audience: .customer,
                         summary: "your store's visitors and crawlers of the last 7 days: busiest hours, bandwidth, pages (premium)",
                         examples: ["traffic"]),
@@ -86,6 +96,7 @@ public struct CustomerPlugin: BotPlugin {
         case "optimize": return try await optimize(customer, contact: contact)
         case "slow": return try await slowQueries(customer)
         case "traffic": return try await traffic(customer)
+        case "settings", "set", "revert": return try await tuning(command, customer: customer, contact: contact)
         case "level":
             guard let value = command.integer("value"), let level = AutomationLevel(rawValue: value) else {
                 throw BotError.invalid("The level is 1, 2 or 3.")
@@ -220,6 +231,56 @@ public struct CustomerPlugin: BotPlugin {
 
     /// The week's slowest query classes, in words: their shape (literals removed: never a statement as it ran),
     /// how often and how long. Premium plans only.
+    /// The advanced controls by e-mail: the settings now, or a change (a revert) mailed as a proposal that runs as a job
+    /// only when the contact replies yes.
+    func tuning(_ command: ParsedCommand, customer: Customer, contact: Contact) async throws -> BotReply {
+        guard customer.plan.isPremium else {
+            return .text("Advanced controls come with premium plans; \(customer.id) is on the \(customer.plan) plan. "
+                + "Your hosting team can tell you more.")
+        }
+        let desk = TuningDesk(library: library, planner: planner)
+        let catalogue = desk.catalogue(for: customer)
+        if command.name == "settings" {
+            let now = try await desk.current(customer)
+            var lines = ["The settings of \(customer.id) you can change by e-mail:", ""]
+            for setting in catalogue.settings {
+                lines.append("\(setting.id): \(now[setting.id].map(setting.shown) ?? "could not be read now") (may be \(setting.allowed))")
+                lines.append("   \(setting.help)")
+            }
+            lines += ["", "Write \"set <setting> <value>\" to change one; we mail you the change to confirm."]
+            return .text(lines.joined(separator: "\n"))
+        }
+        let setting = command.value("setting") ?? ""
+        let prepared: Result<(TuningChange, Playbook), TuningRefusal>
+        if command.name == "revert" {
+            prepared = desk.revert(customer, setting: setting, jobs: try await store.jobs(store: customer.id, limit: 200))
+        } else {
+            prepared = try await desk.prepare(customer, setting: setting, value: command.value("value") ?? "")
+        }
+        let (change, playbook): (TuningChange, Playbook)
+        switch prepared {
+        case let .failure(refusal): return .text("Nothing was changed: \(refusal.reason).")
+        case let .success(ready): (change, playbook) = ready
+        }
+        let now = clock.now
+        let request = ActionRequest(playbook, on: customer, requester: .customer(contact.email), entry: .approval,
+                                    reason: "asked by e-mail")
+        let held: [Int: String]
+        switch try await engine.check(request).decision {
+        case let .refuse(reason), let .holdForApproval(reason): return .text("We cannot change it: \(reason).")
+        case let .run(skipped): held = skipped
+        }
+        let plan = try planner.plan(playbook, for: customer, held: held)
+        let what = "\(change.setting) from \(catalogue.setting(change.setting).map { setting in change.previous.map(setting.shown) ?? "?" } ?? "?") "
+            + "to \(catalogue.setting(change.setting)?.shown(change.value) ?? change.value)"
+        let draft = proposer.draft(playbook, plan: plan, customer: customer, issueID: nil, issue: "a change of \(change.setting)",
+                                   explanation: "You asked perfbot to change \(what) on \(customer.id).", now: now, requested: true)
+        guard draft.proposal != nil else { throw BotError.invalid("Changes cannot be confirmed by e-mail yet; your hosting team has been told.") }
+        if case let .alreadyWaiting(same) = try await store.propose(draft, at: now) { return alreadyWaiting(same) }
+        return .text("We have mailed you the change of \(what) in a separate message. Reply YES to that message to make it; "
+            + "nothing changes before. It is read back from the service afterwards, and \"revert \(change.setting)\" puts it back.")
+    }
+
     /// The store's last 7 days of traffic, in words (premium: read from its access log).
     func traffic(_ customer: Customer) async throws -> BotReply {
         guard customer.plan.isPremium else {

@@ -11,8 +11,7 @@ public struct TuningPlugin: BotPlugin {
 
     public init(operations: OperationsPlugin) { self.operations = operations }
 
-    var library: PlaybookLibrary { operations.library }
-    var planner: JobPlanner { operations.planner }
+    var desk: TuningDesk { TuningDesk(library: operations.library, planner: operations.planner) }
 
     public var commands: [CommandSpec] {
         let store = ArgumentSpec("store", .store)
@@ -32,7 +31,7 @@ public struct TuningPlugin: BotPlugin {
         guard customer.plan.isPremium else {
             return .text("Advanced controls come with premium plans; \(customer.id) is on the \(customer.plan) plan.")
         }
-        let catalogue = library.tuning(for: customer.platform)
+        let catalogue = desk.catalogue(for: customer)
         guard !catalogue.settings.isEmpty else { return .text("\(customer.platform.displayName) stores have no settings perfbot can change.") }
         switch command.name {
         case "settings": return try await settings(customer, catalogue: catalogue)
@@ -42,26 +41,8 @@ public struct TuningPlugin: BotPlugin {
         }
     }
 
-    /// The current values of `settings` (all of the catalogue's by default), read at once through the store's
-    /// executor; nothing changes. A service that does not answer within 5 s is left out.
-    func current(_ customer: Customer, catalogue: TuningCatalogue, only settings: [Tunable]? = nil) async throws -> [String: String] {
-        let target = try planner.target(customer)
-        return await withTaskGroup(of: (String, String?).self) { group in
-            for setting in settings ?? catalogue.settings {
-                group.addTask {
-                    let request = CommandRequest(argv: setting.read, timeout: 5, workingDirectory: target.values[.appPath])
-                    guard let outcome = try? await target.executor.run(request), outcome.succeeded else { return (setting.id, nil) }
-                    return (setting.id, setting.parse(outcome.output))
-                }
-            }
-            var values: [String: String] = [:]
-            for await (id, value) in group { values[id] = value }
-            return values
-        }
-    }
-
     func settings(_ customer: Customer, catalogue: TuningCatalogue) async throws -> BotReply {
-        let now = try await current(customer, catalogue: catalogue)
+        let now = try await desk.current(customer)
         let rows = catalogue.settings.map { setting in
             [setting.id, now[setting.id].map(setting.shown) ?? "could not be read", setting.allowed]
         }
@@ -71,24 +52,10 @@ public struct TuningPlugin: BotPlugin {
     }
 
     func set(_ customer: Customer, catalogue: TuningCatalogue, setting id: String, value: String, context: CommandContext) async throws -> BotReply {
-        // The setting itself (its value now is what a revert puts back) and those the guardrails weigh it against.
-        let related = catalogue.settings.filter { $0.id == id.lowercased() || $0.service == .php }
-        let now = try await current(customer, catalogue: catalogue, only: related)
-        let normalised: String
-        switch catalogue.check(id, value, context: TuningContext(customer: customer, current: now)) {
+        switch try await desk.prepare(customer, setting: id, value: value) {
         case let .failure(refusal): return .text("Not changed: \(refusal.reason).")
-        case let .success(checked): normalised = checked
+        case let .success((_, playbook)):
+            return try await operations.run(playbook, on: customer, dryRun: false, battery: false, context: context)
         }
-        guard let setting = catalogue.setting(id) else { return .text("Not changed: there is no setting `\(id)`.") }
-        guard let previous = now[setting.id] else {
-            return .text("Not changed: perfbot could not read \(setting.id) now, so it could not put it back; check that "
-                + "\(setting.service.displayName) answers (`/perf settings \(customer.id)`).")
-        }
-        guard previous != normalised else { return .text("\(setting.id) is \(setting.shown(normalised)) already; nothing to do.") }
-        let change = TuningChange(setting: setting.id, value: normalised, previous: previous)
-        guard let playbook = catalogue.playbook(for: change, platform: customer.platform) else {
-            return .text("Not changed: there is no setting `\(id)`.")
-        }
-        return try await operations.run(playbook, on: customer, dryRun: false, battery: false, context: context)
     }
 }

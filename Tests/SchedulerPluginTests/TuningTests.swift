@@ -66,7 +66,26 @@ import TestSupport
             _ = await Self.ask(bot, "set cache-shop redis.maxmemory-policy allkeys-lru")
             #expect(try await Self.lastJob(bot, id).state == .succeeded)
 
-            // Reverted: the value before, set as another job.
+            // The store's contact, by e-mail: the settings in words, and a change mailed back for a yes; it runs only then.
+            let contact = Contact(email: "o@cache-shop.example", stores: [id])
+            let router = try bot.wiring.commandRouter()
+            let listed = await router.route("settings", contact: contact, logger: .init(label: "t")).plainText
+            #expect(listed.contains("redis.maxmemory: 256mb (may be 16mb–2gb)"), "\(listed)")
+            #expect(await router.route("set redis.maxmemory-policy noeviction", contact: contact, logger: .init(label: "t")).plainText
+                .hasPrefix("Nothing was changed: noeviction makes a full Redis refuse writes"))
+            let mailed = await router.route("set redis.maxmemory 128mb", contact: contact, logger: .init(label: "t")).plainText
+            #expect(mailed.hasPrefix("We have mailed you the change of redis.maxmemory from 256mb to 128mb"), "\(mailed)")
+            let approval = try #require(try await bot.store.approvals(store: id, since: .distantPast, limit: 5).first)
+            #expect(approval.status == .pending)
+            #expect(try await scratch.run(["redis-cli", "CONFIG", "GET", "maxmemory"]).output == "maxmemory\n268435456\n")
+            _ = await Self.ask(bot, "approve \(approval.id)")
+            #expect(try await Self.lastJob(bot, id).state == .succeeded)
+            #expect(try await scratch.run(["redis-cli", "CONFIG", "GET", "maxmemory"]).output == "maxmemory\n134217728\n")
+            // `revert` by e-mail puts back what the newest change replaced, after a yes too.
+            let undo = await router.route("revert redis.maxmemory", contact: contact, logger: .init(label: "t")).plainText
+            #expect(undo.hasPrefix("We have mailed you the change of redis.maxmemory from 128mb to 256mb"), "\(undo)")
+
+            // Reverted in Slack: the value before the first change, set as another job.
             _ = await Self.ask(bot, "revert \(job.id)")
             let revert = try await Self.lastJob(bot, id)
             #expect(revert.id != job.id && revert.state == .succeeded, "\(revert)")
