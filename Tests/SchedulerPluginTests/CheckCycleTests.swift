@@ -279,7 +279,9 @@ func shop(_ name: String, level: AutomationLevel = .safeAutoFix) -> Customer {
                                           automation: cycle.automationForTesting, clock: bot.clock, settings: settings,
                                           logger: Logger(label: "test"),
                                           tokens: Wiring.approvalToken).run()
-        #expect(Date().timeIntervalSince(started) < 10)
+        // The slow store's commands take 30 s: a cycle well short of that was not held up by it (3 s alone; the bound
+        // leaves room for a machine busy with the whole suite's real servers).
+        #expect(Date().timeIntervalSince(started) < 20)
         #expect(report.errors.map(\.store.rawValue) == ["slow-shop"])
         #expect(report.opened.map(\.store.rawValue).contains("quick-shop"))
     }
