@@ -1,3 +1,5 @@
+import BotCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -279,7 +281,7 @@ public struct LogTime: Equatable {
         case 0x2D: sign = -1
         default: return nil
         }
-        let days = daysFromCivil(year: year, month: month, day: day)
+        let days = Timestamp.daysFromCivil(year: year, month: month, day: day)
         let local = days * 86400 + hour * 3600 + minute * 60 + second
         let utc = local - sign * (zoneHours * 3600 + zoneMinutes * 60)
         return LogTime(localDay: days, utcHour: utc >= 0 ? utc / 3600 : (utc - 3599) / 3600, utcSeconds: utc)
@@ -290,16 +292,5 @@ public struct LogTime: Equatable {
         self.localDay = localDay
         self.utcHour = utcHour
         self.utcSeconds = utcSeconds
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-    @inlinable
-    public static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 }

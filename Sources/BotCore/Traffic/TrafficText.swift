@@ -124,21 +124,8 @@ public enum TrafficText {
     static func day(_ date: Date) -> String {
         let seconds = Int(date.timeIntervalSince1970.rounded(.down))
         let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
-        let (year, month, day) = civil(days)
+        let (year, month, day) = Timestamp.civil(days)
         let minutes = (seconds - days * 86400) / 60
         return "\(day) \(months[month - 1]) \(year) " + String(format: "%02d:%02d", minutes / 60, minutes % 60)
-    }
-
-    /// The date of a day number since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-    static func civil(_ days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }

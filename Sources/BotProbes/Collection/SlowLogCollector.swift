@@ -30,7 +30,7 @@ public struct SlowLogCollector: MetricCollector {
     /// at its last entries. - Returns: queries of 1 s or more, and of 3 s or more, since the last read.
     func ingest(_ customer: Customer, now: Date, context: CollectorContext) async throws -> (slow: Double, over3s: Double) {
         guard customer.plan.isPremium else { throw ProbeParseError.invalid("the slow-log collector is for premium plans") }
-                guard let path = customer.settings[TemplateVariable.slowLog.rawValue], TemplateVariable.slowLog.accepts(path) else {
+        guard let path = customer.settings[TemplateVariable.slowLog.rawValue], TemplateVariable.slowLog.accepts(path) else {
             throw ProbeParseError.invalid("set slow_log (the slow log's path) in the store's settings")
         }
         // A slow log is server-wide: only the entries of the store's own database (and account, where set) are its.
@@ -39,43 +39,26 @@ public struct SlowLogCollector: MetricCollector {
               TemplateVariable.dbName.accepts(database) else {
             throw ProbeParseError.invalid("set db_name in the store's settings: only its database's entries are read")
         }
-        let stat = try await context.run(["stat", "--format=%i %s", "--", path])
-        let fields = stat.split(whereSeparator: \.isWhitespace)
-        guard fields.count == 2, let size = Int64(fields[1]) else { throw ProbeParseError.invalid("stat \(path): \(stat.prefix(80))") }
-        let identity = String(fields[0])
-        let window = Int64(slowLogBytesPerCycle)
-        var offset: Int64
-        var fresh = false
-        if let cursor = try await slowQueries.slowLogCursor(customer.id) {
-            offset = cursor.path == path && cursor.identity == identity && cursor.offset <= size ? cursor.offset : 0
-        } else {
-            offset = max(0, size - window)
-            fresh = offset > 0
-        }
+        var tail = try await LogTail.read(path, cursor: try await slowQueries.slowLogCursor(customer.id), window: Int64(slowLogBytesPerCycle),
+                                          context: context)
         let since = lastRead.swap(customer.id, now) ?? now.addingTimeInterval(-60)
-        guard size > offset else {
-            try await slowQueries.recordSlowQueries(customer.id, hours: [], cursor: SlowLogCursor(path: path, identity: identity, offset: offset), at: now)
+        guard !tail.bytes.isEmpty else {
+            try await slowQueries.recordSlowQueries(customer.id, hours: [], cursor: tail.cursor(after: 0), at: now)
             return (0, 0)
         }
-        let count = min(size - offset, window)
-        let outcome = try await context.executors.executor(for: customer).run(CommandRequest(
-            argv: ["dd", "if=\(path)", "bs=65536", "iflag=skip_bytes,count_bytes", "skip=\(offset)", "count=\(count)", "status=none"],
-            timeout: 20, outputLimit: Int(count)))
-        guard outcome.succeeded else { throw ProbeParseError.invalid("dd \(path): \(outcome.failureReason)") }
-        var bytes = outcome.bytes
-        var skipped: Int64 = 0
-        if fresh {
+        var skipped = 0
+        if tail.startedInside {
             // Started inside the file: begin at the first whole entry.
-            guard let start = SlowLogIngest.firstEntry(in: bytes) else { return (0, 0) }
-            bytes.removeFirst(start)
-            skipped = Int64(start)
+            guard let start = SlowLogIngest.firstEntry(in: tail.bytes) else { return (0, 0) }
+            tail.bytes.removeFirst(start)
+            skipped = start
         }
         var ingest = SlowLogIngest(recentSince: since, database: database, user: customer.settings[TemplateVariable.dbUser.rawValue])
         // Unknown after a restart or a rotation: entries before the next `use`/`Schema:` are left out, never guessed.
-        ingest.databaseInEffect = offset == 0 || fresh ? [] : databaseInEffect[customer.id] ?? []
-        let reachedEnd = offset + count == size
-        ingest.read(bytes, complete: reachedEnd && bytes.suffix(2) == [UInt8(ascii: ";"), 10], fallbackTime: now)
-        let cursor = SlowLogCursor(path: path, identity: identity, offset: offset + skipped + ingest.consumed)
+        ingest.databaseInEffect = tail.offset == 0 || tail.startedInside ? [] : databaseInEffect[customer.id] ?? []
+        let reachedEnd = tail.offset + Int64(skipped + tail.bytes.count) == tail.size
+        ingest.read(tail.bytes, complete: reachedEnd && tail.bytes.suffix(2) == [UInt8(ascii: ";"), 10], fallbackTime: now)
+        let cursor = tail.cursor(after: skipped + Int(ingest.consumed))
         databaseInEffect[customer.id] = ingest.databaseInEffect
         try await slowQueries.recordSlowQueries(customer.id, hours: ingest.hours, cursor: cursor, at: now)
         return (Double(ingest.recentSlow), Double(ingest.recentOver3s))
