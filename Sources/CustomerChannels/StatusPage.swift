@@ -1,5 +1,6 @@
 import BotChannels
 import BotCore
+import BotPlaybooks
 import BotServer
 import Foundation
 import Logging
@@ -22,9 +23,13 @@ public struct StatusPageService: StatusPages {
     /// Whether traffic is placed in countries (a GeoIP database was given), and the crawler list's footnote.
     let countriesKnown: Bool
     let botListNote: String
+    /// Reads and checks the store's service settings (the "Tuning" section).
+    let tuningDesk: TuningDesk
 
     public init(store: any StatusPageStore, link: StatusLink, clock: any BotClock, replies: EmailReplies, router: CommandRouter,
-                commandAddress: String?, logger: Logger, advice: Recommendations, countriesKnown: Bool = false, botListNote: String = "") {
+                commandAddress: String?, logger: Logger, advice: Recommendations, tuningDesk: TuningDesk,
+                countriesKnown: Bool = false, botListNote: String = "") {
+        self.tuningDesk = tuningDesk
         self.countriesKnown = countriesKnown
         self.botListNote = botListNote
         self.advice = advice
@@ -147,6 +152,14 @@ public struct StatusPageService: StatusPages {
         case "level":
             guard let value = form["level"], ["1", "2", "3"].contains(value) else { return "Choose a level from 1 to 3." }
             return await router.route("level \(value) \(customer.id)", contact: contact, logger: logger).plainText
+        case "set":
+            // A known setting and a value of plain characters; the checks and the proposal are the e-mail command's.
+            let setting = form["setting"] ?? "", value = (form["value"] ?? "").trimmingCharacters(in: .whitespaces)
+            guard tuningDesk.catalogue(for: customer).setting(setting) != nil else { return "That is not one of your store's settings." }
+            guard (1...40).contains(value.count), value.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "." || $0 == "-") }) else {
+                return "Write the new value like 256mb, 200 or allkeys-lru."
+            }
+            return await router.route("set \(setting) \(value) \(customer.id)", contact: contact, logger: logger).plainText
         default:
             return "Nothing was changed."
         }
@@ -250,7 +263,14 @@ public struct StatusPageService: StatusPages {
             return "<li><span class=\"tag \(entry.kind)\">\(marks[entry.kind] ?? "Note")</span> <b>\(Self.escaped(entry.title))</b> "
                 + "<span class=\"muted\">\(Wording.ago(entry.at, now: now))</span>\(body)</li>"
         }.joined() + "</ul>"
-        html += "</section><section class=\"controls\"><div><h2>One-click optimize</h2><p>Clears caches and tidies up "
+        html += "</section>"
+        html += try await tuning(customer, form: { fields, inputs, button in
+            let hidden = ([("link", opened.linkID), ("expires", "\(expires)"), ("sig", link.signature(id, opened.linkID, expires)),
+                           ("act", act), ("act_until", "\(actUntil)")] + fields)
+                .map { "<input type=\"hidden\" name=\"\(Self.escaped($0.0))\" value=\"\(Self.escaped($0.1))\">" }.joined()
+            return "<form method=\"post\" action=\"\(action)\" class=\"tune\">\(hidden)\(inputs)<button>\(Self.escaped(button))</button></form>"
+        })
+        html += "<section class=\"controls\"><div><h2>One-click optimize</h2><p>Clears caches and tidies up "
             + "safely. We mail you its steps; they run when you reply YES to that e-mail.</p>"
             + form([("action", "optimize")], button: "Optimize my store", style: "primary") + "</div>"
         let levels = [(1, "ask me before every fix"), (2, "safe fixes on their own"), (3, "every fix on its own")]
@@ -334,6 +354,34 @@ public struct StatusPageService: StatusPages {
         }
         html += "<p class=\"muted\">Counts per hour only: no lines of your log and no visitors' addresses are kept.</p></section>"
         return html
+    }
+
+    /// "Tuning" (premium): each service setting now, its range, and a field to propose a new value; a proposal is
+    /// mailed to the contact and made as a job only on their yes. `form` makes a signed form with the fields given.
+    func tuning(_ customer: Customer, form: ([(String, String)], String, String) -> String) async throws -> String {
+        guard customer.plan.isPremium else { return "" }
+        let catalogue = tuningDesk.catalogue(for: customer)
+        guard !catalogue.settings.isEmpty else { return "" }
+        let now = try await tuningDesk.current(customer)
+        var html = "<section id=\"tuning\"><h2>Tuning</h2><p class=\"muted\">Your store's Redis, database and Varnish settings. "
+            + "A new value is checked against its safe range and the rest of your setup, mailed to you, and made only when "
+            + "you reply YES; it is read back from the service afterwards, and can be put back.</p><table><thead><tr><th>Setting</th>"
+            + "<th>Now</th><th>May be</th><th>New value</th></tr></thead><tbody>"
+        for setting in catalogue.settings {
+            let input: String
+            if case let .choice(values) = setting.domain {
+                input = "<select name=\"value\" aria-label=\"New value of \(setting.id)\">" + values.map {
+                    "<option\(now[setting.id] == $0 ? " selected" : "")>\(Self.escaped($0))</option>"
+                }.joined() + "</select>"
+            } else {
+                input = "<input name=\"value\" size=\"8\" maxlength=\"40\" aria-label=\"New value of \(setting.id)\" "
+                    + "placeholder=\"\(Self.escaped(now[setting.id].map(setting.shown) ?? ""))\">"
+            }
+            html += "<tr><td><b>\(Self.escaped(setting.id))</b><br><span class=\"muted\">\(Self.escaped(setting.help))</span></td>"
+                + "<td>\(Self.escaped(now[setting.id].map(setting.shown) ?? "not read"))</td><td>\(Self.escaped(setting.allowed))</td>"
+                + "<td>\(form([("action", "set"), ("setting", setting.id)], input, "Propose"))</td></tr>"
+        }
+        return html + "</tbody></table></section>"
     }
 
     /// Requests by weekday (rows, Monday first) and UTC hour (columns) as an SVG grid, darker for busier.
@@ -424,6 +472,7 @@ public struct StatusPageService: StatusPages {
         .notice{background:#eef6ee;border:1px solid #bfe0c2;border-radius:8px;padding:10px 14px;margin:12px 0}\
         .nodata{color:#5b6475}.tag{display:inline-block;min-width:64px;font-size:12px;padding:1px 6px;border-radius:4px;background:#eef0f3;color:#394150;text-align:center}\
         .tag.issue{background:#fdecea;color:#a3261b}.tag.resolved,.tag.action{background:#e8f5ea;color:#1f7a33}.tag.prediction{background:#fff6e0;color:#8a6400}\
-        .traffic{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:24px;align-items:start}.heatmap{width:100%}        .bars td.bar{width:55%}.bars td.bar span{display:block;height:10px;border-radius:5px;background:#3465d9}        footer{color:#8a93a3;font-size:12px;text-align:center;margin:20px 0}
+        .traffic{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:24px;align-items:start}.heatmap{width:100%}        .tune{display:flex;gap:6px}.tune input,.tune select{font:inherit;font-size:14px;padding:6px;border:1px solid #c6ccd5;border-radius:6px}\
+        .bars td.bar{width:55%}.bars td.bar span{display:block;height:10px;border-radius:5px;background:#3465d9}        footer{color:#8a93a3;font-size:12px;text-align:center;margin:20px 0}
         """
 }

@@ -384,7 +384,7 @@ public struct Wiring: Sendable {
         let pages = statusLink().map { link in
             StatusPageService(store: store, link: link, clock: clock, replies: replies, router: router,
                               commandAddress: configuration.commandAddress, logger: logger, advice: advice,
-                              countriesKnown: geo != nil, botListNote: BotList.shipped.note) as any StatusPages
+                              tuningDesk: TuningDesk(library: library, planner: planner), countriesKnown: geo != nil, botListNote: BotList.shipped.note) as any StatusPages
         }
         return PerfbotServer(
             store: store, commands: router,

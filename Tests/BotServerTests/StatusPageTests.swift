@@ -104,6 +104,33 @@ import Testing
         return (response.status, String(buffer: response.body))
     }
 
+    /// The "Tuning" section: each setting now, read through the store's executor, and a field to propose a value; the
+    /// proposal is the e-mail command's (checked, mailed for a yes), never a change made by the page itself.
+    @Test func theTuningSectionProposesAChangeByEMail() async throws {
+        let docker = try standInDocker(#"case "$*" in *"CONFIG GET maxmemory-policy"*) printf 'maxmemory-policy\nallkeys-lru\n';; "#
+            + #"*"CONFIG GET maxmemory"*) printf 'maxmemory\n0\n';; *) exit 1;; esac"#)
+        let bot = try await bot(docker: docker)
+        var acme = try #require(try await bot.store.customer(StoreID("acme-store")!))
+        acme.limits = ResourceLimits(memoryMB: 2048)
+        try await bot.store.upsert([acme], at: t0)
+        let link = try await issue(bot)
+        try await bot.app.test(.router) { client in
+            let (_, page) = try await get(client, path(link))
+            #expect(page.contains("<h2>Tuning</h2>"), "\(page.suffix(2000))")
+            #expect(page.contains("<td>0 bytes</td><td>16mb–2gb</td>"), "\(page)")
+            #expect(page.contains(#"<option selected>allkeys-lru</option>"#))
+            let set = try #require(try forms(page, action: "set").first { $0.fields.contains { $0 == ("setting", "redis.maxmemory") } })
+            let odd = try await post(client, set.action, set.fields + [("value", "1gb; rm -rf /")])
+            #expect(odd.1.contains("Write the new value like 256mb, 200 or allkeys-lru."))
+            let tooBig = try await post(client, set.action, set.fields + [("value", "1900mb")])
+            #expect(tooBig.1.contains("1900mb of Redis does not fit"), "\(tooBig.1.suffix(500))")
+            let proposed = try await post(client, set.action, set.fields + [("value", "128mb")])
+            #expect(proposed.1.contains("We have mailed you the change of redis.maxmemory from 0 bytes to 128mb"), "\(proposed.1.suffix(800))")
+        }
+        let approval = try #require(try await bot.store.approvals(store: StoreID("acme-store")!, since: t0.addingTimeInterval(-60), limit: 5).first)
+        #expect(approval.status == .pending && approval.issueID == nil)
+    }
+
     @Test func theApproveButtonDecidesThroughTheApprovalPath() async throws {
         let docker = try standInDocker("exit 0")
         let bot = try await bot(docker: docker)
