@@ -104,9 +104,10 @@ import TestSupport
                 let hotspots = await router.route("hotspots --period 15m", user: SlackUserID("U0VIEW001")!, channel: nil,
                                                   logger: Logger(label: "t")).plainText
                 #expect(hotspots.contains("🔥 *store-6* on web-1"), "\(hotspots)")
-                // 50 MB/s read and 5 written; 100 MB/s sent (irate over real scrapes: a little either way).
-                #expect(hotspots.range(of: #"disk I/O 5[4-6](\.[0-9])? MB/s"#, options: .regularExpression) != nil, "\(hotspots)")
-                #expect(hotspots.range(of: #"network out (99|10[01])(\.[0-9])? MB/s"#, options: .regularExpression) != nil, "\(hotspots)")
+                // 50 MB/s read and 5 written; 100 MB/s sent (irate over real scrapes of a machine busy with the whole
+                // suite: within 5 % either way).
+                #expect(hotspots.range(of: #"disk I/O 5[2-7](\.[0-9])? MB/s"#, options: .regularExpression) != nil, "\(hotspots)")
+                #expect(hotspots.range(of: #"network out (9[5-9]|10[0-5])(\.[0-9])? MB/s"#, options: .regularExpression) != nil, "\(hotspots)")
                 #expect(!hotspots.contains("store-5*"), "\(hotspots)")
                 #expect(!hotspots.contains("left out"), "\(hotspots)")
 

@@ -8,7 +8,10 @@ import TestSupport
 
 /// Advanced controls against real Redis and MariaDB (the Debian packages `scripts/setup` installs): each setting
 /// applied as a job, read back from the live service, and reverted; every guardrail refuses with its reason.
-@Suite(.serialized) struct TuningTests {
+extension ServiceCollectorTests {
+/// Inside the serialized suite of the collectors' real servers: one server starts at a time, however many suites the
+/// run has going.
+@Suite struct TuningTests {
     typealias Scratch = ServiceCollectorTests.Scratch
 
     static func shop(_ name: String, local: LocalExecutor) async throws -> (SchedulerBot, StoreID) {
@@ -161,4 +164,5 @@ import TestSupport
         #expect(job.state == .failed)
         #expect(job.summary == "Redis reports maxmemory = 0 bytes, not 256mb: the change did not take", "\(job)")
     }
+}
 }

@@ -298,7 +298,7 @@ func aggregate(_ log: String, geo: GeoIP? = nil) -> TrafficAggregator {
         let log = directory.appendingPathComponent("access.log").path, json = directory.appendingPathComponent("report.json").path
         let executor = LocalExecutor()
         let generated = try await executor.run(CommandRequest(argv: ["/usr/bin/python3", repositoryPath("scripts/accesslog-gen"),
-                                                                     "--lines", "30000", "--seed", "11", "--output", log], timeout: 120))
+                                                                     "--lines", "26000", "--seed", "11", "--output", log], timeout: 120))
         #expect(generated.succeeded, "\(generated.output)")
         let goaccess = try await executor.run(CommandRequest(argv: ["goaccess", log, "--log-format=COMBINED", "--no-global-config",
                                                                     "-o", json], timeout: 120))
