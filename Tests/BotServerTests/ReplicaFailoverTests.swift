@@ -12,9 +12,10 @@ import FoundationNetworking
 /// and every Slack message queued by either replica is posted exactly once.
 @Suite(.serialized) struct ReplicaFailoverTests {
     static let token = "replica-webhook-token-0123456789"
-    /// Long enough that the whole suite's load on two cores (which delays every replica's timers) stays far from it:
-    /// the lease is 5 s, renewed every 1.25 s, so a replica takes over about 6 s after a kill at the latest.
-    static let interval = 10.0
+    /// Long enough that the whole suite's load on two cores (which delays every replica's timers and queries, by 5 s
+    /// seen) stays far from it: the lease is 5 s, renewed every 1.25 s, so on an idle machine a replica takes over
+    /// about 6 s after a kill at the latest.
+    static let interval = 15.0
 
     /// An Alertmanager delivery of `names` firing for acme-store: each opens an issue and queues one Slack alert.
     static func alerts(_ names: [String]) -> Data {
