@@ -142,10 +142,10 @@ public struct DemoFleet: Sendable {
                 statusClasses: [0, 0, requests - notFound - requests / 200, requests / 200, notFound, 0], notFound: notFound,
                 bytesByKind: ["images": bytes * 55 / 100, "html": bytes * 22 / 100, "scripts": bytes * 12 / 100,
                               "styles": bytes * 5 / 100, "fonts": bytes * 3 / 100, "api": bytes * 3 / 100],
-                crawlers: ["Googlebot": .init(requests: bots * 40 / 100, kind: "search", abusive: false, evidence: "user agent"),
-                           "AhrefsBot": .init(requests: bots * 30 / 100, kind: "seo", abusive: false, evidence: "user agent"),
-                           "Bingbot": .init(requests: bots * 15 / 100, kind: "search", abusive: false, evidence: "user agent"),
-                           "MJ12bot": .init(requests: bots * 15 / 100, kind: "seo", abusive: true, evidence: "user agent")],
+                crawlers: ["Googlebot": .init(requests: bots * 40 / 100, kind: .search, abusive: false, evidence: "user agent"),
+                           "AhrefsBot": .init(requests: bots * 30 / 100, kind: .seo, abusive: false, evidence: "user agent"),
+                           "Bingbot": .init(requests: bots * 15 / 100, kind: .search, abusive: false, evidence: "user agent"),
+                           "MJ12bot": .init(requests: bots * 15 / 100, kind: .seo, abusive: true, evidence: "user agent")],
                 paths: ["/": requests / 6, "/product-category/tea/": requests / 12, "/cart/": requests / 20, "/checkout/": requests / 40],
                 countries: ["DE": requests / 2, "AT": requests / 5, "CH": requests / 8, "NL": requests / 10])
         }

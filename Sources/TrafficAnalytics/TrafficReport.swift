@@ -113,7 +113,7 @@ extension TrafficAggregator {
             if hour.hour == busiest {
                 record.notFound = report.totals.notFound
                 record.crawlers = Dictionary(report.bots.map { bot in
-                    (bot.name, TrafficHour.CrawlerTally(requests: bot.requests, kind: bot.kind.rawValue,
+                    (bot.name, TrafficHour.CrawlerTally(requests: bot.requests, kind: bot.kind,
                                                         abusive: bot.recommendation.action == .deny || bot.recommendation.action == .rateLimit,
                                                         evidence: bot.evidence))
                 }, uniquingKeysWith: { a, _ in a })

@@ -24,11 +24,11 @@ public struct TrafficHour: Sendable, Equatable, Codable {
 
     public struct CrawlerTally: Sendable, Equatable, Codable {
         public var requests: Int
-        public var kind: String
+        public var kind: BotKind
         public var abusive: Bool
         public var evidence: String
 
-        public init(requests: Int, kind: String, abusive: Bool, evidence: String) {
+        public init(requests: Int, kind: BotKind, abusive: Bool, evidence: String) {
             self.requests = requests
             self.kind = kind
             self.abusive = abusive

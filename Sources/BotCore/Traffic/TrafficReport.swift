@@ -190,7 +190,7 @@ extension TrafficReport {
         for (digit, count) in total.statusClasses.enumerated() where digit > 0 && count > 0 { codes["\(digit)xx"] = count }
         let valid = total.requests
         let bots = total.crawlers.map { name, tally in
-            let kind = BotKind(rawValue: tally.kind) ?? .unlisted
+            let kind = tally.kind
             let share = valid > 0 ? Double(tally.requests) / Double(valid) : 0
             return BotShare(name: name, kind: kind, requests: tally.requests, share: share, clients: 0, evidence: tally.evidence,
                             recommendation: TrafficReport.recommendation(BotIdentity(name: name, kind: kind, abusive: tally.abusive), share: share))
