@@ -36,7 +36,7 @@ public struct TuningPlugin: BotPlugin {
         switch command.name {
         case "settings": return try await settings(customer, catalogue: catalogue)
         default:
-            return try await set(customer, catalogue: catalogue, setting: command.value("setting") ?? "",
+            return try await set(customer, setting: command.value("setting") ?? "",
                                  value: command.value("value") ?? "", context: context)
         }
     }
@@ -51,7 +51,7 @@ public struct TuningPlugin: BotPlugin {
                          .context("`/perf set \(customer.id) <setting> <value>` changes one as a job; `/perf revert <job>` puts it back.")])
     }
 
-    func set(_ customer: Customer, catalogue: TuningCatalogue, setting id: String, value: String, context: CommandContext) async throws -> BotReply {
+    func set(_ customer: Customer, setting id: String, value: String, context: CommandContext) async throws -> BotReply {
         switch try await desk.prepare(customer, setting: id, value: value) {
         case let .failure(refusal): return .text("Not changed: \(refusal.reason).")
         case let .success((_, playbook)):

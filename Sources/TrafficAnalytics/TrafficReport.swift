@@ -25,13 +25,10 @@ extension TrafficAggregator {
                                           clients: botClients[index], evidence: evidence[Int32(index)] ?? "user agent",
                                           recommendation: TrafficReport.recommendation(bots[index], share: share))
         }.sorted { ($0.requests, $1.name) > ($1.requests, $0.name) }
-        var heatmap = [[Int]](repeating: [Int](repeating: 0, count: 24), count: 7)
+        let heatmap = TrafficReport.heatmap(hours.map { ($0.hour, $0.requests) })
         var byKind = [Int](repeating: 0, count: ContentKind.allCases.count)
         var timed = 0, milliseconds = 0
         for hour in hours {
-            let day = hour.hour >= 0 ? hour.hour / 24 : (hour.hour - 23) / 24
-            let weekday = ((day + 3) % 7 + 7) % 7  // 1970-01-01 was a Thursday: Monday is 0
-            heatmap[weekday][((hour.hour % 24) + 24) % 24] += hour.requests
             for kind in ContentKind.allCases { byKind[kind.rawValue] += hour.bytesByKind[kind.rawValue] }
             timed += hour.timedRequests
             milliseconds += hour.requestMilliseconds

@@ -177,15 +177,21 @@ public struct TrafficReport: Codable, Sendable, Equatable {
 
 extension TrafficReport {
     /// The report of a store's stored hours (`/perf traffic`, the e-mail `traffic`, the status page).
+    /// Requests by weekday (Monday first) and UTC hour, from (hours since 1970-01-01 UTC, requests).
+    public static func heatmap(_ hours: [(hour: Int, requests: Int)]) -> [[Int]] {
+        var heatmap = [[Int]](repeating: [Int](repeating: 0, count: 24), count: 7)
+        for (hour, requests) in hours {
+            let day = hour >= 0 ? hour / 24 : (hour - 23) / 24
+            // 1970-01-01 was a Thursday: Monday is 0.
+            heatmap[((day + 3) % 7 + 7) % 7][((hour % 24) + 24) % 24] += requests
+        }
+        return heatmap
+    }
+
     public init(hours: [TrafficHour], botListNote: String, countriesKnown: Bool, top: Int = 10) {
         var total = TrafficHour(hour: hours.first?.hour ?? Date(timeIntervalSince1970: 0))
         for hour in hours { total = total.adding(hour) }
-        var heatmap = [[Int]](repeating: [Int](repeating: 0, count: 24), count: 7)
-        for hour in hours {
-            let index = Int(hour.hour.timeIntervalSince1970) / 3600
-            let day = index / 24
-            heatmap[((day + 3) % 7 + 7) % 7][index % 24] += hour.requests
-        }
+        let heatmap = Self.heatmap(hours.map { (Int(($0.hour.timeIntervalSince1970 / 3600).rounded(.down)), $0.requests) })
         var codes: [String: Int] = [:]
         for (digit, count) in total.statusClasses.enumerated() where digit > 0 && count > 0 { codes["\(digit)xx"] = count }
         let valid = total.requests
