@@ -46,26 +46,26 @@ public struct HostCommands: Sendable, Equatable {
         let argv: [String]
         if trimmed.hasPrefix("[") {
             guard let list = try? JSONDecoder().decode([String].self, from: Data(trimmed.utf8)) else {
-                return .failure(.invalid("\(name.variable): not a JSON array of strings"))
+                return .failure(.invalid("not a JSON array of strings"))
             }
             argv = list
         } else {
             argv = trimmed.split(whereSeparator: \.isWhitespace).map(String.init)
         }
         guard let program = argv.first, program.hasPrefix("/"), !program.contains("{") else {
-            return .failure(.invalid("\(name.variable): the first word must be the program's absolute path"))
+            return .failure(.invalid("the first word must be the program's absolute path"))
         }
         guard argv.count <= 32, argv.allSatisfy({ $0.utf8.count <= 255 && !$0.contains("\n") && !$0.contains("\0") }) else {
-            return .failure(.invalid("\(name.variable): at most 32 words, each one line of at most 255 bytes"))
+            return .failure(.invalid("at most 32 words, each one line of at most 255 bytes"))
         }
         var used = Set<TemplateVariable>()
         for element in argv {
             guard let names = ArgvTemplate.placeholders(in: element) else {
-                return .failure(.invalid("\(name.variable): unbalanced braces in `\(element.prefix(40))`"))
+                return .failure(.invalid("unbalanced braces in `\(element.prefix(40))`"))
             }
             for placeholder in names {
                 guard let variable = TemplateVariable(rawValue: placeholder), allowed.contains(variable) else {
-                    return .failure(.invalid("\(name.variable): unknown placeholder {\(placeholder.prefix(30))}; it may use "
+                    return .failure(.invalid("unknown placeholder {\(placeholder.prefix(30))}; it may use "
                         + allowed.map { "{\($0.rawValue)}" }.sorted().joined(separator: ", ")))
                 }
                 used.insert(variable)
@@ -73,7 +73,7 @@ public struct HostCommands: Sendable, Equatable {
         }
         let missing = name.required.filter { !used.contains($0) }
         guard missing.isEmpty else {
-            return .failure(.invalid("\(name.variable): the command must carry " + missing.map { "{\($0.rawValue)}" }.joined(separator: " and ")))
+            return .failure(.invalid("the command must carry " + missing.map { "{\($0.rawValue)}" }.joined(separator: " and ")))
         }
         return .success(argv)
     }
