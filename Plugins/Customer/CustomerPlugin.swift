@@ -247,6 +247,7 @@ public struct CustomerPlugin: BotPlugin {
                 lines.append("\(setting.id): \(now[setting.id].map(setting.shown) ?? "could not be read now") (may be \(setting.allowed))")
                 lines.append("   \(setting.help)")
             }
+            for note in desk.notes(customer) { lines += ["", note] }
             lines += ["", "Write \"set <setting> <value>\" to change one; we mail you the change to confirm."]
             return .text(lines.joined(separator: "\n"))
         }

@@ -42,6 +42,7 @@ public struct MagentoPlugin: PlatformPlugin {
     public var tuning: TuningCatalogue { StandardTunables.catalogue(maxMemory: (64 << 20)...(4 << 30), connections: 50...1000) }
 
     public func templateDefaults(for customer: Customer) -> [TemplateVariable: String] {
-        [.appPath: "/var/www/html", .dbName: "magento", .dbUser: "magento", .phpFpmService: "php8.2-fpm", .varnishURL: "http://varnish:6081/"]
+        [.appPath: "/var/www/html", .dbName: "magento", .dbUser: "magento", .phpFpmService: "php8.2-fpm", .varnishURL: "http://varnish:6081/",
+         .phpIniDir: "/usr/local/etc/php/conf.d", .phpFpmListen: "127.0.0.1:9000"]
     }
 }

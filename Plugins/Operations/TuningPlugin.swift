@@ -47,8 +47,9 @@ public struct TuningPlugin: BotPlugin {
             [setting.id, now[setting.id].map(setting.shown) ?? "could not be read", setting.allowed]
         }
         return BotReply([.header("Settings · \(customer.id)"),
-                         .table(ReplyTable(columns: ["Setting", "Now", "perfbot may set"], rows: rows)),
-                         .context("`/perf set \(customer.id) <setting> <value>` changes one as a job; `/perf revert <job>` puts it back.")])
+                         .table(ReplyTable(columns: ["Setting", "Now", "perfbot may set"], rows: rows))]
+                        + desk.notes(customer).map { .context($0) }
+                        + [.context("`/perf set \(customer.id) <setting> <value>` changes one as a job; `/perf revert <job>` puts it back.")])
     }
 
     func set(_ customer: Customer, setting id: String, value: String, context: CommandContext) async throws -> BotReply {

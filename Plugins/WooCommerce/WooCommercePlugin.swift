@@ -29,7 +29,8 @@ public struct WooCommercePlugin: PlatformPlugin {
     public var tuning: TuningCatalogue { StandardTunables.catalogue(maxMemory: (16 << 20)...(2 << 30), connections: 20...500) }
 
     public func templateDefaults(for customer: Customer) -> [TemplateVariable: String] {
-        [.appPath: "/var/www/html", .dbName: "wordpress", .dbUser: "wordpress", .phpFpmService: "php8.2-fpm"]
+        [.appPath: "/var/www/html", .dbName: "wordpress", .dbUser: "wordpress", .phpFpmService: "php8.2-fpm",
+         .phpIniDir: "/usr/local/etc/php/conf.d", .phpFpmListen: "127.0.0.1:9000"]
     }
 
     /// WordPress's own: a persistent object cache where none is measured, and autoloaded options past 800 kB.

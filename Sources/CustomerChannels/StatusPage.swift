@@ -363,7 +363,7 @@ public struct StatusPageService: StatusPages {
         let catalogue = tuningDesk.catalogue(for: customer)
         guard !catalogue.settings.isEmpty else { return "" }
         let now = try await tuningDesk.current(customer)
-        var html = "<section id=\"tuning\"><h2>Tuning</h2><p class=\"muted\">Your store's Redis, database and Varnish settings. "
+        var html = "<section id=\"tuning\"><h2>Tuning</h2><p class=\"muted\">Your store's PHP, database, Redis and Varnish settings. "
             + "A new value is checked against its safe range and the rest of your setup, mailed to you, and made only when "
             + "you reply YES; it is read back from the service afterwards, and can be put back.</p><table><thead><tr><th>Setting</th>"
             + "<th>Now</th><th>May be</th><th>New value</th></tr></thead><tbody>"

@@ -112,6 +112,10 @@ extension CustomerFile {
         case .dbClient: "mariadb or mysql"
         case .dbName: "letters, digits and _, at most 64"
         case .phpFpmService: "a service name of letters, digits, . - @"
+        case .phpIniDir: "an absolute path of letters, digits, / _ . -"
+        case .phpFpmListen: "host:port, or a socket's absolute path"
+        case .phpMaxChildren: "a whole number from 1 to 9999"
+        case .deployResetsOpcache: "yes or no"
         case .varnishURL: "an http(s) URL of letters, digits, : / . _ -"
         default: "letters, digits and - only"
         }

@@ -14,9 +14,9 @@ extension ServiceCollectorTests {
 @Suite struct TuningTests {
     typealias Scratch = ServiceCollectorTests.Scratch
 
-    static func shop(_ name: String, local: LocalExecutor) async throws -> (SchedulerBot, StoreID) {
+    static func shop(_ name: String, local: LocalExecutor, settings: [String: String] = [:]) async throws -> (SchedulerBot, StoreID) {
         let customer = Customer(id: StoreID(name)!, platform: .woocommerce, plan: .premium, contactEmail: "o@\(name).example",
-                                executor: .local, limits: ResourceLimits(memoryMB: 2048))
+                                executor: .local, limits: ResourceLimits(memoryMB: 2048), settings: settings)
         return (try await SchedulerBot(customers: [customer], local: local,
                                        extra: ["PERFBOT_SLACK_USERS": "U0VIEW001:viewer,U0OPS0001:operator"]), customer.id)
     }
@@ -68,6 +68,16 @@ extension ServiceCollectorTests {
             #expect(try String(contentsOfFile: config, encoding: .utf8).contains("maxmemory 256mb"))
             _ = await Self.ask(bot, "set cache-shop redis.maxmemory-policy allkeys-lru")
             #expect(try await Self.lastJob(bot, id).state == .succeeded)
+            // Snapshots: off in this Redis; the default schedule set, read back by its name, kept in the file.
+            #expect(listing.contains("redis.save") && listing.contains("off"), "\(listing)")
+            _ = await Self.ask(bot, "set cache-shop redis.save default")
+            #expect(try await Self.lastJob(bot, id).state == .succeeded)
+            #expect(try await scratch.run(["redis-cli", "CONFIG", "GET", "save"]).output == "save\n3600 1 300 100 60 10000\n")
+            let kept = try String(contentsOfFile: config, encoding: .utf8)
+            #expect(["save 3600 1\n", "save 300 100\n", "save 60 10000\n"].allSatisfy(kept.contains), "\(kept)")
+            #expect(await Self.ask(bot, "set cache-shop redis.save often").contains("redis.save is one of off, hourly, default"))
+            _ = await Self.ask(bot, "set cache-shop redis.save off")
+            #expect(try await scratch.run(["redis-cli", "CONFIG", "GET", "save"]).output == "save\n\n")
 
             // The store's contact, by e-mail: the settings in words, and a change mailed back for a yes; it runs only then.
             let contact = Contact(email: "o@cache-shop.example", stores: [id])
@@ -151,6 +161,92 @@ extension ServiceCollectorTests {
                 #expect(try await scratch.run(["varnishadm", "param.show", "default_ttl"]).output.contains("Value is: 120.000"))
             }
         }
+    }
+
+    /// PHP's settings against a real PHP-FPM pool: a conf.d file written, the pool reloaded gracefully, the value read
+    /// back from the pool's workers over FastCGI (`cgi-fcgi`), and reverted; both PHP guardrails refuse.
+    @Test func phpSettingsAreWrittenReloadedAndReadBackFromTheLivePool() async throws {
+        let scratch = try Scratch("php-tuning")
+        let port = freePort()
+        let binary = try #require(try FileManager.default.contentsOfDirectory(atPath: "/usr/sbin").sorted()
+            .first { $0.hasPrefix("php-fpm") }, "php-fpm is not installed")
+        try FileManager.default.createDirectory(atPath: scratch.path("conf.d"), withIntermediateDirectories: true)
+        try scratch.write("php.ini", "zend_extension=opcache\nopcache.enable=1\nmemory_limit=128M\n")
+        try scratch.write("fpm.conf", """
+            [global]
+            error_log = \(scratch.path("fpm.log"))
+            daemonize = no
+            pid = \(scratch.path("fpm.pid"))
+            [www]
+            listen = 127.0.0.1:\(port)
+            pm = static
+            pm.max_children = 2
+
+            """)
+        // The store's `pkill -USR2 -o php-fpm` reaches this pool's master only, not another PHP-FPM on the machine.
+        try scratch.write("pkill", "#!/bin/sh\ns=$1; shift; exec /usr/bin/pkill \"$s\" -F \(scratch.path("fpm.pid")) \"$@\"\n", executable: true)
+        try await scratch.withServer(["/usr/bin/env", "PHP_INI_SCAN_DIR=\(scratch.path("conf.d"))", "/usr/sbin/\(binary)",
+                                      "-c", scratch.path("php.ini"), "-R", "-y", scratch.path("fpm.conf")],
+                                     ready: ["/usr/bin/python3", "-c", "import socket; socket.create_connection(('127.0.0.1', \(port)), 1)"]) {
+            let (bot, id) = try await Self.shop("php-tuned", local: scratch.local, settings: [
+                "php_ini_dir": scratch.path("conf.d"), "php_fpm_listen": "127.0.0.1:\(port)", "php_max_children": "10"])
+            let listing = await Self.ask(bot, "settings php-tuned", as: "U0VIEW001")
+            #expect(listing.contains("php.memory_limit") && listing.contains("128mb") && listing.contains("128mb–1gb"), "\(listing)")
+            #expect(listing.contains("php.opcache.validate_timestamps") && listing.contains("php.max_execution_time"), "\(listing)")
+            #expect(listing.contains("MariaDB has a query cache"), "\(listing)")
+
+            // The guardrails: every worker's memory must fit; timestamps stay checked without a deploy that resets OPcache.
+            #expect(await Self.ask(bot, "set php-tuned php.memory_limit 256mb")
+                == "Not changed: 256mb × 10 PHP workers (pm.max_children) is 2560 MB, more than the container's 2048 MB: "
+                    + "at most 204mb each, or fewer workers.")
+            #expect(await Self.ask(bot, "set php-tuned php.memory_limit 2gb").contains("must lie between 128mb–1gb"))
+            #expect(await Self.ask(bot, "set php-tuned php.opcache.validate_timestamps off")
+                .hasPrefix("Not changed: with validate_timestamps off, PHP keeps running the old code after a deploy"))
+            #expect(try await bot.store.jobs(store: id, limit: 5).isEmpty)
+
+            let asked = await Self.ask(bot, "set php-tuned php.memory_limit 192m")
+            #expect(asked.hasPrefix("Set php.memory_limit to 192mb (was 128mb) · php-tuned"), "\(asked)")
+            #expect(asked.contains("Write memory_limit = 192mb to PHP's conf.d") && asked.contains("Reload PHP-FPM gracefully"), "\(asked)")
+            let job = try await Self.lastJob(bot, id)
+            #expect(job.state == .succeeded, "\(job)")
+            #expect(job.kind == .tuning(TuningChange(setting: "php.memory_limit", value: "201326592", previous: "134217728")))
+            #expect(try String(contentsOfFile: scratch.path("conf.d/99-perfbot-memory_limit.ini"), encoding: .utf8) == "memory_limit = 192M\n")
+            _ = await Self.ask(bot, "set php-tuned php.opcache.max_accelerated_files 20000")
+            #expect(try await Self.lastJob(bot, id).state == .succeeded)
+            let now = await Self.ask(bot, "settings php-tuned", as: "U0VIEW001")
+            #expect(now.contains("192mb") && now.contains("20000"), "\(now)")
+
+            // Reverted: the old value written and read back from the reloaded pool.
+            _ = await Self.ask(bot, "revert \(job.id)")
+            let revert = try await Self.lastJob(bot, id)
+            #expect(revert.state == .succeeded, "\(revert)")
+            #expect(try String(contentsOfFile: scratch.path("conf.d/99-perfbot-memory_limit.ini"), encoding: .utf8) == "memory_limit = 128M\n")
+        }
+        // With the deploy hook declared, timestamps may go unchecked; a pool that is down fails the read, and nothing is queued.
+        let (bot, id) = try await Self.shop("php-deploys", local: scratch.local, settings: [
+            "php_ini_dir": scratch.path("conf.d"), "php_fpm_listen": "127.0.0.1:\(port)", "deploy_resets_opcache": "yes"])
+        #expect(await Self.ask(bot, "set php-deploys php.opcache.validate_timestamps off")
+            == "Not changed: perfbot could not read php.opcache.validate_timestamps now, so it could not put it back; PHP did not answer.")
+        #expect(try await bot.store.jobs(store: id, limit: 5).isEmpty)
+    }
+
+    /// On MySQL 8 (`db_client: mysql`) a setting is made with SET PERSIST, so it outlives a restart; MySQL 8 has no query cache.
+    @Test func mysql8SettingsPersist() async throws {
+        let scratch = try Scratch("mysql8")
+        // A MySQL 8 client stand-in: it records each statement and answers the value last set.
+        try scratch.write("mysql", """
+            #!/bin/sh
+            for a; do case "$a" in --execute=*) q=${a#--execute=};; esac; done
+            echo "$q" >> \(scratch.path("statements"))
+            case "$q" in SELECT*) cat \(scratch.path("value")) 2>/dev/null || echo 151;; *) echo "${q##* }" > \(scratch.path("value"));; esac
+
+            """, executable: true)
+        let (bot, id) = try await Self.shop("mysql8-shop", local: scratch.local, settings: ["db_client": "mysql"])
+        #expect(await Self.ask(bot, "settings mysql8-shop", as: "U0VIEW001").contains("MySQL 8 has no query cache"))
+        _ = await Self.ask(bot, "set mysql8-shop mysql.max_connections 200")
+        #expect(try await Self.lastJob(bot, id).state == .succeeded)
+        let statements = try String(contentsOfFile: scratch.path("statements"), encoding: .utf8)
+        #expect(statements.contains("SET PERSIST max_connections = 200\n"), "\(statements)")
     }
 
     /// A service that says yes but holds another value: the job fails and says what the service reports.

@@ -48,6 +48,7 @@ extension PlatformPlugin {
             }
             try values.set(variable, value)
         }
+        try values.set(.dbSetScope, values[.dbClient] == "mysql" ? "PERSIST" : "GLOBAL")
         return values
     }
 }

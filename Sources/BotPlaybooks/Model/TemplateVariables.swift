@@ -24,6 +24,17 @@ public enum TemplateVariable: String, Sendable, CaseIterable {
     case dbOptionFile = "db_option_file"
     /// The store's database client: `mariadb` (default; `--sandbox`) or `mysql` (8.0.40+; `--skip-system-command`).
     case dbClient = "db_client"
+    /// The directory PHP-FPM reads extra ini files from (its conf.d), where perfbot writes the PHP settings it changes.
+    case phpIniDir = "php_ini_dir"
+    /// Where the store's PHP-FPM pool takes FastCGI requests: `127.0.0.1:9000` or a socket's path.
+    case phpFpmListen = "php_fpm_listen"
+    /// The pool's `pm.max_children`: how many PHP workers may run at once (the memory guardrail multiplies by it).
+    case phpMaxChildren = "php_max_children"
+    /// `yes` when the store's deploys reset OPcache (`opcache_reset()` or a PHP-FPM reload), so timestamps may go unchecked.
+    case deployResetsOpcache = "deploy_resets_opcache"
+    /// How a database setting is made: `PERSIST` on MySQL 8 (it survives a restart), `GLOBAL` on MariaDB (which has no
+    /// `SET PERSIST`). Derived from `db_client`, never set by hand.
+    case dbSetScope = "db_set_scope"
     /// The plan an intervention moves the store to (a declared plan name).
     case plan
     /// The cache an intervention provisions: `redis` or `varnish`.
@@ -32,7 +43,8 @@ public enum TemplateVariable: String, Sendable, CaseIterable {
     /// The variables a store may set for itself in the customers file (`settings:`); the others come from
     /// the store's own fields.
     public static let storeSettings: [TemplateVariable] = [.appPath, .dbName, .phpFpmService, .varnishURL, .slowLog, .accessLog,
-                                                           .dbReadonlyUser, .dbOptionFile, .dbClient, .dbUser]
+                                                           .dbReadonlyUser, .dbOptionFile, .dbClient, .dbUser, .phpIniDir, .phpFpmListen,
+                                                           .phpMaxChildren, .deployResetsOpcache]
 
     /// Whether `value` may be placed into an argv element for this variable.
     ///
@@ -48,9 +60,15 @@ public enum TemplateVariable: String, Sendable, CaseIterable {
         case .store: return StoreID.isValid(value)
         case .container: return only("_.-")
         case .host: return only(".-") && !value.hasPrefix(".")
-        case .appPath, .slowLog, .accessLog, .dbOptionFile: return value.hasPrefix("/") && only("/_.-") && !value.contains("//")
+        case .appPath, .slowLog, .accessLog, .dbOptionFile, .phpIniDir: return value.hasPrefix("/") && only("/_.-") && !value.contains("//")
         case .dbReadonlyUser, .dbUser: return only("_") && value.count <= 80
         case .dbClient: return value == "mariadb" || value == "mysql"
+        case .phpFpmListen:
+            if value.hasPrefix("/") { return only("/_.-") && !value.contains("//") }
+            return only(".-:") && value.contains(":") && value.count <= 100
+        case .phpMaxChildren: return value.count <= 4 && value.allSatisfy(\.isASCII) && Int(value).map { $0 > 0 } == true
+        case .deployResetsOpcache: return value == "yes" || value == "no"
+        case .dbSetScope: return value == "PERSIST" || value == "GLOBAL"
         case .plan: return Plan.isValidName(value)
         case .cache: return PremiumCache(rawValue: value) != nil
         case .dbName: return only("_") && value.count <= 64

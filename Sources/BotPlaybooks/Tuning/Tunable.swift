@@ -43,9 +43,15 @@ public struct Tunable: Sendable {
     public var apply: [[String]]
     /// The value in the service's own answer to `read`, normalised like a value given; nil when it is not there.
     public var parse: @Sendable (String) -> String?
+    /// The names of the application steps, where the default ("Set …", then "Keep it across restarts") does not fit;
+    /// `{value}` is the value as a person reads it.
+    public var stepNames: [String] = []
+    /// A normalised value as the service's own configuration writes it (`256M` for PHP's 268435456 bytes).
+    public var written: @Sendable (String) -> String
 
     public init(id: String, service: TunedService, key: String, help: String, domain: Domain, read: [String], apply: [[String]],
-                parse: @escaping @Sendable (String) -> String?) {
+                parse: @escaping @Sendable (String) -> String?, written: @escaping @Sendable (String) -> String = { $0 }) {
+        self.written = written
         self.id = id
         self.service = service
         self.key = key
@@ -98,14 +104,15 @@ public struct Tunable: Sendable {
 
     /// The value as a person reads it (`256mb`).
     public func shown(_ value: String) -> String {
-        if case .bytes = domain, let bytes = Int64(value) { return Self.bytesText(bytes) }
+        if case .bytes = domain, let bytes = Int64(value) { return bytes < 0 ? "unlimited" : Self.bytesText(bytes) }
         if case .seconds = domain, let seconds = Double(value) { return "\(Wording.number(seconds, decimals: 3)) s" }
         return value
     }
 
     /// Every argv of an application of `value` (validated: digits, or one of the declared choices).
     public func applying(_ value: String) -> [[String]] {
-        apply.map { argv in argv.map { $0.replacingOccurrences(of: "{value}", with: value) } }
+        let value = written(value)
+        return apply.map { argv in argv.map { $0.replacingOccurrences(of: "{value}", with: value) } }
     }
 
     static func bytes(_ text: String) -> Int64? {
@@ -137,6 +144,11 @@ public struct TuningContext: Sendable {
     public var customer: Customer
     /// Current values by setting id (normalised), where they could be read.
     public var current: [String: String]
+
+    /// The PHP-FPM pool's `pm.max_children`, as the customers file gives it.
+    public var phpMaxChildren: Int64? {
+        customer.settings[TemplateVariable.phpMaxChildren.rawValue].flatMap(Int64.init).flatMap { $0 > 0 ? $0 : nil }
+    }
 
     public init(customer: Customer, current: [String: String]) {
         self.customer = customer
@@ -189,7 +201,9 @@ public struct TuningCatalogue: Sendable {
         guard let setting = setting(change.setting) else { return nil }
         let steps = setting.applying(change.value)
         var actions = steps.enumerated().map { index, argv in
-            PlaybookAction(name: index == 0 ? "Set \(setting.service.displayName) \(setting.key) to \(setting.shown(change.value))"
+            PlaybookAction(name: index < setting.stepNames.count
+                               ? setting.stepNames[index].replacingOccurrences(of: "{value}", with: setting.shown(change.value))
+                               : index == 0 ? "Set \(setting.service.displayName) \(setting.key) to \(setting.shown(change.value))"
                                             : "Keep it across restarts",
                            run: argv, target: setting.service == .mysql ? .db : setting.service == .redis ? .cache : .app,
                            timeout: 30, tags: [.rewrite], reversible: true, safe: false)

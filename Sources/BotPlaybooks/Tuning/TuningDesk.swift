@@ -22,7 +22,8 @@ public struct TuningDesk: Sendable {
         return await withTaskGroup(of: (String, String?).self) { group in
             for setting in all {
                 group.addTask {
-                    let request = CommandRequest(argv: setting.read, timeout: 5, workingDirectory: target.values[.appPath])
+                    guard let argv = try? ArgvTemplate.render(setting.read, with: target.values) else { return (setting.id, nil) }
+                    let request = CommandRequest(argv: argv, timeout: 5, workingDirectory: target.values[.appPath])
                     guard let outcome = try? await target.executor.run(request), outcome.succeeded else { return (setting.id, nil) }
                     return (setting.id, setting.parse(outcome.output))
                 }
@@ -31,6 +32,19 @@ public struct TuningDesk: Sendable {
             for await (id, value) in group { values[id] = value }
             return values
         }
+    }
+
+    /// What a reader of the settings should know of the store's database: where a query cache exists, and whether its
+    /// changes outlive a restart.
+    public func notes(_ customer: Customer) -> [String] {
+        guard catalogue(for: customer).settings.contains(where: { $0.service == .mysql }) else { return [] }
+        if (try? planner.target(customer))?.values[.dbClient] == "mysql" {
+            return ["MySQL 8 has no query cache (it was removed in 8.0), so there is none to set. Database settings are made "
+                + "with SET PERSIST and outlive a restart."]
+        }
+        return ["MariaDB has a query cache (query_cache_type), off by default: on a busy store it makes writes wait, so perfbot "
+            + "leaves it off. MariaDB has no SET PERSIST: database settings are made with SET GLOBAL and last until the "
+            + "database restarts; your hosting team keeps them in its configuration."]
     }
 
     /// A change of `id` to `value` for `customer`, checked: its job's playbook, or the reason it is refused.
