@@ -39,10 +39,33 @@ public struct MagentoPlugin: PlatformPlugin {
     /// Invalid indexers and disabled cache types, through `bin/magento`.
     public var collectors: [PackCollector] { MagentoCollectors.all }
     /// Magento keeps its cache and sessions in Redis: 64 MB to 4 GB; 50 to 1,000 database connections.
-    public var tuning: TuningCatalogue { StandardTunables.catalogue(maxMemory: (64 << 20)...(4 << 30), connections: 50...1000) }
+    /// Magento's cron: the newest `cron_schedule` rows, a group run with `cron:run --group`, and the whole cron switched
+    /// off and on with its crontab (`cron:remove`, `cron:install`): Magento has no switch for one job.
+    public var tuning: TuningCatalogue {
+        StandardTunables.catalogue(maxMemory: (64 << 20)...(4 << 30), connections: 50...1000, cron: Self.cron)
+    }
+
+    static let cron = CronSupport(
+        unit: "group",
+        list: { settings in
+            DatabaseClient.argv("SELECT job_code, status, DATE_FORMAT(COALESCE(executed_at, scheduled_at), '%Y-%m-%d %H:%i') "
+                + "FROM cron_schedule ORDER BY schedule_id DESC LIMIT 25",
+                user: settings[TemplateVariable.dbReadonlyUser.rawValue], database: "{db_name}", settings: settings,
+                extra: ["--skip-column-names"])
+        },
+        parse: { output in
+            output.split(whereSeparator: \.isNewline).compactMap { line in
+                let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                guard fields.count == 3 else { return nil }
+                return CronEntry(name: fields[0], schedule: fields[1], when: fields[2])
+            }
+        },
+        run: { target in ["bin/magento", "cron:run"] + (target.name == CronTarget.allMagento ? [] : ["--group=\(target.name)"]) },
+        disable: { $0.name == CronTarget.allMagento ? ["bin/magento", "cron:remove"] : nil },
+        enable: { $0.name == CronTarget.allMagento ? ["bin/magento", "cron:install", "--force"] : nil })
 
     public func templateDefaults(for customer: Customer) -> [TemplateVariable: String] {
         [.appPath: "/var/www/html", .dbName: "magento", .dbUser: "magento", .phpFpmService: "php8.2-fpm", .varnishURL: "http://varnish:6081/",
-         .phpIniDir: "/usr/local/etc/php/conf.d", .phpFpmListen: "127.0.0.1:9000"]
+         .phpIniDir: "/usr/local/etc/php/conf.d", .phpFpmListen: "127.0.0.1:9000", .webRoot: "/var/www/html/pub"]
     }
 }

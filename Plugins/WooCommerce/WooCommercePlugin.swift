@@ -26,11 +26,32 @@ public struct WooCommercePlugin: PlatformPlugin {
     /// Autoloaded options' bytes and the WP-Cron backlog, through WP-CLI.
     public var collectors: [PackCollector] { WooCommerceCollectors.all }
     /// A WooCommerce object cache needs little: 16 MB to 2 GB of Redis; 20 to 500 database connections.
-    public var tuning: TuningCatalogue { StandardTunables.catalogue(maxMemory: (16 << 20)...(2 << 30), connections: 20...500) }
+    /// WP-Cron through WP-CLI: events listed, run, unscheduled, and scheduled again with the recurrence they had.
+    public var tuning: TuningCatalogue {
+        StandardTunables.catalogue(maxMemory: (16 << 20)...(2 << 30), connections: 20...500, cron: Self.cron)
+    }
+
+    static let cron = CronSupport(
+        unit: "event",
+        list: { _ in ["wp", "cron", "event", "list", "--fields=hook,next_run_relative,recurrence", "--format=json", "--path={app_path}"] },
+        parse: { output in
+            guard let start = output.firstIndex(of: "["),
+                  let rows = try? JSONSerialization.jsonObject(with: Data(output[start...].utf8)) as? [[String: Any]] else { return [] }
+            return rows.compactMap { row in
+                guard let hook = row["hook"] as? String else { return nil }
+                return CronEntry(name: hook, schedule: row["recurrence"] as? String ?? "once",
+                                 when: row["next_run_relative"] as? String ?? "")
+            }
+        },
+        run: { ["wp", "cron", "event", "run", $0.name, "--path={app_path}"] },
+        disable: { ["wp", "cron", "event", "unschedule", $0.name, "--path={app_path}"] },
+        enable: { target in
+            target.recurrence.map { ["wp", "cron", "event", "schedule", target.name, "now", $0, "--path={app_path}"] }
+        })
 
     public func templateDefaults(for customer: Customer) -> [TemplateVariable: String] {
         [.appPath: "/var/www/html", .dbName: "wordpress", .dbUser: "wordpress", .phpFpmService: "php8.2-fpm",
-         .phpIniDir: "/usr/local/etc/php/conf.d", .phpFpmListen: "127.0.0.1:9000"]
+         .phpIniDir: "/usr/local/etc/php/conf.d", .phpFpmListen: "127.0.0.1:9000", .webRoot: "/var/www/html"]
     }
 
     /// WordPress's own: a persistent object cache where none is measured, and autoloaded options past 800 kB.

@@ -112,7 +112,7 @@ extension CustomerFile {
         case .dbClient: "mariadb or mysql"
         case .dbName: "letters, digits and _, at most 64"
         case .phpFpmService: "a service name of letters, digits, . - @"
-        case .phpIniDir: "an absolute path of letters, digits, / _ . -"
+        case .phpIniDir, .webRoot, .nginxDenyFile: "an absolute path of letters, digits, / _ . -"
         case .phpFpmListen: "host:port, or a socket's absolute path"
         case .phpMaxChildren: "a whole number from 1 to 9999"
         case .deployResetsOpcache: "yes or no"

@@ -190,7 +190,7 @@ public struct Wiring: Sendable {
                                                        alertsChannel: channel, clock: clock, leadership: leadership, logger: logger))
             }
         }
-        return [console, operations, decisions, database, TuningPlugin(operations: operations), scheduler, customer]
+        return [console, operations, decisions, database, TuningPlugin(operations: operations, traffic: store), scheduler, customer]
             + Self.platforms.map { $0 as any BotPlugin }
     }
 

@@ -249,6 +249,154 @@ extension ServiceCollectorTests {
         #expect(statements.contains("SET PERSIST max_connections = 200\n"), "\(statements)")
     }
 
+    /// A Varnish purge against a real varnishd: the pattern validated and anchored, the ban listed by Varnish, a cached
+    /// page fetched again from the backend afterwards.
+    @Test func aPurgeBansMatchingPagesInARealVarnish() async throws {
+        let scratch = try Scratch("varnish-purge")
+        let backend = freePort(), front = freePort()
+        try FileManager.default.createDirectory(atPath: scratch.path("category"), withIntermediateDirectories: true)
+        try scratch.write("category/shoes.html", "<p>shoes</p>\n")
+        try scratch.write("varnishadm", "#!/bin/sh\nexec /usr/bin/varnishadm -n \(scratch.path("instance")) \"$@\"\n", executable: true)
+        try await scratch.withServer(["/usr/bin/python3", "-m", "http.server", "\(backend)", "--bind", "127.0.0.1",
+                                      "--directory", scratch.directory.path],
+                                     ready: ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:\(backend)/"]) {
+            try await scratch.withServer([
+                "/usr/sbin/varnishd", "-F", "-j", "none", "-n", scratch.path("instance"), "-a", "127.0.0.1:\(front)",
+                "-b", "127.0.0.1:\(backend)", "-s", "malloc,16m",
+            ], ready: ["varnishadm", "ping"]) {
+                let page = "http://127.0.0.1:\(front)/category/shoes.html"
+                _ = try await scratch.run(["curl", "-fsS", "-o", "/dev/null", page])
+                let (bot, id) = try await Self.shop("purged-shop", local: scratch.local)
+                #expect(await Self.ask(bot, "purge purged-shop category").contains("is not a purge pattern"))
+                #expect(await Self.ask(bot, "purge purged-shop /a;b").contains("is not a purge pattern"))
+                #expect(await Self.ask(bot, "purge purged-shop /category/*", as: "U0VIEW001").contains("needs the operator role"))
+                let asked = await Self.ask(bot, "purge purged-shop /category/shoes.*")
+                #expect(asked.contains("Ban cached pages whose URL matches ^/category/shoes\\..*"), "\(asked)")
+                let job = try await Self.lastJob(bot, id)
+                #expect(job.state == .succeeded, "\(job)")
+                #expect(job.kind == .operation(.purge(try #require(PurgePattern("/category/shoes.*")))))
+                #expect(try await scratch.run(["varnishadm", "ban.list"]).output.contains("req.url ~ ^/category/shoes\\..*"))
+                // The next request misses: Varnish fetched the page from the backend again.
+                let headers = try await scratch.run(["curl", "-fsS", "-D", "-", "-o", "/dev/null", page]).output
+                #expect(headers.lowercased().contains("age: 0"), "\(headers)")
+            }
+        }
+    }
+
+    /// WP-Cron through a WP-CLI stand-in that keeps its events in a file: listed, run, switched off (its recurrence
+    /// kept) and on again as jobs, with WP-CLI's own argv.
+    @Test func wordPressCronIsListedRunAndSwitched() async throws {
+        let scratch = try Scratch("wp-cron")
+        try scratch.write("events", "woocommerce_cleanup_sessions twicedaily\nwp_version_check hourly\n")
+        try scratch.write("wp", """
+            #!/bin/sh
+            echo "$*" >> \(scratch.path("wp.log"))
+            ev=\(scratch.path("events"))
+            case "$1 $2 $3" in
+              "cron event list") printf '['; sep=''; while read -r h r; do printf '%s{"hook":"%s","next_run_relative":"in 2 hours","recurrence":"%s"}' "$sep" "$h" "$r"; sep=','; done < "$ev"; printf ']\\n';;
+              "cron event run") grep -q "^$4 " "$ev" || exit 1; echo "Executed the cron event '$4' in 0.01s.";;
+              "cron event unschedule") grep -v "^$4 " "$ev" > "$ev.new"; mv "$ev.new" "$ev"; echo "Success: Successfully unscheduled 1 event for hook '$4'.";;
+              "cron event schedule") echo "$4 $6" >> "$ev"; echo "Success: Scheduled event with hook '$4'.";;
+              *) exit 1;;
+            esac
+
+            """, executable: true)
+        let (bot, id) = try await Self.shop("wp-cron-shop", local: scratch.local)
+        let schedule = await Self.ask(bot, "cron wp-cron-shop", as: "U0VIEW001")
+        #expect(schedule.contains("woocommerce_cleanup_sessions") && schedule.contains("twicedaily") && schedule.contains("in 2 hours"), "\(schedule)")
+        #expect(await Self.ask(bot, "cron wp-cron-shop run wp_version_check", as: "U0VIEW001").contains("needs the operator role"))
+        #expect(await Self.ask(bot, "cron wp-cron-shop run x;y").contains("`x;y` is not a valid <event>"))
+        #expect(await Self.ask(bot, "cron wp-cron-shop run -x").contains("is not a cron event name"))
+
+        _ = await Self.ask(bot, "cron wp-cron-shop run wp_version_check")
+        #expect(try await Self.lastJob(bot, id).state == .succeeded)
+        _ = await Self.ask(bot, "cron wp-cron-shop off woocommerce_cleanup_sessions")
+        let off = try await Self.lastJob(bot, id)
+        #expect(off.state == .succeeded, "\(off)")
+        #expect(off.kind == .operation(.toggleCron(try #require(CronTarget("woocommerce_cleanup_sessions", recurrence: "twicedaily")), enabled: false)))
+        #expect(!(await Self.ask(bot, "cron wp-cron-shop", as: "U0VIEW001")).contains("woocommerce_cleanup_sessions"))
+        #expect(await Self.ask(bot, "cron wp-cron-shop off woocommerce_cleanup_sessions").contains("is not scheduled"))
+        #expect(await Self.ask(bot, "cron wp-cron-shop on wp_version_check").contains("has not switched wp_version_check off"))
+        _ = await Self.ask(bot, "cron wp-cron-shop on woocommerce_cleanup_sessions")
+        #expect(try await Self.lastJob(bot, id).state == .succeeded)
+        let log = try String(contentsOfFile: scratch.path("wp.log"), encoding: .utf8)
+        #expect(log.contains("cron event run wp_version_check --path=/var/www/html\n"), "\(log)")
+        #expect(log.contains("cron event unschedule woocommerce_cleanup_sessions --path=/var/www/html\n"), "\(log)")
+        #expect(log.contains("cron event schedule woocommerce_cleanup_sessions now twicedaily --path=/var/www/html\n"), "\(log)")
+    }
+
+    /// Crawlers turned away: a robots.txt rule written and read back, and a deny in a real nginx (checked with `nginx -t`
+    /// and reloaded) that answers the crawler 403 while a browser still gets the page; a search engine is kept.
+    @Test func crawlersAreTurnedAwayByRobotsTxtAndARealNginx() async throws {
+        let scratch = try Scratch("crawler-block")
+        let web = freePort()
+        try FileManager.default.createDirectory(atPath: scratch.path("www"), withIntermediateDirectories: true)
+        try scratch.write("www/index.html", "<p>shop</p>\n")
+        try scratch.write("www/robots.txt", "User-agent: *\nDisallow: /wp-admin/\n")
+        try scratch.write("deny.conf", "")
+        try scratch.write("nginx.conf", """
+            daemon off;
+            pid \(scratch.path("nginx.pid"));
+            error_log \(scratch.path("nginx-error.log"));
+            events {}
+            http {
+              access_log off;
+              client_body_temp_path \(scratch.path("body")); fastcgi_temp_path \(scratch.path("fastcgi"));
+              proxy_temp_path \(scratch.path("proxy")); uwsgi_temp_path \(scratch.path("uwsgi")); scgi_temp_path \(scratch.path("scgi"));
+              server {
+                listen 127.0.0.1:\(web);
+                root \(scratch.path("www"));
+                include \(scratch.path("deny.conf"));
+              }
+            }
+
+            """)
+        // The store's nginx, with this configuration.
+        try scratch.write("nginx", "#!/bin/sh\nexec /usr/sbin/nginx -c \(scratch.path("nginx.conf")) -p \(scratch.directory.path) \"$@\"\n",
+                          executable: true)
+        try await scratch.withServer(["nginx"], ready: ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:\(web)/"]) {
+            let (bot, id) = try await Self.shop("blocking-shop", local: scratch.local, settings: [
+                "web_root": scratch.path("www"), "nginx_deny_file": scratch.path("deny.conf")])
+            let hour = Calendar(identifier: .gregorian).dateInterval(of: .hour, for: bot.clock.now)!.start.addingTimeInterval(-3600)
+            let traffic = TrafficHour(hour: hour, requests: 1000, bots: 500, crawlers: [
+                "Googlebot": .init(requests: 300, kind: .search, abusive: false, evidence: "user agent"),
+                "AhrefsBot": .init(requests: 200, kind: .seo, abusive: false, evidence: "user agent")])
+            try await bot.store.recordTraffic(id, hours: [traffic], cursor: SlowLogCursor(path: "/var/log/access.log", identity: "1", offset: 1),
+                                              at: bot.clock.now)
+            #expect(await Self.ask(bot, "block blocking-shop Googlebot") == "Not blocked: Googlebot is kept (keep: it brings visitors from search).")
+            #expect(await Self.ask(bot, "block blocking-shop SomeBot").contains("say `robots`"))
+            #expect(await Self.ask(bot, "block blocking-shop Bad\"Bot deny").contains("is not a valid <crawler>"))
+            #expect(await Self.ask(bot, "block blocking-shop -Bot deny").contains("is not a crawler's name"))
+
+            // As recommended: a robots.txt rule, added once, the rest of the file kept.
+            _ = await Self.ask(bot, "block blocking-shop AhrefsBot")
+            #expect(try await Self.lastJob(bot, id).state == .succeeded)
+            _ = await Self.ask(bot, "block blocking-shop AhrefsBot")
+            #expect(try String(contentsOfFile: scratch.path("www/robots.txt"), encoding: .utf8)
+                == "User-agent: *\nDisallow: /wp-admin/\n\nUser-agent: AhrefsBot\nDisallow: /\n")
+
+            // A deny: the crawler gets 403, a browser the page.
+            _ = await Self.ask(bot, "block blocking-shop MJ12bot deny")
+            let deny = try await Self.lastJob(bot, id)
+            #expect(deny.state == .succeeded, "\(deny)")
+            #expect(try String(contentsOfFile: scratch.path("deny.conf"), encoding: .utf8)
+                == "if ($http_user_agent ~* \"MJ12bot\") { return 403; }\n")
+            var status = ""
+            for _ in 0..<20 {
+                status = try await scratch.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-A", "Mozilla/5.0 (compatible; MJ12bot/v1.4.8)",
+                                                "http://127.0.0.1:\(web)/"]).output
+                if status == "403" { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(status == "403")
+            #expect(try await scratch.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(web)/"]).output == "200")
+        }
+        // A store without the include file set is refused before anything runs.
+        let (bot, id) = try await Self.shop("no-deny-file", local: scratch.local)
+        #expect(await Self.ask(bot, "block no-deny-file MJ12bot deny").contains("nginx_deny_file"))
+        #expect(try await bot.store.jobs(store: id, limit: 5).isEmpty)
+    }
+
     /// A service that says yes but holds another value: the job fails and says what the service reports.
     @Test func aValueTheServiceDoesNotHoldFailsTheJob() async throws {
         let scratch = try Scratch("fake-redis")

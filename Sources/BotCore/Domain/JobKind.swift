@@ -121,6 +121,8 @@ public enum JobKind: Sendable, Equatable, Hashable {
     case hosting(HostingChange)
     /// A setting of one of the store's services (PHP, MySQL, Redis, Varnish) changed, read back, revertible.
     case tuning(TuningChange)
+    /// Something done once to a store's services: a Varnish purge, a cron event run or switched, a crawler turned away.
+    case operation(ServiceOperation)
 
     /// The name a job of this kind is listed under.
     public var name: String {
@@ -130,6 +132,7 @@ public enum JobKind: Sendable, Equatable, Hashable {
         case let .database(change): change.name
         case let .hosting(change): change.name
         case let .tuning(change): change.name
+        case let .operation(operation): operation.name
         }
     }
 
@@ -149,7 +152,7 @@ public enum JobKind: Sendable, Equatable, Hashable {
 }
 
 extension JobKind: Codable {
-    enum CodingKeys: String, CodingKey { case type, name, setting, database, hosting, tuning }
+    enum CodingKeys: String, CodingKey { case type, name, setting, database, hosting, tuning, operation }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -159,6 +162,7 @@ extension JobKind: Codable {
         case "database": self = .database(try container.decode(DatabaseChange.self, forKey: .database))
         case "hosting": self = .hosting(try container.decode(HostingChange.self, forKey: .hosting))
         case "tuning": self = .tuning(try container.decode(TuningChange.self, forKey: .tuning))
+        case "operation": self = .operation(try container.decode(ServiceOperation.self, forKey: .operation))
         case let other:
             throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "unknown job kind \(other)")
         }
@@ -182,6 +186,9 @@ extension JobKind: Codable {
         case let .tuning(change):
             try container.encode("tuning", forKey: .type)
             try container.encode(change, forKey: .tuning)
+        case let .operation(operation):
+            try container.encode("operation", forKey: .type)
+            try container.encode(operation, forKey: .operation)
         }
     }
 }

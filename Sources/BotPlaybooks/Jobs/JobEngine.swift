@@ -235,6 +235,11 @@ public actor JobEngine: BotService {
                 state = .failed
                 summary = reason
             }
+            if state == .succeeded, case let .operation(operation) = job.kind,
+               let reason = ServiceOperations.mismatch(operation, lastOutput: steps.last?.outcome?.output ?? "") {
+                state = .failed
+                summary = reason
+            }
             if state == .succeeded, case let .hosting(change) = job.kind {
                 // The tool made the change: the store's record follows, so perfbot judges it by its new plan or cache.
                 do {

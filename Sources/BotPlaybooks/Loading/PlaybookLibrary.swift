@@ -101,6 +101,7 @@ public struct PlaybookLibrary: Sendable {
             playbooks.first { $0.name == change.playbook && $0.platform == platform && $0.changes == change.target.subject }?
                 .making(change.target)
         case let .tuning(change): tuning(for: platform).playbook(for: change, platform: platform)
+        case let .operation(operation): ServiceOperations.playbook(for: operation, platform: platform, cron: tuning(for: platform).cron)
         case .setting: nil
         }
     }

@@ -152,10 +152,13 @@ public struct Playbook: Sendable, Equatable {
     public var hostingChange: HostingChange?
     /// The service setting it changes, for the playbooks perfbot builds from a `TuningChange`.
     public var tuningChange: TuningChange?
+    /// The operation it does, for the playbooks perfbot builds from a `ServiceOperation`.
+    public var serviceOperation: ServiceOperation?
 
     /// What a job of it does.
     public var kind: JobKind {
         if let tuningChange { return .tuning(tuningChange) }
+        if let serviceOperation { return .operation(serviceOperation) }
         if let hostingChange { return .hosting(hostingChange) }
         return databaseChange.map(JobKind.database) ?? .playbook(name)
     }

@@ -32,6 +32,10 @@ public enum TemplateVariable: String, Sendable, CaseIterable {
     case phpMaxChildren = "php_max_children"
     /// `yes` when the store's deploys reset OPcache (`opcache_reset()` or a PHP-FPM reload), so timestamps may go unchecked.
     case deployResetsOpcache = "deploy_resets_opcache"
+    /// The directory the web server serves the store from (its `robots.txt`): the app for WordPress, `pub/` for Magento.
+    case webRoot = "web_root"
+    /// An nginx file included in the store's `server` block, where perfbot adds the denies of abusive crawlers.
+    case nginxDenyFile = "nginx_deny_file"
     /// How a database setting is made: `PERSIST` on MySQL 8 (it survives a restart), `GLOBAL` on MariaDB (which has no
     /// `SET PERSIST`). Derived from `db_client`, never set by hand.
     case dbSetScope = "db_set_scope"
@@ -44,7 +48,7 @@ public enum TemplateVariable: String, Sendable, CaseIterable {
     /// the store's own fields.
     public static let storeSettings: [TemplateVariable] = [.appPath, .dbName, .phpFpmService, .varnishURL, .slowLog, .accessLog,
                                                            .dbReadonlyUser, .dbOptionFile, .dbClient, .dbUser, .phpIniDir, .phpFpmListen,
-                                                           .phpMaxChildren, .deployResetsOpcache]
+                                                           .phpMaxChildren, .deployResetsOpcache, .webRoot, .nginxDenyFile]
 
     /// Whether `value` may be placed into an argv element for this variable.
     ///
@@ -60,7 +64,7 @@ public enum TemplateVariable: String, Sendable, CaseIterable {
         case .store: return StoreID.isValid(value)
         case .container: return only("_.-")
         case .host: return only(".-") && !value.hasPrefix(".")
-        case .appPath, .slowLog, .accessLog, .dbOptionFile, .phpIniDir: return value.hasPrefix("/") && only("/_.-") && !value.contains("//")
+        case .appPath, .slowLog, .accessLog, .dbOptionFile, .phpIniDir, .webRoot, .nginxDenyFile: return value.hasPrefix("/") && only("/_.-") && !value.contains("//")
         case .dbReadonlyUser, .dbUser: return only("_") && value.count <= 80
         case .dbClient: return value == "mariadb" || value == "mysql"
         case .phpFpmListen:

@@ -200,9 +200,9 @@ public enum StandardTunables {
             + "runs opcache_reset or reloads PHP-FPM)"
     }
 
-    /// The settings and rules both platforms share, with the ranges given.
+    /// The settings and rules both platforms share, with the ranges given, and the platform's cron.
     public static func catalogue(maxMemory: ClosedRange<Int64>, connections: ClosedRange<Int64>,
-                                 phpMemory: ClosedRange<Int64> = (128 << 20)...(1 << 30)) -> TuningCatalogue {
+                                 phpMemory: ClosedRange<Int64> = (128 << 20)...(1 << 30), cron: CronSupport? = nil) -> TuningCatalogue {
         TuningCatalogue(
             settings: [phpMemoryLimit(phpMemory),
                        phpInteger("max_execution_time", help: "how long one PHP request may run (seconds)", 10...300),
@@ -216,6 +216,7 @@ public enum StandardTunables {
                        varnishSeconds("default_ttl", help: "how long Varnish keeps a page that says nothing of its own (seconds)", 60...86_400),
                        varnishSeconds("default_grace", help: "how long Varnish may serve a stale page while it fetches a fresh one (seconds)",
                                       0...86_400)],
-            guardrails: [cacheMustEvict, redisFitsTheContainer, connectionsFitMemory, phpWorkersFitMemory, opcacheNeedsDeployReset])
+            guardrails: [cacheMustEvict, redisFitsTheContainer, connectionsFitMemory, phpWorkersFitMemory, opcacheNeedsDeployReset],
+            cron: cron)
     }
 }

@@ -171,10 +171,13 @@ public struct TuningGuardrail: Sendable {
 public struct TuningCatalogue: Sendable {
     public var settings: [Tunable]
     public var guardrails: [TuningGuardrail]
+    /// How the platform's cron is listed, run and switched; nil where the pack declares none.
+    public var cron: CronSupport?
 
-    public init(settings: [Tunable], guardrails: [TuningGuardrail]) {
+    public init(settings: [Tunable], guardrails: [TuningGuardrail], cron: CronSupport? = nil) {
         self.settings = settings
         self.guardrails = guardrails
+        self.cron = cron
     }
 
     public static let empty = TuningCatalogue(settings: [], guardrails: [])

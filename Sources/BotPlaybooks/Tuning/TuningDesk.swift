@@ -88,4 +88,102 @@ public struct TuningDesk: Sendable {
         }
         return .success((undo, playbook))
     }
+
+    // MARK: Operations: a purge, the cron, a crawler turned away
+
+    /// The store's cron schedule, read now through its executor.
+    public func cronSchedule(_ customer: Customer) async throws -> Result<[CronEntry], TuningRefusal> {
+        guard let cron = catalogue(for: customer).cron else {
+            return .failure(.init("perfbot does not know how to read the cron of \(customer.platform.displayName) stores"))
+        }
+        let target = try planner.target(customer)
+        let argv = try ArgvTemplate.render(cron.list(customer.settings), with: target.values)
+        let outcome = try await target.executor.run(CommandRequest(argv: argv, timeout: 30, workingDirectory: target.values[.appPath],
+                                                                   outputLimit: 256 * 1024))
+        guard outcome.succeeded else {
+            return .failure(.init("the cron schedule could not be read (\(outcome.timedOut ? "no answer within 30 s" : "the command failed"))"))
+        }
+        return .success(cron.parse(outcome.output))
+    }
+
+    /// What `/perf cron <store> run|off|on <name>` and the e-mail `cron` do, checked: the job's playbook, or why not.
+    /// Switching a WordPress event off keeps its recurrence (from the schedule now), so switching it on schedules it again.
+    public func cron(_ customer: Customer, action: CronAction, name: String, jobs: [JobRecord]) async throws
+        -> Result<(ServiceOperation, Playbook), TuningRefusal> {
+        guard let cron = catalogue(for: customer).cron else {
+            return .failure(.init("perfbot does not know how to run the cron of \(customer.platform.displayName) stores"))
+        }
+        guard var target = CronTarget(name) else {
+            return .failure(.init("`\(name.prefix(40))` is not a cron \(cron.unit) name (letters, digits, _ - .)"))
+        }
+        let operation: ServiceOperation
+        switch action {
+        case .run:
+            operation = .runCron(target)
+        case .off:
+            if cron.unit == "event" {
+                guard case let .success(entries) = try await cronSchedule(customer),
+                      let entry = entries.first(where: { $0.name == target.name }) else {
+                    return .failure(.init("\(target.name) is not scheduled on \(customer.id) now, so there is nothing to switch off"))
+                }
+                guard entry.schedule != "once", entry.schedule != "Non-repeating", let recurrence = CronTarget(target.name, recurrence: entry.schedule)
+                else {
+                    return .failure(.init("\(target.name) runs once and is not repeated: let it run, or run it now"))
+                }
+                target = recurrence
+            }
+            operation = .toggleCron(target, enabled: false)
+        case .on:
+            if cron.unit == "event" {
+                let kept = jobs.lazy.filter { $0.state == .succeeded }.compactMap { job -> CronTarget? in
+                    if case let .operation(.toggleCron(switched, false)) = job.kind, switched.name == target.name { return switched }
+                    return nil
+                }.first
+                guard let kept else {
+                    return .failure(.init("perfbot has not switched \(target.name) off on \(customer.id), so it does not know how often it ran"))
+                }
+                target = kept
+            }
+            operation = .toggleCron(target, enabled: true)
+        }
+        guard let playbook = ServiceOperations.playbook(for: operation, platform: customer.platform, cron: cron) else {
+            return .failure(.init(cron.unit == "group"
+                ? "\(customer.platform.displayName) switches its cron as a whole: use `\(CronTarget.allMagento)` (its crontab is removed or installed again)"
+                : "perfbot cannot do that to \(target.name)"))
+        }
+        return .success((operation, playbook))
+    }
+
+    /// A Varnish purge of the pages matching `pattern`, checked.
+    public func purge(_ customer: Customer, pattern text: String) -> Result<(ServiceOperation, Playbook), TuningRefusal> {
+        guard catalogue(for: customer).settings.contains(where: { $0.service == .varnish }) else {
+            return .failure(.init("\(customer.platform.displayName) stores have no Varnish perfbot can purge"))
+        }
+        guard let pattern = PurgePattern(text) else {
+            return .failure(.init("`\(text.prefix(60))` is not a purge pattern: a path starting with /, of letters, digits, / . _ - ~ %, "
+                + "with * for any characters (like /category/shoes* or /*)"))
+        }
+        let operation = ServiceOperation.purge(pattern)
+        guard let playbook = ServiceOperations.playbook(for: operation, platform: customer.platform, cron: nil) else {
+            return .failure(.init("perfbot cannot purge \(customer.id)"))
+        }
+        return .success((operation, playbook))
+    }
+
+    /// A crawler turned away the way given, checked.
+    public func block(_ customer: Customer, crawler: String, how: CrawlerBlock.How) -> Result<(ServiceOperation, Playbook), TuningRefusal> {
+        guard let block = CrawlerBlock(crawler: crawler, how: how) else {
+            return .failure(.init("`\(crawler.prefix(40))` is not a crawler's name (2–40 letters, digits, . _ -)"))
+        }
+        let operation = ServiceOperation.blockCrawler(block)
+        guard let playbook = ServiceOperations.playbook(for: operation, platform: customer.platform, cron: nil) else {
+            return .failure(.init("perfbot cannot block crawlers on \(customer.id)"))
+        }
+        return .success((operation, playbook))
+    }
+}
+
+/// What is done to a cron event or group.
+public enum CronAction: String, Sendable, CaseIterable {
+    case run, off, on
 }
