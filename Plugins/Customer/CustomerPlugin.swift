@@ -52,6 +52,9 @@ public struct CustomerPlugin: BotPlugin {
             CommandSpec("revert", arguments: [ArgumentSpec("setting", .word), Self.storeArgument], audience: .customer,
                         summary: "put a setting perfbot changed back as it was, after your yes (premium)",
                         examples: ["revert redis.maxmemory"]),
+            CommandSpec("block", arguments: [ArgumentSpec("crawler", .word), Self.storeArgument], audience: .customer,
+                        summary: "turn away a crawler the way your traffic report recommends: we mail you the change, and make it when you reply yes (premium)",
+                        examples: ["block AhrefsBot"]),
             CommandSpec("traffic", arguments: [Self.storeArgument], readOnly: true, audience: .customer,
                         summary: "your store's visitors and crawlers of the last 7 days: busiest hours, bandwidth, pages (premium)",
                         examples: ["traffic"]),
@@ -97,6 +100,7 @@ public struct CustomerPlugin: BotPlugin {
         case "slow": return try await slowQueries(customer)
         case "traffic": return try await traffic(customer)
         case "settings", "set", "revert": return try await tuning(command, customer: customer, contact: contact)
+        case "block": return try await block(command.value("crawler") ?? "", customer: customer, contact: contact)
         case "level":
             guard let value = command.integer("value"), let level = AutomationLevel(rawValue: value) else {
                 throw BotError.invalid("The level is 1, 2 or 3.")
@@ -263,6 +267,48 @@ public struct CustomerPlugin: BotPlugin {
         case let .failure(refusal): return .text("Nothing was changed: \(refusal.reason).")
         case let .success(ready): (change, playbook) = ready
         }
+        let what = "\(change.setting) from \(catalogue.setting(change.setting).map { setting in change.previous.map(setting.shown) ?? "?" } ?? "?") "
+            + "to \(catalogue.setting(change.setting)?.shown(change.value) ?? change.value)"
+        return try await propose(playbook, customer: customer, contact: contact, issue: "a change of \(change.setting)",
+                                 explanation: "You asked perfbot to change \(what) on \(customer.id).",
+                                 mailed: "the change of \(what)",
+                                 after: "It is read back from the service afterwards, and \"revert \(change.setting)\" puts it back.")
+    }
+
+    /// A crawler turned away the way the store's last 7 days of traffic recommend, mailed back for a yes. Crawlers that
+    /// bring visitors, and those perfbot has not seen, are refused with the reason.
+    func block(_ crawler: String, customer: Customer, contact: Contact) async throws -> BotReply {
+        guard customer.plan.isPremium else {
+            return .text("Blocking crawlers comes with premium plans; \(customer.id) is on the \(customer.plan) plan.")
+        }
+        let now = clock.now
+        let hours = try await store.trafficHours(customer.id, from: now.addingTimeInterval(-7 * 86400), to: now)
+        let report = TrafficReport(hours: hours, botListNote: botListNote, countriesKnown: countriesKnown)
+        guard let bot = report.bots.first(where: { $0.name.caseInsensitiveCompare(crawler) == .orderedSame }) else {
+            return .text("Nothing was changed: perfbot has not seen \"\(crawler.prefix(40))\" on \(customer.id) in the last 7 days. "
+                + "Write \"traffic\" to see the crawlers it has seen.")
+        }
+        let how: CrawlerBlock.How
+        switch bot.recommendation.action {
+        case .robots: how = .robots
+        case .deny: how = .deny
+        case .keep, .rateLimit, .none:
+            return .text("Nothing was changed: perfbot recommends for \(bot.name): \(bot.recommendation.text).")
+        }
+        switch TuningDesk(library: library, planner: planner).block(customer, crawler: bot.name, how: how) {
+        case let .failure(refusal): return .text("Nothing was changed: \(refusal.reason).")
+        case let .success((_, playbook)):
+            let way = how == .robots ? "a robots.txt rule" : "a refusal in the web server"
+            return try await propose(playbook, customer: customer, contact: contact, issue: "\(bot.name)'s crawling",
+                                     explanation: "You asked perfbot to turn \(bot.name) away from \(customer.id) with \(way): "
+                                        + "\(bot.recommendation.text).",
+                                     mailed: "\(way) for \(bot.name)", after: "")
+        }
+    }
+
+    /// `playbook` mailed to the contact as a proposal, made as a job only when they reply yes.
+    func propose(_ playbook: Playbook, customer: Customer, contact: Contact, issue: String, explanation: String, mailed: String,
+                 after: String) async throws -> BotReply {
         let now = clock.now
         let request = ActionRequest(playbook, on: customer, requester: .customer(contact.email), entry: .approval,
                                     reason: "asked by e-mail")
@@ -272,14 +318,12 @@ public struct CustomerPlugin: BotPlugin {
         case let .run(skipped): held = skipped
         }
         let plan = try planner.plan(playbook, for: customer, held: held)
-        let what = "\(change.setting) from \(catalogue.setting(change.setting).map { setting in change.previous.map(setting.shown) ?? "?" } ?? "?") "
-            + "to \(catalogue.setting(change.setting)?.shown(change.value) ?? change.value)"
-        let draft = proposer.draft(playbook, plan: plan, customer: customer, issueID: nil, issue: "a change of \(change.setting)",
-                                   explanation: "You asked perfbot to change \(what) on \(customer.id).", now: now, requested: true)
+        let draft = proposer.draft(playbook, plan: plan, customer: customer, issueID: nil, issue: issue,
+                                   explanation: explanation, now: now, requested: true)
         guard draft.proposal != nil else { throw BotError.invalid("Changes cannot be confirmed by e-mail yet; your hosting team has been told.") }
         if case let .alreadyWaiting(same) = try await store.propose(draft, at: now) { return alreadyWaiting(same) }
-        return .text("We have mailed you the change of \(what) in a separate message. Reply YES to that message to make it; "
-            + "nothing changes before. It is read back from the service afterwards, and \"revert \(change.setting)\" puts it back.")
+        return .text("We have mailed you \(mailed) in a separate message. Reply YES to that message to make it; "
+            + "nothing changes before." + (after.isEmpty ? "" : " " + after))
     }
 
     /// The store's last 7 days of traffic, in words (premium: read from its access log).
@@ -295,7 +339,10 @@ public struct CustomerPlugin: BotPlugin {
                 + "Your hosting team can switch it on.")
         }
         let report = TrafficReport(hours: hours, botListNote: botListNote, countriesKnown: countriesKnown)
+        let blockable = report.bots.filter { $0.recommendation.action == .robots || $0.recommendation.action == .deny }.map(\.name)
         return .text(TrafficText.render(report, source: "\(customer.id), last 7 days", forCustomer: true)
+            + (blockable.isEmpty ? "" : "\n\nTo turn one of those crawlers away as recommended, write \"block \(blockable[0])\"; "
+                + "we mail you the change to confirm.")
             + "\n\nperfbot keeps counts per hour only: no lines of your log, no visitors' addresses.")
     }
 

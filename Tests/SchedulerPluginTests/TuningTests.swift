@@ -390,6 +390,24 @@ extension ServiceCollectorTests {
             }
             #expect(status == "403")
             #expect(try await scratch.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(web)/"]).output == "200")
+
+            // The store's contact, by e-mail: the traffic report says how, `block` mails the recommendation for a yes.
+            let contact = Contact(email: "o@blocking-shop.example", stores: [id])
+            let router = try bot.wiring.commandRouter()
+            let report = await router.route("traffic", contact: contact, logger: .init(label: "t")).plainText
+            #expect(report.contains("write \"block AhrefsBot\""), "\(report)")
+            #expect(await router.route("block Googlebot", contact: contact, logger: .init(label: "t")).plainText
+                == "Nothing was changed: perfbot recommends for Googlebot: keep: it brings visitors from search.")
+            #expect(await router.route("block NoSuchBot", contact: contact, logger: .init(label: "t")).plainText
+                .hasPrefix("Nothing was changed: perfbot has not seen \"NoSuchBot\""))
+            let mailed = await router.route("block ahrefsbot", contact: contact, logger: .init(label: "t")).plainText
+            #expect(mailed.hasPrefix("We have mailed you a robots.txt rule for AhrefsBot in a separate message."), "\(mailed)")
+            let approval = try #require(try await bot.store.approvals(store: id, since: .distantPast, limit: 5).first)
+            #expect(approval.status == .pending)
+            _ = await Self.ask(bot, "approve \(approval.id)")
+            let approved = try await Self.lastJob(bot, id)
+            let expected = try #require(CrawlerBlock(crawler: "AhrefsBot", how: .robots))
+            #expect(approved.state == .succeeded && approved.kind == .operation(.blockCrawler(expected)), "\(approved)")
         }
         // A store without the include file set is refused before anything runs.
         let (bot, id) = try await Self.shop("no-deny-file", local: scratch.local)
