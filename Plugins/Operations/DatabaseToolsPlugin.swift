@@ -349,9 +349,14 @@ extension DatabaseToolsPlugin {
                 break
             }
             return try await run(playbook, on: customer, dryRun: false, battery: false, context: context)
+        case let .operation(.toggleCron(target, enabled)):
+            // A cron event switched off is switched on again with the recurrence the job kept, and the other way round.
+            let undo = ServiceOperation.toggleCron(target, enabled: !enabled)
+            guard let playbook = operations.library.playbook(for: .operation(undo), platform: customer.platform) else { break }
+            return try await run(playbook, on: customer, dryRun: false, battery: false, context: context)
         default:
             break
         }
-        return .text("Job \(id) (`\(job.playbook)`) cannot be reverted by perfbot: only the indexes it added and the settings it changed can.")
+        return .text("Job \(id) (`\(job.playbook)`) cannot be reverted by perfbot: only the indexes it added, the settings it changed and the cron it switched can.")
     }
 }

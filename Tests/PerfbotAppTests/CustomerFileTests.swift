@@ -64,7 +64,7 @@ import Testing
             _ = try CustomerFile.parse(unknown, isCSV: false)
             Issue.record("accepted an unknown setting")
         } catch {
-            #expect(error.problems.first?.message == "settings: unknown field 'container' (expected access_log, app_path, db_client, db_name, db_option_file, db_readonly_user, db_user, deploy_resets_opcache, php_fpm_listen, php_fpm_service, php_ini_dir, php_max_children, slow_log, varnish_url)")
+            #expect(error.problems.first?.message == "settings: unknown field 'container' (expected access_log, app_path, db_client, db_name, db_option_file, db_readonly_user, db_user, deploy_resets_opcache, nginx_deny_file, php_fpm_listen, php_fpm_service, php_ini_dir, php_max_children, slow_log, varnish_url, web_root)")
         }
     }
 

@@ -34,6 +34,28 @@ extension ServiceCollectorTests {
 
     enum TuningTestError: Error { case noJob }
 
+    /// Each of `values` (a setting and a value other than its own now) set as a job and read back from the live
+    /// service, then reverted with `/perf revert <job>` and read back as it was.
+    static func applyAndRevertEach(_ bot: SchedulerBot, _ id: StoreID, _ values: [(String, String)],
+                                   sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let desk = TuningDesk(library: bot.wiring.library, planner: bot.wiring.planner)
+        let customer = try #require(try await bot.store.customer(id))
+        for (setting, value) in values {
+            let tunable = try #require(desk.catalogue(for: customer).setting(setting))
+            let before = try await desk.current(customer, only: [tunable])[setting]
+            #expect(before != nil, "\(setting) could not be read", sourceLocation: sourceLocation)
+            _ = await ask(bot, "set \(id) \(setting) \(value)")
+            let job = try await lastJob(bot, id)
+            #expect(job.state == .succeeded, "\(setting): \(job.summary ?? "")", sourceLocation: sourceLocation)
+            let now = try await desk.current(customer, only: [tunable])[setting]
+            #expect(now != before && now == (try? tunable.normalise(value).get()), "\(setting) reads \(now ?? "nothing")", sourceLocation: sourceLocation)
+            _ = await ask(bot, "revert \(job.id)")
+            let revert = try await lastJob(bot, id)
+            #expect(revert.id != job.id && revert.state == .succeeded, "\(setting) revert: \(revert.summary ?? "")", sourceLocation: sourceLocation)
+            #expect(try await desk.current(customer, only: [tunable])[setting] == before, "\(setting) was not put back", sourceLocation: sourceLocation)
+        }
+    }
+
     @Test func redisSettingsAreAppliedReadBackAndReverted() async throws {
         let scratch = try Scratch("redis-tuning")
         let port = freePort()
@@ -103,6 +125,10 @@ extension ServiceCollectorTests {
             let revert = try await Self.lastJob(bot, id)
             #expect(revert.id != job.id && revert.state == .succeeded, "\(revert)")
             #expect(try await scratch.run(["redis-cli", "CONFIG", "GET", "maxmemory"]).output == "maxmemory\n0\n")
+
+            // Every Redis setting, each applied, read back and reverted.
+            try await Self.applyAndRevertEach(bot, id, [("redis.maxmemory", "64mb"), ("redis.maxmemory-policy", "allkeys-lfu"),
+                                                        ("redis.appendonly", "yes"), ("redis.save", "hourly")])
         }
     }
 
@@ -134,6 +160,7 @@ extension ServiceCollectorTests {
             _ = await Self.ask(bot, "revert \(job.id)")
             #expect(try await Self.lastJob(bot, id).state == .succeeded)
             #expect(try await scratch.run(["mysql", "--batch", "--skip-column-names", "--execute=SELECT @@GLOBAL.max_connections"]).output == "77\n")
+            try await Self.applyAndRevertEach(bot, id, [("mysql.max_connections", "120"), ("mysql.long_query_time", "2.5")])
         }
     }
 
@@ -159,6 +186,7 @@ extension ServiceCollectorTests {
                 _ = await Self.ask(bot, "revert \(job.id)")
                 #expect(try await Self.lastJob(bot, id).state == .succeeded)
                 #expect(try await scratch.run(["varnishadm", "param.show", "default_ttl"]).output.contains("Value is: 120.000"))
+                try await Self.applyAndRevertEach(bot, id, [("varnish.default_ttl", "600"), ("varnish.default_grace", "30")])
             }
         }
     }
@@ -221,6 +249,12 @@ extension ServiceCollectorTests {
             let revert = try await Self.lastJob(bot, id)
             #expect(revert.state == .succeeded, "\(revert)")
             #expect(try String(contentsOfFile: scratch.path("conf.d/99-perfbot-memory_limit.ini"), encoding: .utf8) == "memory_limit = 128M\n")
+            try await Self.applyAndRevertEach(bot, id, [("php.memory_limit", "160mb"), ("php.max_execution_time", "90"),
+                                                        ("php.opcache.memory_consumption", "192"), ("php.opcache.max_accelerated_files", "30000")])
+            // With the deploy hook declared, timestamps may go unchecked.
+            let (deploying, shop) = try await Self.shop("php-deploying", local: scratch.local, settings: [
+                "php_ini_dir": scratch.path("conf.d"), "php_fpm_listen": "127.0.0.1:\(port)", "deploy_resets_opcache": "yes"])
+            try await Self.applyAndRevertEach(deploying, shop, [("php.opcache.validate_timestamps", "off")])
         }
         // With the deploy hook declared, timestamps may go unchecked; a pool that is down fails the read, and nothing is queued.
         let (bot, id) = try await Self.shop("php-deploys", local: scratch.local, settings: [
@@ -319,6 +353,9 @@ extension ServiceCollectorTests {
         #expect(await Self.ask(bot, "cron wp-cron-shop on wp_version_check").contains("has not switched wp_version_check off"))
         _ = await Self.ask(bot, "cron wp-cron-shop on woocommerce_cleanup_sessions")
         #expect(try await Self.lastJob(bot, id).state == .succeeded)
+        // `/perf revert` of the switch-off switches it on again too.
+        _ = await Self.ask(bot, "revert \(off.id)")
+        #expect(try await Self.lastJob(bot, id).kind == .operation(.toggleCron(try #require(CronTarget("woocommerce_cleanup_sessions", recurrence: "twicedaily")), enabled: true)))
         let log = try String(contentsOfFile: scratch.path("wp.log"), encoding: .utf8)
         #expect(log.contains("cron event run wp_version_check --path=/var/www/html\n"), "\(log)")
         #expect(log.contains("cron event unschedule woocommerce_cleanup_sessions --path=/var/www/html\n"), "\(log)")
