@@ -160,6 +160,11 @@ public struct StatusPageService: StatusPages {
                 return "Write the new value like 256mb, 200 or allkeys-lru."
             }
             return await router.route("set \(setting) \(value) \(customer.id)", contact: contact, logger: logger).plainText
+        case "block":
+            // A crawler's name as the report shows it; which way, and whether at all, is the e-mail command's to decide.
+            let crawler = form["crawler"] ?? ""
+            guard CrawlerBlock(crawler: crawler, how: .robots) != nil else { return "That is not a crawler's name." }
+            return await router.route("block \(crawler) \(customer.id)", contact: contact, logger: logger).plainText
         default:
             return "Nothing was changed."
         }
@@ -226,7 +231,7 @@ public struct StatusPageService: StatusPages {
             }.joined() + "</ul></section>"
         }
         html += try await comparison(customer, now: now)
-        html += try await traffic(customer, now: now)
+        html += try await traffic(customer, now: now, form: { form($0, button: $1, style: $2) })
         // Seven days of trends.
         html += "<section><h2>The last 7 days</h2><div class=\"charts\">"
         html += Self.chart("health", title: "Health score", unit: "", points: scores, from: week, to: now, fixed: 0...100)
@@ -321,8 +326,9 @@ public struct StatusPageService: StatusPages {
     }
 
     /// "Traffic" (premium, from the access log): the busiest hours as a heatmap, people and crawlers, bandwidth by
-    /// kind as bars, countries. Nothing when the log is not read.
-    func traffic(_ customer: Customer, now: Date) async throws -> String {
+    /// kind as bars, countries; a crawler to turn away has a button that proposes it (mailed for a yes). Nothing when
+    /// the log is not read.
+    func traffic(_ customer: Customer, now: Date, form: ([(String, String)], String, String) -> String) async throws -> String {
         guard customer.plan.isPremium else { return "" }
         let hours = try await store.trafficHours(customer.id, from: now.addingTimeInterval(-7 * 86400), to: now)
         guard !hours.isEmpty else { return "" }
@@ -346,10 +352,12 @@ public struct StatusPageService: StatusPages {
         }
         html += "</div></div>"
         if !report.bots.isEmpty {
-            html += "<h3>Crawlers</h3><table><thead><tr><th>Crawler</th><th>Share</th><th>What to do</th></tr></thead><tbody>"
+            html += "<h3>Crawlers</h3><table><thead><tr><th>Crawler</th><th>Share</th><th>What to do</th><th></th></tr></thead><tbody>"
                 + report.bots.prefix(5).map { bot in
-                    "<tr><td>\(Self.escaped(bot.name))</td><td>\(TrafficText.percent(bot.requests, of: valid))</td>"
-                        + "<td>\(Self.escaped(bot.recommendation.text))</td></tr>"
+                    let blockable = bot.recommendation.action == .robots || bot.recommendation.action == .deny
+                    return "<tr><td>\(Self.escaped(bot.name))</td><td>\(TrafficText.percent(bot.requests, of: valid))</td>"
+                        + "<td>\(Self.escaped(bot.recommendation.text))</td>"
+                        + "<td>\(blockable ? form([("action", "block"), ("crawler", bot.name)], "Ask to block", "") : "")</td></tr>"
                 }.joined() + "</tbody></table>"
         }
         html += "<p class=\"muted\">Counts per hour only: no lines of your log and no visitors' addresses are kept.</p></section>"

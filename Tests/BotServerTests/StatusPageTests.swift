@@ -255,7 +255,8 @@ import Testing
     /// A premium store's page shows its traffic of the week (the demo's, from its access log): a heatmap, bandwidth and
     /// crawlers, aggregates only; a store on a basic plan gets no such section.
     @Test func aPremiumStoreSeesItsTrafficAndABasicOneDoesNot() async throws {
-        let bot = try await TestBot(extra: ["PERFBOT_LINK_SECRET": StatusPageTests.secret, "PERFBOT_PUBLIC_URL": "https://perfbot.example.com"])
+        let bot = try await TestBot(extra: ["PERFBOT_LINK_SECRET": StatusPageTests.secret, "PERFBOT_PUBLIC_URL": "https://perfbot.example.com",
+                                            "PERFBOT_REPLY_DOMAIN": "fix.example.com"])
         var acme = try #require(try await bot.store.customer(StoreID("acme-store")!))
         let link = try #require(bot.wiring.statusLink())
         let url = try await StatusLinkIssuer(link: link, store: bot.store).issue(for: acme.id, contact: acme.contactEmail, now: bot.clock.now)
@@ -270,6 +271,14 @@ import Testing
         #expect(html.contains("\(TrafficText.count(requests)) requests · people 80 % · crawlers 20 %"), "\(html)")
         #expect(html.contains(#"<svg id="heatmap""#) && html.components(separatedBy: "<rect ").count - 1 == 7 * 24)
         #expect(html.contains("<td>MJ12bot</td>") && html.contains("deny it in the web server"))
+        // A crawler to turn away has a button; it proposes the recommendation through the e-mail command, mailed for a yes.
+        let helper = StatusPageTests()
+        let block = try #require(try helper.forms(html, action: "block").first { $0.fields.contains { $0 == ("crawler", "AhrefsBot") } })
+        #expect(try helper.forms(html, action: "block").allSatisfy { form in !form.fields.contains { $0 == ("crawler", "Googlebot") } })
+        let asked = try await bot.app.test(.router) { client in try await helper.post(client, block.action, block.fields) }
+        #expect(asked.1.contains("We have mailed you a robots.txt rule for AhrefsBot"), "\(asked.1.suffix(800))")
+        let forged = try await bot.app.test(.router) { client in try await helper.post(client, block.action, block.with("crawler", "Bad Bot;")) }
+        #expect(forged.1.contains("That is not a crawler&#39;s name.") || forged.1.contains("That is not a crawler's name."), "\(forged.1.suffix(500))")
         // Countries need a GeoIP database, which this perfbot has not: none are shown.
         #expect(!html.contains("<h3>Countries</h3>"))
         acme.plan = .basic

@@ -60,6 +60,44 @@ import TestSupport
         func run(_ argv: [String]) async throws -> CommandOutcome {
             try await local.run(CommandRequest(argv: argv, timeout: 20))
         }
+
+        /// A file server on this folder with a real varnishd in front, until the end of `body`, which gets Varnish's
+        /// port; the `varnishadm` and `varnishstat` shims reach this instance.
+        func withVarnish(_ body: @Sendable (_ front: Int) async throws -> Void) async throws {
+            let backend = freePort(), front = freePort()
+            for tool in ["varnishadm", "varnishstat"] {
+                try write(tool, "#!/bin/sh\nexec /usr/bin/\(tool) -n \(path("instance")) \"$@\"\n", executable: true)
+            }
+            try await withServer(["/usr/bin/python3", "-m", "http.server", "\(backend)", "--bind", "127.0.0.1", "--directory", directory.path],
+                                 ready: ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:\(backend)/"]) {
+                try await withServer([
+                    "/usr/sbin/varnishd", "-F", "-j", "none", "-n", path("instance"), "-a", "127.0.0.1:\(front)",
+                    "-b", "127.0.0.1:\(backend)", "-s", "malloc,16m",
+                ], ready: ["varnishadm", "ping"]) {
+                    try await body(front)
+                }
+            }
+        }
+
+        /// An nginx configuration that keeps every file in this folder, with one server on `port` holding `server`.
+        func nginxConfiguration(port: Int, server: String) -> String {
+            """
+            daemon off;
+            pid \(path("nginx.pid"));
+            error_log \(path("nginx-error.log"));
+            events {}
+            http {
+              access_log off;
+              client_body_temp_path \(path("body")); fastcgi_temp_path \(path("fastcgi"));
+              proxy_temp_path \(path("proxy")); uwsgi_temp_path \(path("uwsgi")); scgi_temp_path \(path("scgi"));
+              server {
+                listen 127.0.0.1:\(port);
+            \(server)
+              }
+            }
+
+            """
+        }
     }
 
     func shop(_ name: String, probes: Set<ProbeKind>, local: LocalExecutor) async throws -> (SchedulerBot, StoreID) {
@@ -97,26 +135,16 @@ import TestSupport
 
     @Test func varnishHitRateComesFromARealVarnish() async throws {
         let scratch = try Scratch("varnish")
-        let backend = freePort(), front = freePort()
         try scratch.write("index.html", "<p>shop</p>\n")
-        try scratch.write("varnishstat", "#!/bin/sh\nexec /usr/bin/varnishstat -n \(scratch.path("instance")) \"$@\"\n",
-                          executable: true)
-        try await scratch.withServer(["/usr/bin/python3", "-m", "http.server", "\(backend)", "--bind", "127.0.0.1",
-                                      "--directory", scratch.directory.path],
-                                     ready: ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:\(backend)/"]) {
-            try await scratch.withServer([
-                "/usr/sbin/varnishd", "-F", "-j", "none", "-n", scratch.path("instance"), "-a", "127.0.0.1:\(front)",
-                "-b", "127.0.0.1:\(backend)", "-s", "malloc,16m",
-            ], ready: ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:\(front)/index.html"]) {
-                // The readiness request missed and filled the cache; three hits follow.
-                for _ in 0..<3 {
-                    #expect(try await scratch.run(["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:\(front)/index.html"]).succeeded)
-                }
-                let (bot, id) = try await shop("cached-shop", probes: [.varnish], local: scratch.local)
-                _ = try await bot.cycle()
-                let latest = try #require(try await bot.store.latestMetrics(stores: nil)[id])
-                #expect(latest[.varnishHitRate] == 75)
+        try await scratch.withVarnish { front in
+            // One miss fills the cache; three hits follow.
+            for _ in 0..<4 {
+                #expect(try await scratch.run(["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:\(front)/index.html"]).succeeded)
             }
+            let (bot, id) = try await shop("cached-shop", probes: [.varnish], local: scratch.local)
+            _ = try await bot.cycle()
+            let latest = try #require(try await bot.store.latestMetrics(stores: nil)[id])
+            #expect(latest[.varnishHitRate] == 75)
         }
     }
 
@@ -136,17 +164,7 @@ import TestSupport
             pm.status_path = /fpm-status
 
             """)
-        try scratch.write("nginx.conf", """
-            daemon off;
-            pid \(scratch.path("nginx.pid"));
-            error_log \(scratch.path("nginx-error.log"));
-            events {}
-            http {
-              access_log off;
-              client_body_temp_path \(scratch.path("body")); fastcgi_temp_path \(scratch.path("fastcgi"));
-              proxy_temp_path \(scratch.path("proxy")); uwsgi_temp_path \(scratch.path("uwsgi")); scgi_temp_path \(scratch.path("scgi"));
-              server {
-                listen 127.0.0.1:\(web);
+        try scratch.write("nginx.conf", scratch.nginxConfiguration(port: web, server: """
                 location = /fpm-status {
                   fastcgi_pass 127.0.0.1:\(fpm);
                   fastcgi_param SCRIPT_NAME /fpm-status;
@@ -154,10 +172,7 @@ import TestSupport
                   fastcgi_param REQUEST_METHOD $request_method;
                   fastcgi_param QUERY_STRING $query_string;
                 }
-              }
-            }
-
-            """)
+            """))
         // The store's web server answers on port 80 of its container; here curl is pointed at the test nginx.
         try scratch.write("curl", "#!/bin/sh\nexec /usr/bin/curl --connect-to 127.0.0.1:80:127.0.0.1:\(web) \"$@\"\n",
                           executable: true)

@@ -166,28 +166,18 @@ extension ServiceCollectorTests {
 
     @Test func varnishParametersAreSetAndReadBack() async throws {
         let scratch = try Scratch("varnish-tuning")
-        let backend = freePort(), front = freePort()
-        try scratch.write("index.html", "<p>shop</p>\n")
-        try scratch.write("varnishadm", "#!/bin/sh\nexec /usr/bin/varnishadm -n \(scratch.path("instance")) \"$@\"\n", executable: true)
-        try await scratch.withServer(["/usr/bin/python3", "-m", "http.server", "\(backend)", "--bind", "127.0.0.1",
-                                      "--directory", scratch.directory.path],
-                                     ready: ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:\(backend)/"]) {
-            try await scratch.withServer([
-                "/usr/sbin/varnishd", "-F", "-j", "none", "-n", scratch.path("instance"), "-a", "127.0.0.1:\(front)",
-                "-b", "127.0.0.1:\(backend)", "-s", "malloc,16m",
-            ], ready: ["varnishadm", "ping"]) {
-                let (bot, id) = try await Self.shop("varnish-shop", local: scratch.local)
-                #expect(await Self.ask(bot, "set varnish-shop varnish.default_ttl 30").contains("must lie between 60–86400"))
-                _ = await Self.ask(bot, "set varnish-shop varnish.default_ttl 3600")
-                let job = try await Self.lastJob(bot, id)
-                #expect(job.state == .succeeded, "\(job)")
-                #expect(job.kind == .tuning(TuningChange(setting: "varnish.default_ttl", value: "3600", previous: "120")))
-                #expect(try await scratch.run(["varnishadm", "param.show", "default_ttl"]).output.contains("Value is: 3600.000"))
-                _ = await Self.ask(bot, "revert \(job.id)")
-                #expect(try await Self.lastJob(bot, id).state == .succeeded)
-                #expect(try await scratch.run(["varnishadm", "param.show", "default_ttl"]).output.contains("Value is: 120.000"))
-                try await Self.applyAndRevertEach(bot, id, [("varnish.default_ttl", "600"), ("varnish.default_grace", "30")])
-            }
+        try await scratch.withVarnish { _ in
+            let (bot, id) = try await Self.shop("varnish-shop", local: scratch.local)
+            #expect(await Self.ask(bot, "set varnish-shop varnish.default_ttl 30").contains("must lie between 60–86400"))
+            _ = await Self.ask(bot, "set varnish-shop varnish.default_ttl 3600")
+            let job = try await Self.lastJob(bot, id)
+            #expect(job.state == .succeeded, "\(job)")
+            #expect(job.kind == .tuning(TuningChange(setting: "varnish.default_ttl", value: "3600", previous: "120")))
+            #expect(try await scratch.run(["varnishadm", "param.show", "default_ttl"]).output.contains("Value is: 3600.000"))
+            _ = await Self.ask(bot, "revert \(job.id)")
+            #expect(try await Self.lastJob(bot, id).state == .succeeded)
+            #expect(try await scratch.run(["varnishadm", "param.show", "default_ttl"]).output.contains("Value is: 120.000"))
+            try await Self.applyAndRevertEach(bot, id, [("varnish.default_ttl", "600"), ("varnish.default_grace", "30")])
         }
     }
 
@@ -287,33 +277,24 @@ extension ServiceCollectorTests {
     /// page fetched again from the backend afterwards.
     @Test func aPurgeBansMatchingPagesInARealVarnish() async throws {
         let scratch = try Scratch("varnish-purge")
-        let backend = freePort(), front = freePort()
         try FileManager.default.createDirectory(atPath: scratch.path("category"), withIntermediateDirectories: true)
         try scratch.write("category/shoes.html", "<p>shoes</p>\n")
-        try scratch.write("varnishadm", "#!/bin/sh\nexec /usr/bin/varnishadm -n \(scratch.path("instance")) \"$@\"\n", executable: true)
-        try await scratch.withServer(["/usr/bin/python3", "-m", "http.server", "\(backend)", "--bind", "127.0.0.1",
-                                      "--directory", scratch.directory.path],
-                                     ready: ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:\(backend)/"]) {
-            try await scratch.withServer([
-                "/usr/sbin/varnishd", "-F", "-j", "none", "-n", scratch.path("instance"), "-a", "127.0.0.1:\(front)",
-                "-b", "127.0.0.1:\(backend)", "-s", "malloc,16m",
-            ], ready: ["varnishadm", "ping"]) {
-                let page = "http://127.0.0.1:\(front)/category/shoes.html"
-                _ = try await scratch.run(["curl", "-fsS", "-o", "/dev/null", page])
-                let (bot, id) = try await Self.shop("purged-shop", local: scratch.local)
-                #expect(await Self.ask(bot, "purge purged-shop category").contains("is not a purge pattern"))
-                #expect(await Self.ask(bot, "purge purged-shop /a;b").contains("is not a purge pattern"))
-                #expect(await Self.ask(bot, "purge purged-shop /category/*", as: "U0VIEW001").contains("needs the operator role"))
-                let asked = await Self.ask(bot, "purge purged-shop /category/shoes.*")
-                #expect(asked.contains("Ban cached pages whose URL matches ^/category/shoes\\..*"), "\(asked)")
-                let job = try await Self.lastJob(bot, id)
-                #expect(job.state == .succeeded, "\(job)")
-                #expect(job.kind == .operation(.purge(try #require(PurgePattern("/category/shoes.*")))))
-                #expect(try await scratch.run(["varnishadm", "ban.list"]).output.contains("req.url ~ ^/category/shoes\\..*"))
-                // The next request misses: Varnish fetched the page from the backend again.
-                let headers = try await scratch.run(["curl", "-fsS", "-D", "-", "-o", "/dev/null", page]).output
-                #expect(headers.lowercased().contains("age: 0"), "\(headers)")
-            }
+        try await scratch.withVarnish { front in
+            let page = "http://127.0.0.1:\(front)/category/shoes.html"
+            _ = try await scratch.run(["curl", "-fsS", "-o", "/dev/null", page])
+            let (bot, id) = try await Self.shop("purged-shop", local: scratch.local)
+            #expect(await Self.ask(bot, "purge purged-shop category").contains("is not a purge pattern"))
+            #expect(await Self.ask(bot, "purge purged-shop /a;b").contains("is not a purge pattern"))
+            #expect(await Self.ask(bot, "purge purged-shop /category/*", as: "U0VIEW001").contains("needs the operator role"))
+            let asked = await Self.ask(bot, "purge purged-shop /category/shoes.*")
+            #expect(asked.contains("Ban cached pages whose URL matches ^/category/shoes\\..*"), "\(asked)")
+            let job = try await Self.lastJob(bot, id)
+            #expect(job.state == .succeeded, "\(job)")
+            #expect(job.kind == .operation(.purge(try #require(PurgePattern("/category/shoes.*")))))
+            #expect(try await scratch.run(["varnishadm", "ban.list"]).output.contains("req.url ~ ^/category/shoes\\..*"))
+            // The next request misses: Varnish fetched the page from the backend again.
+            let headers = try await scratch.run(["curl", "-fsS", "-D", "-", "-o", "/dev/null", page]).output
+            #expect(headers.lowercased().contains("age: 0"), "\(headers)")
         }
     }
 
@@ -371,23 +352,10 @@ extension ServiceCollectorTests {
         try scratch.write("www/index.html", "<p>shop</p>\n")
         try scratch.write("www/robots.txt", "User-agent: *\nDisallow: /wp-admin/\n")
         try scratch.write("deny.conf", "")
-        try scratch.write("nginx.conf", """
-            daemon off;
-            pid \(scratch.path("nginx.pid"));
-            error_log \(scratch.path("nginx-error.log"));
-            events {}
-            http {
-              access_log off;
-              client_body_temp_path \(scratch.path("body")); fastcgi_temp_path \(scratch.path("fastcgi"));
-              proxy_temp_path \(scratch.path("proxy")); uwsgi_temp_path \(scratch.path("uwsgi")); scgi_temp_path \(scratch.path("scgi"));
-              server {
-                listen 127.0.0.1:\(web);
+        try scratch.write("nginx.conf", scratch.nginxConfiguration(port: web, server: """
                 root \(scratch.path("www"));
                 include \(scratch.path("deny.conf"));
-              }
-            }
-
-            """)
+            """))
         // The store's nginx, with this configuration.
         try scratch.write("nginx", "#!/bin/sh\nexec /usr/sbin/nginx -c \(scratch.path("nginx.conf")) -p \(scratch.directory.path) \"$@\"\n",
                           executable: true)
