@@ -96,11 +96,15 @@ public struct TuningPlugin: BotPlugin {
             case let .failure(refusal): return .text("No schedule: \(refusal.reason).")
             case let .success(entries):
                 guard !entries.isEmpty else { return .text("\(customer.id) has nothing scheduled in its cron.") }
+                // Magento's schedule is its newest runs by job; WordPress's, its events with their recurrence.
+                let byGroup = desk.catalogue(for: customer).cron?.unit == "group"
                 let rows = entries.prefix(30).map { [$0.name, $0.schedule, $0.when] }
                 return BotReply([.header("Cron · \(customer.id)"),
-                                 .table(ReplyTable(columns: ["Event", customer.platform.rawValue == "magento" ? "Status" : "Recurs", "When"],
+                                 .table(ReplyTable(columns: byGroup ? ["Job", "Status", "When"] : ["Event", "Recurs", "Next run"],
                                                    rows: Array(rows))),
-                                 .context("`/perf cron \(customer.id) run|off|on <event>` runs or switches one as a job.")])
+                                 .context(byGroup ? "`/perf cron \(customer.id) run <group>` runs a group now; `off all` and `on all` switch "
+                                            + "Magento's cron as a whole, each as a job."
+                                          : "`/perf cron \(customer.id) run|off|on <event>` runs or switches one as a job.")])
             }
         }
         guard try context.member().role >= .operator else {

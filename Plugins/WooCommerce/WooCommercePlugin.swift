@@ -35,8 +35,9 @@ public struct WooCommercePlugin: PlatformPlugin {
         unit: "event",
         list: { _ in ["wp", "cron", "event", "list", "--fields=hook,next_run_relative,recurrence", "--format=json", "--path={app_path}"] },
         parse: { output in
-            guard let start = output.firstIndex(of: "["),
-                  let rows = try? JSONSerialization.jsonObject(with: Data(output[start...].utf8)) as? [[String: Any]] else { return [] }
+            // WP-CLI's JSON is its last line; PHP notices may come before it.
+            guard let line = output.split(whereSeparator: \.isNewline).last(where: { $0.hasPrefix("[") }),
+                  let rows = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [[String: Any]] else { return nil }
             return rows.compactMap { row in
                 guard let hook = row["hook"] as? String else { return nil }
                 return CronEntry(name: hook, schedule: row["recurrence"] as? String ?? "once",

@@ -308,7 +308,7 @@ extension ServiceCollectorTests {
             echo "$*" >> \(scratch.path("wp.log"))
             ev=\(scratch.path("events"))
             case "$1 $2 $3" in
-              "cron event list") printf '['; sep=''; while read -r h r; do printf '%s{"hook":"%s","next_run_relative":"in 2 hours","recurrence":"%s"}' "$sep" "$h" "$r"; sep=','; done < "$ev"; printf ']\\n';;
+              "cron event list") echo "PHP Notice:  Undefined index: [host] in wp-config.php on line 90"; printf '['; sep=''; while read -r h r; do printf '%s{"hook":"%s","next_run_relative":"in 2 hours","recurrence":"%s"}' "$sep" "$h" "$r"; sep=','; done < "$ev"; printf ']\\n';;
               "cron event run") grep -q "^$4 " "$ev" || exit 1; echo "Executed the cron event '$4' in 0.01s.";;
               "cron event unschedule") grep -v "^$4 " "$ev" > "$ev.new"; mv "$ev.new" "$ev"; echo "Success: Successfully unscheduled 1 event for hook '$4'.";;
               "cron event schedule") echo "$4 $6" >> "$ev"; echo "Success: Scheduled event with hook '$4'.";;
@@ -341,6 +341,39 @@ extension ServiceCollectorTests {
         #expect(log.contains("cron event run wp_version_check --path=/var/www/html\n"), "\(log)")
         #expect(log.contains("cron event unschedule woocommerce_cleanup_sessions --path=/var/www/html\n"), "\(log)")
         #expect(log.contains("cron event schedule woocommerce_cleanup_sessions now twicedaily --path=/var/www/html\n"), "\(log)")
+    }
+
+    /// Magento's cron through its own tools' stand-ins: the newest `cron_schedule` rows through the read-only database
+    /// client, a group run with `cron:run --group`, and the whole cron switched with its crontab; one job cannot be.
+    @Test func magentoCronIsListedRunAndSwitchedAsAWhole() async throws {
+        let scratch = try Scratch("magento-cron")
+        try scratch.write("mysql", """
+            #!/bin/sh
+            echo "$*" >> \(scratch.path("mysql.log"))
+            printf 'indexer_reindex_all_invalid\tsuccess\t2027-01-15 07:59\ncatalog_product_alert\tpending\t2027-01-15 08:05\n'
+
+            """, executable: true)
+        try FileManager.default.createDirectory(atPath: scratch.path("app/bin"), withIntermediateDirectories: true)
+        try scratch.write("app/bin/magento", "#!/bin/sh\necho \"$*\" >> \(scratch.path("magento.log"))\n", executable: true)
+        let customer = Customer(id: StoreID("magento-cron")!, platform: .magento, plan: .premium, contactEmail: "o@magento-cron.example",
+                                executor: .local, settings: ["app_path": scratch.path("app"), "db_readonly_user": "reader"])
+        let bot = try await SchedulerBot(customers: [customer], local: scratch.local,
+                                         extra: ["PERFBOT_SLACK_USERS": "U0VIEW001:viewer,U0OPS0001:operator"])
+        let schedule = await Self.ask(bot, "cron magento-cron", as: "U0VIEW001")
+        #expect(schedule.contains("indexer_reindex_all_invalid") && schedule.contains("success") && schedule.contains("2027-01-15 07:59"),
+                "\(schedule)")
+        #expect(try String(contentsOfFile: scratch.path("mysql.log"), encoding: .utf8).contains("--user=reader --database=magento"))
+        #expect(await Self.ask(bot, "cron magento-cron off indexer_reindex_all_invalid")
+            .contains("Magento switches its cron as a whole: use `all`"))
+        _ = await Self.ask(bot, "cron magento-cron run index")
+        #expect(try await Self.lastJob(bot, customer.id).state == .succeeded)
+        _ = await Self.ask(bot, "cron magento-cron off all")
+        let off = try await Self.lastJob(bot, customer.id)
+        #expect(off.state == .succeeded, "\(off)")
+        _ = await Self.ask(bot, "revert \(off.id)")
+        #expect(try await Self.lastJob(bot, customer.id).state == .succeeded)
+        #expect(try String(contentsOfFile: scratch.path("magento.log"), encoding: .utf8)
+            == "cron:run --group=index\ncron:remove\ncron:install --force\n")
     }
 
     /// Crawlers turned away: a robots.txt rule written and read back, and a deny in a real nginx (checked with `nginx -t`

@@ -96,13 +96,13 @@ public struct CronSupport: Sendable {
     public var unit: String
     /// The schedule's argv for a store with these settings.
     public var list: @Sendable (_ settings: [String: String]) -> [String]
-    /// The schedule from the list's output, soonest or newest first.
-    public var parse: @Sendable (String) -> [CronEntry]
+    /// The schedule from the list's output, soonest or newest first; nil when the output is not a schedule.
+    public var parse: @Sendable (String) -> [CronEntry]?
     public var run: @Sendable (CronTarget) -> [String]?
     public var disable: @Sendable (CronTarget) -> [String]?
     public var enable: @Sendable (CronTarget) -> [String]?
 
-    public init(unit: String, list: @escaping @Sendable ([String: String]) -> [String], parse: @escaping @Sendable (String) -> [CronEntry],
+    public init(unit: String, list: @escaping @Sendable ([String: String]) -> [String], parse: @escaping @Sendable (String) -> [CronEntry]?,
                 run: @escaping @Sendable (CronTarget) -> [String]?, disable: @escaping @Sendable (CronTarget) -> [String]?,
                 enable: @escaping @Sendable (CronTarget) -> [String]?) {
         self.unit = unit

@@ -103,7 +103,10 @@ public struct TuningDesk: Sendable {
         guard outcome.succeeded else {
             return .failure(.init("the cron schedule could not be read (\(outcome.timedOut ? "no answer within 30 s" : "the command failed"))"))
         }
-        return .success(cron.parse(outcome.output))
+        guard let entries = cron.parse(outcome.output) else {
+            return .failure(.init("the cron schedule could not be read (its answer was not a schedule)"))
+        }
+        return .success(entries)
     }
 
     /// What `/perf cron <store> run|off|on <name>` and the e-mail `cron` do, checked: the job's playbook, or why not.
