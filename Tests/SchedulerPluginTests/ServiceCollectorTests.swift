@@ -11,8 +11,9 @@ import TestSupport
 /// `varnishstat`, `curl`) is the real one, reached through a two-line shim that points it at the test
 /// server, as the store's container would have it pointed at its own.
 @Suite(.serialized) struct ServiceCollectorTests {
-    /// A scratch folder holding the servers' files and the shims, first on the collector's PATH.
-    struct Scratch {
+    /// A scratch folder holding the servers' files and the shims, first on the collector's PATH; removed with
+    /// everything in it (a database's data files) once its test no longer holds it.
+    final class Scratch: Sendable {
         let directory: URL
         let local: LocalExecutor
 
@@ -21,6 +22,8 @@ import TestSupport
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             local = LocalExecutor(searchPath: [directory.path, "/usr/sbin", "/usr/bin", "/sbin", "/bin"])
         }
+
+        deinit { try? FileManager.default.removeItem(at: directory) }
 
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
