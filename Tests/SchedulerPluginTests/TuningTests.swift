@@ -447,6 +447,13 @@ extension ServiceCollectorTests {
             let expected = try #require(CrawlerBlock(crawler: "AhrefsBot", how: .robots))
             #expect(approved.state == .succeeded && approved.kind == .operation(.blockCrawler(expected)), "\(approved)")
         }
+        // Without a robots.txt file the application makes its own, which a file would replace: the step fails and says so.
+        try FileManager.default.createDirectory(atPath: scratch.path("bare"), withIntermediateDirectories: true)
+        let (bare, bareID) = try await Self.shop("no-robots-file", local: scratch.local, settings: ["web_root": scratch.path("bare")])
+        _ = await Self.ask(bare, "block no-robots-file AhrefsBot robots")
+        let refused = try await Self.lastJob(bare, bareID)
+        #expect(refused.state == .failed && refused.steps.first?.reason?.contains("there is no robots.txt file") == true, "\(refused)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("bare/robots.txt")))
         // A store without the include file set is refused before anything runs.
         let (bot, id) = try await Self.shop("no-deny-file", local: scratch.local)
         #expect(await Self.ask(bot, "block no-deny-file MJ12bot deny").contains("nginx_deny_file"))

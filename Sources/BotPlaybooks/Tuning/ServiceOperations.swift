@@ -4,11 +4,13 @@ import Foundation
 /// The playbooks of the things done once to a store's services (`ServiceOperation`): argv only, every value
 /// validated by its type before it is placed in, each ending with a step whose output shows that it took.
 public enum ServiceOperations {
-    /// Adds a `User-agent` group that disallows everything to `$0/robots.txt`, once; creates the file when there is
-    /// none. Fixed text; the directory and the crawler's name are positional parameters. (No braces: argv templates
-    /// read them as placeholders.)
-    public static let robotsScript = #"f="$0/robots.txt"; if [ -f "$f" ] && grep -qixF "User-agent: $1" "$f"; then exit 0; fi; "#
-        + #"printf '\nUser-agent: %s\nDisallow: /\n' "$1" >> "$f""#
+    /// Adds a `User-agent` group that disallows everything to `$0/robots.txt`, once. Without such a file the platform
+    /// serves its own (WordPress's and Magento's are made by the application, with their sitemap): a file would replace
+    /// it, so the step fails and says so. Fixed text; the directory and the crawler's name are positional parameters.
+    /// (No braces: argv templates read them as placeholders.)
+    public static let robotsScript = #"f="$0/robots.txt"; if [ ! -f "$f" ]; then "#
+        + #"echo "there is no robots.txt file in $0: the store's application makes its own, which a file would replace"; exit 1; fi; "#
+        + #"if grep -qixF "User-agent: $1" "$f"; then exit 0; fi; printf '\nUser-agent: %s\nDisallow: /\n' "$1" >> "$f""#
 
     /// Adds a deny of user agents containing `$1` to the web server's include file `$0` (nginx: an `if` that answers
     /// 403), once; checks the configuration with `nginx -t` and takes the line out again when it fails. Fixed text; the
