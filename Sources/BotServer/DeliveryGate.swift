@@ -2,12 +2,21 @@ import BotCore
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// Records each accepted delivery before acting, and answers a retry from the record instead of acting twice.
 struct DeliveryGate: Sendable {
     let store: any ServerStore
     let clock: any BotClock
     let metrics: ServerMetrics
+    let recorder: DeliveryRecorder
+
+    init(store: any ServerStore, clock: any BotClock, metrics: ServerMetrics, logger: Logger) {
+        self.store = store
+        self.clock = clock
+        self.metrics = metrics
+        recorder = DeliveryRecorder(store: store, logger: logger)
+    }
 
     /// The record of a delivery arriving now.
     func record(source: String, key: String, contentType: String?, body: [UInt8]) -> DeliveryRecord {
@@ -41,12 +50,14 @@ struct DeliveryGate: Sendable {
         }
     }
 
-    /// For work without side effects (a read-only command): does it first, then records the delivery
-    /// and its answer in one transaction. A repeat gets the answer recorded the first time.
+    /// For work without side effects (a read-only command): does it first, answers, and leaves the record of the
+    /// delivery and its answer to the recorder, which writes such records in batches: the command never waits behind
+    /// other writes. A repeat gets the answer given the first time.
     func recordAfter(_ record: DeliveryRecord, logger: Logger,
                      work: @Sendable () async throws -> StoredResponse) async throws -> Response {
+        if let first = await recorder.answer(record.key) { return respond(.duplicate(first), record, logger: logger) }
         let answer = try await work()
-        return respond(try await store.recordDelivery(record, response: answer), record, logger: logger)
+        return respond(await recorder.record(record, answer), record, logger: logger)
     }
 
     /// Answers with a delivery result, counting a repeat.
@@ -74,6 +85,74 @@ struct DeliveryGate: Sendable {
         return Response(status: .init(code: stored.status),
                         headers: [.contentType: "application/json; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: stored.body)))
+    }
+}
+
+/// The records of read-only commands, written after their answers by one writer in batches (one transaction each),
+/// so that answering never waits for the database's writer. The answers of the last 4,096 are kept, so a retry is
+/// answered as the first delivery was. On shutdown, whatever waits is written before perfbot stops.
+actor DeliveryRecorder: Service {
+    let store: any ServerStore
+    let logger: Logger
+    private var waiting: [(record: DeliveryRecord, response: StoredResponse)] = []
+    private var recent: [String: StoredResponse] = [:]
+    private var order: [String] = []
+    private var writing: Task<Void, Never>?
+    static let remembered = 4096
+
+    init(store: any ServerStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// The answer a delivery of `key` was given, when this process gave one lately.
+    func answer(_ key: String) -> StoredResponse? { recent[key] }
+
+    /// Keeps `response` as the answer to `record` and queues the record; a key answered before keeps its first answer.
+    func record(_ record: DeliveryRecord, _ response: StoredResponse) -> DeliveryResult {
+        if let first = recent[record.key] { return .duplicate(first) }
+        recent[record.key] = response
+        order.append(record.key)
+        if order.count > Self.remembered * 2 {
+            for key in order.prefix(order.count - Self.remembered) { recent[key] = nil }
+            order.removeFirst(order.count - Self.remembered)
+        }
+        waiting.append((record, response))
+        if writing == nil { writing = Task { await self.write() } }
+        return .fresh(response)
+    }
+
+    /// Writes what waits, batch by batch, until nothing does. A failed batch is logged and retried once.
+    private func write() async {
+        while !waiting.isEmpty {
+            let batch = waiting
+            waiting = []
+            do {
+                try await store.recordDeliveries(batch)
+            } catch {
+                do {
+                    try await store.recordDeliveries(batch)
+                } catch {
+                    logger.error("could not record answered deliveries", metadata: ["count": "\(batch.count)", "error": "\(error)"])
+                }
+            }
+        }
+        writing = nil
+    }
+
+    /// Every record queued so far, written.
+    func flush() async {
+        while let writing { await writing.value }
+    }
+
+    /// Runs beside the server; on shutdown, writes what waits, including the answers of requests still finishing.
+    nonisolated func run() async throws {
+        try? await gracefulShutdown()
+        for _ in 0..<10 {
+            await flush()
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        await flush()
     }
 }
 

@@ -45,7 +45,7 @@ public struct PerfbotServer: Sendable {
         slackVerifier = settings.slackSigningSecret.map { SlackSignatureVerifier(signingSecret: $0, clock: clock) }
         tokens = WebhookTokens(sources: settings.sourceTokens, shared: settings.webhookToken)
         limiter = RateLimiter(limits: settings.rateLimits, clock: clock)
-        gate = DeliveryGate(store: store, clock: clock, metrics: metrics)
+        gate = DeliveryGate(store: store, clock: clock, metrics: metrics, logger: logger)
         if slackVerifier == nil {
             logger.warning("SLACK_SIGNING_SECRET is not set: /slack/* answers 503 until it is")
         }
@@ -91,14 +91,18 @@ public struct PerfbotServer: Sendable {
         return router
     }
 
-    /// The Hummingbird application on `host:port`, running `services` beside the server.
+    /// Waits until every answered read-only command's record is written (the recorder writes them after the answer).
+    public func flushDeliveryRecords() async { await gate.recorder.flush() }
+
+    /// The Hummingbird application on `host:port`, running `services` beside the server (and the recorder of
+    /// read-only commands' deliveries, which writes what waits on shutdown).
     public func makeApplication(host: String, port: Int, services: [any Service] = [],
                                 onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol {
         Application(
             router: makeRouter(),
             configuration: .init(address: .hostname(host, port: port), serverName: "perfbot"),
-            services: services,
+            services: services + [gate.recorder],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger)
     }

@@ -35,6 +35,16 @@ extension SQLiteStore {
         }
     }
 
+    /// All in one write transaction: the batch of read-only commands' records the server's recorder hands over.
+    public func recordDeliveries(_ answered: [(record: DeliveryRecord, response: StoredResponse)]) async throws {
+        try await pool.write { db in
+            for (record, response) in answered {
+                if case .duplicate = try Self.admit(db, record) { continue }
+                try Self.finish(db, key: record.key, succeeded: response.status < 400, response: response, at: record.at)
+            }
+        }
+    }
+
     /// At start-up: deliveries still `received` were being handled when the last process stopped (a crash,
     /// a kill). They are marked failed, so that the sender's retry is handled afresh instead of being told
     /// "being handled" forever. Call only before serving: a running process's deliveries are `received` too.

@@ -93,7 +93,28 @@ import Testing
             let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             #expect(metrics.contains(#"perfbot_duplicate_deliveries_total{source="slack_command"} 1"#))
         }
+        await bot.server.flushDeliveryRecords()
         #expect(try await bot.store.deliveryCount(source: "slack_command") == 1)
+    }
+
+    /// A read-only command is answered before its record is written (the recorder writes them in batches, so an answer
+    /// never waits behind other writes); by the time the server has stopped, every one is written, each once.
+    @Test func readOnlyCommandsAreRecordedAfterTheirAnswersAndAllBeforeTheServerStops() async throws {
+        let bot = try await TestBot()
+        try await bot.app.test(.live) { client in
+            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for index in 0..<24 {
+                    group.addTask {
+                        let body = TestBot.commandBody("fleet", trigger: "batch.\(index % 18)")
+                        return try await client.execute(uri: "/slack/commands", method: .post, headers: bot.slackHeaders(body),
+                                                        body: ByteBuffer(string: body)).status
+                    }
+                }
+                for try await status in group { #expect(status == .ok) }
+            }
+        }
+        // 18 distinct deliveries, 6 of them sent twice (within the per-user limit of the commands).
+        #expect(try await bot.store.deliveryCount(source: "slack_command") == 18)
     }
 
     @Test func aViewerIsRefusedPolitelyAndAStrangerToo() async throws {

@@ -10,6 +10,15 @@ public protocol DeliveryLog: Sendable {
     func finishDelivery(key: String, succeeded: Bool, response: StoredResponse, messages: [Addressed], at: Date) async throws
     /// Records a delivery already answered (work without side effects) with its answer, in one transaction.
     func recordDelivery(_ record: DeliveryRecord, response: StoredResponse) async throws -> DeliveryResult
+    /// Records deliveries already answered, each with its answer; a key seen before stays as first recorded.
+    func recordDeliveries(_ answered: [(record: DeliveryRecord, response: StoredResponse)]) async throws
+}
+
+extension DeliveryLog {
+    /// One after the other; an engine that can write them in one transaction does.
+    public func recordDeliveries(_ answered: [(record: DeliveryRecord, response: StoredResponse)]) async throws {
+        for (record, response) in answered { _ = try await recordDelivery(record, response: response) }
+    }
 }
 
 /// Pushed samples: stored with their delivery, exactly once.
