@@ -39,8 +39,9 @@ public struct MagentoPlugin: PlatformPlugin {
     /// Invalid indexers and disabled cache types, through `bin/magento`.
     public var collectors: [PackCollector] { MagentoCollectors.all }
     /// Magento keeps its cache and sessions in Redis: 64 MB to 4 GB; 50 to 1,000 database connections.
-    /// Magento's cron: the newest `cron_schedule` rows, a group run with `cron:run --group`, and the whole cron switched
-    /// off and on with its crontab (`cron:remove`, `cron:install`): Magento has no switch for one job.
+    /// Magento's cron: the newest `cron_schedule` rows, a group run with `cron:run --group`, a group switched off and on
+    /// with `--exclude-group` in its crontab, and the whole cron with `cron:remove` and `cron:install`: Magento has no
+    /// switch for one job.
     public var tuning: TuningCatalogue {
         StandardTunables.catalogue(maxMemory: (64 << 20)...(4 << 30), connections: 50...1000, cron: Self.cron)
     }
@@ -61,8 +62,30 @@ public struct MagentoPlugin: PlatformPlugin {
             }
         },
         run: { target in ["bin/magento", "cron:run"] + (target.name == CronTarget.allMagento ? [] : ["--group=\(target.name)"]) },
-        disable: { $0.name == CronTarget.allMagento ? ["bin/magento", "cron:remove"] : nil },
-        enable: { $0.name == CronTarget.allMagento ? ["bin/magento", "cron:install", "--force"] : nil })
+        disable: { target in
+            target.name == CronTarget.allMagento ? ["bin/magento", "cron:remove"]
+                : isGroup(target.name) ? ["sh", "-c", excludeGroupScript, "off", target.name] : nil
+        },
+        enable: { target in
+            target.name == CronTarget.allMagento ? ["bin/magento", "cron:install", "--force"]
+                : isGroup(target.name) ? ["sh", "-c", excludeGroupScript, "on", target.name] : nil
+        })
+
+    /// A cron group's name as Magento's `crontab.xml` writes them: lowercase letters, digits and `_`.
+    static func isGroup(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 64 && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+    }
+
+    /// Switches one cron group (`$1`) off or on (`$0`) in the crontab `cron:install` wrote: Magento's own
+    /// `cron:run --exclude-group=<group>` (2.4.4 and later) added to, or taken from, its `cron:run` lines, then the
+    /// crontab read back. Fixed text; the group (lowercase letters, digits, `_`) is a positional parameter. No braces:
+    /// argv templates read them as placeholders.
+    static let excludeGroupScript = #"c=$(crontab -l) || exit 1; "#
+        + #"case "$c" in *"bin/magento cron:run"*) ;; *) echo "this crontab has no Magento cron:run line (bin/magento cron:install writes it)"; exit 1;; esac; "#
+        + #"if [ "$0" = off ]; then "#
+        + #"if printf '%s\n' "$c" | grep -qE -- "--exclude-group=$1( |$)"; then crontab -l; exit 0; fi; "#
+        + #"printf '%s\n' "$c" | sed "/bin\/magento cron:run/ s#cron:run#cron:run --exclude-group=$1#" | crontab - || exit 1; "#
+        + #"else printf '%s\n' "$c" | sed -E "s# --exclude-group=$1( |\$)#\1#g" | crontab - || exit 1; fi; crontab -l"#
 
     public func templateDefaults(for customer: Customer) -> [TemplateVariable: String] {
         [.appPath: "/var/www/html", .dbName: "magento", .dbUser: "magento", .phpFpmService: "php8.2-fpm", .varnishURL: "http://varnish:6081/",

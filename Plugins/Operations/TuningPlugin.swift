@@ -29,7 +29,7 @@ public struct TuningPlugin: BotPlugin {
                         examples: ["set acme-store redis.maxmemory 512mb", "set acme-store mysql.max_connections 200"]),
             CommandSpec("cron", arguments: [store, ArgumentSpec("action", .choice(CronAction.allCases.map(\.rawValue)), optional: true),
                                             ArgumentSpec("event", .word, optional: true)],
-                        summary: "A store's cron schedule; `run`, `off` or `on` an event (WordPress) or `all` of Magento's cron, as a job (operators; premium).",
+                        summary: "A store's cron schedule; `run`, `off` or `on` an event (WordPress), a group or `all` (Magento), as a job (operators; premium).",
                         examples: ["cron acme-store", "cron acme-store run woocommerce_cleanup_sessions", "cron acme-store off wc_admin_daily"]),
             CommandSpec("purge", arguments: [store, ArgumentSpec("pattern", .rest)], role: .operator,
                         summary: "Drop the pages whose path matches from Varnish (`varnishadm ban`), as a job (premium).",
@@ -102,8 +102,8 @@ public struct TuningPlugin: BotPlugin {
                 return BotReply([.header("Cron · \(customer.id)"),
                                  .table(ReplyTable(columns: byGroup ? ["Job", "Status", "When"] : ["Event", "Recurs", "Next run"],
                                                    rows: Array(rows))),
-                                 .context(byGroup ? "`/perf cron \(customer.id) run <group>` runs a group now; `off all` and `on all` switch "
-                                            + "Magento's cron as a whole, each as a job."
+                                 .context(byGroup ? "`/perf cron \(customer.id) run|off|on <group>` runs or switches a group (`index`, `default`, …) "
+                                            + "as a job; `all` is Magento's whole cron."
                                           : "`/perf cron \(customer.id) run|off|on <event>` runs or switches one as a job.")])
             }
         }

@@ -344,8 +344,9 @@ extension ServiceCollectorTests {
     }
 
     /// Magento's cron through its own tools' stand-ins: the newest `cron_schedule` rows through the read-only database
-    /// client, a group run with `cron:run --group`, and the whole cron switched with its crontab; one job cannot be.
-    @Test func magentoCronIsListedRunAndSwitchedAsAWhole() async throws {
+    /// client, a group run with `cron:run --group`, a group switched off and on in the crontab (`--exclude-group`), and
+    /// the whole cron switched with its crontab; one job cannot be.
+    @Test func magentoCronIsListedRunAndSwitchedByGroupOrAsAWhole() async throws {
         let scratch = try Scratch("magento-cron")
         try scratch.write("mysql", """
             #!/bin/sh
@@ -364,7 +365,27 @@ extension ServiceCollectorTests {
                 "\(schedule)")
         #expect(try String(contentsOfFile: scratch.path("mysql.log"), encoding: .utf8).contains("--user=reader --database=magento"))
         #expect(await Self.ask(bot, "cron magento-cron off indexer_reindex_all_invalid")
-            .contains("Magento switches its cron as a whole: use `all`"))
+            .contains("indexer_reindex_all_invalid is a cron job, and Magento switches its cron by group"))
+        #expect(await Self.ask(bot, "cron magento-cron off Index").contains("`Index` is not a cron group name"))
+
+        // One group switched off and on in the crontab `cron:install` wrote, with Magento's own --exclude-group.
+        let installed = "#~ MAGENTO START c5f9e5ed\n* * * * * /usr/bin/php /var/www/html/bin/magento cron:run 2>&1 | grep -v \"Ran jobs by schedule\" "
+            + ">> /var/www/html/var/log/magento.cron.log\n#~ MAGENTO END c5f9e5ed\n"
+        try scratch.write("crontab.txt", installed)
+        try scratch.write("crontab", """
+            #!/bin/sh
+            case "$1" in -l) cat \(scratch.path("crontab.txt"));; -) cat > \(scratch.path("crontab.txt"));; *) exit 2;; esac
+
+            """, executable: true)
+        _ = await Self.ask(bot, "cron magento-cron off index")
+        let excluded = try await Self.lastJob(bot, customer.id)
+        #expect(excluded.state == .succeeded, "\(excluded)")
+        _ = await Self.ask(bot, "cron magento-cron off index")
+        #expect(try String(contentsOfFile: scratch.path("crontab.txt"), encoding: .utf8)
+            == installed.replacingOccurrences(of: "cron:run 2>&1", with: "cron:run --exclude-group=index 2>&1"))
+        _ = await Self.ask(bot, "revert \(excluded.id)")
+        #expect(try await Self.lastJob(bot, customer.id).state == .succeeded)
+        #expect(try String(contentsOfFile: scratch.path("crontab.txt"), encoding: .utf8) == installed)
         _ = await Self.ask(bot, "cron magento-cron run index")
         #expect(try await Self.lastJob(bot, customer.id).state == .succeeded)
         _ = await Self.ask(bot, "cron magento-cron off all")

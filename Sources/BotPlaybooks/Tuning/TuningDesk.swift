@@ -123,6 +123,14 @@ public struct TuningDesk: Sendable {
         switch action {
         case .run:
             operation = .runCron(target)
+        case .off where cron.unit == "group", .on where cron.unit == "group":
+            // Magento switches groups; a job's code (as its schedule shows them) is not one.
+            if target.name != CronTarget.allMagento, case let .success(entries) = try await cronSchedule(customer),
+               entries.contains(where: { $0.name == target.name }) {
+                return .failure(.init("\(target.name) is a cron job, and Magento switches its cron by group (`index`, `default`, …) "
+                    + "or as a whole (`\(CronTarget.allMagento)`), not by job"))
+            }
+            operation = .toggleCron(target, enabled: action == .on)
         case .off:
             if cron.unit == "event" {
                 guard case let .success(entries) = try await cronSchedule(customer),
@@ -151,7 +159,7 @@ public struct TuningDesk: Sendable {
         }
         guard let playbook = ServiceOperations.playbook(for: operation, platform: customer.platform, cron: cron) else {
             return .failure(.init(cron.unit == "group"
-                ? "\(customer.platform.displayName) switches its cron as a whole: use `\(CronTarget.allMagento)` (its crontab is removed or installed again)"
+                ? "`\(target.name)` is not a cron group name (lowercase letters, digits and _), nor `\(CronTarget.allMagento)`"
                 : "perfbot cannot do that to \(target.name)"))
         }
         return .success((operation, playbook))
