@@ -109,7 +109,7 @@ public struct TuningDesk: Sendable {
         return .success(entries)
     }
 
-    /// What `/perf cron <store> run|off|on <name>` and the e-mail `cron` do, checked: the job's playbook, or why not.
+    /// What `/perf cron <store> run|off|on <name>` does, checked: the job's playbook, or why not.
     /// Switching a WordPress event off keeps its recurrence (from the schedule now), so switching it on schedules it again.
     public func cron(_ customer: Customer, action: CronAction, name: String, jobs: [JobRecord]) async throws
         -> Result<(ServiceOperation, Playbook), TuningRefusal> {
