@@ -222,6 +222,21 @@ enum Migrations {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("v22-sample-inbox") { db in
+            // Pushed samples acknowledged and not yet filed into metric_samples, metric_rollups, metric_latest and
+            // sample_journal: a push appends here and is answered; one writer files them in batches right after.
+            // Empty whenever the store is open and idle (it is filed at open), so `perfbot db copy` leaves it out.
+            try db.execute(sql: """
+                CREATE TABLE sample_inbox (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    customer_id TEXT NOT NULL,
+                    metric TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    value REAL NOT NULL,
+                    UNIQUE (customer_id, metric, at)
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 

@@ -4,7 +4,7 @@ import GRDB
 
 extension SQLiteStore: ConsoleReader {
     public func fleetReadings(asOf: Date) async throws -> FleetReadings {
-        try await pool.read { db in
+        try await sampleRead { db in
             FleetReadings(
                 customers: try Self.allCustomers(db),
                 latest: try Self.latestMetrics(db, stores: nil, metrics: metrics),
@@ -14,7 +14,7 @@ extension SQLiteStore: ConsoleReader {
     }
 
     public func storeReadings(_ store: StoreID, asOf: Date) async throws -> StoreReadings? {
-        try await pool.read { db in
+        try await sampleRead { db in
             guard let customer = try Self.customer(db, store) else { return nil }
             let dayAgo = asOf.addingTimeInterval(-86400)
             return StoreReadings(

@@ -31,7 +31,7 @@ public final class SQLiteExport: Sendable {
         let tables = try snapshot.read { db in
             try String.fetchAll(db, sql: """
                 SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%'
-                ORDER BY name
+                AND name <> 'sample_inbox' ORDER BY name
                 """).map { name -> ExportedTable in
                 let info = try Row.fetchAll(db, sql: "SELECT name, pk FROM pragma_table_info(?) ORDER BY cid", arguments: [name])
                 let key = info.filter { ($0["pk"] as Int) > 0 }.sorted { ($0["pk"] as Int) < ($1["pk"] as Int) }.map { $0["name"] as String }
@@ -80,8 +80,10 @@ public final class SQLiteExport: Sendable {
 
 extension SQLiteStore {
     /// A consistent view of the file as of now, for `perfbot db copy`.
+    /// Files the inbox first: the copy holds every sample acknowledged before it began, and no inbox (PostgreSQL has none).
     public func export() throws -> SQLiteExport {
-        SQLiteExport(try pool.makeSnapshot())
+        try fileInboxNow()
+        return SQLiteExport(try pool.makeSnapshot())
     }
 }
 

@@ -6,7 +6,7 @@ import GRDB
 extension SQLiteStore {
     public func fleetSamples(since: Date, hourly: MetricName, hoursFrom: Date) async throws -> FleetSamples {
         let metrics = metrics
-        return try await pool.read { db in
+        return try await sampleRead { db in
             // The mark first: a sample stored after it is read again from the journal, and the reader keeps one
             // sample per store, metric and second, as the table does.
             let mark = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'sample_journal'") ?? 0
@@ -38,7 +38,7 @@ extension SQLiteStore {
 
     public func journal(after mark: Int64, limit: Int) async throws -> (samples: [MetricSample], mark: Int64) {
         let metrics = metrics
-        return try await pool.read { db in
+        return try await sampleRead { db in
             var samples: [MetricSample] = []
             var last = mark
             var names: [String: StoreID] = [:]

@@ -69,16 +69,16 @@ extension SQLiteStore: MetricReader {
 
     public func latestMetrics(stores: [StoreID]?) async throws -> [StoreID: MetricSnapshot] {
         let metrics = metrics
-        return try await pool.read { db in try Self.latestMetrics(db, stores: stores, metrics: metrics) }
+        return try await sampleRead { db in try Self.latestMetrics(db, stores: stores, metrics: metrics) }
     }
 
     public func metrics(of store: StoreID, asOf: Date, lookback: TimeInterval) async throws -> MetricSnapshot {
         let metrics = metrics
-        return try await pool.read { db in try Self.metrics(db, of: store, asOf: asOf, lookback: lookback, metrics: metrics) }
+        return try await sampleRead { db in try Self.metrics(db, of: store, asOf: asOf, lookback: lookback, metrics: metrics) }
     }
 
     public func average(_ metric: MetricName, stores: [StoreID]?, from: Date, to: Date) async throws -> [StoreID: Double] {
-        try await pool.read { db in try Self.average(db, metric, stores: stores, from: from, to: to) }
+        try await sampleRead { db in try Self.average(db, metric, stores: stores, from: from, to: to) }
     }
 
     static func latestMetrics(_ db: Database, stores: [StoreID]?, metrics: MetricCatalogue) throws -> [StoreID: MetricSnapshot] {
@@ -127,7 +127,7 @@ extension SQLiteStore: MetricReader {
     /// Hourly rollups of one metric of one store over `from..<to`, oldest first: (hour, mean, min, max).
     public func hourlyRollups(_ metric: MetricName, store: StoreID, from: Date, to: Date) async throws
         -> [(hour: Date, mean: Double, min: Double, max: Double)] {
-        try await pool.read { db in
+        try await sampleRead { db in
             try Row.fetchAll(db, sql: """
                 SELECT hour, sum / count, min, max FROM metric_rollups
                 WHERE customer_id = ? AND metric = ? AND hour >= ? AND hour < ? ORDER BY hour
@@ -146,30 +146,33 @@ extension SQLiteStore: MetricReader {
 }
 
 extension SQLiteStore {
-    /// Records the delivery and stores the samples of known stores in one transaction, so a batch is
-    /// stored exactly once: a repeat of the key gets the first answer and stores nothing.
+    /// Records the delivery and puts the new samples of known stores in the inbox in one transaction, so a batch is
+    /// stored exactly once: a repeat of the key gets the first answer and stores nothing. The samples are filed right
+    /// after (see `SampleInbox`); every read of samples waits for that.
     /// - Parameter answer: builds the answer to record from what was stored.
     public func ingest(_ samples: [MetricSample], delivery: DeliveryRecord,
                        answer: @escaping @Sendable (SampleIngest) -> StoredResponse) async throws -> DeliveryResult {
-        try await pool.write { db in
-            if case let .duplicate(_, stored) = try Self.admit(db, delivery) { return .duplicate(stored) }
+        let result = try await pool.write { db -> (DeliveryResult, Int64) in
+            if case let .duplicate(_, stored) = try Self.admit(db, delivery) { return (.duplicate(stored), 0) }
             let stores = Array(Set(samples.map(\.store)))
             let (filter, arguments) = Self.storeFilter(stores, column: "id")
             let known = Set(try String.fetchAll(db, sql: "SELECT id FROM customers WHERE 1 \(filter)",
                                                 arguments: arguments).compactMap(StoreID.init))
             let accepted = samples.filter { known.contains($0.store) }
-            let inserted = try Self.insert(db, accepted)
+            let (inserted, last) = try Self.enqueue(db, accepted)
             let response = answer(SampleIngest(inserted: inserted, duplicates: accepted.count - inserted,
                                                unknownStores: Set(stores).subtracting(known)))
             try Self.finish(db, key: delivery.key, succeeded: response.status < 400, response: response, at: delivery.at)
-            return .fresh(response)
+            return (DeliveryResult.fresh(response), last)
         }
+        inboxArrived(result.1)
+        return result.0
     }
 }
 
 extension SQLiteStore: SampleReader {
     public func samples(_ metric: MetricName, of store: StoreID, from: Date, to: Date) async throws -> [(at: Date, value: Double)] {
-        try await pool.read { db in
+        try await sampleRead { db in
             try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT at, value FROM metric_samples WHERE customer_id = ? AND metric = ? AND at > ? AND at <= ? ORDER BY at
                 """), arguments: [store.rawValue, metric.rawValue, from.unixSeconds, to.unixSeconds])
@@ -212,7 +215,7 @@ extension SQLiteStore {
     /// Reads every raw sample of `metrics` in `from..<to`, or every hourly rollup of them when `rollups`, and returns
     /// how many rows there were (the floor of the console's analytics, for `perfbot bench-console`).
     public func countRows(of metrics: [MetricName], from: Date, to: Date, rollups: Bool = false) async throws -> Int {
-        try await pool.read { db in
+        try await sampleRead { db in
             var count = 0
             // Along the primary key, store by store: the fastest plain read of those rows.
             let sql = rollups
@@ -234,7 +237,7 @@ extension SQLiteStore {
 
     /// Reads every raw sample newer than `since` and returns how many there were (the floor of a cycle's reads).
     public func countSamples(since: Date) async throws -> Int {
-        try await pool.read { db in
+        try await sampleRead { db in
             var count = 0
             let rows = try Row.fetchCursor(db, sql: "SELECT customer_id, metric, at, value FROM metric_samples WHERE at > ?",
                                            arguments: [since.unixSeconds])

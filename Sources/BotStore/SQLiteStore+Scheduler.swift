@@ -131,7 +131,7 @@ extension SQLiteStore: SchedulerStore {
     }
 
     public func weeklyProfile(_ metric: MetricName, from: Date, to: Date) async throws -> [StoreID: [Int: Double]] {
-        try await pool.read { db in
+        try await sampleRead { db in
             var profiles: [StoreID: [Int: Double]] = [:]
             // Hour of the week from Sunday 00:00 UTC: 1 January 1970 was a Thursday, 96 hours into its week.
             let rows = try Row.fetchCursor(db, sql: """
@@ -187,7 +187,7 @@ extension SQLiteStore: SchedulerStore {
 
     public func state(of store: StoreID, since: Date, at: Date) async throws -> StoreState {
         let metrics = metrics
-        return try await pool.read { db in
+        return try await sampleRead { db in
             var series: [MetricName: [(at: Date, value: Double)]] = [:]
             let rows = try Row.fetchCursor(db.cachedStatement(sql: """
                 SELECT metric, at, value FROM metric_samples WHERE customer_id = ? AND at > ? AND at <= ?

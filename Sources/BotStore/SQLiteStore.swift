@@ -14,6 +14,10 @@ public final class SQLiteStore: Sendable {
     /// The metrics it reads back from its rows: the core's, and the packs' where the wiring passes them. A row
     /// of a metric it does not know is left out.
     public let metrics: MetricCatalogue
+    /// Pushed samples acknowledged and not yet filed (see `SampleInbox`).
+    let inbox = SampleInbox()
+    /// Copies the write-ahead log into the file beside the writer.
+    let checkpointer: Checkpointer
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String, metrics: MetricCatalogue = .core) throws {
@@ -23,6 +27,8 @@ public final class SQLiteStore: Sendable {
         configuration.foreignKeysEnabled = true
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Checkpoints run on a connection of their own (`Checkpointer`), never in a writer's commit.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
         Self.restrictMode(path)
         pool = try DatabasePool(path: path, configuration: configuration)
@@ -30,6 +36,17 @@ public final class SQLiteStore: Sendable {
         // SQLite gives the -wal and -shm files the database file's mode; older files are tightened here.
         for suffix in ["", "-wal", "-shm"] { Self.restrictMode(path + suffix, create: false) }
         try Migrations.migrator().migrate(pool)
+        checkpointer = try Checkpointer(path: path)
+        // What a stopped process acknowledged and did not file is filed before anything reads.
+        try fileInboxNow()
+    }
+
+    /// Files every sample left in the inbox, synchronously (at open, and before an export).
+    func fileInboxNow() throws {
+        let metrics = metrics
+        try pool.write { db in
+            while let last = try Self.inboxStepEnd(db) { _ = try Self.fileInbox(db, through: last, metrics: metrics) }
+        }
     }
 
     /// Creates the file readable and writable by its owner only (0600), or tightens an existing one: it holds
@@ -63,3 +80,28 @@ public final class SQLiteStore: Sendable {
     }
 }
 
+
+/// Checkpoints the write-ahead log from a connection of its own, every quarter second while the store is open, so no
+/// writer's commit ever copies pages into the database file (SQLite's automatic checkpoint, switched off, would run in
+/// whichever commit crossed a thousand pages, and everything queued for the writer would wait for it). A passive
+/// checkpoint waits for no reader and no writer; the next write starts the log over once it is all copied.
+final class Checkpointer: Sendable {
+    private let connection: DatabaseQueue
+    private let task: Task<Void, Never>
+
+    init(path: String, every interval: Duration = .milliseconds(250)) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        let connection = try DatabaseQueue(path: path, configuration: configuration)
+        self.connection = connection
+        task = Task.detached(priority: .utility) { [weak connection] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let connection else { return }
+                _ = try? await connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+            }
+        }
+    }
+
+    deinit { task.cancel() }
+}
