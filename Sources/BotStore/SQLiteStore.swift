@@ -84,24 +84,27 @@ public final class SQLiteStore: Sendable {
 /// Checkpoints the write-ahead log from a connection of its own, every quarter second while the store is open, so no
 /// writer's commit ever copies pages into the database file (SQLite's automatic checkpoint, switched off, would run in
 /// whichever commit crossed a thousand pages, and everything queued for the writer would wait for it). A passive
-/// checkpoint waits for no reader and no writer; the next write starts the log over once it is all copied.
-final class Checkpointer: Sendable {
+/// checkpoint waits for no reader and no writer; the next write starts the log over once it is all copied. It runs on
+/// a dispatch queue of its own, and its connection is closed before the store is gone.
+final class Checkpointer: @unchecked Sendable {
     private let connection: DatabaseQueue
-    private let task: Task<Void, Never>
+    private let queue = DispatchQueue(label: "perfbot.store.checkpoint", qos: .utility)
+    private let timer: DispatchSourceTimer
 
-    init(path: String, every interval: Duration = .milliseconds(250)) throws {
+    init(path: String, every interval: DispatchTimeInterval = .milliseconds(250)) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         let connection = try DatabaseQueue(path: path, configuration: configuration)
         self.connection = connection
-        task = Task.detached(priority: .utility) { [weak connection] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                guard let connection else { return }
-                _ = try? await connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-            }
-        }
+        timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler { _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) } }
+        timer.resume()
     }
 
-    deinit { task.cancel() }
+    deinit {
+        timer.cancel()
+        // After any checkpoint under way; the pool's own connections close with it.
+        queue.sync { try? connection.close() }
+    }
 }
