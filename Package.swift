@@ -43,7 +43,8 @@ let package = Package(
         // SQLite storage and migrations.
         .target(
             name: "BotStore",
-            dependencies: ["BotCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BotCore", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "GRDBSQLite", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]
         ),
         // PostgreSQL, past one machine: the schema, the copy from SQLite, the leader lease and claimed rows.
         .target(

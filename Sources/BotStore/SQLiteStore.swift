@@ -1,6 +1,8 @@
 import BotCore
 import Foundation
 import GRDB
+import GRDBSQLite
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,18 +27,22 @@ public final class SQLiteStore: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.foreignKeysEnabled = true
+        Self.restrictMode(path)
+        let checkpointer = try Checkpointer(path: path)
+        self.checkpointer = checkpointer
+        let signal = CheckpointSignal(checkpointer)
+        _ = Unmanaged.passRetained(signal)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            // Checkpoints run on a connection of their own (`Checkpointer`), never in a writer's commit.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            // SQLite's automatic checkpoint would run in whichever commit crossed a thousand pages, and every write
+            // queued behind it would wait: the same signal hands it to the `Checkpointer` instead.
+            sqlite3_wal_hook(db.sqliteConnection, checkpointHook, Unmanaged.passUnretained(signal).toOpaque())
         }
-        Self.restrictMode(path)
         pool = try DatabasePool(path: path, configuration: configuration)
         self.path = path
         // SQLite gives the -wal and -shm files the database file's mode; older files are tightened here.
         for suffix in ["", "-wal", "-shm"] { Self.restrictMode(path + suffix, create: false) }
         try Migrations.migrator().migrate(pool)
-        checkpointer = try Checkpointer(path: path)
         // What a stopped process acknowledged and did not file is filed before anything reads.
         try fileInboxNow()
     }
@@ -81,30 +87,51 @@ public final class SQLiteStore: Sendable {
 }
 
 
-/// Checkpoints the write-ahead log from a connection of its own, every quarter second while the store is open, so no
-/// writer's commit ever copies pages into the database file (SQLite's automatic checkpoint, switched off, would run in
-/// whichever commit crossed a thousand pages, and everything queued for the writer would wait for it). A passive
-/// checkpoint waits for no reader and no writer; the next write starts the log over once it is all copied. It runs on
-/// a dispatch queue of its own, and its connection is closed before the store is gone.
-final class Checkpointer: @unchecked Sendable {
+/// Checkpoints the write-ahead log from a connection of its own when a commit leaves a thousand pages or more in it
+/// (SQLite's own threshold), so no writer's commit ever copies pages into the database file and nothing queued for the
+/// writer waits for that. A passive checkpoint waits for no reader and no writer; the next write starts the log over
+/// once it is all copied. It runs on a dispatch queue of its own, and its connection is closed before the store is gone.
+final class Checkpointer: Sendable {
     private let connection: DatabaseQueue
     private let queue = DispatchQueue(label: "perfbot.store.checkpoint", qos: .utility)
-    private let timer: DispatchSourceTimer
+    /// Whether a checkpoint is queued and not yet started.
+    private final class Pending: Sendable { let flag = Atomic(false) }
+    private let pending = Pending()
 
-    init(path: String, every interval: DispatchTimeInterval = .milliseconds(250)) throws {
+    init(path: String) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
-        let connection = try DatabaseQueue(path: path, configuration: configuration)
-        self.connection = connection
-        timer = DispatchSource.makeTimerSource(queue: queue)
-        timer.schedule(deadline: .now() + interval, repeating: interval)
-        timer.setEventHandler { _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) } }
-        timer.resume()
+        connection = try DatabaseQueue(path: path, configuration: configuration)
+    }
+
+    /// Asks for a checkpoint; one asked for while another waits to run is the same one.
+    func request() {
+        guard pending.flag.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        // Not `self`: the store may be gone by then, and its checkpointer must not end on its own queue.
+        queue.async { [connection, pending] in
+            pending.flag.store(false, ordering: .releasing)
+            _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        }
     }
 
     deinit {
-        timer.cancel()
-        // After any checkpoint under way; the pool's own connections close with it.
-        queue.sync { try? connection.close() }
+        // After a checkpoint under way.
+        queue.sync { [connection] in try? connection.close() }
     }
+}
+
+/// What the write-ahead-log hook of a connection holds: the store's checkpointer, for as long as it lives. One small
+/// box per opened store is never freed (SQLite keeps its address for the connection's life).
+final class CheckpointSignal: @unchecked Sendable {
+    weak var checkpointer: Checkpointer?
+    init(_ checkpointer: Checkpointer) { self.checkpointer = checkpointer }
+}
+
+/// Called by SQLite after each commit with the pages now in the write-ahead log.
+private let checkpointHook: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<CChar>?, Int32) -> Int32 = {
+    context, _, _, pages in
+    if pages >= 1000, let context {
+        Unmanaged<CheckpointSignal>.fromOpaque(context).takeUnretainedValue().checkpointer?.request()
+    }
+    return SQLITE_OK
 }
