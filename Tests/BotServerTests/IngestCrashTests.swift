@@ -20,10 +20,10 @@ import FoundationNetworking
         let base = Date().addingTimeInterval(-60).timeIntervalSince1970.rounded(.down)
         let killed = try await bot.serve { pid in
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for sender in 0..<4 {
+                for sender in 0..<3 {
                     group.addTask {
                         // Each push: one minute of its own, ten metrics of acme-store.
-                        for index in stride(from: sender, to: 2000, by: 4) {
+                        for index in stride(from: sender, to: 2000, by: 3) {
                             let at = Date(timeIntervalSince1970: base - Double(index) * 60)
                             let body = #"{"samples":[{"store":"acme-store","at":"\#(at.formatted(.iso8601))","metrics":{"#
                                 + (0..<10).map { #""\#(Self.metrics[$0])":\#(index % 50 + $0)"# }.joined(separator: ",") + "}}]}"
@@ -37,8 +37,8 @@ import FoundationNetworking
                         }
                     }
                 }
-                // Killed mid-stream, after a few hundred pushes.
-                while acknowledged.list.withLock({ $0.count }) < 300 { try await Task.sleep(for: .milliseconds(5)) }
+                // Killed mid-stream, after a couple of hundred pushes.
+                while acknowledged.list.withLock({ $0.count }) < 200 { try await Task.sleep(for: .milliseconds(5)) }
                 kill(pid, SIGKILL)
                 try await group.waitForAll()
             }
