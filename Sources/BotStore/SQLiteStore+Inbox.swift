@@ -9,7 +9,7 @@ import Synchronization
 /// A push's transaction writes its delivery record and its new samples to `sample_inbox`, a small table appended at
 /// its end: a handful of pages. Filing them (the raw samples, their hourly rollups, the newest values and the cycle's
 /// journal, each a page of its own per store and metric) is done after the push is answered, by `fileInbox()`,
-/// which takes every waiting sample in one transaction. A push is acknowledged once its inbox rows are committed, so
+/// which takes every waiting sample, up to 5,000 a transaction. A push is acknowledged once its inbox rows are committed, so
 /// a process killed before they are filed loses nothing: the store files what is left when it opens.
 ///
 /// Every read of samples or what is made of them waits until what was acknowledged before it began is filed
@@ -140,23 +140,22 @@ extension SQLiteStore {
     /// Files every sample waiting in the inbox, in steps of `inboxStep`, each one transaction.
     /// - Returns: how many samples were filed.
     @discardableResult
-    public func fileInbox() async throws -> Int {
+    func fileInbox() async throws -> Int {
         var total = 0
         let metrics = metrics
         while true {
-            let moved = try await pool.write { db -> Int in
-                guard let last = try Self.inboxStepEnd(db) else { return 0 }
-                return try Self.fileInbox(db, through: last, metrics: metrics)
-            }
-            if moved == 0 { return total }
+            let moved = try await pool.write { db in try Self.fileInboxStep(db, metrics: metrics) }
+            guard moved > 0 else { return total }
             total += moved
         }
     }
 
-    /// The sequence number that ends the next step of the inbox, or nil when it is empty.
-    static func inboxStepEnd(_ db: Database) throws -> Int64? {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(seq) FROM (SELECT seq FROM sample_inbox ORDER BY seq LIMIT ?)"),
-                           arguments: [inboxStep])
+    /// Files the next step of the inbox (at most `inboxStep` rows); 0 when it is empty.
+    static func fileInboxStep(_ db: Database, metrics: MetricCatalogue) throws -> Int {
+        guard let last = try Int64.fetchOne(db.cachedStatement(sql: """
+            SELECT max(seq) FROM (SELECT seq FROM sample_inbox ORDER BY seq LIMIT ?)
+            """), arguments: [inboxStep]) else { return 0 }
+        return try fileInbox(db, through: last, metrics: metrics)
     }
 
     /// Files the inbox's samples up to `last` exactly as a direct insert files them (raw samples, rollups, newest

@@ -51,7 +51,7 @@ public final class SQLiteStore: Sendable {
     func fileInboxNow() throws {
         let metrics = metrics
         try pool.write { db in
-            while let last = try Self.inboxStepEnd(db) { _ = try Self.fileInbox(db, through: last, metrics: metrics) }
+            while try Self.fileInboxStep(db, metrics: metrics) > 0 {}
         }
     }
 
@@ -85,7 +85,6 @@ public final class SQLiteStore: Sendable {
         }
     }
 }
-
 
 /// Checkpoints the write-ahead log from a connection of its own when a commit leaves a thousand pages or more in it
 /// (SQLite's own threshold), so no writer's commit ever copies pages into the database file and nothing queued for the
