@@ -51,12 +51,12 @@ public struct ConsolePlugin: BotPlugin {
                      help: "order of the table: health (worst first), cpu, memory or issues (highest first)"),
             FlagSpec("platform", values: platforms.map(\.rawValue), help: "only stores on this platform"),
         ],
-        readOnly: true,
+        showsStored: true,
         summary: "Fleet overview: totals, health distribution and the stores that need attention.",
         examples: ["fleet", "fleet --sort cpu", "fleet --platform magento --sort issues"]) }
 
     public static let storeSpec = CommandSpec(
-        "store", arguments: [ArgumentSpec("store", .store)], readOnly: true,
+        "store", arguments: [ArgumentSpec("store", .store)], showsStored: true,
         summary: "A store's health score, its factors, trend and open issues.",
         examples: ["store acme-store"])
 

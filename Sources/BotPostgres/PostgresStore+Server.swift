@@ -7,6 +7,11 @@ import PostgresNIO
 /// What every replica's HTTP server reads and writes: deliveries, pushed samples, monitors' alerts, customers, gauges.
 extension PostgresStore: ServerStore {}
 
+extension PostgresStore: StoredChanges {
+    /// Other replicas write the same database, and their changes are not seen here: no answer is reused.
+    public var storedChanges: UInt64? { nil }
+}
+
 extension PostgresStore: CustomerDirectory {
     /// Inserts or updates every customer in one transaction.
     public func upsert(_ customers: [Customer], at now: Date) async throws {

@@ -89,7 +89,7 @@ struct DeliveryGate: Sendable {
 }
 
 /// The records of read-only commands, written after their answers by one writer in batches (one transaction each),
-/// so that answering never waits for the database's writer. The answers of the last 4,096 are kept, so a retry is
+/// so that answering never waits for the database's writer; each keeps its answer's status, not its bytes. The answers of the last 4,096 are kept, so a retry is
 /// answered as the first delivery was. On shutdown, whatever waits is written before perfbot stops.
 actor DeliveryRecorder: Service {
     let store: any ServerStore
@@ -99,6 +99,7 @@ actor DeliveryRecorder: Service {
     private var order: [String] = []
     private var writing: Task<Void, Never>?
     static let remembered = 4096
+    static let gathering = Duration.milliseconds(5)
 
     init(store: any ServerStore, logger: Logger) {
         self.store = store
@@ -123,9 +124,14 @@ actor DeliveryRecorder: Service {
     }
 
     /// Writes what waits, batch by batch, until nothing does. A failed batch is logged and retried once.
+    /// A record keeps what arrived and the status of its answer, not the answer's bytes: the command changed nothing,
+    /// so its answer can be built again, and a retry while this process runs gets the first one from `recent`.
+    /// Each batch first waits `gathering` for the records arriving meanwhile: a commit costs the same few pages for one
+    /// record or fifty, and under load one per command would keep the writer and the checkpoints busy.
     private func write() async {
         while !waiting.isEmpty {
-            let batch = waiting
+            try? await Task.sleep(for: Self.gathering)
+            let batch = waiting.map { ($0.record, StoredResponse(status: $0.response.status, body: [])) }
             waiting = []
             do {
                 try await store.recordDeliveries(batch)

@@ -32,7 +32,7 @@ extension PerfbotServer {
     /// `POST /email/inbound`: Mailgun (form or multipart, signed) or Postmark (JSON, basic auth with the webhook token).
     func emailInbound(_ request: Request, context: BasicRequestContext) async throws -> Response {
         guard let inboundMail else { throw APIError.disabled("Inbound e-mail", missing: "PERFBOT_REPLY_DOMAIN") }
-        let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        let mediaType = request.headers[.contentType].map(Request.mediaType)
         let mail: InboundMail
         let record: DeliveryRecord
         if mediaType == "application/json" {

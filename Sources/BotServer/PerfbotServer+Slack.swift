@@ -30,13 +30,20 @@ extension PerfbotServer {
         let command: SlackCommand
         do { command = try SlackCommand(form: fields) } catch { throw APIError.malformed(error.field, error.problem) }
         let key = "slack-command:" + (command.triggerID ?? BodyDigest.sha256Hex(body))
+        try await limit(.slackUser, key: command.user.rawValue, route: "/slack/commands") { seconds in
+            await replyLater(command.responseURL, logger: context.logger)?(Self.slowDown(seconds))
+        }
+        let record = gate.record(source: "slack_command", key: key, contentType: request.headers[.contentType], body: body)
+        let question = ReusedAnswers.Question(user: command.user, channel: command.channelID, text: command.text)
+        let changes = store.storedChanges
+        if let changes, let kept = answers.answer(question, changes: changes, now: record.at) {
+            metrics.recordReusedAnswer()
+            return gate.respond(await gate.recorder.record(record, kept), record, logger: context.logger)
+        }
         var userLog = context.logger
         userLog[metadataKey: "user"] = .string(command.user.rawValue)
         let log = userLog
         let later = replyLater(command.responseURL, logger: log)
-        try await limit(.slackUser, key: command.user.rawValue, route: "/slack/commands") { seconds in
-            await later?(Self.slowDown(seconds))
-        }
         let answer: @Sendable () async -> StoredResponse = {
             var reply = await dispatch(command.text, user: command.user, channel: command.channelID, logger: log,
                                        replyLater: later)
@@ -45,13 +52,21 @@ extension PerfbotServer {
             }
             return .json(BlockKitRenderer.message(reply))
         }
-        // A command that changes nothing is answered first and recorded with its answer in one
-        // transaction; one that acts is recorded before it acts, so a retry can never act twice.
-        let record = gate.record(source: "slack_command", key: key, contentType: request.headers[.contentType], body: body)
-        if commands.isReadOnly(command.text) {
+        // A command that changes nothing is answered first and its record written after, in a batch; one that acts is
+        // recorded before it acts, so a retry can never act twice. One that shows what is stored may be answered as
+        // the same question was a moment ago (`ReusedAnswers`).
+        switch commands.effect(of: command.text) {
+        case .acts:
+            return try await gate.once(record, logger: log) { _ in await answer() }
+        case .reads:
             return try await gate.recordAfter(record, logger: log, work: answer)
+        case .showsStored:
+            return try await gate.recordAfter(record, logger: log) {
+                let built = await answer()
+                if let changes { answers.keep(built, for: question, changes: changes, at: record.at) }
+                return built
+            }
         }
-        return try await gate.once(record, logger: log) { _ in await answer() }
     }
 
     /// Opens the modal a command's reply asks for over the command; when it cannot open, the reply says why

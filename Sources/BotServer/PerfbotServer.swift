@@ -20,6 +20,8 @@ public struct PerfbotServer: Sendable {
     let tokens: WebhookTokens
     let limiter: RateLimiter
     let gate: DeliveryGate
+    /// Answers to commands that show what is stored, kept for a second.
+    let answers = ReusedAnswers()
     /// Acts on a customer's reply; answers with a short outcome.
     let inboundMail: (@Sendable (InboundMail) async throws -> String)?
     /// The stores' status pages; nil while `PERFBOT_LINK_SECRET` is not set.

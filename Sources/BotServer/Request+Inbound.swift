@@ -26,8 +26,17 @@ extension Request {
 
     /// Throws 415 unless the media type is `expected` (parameters such as charset are ignored).
     func requireMediaType(_ expected: String) throws {
-        let mediaType = headers[.contentType]?.split(separator: ";").first?
-            .trimmingCharacters(in: .whitespaces).lowercased()
-        guard mediaType == expected else { throw APIError.unsupportedMediaType(expected: expected) }
+        guard let value = headers[.contentType], Self.mediaType(value) == expected else {
+            throw APIError.unsupportedMediaType(expected: expected)
+        }
+    }
+
+    /// `Application/JSON; charset=utf-8` → `application/json`: before any parameter, without spaces or tabs around,
+    /// lowercased (ASCII only, as media types are).
+    static func mediaType(_ value: String) -> String {
+        let bytes = value.utf8.prefix { $0 != UInt8(ascii: ";") }
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let trimmed = bytes.drop(while: isBlank).reversed().drop(while: isBlank).reversed()
+        return String(decoding: trimmed.map { (0x41...0x5a).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
     }
 }

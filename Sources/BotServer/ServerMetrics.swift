@@ -11,8 +11,14 @@ public final class ServerMetrics: Sendable {
         .seconds(1), .seconds(2.5), .seconds(5),
     ]
 
+    /// Made once: it is counted on the fastest path a command has.
+    private let reusedAnswers: Counter
+
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
+        reusedAnswers = registry.makeCounter(
+            descriptor: .init(namespace: "perfbot", metricName: "command_answers_reused", unitName: "total",
+                              helpText: "Commands that show what is stored, answered as the same question was within the last second"))
     }
 
     /// Counts a finished request and records its latency.
@@ -49,6 +55,11 @@ public final class ServerMetrics: Sendable {
             descriptor: .init(namespace: "perfbot", metricName: "dispatch_duration", unitName: "seconds",
                               helpText: "Time to parse, route and answer a command"),
             labels: [("command", command)], buckets: Self.latencyBuckets).record(duration)
+    }
+
+    /// Counts a command answered as the same question was a moment ago, with nothing stored since.
+    func recordReusedAnswer() {
+        reusedAnswers.increment()
     }
 
     /// Counts a delivery answered from the log instead of acted on again.

@@ -20,6 +20,8 @@ public final class SQLiteStore: Sendable {
     let inbox = SampleInbox()
     /// Copies the write-ahead log into the file beside the writer.
     let checkpointer: Checkpointer
+    /// Counts the commits that changed what is stored (see `StoredChanges`).
+    let changes = ChangeCounter()
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String, metrics: MetricCatalogue = .core) throws {
@@ -43,6 +45,7 @@ public final class SQLiteStore: Sendable {
         // SQLite gives the -wal and -shm files the database file's mode; older files are tightened here.
         for suffix in ["", "-wal", "-shm"] { Self.restrictMode(path + suffix, create: false) }
         try Migrations.migrator().migrate(pool)
+        pool.add(transactionObserver: changes, extent: .observerLifetime)
         // What a stopped process acknowledged and did not file is filed before anything reads.
         try fileInboxNow()
     }

@@ -59,6 +59,15 @@ import Testing
                                                      body: ByteBuffer(string: body))
             #expect(wrongType.status == .unsupportedMediaType)
             #expect(try json(wrongType)["error"] as? String == "unsupported_media_type")
+            // The media type is compared without case, parameters or the blanks around it.
+            let spelled = try await client.execute(uri: "/slack/commands", method: .post,
+                                                   headers: bot.slackHeaders(body, contentType: " Application/X-WWW-Form-URLEncoded\t; charset=utf-8"),
+                                                   body: ByteBuffer(string: body))
+            #expect(spelled.status == .ok)
+            let prefixed = try await client.execute(uri: "/slack/commands", method: .post,
+                                                    headers: bot.slackHeaders(body, contentType: "application/x-www-form-urlencodedx"),
+                                                    body: ByteBuffer(string: body))
+            #expect(prefixed.status == .unsupportedMediaType)
             let big = TestBot.commandBody(String(repeating: "x", count: 4000))
             let tooLarge = try await client.execute(uri: "/slack/commands", method: .post, headers: bot.slackHeaders(big),
                                                     body: ByteBuffer(string: big))

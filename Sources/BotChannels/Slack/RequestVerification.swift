@@ -144,14 +144,15 @@ public enum Hex {
     public static func decode(_ text: some StringProtocol) -> Data? {
         let chars = Array(text.utf8)
         guard chars.count % 2 == 0 else { return nil }
-        var data = Data(capacity: chars.count / 2)
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(chars.count / 2)
         var index = 0
         while index < chars.count {
             guard let high = nibble(chars[index]), let low = nibble(chars[index + 1]) else { return nil }
-            data.append(high << 4 | low)
+            bytes.append(high << 4 | low)
             index += 2
         }
-        return data
+        return Data(bytes)
     }
 
     private static func nibble(_ c: UInt8) -> UInt8? {

@@ -12,7 +12,7 @@ public struct CommandRouter: Sendable {
 
     /// The built-in `help` command.
     public static let helpSpec = CommandSpec(
-        "help", arguments: [ArgumentSpec("command", .word, optional: true)], readOnly: true,
+        "help", arguments: [ArgumentSpec("command", .word, optional: true)], showsStored: true,
         summary: "List every command, or explain one.",
         examples: ["help", "help store"])
 
@@ -77,10 +77,10 @@ public struct CommandRouter: Sendable {
         return .usage(name: name, message: best?.message ?? "that does not fit.")
     }
 
-    /// Whether answering `text` changes nothing: a read-only command, or text that matches none.
-    public func isReadOnly(_ text: String) -> Bool {
-        guard case let .matched(command, _) = match(text) else { return true }
-        return command.spec.isReadOnly
+    /// What answering `text` does; text that matches no command only reads (its answer says how to ask).
+    public func effect(of text: String) -> CommandEffect {
+        guard case let .matched(command, _) = match(text) else { return .reads }
+        return command.spec.effect
     }
 
     private func keywordCount(_ spec: CommandSpec) -> Int {

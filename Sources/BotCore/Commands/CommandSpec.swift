@@ -66,6 +66,16 @@ public struct FlagSpec: Sendable, Equatable {
     }
 }
 
+/// What answering a command does, from the most to the least careful way to handle it.
+public enum CommandEffect: Sendable, Equatable {
+    /// It may change something: its delivery is recorded before it runs, so a retry never acts twice.
+    case acts
+    /// It only reads (perhaps live, from a store's container): it may be answered before its delivery is recorded.
+    case reads
+    /// It only shows what perfbot has stored (`CommandSpec.showsStored`).
+    case showsStored
+}
+
 /// A command declared once: the same value parses input, builds usage and help.
 public struct CommandSpec: Sendable, Equatable {
     /// The first word (`store`, `fleet`, …).
@@ -80,6 +90,15 @@ public struct CommandSpec: Sendable, Equatable {
     public var examples: [String]
     /// Whether it only reads: such a command may be answered before its delivery is recorded.
     public var isReadOnly: Bool
+    /// Whether its answer is made only of what perfbot has stored, the asker's role and the clock (not of a live read
+    /// of a store's container, and with nothing posted later): such an answer may be given again for a second while
+    /// nothing is stored in between.
+    public var showsStored: Bool
+
+    /// What answering a command does.
+    public var effect: CommandEffect {
+        showsStored ? .showsStored : isReadOnly ? .reads : .acts
+    }
     /// Who may type it: the hosting team in Slack, or a store's contact by e-mail.
     public var audience: Audience
 
@@ -92,7 +111,7 @@ public struct CommandSpec: Sendable, Equatable {
     }
 
     public init(_ name: String, arguments: [ArgumentSpec] = [], flags: [FlagSpec] = [],
-                role: Role = .viewer, readOnly: Bool = false, audience: Audience = .team, summary: String,
+                role: Role = .viewer, readOnly: Bool = false, showsStored: Bool = false, audience: Audience = .team, summary: String,
                 examples: [String]) {
         self.audience = audience
         self.name = name
@@ -101,7 +120,8 @@ public struct CommandSpec: Sendable, Equatable {
         self.role = role
         self.summary = summary
         self.examples = examples
-        self.isReadOnly = readOnly
+        self.isReadOnly = readOnly || showsStored
+        self.showsStored = showsStored
     }
 
     /// `store <store>` style usage line, flags last.

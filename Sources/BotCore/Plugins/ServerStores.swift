@@ -54,4 +54,12 @@ public protocol ServerGauges: Sendable {
 
 /// What the HTTP server reads and writes: the delivery log, pushed samples, monitors' alerts, the customers it
 /// checks deliveries against, later replies, and its gauges.
-public protocol ServerStore: DeliveryLog, SampleIngestStore, MonitorStore, ServerGauges, CustomerDirectory, OutboxWriter, SilenceReader {}
+public protocol ServerStore: DeliveryLog, SampleIngestStore, MonitorStore, ServerGauges, CustomerDirectory, OutboxWriter, SilenceReader,
+    StoredChanges {}
+
+/// Whether what perfbot has stored may have changed since an answer was built from it.
+public protocol StoredChanges: Sendable {
+    /// A count that grows with every committed change to what is stored, delivery records aside; nil where changes
+    /// made by another process (another replica) cannot be counted, so no answer built from the store may be reused.
+    var storedChanges: UInt64? { get }
+}
