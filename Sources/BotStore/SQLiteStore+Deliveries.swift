@@ -38,7 +38,18 @@ extension SQLiteStore {
     /// All in one write transaction: the batch of read-only commands' records the server's recorder hands over.
     public func recordDeliveries(_ answered: [(record: DeliveryRecord, response: StoredResponse)]) async throws {
         try await pool.write { db in
+            // Each is one insert, done when it is written; a key already recorded takes the two steps a retry takes.
+            let insert = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO webhook_deliveries (source, idempotency_key, received_at, content_type, body, status,
+                                                          response_status, response_body, processed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
             for (record, response) in answered {
+                try insert.execute(arguments: [record.source, record.key, record.at.unixSeconds, record.contentType,
+                                               Data(record.body), response.status < 400 ? "processed" : "failed",
+                                               response.status, response.body.isEmpty ? nil : Data(response.body),
+                                               record.at.unixSeconds])
+                if db.changesCount > 0 { continue }
                 if case .duplicate = try Self.admit(db, record) { continue }
                 try Self.finish(db, key: record.key, succeeded: response.status < 400, response: response, at: record.at)
             }
