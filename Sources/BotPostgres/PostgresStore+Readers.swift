@@ -109,15 +109,23 @@ extension PostgresStore: ConsoleReader {
     }
 
     public func storeReadings(_ store: StoreID, asOf: Date) async throws -> StoreReadings? {
-        guard let customer = try await customer(store) else { return nil }
+        // Six reads, each a round trip on a connection of the pool: asked at once, a command waits for the slowest,
+        // not for their sum.
         let dayAgo = asOf.addingTimeInterval(-86400)
+        async let customer = customer(store)
+        async let latest = latestMetrics(stores: [store])
+        async let snapshot = metrics(of: store, asOf: dayAgo, lookback: metrics.longestFreshness)
+        async let uptime = average(.uptimePercent, stores: [store], from: dayAgo, to: asOf)
+        async let uptimeDayAgo = average(.uptimePercent, stores: [store], from: dayAgo.addingTimeInterval(-86400), to: dayAgo)
+        async let issues = openIssues(store: store)
+        guard let customer = try await customer else { return nil }
         return StoreReadings(
             customer: customer,
-            latest: try await latestMetrics(stores: [store])[store] ?? MetricSnapshot(),
-            dayAgo: try await metrics(of: store, asOf: dayAgo, lookback: metrics.longestFreshness),
-            uptime24h: try await average(.uptimePercent, stores: [store], from: dayAgo, to: asOf)[store],
-            uptime24hDayAgo: try await average(.uptimePercent, stores: [store], from: dayAgo.addingTimeInterval(-86400), to: dayAgo)[store],
-            openIssues: try await openIssues(store: store))
+            latest: try await latest[store] ?? MetricSnapshot(),
+            dayAgo: try await snapshot,
+            uptime24h: try await uptime[store],
+            uptime24hDayAgo: try await uptimeDayAgo[store],
+            openIssues: try await issues)
     }
 
     public func storeNames() async throws -> [String] {

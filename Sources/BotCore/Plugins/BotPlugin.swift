@@ -190,6 +190,8 @@ public struct PeriodicService: BotService {
     let logger: Logger
     let leadership: any Leadership
     let work: @Sendable () async throws -> Void
+    /// How long a replica that does not lead waits before it asks again.
+    static let followerPause = Duration.seconds(5)
 
     public init(name: String, every interval: Duration, clock: any BotClock, logger: Logger,
                 leadership: any Leadership = SoleReplica(), work: @escaping @Sendable () async throws -> Void) {
@@ -203,14 +205,17 @@ public struct PeriodicService: BotService {
 
     public func run() async throws {
         while !Task.isCancelled {
+            let leads = await leadership.isLeader()
             do {
-                if await leadership.isLeader() { try await work() }
+                if leads { try await work() }
             } catch is CancellationError {
                 return
             } catch {
                 logger.error("\(name) failed", metadata: ["error": "\(error)"])
             }
-            try await clock.sleep(for: interval)
+            // A replica that does not lead looks again soon: one that takes the lead (at start, or when the leader is
+            // gone) does the work then, not a whole interval later.
+            try await clock.sleep(for: leads ? interval : min(interval, Self.followerPause))
         }
     }
 }
