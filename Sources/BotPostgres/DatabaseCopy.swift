@@ -32,7 +32,7 @@ public enum DatabaseCopy {
                 throw PostgresStoreError("the PostgreSQL database already holds perfbot's data (\(table.name) has rows): copy into an empty database")
             }
         }
-        return try await database.transaction { connection in
+        let report = try await database.transaction { connection in
             var report = Report()
             for table in tables {
                 // PostgreSQL takes at most 65,535 parameters per statement.
@@ -77,6 +77,13 @@ public enum DatabaseCopy {
             }
             return report
         }
+        // A bulk load leaves PostgreSQL without statistics or a visibility map for the new rows: autovacuum would
+        // catch up while the replicas serve, over millions of rows. Done here, the first queries are planned and
+        // served as they will be later.
+        for table in tables {
+            try await database.execute(PostgresQuery(unsafeSQL: "VACUUM (ANALYZE) \(quote(table.name))"))
+        }
+        return report
     }
 
     static func identityColumns(of table: String, connection: PostgresConnection, logger: Logger) async throws -> [String] {
