@@ -22,8 +22,9 @@ final class ReusedAnswers: Sendable {
     }
 
     static let lifetime: TimeInterval = 1
-    /// Questions kept at most; past that, all are forgotten at once (they last a second anyway).
-    static let capacity = 4096
+    /// Questions kept at most (a few kilobytes of answer each); past that, all are forgotten at once: they last a
+    /// second anyway, and more distinct questions than this in a second are not asked by people.
+    static let capacity = 512
     private let kept = Mutex<[Question: Kept]>([:])
 
     /// The answer given to `question` within the last `lifetime`, when the store has not changed since.
