@@ -94,13 +94,13 @@ public struct CommandSpec: Sendable, Equatable {
     /// of a store's container, and with nothing posted later): such an answer may be given again for a second while
     /// nothing is stored in between.
     public var showsStored: Bool
+    /// Who may type it: the hosting team in Slack, or a store's contact by e-mail.
+    public var audience: Audience
 
     /// What answering a command does.
     public var effect: CommandEffect {
         showsStored ? .showsStored : isReadOnly ? .reads : .acts
     }
-    /// Who may type it: the hosting team in Slack, or a store's contact by e-mail.
-    public var audience: Audience
 
     /// The two sides perfbot talks to, each with a grammar of its own through the same parser and router.
     public enum Audience: String, Sendable, Equatable {
