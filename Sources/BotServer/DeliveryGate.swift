@@ -89,8 +89,9 @@ struct DeliveryGate: Sendable {
 }
 
 /// The records of read-only commands, written after their answers by one writer in batches (one transaction each),
-/// so that answering never waits for the database's writer; each keeps its answer's status, not its bytes. The answers of the last 4,096 are kept, so a retry is
-/// answered as the first delivery was. On shutdown, whatever waits is written before perfbot stops.
+/// so that answering never waits for the database's writer; each keeps its answer's status, not its bytes. The
+/// answers of the last 4,096 are kept, so a retry is answered as the first delivery was. On shutdown, whatever waits
+/// is written before perfbot stops.
 actor DeliveryRecorder: Service {
     let store: any ServerStore
     let logger: Logger
