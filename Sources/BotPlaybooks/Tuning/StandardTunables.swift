@@ -100,6 +100,13 @@ public enum StandardTunables {
         + #"then SCRIPT_FILENAME="$f" SCRIPT_NAME=/perfbot-settings.php REQUEST_METHOD=GET QUERY_STRING= cgi-fcgi -bind -connect "$0"; "#
         + #"s=$?; else s=1; fi; rm -f "$f"; exit "$s""#
 
+    /// Reloads PHP-FPM gracefully and returns once the workers that ran the old settings are gone (10 s at most): a
+    /// signal is taken later than it is sent, and a read in between would be answered by an old worker with the old
+    /// value. Fixed text, no parameters; a change that did not take is still caught by the read-back.
+    public static let phpReloadScript = #"m=$(pgrep -o php-fpm) || exit 1; old=$(pgrep -P "$m"); kill -USR2 "$m" || exit 1; "#
+        + #"i=0; while [ "$i" -lt 100 ]; do left=0; for p in $old; do kill -0 "$p" 2>/dev/null && left=1; done; "#
+        + #"[ "$left" = 0 ] && exit 0; sleep 0.1; i=$((i + 1)); done; exit 0"#
+
     /// `key`'s value in the pool's answer (after its headers).
     static func phpValue(_ key: String, _ output: String) -> String? {
         let prefix = key + "="
@@ -115,7 +122,7 @@ public enum StandardTunables {
         var tunable = Tunable(id: "php.\(key)", service: .php, key: key, help: help, domain: domain,
                               read: ["sh", "-c", phpReadScript, "{php_fpm_listen}"],
                               apply: [["sh", "-c", writeLineScript, "{php_ini_dir}/99-perfbot-\(key).ini", "\(key) = {value}"],
-                                      ["pkill", "-USR2", "-o", "php-fpm"]],
+                                      ["sh", "-c", phpReloadScript]],
                               parse: { output in phpValue(key, output).flatMap(parse) }, written: written)
         tunable.stepNames = ["Write \(key) = {value} to PHP's conf.d", "Reload PHP-FPM gracefully"]
         return tunable
