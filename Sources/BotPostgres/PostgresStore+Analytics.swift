@@ -5,7 +5,7 @@ import PostgresNIO
 extension PostgresStore: FleetAnalyticsReader {
     public func fleetAggregates(_ metric: MetricName, from: Date, to: Date, threshold: Double) async throws -> [StoreID: MetricAggregate] {
         var aggregates: [StoreID: MetricAggregate] = [:]
-        for row in try await database.rows("""
+        for row in try await sampleRows("""
             SELECT customer_id, AVG(value), SUM(value), COUNT(*), MAX(value), COUNT(*) FILTER (WHERE value >= \(threshold))
             FROM metric_samples WHERE metric = \(metric.rawValue) AND at >= \(from.unixSeconds) AND at < \(to.unixSeconds)
             GROUP BY customer_id
@@ -19,7 +19,7 @@ extension PostgresStore: FleetAnalyticsReader {
 
     public func connectionsNearLimit(from: Date, to: Date, share: Double) async throws -> [StoreID: Int] {
         var counts: [StoreID: Int] = [:]
-        for row in try await database.rows("""
+        for row in try await sampleRows("""
             SELECT s.customer_id, COUNT(*) FROM metric_samples s
             JOIN metric_latest m ON m.customer_id = s.customer_id AND m.metric = 'max_connections' AND m.value > 0
             WHERE s.metric = 'active_connections' AND s.at >= \(from.unixSeconds) AND s.at < \(to.unixSeconds) AND s.value >= \(share) * m.value
@@ -33,7 +33,7 @@ extension PostgresStore: FleetAnalyticsReader {
 
     public func dailyMeans(_ metric: MetricName, from: Date, to: Date) async throws -> [StoreID: [Date: Double]] {
         var means: [StoreID: [Date: Double]] = [:]
-        for row in try await database.rows("""
+        for row in try await sampleRows("""
             SELECT customer_id, hour - hour % 86400, SUM(sum) / SUM(count)::DOUBLE PRECISION FROM metric_rollups
             WHERE metric = \(metric.rawValue) AND hour >= \(from.unixSeconds) AND hour < \(to.unixSeconds) GROUP BY 1, 2
             """) {

@@ -10,7 +10,7 @@ extension PostgresStore: MetricReader, SampleReader {
     public func latestMetrics(stores: [StoreID]?) async throws -> [StoreID: MetricSnapshot] {
         var snapshots: [StoreID: MetricSnapshot] = [:]
         let wanted = stores?.map(\.rawValue)
-        for row in try await database.rows("""
+        for row in try await sampleRows("""
             SELECT customer_id, metric, value, at FROM metric_latest
             WHERE \(wanted)::text[] IS NULL OR customer_id = ANY(\(wanted)::text[])
             """) {
@@ -24,7 +24,7 @@ extension PostgresStore: MetricReader, SampleReader {
     public func metrics(of store: StoreID, asOf: Date, lookback: TimeInterval) async throws -> MetricSnapshot {
         let to = asOf.unixSeconds, names = metrics.all.map(\.rawValue)
         var snapshot = MetricSnapshot()
-        for row in try await database.rows("""
+        for row in try await sampleRows("""
             SELECT DISTINCT ON (metric) metric, value, at FROM metric_samples
             WHERE customer_id = \(store.rawValue) AND metric = ANY(\(names)::text[]) AND at > \(to - Int64(lookback)) AND at <= \(to)
             ORDER BY metric, at DESC
@@ -38,7 +38,7 @@ extension PostgresStore: MetricReader, SampleReader {
     public func average(_ metric: MetricName, stores: [StoreID]?, from: Date, to: Date) async throws -> [StoreID: Double] {
         let wanted = stores?.map(\.rawValue)
         var averages: [StoreID: Double] = [:]
-        for row in try await database.rows("""
+        for row in try await sampleRows("""
             SELECT customer_id, (SUM(sum) / SUM(count))::double precision FROM metric_rollups
             WHERE metric = \(metric.rawValue) AND hour >= \(from.unixSeconds) AND hour < \(to.unixSeconds)
               AND (\(wanted)::text[] IS NULL OR customer_id = ANY(\(wanted)::text[]))
@@ -51,7 +51,7 @@ extension PostgresStore: MetricReader, SampleReader {
     }
 
     public func hourlyMeans(_ metric: MetricName, of store: StoreID, from: Date, to: Date) async throws -> [(at: Date, value: Double)] {
-        try await database.rows("""
+        try await sampleRows("""
             SELECT hour, sum / count FROM metric_rollups
             WHERE customer_id = \(store.rawValue) AND metric = \(metric.rawValue) AND hour >= \(from.unixSeconds) AND hour < \(to.unixSeconds)
             ORDER BY hour
@@ -62,7 +62,7 @@ extension PostgresStore: MetricReader, SampleReader {
     }
 
     public func samples(_ metric: MetricName, of store: StoreID, from: Date, to: Date) async throws -> [(at: Date, value: Double)] {
-        try await database.rows("""
+        try await sampleRows("""
             SELECT at, value FROM metric_samples
             WHERE customer_id = \(store.rawValue) AND metric = \(metric.rawValue) AND at > \(from.unixSeconds) AND at <= \(to.unixSeconds)
             ORDER BY at
@@ -467,6 +467,6 @@ extension PostgresStore: OperationsStore, CustomerStore, StatusPageStore {}
 extension PostgresStore {
     /// Reads every raw sample newer than `since` and returns how many there were (the floor of a cycle's reads).
     public func countSamples(since: Date) async throws -> Int {
-        try await database.rows("SELECT customer_id, metric, at, value FROM metric_samples WHERE at > \(since.unixSeconds)").count
+        try await sampleRows("SELECT customer_id, metric, at, value FROM metric_samples WHERE at > \(since.unixSeconds)").count
     }
 }

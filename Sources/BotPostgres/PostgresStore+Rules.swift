@@ -9,7 +9,7 @@ import PostgresNIO
 extension PostgresStore: SchedulerStore {
     public func state(of store: StoreID, since: Date, at: Date) async throws -> StoreState {
         var series: [MetricName: [(at: Date, value: Double)]] = [:]
-        for row in try await database.rows("""
+        for row in try await sampleRows("""
             SELECT metric, at, value FROM metric_samples
             WHERE customer_id = \(store.rawValue) AND at > \(since.unixSeconds) AND at <= \(at.unixSeconds) ORDER BY metric, at
             """) {
@@ -18,7 +18,7 @@ extension PostgresStore: SchedulerStore {
             series[metric, default: []].append((Date(unixSeconds: sampled), value))
         }
         // Slow-moving metrics are sampled rarely: their latest value stands while it is fresh.
-        for row in try await database.rows("SELECT metric, at, value FROM metric_latest WHERE customer_id = \(store.rawValue)") {
+        for row in try await sampleRows("SELECT metric, at, value FROM metric_latest WHERE customer_id = \(store.rawValue)") {
             let (name, sampled, value) = try row.decode((String, Int64, Double).self)
             guard let metric = metrics.metric(named: name), series[metric] == nil else { continue }
             let when = Date(unixSeconds: sampled)
@@ -32,7 +32,9 @@ extension PostgresStore: SchedulerStore {
     /// journal of what it holds: what the journal keeps afterwards arrived after the snapshot, so nothing is read
     /// twice (an hour's sum counts each sample once) and nothing is missed.
     public func fleetSamples(since: Date, hourly: MetricName, hoursFrom: Date) async throws -> FleetSamples {
-        try await database.transaction { connection in
+        // Every replica's acknowledged samples first, so the rebuilt memory holds them.
+        try await fileInbox()
+        return try await database.transaction { connection in
             let logger = database.logger
             _ = try await connection.rows("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
             var series: [StoreID: [MetricName: [(at: Date, value: Double)]]] = [:]
@@ -72,8 +74,10 @@ extension PostgresStore: SchedulerStore {
     /// The samples that arrived since the last read, taken out of the journal as they are read. Several replicas
     /// write the journal, and their transactions commit out of `seq` order: a high-water mark could pass a sample
     /// committed late, while taking rows out reads each exactly once, whenever it commits. A leader that dies after
-    /// taking them loses nothing: the next one rebuilds from the tables.
+    /// taking them loses nothing: the next one rebuilds from the tables. Every replica's acknowledged samples are
+    /// filed first, so the cycle sees each sample acknowledged before it began.
     public func journal(after mark: Int64, limit: Int) async throws -> (samples: [MetricSample], mark: Int64) {
+        try await fileInbox()
         var samples: [(seq: Int64, sample: MetricSample)] = []
         var names: [String: StoreID] = [:]
         for row in try await database.rows("""

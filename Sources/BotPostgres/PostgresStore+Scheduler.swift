@@ -41,7 +41,7 @@ extension PostgresStore: SilenceStore {
     public func weeklyProfile(_ metric: MetricName, from: Date, to: Date) async throws -> [StoreID: [Int: Double]] {
         var profiles: [StoreID: [Int: Double]] = [:]
         // Hour of the week from Sunday 00:00 UTC: 1 January 1970 was a Thursday, 96 hours into its week.
-        for row in try await database.rows("""
+        for row in try await sampleRows("""
             SELECT customer_id, (hour / 3600 + 96) % 168, SUM(sum) / SUM(count)::DOUBLE PRECISION FROM metric_rollups
             WHERE metric = \(metric.rawValue) AND hour >= \(from.unixSeconds) AND hour < \(to.unixSeconds) GROUP BY 1, 2
             """) {
@@ -103,6 +103,8 @@ extension PostgresStore: SampleWriter {
     @discardableResult
     public func insert(_ samples: [MetricSample]) async throws -> Int {
         guard !samples.isEmpty else { return 0 }
+        // After what was pushed before it, so a sample pushed and then written here is counted once, as a duplicate.
+        await inbox.settled()
         return try await database.transaction { try await Self.insert($0, samples, logger: database.logger) }
     }
 }

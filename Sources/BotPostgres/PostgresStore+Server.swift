@@ -78,10 +78,14 @@ extension PostgresStore: DeliveryLog {
     /// A key seen before is a retry, counted, and not acted on again unless its first handling failed. Two replicas
     /// admitting one key at once: the unique key lets one insert, and the other waits for its transaction and then
     /// sees a retry.
-    static func admit(_ connection: PostgresConnection, _ record: DeliveryRecord, logger: Logger) async throws -> DeliveryAdmission {
+    /// - Parameter durable: false lets the transaction commit without waiting for its log to reach the disk (set in
+    ///   the same statement, which saves a round trip).
+    static func admit(_ connection: PostgresConnection, _ record: DeliveryRecord, durable: Bool = true,
+                      logger: Logger) async throws -> DeliveryAdmission {
         let inserted = try await connection.rows("""
+            WITH durability AS (\(unescaped: durable ? "SELECT 1" : "SELECT set_config('synchronous_commit', 'off', true)"))
             INSERT INTO webhook_deliveries (source, idempotency_key, received_at, content_type, body)
-            VALUES (\(record.source), \(record.key), \(record.at.unixSeconds), \(record.contentType), \(Data(record.body)))
+            SELECT \(record.source), \(record.key), \(record.at.unixSeconds), \(record.contentType), \(Data(record.body)) FROM durability
             ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
             """, logger: logger)
         if let id = try inserted.first?.decode(Int64.self) { return .fresh(id: id) }
@@ -109,29 +113,31 @@ extension PostgresStore: DeliveryLog {
 }
 
 extension PostgresStore: SampleIngestStore {
-    /// Records the delivery and stores the samples of known stores in one transaction: a repeat of the key, on any
-    /// replica, gets the first answer and stores nothing.
+    /// Records the delivery and puts the new samples of known stores in the inbox in one transaction: a repeat of the
+    /// key, on any replica, gets the first answer and stores nothing. The samples are filed right after (see
+    /// `SampleInbox`); every read of samples on this replica waits for that.
     public func ingest(_ samples: [MetricSample], delivery: DeliveryRecord,
                        answer: @escaping @Sendable (SampleIngest) -> StoredResponse) async throws -> DeliveryResult {
-        try await database.transaction { connection in
+        let (result, last) = try await database.transaction { connection -> (DeliveryResult, Int64) in
             let logger = database.logger
             // A push is acknowledged once PostgreSQL has it, without waiting for its log to reach the disk: the promise
             // SQLite makes in WAL mode with `synchronous = NORMAL`. A kill -9 of perfbot loses nothing acknowledged; a
             // crash of the database's machine may lose the last fraction of a second of pushes, delivery records with
             // them, so their retries are taken afresh. Everything that acts (jobs, approvals, the outbox) still waits.
-            try await connection.rows("SET LOCAL synchronous_commit = off", logger: logger)
-            if case let .duplicate(_, stored) = try await Self.admit(connection, delivery, logger: logger) { return .duplicate(stored) }
-            let stores = Array(Set(samples.map(\.store.rawValue)))
-            let known = Set(try await connection.rows("SELECT id FROM customers WHERE id = ANY(\(stores))", logger: logger)
-                .compactMap { StoreID(try $0.decode(String.self)) })
-            let accepted = samples.filter { known.contains($0.store) }
-            let inserted = try await Self.insert(connection, accepted, logger: logger)
-            let response = answer(SampleIngest(inserted: inserted, duplicates: accepted.count - inserted,
-                                               unknownStores: Set(stores.compactMap(StoreID.init)).subtracting(known)))
+            if case let .duplicate(_, stored) = try await Self.admit(connection, delivery, durable: false, logger: logger) {
+                return (.duplicate(stored), 0)
+            }
+            let (known, inserted, last) = try await Self.enqueue(connection, samples, logger: logger)
+            let accepted = samples.reduce(0) { $0 + (known.contains($1.store.rawValue) ? 1 : 0) }
+            let named = Set(samples.map(\.store))
+            let response = answer(SampleIngest(inserted: inserted, duplicates: accepted - inserted,
+                                               unknownStores: named.filter { !known.contains($0.rawValue) }))
             try await Self.finish(connection, key: delivery.key, succeeded: response.status < 400, response: response, at: delivery.at,
                                   logger: logger)
-            return .fresh(response)
+            return (.fresh(response), last)
         }
+        inboxArrived(last)
+        return result
     }
 
     public func storeForToken(digest: String) async throws -> StoreID? {
@@ -139,9 +145,9 @@ extension PostgresStore: SampleIngestStore {
             .first.flatMap { StoreID(try $0.decode(String.self)) }
     }
 
-    /// Stores samples and keeps their rollups, newest values and journal, in one statement: the new samples (those
-    /// already stored, same store, metric and second, are left out), then what follows from them, grouped per row
-    /// it changes, so a batch leaves what one statement per sample would.
+    /// Stores samples at once, without the inbox, and keeps their rollups, newest values and journal, in one statement:
+    /// the new samples (those already stored, same store, metric and second, are left out), then what follows from
+    /// them (a Lighthouse run's figures).
     /// - Returns: how many samples were new.
     static func insert(_ connection: PostgresConnection, _ samples: [MetricSample], logger: Logger) async throws -> Int {
         guard !samples.isEmpty else { return 0 }
@@ -153,21 +159,7 @@ extension PostgresStore: SampleIngestStore {
                 SELECT * FROM unnest(\(stores)::text[], \(metrics)::text[], \(times)::bigint[], \(values)::double precision[])
                 ON CONFLICT DO NOTHING
                 RETURNING customer_id, metric, at, value
-            ), rollups AS (
-                INSERT INTO metric_rollups AS r (customer_id, metric, hour, count, sum, min, max)
-                SELECT customer_id, metric, at - at % 3600, COUNT(*), SUM(value), MIN(value), MAX(value) FROM new
-                GROUP BY customer_id, metric, at - at % 3600
-                ON CONFLICT (customer_id, metric, hour) DO UPDATE SET
-                    count = r.count + EXCLUDED.count, sum = r.sum + EXCLUDED.sum,
-                    min = LEAST(r.min, EXCLUDED.min), max = GREATEST(r.max, EXCLUDED.max)
-            ), latest AS (
-                INSERT INTO metric_latest AS l (customer_id, metric, at, value)
-                SELECT DISTINCT ON (customer_id, metric) customer_id, metric, at, value FROM new ORDER BY customer_id, metric, at DESC
-                ON CONFLICT (customer_id, metric) DO UPDATE SET at = EXCLUDED.at, value = EXCLUDED.value
-                WHERE EXCLUDED.at >= l.at
-            ), journal AS (
-                INSERT INTO sample_journal (customer_id, metric, at, value) SELECT customer_id, metric, at, value FROM new
-            )
+            ), \(unescaped: filedFromNew)
             SELECT COUNT(*) FROM new
             """, logger: logger)
         return try rows.first?.decode(Int.self) ?? 0

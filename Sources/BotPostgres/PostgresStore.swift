@@ -1,4 +1,5 @@
 import BotCore
+import BotStore
 import Foundation
 import Logging
 import PostgresNIO
@@ -13,6 +14,8 @@ public final class PostgresStore: Sendable {
     let claim: Duration
     /// The metrics the core and the packs declare: a stored name outside it is skipped when read.
     let metrics: MetricCatalogue
+    /// Pushed samples this replica acknowledged and not yet filed (see `SampleInbox`).
+    let inbox = SampleInbox()
 
     public init(database: PostgresPool, replica: String, claim: Duration = .seconds(120), metrics: MetricCatalogue = .core) {
         self.database = database

@@ -10,6 +10,8 @@ extension SQLiteStore: MetricReader {
     public func insert(_ samples: [MetricSample]) async throws -> Int {
         // Nothing to write: no write transaction (a cycle asks for every store, most with nothing new of their own).
         guard !samples.isEmpty else { return 0 }
+        // After what was pushed before it, so a sample pushed and then written here is counted once, as a duplicate.
+        await inbox.settled()
         return try await pool.write { db in try Self.insert(db, samples) }
     }
 

@@ -45,6 +45,8 @@ public enum Runner {
             if !applied.isEmpty { logger.notice("database migrated", metadata: ["applied": "\(applied.joined(separator: ", "))"]) }
             let identity = PostgresLeadership.defaultIdentity()
             let store = PostgresStore(database: pool, replica: identity, metrics: Wiring.metricCatalogue)
+            // What a killed replica acknowledged and did not file is filed before anything reads.
+            try await store.fileInbox()
             let metrics = ServerMetrics()
             let lease = replicaLease(checkInterval: configuration.checkInterval)
             let leadership = PostgresLeadership(database: pool, identity: identity, lease: lease, logger: logger) { metrics.setLeader($0) }

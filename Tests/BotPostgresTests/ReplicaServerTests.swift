@@ -48,6 +48,8 @@ import TestSupport
                     let retry = try await second.execute(uri: "/webhooks/metrics", method: .post, headers: metrics, body: push)
                     #expect(retry.status == .ok)
                     #expect(String(buffer: retry.body) == String(buffer: answer.body))
+                    // Each replica files what it took in; either files the other's.
+                    #expect(try await two.fileInbox() <= 2)
                     #expect(try await database.count("metric_samples") == 2)
                     // A wrong token is refused before anything is read or recorded.
                     let refused = try await second.execute(uri: "/webhooks/metrics", method: .post,
@@ -65,6 +67,8 @@ import TestSupport
                         }
                         for try await status in group { #expect(status == .ok) }
                     }
+                    _ = try await one.fileInbox()
+                    #expect(try await database.count("sample_inbox") == 0)
                     #expect(try await database.count("metric_samples") == 82)
                     #expect(try await database.count("sample_journal") == 82)
                     let counted = try await database.rows("SELECT SUM(count)::bigint FROM metric_rollups").first?.decode(Int.self)

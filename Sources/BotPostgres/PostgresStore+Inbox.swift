@@ -1,0 +1,102 @@
+import BotCore
+import BotStore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL side of `SampleInbox`: a push writes its samples to `sample_inbox` and is answered; this replica's
+/// filer moves them into the samples, rollups, newest values and journal right after, in batches.
+///
+/// Any replica files any replica's rows: a filing pass locks the rows it takes, in order, and waits for a pass of
+/// another replica that holds them, so when a pass finds nothing left, every row committed before it began is filed
+/// and committed. A replica killed before filing loses nothing: the next pass of any replica files its rows.
+extension PostgresStore {
+    /// Samples filed per statement at most.
+    static let inboxStep = 5000
+
+    /// Puts the new samples of known stores in the inbox, in the caller's transaction: those of unknown stores, and
+    /// those already stored or already waiting (same store, metric and second), are left out.
+    /// - Returns: the known stores among the samples', how many samples were new, and the highest inbox sequence
+    ///   number written (0 when none).
+    static func enqueue(_ connection: PostgresConnection, _ samples: [MetricSample], logger: Logger) async throws
+        -> (known: Set<String>, inserted: Int, last: Int64) {
+        guard !samples.isEmpty else { return ([], 0, 0) }
+        let stores = samples.map(\.store.rawValue), metrics = samples.map(\.metric.rawValue)
+        let times = samples.map(\.at.unixSeconds), values = samples.map(\.value)
+        let named = Array(Set(stores))
+        guard let row = try await connection.rows("""
+            WITH known AS (
+                SELECT id FROM customers WHERE id = ANY(\(named)::text[])
+            ), waiting AS (
+                INSERT INTO sample_inbox (customer_id, metric, at, value)
+                SELECT o.customer_id, o.metric, o.at, o.value
+                FROM unnest(\(stores)::text[], \(metrics)::text[], \(times)::bigint[], \(values)::double precision[])
+                    AS o(customer_id, metric, at, value)
+                WHERE o.customer_id IN (SELECT id FROM known) AND NOT EXISTS (
+                    SELECT 1 FROM metric_samples s WHERE s.customer_id = o.customer_id AND s.metric = o.metric AND s.at = o.at)
+                ON CONFLICT DO NOTHING
+                RETURNING seq
+            )
+            SELECT ARRAY(SELECT id FROM known), (SELECT COUNT(*) FROM waiting), (SELECT COALESCE(MAX(seq), 0) FROM waiting)
+            """, logger: logger).first else { throw PostgresStoreError("the inbox returned nothing") }
+        let (known, inserted, last) = try row.decode(([String], Int, Int64).self)
+        return (Set(known), inserted, last)
+    }
+
+    /// Notes what a committed push put in the inbox and starts the filer if none runs.
+    func inboxArrived(_ last: Int64) {
+        inbox.arrived(last) { [self] in try await fileInbox() }
+    }
+
+    /// Files every sample waiting in the inbox, this replica's and any other's, in steps of `inboxStep` (at start, by
+    /// the filer, and before the check cycle reads the journal).
+    /// - Returns: how many samples were taken from the inbox.
+    @discardableResult
+    public func fileInbox() async throws -> Int {
+        var total = 0
+        while true {
+            let moved = try await database.rows("""
+                WITH taken AS (
+                    DELETE FROM sample_inbox WHERE seq IN (SELECT seq FROM sample_inbox ORDER BY seq LIMIT \(Self.inboxStep) FOR UPDATE)
+                    RETURNING seq, customer_id, metric, at, value
+                ), new AS (
+                    INSERT INTO metric_samples (customer_id, metric, at, value)
+                    SELECT t.customer_id, t.metric, t.at, t.value FROM taken t JOIN customers c ON c.id = t.customer_id ORDER BY t.seq
+                    ON CONFLICT DO NOTHING
+                    RETURNING customer_id, metric, at, value
+                ), \(unescaped: Self.filedFromNew)
+                SELECT COUNT(*) FROM taken
+                """).first?.decode(Int.self) ?? 0
+            guard moved > 0 else { return total }
+            total += moved
+        }
+    }
+
+    /// What follows from `new`, the samples just stored: their hourly rollups, the newest values and the journal,
+    /// grouped per row they change and taken in key order (so two statements filing at once lock rows in one order),
+    /// leaving what one statement per sample would.
+    static let filedFromNew = """
+        rollups AS (
+            INSERT INTO metric_rollups AS r (customer_id, metric, hour, count, sum, min, max)
+            SELECT customer_id, metric, at - at % 3600, COUNT(*), SUM(value), MIN(value), MAX(value) FROM new
+            GROUP BY customer_id, metric, at - at % 3600 ORDER BY customer_id, metric, at - at % 3600
+            ON CONFLICT (customer_id, metric, hour) DO UPDATE SET
+                count = r.count + EXCLUDED.count, sum = r.sum + EXCLUDED.sum,
+                min = LEAST(r.min, EXCLUDED.min), max = GREATEST(r.max, EXCLUDED.max)
+        ), latest AS (
+            INSERT INTO metric_latest AS l (customer_id, metric, at, value)
+            SELECT DISTINCT ON (customer_id, metric) customer_id, metric, at, value FROM new ORDER BY customer_id, metric, at DESC
+            ON CONFLICT (customer_id, metric) DO UPDATE SET at = EXCLUDED.at, value = EXCLUDED.value
+            WHERE EXCLUDED.at >= l.at
+        ), journal AS (
+            INSERT INTO sample_journal (customer_id, metric, at, value) SELECT customer_id, metric, at, value FROM new
+        )
+        """
+
+    /// A read of samples, or of what is made of them: first waits until every sample this replica acknowledged is
+    /// filed.
+    func sampleRows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        await inbox.settled()
+        return try await database.rows(query)
+    }
+}
