@@ -97,6 +97,13 @@ public final class PostgresPool: Sendable {
         return rows
     }
 
+    /// Runs a prepared statement (prepared once per connection, its plan kept) and returns its rows.
+    func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
+        var rows: [Statement.Row] = []
+        for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
+        return rows
+    }
+
     /// Runs `query` for its effect.
     func execute(_ query: PostgresQuery) async throws {
         _ = try await rows(query)

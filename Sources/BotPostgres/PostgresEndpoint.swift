@@ -84,6 +84,9 @@ public struct PostgresEndpoint: Sendable, Equatable, CustomStringConvertible {
         }
         configuration.options.maximumConnections = connections
         configuration.options.minimumConnections = 0
+        // perfbot prepares only its hottest statements (a push): each is planned once per connection, not at every
+        // run, which PostgreSQL would otherwise keep doing for statements whose values it estimates from arrays.
+        configuration.options.additionalStartupParameters = [("plan_cache_mode", "force_generic_plan")]
         return configuration
     }
 }

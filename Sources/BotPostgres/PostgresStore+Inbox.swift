@@ -14,35 +14,6 @@ extension PostgresStore {
     /// Samples filed per statement at most.
     static let inboxStep = 5000
 
-    /// Puts the new samples of known stores in the inbox, in the caller's transaction: those of unknown stores, and
-    /// those already stored or already waiting (same store, metric and second), are left out.
-    /// - Returns: the known stores among the samples', how many samples were new, and the highest inbox sequence
-    ///   number written (0 when none).
-    static func enqueue(_ connection: PostgresConnection, _ samples: [MetricSample], logger: Logger) async throws
-        -> (known: Set<String>, inserted: Int, last: Int64) {
-        guard !samples.isEmpty else { return ([], 0, 0) }
-        let stores = samples.map(\.store.rawValue), metrics = samples.map(\.metric.rawValue)
-        let times = samples.map(\.at.unixSeconds), values = samples.map(\.value)
-        let named = Array(Set(stores))
-        guard let row = try await connection.rows("""
-            WITH known AS (
-                SELECT id FROM customers WHERE id = ANY(\(named)::text[])
-            ), waiting AS (
-                INSERT INTO sample_inbox (customer_id, metric, at, value)
-                SELECT o.customer_id, o.metric, o.at, o.value
-                FROM unnest(\(stores)::text[], \(metrics)::text[], \(times)::bigint[], \(values)::double precision[])
-                    AS o(customer_id, metric, at, value)
-                WHERE o.customer_id IN (SELECT id FROM known) AND NOT EXISTS (
-                    SELECT 1 FROM metric_samples s WHERE s.customer_id = o.customer_id AND s.metric = o.metric AND s.at = o.at)
-                ON CONFLICT DO NOTHING
-                RETURNING seq
-            )
-            SELECT ARRAY(SELECT id FROM known), (SELECT COUNT(*) FROM waiting), (SELECT COALESCE(MAX(seq), 0) FROM waiting)
-            """, logger: logger).first else { throw PostgresStoreError("the inbox returned nothing") }
-        let (known, inserted, last) = try row.decode(([String], Int, Int64).self)
-        return (Set(known), inserted, last)
-    }
-
     /// Notes what a committed push put in the inbox and starts the filer if none runs.
     func inboxArrived(_ last: Int64) {
         inbox.arrived(last) { [self] in try await fileInbox() }

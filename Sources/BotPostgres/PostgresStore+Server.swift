@@ -113,31 +113,51 @@ extension PostgresStore: DeliveryLog {
 }
 
 extension PostgresStore: SampleIngestStore {
-    /// Records the delivery and puts the new samples of known stores in the inbox in one transaction: a repeat of the
-    /// key, on any replica, gets the first answer and stores nothing. The samples are filed right after (see
-    /// `SampleInbox`); every read of samples on this replica waits for that.
+    /// Records the delivery and puts the new samples of known stores in the inbox in one statement, prepared once per
+    /// connection: a repeat of the key, on any replica, stores nothing. The answer is sent at once and written to the
+    /// delivery's row right after (see `PendingAnswers`); a retry gets it, or in the moment before, "being handled".
+    /// The samples are filed right after too (see `SampleInbox`); every read of samples on this replica waits for that.
+    ///
+    /// The statement commits without waiting for its log to reach the disk: the promise SQLite makes in WAL mode with
+    /// `synchronous = NORMAL`. A kill -9 of perfbot loses nothing acknowledged; a crash of the database's machine may
+    /// lose the last fraction of a second of pushes, delivery records with them, so their retries are taken afresh.
+    /// Everything that acts (jobs, approvals, the outbox) still waits for the disk.
     public func ingest(_ samples: [MetricSample], delivery: DeliveryRecord,
                        answer: @escaping @Sendable (SampleIngest) -> StoredResponse) async throws -> DeliveryResult {
-        let (result, last) = try await database.transaction { connection -> (DeliveryResult, Int64) in
-            let logger = database.logger
-            // A push is acknowledged once PostgreSQL has it, without waiting for its log to reach the disk: the promise
-            // SQLite makes in WAL mode with `synchronous = NORMAL`. A kill -9 of perfbot loses nothing acknowledged; a
-            // crash of the database's machine may lose the last fraction of a second of pushes, delivery records with
-            // them, so their retries are taken afresh. Everything that acts (jobs, approvals, the outbox) still waits.
-            if case let .duplicate(_, stored) = try await Self.admit(connection, delivery, durable: false, logger: logger) {
-                return (.duplicate(stored), 0)
-            }
-            let (known, inserted, last) = try await Self.enqueue(connection, samples, logger: logger)
-            let accepted = samples.reduce(0) { $0 + (known.contains($1.store.rawValue) ? 1 : 0) }
-            let named = Set(samples.map(\.store))
-            let response = answer(SampleIngest(inserted: inserted, duplicates: accepted - inserted,
-                                               unknownStores: named.filter { !known.contains($0.rawValue) }))
-            try await Self.finish(connection, key: delivery.key, succeeded: response.status < 400, response: response, at: delivery.at,
-                                  logger: logger)
-            return (.fresh(response), last)
+        guard var taken = try await database.execute(PushStatement(delivery: delivery, samples: samples, admitted: false)).first else {
+            throw PostgresStoreError("the push returned nothing")
         }
-        inboxArrived(last)
-        return result
+        if taken.delivery == nil {
+            // The key was seen before: a retry, answered from the log, unless its first handling failed.
+            let retry = try await database.transaction { connection -> Result<PushStatement.Taken, DuplicateDelivery> in
+                let logger = database.logger
+                if case let .duplicate(_, stored) = try await Self.admit(connection, delivery, logger: logger) {
+                    return .failure(DuplicateDelivery(stored: stored))
+                }
+                let statement = PushStatement(delivery: delivery, samples: samples, admitted: true)
+                guard let taken = try await connection.execute(statement, logger: logger).first(where: { _ in true }) else {
+                    throw PostgresStoreError("the push returned nothing")
+                }
+                return .success(taken)
+            }
+            switch retry {
+            case let .success(again): taken = again
+            case let .failure(duplicate):
+                if let stored = duplicate.stored ?? answers.answer(for: delivery.key) { return .duplicate(stored) }
+                return .duplicate(try await writtenAnswer(of: delivery.key))
+            }
+        }
+        let accepted = samples.reduce(0) { $0 + (taken.known.contains($1.store.rawValue) ? 1 : 0) }
+        let response = answer(SampleIngest(inserted: taken.inserted, duplicates: accepted - taken.inserted,
+                                           unknownStores: Set(samples.map(\.store)).filter { !taken.known.contains($0.rawValue) }))
+        if response.status < 400 {
+            answered(PendingAnswers.Answer(key: delivery.key, response: response, at: delivery.at))
+        } else {
+            // A failed first handling is recorded before it is answered, so its retry is taken afresh.
+            try await finishDelivery(key: delivery.key, succeeded: false, response: response, at: delivery.at)
+        }
+        inboxArrived(taken.last)
+        return .fresh(response)
     }
 
     public func storeForToken(digest: String) async throws -> StoreID? {
@@ -163,6 +183,121 @@ extension PostgresStore: SampleIngestStore {
             SELECT COUNT(*) FROM new
             """, logger: logger)
         return try rows.first?.decode(Int.self) ?? 0
+    }
+}
+
+/// A key already in the delivery log, with the answer it got (nil while its first handling runs).
+struct DuplicateDelivery: Error {
+    let stored: StoredResponse?
+}
+
+/// A push in one statement: records the delivery (its key new) and puts the samples of known stores that are neither
+/// stored nor waiting in the inbox. With `admitted` the caller has already recorded the delivery in its transaction
+/// (the retry of a failed first handling); otherwise a key seen before stores nothing and returns no delivery.
+struct PushStatement: PostgresPreparedStatement {
+    static let name = "perfbot_push_1"
+    static let sql = """
+        WITH durability AS (
+            SELECT set_config('synchronous_commit', 'off', true)
+        ), admitted AS (
+            INSERT INTO webhook_deliveries (source, idempotency_key, received_at, content_type, body)
+            SELECT $1::text, $2::text, $3::bigint, $4::text, $5::bytea FROM durability
+            ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
+        ), known AS (
+            SELECT id FROM customers WHERE id = ANY($6::text[]) AND ($11::bool OR EXISTS (SELECT 1 FROM admitted))
+        ), waiting AS (
+            INSERT INTO sample_inbox (customer_id, metric, at, value)
+            SELECT o.customer_id, o.metric, o.at, o.value
+            FROM unnest($7::text[], $8::text[], $9::bigint[], $10::double precision[]) AS o(customer_id, metric, at, value)
+            WHERE o.customer_id IN (SELECT id FROM known) AND NOT EXISTS (
+                SELECT 1 FROM metric_samples s WHERE s.customer_id = o.customer_id AND s.metric = o.metric AND s.at = o.at)
+            ON CONFLICT DO NOTHING
+            RETURNING seq
+        )
+        SELECT (SELECT id FROM admitted), ARRAY(SELECT id FROM known), (SELECT COUNT(*) FROM waiting),
+            (SELECT COALESCE(MAX(seq), 0) FROM waiting)
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .int8, .text, .bytea, .textArray, .textArray, .textArray,
+                                                       .int8Array, .float8Array, .bool]
+
+    /// What the statement did: the delivery's row (nil when its key was seen before), the known stores among the
+    /// samples', how many samples went into the inbox, and the highest inbox sequence number written (0 when none).
+    struct Taken: Sendable {
+        var delivery: Int64?
+        var known: Set<String>
+        var inserted: Int
+        var last: Int64
+    }
+
+    let delivery: DeliveryRecord
+    let samples: [MetricSample]
+    let admitted: Bool
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 11)
+        bindings.append(delivery.source)
+        bindings.append(delivery.key)
+        bindings.append(delivery.at.unixSeconds)
+        bindings.append(delivery.contentType)
+        try bindings.append(Data(delivery.body))
+        bindings.append(Array(Set(samples.map(\.store.rawValue))))
+        bindings.append(samples.map(\.store.rawValue))
+        bindings.append(samples.map(\.metric.rawValue))
+        bindings.append(samples.map(\.at.unixSeconds))
+        bindings.append(samples.map(\.value))
+        bindings.append(admitted)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Taken {
+        let (delivery, known, inserted, last) = try row.decode((Int64?, [String], Int, Int64).self)
+        return Taken(delivery: delivery, known: Set(known), inserted: inserted, last: last)
+    }
+}
+
+extension PostgresStore {
+    /// The answer of a delivery another replica is handling, once it is written: looked for during a tenth of a second,
+    /// then nil (the handling is still running, or its replica died before writing it).
+    func writtenAnswer(of key: String) async throws -> StoredResponse? {
+        for _ in 0..<20 {
+            try await Task.sleep(for: .milliseconds(5))
+            let row = try await database.rows("""
+                SELECT response_status, response_body FROM webhook_deliveries WHERE idempotency_key = \(key)
+                """).first
+            if let (status, body) = try row?.decode((Int64?, Data?).self), let status {
+                return StoredResponse(status: Int(status), body: Array(body ?? Data()))
+            }
+        }
+        return nil
+    }
+
+    /// Notes a push's answer and starts the writer if none runs.
+    func answered(_ answer: PendingAnswers.Answer) {
+        guard answers.add(answer) else { return }
+        Task { await writeAnswers() }
+    }
+
+    /// Writes the waiting answers to their delivery records, all in one statement, until none wait. A write that fails
+    /// is logged and dropped: those deliveries stay recorded, and their retries are told they are being handled.
+    private func writeAnswers() async {
+        while let batch = answers.next() {
+            do {
+                try await database.execute("""
+                    WITH durability AS (SELECT set_config('synchronous_commit', 'off', true) AS setting)
+                    UPDATE webhook_deliveries d SET status = a.status, response_status = a.response_status, response_body = a.body,
+                        processed_at = a.at
+                    FROM unnest(\(batch.map(\.key))::text[], \(batch.map { $0.response.status < 400 ? "processed" : "failed" })::text[],
+                                \(batch.map { Int64($0.response.status) })::bigint[], \(batch.map { ByteBuffer(bytes: $0.response.body) })::bytea[],
+                                \(batch.map(\.at.unixSeconds))::bigint[]) AS a(key, status, response_status, body, at),
+                        durability
+                    WHERE d.idempotency_key = a.key AND durability.setting IS NOT NULL
+                    """)
+            } catch {
+                database.logger.error("answers of pushes could not be recorded; their retries are told they are being handled",
+                                      metadata: ["pushes": "\(batch.count)", "error": "\(error)"])
+            }
+            answers.ended(batch)
+        }
     }
 }
 

@@ -16,6 +16,8 @@ public final class PostgresStore: Sendable {
     let metrics: MetricCatalogue
     /// Pushed samples this replica acknowledged and not yet filed (see `SampleInbox`).
     let inbox = SampleInbox()
+    /// Answers of pushes not yet written to their delivery records (see `PendingAnswers`).
+    let answers = PendingAnswers()
 
     public init(database: PostgresPool, replica: String, claim: Duration = .seconds(120), metrics: MetricCatalogue = .core) {
         self.database = database

@@ -99,6 +99,27 @@ enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 
     @Test(arguments: Engine.allCases)
+    func aPushWhoseFirstHandlingFailedIsTakenAfreshAndStoredOnce(_ engine: Engine) async throws {
+        try await engine.with([shop("acme-store")]) { store in
+            let samples = [MetricSample(store: Self.acme, metric: .cpuPercent, at: t0, value: 40),
+                           MetricSample(store: Self.acme, metric: .cpuPercent, at: t0.addingTimeInterval(60), value: 60)]
+            let delivery = DeliveryRecord(source: "metrics", key: "push-failed", contentType: nil, body: [], at: t0)
+            let failed = try await store.ingest(samples, delivery: delivery) { _ in StoredResponse(status: 503, body: Array("busy".utf8)) }
+            #expect(failed == .fresh(StoredResponse(status: 503, body: Array("busy".utf8))))
+            let counted: @Sendable (SampleIngest) -> StoredResponse = { ingest in
+                StoredResponse(status: 200, body: Array("\(ingest.inserted)/\(ingest.duplicates)".utf8))
+            }
+            // Its samples went in with the first try: the retry finds them stored, and acts on nothing twice.
+            #expect(try await store.ingest(samples, delivery: delivery, answer: counted) == .fresh(StoredResponse(status: 200, body: Array("0/2".utf8))))
+            #expect(try await store.ingest(samples, delivery: delivery, answer: counted) == .duplicate(StoredResponse(status: 200, body: Array("0/2".utf8))))
+            let stored = try await store.samples(.cpuPercent, of: Self.acme, from: t0.addingTimeInterval(-1), to: t0.addingTimeInterval(60))
+            #expect(stored.map(\.value) == [40, 60])
+            #expect(try await store.hourlyMeans(.cpuPercent, of: Self.acme, from: t0.addingTimeInterval(-3600), to: t0.addingTimeInterval(3600))
+                .map(\.value) == [50])
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
     func aDeliveryIsActedOnOnceAndItsAlertsTogether(_ engine: Engine) async throws {
         try await engine.with([shop("acme-store")]) { store in
             let samples = [MetricSample(store: Self.acme, metric: .cpuPercent, at: t0, value: 40),
