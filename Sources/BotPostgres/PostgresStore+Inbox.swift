@@ -26,18 +26,7 @@ extension PostgresStore {
     public func fileInbox() async throws -> Int {
         var total = 0
         while true {
-            let moved = try await database.rows("""
-                WITH taken AS (
-                    DELETE FROM sample_inbox WHERE seq IN (SELECT seq FROM sample_inbox ORDER BY seq LIMIT \(Self.inboxStep) FOR UPDATE)
-                    RETURNING seq, customer_id, metric, at, value
-                ), new AS (
-                    INSERT INTO metric_samples (customer_id, metric, at, value)
-                    SELECT t.customer_id, t.metric, t.at, t.value FROM taken t JOIN customers c ON c.id = t.customer_id ORDER BY t.seq
-                    ON CONFLICT DO NOTHING
-                    RETURNING customer_id, metric, at, value
-                ), \(unescaped: Self.filedFromNew)
-                SELECT COUNT(*) FROM taken
-                """).first?.decode(Int.self) ?? 0
+            let moved = try await database.execute(FileInboxStatement()).first ?? 0
             guard moved > 0 else { return total }
             total += moved
         }
@@ -70,4 +59,25 @@ extension PostgresStore {
         await inbox.settled()
         return try await database.rows(query)
     }
+}
+
+/// Files the next `PostgresStore.inboxStep` samples of the inbox, in the order they came (see `fileInbox()`).
+struct FileInboxStatement: PostgresPreparedStatement {
+    static let name = "perfbot_file_inbox_1"
+    static let sql = """
+        WITH taken AS (
+            DELETE FROM sample_inbox WHERE seq IN (SELECT seq FROM sample_inbox ORDER BY seq LIMIT \(PostgresStore.inboxStep) FOR UPDATE)
+            RETURNING seq, customer_id, metric, at, value
+        ), new AS (
+            INSERT INTO metric_samples (customer_id, metric, at, value)
+            SELECT t.customer_id, t.metric, t.at, t.value FROM taken t JOIN customers c ON c.id = t.customer_id ORDER BY t.seq
+            ON CONFLICT DO NOTHING
+            RETURNING customer_id, metric, at, value
+        ), \(PostgresStore.filedFromNew)
+        SELECT COUNT(*) FROM taken
+        """
+
+    func makeBindings() throws -> PostgresBindings { PostgresBindings() }
+
+    func decodeRow(_ row: PostgresRow) throws -> Int { try row.decode(Int.self) }
 }

@@ -282,16 +282,7 @@ extension PostgresStore {
     private func writeAnswers() async {
         while let batch = answers.next() {
             do {
-                try await database.execute("""
-                    WITH durability AS (SELECT set_config('synchronous_commit', 'off', true) AS setting)
-                    UPDATE webhook_deliveries d SET status = a.status, response_status = a.response_status, response_body = a.body,
-                        processed_at = a.at
-                    FROM unnest(\(batch.map(\.key))::text[], \(batch.map { $0.response.status < 400 ? "processed" : "failed" })::text[],
-                                \(batch.map { Int64($0.response.status) })::bigint[], \(batch.map { ByteBuffer(bytes: $0.response.body) })::bytea[],
-                                \(batch.map(\.at.unixSeconds))::bigint[]) AS a(key, status, response_status, body, at),
-                        durability
-                    WHERE d.idempotency_key = a.key AND durability.setting IS NOT NULL
-                    """)
+                _ = try await database.execute(AnswersStatement(answers: batch))
             } catch {
                 database.logger.error("answers of pushes could not be recorded; their retries are told they are being handled",
                                       metadata: ["pushes": "\(batch.count)", "error": "\(error)"])
@@ -299,6 +290,35 @@ extension PostgresStore {
             answers.ended(batch)
         }
     }
+}
+
+/// Writes pushes' answers to their delivery records, committing without waiting for the disk (see `PendingAnswers`).
+struct AnswersStatement: PostgresPreparedStatement {
+    typealias Row = ()
+    static let name = "perfbot_answers_1"
+    static let sql = """
+        WITH durability AS (SELECT set_config('synchronous_commit', 'off', true) AS setting)
+        UPDATE webhook_deliveries d SET status = a.status, response_status = a.response_status, response_body = a.body,
+            processed_at = a.at
+        FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[], $5::bigint[]) AS a(key, status, response_status, body, at),
+            durability
+        WHERE d.idempotency_key = a.key AND durability.setting IS NOT NULL
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.textArray, .textArray, .int8Array, .byteaArray, .int8Array]
+
+    let answers: [PendingAnswers.Answer]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 5)
+        bindings.append(answers.map(\.key))
+        bindings.append(answers.map { $0.response.status < 400 ? "processed" : "failed" })
+        bindings.append(answers.map { Int64($0.response.status) })
+        bindings.append(answers.map { ByteBuffer(bytes: $0.response.body) })
+        bindings.append(answers.map(\.at.unixSeconds))
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws {}
 }
 
 extension PostgresStore: MonitorStore {
