@@ -1,6 +1,6 @@
 import BotChannels
 import BotCore
-import BotPostgres
+@testable import BotPostgres
 import BotStore
 import Foundation
 import GRDB
@@ -236,6 +236,34 @@ func shop(_ name: String) -> Customer {
             #expect(Set(texts).count == 122)
             let reply = try #require(texts.first { $0.contains("thread reply") })
             #expect(reply.contains("thread_ts"), "the reply went into its thread")
+        }
+    }
+}
+
+@Suite struct PostgresSnapshotTests {
+    /// The cycle's snapshots go to the server as arrays, a column each: every value lands in its column, a missing one
+    /// is NULL, and whole-number columns keep the integer part, as the SQLite store writes them.
+    @Test func snapshotsKeepEachValueInItsColumnAndMissingOnesEmpty() async throws {
+        try await PostgresTestDatabase.with("snapshots") { database in
+            let store = PostgresStore(database: database, replica: "r1")
+            try await store.upsert([shop("acme-store"), shop("widgets-inc")], at: t0)
+            var metrics = MetricSnapshot()
+            metrics.record(.cpuPercent, 42.5, at: t0)
+            metrics.record(.ttfbMs, 812.9, at: t0)
+            metrics.record(.tableSizeBytes, 5_000_000_000, at: t0)
+            try await store.writeSnapshots([SnapshotRecord(store: StoreID("acme-store")!, score: 71, metrics: metrics),
+                                            SnapshotRecord(store: StoreID("widgets-inc")!, score: 95, metrics: MetricSnapshot())], at: t0)
+            let rows = try await database.rows("""
+                SELECT customer_id, health_score, ttfb_ms, fcp_ms, cpu_percent, memory_percent, db_size_bytes
+                FROM performance_snapshots ORDER BY customer_id
+                """).map { try $0.decode((String, Int64, Int64?, Int64?, Double?, Double?, Int64?).self) }
+            #expect(rows.count == 2)
+            #expect(rows.first.map { [$0.0, "\($0.1)", "\($0.2 ?? -1)", "\($0.3 ?? -1)", "\($0.4 ?? -1)", "\($0.5 ?? -1)", "\($0.6 ?? -1)"] }
+                == ["acme-store", "71", "812", "-1", "42.5", "-1.0", "5000000000"])
+            #expect(rows.last.map { $0.2 == nil && $0.4 == nil && $0.6 == nil } == true)
+            let scores = try await database.rows("SELECT id, last_health_score FROM customers ORDER BY id")
+                .map { try $0.decode((String, Int64?).self) }
+            #expect(scores.map(\.1) == [71, 95])
         }
     }
 }
