@@ -54,6 +54,11 @@ final class PendingAnswers: Sendable {
         }
     }
 
+    /// Whether answers wait or are being written.
+    var busy: Bool {
+        state.withLock { $0.writing || !$0.waiting.isEmpty }
+    }
+
     /// The answer of a push of this replica whose record is not written yet.
     func answer(for key: String) -> StoredResponse? {
         state.withLock { $0.byKey[key] }

@@ -78,14 +78,10 @@ extension PostgresStore: DeliveryLog {
     /// A key seen before is a retry, counted, and not acted on again unless its first handling failed. Two replicas
     /// admitting one key at once: the unique key lets one insert, and the other waits for its transaction and then
     /// sees a retry.
-    /// - Parameter durable: false lets the transaction commit without waiting for its log to reach the disk (set in
-    ///   the same statement, which saves a round trip).
-    static func admit(_ connection: PostgresConnection, _ record: DeliveryRecord, durable: Bool = true,
-                      logger: Logger) async throws -> DeliveryAdmission {
+    static func admit(_ connection: PostgresConnection, _ record: DeliveryRecord, logger: Logger) async throws -> DeliveryAdmission {
         let inserted = try await connection.rows("""
-            WITH durability AS (\(unescaped: durable ? "SELECT 1" : "SELECT set_config('synchronous_commit', 'off', true)"))
             INSERT INTO webhook_deliveries (source, idempotency_key, received_at, content_type, body)
-            SELECT \(record.source), \(record.key), \(record.at.unixSeconds), \(record.contentType), \(Data(record.body)) FROM durability
+            VALUES (\(record.source), \(record.key), \(record.at.unixSeconds), \(record.contentType), \(Data(record.body)))
             ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
             """, logger: logger)
         if let id = try inserted.first?.decode(Int64.self) { return .fresh(id: id) }
@@ -269,6 +265,12 @@ extension PostgresStore {
             }
         }
         return nil
+    }
+
+    /// Returns once every push's answer is written (or `limit` has passed): before the replica stops.
+    public func answersWritten(limit: Duration = .seconds(2)) async {
+        let until = ContinuousClock.now + limit
+        while answers.busy, ContinuousClock.now < until { try? await Task.sleep(for: .milliseconds(5)) }
     }
 
     /// Notes a push's answer and starts the writer if none runs.

@@ -56,6 +56,8 @@ public enum Runner {
             let heartbeat = ReplicaHeartbeat(store: store, engine: wiring.engine, lease: lease,
                                              drain: .seconds(configuration.drainSeconds), logger: logger)
             try await serve(wiring, alongside: [LeadershipService(leadership), heartbeat], onReady: onReady)
+            // The last pushes' answers are written to their delivery records before the pool closes.
+            await store.answersWritten()
         }
     }
 

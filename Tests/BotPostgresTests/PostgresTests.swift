@@ -240,6 +240,36 @@ func shop(_ name: String) -> Customer {
     }
 }
 
+@Suite struct PostgresInboxTests {
+    /// What a replica killed after acknowledging a push left in the inbox is filed by another replica: by the
+    /// leader before it reads the journal, and by any replica as it starts. Filed once, with its rollup and newest
+    /// value, and the inbox is left empty.
+    @Test func whatAKilledReplicaLeftInTheInboxIsFiledByAnother() async throws {
+        try await PostgresTestDatabase.with("inbox") { database in
+            let (dead, leader) = (PostgresStore(database: database, replica: "r1"), PostgresStore(database: database, replica: "r2"))
+            try await dead.upsert([shop("acme-store")], at: t0)
+            // Acknowledged by r1, which died before filing them (and a sample of a store removed meanwhile).
+            try await database.execute("""
+                INSERT INTO sample_inbox (customer_id, metric, at, value) VALUES
+                ('acme-store', 'cpu_percent', \(t0.unixSeconds), 40), ('acme-store', 'cpu_percent', \(t0.unixSeconds + 60), 60)
+                """)
+            let (samples, _) = try await leader.journal(after: 0, limit: 100)
+            #expect(samples.map(\.value) == [40, 60])
+            #expect(try await database.count("sample_inbox") == 0)
+            #expect(try await leader.latestMetrics(stores: nil)[StoreID("acme-store")!]?[.cpuPercent] == 60)
+            #expect(try await leader.hourlyMeans(.cpuPercent, of: StoreID("acme-store")!, from: t0, to: t0.addingTimeInterval(3600))
+                .map(\.value) == [50])
+            // Filing again finds nothing; a sample already stored that reaches the inbox again is not stored twice.
+            #expect(try await leader.fileInbox() == 0)
+            try await database.execute("INSERT INTO sample_inbox (customer_id, metric, at, value) VALUES ('acme-store', 'cpu_percent', \(t0.unixSeconds), 99)")
+            #expect(try await dead.fileInbox() == 1)
+            #expect(try await database.count("metric_samples") == 2)
+            #expect(try await leader.samples(.cpuPercent, of: StoreID("acme-store")!, from: t0.addingTimeInterval(-1), to: t0)
+                .map(\.value) == [40])
+        }
+    }
+}
+
 @Suite struct PostgresSnapshotTests {
     /// The cycle's snapshots go to the server as arrays, a column each: every value lands in its column, a missing one
     /// is NULL, and whole-number columns keep the integer part, as the SQLite store writes them.
