@@ -57,8 +57,9 @@ extension CheckCycle {
             }
         }
 
-        let firingNames = Set(firing.map(\.name))
-        let byName = Dictionary(rules.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        // Most stores have no open issue: nothing to look up then.
+        let firingNames = tracked.isEmpty ? [] : Set(firing.map(\.name))
+        let byName = tracked.isEmpty ? [:] : Dictionary(rules.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for issue in tracked where !firingNames.contains(issue.type) {
             guard let rule = byName[issue.type] else { continue }
             // Hysteresis: while the condition holds at all (even briefly), the issue stays and its quiet period restarts.

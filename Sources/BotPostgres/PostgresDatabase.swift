@@ -6,6 +6,9 @@ import PostgresNIO
 public final class PostgresPool: Sendable {
     public let endpoint: PostgresEndpoint
     let client: PostgresClient
+    /// The connections of the push path (the push, its answers, the inbox's filing), all prepared statements planned
+    /// once per connection: two of their own, so a burst of pushes never takes the readers' connections.
+    let pushes: PostgresClient
     let logger: Logger
 
     public init(endpoint: PostgresEndpoint, connections: Int = 8, logger: Logger) {
@@ -16,11 +19,14 @@ public final class PostgresPool: Sendable {
         queries.logLevel = max(logger.logLevel, .error)
         self.logger = queries
         client = PostgresClient(configuration: endpoint.configuration(connections: connections), backgroundLogger: logger)
+        pushes = PostgresClient(configuration: endpoint.configuration(connections: 2, genericPlans: true), backgroundLogger: logger)
     }
 
     /// Runs the pool until the task is cancelled; queries wait for it.
     public func run() async {
+        async let running: Void = self.pushes.run()
         await client.run()
+        await running
     }
 
     /// Opens `endpoint`, runs `body` with the pool running, and closes it.
@@ -97,10 +103,11 @@ public final class PostgresPool: Sendable {
         return rows
     }
 
-    /// Runs a prepared statement (prepared once per connection, its plan kept) and returns its rows.
+    /// Runs a prepared statement of the push path on its own connections (prepared and planned once per connection)
+    /// and returns its rows.
     func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
         var rows: [Statement.Row] = []
-        for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
+        for try await row in try await pushes.execute(statement, logger: logger) { rows.append(row) }
         return rows
     }
 

@@ -68,7 +68,10 @@ public struct PostgresEndpoint: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The client configuration: a pool of at most `connections`.
-    func configuration(connections: Int) -> PostgresClient.Configuration {
+    /// - Parameter genericPlans: plan each prepared statement once per connection (`plan_cache_mode =
+    ///   force_generic_plan`): only for connections that run nothing but perfbot's prepared statements, since it also
+    ///   applies to every other statement, which then loses the plan its values would give it.
+    func configuration(connections: Int, genericPlans: Bool = false) -> PostgresClient.Configuration {
         var configuration: PostgresClient.Configuration
         switch address {
         case let .tcp(host, port):
@@ -84,9 +87,7 @@ public struct PostgresEndpoint: Sendable, Equatable, CustomStringConvertible {
         }
         configuration.options.maximumConnections = connections
         configuration.options.minimumConnections = 0
-        // perfbot prepares only its hottest statements (a push): each is planned once per connection, not at every
-        // run, which PostgreSQL would otherwise keep doing for statements whose values it estimates from arrays.
-        configuration.options.additionalStartupParameters = [("plan_cache_mode", "force_generic_plan")]
+        if genericPlans { configuration.options.additionalStartupParameters = [("plan_cache_mode", "force_generic_plan")] }
         return configuration
     }
 }

@@ -1,4 +1,5 @@
 import BotCore
+import BotPostgres
 import BotStore
 import Foundation
 import Subprocess
@@ -10,12 +11,20 @@ import FoundationNetworking
 #endif
 
 /// `perfbot serve` is killed (SIGKILL) while metric pushes are in flight: every sample it acknowledged is stored
-/// when the file is opened again, rolled up and journaled exactly once.
+/// when the file is opened again (on PostgreSQL, when a replica starts), rolled up and journaled exactly once.
 @Suite struct IngestCrashTests {
     @Test func aKilledBotLosesNoAcknowledgedSample() async throws {
+        try await killMidStream(postgres: nil)
+    }
+
+    @Test func aKilledReplicaLosesNoAcknowledgedSample() async throws {
+        try await killMidStream(postgres: try await PostgresTestDatabase.createURL("ingest-crash"))
+    }
+
+    func killMidStream(postgres: String?) async throws {
         let token = "push-token-\(UUID().uuidString)"
         let bot = try await LiveBot(stepSeconds: 1, extra: ["PERFBOT_WEBHOOK_TOKEN": token,
-                                                            "PERFBOT_RATE_SOURCE_TOKEN": "100000/min"])
+                                                            "PERFBOT_RATE_SOURCE_TOKEN": "100000/min"], postgres: postgres)
         let acknowledged = Acknowledged()
         let base = Date().addingTimeInterval(-60).timeIntervalSince1970.rounded(.down)
         let killed = try await bot.serve { pid in
@@ -47,7 +56,16 @@ import FoundationNetworking
         }
         #expect(killed == .signaled(SIGKILL))
         let indexes = acknowledged.list.withLock { $0 }
-        let store = try SQLiteStore(path: bot.database)
+        guard let postgres else { return try await verify(SQLiteStore(path: bot.database), acknowledged: indexes, base: base) }
+        try await PostgresPool.with(try PostgresEndpoint(url: postgres), logger: PostgresTestDatabase.logger) { pool in
+            // What a replica does as it starts: files what the killed one acknowledged and left in the inbox.
+            let store = PostgresStore(database: pool, replica: "restarted")
+            try await store.fileInbox()
+            try await verify(store, acknowledged: indexes, base: base)
+        }
+    }
+
+    func verify(_ store: any SampleReader & MetricReader, acknowledged indexes: [Int], base: TimeInterval) async throws {
         let acme = StoreID("acme-store")!
         let from = Date(timeIntervalSince1970: base - 2000 * 60), to = Date(timeIntervalSince1970: base + 1)
         for (offset, name) in Self.metrics.enumerated() {
@@ -63,9 +81,9 @@ import FoundationNetworking
         var counted = 0
         for hour in Set(stored.map { Int($0.at.timeIntervalSince1970) / 3600 }) {
             let start = Date(timeIntervalSince1970: Double(hour * 3600))
-            let rollups = try await store.hourlyRollups(.cpuPercent, store: acme, from: start, to: start.addingTimeInterval(3600))
+            let means = try await store.hourlyMeans(.cpuPercent, of: acme, from: start, to: start.addingTimeInterval(3600))
             let inHour = stored.filter { Int($0.at.timeIntervalSince1970) / 3600 == hour }
-            #expect(rollups.first?.mean == inHour.map(\.value).reduce(0, +) / Double(inHour.count))
+            #expect(means.first?.value == inHour.map(\.value).reduce(0, +) / Double(inHour.count))
             counted += 1
         }
         #expect(counted > 0)

@@ -193,8 +193,11 @@ public struct MetricSnapshot: Sendable, Equatable {
 
     /// Only the values still current at `asOf` (see `MetricName.freshness`), none from after it.
     public func fresh(asOf: Date) -> MetricSnapshot {
+        func current(_ metric: MetricName, _ at: Date) -> Bool { at <= asOf && asOf.timeIntervalSince(at) <= metric.freshness }
+        // The common case, everything current: the snapshot as it is, shared rather than rebuilt.
+        if values.count == times.count, times.allSatisfy({ values[$0.key] != nil && current($0.key, $0.value) }) { return self }
         var kept = MetricSnapshot()
-        for (metric, at) in times where at <= asOf && asOf.timeIntervalSince(at) <= metric.freshness {
+        for (metric, at) in times where current(metric, at) {
             if let value = values[metric] { kept.record(metric, value, at: at) }
         }
         return kept

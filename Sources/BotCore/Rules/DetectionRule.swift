@@ -65,6 +65,12 @@ public struct DetectionRule: Sendable, Equatable {
     /// - Parameter reference: for `.percentOf`, the latest value of the other metric.
     public func fires(samples: [(at: Date, value: Double)], now: Date, maxGap: TimeInterval = 90,
                       reference: Double? = nil) -> Bool {
+        fires(samples: samples[...], now: now, maxGap: maxGap, reference: reference)
+    }
+
+    /// `fires(samples:now:maxGap:reference:)` on a part of a longer series, which is not copied.
+    public func fires(samples: ArraySlice<(at: Date, value: Double)>, now: Date, maxGap: TimeInterval = 90,
+                      reference: Double? = nil) -> Bool {
         guard let latest = samples.last, latest.at <= now, now.timeIntervalSince(latest.at) <= maxGap else {
             return false
         }
@@ -74,13 +80,14 @@ public struct DetectionRule: Sendable, Equatable {
             return comparison.breaches(latest.value / reference * 100, threshold)
         case .sumOver:
             let start = now.addingTimeInterval(-window)
-            let inWindow = samples.filter { $0.at > start && $0.at <= now }
-            return comparison.breaches(inWindow.reduce(0) { $0 + $1.value }, threshold)
+            var sum = 0.0
+            for sample in samples where sample.at > start && sample.at <= now { sum += sample.value }
+            return comparison.breaches(sum, threshold)
         case .sustained:
             guard comparison.breaches(latest.value, threshold) else { return false }
             var runStart = latest.at
-            var index = samples.count - 1
-            while index > 0 {
+            var index = samples.endIndex - 1
+            while index > samples.startIndex {
                 let previous = samples[index - 1]
                 guard comparison.breaches(previous.value, threshold),
                       samples[index].at.timeIntervalSince(previous.at) <= maxGap else { break }

@@ -16,13 +16,25 @@ public struct RuleEvaluator: Sendable {
                               maxGap: TimeInterval = 90) -> [DetectionRule] {
         rules.filter { rule in
             let from = now.addingTimeInterval(-(rule.window + maxGap))
-            let samples = (series[rule.metric] ?? []).filter { $0.at > from && $0.at <= now }
+            // The samples in (from, now]: a part of the series, found by halving, not a copy.
+            let all = series[rule.metric] ?? []
+            let samples = all[firstIndex(in: all, after: from)..<firstIndex(in: all, after: now)]
             var reference: Double?
             if case let .percentOf(other) = rule.mode {
                 reference = series[other]?.last { $0.at <= now && now.timeIntervalSince($0.at) <= other.freshness }?.value
             }
             return rule.fires(samples: samples, now: now, maxGap: maxGap, reference: reference)
         }
+    }
+
+    /// The index of the first sample of `samples` (oldest first) taken after `time`; the end index when none is.
+    static func firstIndex(in samples: [(at: Date, value: Double)], after time: Date) -> Int {
+        var low = 0, high = samples.count
+        while low < high {
+            let middle = (low + high) / 2
+            if samples[middle].at > time { high = middle } else { low = middle + 1 }
+        }
+        return low
     }
 
     /// How far back `rules` look at `now`: their longest window plus a gap. (A reference metric such

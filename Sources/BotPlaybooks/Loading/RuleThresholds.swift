@@ -30,9 +30,12 @@ public struct RuleThresholds: Sendable, Equatable {
 
     /// `rules` with the overrides that apply to `customer`.
     public func rules(_ rules: [DetectionRule], for customer: Customer) -> [DetectionRule] {
-        rules.map { rule in
+        let plan = plans[customer.plan.rawValue], own = customers[customer.id.rawValue]
+        // Most stores have no override: the rules as they are, shared rather than copied (every cycle asks for each).
+        guard plan != nil || own != nil else { return rules }
+        return rules.map { rule in
             var adjusted = rule
-            for override in [plans[customer.plan.rawValue]?[rule.name], customers[customer.id.rawValue]?[rule.name]] {
+            for override in [plan?[rule.name], own?[rule.name]] {
                 if let threshold = override?.threshold { adjusted.threshold = threshold }
                 if let window = override?.window { adjusted.window = window }
             }
