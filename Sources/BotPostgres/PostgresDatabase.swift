@@ -7,7 +7,7 @@ public final class PostgresPool: Sendable {
     public let endpoint: PostgresEndpoint
     let client: PostgresClient
     /// The connections of the push path (the push, its answers, the inbox's filing), all prepared statements planned
-    /// once per connection: two of their own, so a burst of pushes never takes the readers' connections.
+    /// once per connection: three of their own, so a burst of pushes never takes the readers' connections.
     let pushes: PostgresClient
     let logger: Logger
 
@@ -19,7 +19,7 @@ public final class PostgresPool: Sendable {
         queries.logLevel = max(logger.logLevel, .error)
         self.logger = queries
         client = PostgresClient(configuration: endpoint.configuration(connections: connections), backgroundLogger: logger)
-        pushes = PostgresClient(configuration: endpoint.configuration(connections: 2, genericPlans: true), backgroundLogger: logger)
+        pushes = PostgresClient(configuration: endpoint.configuration(connections: 3, genericPlans: true), backgroundLogger: logger)
     }
 
     /// Runs the pool until the task is cancelled; queries wait for it.

@@ -16,7 +16,9 @@ extension PostgresStore {
 
     /// Notes what a committed push put in the inbox and starts the filer if none runs.
     func inboxArrived(_ last: Int64) {
-        inbox.arrived(last) { [self] in try await fileInbox() }
+        inbox.arrived(last) { [database] in
+            try await database.execute(FileInboxStatement()).first ?? 0 < Self.inboxStep
+        }
     }
 
     /// Files every sample waiting in the inbox, this replica's and any other's, in steps of `inboxStep` (at start, by

@@ -38,19 +38,9 @@ extension SQLiteStore {
 
     /// Notes what a committed push put in the inbox and starts the filer if none runs.
     func inboxArrived(_ last: Int64) {
-        inbox.arrived(last) { [self] in try await fileInbox() }
-    }
-
-    /// Files every sample waiting in the inbox, in steps of `inboxStep`, each one transaction.
-    /// - Returns: how many samples were filed.
-    @discardableResult
-    func fileInbox() async throws -> Int {
-        var total = 0
         let metrics = metrics
-        while true {
-            let moved = try await pool.write { db in try Self.fileInboxStep(db, metrics: metrics) }
-            guard moved > 0 else { return total }
-            total += moved
+        inbox.arrived(last) { [pool] in
+            try await pool.write { db in try Self.fileInboxStep(db, metrics: metrics) } < Self.inboxStep
         }
     }
 

@@ -5,8 +5,8 @@ import Synchronization
 ///
 /// A push's transaction writes its delivery record and its new samples to `sample_inbox`, a small table appended at
 /// its end: a handful of pages. Filing them (the raw samples, their hourly rollups, the newest values and the cycle's
-/// journal, each a page of its own per store and metric) is done after the push is answered, by the store's
-/// `fileInbox()`, which takes every waiting sample, up to 5,000 a transaction. A push is acknowledged once its inbox
+/// journal, each a page of its own per store and metric) is done after the push is answered, by the store's filer,
+/// which takes every waiting sample, up to 5,000 a transaction. A push is acknowledged once its inbox
 /// rows are committed, so a process killed before they are filed loses nothing: the store files what is left when it
 /// opens.
 ///
@@ -26,9 +26,11 @@ public final class SampleInbox: Sendable {
 
     public init() {}
 
-    /// Notes that rows up to `seq` are committed and, when no filer runs, starts one: it calls `file` (which files
-    /// everything waiting) until everything noted is filed.
-    public func arrived(_ seq: Int64, file: @escaping @Sendable () async throws -> Void) {
+    /// Notes that rows up to `seq` are committed and, when no filer runs, starts one: it calls `file` until everything
+    /// noted is filed. `file` files one step and says whether it took everything waiting (fewer rows than a step): then
+    /// every row committed before it began is filed, and the readers waiting for those go on at once, even while
+    /// pushes keep arriving.
+    public func arrived(_ seq: Int64, file: @escaping @Sendable () async throws -> Bool) {
         guard seq > 0 else { return }
         let start = state.withLock { state in
             state.arrived = max(state.arrived, seq)
@@ -41,12 +43,12 @@ public final class SampleInbox: Sendable {
 
     /// Files until nothing acknowledged is left. When a pass fails, the readers waiting for it go on with what is
     /// filed, and the pass is tried again after a pause that grows to half a minute: the samples stay in the inbox.
-    private func runFiler(_ file: @Sendable () async throws -> Void) async {
+    private func runFiler(_ file: @Sendable () async throws -> Bool) async {
         while let target = nextTarget() {
             var failures = 0
             while true {
                 do {
-                    try await file()
+                    if try await file() { filed(target) }
                     break
                 } catch {
                     failures += 1
@@ -58,7 +60,6 @@ public final class SampleInbox: Sendable {
                     try? await Task.sleep(for: .seconds(min(30, failures)))
                 }
             }
-            filed(target)
         }
     }
 
