@@ -18,21 +18,24 @@ import TestSupport
         rates = {"store-1": 10e6, "store-2": 11e6, "store-3": 12e6, "store-4": 13e6, "store-5": 14e6, "store-6": 50e6}
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
-                t = time.time() - start
+                # Each value carries the moment it was taken, so irate() divides by the exporter's own clock, not by
+                # when a scrape of a busy machine was started.
+                now = time.time()
+                t, ms = now - start, int(now * 1000)
                 lines = ["# TYPE container_fs_reads_bytes_total counter", "# TYPE container_fs_writes_bytes_total counter",
                          "# TYPE container_network_transmit_bytes_total counter", "# TYPE node_cpu_seconds_total counter",
                          "# TYPE node_memory_MemAvailable_bytes gauge", "# TYPE node_memory_MemTotal_bytes gauge"]
                 for store, rate in rates.items():
                     name = store + "-app"
-                    lines.append('container_fs_reads_bytes_total{device="/dev/vda",name="%s"} %f' % (name, 1e9 + rate * t))
-                    lines.append('container_fs_writes_bytes_total{device="/dev/vda",name="%s"} %f' % (name, 1e8 + rate * t / 10))
-                    lines.append('container_network_transmit_bytes_total{interface="eth0",name="%s"} %f' % (name, 1e9 + 2 * rate * t))
+                    lines.append('container_fs_reads_bytes_total{device="/dev/vda",name="%s"} %f %d' % (name, 1e9 + rate * t, ms))
+                    lines.append('container_fs_writes_bytes_total{device="/dev/vda",name="%s"} %f %d' % (name, 1e8 + rate * t / 10, ms))
+                    lines.append('container_network_transmit_bytes_total{interface="eth0",name="%s"} %f %d' % (name, 1e9 + 2 * rate * t, ms))
                 # web-1: 2 CPUs, each idle 2 % of the time (98 % busy); web-2: idle 90 %.
                 for host, idle in (("web-1", 0.02), ("web-2", 0.9)):
                     for cpu in ("0", "1"):
-                        lines.append('node_cpu_seconds_total{instance="%s:9100",cpu="%s",mode="idle"} %f' % (host, cpu, 1000 + idle * t))
-                        lines.append('node_cpu_seconds_total{instance="%s:9100",cpu="%s",mode="iowait"} %f' % (host, cpu, 10 + 0.01 * t))
-                        lines.append('node_cpu_seconds_total{instance="%s:9100",cpu="%s",mode="user"} %f' % (host, cpu, 5000 + (0.99 - idle) * t))
+                        lines.append('node_cpu_seconds_total{instance="%s:9100",cpu="%s",mode="idle"} %f %d' % (host, cpu, 1000 + idle * t, ms))
+                        lines.append('node_cpu_seconds_total{instance="%s:9100",cpu="%s",mode="iowait"} %f %d' % (host, cpu, 10 + 0.01 * t, ms))
+                        lines.append('node_cpu_seconds_total{instance="%s:9100",cpu="%s",mode="user"} %f %d' % (host, cpu, 5000 + (0.99 - idle) * t, ms))
                     lines.append('node_memory_MemAvailable_bytes{instance="%s:9100"} %d' % (host, 4 << 30))
                     lines.append('node_memory_MemTotal_bytes{instance="%s:9100"} %d' % (host, 16 << 30))
                 body = ("\\n".join(lines) + "\\n").encode()
