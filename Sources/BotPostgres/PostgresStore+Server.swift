@@ -25,9 +25,15 @@ extension PostgresStore: CustomerDirectory {
         }
     }
 
+    /// Every store, read again only when `customers_version` moved since the last read (on any replica).
     public func allCustomers() async throws -> [Customer] {
-        try await database.rows(PostgresQuery(unsafeSQL: "SELECT \(CustomerRow.columns) FROM customers ORDER BY id"))
+        // The version first: a change committed between the two reads is at worst read again next time.
+        let version = try await database.rows("SELECT version FROM customers_version").first?.decode(Int64.self) ?? -1
+        if let held = customerCache.customers(at: version) { return held }
+        let customers = try await database.rows(PostgresQuery(unsafeSQL: "SELECT \(CustomerRow.columns) FROM customers ORDER BY id"))
             .compactMap { try Self.customer(from: $0) }
+        customerCache.keep(customers, at: version)
+        return customers
     }
 
     public func customer(_ id: StoreID) async throws -> Customer? {

@@ -16,6 +16,7 @@ public final class PostgresStore: Sendable {
     let metrics: MetricCatalogue
     /// Pushed samples this replica acknowledged and not yet filed (see `SampleInbox`).
     let inbox = SampleInbox()
+    let customerCache = CustomerCache()
     /// Answers of pushes not yet written to their delivery records (see `PendingAnswers`).
     let answers = PendingAnswers()
 

@@ -237,6 +237,28 @@ enum Migrations {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("v23-customers-version") { db in
+            // A number that moves whenever a column a store is read with changes, in any process: the stores are
+            // read again only then (`CustomerCache`), not at every cycle. The cycle's own writes of the last
+            // health score leave it alone.
+            try db.execute(sql: """
+                CREATE TABLE customers_version (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    version INTEGER NOT NULL
+                ) STRICT;
+                INSERT INTO customers_version (id, version) VALUES (1, 0);
+                CREATE TRIGGER customers_version_insert AFTER INSERT ON customers
+                BEGIN UPDATE customers_version SET version = version + 1; END;
+                CREATE TRIGGER customers_version_delete AFTER DELETE ON customers
+                BEGIN UPDATE customers_version SET version = version + 1; END;
+                CREATE TRIGGER customers_version_update AFTER UPDATE OF
+                    id, platform, plan, plan_premium, automation_exceptions, probes, settings, platform_name, contact_email, url,
+                    container, host, executor, automation_level, memory_limit_mb, cpu_cores, disk_limit_gb, catalog_size,
+                    orders_per_day, active, maintenance_window
+                ON customers
+                BEGIN UPDATE customers_version SET version = version + 1; END;
+                """)
+        }
         return migrator
     }
 

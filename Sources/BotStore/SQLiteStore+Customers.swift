@@ -19,8 +19,15 @@ extension SQLiteStore: CustomerDirectory {
         }
     }
 
+    /// Every store, read again only when `customers_version` moved since the last read (in this process or another).
     public func allCustomers() async throws -> [Customer] {
-        try await pool.read { db in try Self.allCustomers(db) }
+        try await pool.read { [customerCache] db in
+            let version = try Int64.fetchOne(db.cachedStatement(sql: "SELECT version FROM customers_version")) ?? -1
+            if let held = customerCache.customers(at: version) { return held }
+            let customers = try Self.allCustomers(db)
+            customerCache.keep(customers, at: version)
+            return customers
+        }
     }
 
     public func customer(_ id: StoreID) async throws -> Customer? {

@@ -31,7 +31,7 @@ public final class SQLiteExport: Sendable {
         let tables = try snapshot.read { db in
             try String.fetchAll(db, sql: """
                 SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%'
-                AND name <> 'sample_inbox' ORDER BY name
+                AND name NOT IN ('sample_inbox', 'customers_version') ORDER BY name
                 """).map { name -> ExportedTable in
                 let info = try Row.fetchAll(db, sql: "SELECT name, pk FROM pragma_table_info(?) ORDER BY cid", arguments: [name])
                 let key = info.filter { ($0["pk"] as Int) > 0 }.sorted { ($0["pk"] as Int) < ($1["pk"] as Int) }.map { $0["name"] as String }

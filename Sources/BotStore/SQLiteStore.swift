@@ -22,6 +22,7 @@ public final class SQLiteStore: Sendable {
     let checkpointer: Checkpointer
     /// Counts the commits that changed what is stored (see `StoredChanges`).
     let changes = ChangeCounter()
+    let customerCache = CustomerCache()
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String, metrics: MetricCatalogue = .core) throws {

@@ -98,13 +98,13 @@ func shop(_ name: String) -> Customer {
         async let first = PostgresPool.with(endpoint, logger: logger) { try await $0.migrate() }
         async let second = PostgresPool.with(endpoint, logger: logger) { try await $0.migrate() }
         let (a, b) = try await (first, second)
-        #expect((a + b).sorted() == ["1-schema-as-sqlite-v17", "2-replicas", "3-job-claims", "4-scheduled-jobs", "5-admin-factors", "6-fleet-health-daily", "7-traffic", "8-sample-inbox"])
+        #expect((a + b).sorted() == ["1-schema-as-sqlite-v17", "2-replicas", "3-job-claims", "4-scheduled-jobs", "5-admin-factors", "6-fleet-health-daily", "7-traffic", "8-sample-inbox", "9-customers-version"])
         #expect(a.isEmpty || b.isEmpty)
         let again = try await PostgresPool.with(endpoint, logger: logger) { database in
             (try await database.migrate(), try await database.appliedMigrations())
         }
         #expect(again.0.isEmpty)
-        #expect(again.1 == ["1-schema-as-sqlite-v17", "2-replicas", "3-job-claims", "4-scheduled-jobs", "5-admin-factors", "6-fleet-health-daily", "7-traffic", "8-sample-inbox"])
+        #expect(again.1 == ["1-schema-as-sqlite-v17", "2-replicas", "3-job-claims", "4-scheduled-jobs", "5-admin-factors", "6-fleet-health-daily", "7-traffic", "8-sample-inbox", "9-customers-version"])
     }
 }
 
@@ -236,6 +236,36 @@ func shop(_ name: String) -> Customer {
             #expect(Set(texts).count == 122)
             let reply = try #require(texts.first { $0.contains("thread reply") })
             #expect(reply.contains("thread_ts"), "the reply went into its thread")
+        }
+    }
+}
+
+/// The stores are read again only when `customers_version` moved: on any replica's change to a column they are read
+/// with, not on the cycle's writes of the last health score.
+@Suite struct PostgresCustomerCacheTests {
+    @Test func aStoreChangedOnAnotherReplicaIsSeenAtTheNextRead() async throws {
+        try await PostgresTestDatabase.with("customers-version") { database in
+            let (one, two) = (PostgresStore(database: database, replica: "r1"), PostgresStore(database: database, replica: "r2"))
+            try await one.upsert([shop("acme-store"), shop("beta-shop")], at: t0)
+            #expect(try await two.allCustomers().map(\.active) == [true, true])
+            func version() async throws -> Int64 {
+                try #require(try await database.rows("SELECT version FROM customers_version").first).decode(Int64.self)
+            }
+            var paused = shop("beta-shop")
+            paused.active = false
+            try await one.upsert([paused], at: t0)
+            #expect(try await two.allCustomers().map(\.active) == [true, false])
+
+            let scored = try await version()
+            try await one.writeSnapshots([SnapshotRecord(store: StoreID("acme-store")!, score: 80, metrics: MetricSnapshot())], at: t0)
+            #expect(try await version() == scored, "a cycle's score is no change to the stores")
+            for column in CustomerRow.columns.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) {
+                let before = try await version()
+                try await database.execute(PostgresQuery(unsafeSQL: "UPDATE customers SET \(column) = \(column) WHERE id = 'acme-store'"))
+                #expect(try await version() > before, "an update of \(column)")
+            }
+            try await database.execute("DELETE FROM customers WHERE id = 'beta-shop'")
+            #expect(try await two.allCustomers().map(\.id.rawValue) == ["acme-store"])
         }
     }
 }

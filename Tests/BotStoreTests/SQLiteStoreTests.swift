@@ -24,7 +24,7 @@ func customer(_ name: String, platform: Platform = .woocommerce) -> Customer {
     @Test func migratesAFreshFileWithTheWholeSchemaInWALMode() async throws {
         let db = try SQLiteStore(path: try temporaryDatabase())
         #expect(try await db.journalMode() == "wal")
-        #expect(try await db.appliedMigrations() == ["v1-core-schema", "v2-scheduler", "v3-monitor-alerts", "v4-probes", "v5-store-settings", "v6-jobs-retention", "v7-report-opt-outs", "v8-slow-queries-hourly", "v9-collector-status", "v10-plan-tiers", "v11-status-links", "v12-store-tokens", "v13-job-kinds", "v14-typed-outbox", "v15-open-platforms", "v16-platform-names", "v17-sample-journal", "v18-scheduled-jobs", "v19-admin-factors", "v20-fleet-health-daily", "v21-traffic", "v22-sample-inbox"])
+        #expect(try await db.appliedMigrations() == ["v1-core-schema", "v2-scheduler", "v3-monitor-alerts", "v4-probes", "v5-store-settings", "v6-jobs-retention", "v7-report-opt-outs", "v8-slow-queries-hourly", "v9-collector-status", "v10-plan-tiers", "v11-status-links", "v12-store-tokens", "v13-job-kinds", "v14-typed-outbox", "v15-open-platforms", "v16-platform-names", "v17-sample-journal", "v18-scheduled-jobs", "v19-admin-factors", "v20-fleet-health-daily", "v21-traffic", "v22-sample-inbox", "v23-customers-version"])
         let tables = Set(try await db.tableNames())
         for table in ["customers", "performance_snapshots", "performance_issues", "automation_actions", "slow_queries",
                       "lighthouse_probes", "admin_interventions", "approvals", "outbox", "webhook_deliveries",
@@ -41,7 +41,7 @@ func customer(_ name: String, platform: Platform = .woocommerce) -> Customer {
             try await first.insert([MetricSample(store: store("acme-store"), metric: .cpuPercent, at: t0, value: 42)])
         }
         let second = try SQLiteStore(path: path)
-        #expect(try await second.appliedMigrations() == ["v1-core-schema", "v2-scheduler", "v3-monitor-alerts", "v4-probes", "v5-store-settings", "v6-jobs-retention", "v7-report-opt-outs", "v8-slow-queries-hourly", "v9-collector-status", "v10-plan-tiers", "v11-status-links", "v12-store-tokens", "v13-job-kinds", "v14-typed-outbox", "v15-open-platforms", "v16-platform-names", "v17-sample-journal", "v18-scheduled-jobs", "v19-admin-factors", "v20-fleet-health-daily", "v21-traffic", "v22-sample-inbox"])
+        #expect(try await second.appliedMigrations() == ["v1-core-schema", "v2-scheduler", "v3-monitor-alerts", "v4-probes", "v5-store-settings", "v6-jobs-retention", "v7-report-opt-outs", "v8-slow-queries-hourly", "v9-collector-status", "v10-plan-tiers", "v11-status-links", "v12-store-tokens", "v13-job-kinds", "v14-typed-outbox", "v15-open-platforms", "v16-platform-names", "v17-sample-journal", "v18-scheduled-jobs", "v19-admin-factors", "v20-fleet-health-daily", "v21-traffic", "v22-sample-inbox", "v23-customers-version"])
         #expect(try await second.customer(store("acme-store")) == customer("acme-store"))
         #expect(try await second.latestMetrics(stores: nil)[store("acme-store")]?[.cpuPercent] == 42)
     }
