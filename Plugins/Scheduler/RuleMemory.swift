@@ -5,7 +5,7 @@ import Foundation
 /// the rules' lookback, per metric, and its newest value of each metric. It is built from the tables once (on the
 /// first cycle, after a long pause, or when the rules come to look further back) and then kept up to date from the
 /// sample journal: each cycle reads only what was stored since the last one, so its cost follows new samples, not
-/// the window. The rules see exactly what a full read of the tables would give them (`state(of:)`).
+/// the window. The rules judge what it holds exactly as a full read of the tables (`state(of:)`).
 actor RuleMemory {
     /// One store's samples and newest values.
     struct Stored: Sendable {
@@ -19,7 +19,7 @@ actor RuleMemory {
 
     /// What one refresh did, and what the rules of each store see now.
     struct Refresh: Sendable {
-        /// Per store, its samples in its rules' window (see `state(of:)`), open issues and silence.
+        /// Per store, what its rules see (see `state(of:)`): its samples, open issues and silence.
         var states: [StoreID: StoreState]
         /// Per store, the newest sample of each metric.
         var latest: [StoreID: MetricSnapshot]
@@ -36,6 +36,8 @@ actor RuleMemory {
     /// After this long without a cycle, the memory is built again from the tables (the journal keeps what no
     /// cycle read for as long as the samples themselves, far longer than this).
     static let staleAfter: TimeInterval = 3600
+    /// Samples a rebuilt list has room for beyond what it holds.
+    static let headroom = 16
     /// Journal rows read per query.
     static let page = 50_000
 
@@ -91,7 +93,14 @@ actor RuleMemory {
             let fleet = try await store.fleetSamples(since: now.addingTimeInterval(-wanted), hourly: averaged, hoursFrom: dayAgo)
             stores = [:]
             for (id, latest) in fleet.latest { stores[id, default: Stored()].latest = latest }
-            for (id, series) in fleet.series { stores[id, default: Stored()].series = series }
+            for (id, series) in fleet.series {
+                // Room for the samples of the next cycles, so the first of them appends without copying every list.
+                stores[id, default: Stored()].series = series.mapValues { samples in
+                    var roomy = samples
+                    roomy.reserveCapacity(samples.count + Self.headroom)
+                    return roomy
+                }
+            }
             for (id, hours) in fleet.hourly { stores[id, default: Stored()].hours = hours }
             mark = fleet.mark
             lookback = wanted
@@ -101,10 +110,9 @@ actor RuleMemory {
         lastPass = now
         var refresh = Refresh(states: [:], latest: [:], averages: [:], rebuilt: rebuilt, newSamples: read, mark: mark)
         refresh.states.reserveCapacity(lookbacks.count)
-        for (id, lookback) in lookbacks {
+        for id in lookbacks.keys {
             let stored = stores[id]
-            refresh.states[id] = Self.state(of: stored, since: now.addingTimeInterval(-lookback), now: now,
-                                            tracked: context.tracked[id] ?? [], silence: context.silences[id])
+            refresh.states[id] = Self.state(of: stored, now: now, tracked: context.tracked[id] ?? [], silence: context.silences[id])
             refresh.latest[id] = stored?.latest
             refresh.averages[id] = Self.dayAverage(of: stored, now: now)
         }
@@ -182,22 +190,16 @@ actor RuleMemory {
         return count > 0 ? sum / Double(count) : nil
     }
 
-    /// What the rules of a store see at `now`, looking back to `since`: exactly what `RuleStateStore.state(of:)`
-    /// reads from the tables (samples in (since, now], and for a metric with none there, its newest value while
-    /// that is current).
-    static func state(of stored: Stored?, since: Date, now: Date, tracked: [TrackedIssue], silence: Silence?) -> StoreState {
-        var series: [MetricName: [(at: Date, value: Double)]] = [:]
-        for (metric, samples) in stored?.series ?? [:] {
-            guard let first = samples.first, let last = samples.last else { continue }
-            if first.at > since && last.at <= now {
-                series[metric] = samples  // the common case: all of it, shared rather than copied
-            } else {
-                let window = samples.filter { $0.at > since && $0.at <= now }
-                if !window.isEmpty { series[metric] = window }
-            }
-        }
+    /// What the rules of a store see at `now`: every sample the memory holds of it, and for a metric with none
+    /// there, its newest value while that is current. The rules judge it exactly as what `RuleStateStore.state(of:)`
+    /// reads from the tables (samples in (now − lookback, now], and the same newest values): each rule takes its own
+    /// window, (now − window − gap, now], out of a list, which never reaches back to the lookback, and a reference
+    /// metric is read as its newest current value either way. So the memory's lists are handed over as they are,
+    /// shared rather than copied.
+    static func state(of stored: Stored?, now: Date, tracked: [TrackedIssue], silence: Silence?) -> StoreState {
+        var series = stored?.series ?? [:]
         if let latest = stored?.latest {
-            for (metric, sampled) in latest.times where series[metric] == nil {
+            for (metric, sampled) in latest.times where series[metric]?.isEmpty ?? true {
                 if sampled <= now, now.timeIntervalSince(sampled) <= metric.freshness, let value = latest[metric] {
                     series[metric] = [(sampled, value)]
                 }
