@@ -128,8 +128,6 @@ extension PostgresStore: SchedulerStore {
         return FleetRuleContext(tracked: tracked, silences: silences)
     }
 
-    /// Every store's snapshot and score in two statements: the rows go as one JSON document (arrays cannot carry
-    /// the missing values).
     /// Every store's snapshot in one insert and its score in one update, the values sent as arrays, a column each
     /// (a missing metric is NaN there and NULL in the row): binary arrays cost far less to build and to read than a
     /// JSON document of ten thousand rows.

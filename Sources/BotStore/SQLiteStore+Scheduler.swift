@@ -223,23 +223,38 @@ extension SQLiteStore: SchedulerStore {
         }
     }
 
+    /// Writes a batch of snapshots in two statements: the rows, and each store's last score.
     private func writeSnapshotBatch(_ snapshots: ArraySlice<SnapshotRecord>, at: Date) async throws {
-        try await pool.write { db in
-          for snapshot in snapshots {
-            let store = snapshot.store, score = snapshot.score, metrics = snapshot.metrics
-            try db.cachedStatement(sql: """
-                INSERT INTO performance_snapshots (customer_id, timestamp, health_score, ttfb_ms, fcp_ms, lcp_ms,
-                    cpu_percent, memory_percent, disk_percent, slow_query_count, active_connections, db_size_bytes,
-                    redis_hit_rate, varnish_hit_rate)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [store.rawValue, at.unixSeconds, score, metrics[.ttfbMs].map { Int($0) },
-                                 metrics[.fcpMs].map { Int($0) }, metrics[.lcpMs].map { Int($0) }, metrics[.cpuPercent],
-                                 metrics[.memoryPercent], metrics[.diskPercent], metrics[.slowQueryCount].map { Int($0) },
-                                 metrics[.activeConnections].map { Int($0) }, metrics[.tableSizeBytes].map { Int64($0) },
-                                 metrics[.redisHitRate], metrics[.varnishHitRate]])
-            try db.cachedStatement(sql: "UPDATE customers SET last_health_score = ?, health_score_updated_at = ? WHERE id = ?")
-                .execute(arguments: [score, at.unixSeconds, store.rawValue])
-          }
+        let count = snapshots.count
+        guard count > 0 else { return }
+        func value(_ value: (some DatabaseValueConvertible)?) -> DatabaseValue { value?.databaseValue ?? .null }
+        var rows: [DatabaseValue] = []
+        rows.reserveCapacity(count * 14)
+        var scores: [DatabaseValue] = [at.unixSeconds.databaseValue]
+        scores.reserveCapacity(count * 2 + 1)
+        for snapshot in snapshots {
+            let metrics = snapshot.metrics, store = snapshot.store.rawValue.databaseValue, score = snapshot.score.databaseValue
+            rows += [store, at.unixSeconds.databaseValue, score, value(metrics[.ttfbMs].map { Int($0) }),
+                     value(metrics[.fcpMs].map { Int($0) }), value(metrics[.lcpMs].map { Int($0) }), value(metrics[.cpuPercent]),
+                     value(metrics[.memoryPercent]), value(metrics[.diskPercent]), value(metrics[.slowQueryCount].map { Int($0) }),
+                     value(metrics[.activeConnections].map { Int($0) }), value(metrics[.tableSizeBytes].map { Int64($0) }),
+                     value(metrics[.redisHitRate]), value(metrics[.varnishHitRate])]
+            scores += [store, score]
+        }
+        let insert = """
+            INSERT INTO performance_snapshots (customer_id, timestamp, health_score, ttfb_ms, fcp_ms, lcp_ms,
+                cpu_percent, memory_percent, disk_percent, slow_query_count, active_connections, db_size_bytes,
+                redis_hit_rate, varnish_hit_rate)
+            VALUES
+            """ + " " + repeatElement("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
+        let update = """
+            UPDATE customers SET last_health_score = scored.column2, health_score_updated_at = ?
+            FROM (VALUES
+            """ + " " + repeatElement("(?, ?)", count: count).joined(separator: ", ")
+            + ") AS scored WHERE customers.id = scored.column1"
+        try await pool.write { [rows, scores] db in
+            try db.cachedStatement(sql: insert).execute(arguments: StatementArguments(rows))
+            try db.cachedStatement(sql: update).execute(arguments: StatementArguments(scores))
         }
     }
 
