@@ -26,6 +26,8 @@ struct BenchCycle: AsyncParsableCommand {
     @Option(help: "A Prometheus to read the fleet's containers from during the cycle.") var prometheus: String?
     @Option(help: "After the figures, run this many more idle cycles and print their median and fastest (for profiling).")
     var idle = 0
+    @Option(help: "Then run this many more cycles, each after one new sample per store and metric a minute later, and print their median and fastest.")
+    var busy = 0
     @Option(help: "Run the cycle on this PostgreSQL database (the prepared file is copied into it first, when it is empty).")
     var postgres: String?
     @Option(help: "The fleet's time as Unix seconds (default a fixed one; `scripts/bench-mixed` gives the present).")
@@ -147,17 +149,22 @@ struct BenchCycle: AsyncParsableCommand {
         print(line("  next cycle, no new samples", try await cycle.run()))
         clock.advance(by: 45)
         let customers = try await store.allCustomers()
-        var written = 0
-        for chunk in stride(from: 0, to: customers.count, by: 500) {
-            var samples: [MetricSample] = []
-            for customer in customers[chunk..<min(chunk + 500, customers.count)] {
-                for metric in Self.metrics {
-                    samples.append(MetricSample(store: customer.id, metric: metric, at: clock.now,
-                                                value: Self.value(metric, hot: false)))
+        /// One new sample per store and metric, at the clock's time.
+        func writeOneEach() async throws -> Int {
+            var written = 0
+            for chunk in stride(from: 0, to: customers.count, by: 500) {
+                var samples: [MetricSample] = []
+                for customer in customers[chunk..<min(chunk + 500, customers.count)] {
+                    for metric in Self.metrics {
+                        samples.append(MetricSample(store: customer.id, metric: metric, at: clock.now,
+                                                    value: Self.value(metric, hot: false)))
+                    }
                 }
+                written += try await store.insert(samples)
             }
-            written += try await store.insert(samples)
+            return written
         }
+        let written = try await writeOneEach()
         print(line("  next cycle, one new sample per store and metric (\(written))", try await cycle.run()))
         clock.advance(by: 60)
         // The same cycle reading every store's window from the tables, as before the rules kept a memory.
@@ -171,6 +178,18 @@ struct BenchCycle: AsyncParsableCommand {
             durations.sort()
             print("  \(idle) more idle cycles: median \(String(format: "%.2f", durations[durations.count / 2])) s, "
                 + "fastest \(String(format: "%.2f", durations[0])) s · load \(load())")
+        }
+        if busy > 0 {
+            var durations: [TimeInterval] = []
+            for _ in 0..<busy {
+                clock.advance(by: 60)
+                _ = try await writeOneEach()
+                durations.append(try await cycle.run().duration)
+            }
+            durations.sort()
+            print("  \(busy) more cycles, each with one new sample per store and metric: median "
+                + "\(String(format: "%.2f", durations[durations.count / 2])) s, fastest \(String(format: "%.2f", durations[0])) s "
+                + "· load \(load())")
         }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
