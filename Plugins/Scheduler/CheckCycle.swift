@@ -44,7 +44,7 @@ public struct CycleReport: Sendable {
     public var newSamples = 0
     /// Proposals closed this cycle without a decision (expired, or their issue resolved).
     public var proposalsClosed = 0
-    /// Health snapshots to write at the end of the cycle, all in one transaction.
+    /// The health snapshots the cycle wrote.
     public var snapshots: [SnapshotRecord] = []
 
     /// The report as lines for a terminal.
@@ -133,6 +133,9 @@ public struct CheckCycle: Sendable {
     /// The automation this cycle applies (for building a cycle with other settings).
     public var automationForTesting: Automation { automation }
 
+    /// Health snapshots written together while the checks go on.
+    static let snapshotBatch = 1000
+
     /// Runs one cycle at the clock's current time.
     public func run() async throws -> CycleReport {
         let started = ContinuousClock.now
@@ -185,6 +188,18 @@ public struct CheckCycle: Sendable {
         }
         try await recommendations.preload(customers.map(\.id)) { [store] in try await store.shownRecommendations(of: $0) }
         var pending = customers[...]
+        // The snapshots are written a batch at a time while the next stores are checked, so the database's work on
+        // them overlaps the rules' (one write at a time, in order); the last is awaited before the cycle ends.
+        var unwritten: [SnapshotRecord] = []
+        var writing: Task<Void, any Error>?
+        func write(_ batch: [SnapshotRecord]) {
+            guard !batch.isEmpty else { return }
+            let previous = writing
+            writing = Task { [store] in
+                try await previous?.value
+                try await store.writeSnapshots(batch, at: now)
+            }
+        }
         try await withThrowingTaskGroup(of: (StoreID, Result<CycleReport, any Error>).self) { group in
             func startNext() {
                 guard let customer = pending.popFirst() else { return }
@@ -204,6 +219,11 @@ public struct CheckCycle: Sendable {
                     report.resolved += part.resolved
                     report.actions += part.actions
                     report.snapshots += part.snapshots
+                    unwritten += part.snapshots
+                    if unwritten.count >= Self.snapshotBatch {
+                        write(unwritten)
+                        unwritten = []
+                    }
                 case let .failure(error):
                     report.errors.append(.init(store: id, what: "\(error)"))
                     logger.error("check failed", metadata: ["store": "\(id)", "error": "\(error)"])
@@ -211,7 +231,8 @@ public struct CheckCycle: Sendable {
                 startNext()
             }
         }
-        try await store.writeSnapshots(report.snapshots, at: now)
+        write(unwritten)
+        try await writing?.value
         // What the memory now holds need not be kept in the journal.
         if let mark { try await store.forgetJournal(through: mark) }
         report.duration = (ContinuousClock.now - started).timeInterval
