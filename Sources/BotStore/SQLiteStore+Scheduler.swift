@@ -223,7 +223,8 @@ extension SQLiteStore: SchedulerStore {
         }
     }
 
-    /// Writes a batch of snapshots in two statements: the rows, and each store's last score.
+    /// Writes a batch of snapshots in two statements: the rows, and each store's last score where it changed
+    /// (`health_score_updated_at` is when it last changed; the snapshots hold every cycle's).
     private func writeSnapshotBatch(_ snapshots: ArraySlice<SnapshotRecord>, at: Date) async throws {
         let count = snapshots.count
         guard count > 0 else { return }
@@ -251,7 +252,7 @@ extension SQLiteStore: SchedulerStore {
             UPDATE customers SET last_health_score = scored.column2, health_score_updated_at = ?
             FROM (VALUES
             """ + " " + repeatElement("(?, ?)", count: count).joined(separator: ", ")
-            + ") AS scored WHERE customers.id = scored.column1"
+            + ") AS scored WHERE customers.id = scored.column1 AND customers.last_health_score IS NOT scored.column2"
         try await pool.write { [rows, scores] db in
             try db.cachedStatement(sql: insert).execute(arguments: StatementArguments(rows))
             try db.cachedStatement(sql: update).execute(arguments: StatementArguments(scores))
