@@ -270,6 +270,30 @@ func shop(_ name: String) -> Customer {
     }
 }
 
+@Suite struct PostgresJournalTests {
+    /// The journal is taken a range of numbers at a time; numbers that are not there (a rolled-back push, or one
+    /// not committed yet) do not cut a page short, and what is taken is not taken again.
+    @Test func aPageIsFullDespiteGapsAndEachSampleIsTakenOnce() async throws {
+        try await PostgresTestDatabase.with("journal") { database in
+            let store = PostgresStore(database: database, replica: "r1")
+            try await store.upsert([shop("acme-store")], at: t0)
+            try await database.execute("""
+                INSERT INTO sample_journal (seq, customer_id, metric, at, value) VALUES
+                (1, 'acme-store', 'cpu_percent', \(t0.unixSeconds), 10), (2, 'acme-store', 'cpu_percent', \(t0.unixSeconds + 60), 20),
+                (9, 'acme-store', 'cpu_percent', \(t0.unixSeconds + 120), 30), (40, 'acme-store', 'memory_percent', \(t0.unixSeconds), 40),
+                (41, 'acme-store', 'cpu_percent', \(t0.unixSeconds + 180), 50)
+                """)
+            let first = try await store.journal(after: 0, limit: 4)
+            #expect(first.samples.map(\.value) == [10, 20, 30, 40])
+            #expect(first.mark == 40)
+            let second = try await store.journal(after: first.mark, limit: 4)
+            #expect(second.samples.map(\.value) == [50])
+            #expect(try await store.journal(after: second.mark, limit: 4).samples.isEmpty)
+            #expect(try await database.count("sample_journal") == 0)
+        }
+    }
+}
+
 @Suite struct PostgresInboxTests {
     /// What a replica killed after acknowledging a push left in the inbox is filed by another replica: by the
     /// leader before it reads the journal, and by any replica as it starts. Filed once, with its rollup and newest
