@@ -82,8 +82,10 @@ extension CheckCycle {
         }
 
         // 💡 Recommendations: each goes to the feed once, and again only when its evidence changes.
-        if !current.values.isEmpty {
-            let new = try await recommendations.fresh(advice.current(current, platform: customer.platform), for: id) {
+        // (Most stores have none: their check then does not wait for the memory of what the feed shows.)
+        let advised = current.values.isEmpty ? [] : advice.current(current, platform: customer.platform)
+        if !advised.isEmpty {
+            let new = try await recommendations.fresh(advised, for: id) {
                 try await store.shownRecommendations(of: id)
             }
             for recommendation in new {
