@@ -39,7 +39,7 @@ actor RuleMemory {
     /// Samples a rebuilt list has room for beyond what it holds.
     static let headroom = 16
     /// Journal rows read per query.
-    static let page = 50_000
+    static let page = 200_000
 
     /// The metric whose day average the cycle needs (availability, for the health score).
     let averaged: MetricName
