@@ -75,7 +75,7 @@ extension PostgresStore: DeliveryLog {
     public func recordDelivery(_ record: DeliveryRecord, response: StoredResponse) async throws -> DeliveryResult {
         try await database.transaction { connection in
             if case let .duplicate(_, stored) = try await Self.admit(connection, record, logger: database.logger) { return .duplicate(stored) }
-            try await Self.finish(connection, key: record.key, succeeded: response.status < 400, response: response, at: record.at,
+            try await Self.finish(connection, key: record.key, succeeded: response.succeeded, response: response, at: record.at,
                                   logger: database.logger)
             return .fresh(response)
         }
@@ -107,7 +107,7 @@ extension PostgresStore: DeliveryLog {
     static func finish(_ connection: PostgresConnection, key: String, succeeded: Bool, response: StoredResponse, at: Date,
                        logger: Logger) async throws {
         _ = try await connection.rows("""
-            UPDATE webhook_deliveries SET status = \(succeeded ? "processed" : "failed"), response_status = \(Int64(response.status)),
+            UPDATE webhook_deliveries SET status = \(StoredResponse.recordedStatus(succeeded: succeeded)), response_status = \(Int64(response.status)),
                 response_body = \(Data(response.body)), processed_at = \(at.unixSeconds)
             WHERE idempotency_key = \(key)
             """, logger: logger)
@@ -152,7 +152,7 @@ extension PostgresStore: SampleIngestStore {
         let accepted = samples.reduce(0) { $0 + (taken.known.contains($1.store.rawValue) ? 1 : 0) }
         let response = answer(SampleIngest(inserted: taken.inserted, duplicates: accepted - taken.inserted,
                                            unknownStores: Set(samples.map(\.store)).filter { !taken.known.contains($0.rawValue) }))
-        if response.status < 400 {
+        if response.succeeded {
             answered(PendingAnswers.Answer(key: delivery.key, response: response, at: delivery.at))
         } else {
             // A failed first handling is recorded before it is answered, so its retry is taken afresh.
@@ -319,7 +319,7 @@ struct AnswersStatement: PostgresPreparedStatement {
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 5)
         bindings.append(answers.map(\.key))
-        bindings.append(answers.map { $0.response.status < 400 ? "processed" : "failed" })
+        bindings.append(answers.map { StoredResponse.recordedStatus(succeeded: $0.response.succeeded) })
         bindings.append(answers.map { Int64($0.response.status) })
         bindings.append(answers.map { ByteBuffer(bytes: $0.response.body) })
         bindings.append(answers.map(\.at.unixSeconds))

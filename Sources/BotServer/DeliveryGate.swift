@@ -39,7 +39,7 @@ struct DeliveryGate: Sendable {
         case let .fresh(id):
             do {
                 let (stored, messages) = try await work(id)
-                try await store.finishDelivery(key: record.key, succeeded: stored.status < 400, response: stored,
+                try await store.finishDelivery(key: record.key, succeeded: stored.succeeded, response: stored,
                                                messages: messages, at: clock.now)
                 return Self.response(stored)
             } catch {

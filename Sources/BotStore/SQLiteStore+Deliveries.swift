@@ -30,7 +30,7 @@ extension SQLiteStore {
     public func recordDelivery(_ record: DeliveryRecord, response: StoredResponse) async throws -> DeliveryResult {
         try await pool.write { db in
             if case let .duplicate(_, stored) = try Self.admit(db, record) { return .duplicate(stored) }
-            try Self.finish(db, key: record.key, succeeded: response.status < 400, response: response, at: record.at)
+            try Self.finish(db, key: record.key, succeeded: response.succeeded, response: response, at: record.at)
             return .fresh(response)
         }
     }
@@ -46,12 +46,12 @@ extension SQLiteStore {
                 """)
             for (record, response) in answered {
                 try insert.execute(arguments: [record.source, record.key, record.at.unixSeconds, record.contentType,
-                                               Data(record.body), response.status < 400 ? "processed" : "failed",
+                                               Data(record.body), StoredResponse.recordedStatus(succeeded: response.succeeded),
                                                response.status, response.body.isEmpty ? nil : Data(response.body),
                                                record.at.unixSeconds])
                 if db.changesCount > 0 { continue }
                 if case .duplicate = try Self.admit(db, record) { continue }
-                try Self.finish(db, key: record.key, succeeded: response.status < 400, response: response, at: record.at)
+                try Self.finish(db, key: record.key, succeeded: response.succeeded, response: response, at: record.at)
             }
         }
     }
@@ -95,7 +95,7 @@ extension SQLiteStore {
         try db.cachedStatement(sql: """
             UPDATE webhook_deliveries SET status = ?, response_status = ?, response_body = ?, processed_at = ?
             WHERE idempotency_key = ?
-            """).execute(arguments: [succeeded ? "processed" : "failed", response.status, Data(response.body),
+            """).execute(arguments: [StoredResponse.recordedStatus(succeeded: succeeded), response.status, Data(response.body),
                                      at.unixSeconds, key])
     }
 

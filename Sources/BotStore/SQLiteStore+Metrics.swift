@@ -164,7 +164,7 @@ extension SQLiteStore {
             let (inserted, last) = try Self.enqueue(db, accepted)
             let response = answer(SampleIngest(inserted: inserted, duplicates: accepted.count - inserted,
                                                unknownStores: Set(stores).subtracting(known)))
-            try Self.finish(db, key: delivery.key, succeeded: response.status < 400, response: response, at: delivery.at)
+            try Self.finish(db, key: delivery.key, succeeded: response.succeeded, response: response, at: delivery.at)
             return (DeliveryResult.fresh(response), last)
         }
         inboxArrived(result.1)

@@ -25,6 +25,12 @@ public struct StoredResponse: Sendable, Equatable {
         self.status = status
         self.body = body
     }
+
+    /// Whether the delivery it answers was handled (a status below 400); a failed one is taken afresh when retried.
+    public var succeeded: Bool { status < 400 }
+
+    /// The delivery's status as its record gives it, for `succeeded`.
+    public static func recordedStatus(succeeded: Bool) -> String { succeeded ? "processed" : "failed" }
 }
 
 /// An accepted inbound delivery, as it is recorded.
