@@ -17,8 +17,13 @@ extension PostgresStore {
     /// Notes what a committed push put in the inbox and starts the filer if none runs.
     func inboxArrived(_ last: Int64) {
         inbox.arrived(last) { [database] in
-            try await database.execute(FileInboxStatement()).first ?? 0 < Self.inboxStep
+            try await Self.fileInboxStep(database) < Self.inboxStep
         }
+    }
+
+    /// Files the next `inboxStep` samples waiting. - Returns: how many were taken from the inbox.
+    static func fileInboxStep(_ database: PostgresPool) async throws -> Int {
+        try await database.execute(FileInboxStatement()).first ?? 0
     }
 
     /// Files every sample waiting in the inbox, this replica's and any other's, in steps of `inboxStep` (at start, by
@@ -28,7 +33,7 @@ extension PostgresStore {
     public func fileInbox() async throws -> Int {
         var total = 0
         while true {
-            let moved = try await database.execute(FileInboxStatement()).first ?? 0
+            let moved = try await Self.fileInboxStep(database)
             guard moved > 0 else { return total }
             total += moved
         }
