@@ -96,9 +96,12 @@ extension PostgresStore: DeliveryLog {
             RETURNING id, response_status, response_body, status
             """, logger: logger).first else { return .fresh(id: 0) }
         let (id, status, body, state) = try row.decode((Int64, Int64?, Data?, String).self)
-        // A delivery whose handling failed did not act: its retry is handled afresh.
+        // A delivery whose handling failed did not act: its retry is handled afresh, and the failed answer is dropped,
+        // so a retry of the retry waits for the new one instead of being given the old.
         if state == "failed" {
-            _ = try await connection.rows("UPDATE webhook_deliveries SET status = 'received' WHERE id = \(id)", logger: logger)
+            _ = try await connection.rows("""
+                UPDATE webhook_deliveries SET status = 'received', response_status = NULL, response_body = NULL WHERE id = \(id)
+                """, logger: logger)
             return .fresh(id: id)
         }
         return .duplicate(id: id, response: status.map { StoredResponse(status: Int($0), body: Array(body ?? Data())) })

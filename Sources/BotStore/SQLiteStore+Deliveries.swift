@@ -83,7 +83,9 @@ extension SQLiteStore {
         guard let row else { return .fresh(id: 0) }
         // A delivery whose handling failed did not act: its retry is handled afresh.
         if row[3] == "failed" {
-            try db.execute(sql: "UPDATE webhook_deliveries SET status = 'received' WHERE id = ?", arguments: [row[0]])
+            try db.execute(sql: """
+                UPDATE webhook_deliveries SET status = 'received', response_status = NULL, response_body = NULL WHERE id = ?
+                """, arguments: [row[0]])
             return .fresh(id: row[0])
         }
         let status: Int? = row[1]
