@@ -11,24 +11,22 @@ extension SQLiteStore {
     /// are left out.
     /// - Returns: how many samples were new, and the highest inbox sequence number written (0 when none).
     static func enqueue(_ db: Database, _ samples: [MetricSample]) throws -> (inserted: Int, last: Int64) {
-        let stored = try db.cachedStatement(sql: "SELECT 1 FROM metric_samples WHERE customer_id = ? AND metric = ? AND at = ?")
-        var fresh: [MetricSample] = []
-        fresh.reserveCapacity(samples.count)
-        for sample in samples {
-            let arguments: StatementArguments = [sample.store.rawValue, sample.metric.rawValue, sample.at.unixSeconds]
-            if try Bool.fetchOne(stored, arguments: arguments) == nil { fresh.append(sample) }
-        }
         var inserted = 0, last: Int64 = 0
-        for start in stride(from: 0, to: fresh.count, by: insertBatch) {
-            let part = fresh[start..<min(start + insertBatch, fresh.count)]
+        for start in stride(from: 0, to: samples.count, by: insertBatch) {
+            let part = samples[start..<min(start + insertBatch, samples.count)]
             var arguments: [(any DatabaseValueConvertible)?] = []
             arguments.reserveCapacity(part.count * 4)
             for sample in part {
                 arguments += [sample.store.rawValue, sample.metric.rawValue, sample.at.unixSeconds, sample.value]
             }
+            // One statement a batch: the probe of what is stored runs inside SQLite, not once a sample from Swift.
             let marks = Array(repeating: "(?, ?, ?, ?)", count: part.count).joined(separator: ", ")
             let seqs = try Int64.fetchAll(db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO sample_inbox (customer_id, metric, at, value) VALUES \(marks) RETURNING seq
+                INSERT OR IGNORE INTO sample_inbox (customer_id, metric, at, value)
+                SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES \(marks)) AS v
+                WHERE NOT EXISTS (SELECT 1 FROM metric_samples s
+                                  WHERE s.customer_id = v.column1 AND s.metric = v.column2 AND s.at = v.column3)
+                RETURNING seq
                 """), arguments: StatementArguments(arguments))
             inserted += seqs.count
             last = max(last, seqs.max() ?? 0)
