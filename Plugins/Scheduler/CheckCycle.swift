@@ -189,50 +189,50 @@ public struct CheckCycle: Sendable {
         try await recommendations.preload(customers.map(\.id)) { [store] in try await store.shownRecommendations(of: $0) }
         var pending = customers[...]
         // The snapshots are written a batch at a time while the next stores are checked, so the database's work on
-        // them overlaps the rules' (one write at a time, in order); the last is awaited before the cycle ends.
-        var unwritten: [SnapshotRecord] = []
-        var writing: Task<Void, any Error>?
-        func write(_ batch: [SnapshotRecord]) {
-            guard !batch.isEmpty else { return }
-            let previous = writing
-            writing = Task { [store] in
-                try await previous?.value
-                try await store.writeSnapshots(batch, at: now)
+        // them overlaps the rules': a child task of the cycle writes them, one batch at a time and in order, and the
+        // cycle ends once all are written (or, when the checks fail, once the write under way has ended).
+        let (batches, written) = AsyncStream<[SnapshotRecord]>.makeStream()
+        try await withThrowingTaskGroup(of: Void.self) { writer in
+            defer { written.finish() }
+            writer.addTask { [store] in
+                for await batch in batches { try await store.writeSnapshots(batch, at: now) }
             }
-        }
-        try await withThrowingTaskGroup(of: (StoreID, Result<CycleReport, any Error>).self) { group in
-            func startNext() {
-                guard let customer = pending.popFirst() else { return }
-                let snapshot = latest[customer.id] ?? MetricSnapshot()
-                let state = states[customer.id], rules = ruleSets[customer.id] ?? []
-                group.addTask {
-                    (customer.id, await check(customer, rules: rules, state: state, latest: snapshot,
-                                              uptime: uptime[customer.id], now: now))
-                }
-            }
-            for _ in 0..<max(1, settings.concurrency) { startNext() }
-            while let (id, result) = try await group.next() {
-                report.checked += 1
-                switch result {
-                case let .success(part):
-                    report.opened += part.opened
-                    report.resolved += part.resolved
-                    report.actions += part.actions
-                    report.snapshots += part.snapshots
-                    unwritten += part.snapshots
-                    if unwritten.count >= Self.snapshotBatch {
-                        write(unwritten)
-                        unwritten = []
+            var unwritten: [SnapshotRecord] = []
+            try await withThrowingTaskGroup(of: (StoreID, Result<CycleReport, any Error>).self) { group in
+                func startNext() {
+                    guard let customer = pending.popFirst() else { return }
+                    let snapshot = latest[customer.id] ?? MetricSnapshot()
+                    let state = states[customer.id], rules = ruleSets[customer.id] ?? []
+                    group.addTask {
+                        (customer.id, await check(customer, rules: rules, state: state, latest: snapshot,
+                                                  uptime: uptime[customer.id], now: now))
                     }
-                case let .failure(error):
-                    report.errors.append(.init(store: id, what: "\(error)"))
-                    logger.error("check failed", metadata: ["store": "\(id)", "error": "\(error)"])
                 }
-                startNext()
+                for _ in 0..<max(1, settings.concurrency) { startNext() }
+                while let (id, result) = try await group.next() {
+                    report.checked += 1
+                    switch result {
+                    case let .success(part):
+                        report.opened += part.opened
+                        report.resolved += part.resolved
+                        report.actions += part.actions
+                        report.snapshots += part.snapshots
+                        unwritten += part.snapshots
+                        if unwritten.count >= Self.snapshotBatch {
+                            written.yield(unwritten)
+                            unwritten = []
+                        }
+                    case let .failure(error):
+                        report.errors.append(.init(store: id, what: "\(error)"))
+                        logger.error("check failed", metadata: ["store": "\(id)", "error": "\(error)"])
+                    }
+                    startNext()
+                }
             }
+            if !unwritten.isEmpty { written.yield(unwritten) }
+            written.finish()
+            try await writer.waitForAll()
         }
-        write(unwritten)
-        try await writing?.value
         // What the memory now holds need not be kept in the journal.
         if let mark { try await store.forgetJournal(through: mark) }
         report.duration = (ContinuousClock.now - started).timeInterval

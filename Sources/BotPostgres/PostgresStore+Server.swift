@@ -134,21 +134,21 @@ extension PostgresStore: SampleIngestStore {
         }
         if taken.delivery == nil {
             // The key was seen before: a retry, answered from the log, unless its first handling failed.
-            let retry = try await database.transaction { connection -> Result<PushStatement.Taken, DuplicateDelivery> in
+            let retry = try await database.transaction { connection -> RetriedPush in
                 let logger = database.logger
                 if case let .duplicate(_, stored) = try await Self.admit(connection, delivery, logger: logger) {
-                    return .failure(DuplicateDelivery(stored: stored))
+                    return .answered(stored)
                 }
                 let statement = PushStatement(delivery: delivery, samples: samples, admitted: true)
                 guard let taken = try await connection.execute(statement, logger: logger).first(where: { _ in true }) else {
                     throw PostgresStoreError("the push returned nothing")
                 }
-                return .success(taken)
+                return .taken(taken)
             }
             switch retry {
-            case let .success(again): taken = again
-            case let .failure(duplicate):
-                if let stored = duplicate.stored ?? answers.answer(for: delivery.key) { return .duplicate(stored) }
+            case let .taken(again): taken = again
+            case let .answered(stored):
+                if let stored = stored ?? answers.answer(for: delivery.key) { return .duplicate(stored) }
                 return .duplicate(try await writtenAnswer(of: delivery.key))
             }
         }
@@ -191,9 +191,12 @@ extension PostgresStore: SampleIngestStore {
     }
 }
 
-/// A key already in the delivery log, with the answer it got (nil while its first handling runs).
-struct DuplicateDelivery: Error {
-    let stored: StoredResponse?
+/// What a push whose key was seen before found when it looked again in a transaction of its own.
+enum RetriedPush: Sendable {
+    /// The key's first handling had failed: this push was taken afresh.
+    case taken(PushStatement.Taken)
+    /// The key is another delivery's, with the answer it got (nil while its first handling runs).
+    case answered(StoredResponse?)
 }
 
 /// A push in one statement: records the delivery (its key new) and puts the samples of known stores that are neither
