@@ -200,8 +200,10 @@ enum RetriedPush: Sendable {
 }
 
 /// A push in one statement: records the delivery (its key new) and puts the samples of known stores that are neither
-/// stored nor waiting in the inbox. With `admitted` the caller has already recorded the delivery in its transaction
-/// (the retry of a failed first handling); otherwise a key seen before stores nothing and returns no delivery.
+/// stored nor waiting in the inbox. A sample newer than its metric's newest value cannot be stored yet, so only the
+/// others are looked for among the stored samples, whose index is the largest of the database and mostly out of its
+/// cache. With `admitted` the caller has already recorded the delivery in its transaction (the retry of a failed
+/// first handling); otherwise a key seen before stores nothing and returns no delivery.
 struct PushStatement: PostgresPreparedStatement {
     static let name = "perfbot_push_1"
     static let sql = """
@@ -217,8 +219,11 @@ struct PushStatement: PostgresPreparedStatement {
             INSERT INTO sample_inbox (customer_id, metric, at, value)
             SELECT o.customer_id, o.metric, o.at, o.value
             FROM unnest($7::text[], $8::text[], $9::bigint[], $10::double precision[]) AS o(customer_id, metric, at, value)
-            WHERE o.customer_id IN (SELECT id FROM known) AND NOT EXISTS (
-                SELECT 1 FROM metric_samples s WHERE s.customer_id = o.customer_id AND s.metric = o.metric AND s.at = o.at)
+            WHERE o.customer_id IN (SELECT id FROM known) AND CASE
+                WHEN o.at > (SELECT l.at FROM metric_latest l WHERE l.customer_id = o.customer_id AND l.metric = o.metric) THEN true
+                ELSE NOT EXISTS (
+                    SELECT 1 FROM metric_samples s WHERE s.customer_id = o.customer_id AND s.metric = o.metric AND s.at = o.at)
+                END
             ON CONFLICT DO NOTHING
             RETURNING seq
         )
