@@ -19,13 +19,19 @@ extension SQLiteStore {
             for sample in part {
                 arguments += [sample.store.rawValue, sample.metric.rawValue, sample.at.unixSeconds, sample.value]
             }
-            // One statement a batch: the probe of what is stored runs inside SQLite, not once a sample from Swift.
+            // One statement a batch: the probe of what is stored runs inside SQLite, not once a sample from Swift. A
+            // sample newer than its metric's newest value cannot be stored yet, so only the others are looked for among
+            // the stored samples, whose index is the largest of the file and mostly out of its cache.
             let marks = Array(repeating: "(?, ?, ?, ?)", count: part.count).joined(separator: ", ")
             let seqs = try Int64.fetchAll(db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO sample_inbox (customer_id, metric, at, value)
                 SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES \(marks)) AS v
-                WHERE NOT EXISTS (SELECT 1 FROM metric_samples s
-                                  WHERE s.customer_id = v.column1 AND s.metric = v.column2 AND s.at = v.column3)
+                WHERE CASE
+                    WHEN v.column3 > (SELECT l.at FROM metric_latest l WHERE l.customer_id = v.column1 AND l.metric = v.column2)
+                    THEN 1
+                    ELSE NOT EXISTS (SELECT 1 FROM metric_samples s
+                                     WHERE s.customer_id = v.column1 AND s.metric = v.column2 AND s.at = v.column3)
+                END
                 RETURNING seq
                 """), arguments: StatementArguments(arguments))
             inserted += seqs.count
