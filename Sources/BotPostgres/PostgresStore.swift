@@ -60,13 +60,17 @@ extension PostgresStore: OutboxStore {
     }
 
     /// Claims the due messages for this replica: a message another replica holds is skipped, not waited for.
+    /// A claim lapses at its end, or sooner when its replica stopped heartbeating (killed with messages in hand):
+    /// the others then send them within a lease, not after the whole claim. A claimer that never heartbeat keeps
+    /// its claim to the end.
     public func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage] {
         let rows = try await database.rows("""
             UPDATE outbox SET claimed_by = \(replica), claimed_until = now() + make_interval(secs => \(claimSeconds))
             WHERE id IN (
                 SELECT id FROM outbox
                 WHERE status = 'pending' AND next_attempt_at <= \(now.unixSeconds)
-                    AND (claimed_until IS NULL OR claimed_until < now())
+                    AND (claimed_until IS NULL OR claimed_until < now() OR EXISTS (
+                        SELECT 1 FROM perfbot_replicas r WHERE r.identity = outbox.claimed_by AND r.seen_until <= now()))
                 ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
             RETURNING id, channel, destination, payload, attempts, thread_key
             """)
@@ -82,6 +86,16 @@ extension PostgresStore: OutboxStore {
                                      thread: thread.map(ThreadKey.init(rawValue:))))
         }
         return due.sorted { $0.id < $1.id }
+    }
+
+    /// Renews this replica's claim for the send about to start; false when another replica holds the message now.
+    public func keepClaim(_ id: Int64) async throws -> Bool {
+        let kept = try await database.rows("""
+            UPDATE outbox SET claimed_until = now() + make_interval(secs => \(claimSeconds))
+            WHERE id = \(id) AND claimed_by = \(replica) AND status = 'pending'
+            RETURNING id
+            """)
+        return !kept.isEmpty
     }
 
     public func markSent(_ id: Int64, at: Date) async throws {

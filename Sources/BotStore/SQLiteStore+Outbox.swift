@@ -34,6 +34,13 @@ extension SQLiteStore: OutboxStore {
         return due
     }
 
+    /// One process sends this file's outbox: a message is its to send while it is pending.
+    public func keepClaim(_ id: Int64) async throws -> Bool {
+        try await pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT status = 'pending' FROM outbox WHERE id = ?", arguments: [id]) ?? false
+        }
+    }
+
     public func markSent(_ id: Int64, at: Date) async throws {
         try await pool.write { db in
             // A sent proposal keeps no reply address: its token then lives only as the approval's hash.

@@ -205,6 +205,66 @@ func shop(_ name: String) -> Customer {
         }
     }
 
+    /// A replica killed with messages in hand: its claim is long, but it lapses once the replica stops heartbeating,
+    /// so the others send them within a lease. A live replica's claim, and a claim by one that never beat, hold.
+    @Test func aClaimLapsesWhenItsReplicaStopsHeartbeating() async throws {
+        try await PostgresTestDatabase.with("beatlapse") { database in
+            let dying = PostgresStore(database: database, replica: "dying", claim: .seconds(120))
+            let living = PostgresStore(database: database, replica: "living", claim: .seconds(120))
+            let silent = PostgresStore(database: database, replica: "silent", claim: .seconds(120))
+            try await dying.heartbeat(for: .seconds(60))
+            try await living.heartbeat(for: .seconds(60))
+            let held = try await dying.enqueue(.slack("#alerts", .text("cache hit rate fell")), at: t0)
+            #expect(try await dying.dueMessages(now: t0, limit: 10).map(\.id) == [held])
+            let kept = try await living.enqueue(.slack("#alerts", .text("disk almost full")), at: t0)
+            #expect(try await living.dueMessages(now: t0, limit: 10).map(\.id) == [kept])
+            let unbeaten = try await silent.enqueue(.slack("#alerts", .text("slow queries")), at: t0)
+            #expect(try await silent.dueMessages(now: t0, limit: 10).map(\.id) == [unbeaten])
+            #expect(try await living.dueMessages(now: t0, limit: 10).isEmpty, "every claim holds while its replica beats")
+            // `dying` beats one last time and stops, as a replica killed with SIGKILL would.
+            try await dying.heartbeat(for: .milliseconds(300))
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await living.dueMessages(now: t0, limit: 10).map(\.id) == [held])
+            #expect(try await dying.dueMessages(now: t0, limit: 10).isEmpty, "the living replica holds it now")
+        }
+    }
+
+    /// A replica whose heartbeat lapses half-way through a round (its messages to one channel go a pacing apart):
+    /// another replica takes the rest of its messages, and it sends none of them itself. Slack sees each one once.
+    @Test func aReplicaWhoseClaimWasTakenDoesNotSendTheRestOfItsRound() async throws {
+        try await PostgresTestDatabase.with("claimtaken", connections: 4) { database in
+            let stalling = PostgresStore(database: database, replica: "stalling")
+            let living = PostgresStore(database: database, replica: "living")
+            try await stalling.heartbeat(for: .seconds(60))
+            try await living.heartbeat(for: .seconds(60))
+            for index in 1...3 { try await stalling.enqueue(.slack("#alerts", .text("alert \(index)")), at: t0) }
+            let poster = RecordingPoster()
+            let (clock, logger) = (ManualClock(t0), PostgresTestDatabase.logger)
+            let deliverer = { (store: PostgresStore) in
+                OutboxDeliverer(store: store, poster: poster, clock: clock, slackAPI: "https://slack.test/api", slackToken: "xoxb-test",
+                                logger: logger, pacing: .seconds(1))
+            }
+            let first = deliverer(stalling)
+            async let round = first.deliverDue()
+            // Once the first message is sent, and while the second waits its turn, the stalling replica's heartbeat
+            // lapses and the other replica claims what it held.
+            for _ in 0..<100 where try await stalling.outboxEntries().first?.status != "sent" {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await stalling.heartbeat(for: .milliseconds(100))
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await living.dueMessages(now: t0, limit: 10).map(\.id) == [2, 3])
+            #expect(try await round == 1)
+            // The claims lapse only for the test's sake: the living replica's own round sends what it holds.
+            try await database.execute("UPDATE outbox SET claimed_until = now() - interval '1 second' WHERE claimed_by = 'living'")
+            try await living.heartbeat(for: .seconds(60))
+            #expect(try await deliverer(living).deliverDue() == 2)
+            #expect(poster.messages.count == 3, "\(poster.messages)")
+            #expect(try await living.outboxEntries().map { "\($0.id) \($0.sentBy ?? "-") \($0.attempts)" }
+                    == ["1 stalling 1", "2 living 1", "3 living 1"])
+        }
+    }
+
     /// The real deliverer on two replicas sharing one outbox, threads included: Slack sees every message once.
     @Test func twoDeliverersSendEveryMessageExactlyOnce() async throws {
         try await PostgresTestDatabase.with("deliver", connections: 8) { database in

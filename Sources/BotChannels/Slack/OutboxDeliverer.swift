@@ -82,6 +82,12 @@ public struct OutboxDeliverer: BotService {
                 continue
             }
             if message.channel == .slack { await paced.wait(for: message.destination, interval: pacing) }
+            // A round's messages go out one by one, paced: by the time this one's turn comes, another replica may
+            // have taken it (this replica's heartbeat lapsed while it waited). Then it is that replica's to send.
+            guard try await store.keepClaim(message.id) else {
+                logger.notice("outbox message taken by another replica", metadata: ["message": "\(message.id)"])
+                continue
+            }
             switch await attempt(request) {
             case let .sent(ts):
                 try await store.markSent(message.id, at: clock.now)

@@ -259,6 +259,9 @@ public protocol OutboxWriter: Sendable {
 public protocol OutboxStore: OutboxWriter {
     /// Messages due at `now`, oldest first.
     func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage]
+    /// Holds a due message for the send about to start: false when it is no longer this sender's to send (another
+    /// replica took it after this one's heartbeat lapsed, or it is no longer pending), and then it must not go.
+    func keepClaim(_ id: Int64) async throws -> Bool
     /// Marks a message delivered.
     func markSent(_ id: Int64, at: Date) async throws
     /// Schedules another attempt, or gives up when `nextAttempt` is nil.
