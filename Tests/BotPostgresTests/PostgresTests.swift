@@ -229,8 +229,8 @@ func shop(_ name: String) -> Customer {
         }
     }
 
-    /// A replica whose heartbeat lapses half-way through a round (its messages to one channel go a pacing apart):
-    /// another replica takes the rest of its messages, and it sends none of them itself. Slack sees each one once.
+    /// A replica whose heartbeat lapses half-way through a round: another replica takes the rest of its messages,
+    /// and it sends none of them itself. Slack sees each message once.
     @Test func aReplicaWhoseClaimWasTakenDoesNotSendTheRestOfItsRound() async throws {
         try await PostgresTestDatabase.with("claimtaken", connections: 4) { database in
             let stalling = PostgresStore(database: database, replica: "stalling")
@@ -238,31 +238,69 @@ func shop(_ name: String) -> Customer {
             try await stalling.heartbeat(for: .seconds(60))
             try await living.heartbeat(for: .seconds(60))
             for index in 1...3 { try await stalling.enqueue(.slack("#alerts", .text("alert \(index)")), at: t0) }
+            let taken = TakenIDs()
+            // Once the first message is sent, and before the second goes, the stalling replica's heartbeat lapses
+            // and the other replica claims what it held.
+            let stalled = StallingOutbox(store: stalling) {
+                try await stalling.heartbeat(for: .milliseconds(50))
+                try await Task.sleep(for: .milliseconds(150))
+                await taken.set(try await living.dueMessages(now: t0, limit: 10).map(\.id))
+            }
             let poster = RecordingPoster()
             let (clock, logger) = (ManualClock(t0), PostgresTestDatabase.logger)
-            let deliverer = { (store: PostgresStore) in
+            let deliverer = { (store: any OutboxStore) in
                 OutboxDeliverer(store: store, poster: poster, clock: clock, slackAPI: "https://slack.test/api", slackToken: "xoxb-test",
-                                logger: logger, pacing: .seconds(1))
+                                logger: logger, pacing: .zero)
             }
-            let first = deliverer(stalling)
-            async let round = first.deliverDue()
-            // Once the first message is sent, and while the second waits its turn, the stalling replica's heartbeat
-            // lapses and the other replica claims what it held.
-            for _ in 0..<100 where try await stalling.outboxEntries().first?.status != "sent" {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            try await stalling.heartbeat(for: .milliseconds(100))
-            try await Task.sleep(for: .milliseconds(200))
-            #expect(try await living.dueMessages(now: t0, limit: 10).map(\.id) == [2, 3])
-            #expect(try await round == 1)
+            #expect(try await deliverer(stalled).deliverDue() == 1)
+            #expect(await taken.ids == [2, 3])
             // The claims lapse only for the test's sake: the living replica's own round sends what it holds.
             try await database.execute("UPDATE outbox SET claimed_until = now() - interval '1 second' WHERE claimed_by = 'living'")
-            try await living.heartbeat(for: .seconds(60))
             #expect(try await deliverer(living).deliverDue() == 2)
             #expect(poster.messages.count == 3, "\(poster.messages)")
             #expect(try await living.outboxEntries().map { "\($0.id) \($0.sentBy ?? "-") \($0.attempts)" }
                     == ["1 stalling 1", "2 living 1", "3 living 1"])
         }
+    }
+
+    actor TakenIDs {
+        var ids: [Int64] = []
+        func set(_ ids: [Int64]) { self.ids = ids }
+    }
+
+    /// A replica's outbox that stalls once, just before its second send: `stall` runs before the second
+    /// `keepClaim`, as if the replica had paused there.
+    struct StallingOutbox: OutboxStore {
+        let store: PostgresStore
+        let stall: @Sendable () async throws -> Void
+        let claims = Counter()
+
+        actor Counter {
+            var value = 0
+            func next() -> Int { value += 1; return value }
+        }
+
+        func keepClaim(_ id: Int64) async throws -> Bool {
+            if await claims.next() == 2 { try await stall() }
+            return try await store.keepClaim(id)
+        }
+
+        func enqueue(_ message: Addressed, at: Date) async throws -> Int64 { try await store.enqueue(message, at: at) }
+        func enqueue(_ message: Addressed, thread: ThreadKey, at: Date) async throws { try await store.enqueue(message, thread: thread, at: at) }
+        func dueMessages(now: Date, limit: Int) async throws -> [OutboxMessage] { try await store.dueMessages(now: now, limit: limit) }
+        func markSent(_ id: Int64, at: Date) async throws { try await store.markSent(id, at: at) }
+        func markAttempt(_ id: Int64, error: String, nextAttempt: Date?) async throws {
+            try await store.markAttempt(id, error: error, nextAttempt: nextAttempt)
+        }
+        func postpone(_ id: Int64, until: Date) async throws { try await store.postpone(id, until: until) }
+        func wait(_ id: Int64, reason: String, until: Date) async throws { try await store.wait(id, reason: reason, until: until) }
+        func threadHeadFailed(_ thread: ThreadKey) async throws -> Bool { try await store.threadHeadFailed(thread) }
+        func threadTS(_ thread: ThreadKey) async throws -> String? { try await store.threadTS(thread) }
+        func threadStarter(_ thread: ThreadKey) async throws -> Int64? { try await store.threadStarter(thread) }
+        func rememberThread(_ thread: ThreadKey, channel: String, ts: String) async throws {
+            try await store.rememberThread(thread, channel: channel, ts: ts)
+        }
+        func threadStarterMessage(_ thread: ThreadKey) async throws -> Outbound? { try await store.threadStarterMessage(thread) }
     }
 
     /// The real deliverer on two replicas sharing one outbox, threads included: Slack sees every message once.

@@ -1,5 +1,5 @@
 import BotCore
-import BotPostgres
+@testable import BotPostgres
 import Foundation
 import Testing
 import TestSupport
@@ -59,11 +59,15 @@ import FoundationNetworking
                     #expect(queued.hasPrefix("⏳ Queued *Cache miss storm* on acme-store as job 2"), "\(queued)")
                     #expect(try await Self.post(Self.alerts(before), to: first) == 200)
                     // The leader is killed with alerts in hand: it claimed them all and sends them a second apart
-                    // (Slack's pace for one channel). It dies between the first and the second.
-                    for _ in 0..<200 where await !slack.received.contains(where: { $0.body.contains("BeforeKill1 on") }) {
-                        try await Task.sleep(for: .milliseconds(50))
+                    // (Slack's pace for one channel). It dies between the first and the second, once the first is
+                    // recorded sent.
+                    try await PostgresPool.with(try PostgresEndpoint(url: url), connections: 1, logger: PostgresTestDatabase.logger) {
+                        for _ in 0..<400 {
+                            let first = try await $0.rows("SELECT status FROM outbox WHERE payload LIKE '%BeforeKill1 on%'").first
+                            if try first?.decode(String.self) == "sent" { break }
+                            try await Task.sleep(for: .milliseconds(25))
+                        }
                     }
-                    try await Task.sleep(for: .milliseconds(400))
                     kill(firstPID, SIGKILL)
                     let killedAt = ContinuousClock.now
                     for _ in 0..<400 where await !second.leads() { try await Task.sleep(for: .milliseconds(50)) }
