@@ -111,6 +111,14 @@ public final class PostgresPool: Sendable {
         return rows
     }
 
+    /// Runs a prepared statement of the readers on the pool (prepared once per connection, planned as PostgreSQL
+    /// chooses) and returns its rows.
+    func read<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
+        var rows: [Statement.Row] = []
+        for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
+        return rows
+    }
+
     /// Runs `query` for its effect.
     func execute(_ query: PostgresQuery) async throws {
         _ = try await rows(query)

@@ -108,24 +108,14 @@ extension PostgresStore: ConsoleReader {
                       openIssues: try await openIssues(store: nil))
     }
 
+    /// One prepared statement, one round trip: a command asks for a store many times a minute, and six reads at once
+    /// would wake six of the database's processes and plan six queries each time.
     public func storeReadings(_ store: StoreID, asOf: Date) async throws -> StoreReadings? {
-        // Six reads, each a round trip on a connection of the pool: asked at once, a command waits for the slowest,
-        // not for their sum.
-        let dayAgo = asOf.addingTimeInterval(-86400)
-        async let customer = customer(store)
-        async let latest = latestMetrics(stores: [store])
-        async let snapshot = metrics(of: store, asOf: dayAgo, lookback: metrics.longestFreshness)
-        async let uptime = average(.uptimePercent, stores: [store], from: dayAgo, to: asOf)
-        async let uptimeDayAgo = average(.uptimePercent, stores: [store], from: dayAgo.addingTimeInterval(-86400), to: dayAgo)
-        async let issues = openIssues(store: store)
-        guard let customer = try await customer else { return nil }
-        return StoreReadings(
-            customer: customer,
-            latest: try await latest[store] ?? MetricSnapshot(),
-            dayAgo: try await snapshot,
-            uptime24h: try await uptime[store],
-            uptime24hDayAgo: try await uptimeDayAgo[store],
-            openIssues: try await issues)
+        await inbox.settled()
+        let statement = StoreReadingsStatement(store: store, asOf: asOf, metrics: metrics.all.map(\.rawValue),
+                                               lookback: metrics.longestFreshness)
+        guard let row = try await database.read(statement).first else { return nil }
+        return try row.readings(metrics)
     }
 
     public func storeNames() async throws -> [String] {
@@ -468,5 +458,94 @@ extension PostgresStore {
     /// Reads every raw sample newer than `since` and returns how many there were (the floor of a cycle's reads).
     public func countSamples(since: Date) async throws -> Int {
         try await sampleRows("SELECT customer_id, metric, at, value FROM metric_samples WHERE at > \(since.unixSeconds)").count
+    }
+}
+
+/// Everything the store view reads of one store (`StoreReadings`), in one row: the store's own columns, then its
+/// newest values, its newest values a day ago (within the longest freshness), its uptime over the last day and the
+/// day before, and its open issues, most severe and newest first. No row when there is no such store.
+struct StoreReadingsStatement: PostgresPreparedStatement {
+    static let name = "perfbot_store_readings_1"
+    static let customerColumns = CustomerRow.columns.split(separator: ",").map { "c." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+    static let sql = """
+        SELECT \(customerColumns.joined(separator: ", ")),
+            l.metrics, l.vals, l.ats, d.metrics, d.vals, d.ats,
+            (SELECT (SUM(sum) / SUM(count))::double precision FROM metric_rollups
+             WHERE customer_id = c.id AND metric = $5 AND hour >= $6 AND hour < $7),
+            (SELECT (SUM(sum) / SUM(count))::double precision FROM metric_rollups
+             WHERE customer_id = c.id AND metric = $5 AND hour >= $8 AND hour < $6),
+            i.ids, i.types, i.severities, i.detected, i.titles
+        FROM customers c
+        CROSS JOIN LATERAL (
+            SELECT array_agg(metric) AS metrics, array_agg(value) AS vals, array_agg(at) AS ats
+            FROM metric_latest WHERE customer_id = c.id) l
+        CROSS JOIN LATERAL (
+            SELECT array_agg(metric) AS metrics, array_agg(value) AS vals, array_agg(at) AS ats FROM (
+                SELECT DISTINCT ON (metric) metric, value, at FROM metric_samples
+                WHERE customer_id = c.id AND metric = ANY($2::text[]) AND at > $3 AND at <= $4
+                ORDER BY metric, at DESC) newest) d
+        CROSS JOIN LATERAL (
+            SELECT array_agg(id ORDER BY rank, detected_at DESC, id DESC) AS ids,
+                array_agg(issue_type ORDER BY rank, detected_at DESC, id DESC) AS types,
+                array_agg(severity ORDER BY rank, detected_at DESC, id DESC) AS severities,
+                array_agg(detected_at ORDER BY rank, detected_at DESC, id DESC) AS detected,
+                array_agg(title ORDER BY rank, detected_at DESC, id DESC) AS titles
+            FROM (SELECT *, CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END AS rank
+                  FROM performance_issues WHERE resolved_at IS NULL AND customer_id = c.id) open) i
+        WHERE c.id = $1
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.text, .textArray, .int8, .int8, .text, .int8, .int8, .int8]
+
+    typealias Row = PostgresRow
+
+    let store: StoreID
+    let asOf: Date
+    let metrics: [String]
+    let lookback: TimeInterval
+
+    func makeBindings() throws -> PostgresBindings {
+        let dayAgo = asOf.addingTimeInterval(-86400)
+        var bindings = PostgresBindings(capacity: 8)
+        bindings.append(store.rawValue)
+        bindings.append(metrics)
+        bindings.append(dayAgo.unixSeconds - Int64(lookback))
+        bindings.append(dayAgo.unixSeconds)
+        bindings.append(MetricName.uptimePercent.rawValue)
+        bindings.append(dayAgo.unixSeconds)
+        bindings.append(asOf.unixSeconds)
+        bindings.append(dayAgo.addingTimeInterval(-86400).unixSeconds)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}
+
+extension PostgresRow {
+    /// A `StoreReadingsStatement` row read back: nil when its store's row names no valid customer.
+    func readings(_ catalogue: MetricCatalogue) throws -> StoreReadings? {
+        guard let customer = try PostgresStore.customer(from: self) else { return nil }
+        let cells = makeRandomAccess()
+        func cell<T: PostgresDecodable>(_ index: Int, _: T.Type = T.self) throws -> T {
+            try cells[StoreReadingsStatement.customerColumns.count + index].decode(T.self)
+        }
+        func snapshot(_ first: Int) throws -> MetricSnapshot {
+            var snapshot = MetricSnapshot()
+            let names = try cell(first, [String]?.self) ?? [], values = try cell(first + 1, [Double]?.self) ?? []
+            let times = try cell(first + 2, [Int64]?.self) ?? []
+            for (index, name) in names.enumerated() where index < values.count && index < times.count {
+                if let metric = catalogue.metric(named: name) { snapshot.record(metric, values[index], at: Date(unixSeconds: times[index])) }
+            }
+            return snapshot
+        }
+        let ids = try cell(8, [Int64]?.self) ?? [], types = try cell(9, [String]?.self) ?? []
+        let severities = try cell(10, [String]?.self) ?? [], detected = try cell(11, [Int64]?.self) ?? []
+        let titles = try cell(12, [String]?.self) ?? []
+        let issues = ids.indices.compactMap { index -> IssueSummary? in
+            guard let severity = Severity(rawValue: severities[index]) else { return nil }
+            return IssueSummary(id: ids[index], store: customer.id, type: types[index], severity: severity,
+                                detectedAt: Date(unixSeconds: detected[index]), summary: titles[index])
+        }
+        return StoreReadings(customer: customer, latest: try snapshot(0), dayAgo: try snapshot(3), uptime24h: try cell(6, Double?.self),
+                             uptime24hDayAgo: try cell(7, Double?.self), openIssues: issues)
     }
 }

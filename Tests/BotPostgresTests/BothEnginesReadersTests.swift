@@ -41,6 +41,42 @@ import TestSupport
         }
     }
 
+    /// What `/perf store` and the status page read of one store: its row, newest values, values a day ago, uptime over
+    /// the last day and the day before, and its open issues, most severe first; another store's never.
+    @Test(arguments: Engine.allCases)
+    func aStoresReadingsAreItsOwnAndComplete(_ engine: Engine) async throws {
+        try await engine.with([shop("acme-store"), shop("widgets-inc"), shop("quiet-shop")]) { store in
+            let widgets = StoreID("widgets-inc")!, quiet = StoreID("quiet-shop")!
+            let day = 24.0 * 60
+            try await store.insert([
+                Self.sample(.cpuPercent, -day - 5, 30), Self.sample(.cpuPercent, -day - 30, 20), Self.sample(.cpuPercent, -1, 70),
+                Self.sample(.memoryPercent, -2, 50), Self.sample(.uptimePercent, -180, 90), Self.sample(.uptimePercent, -60, 100),
+                Self.sample(.uptimePercent, -day + 10, 50), Self.sample(.uptimePercent, -30 * 60, 70),
+                Self.sample(.cpuPercent, -1, 10, store: widgets),
+                Self.sample(.uptimePercent, -60, 40, store: widgets), Self.sample(.cpuPercent, -day - 5, 99, store: widgets),
+            ])
+            _ = try await store.openIssue(store: Self.acme, type: "slow_ttfb", severity: .warning, title: "Slow TTFB", details: [:],
+                                          at: t0.addingTimeInterval(-600))
+            _ = try await store.openIssue(store: Self.acme, type: "high_memory", severity: .critical, title: "High memory",
+                                          details: [:], at: t0.addingTimeInterval(-1200))
+            _ = try await store.openIssue(store: widgets, type: "slow_ttfb", severity: .critical, title: "Slow TTFB", details: [:],
+                                          at: t0.addingTimeInterval(-60))
+            let readings = try #require(try await store.storeReadings(Self.acme, asOf: t0))
+            #expect(readings.customer.id == Self.acme)
+            #expect(readings.latest.values == [.cpuPercent: 70, .memoryPercent: 50, .uptimePercent: 100])
+            #expect(readings.latest.times[.cpuPercent] == t0.addingTimeInterval(-60))
+            #expect(readings.dayAgo.values == [.cpuPercent: 30, .uptimePercent: 70], "the newest values at or before a day ago")
+            // The hour that starts a day ago is the last day's, not the day before's.
+            #expect(readings.uptime24h == 80 && readings.uptime24hDayAgo == 70)
+            #expect(readings.openIssues.map(\.summary) == ["High memory", "Slow TTFB"])
+            #expect(readings.openIssues.allSatisfy { $0.store == Self.acme })
+            let empty = try #require(try await store.storeReadings(quiet, asOf: t0))
+            #expect(empty.customer.id == quiet && empty.latest.values.isEmpty && empty.dayAgo.values.isEmpty)
+            #expect(empty.uptime24h == nil && empty.uptime24hDayAgo == nil && empty.openIssues.isEmpty)
+            #expect(try await store.storeReadings(StoreID("no-such-shop")!, asOf: t0) == nil)
+        }
+    }
+
     @Test(arguments: Engine.allCases)
     func aProposalIsDecidedOnceAndItsHeldJobQueued(_ engine: Engine) async throws {
         try await engine.with([shop("acme-store")]) { store in
