@@ -71,54 +71,72 @@ extension PostgresStore: SchedulerStore {
         }
     }
 
-    /// The samples that arrived since the last read, taken out of the journal as they are read. Several replicas
-    /// write the journal, and their transactions commit out of `seq` order: a high-water mark could pass a sample
-    /// committed late, while taking rows out reads each exactly once, whenever it commits. A leader that dies after
-    /// taking them loses nothing: the next one rebuilds from the tables. Every replica's acknowledged samples are
-    /// filed first, so the cycle sees each sample acknowledged before it began.
+    /// The samples that arrived since the last read: the oldest `limit` rows of the journal, by number. Several
+    /// replicas write the journal, and their transactions commit out of `seq` order, so a high-water mark could pass
+    /// a sample committed late: the rows read are deleted by their numbers instead, and a row committed late below
+    /// them is the oldest left, read next time. The deletion runs after the cycle (`forgetJournal`), not inside it;
+    /// a read that finds rows read before and not yet deleted (a second page of one cycle, or a deletion that
+    /// failed) deletes them first. A leader that dies before deleting loses nothing: the next one rebuilds from the
+    /// tables and empties the journal. Every replica's acknowledged samples are filed first, so the cycle sees each
+    /// sample acknowledged before it began.
     public func journal(after mark: Int64, limit: Int) async throws -> (samples: [MetricSample], mark: Int64) {
         try await fileInbox()
-        var samples: [(seq: Int64, sample: MetricSample)] = []
-        // The oldest `limit` numbers from the first row on: a range of the key, not a locked and sorted selection
-        // (a fifth of the cost). A number of the range that is not there (rolled back, or not yet committed) leaves a
-        // page short, so the rest is taken until the page is full or nothing is left; a row another taker holds is
-        // waited for and then not taken twice.
-        var taken = 0
-        while taken < limit {
-            // A row per store with its samples as arrays: a fraction of the rows to decode. Grouped in memory rather
-            // than spilled to disk (a page of the default 4 MB would be).
-            let rows = try await database.transaction { connection in
-                _ = try await connection.rows("SET LOCAL work_mem = '64MB'", logger: database.logger)
-                return try await connection.rows("""
-                    WITH taken AS (
-                        DELETE FROM sample_journal WHERE seq < (SELECT min(seq) FROM sample_journal) + \(Int64(limit - taken))
-                        RETURNING seq, customer_id, metric, at, value)
-                    SELECT customer_id, array_agg(seq), array_agg(metric), array_agg(at), array_agg(value)
-                    FROM taken GROUP BY customer_id
-                    """, logger: database.logger)
-            }
-            var read = 0
-            for row in rows {
-                let (name, seqs, metricNames, ats, values) = try row.decode((String, [Int64], [String], [Int64], [Double]).self)
-                read += seqs.count
-                guard let store = StoreID(name), seqs.count == metricNames.count, seqs.count == ats.count,
-                      seqs.count == values.count else { continue }
-                for index in seqs.indices {
-                    guard let metric = metrics.metric(named: metricNames[index]) else { continue }
-                    samples.append((seqs[index], MetricSample(store: store, metric: metric, at: Date(unixSeconds: ats[index]),
-                                                              value: values[index])))
-                }
-            }
-            if read == 0 { break }
-            taken += read
+        try await deleteReadJournal()
+        // A row per store with its samples as arrays: a fraction of the rows to decode. Grouped in memory rather
+        // than spilled to disk (a page of the default 4 MB would be).
+        let rows = try await database.transaction { connection in
+            _ = try await connection.rows("SET LOCAL work_mem = '64MB'", logger: database.logger)
+            return try await connection.rows("""
+                SELECT customer_id, array_agg(seq), array_agg(metric), array_agg(at), array_agg(value)
+                FROM (SELECT seq, customer_id, metric, at, value FROM sample_journal ORDER BY seq LIMIT \(Int64(limit))) page
+                GROUP BY customer_id
+                """, logger: database.logger)
         }
+        var samples: [(seq: Int64, sample: MetricSample)] = [], read: [Int64] = []
+        for row in rows {
+            let (name, seqs, metricNames, ats, values) = try row.decode((String, [Int64], [String], [Int64], [Double]).self)
+            read += seqs
+            guard let store = StoreID(name), seqs.count == metricNames.count, seqs.count == ats.count,
+                  seqs.count == values.count else { continue }
+            for index in seqs.indices {
+                guard let metric = metrics.metric(named: metricNames[index]) else { continue }
+                samples.append((seqs[index], MetricSample(store: store, metric: metric, at: Date(unixSeconds: ats[index]),
+                                                          value: values[index])))
+            }
+        }
+        readJournal.add(read)
         // In the order they were stored, as the SQLite journal gives them.
         samples.sort { $0.seq < $1.seq }
-        return (samples.map(\.sample), max(mark, samples.last?.seq ?? mark))
+        return (samples.map(\.sample), max(mark, read.max() ?? mark))
     }
 
-    /// Nothing to do: `journal(after:limit:)` already took what it read.
-    public func forgetJournal(through mark: Int64) async throws {}
+    /// Deletes the journal's rows read so far, after the cycle: the next read waits for it.
+    public func forgetJournal(through mark: Int64) async throws {
+        readJournal.deleteLater { [database] seqs in try await Self.deleteJournal(seqs, database) }
+    }
+
+    /// Waits for the deletion `forgetJournal` started, and deletes what is still read and not deleted.
+    func deleteReadJournal() async throws {
+        try await readJournal.deleteNow { [database] seqs in try await Self.deleteJournal(seqs, database) }
+    }
+
+    /// Deletes exactly the rows `seqs` numbers, as runs of consecutive numbers (a range scan each): a number between
+    /// two runs was not read, and its row, if it commits later, stays.
+    static func deleteJournal(_ seqs: [Int64], _ database: PostgresPool) async throws {
+        var firsts: [Int64] = [], lasts: [Int64] = []
+        for seq in seqs.sorted() {
+            if let last = lasts.last, seq <= last + 1 {
+                lasts[lasts.count - 1] = max(last, seq)
+            } else {
+                firsts.append(seq)
+                lasts.append(seq)
+            }
+        }
+        try await database.execute("""
+            DELETE FROM sample_journal j USING unnest(\(firsts)::bigint[], \(lasts)::bigint[]) AS run(first, last)
+            WHERE j.seq BETWEEN run.first AND run.last
+            """)
+    }
 
     public func ruleContext(at: Date) async throws -> FleetRuleContext {
         try await ruleContext(at: at, store: nil)

@@ -19,6 +19,8 @@ public final class PostgresStore: Sendable {
     let customerCache = CustomerCache()
     /// Answers of pushes not yet written to their delivery records (see `PendingAnswers`).
     let answers = PendingAnswers()
+    /// The journal's rows the leader read and has not deleted yet (see `journal(after:limit:)`).
+    let readJournal = ReadJournal()
 
     public init(database: PostgresPool, replica: String, claim: Duration = .seconds(120), metrics: MetricCatalogue = .core) {
         self.database = database
