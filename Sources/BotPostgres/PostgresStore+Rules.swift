@@ -34,7 +34,27 @@ extension PostgresStore: SchedulerStore {
     public func fleetSamples(since: Date, hourly: MetricName, hoursFrom: Date) async throws -> FleetSamples {
         // Every replica's acknowledged samples first, so the rebuilt memory holds them.
         try await fileInbox()
-        return try await database.transaction { connection in
+        // This replica's deletion of rows it read before would conflict with the snapshot's: it finishes first.
+        await readJournal.settled()
+        // Another deletion of journal rows after the snapshot began (retention, on the leader's start) makes the
+        // snapshot's own fail to serialize: the rebuild is tried again, as PostgreSQL asks.
+        var attempt = 1
+        while true {
+            do {
+                return try await rebuild(since: since, hourly: hourly, hoursFrom: hoursFrom)
+            } catch where attempt < 3 && Self.failedToSerialize(error) {
+                attempt += 1
+            }
+        }
+    }
+
+    static func failedToSerialize(_ error: any Error) -> Bool {
+        let cause = (error as? PostgresTransactionError)?.closureError ?? error
+        return (cause as? PSQLError)?.serverInfo?[.sqlState] == "40001"
+    }
+
+    private func rebuild(since: Date, hourly: MetricName, hoursFrom: Date) async throws -> FleetSamples {
+        try await database.transaction { connection in
             let logger = database.logger
             _ = try await connection.rows("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
             var series: [StoreID: [MetricName: [(at: Date, value: Double)]]] = [:]

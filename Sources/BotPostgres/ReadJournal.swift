@@ -32,9 +32,14 @@ final class ReadJournal: Sendable {
         }
     }
 
+    /// Waits for the deletion under way, if any.
+    func settled() async {
+        if let running = state.withLock({ $0.deleting }) { await running.value }
+    }
+
     /// Waits for the deletion under way, then deletes what is still read and not deleted.
     func deleteNow(_ delete: @Sendable ([Int64]) async throws -> Void) async throws {
-        if let running = state.withLock({ $0.deleting }) { await running.value }
+        await settled()
         let seqs = state.withLock { $0.read }
         guard !seqs.isEmpty else { return }
         try await delete(seqs)

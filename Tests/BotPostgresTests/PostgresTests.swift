@@ -416,6 +416,28 @@ func shop(_ name: String) -> Customer {
             #expect(try await database.count("sample_journal") == 0, "every row read is deleted")
         }
     }
+
+    /// Another session deletes journal rows while the memory is rebuilt (retention, as the leader starts): the
+    /// rebuild's snapshot fails to serialize and is read again, not given up until the next cycle.
+    @Test func aRebuildMeetingAConcurrentDeletionIsReadAgain() async throws {
+        try await PostgresTestDatabase.with("rebuildretry", connections: 4) { database in
+            let store = PostgresStore(database: database, replica: "r1")
+            try await store.upsert([shop("acme-store")], at: t0)
+            try await store.insert([MetricSample(store: StoreID("acme-store")!, metric: .cpuPercent, at: t0, value: 40)])
+            let rebuilding = try await database.transaction { other in
+                _ = try await other.rows("DELETE FROM sample_journal", logger: database.logger)
+                let rebuilding = Task {
+                    try await store.fleetSamples(since: t0.addingTimeInterval(-3600), hourly: .uptimePercent,
+                                                 hoursFrom: t0.addingTimeInterval(-86400))
+                }
+                // The rebuild takes its snapshot and waits for this session's deletion, which then commits.
+                try await Task.sleep(for: .milliseconds(300))
+                return rebuilding
+            }
+            let fleet = try await rebuilding.value
+            #expect(fleet.series[StoreID("acme-store")!]?[.cpuPercent]?.map(\.value) == [40])
+        }
+    }
 }
 
 @Suite struct PostgresInboxTests {
