@@ -101,7 +101,7 @@ extension PostgresStore: SchedulerStore {
     /// sample acknowledged before it began.
     public func journal(after mark: Int64, limit: Int) async throws -> (samples: [MetricSample], mark: Int64) {
         try await fileInbox()
-        try await deleteReadJournal()
+        try await readJournal.deleteNow()
         // A row per store with its samples as arrays: a fraction of the rows to decode. Grouped in memory rather
         // than spilled to disk (a page of the default 4 MB would be).
         let rows = try await database.transaction { connection in
@@ -132,12 +132,7 @@ extension PostgresStore: SchedulerStore {
 
     /// Deletes the journal's rows read so far, after the cycle: the next read waits for it.
     public func forgetJournal(through mark: Int64) async throws {
-        readJournal.deleteLater { [database] seqs in try await Self.deleteJournal(seqs, database) }
-    }
-
-    /// Waits for the deletion `forgetJournal` started, and deletes what is still read and not deleted.
-    func deleteReadJournal() async throws {
-        try await readJournal.deleteNow { [database] seqs in try await Self.deleteJournal(seqs, database) }
+        readJournal.deleteLater()
     }
 
     /// Deletes exactly the rows `seqs` numbers, as runs of consecutive numbers (a range scan each): a number between

@@ -20,10 +20,11 @@ public final class PostgresStore: Sendable {
     /// Answers of pushes not yet written to their delivery records (see `PendingAnswers`).
     let answers = PendingAnswers()
     /// The journal's rows the leader read and has not deleted yet (see `journal(after:limit:)`).
-    let readJournal = ReadJournal()
+    let readJournal: ReadJournal
 
     public init(database: PostgresPool, replica: String, claim: Duration = .seconds(120), metrics: MetricCatalogue = .core) {
         self.database = database
+        readJournal = ReadJournal { seqs in try await Self.deleteJournal(seqs, database) }
         self.replica = replica
         self.claim = claim
         self.metrics = metrics

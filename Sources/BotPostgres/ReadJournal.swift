@@ -11,13 +11,20 @@ final class ReadJournal: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Deletes exactly the rows these numbers name.
+    private let delete: @Sendable ([Int64]) async throws -> Void
+
+    init(delete: @escaping @Sendable ([Int64]) async throws -> Void) {
+        self.delete = delete
+    }
 
     func add(_ seqs: [Int64]) {
         state.withLock { $0.read += seqs }
     }
 
     /// Starts deleting what was read, in a task of its own, unless nothing was read or a deletion is under way.
-    func deleteLater(_ delete: @escaping @Sendable ([Int64]) async throws -> Void) {
+    func deleteLater() {
+        let delete = self.delete
         state.withLock { state in
             guard state.deleting == nil, !state.read.isEmpty else { return }
             let seqs = state.read
@@ -38,7 +45,7 @@ final class ReadJournal: Sendable {
     }
 
     /// Waits for the deletion under way, then deletes what is still read and not deleted.
-    func deleteNow(_ delete: @Sendable ([Int64]) async throws -> Void) async throws {
+    func deleteNow() async throws {
         await settled()
         let seqs = state.withLock { $0.read }
         guard !seqs.isEmpty else { return }
